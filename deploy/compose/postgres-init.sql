@@ -1,0 +1,4 @@
+-- One database per regional service: no service reads another's tables.
+CREATE DATABASE groups;
+CREATE DATABASE meetings;
+CREATE DATABASE feedback;

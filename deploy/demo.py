@@ -1,0 +1,183 @@
+"""``mgn demo``: a whole federation on this machine, with sample data flowing as events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+
+from deploy.federation import Federation
+from deploy.loader import RegionEndpoints, load_region
+from deploy.sample_data import HELSINKI, plan_region
+
+TRY_QUERY = """{
+  regions { id displayName linkActive eventsBehind lastEventAt meetingCount }
+  meetings(region: "oulu", first: 5) {
+    totalCount
+    edges { node { startsAt theme status attendanceCount host { id } } }
+  }
+}"""
+
+Say = Callable[[str], None]
+
+
+def run_demo(
+    *,
+    workdir: Path,
+    regions: list[str],
+    port: int,
+    groups_per_region: int,
+    first_year: int,
+    last_year: int,
+    load: bool = True,
+    wait: bool = True,
+    say: Say = print,
+) -> int:
+    """Start, load, report; then block until Ctrl-C / SIGTERM. Returns an exit code."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
+    if not _port_free(port):
+        say(f"error: port {port} is in use; choose another with --port")
+        return 2
+    if workdir.exists():
+        shutil.rmtree(workdir)  # the demo starts from a clean slate every time
+    federation = Federation(workdir)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill <pid>` stops as cleanly as Ctrl-C
+    started = time.monotonic()
+    try:
+        say(f"Starting the hub NATS server and the gateway (data and logs in {workdir}) ...")
+        federation.start_hub()
+        federation.start_gateway(port)
+        for region in regions:
+            node = federation.start_region(region)
+            say(
+                f"  region {region}: leaf NATS {node.leaf.client_url}, "
+                f"groups {node.graphql_url('groups')}, meetings {node.graphql_url('meetings')}"
+            )
+        say(f"Federation up in {time.monotonic() - started:.1f}s.")
+        if load:
+            plans = [
+                plan_region(
+                    r,
+                    groups=groups_per_region,
+                    first_year=first_year,
+                    last_year=last_year,
+                    today=datetime.now(HELSINKI).date(),  # a recent meeting: surveys open
+                )
+                for r in regions
+            ]
+            expected = asyncio.run(_load(federation, plans, say))
+            asyncio.run(_wait_national(port, expected, say))
+        graphql = f"http://127.0.0.1:{port}/graphql"
+        say("")
+        say(f"National GraphQL API (GraphiQL in a browser): {graphql}")
+        say("Try this query:")
+        say(TRY_QUERY)
+        say("Regional APIs: see above. Press Ctrl-C to stop everything.")
+        while wait:
+            time.sleep(1)
+            dead = federation.dead_processes()
+            if dead:
+                say(f"error: {', '.join(dead)} stopped unexpectedly; see {workdir / 'logs'}")
+                return 1
+        return 0
+    except KeyboardInterrupt:
+        say("")
+        return 0
+    except Exception as exc:
+        say(f"error: {exc}")
+        return 1
+    finally:
+        say("Stopping every process the demo started ...")
+        federation.stop()
+        say("Stopped.")
+
+
+async def _load(federation: Federation, plans: list[Any], say: Say) -> dict[str, int]:
+    totals = {plan.region: plan.writes for plan in plans}
+    say(f"Loading sample data through the regional APIs: {sum(totals.values())} writes ...")
+    last_report = [0.0]
+
+    def progress(region: str, done: int) -> None:
+        now = time.monotonic()
+        if now - last_report[0] > 2:
+            last_report[0] = now
+            say(f"  {region}: {done}/{totals[region]} writes")
+
+    started = time.monotonic()
+    counts = await asyncio.gather(
+        *(
+            load_region(
+                plan,
+                RegionEndpoints(
+                    groups_url=federation.regions[plan.region].graphql_url("groups"),
+                    meetings_url=federation.regions[plan.region].graphql_url("meetings"),
+                    feedback_url=federation.regions[plan.region].graphql_url("feedback"),
+                    mail_dir=federation.workdir / plan.region / "mail",
+                ),
+                progress,
+            )
+            for plan in plans
+        )
+    )
+    elapsed = time.monotonic() - started
+    say(f"Loaded {sum(counts)} writes in {elapsed:.1f}s ({sum(counts) / elapsed:.0f} writes/s).")
+    return {plan.region: plan.events for plan in plans}  # what the nation must apply
+
+
+async def _wait_national(port: int, expected: dict[str, int], say: Say) -> None:
+    """Every write is one event; wait until the gateway applied them all (or say how far)."""
+    query = (
+        "{ regions { id eventsApplied groupCount memberCount meetingCount lastEventAt"
+        " linkActive eventsBehind } }"
+    )
+    deadline = time.monotonic() + 120
+    async with httpx.AsyncClient(timeout=10) as http:
+        while True:
+            body = (
+                await http.post(f"http://127.0.0.1:{port}/graphql", json={"query": query})
+            ).json()
+            rows = {r["id"]: r for r in (body.get("data") or {}).get("regions", [])}
+            behind = {r: n - rows.get(r, {}).get("eventsApplied", 0) for r, n in expected.items()}
+            if all(b <= 0 for b in behind.values()):
+                break
+            if time.monotonic() > deadline:
+                say(f"warning: the nation is still behind: {behind}")
+                break
+            await asyncio.sleep(0.5)
+    say("The national read model has every region's events:")
+    say(
+        f"  {'region':<10} {'groups':>6} {'members':>7} {'meetings':>8}  "
+        f"{'link':<4} {'behind':>6}  last event"
+    )
+    for region in expected:
+        r = rows.get(region, {})
+        link = "up" if r.get("linkActive") else "DOWN"
+        behind = r.get("eventsBehind")
+        say(
+            f"  {region:<10} {r.get('groupCount', 0):>6} {r.get('memberCount', 0):>7} "
+            f"{r.get('meetingCount', 0):>8}  {link:<4} {'?' if behind is None else behind:>6}  "
+            f"{r.get('lastEventAt')}"
+        )
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

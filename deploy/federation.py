@@ -1,0 +1,507 @@
+"""Starting the hub and regional nodes: together (``mgn demo``) or apart (``mgn hub up`` on the
+hub's machine, ``mgn region up`` on each region's).
+
+- :class:`Supervisor`: the processes one command started (nats-server, services); each logs
+  under its ``logs`` directory and is stopped in reverse start order by its own pid.
+- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, leafnode listener, the accounts
+  block of :class:`HubAuth`: the gateway with full rights, one restricted user per region)
+  and :func:`start_gateway` (which holds the registrar that sources joining regions).
+  :func:`add_region` creates a region's user and credentials file and makes a running hub
+  re-read its config (SIGHUP to its pid): no restart.
+- Region: :func:`start_region` (its leaf server, logged in as the region's user, and its
+  services) and :func:`join_hub` (asks the gateway's registrar to source the region, retrying
+  with backoff until answered: the link may come up later).
+- :class:`Federation`: all of it on one machine, for ``mgn demo`` and end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from deploy.natsconfig import (
+    GATEWAY_USER,
+    LOCALHOST,
+    HubConfig,
+    render,
+    render_accounts,
+    with_userinfo,
+)
+from deploy.natsserver import NatsServer, free_port
+from deploy.processes import ServiceProcess
+from shared.contracts.subjects import validate_region
+from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
+
+log = logging.getLogger(__name__)
+
+REGIONAL_SERVICES = ("groups", "meetings", "feedback")
+JOIN_BACKOFF = (0.5, 30.0)  # first and longest wait between join attempts, seconds
+
+
+# -- credentials ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCredentials:
+    """What a region needs from the hub to log in: written by ``mgn hub add-region``."""
+
+    region: str
+    user: str
+    password: str
+    hub: str = ""  # the hub's leafnode URL, when the hub knows it
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(self), out, indent=2)
+            out.write("\n")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> RegionCredentials:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        creds = cls(
+            **{k: str(data[k]) for k in ("region", "user", "password") if k in data},
+            hub=str(data.get("hub", "")),
+        )
+        validate_region(creds.region)
+        return creds
+
+
+@dataclass
+class HubAuth:
+    """The hub's users, kept in ``auth.json`` (mode 0600) beside its config."""
+
+    path: Path
+    gateway_password: str
+    regions: dict[str, str] = field(default_factory=dict)  # region id -> password
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> HubAuth:
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, str(data["gateway_password"]), dict(data.get("regions", {})))
+        auth = cls(path, secrets.token_urlsafe(24))
+        auth.save()
+        return auth
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        data = {"gateway_password": self.gateway_password, "regions": self.regions}
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2)
+
+    def add_region(self, region: str, hub_leafnode_url: str = "") -> RegionCredentials:
+        """The region's user (created once; the same password on every later call)."""
+        validate_region(region)
+        if region not in self.regions:
+            self.regions[region] = secrets.token_urlsafe(24)
+            self.save()
+        return RegionCredentials(region, region, self.regions[region], hub_leafnode_url)
+
+    def accounts(self) -> str:
+        return render_accounts(self.gateway_password, self.regions)
+
+    def gateway_url(self, client_url: str) -> str:
+        return with_userinfo(client_url, GATEWAY_USER, self.gateway_password)
+
+
+# -- processes -----------------------------------------------------------------------------
+
+
+@dataclass
+class RegionNode:
+    region: str
+    leaf: NatsServer
+    services: dict[str, ServiceProcess]
+
+    def graphql_url(self, service: str) -> str:
+        return self.services[service].health_url.replace("/healthz", "/graphql")
+
+
+@dataclass
+class Supervisor:
+    """The processes one command started; :meth:`stop` stops them newest first."""
+
+    log_dir: Path
+    pids_file: Path | None = None  # if set, every started pid is appended here (tests)
+    _started: list[NatsServer | ServiceProcess] = field(default_factory=list)
+
+    def start_server(self, server: NatsServer) -> NatsServer:
+        self._started.append(server)
+        server.start()
+        self._note_pid(server.pid)
+        return server
+
+    def _note_pid(self, pid: int | None) -> None:
+        if self.pids_file is not None and pid is not None:
+            self.pids_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.pids_file.open("a", encoding="utf-8") as out:
+                out.write(f"{pid}\n")
+
+    def spawn_service(
+        self,
+        service: str,
+        region: str,
+        port: int,
+        database_url: str,
+        nats_url: str,
+        env: dict[str, str] | None = None,
+    ) -> ServiceProcess:
+        args = ["service", service, "--db", database_url, "--port", str(port)]
+        if env is None:
+            args += ["--nats", nats_url]
+        if service != "gateway":
+            args += ["--region", region]
+        process = ServiceProcess(
+            name=f"{region}/{service}",
+            args=args,
+            log_path=self.log_dir / f"{region}-{service}.log",
+            health_url=f"http://127.0.0.1:{port}/healthz",
+            env=env or {},
+        )
+        self._started.append(process)
+        process.spawn()
+        self._note_pid(process.pid)
+        return process
+
+    def stop(self) -> None:
+        """Stop everything started, newest first (services flush their outbox first)."""
+        while self._started:
+            self._started.pop().stop()
+
+    def running_pids(self) -> list[int]:
+        return [p.pid for p in self._started if p.running and p.pid is not None]
+
+    def dead_processes(self) -> list[str]:
+        """Names of started processes that have exited on their own."""
+        return [_name(p) for p in self._started if not p.running]
+
+
+# -- the hub -------------------------------------------------------------------------------
+
+HUB_STATE = "hub.json"  # the running hub's nats-server pid and ports, for `mgn hub add-region`
+
+
+def start_hub_nats(
+    sup: Supervisor,
+    hub_dir: Path,
+    *,
+    auth: HubAuth | None,
+    port: int | None = None,
+    leaf_port: int | None = None,
+    http_port: int | None = None,
+    host: str = LOCALHOST,
+) -> NatsServer:
+    """The hub's nats-server (open if ``auth`` is None), NATIONAL created; state in hub.json."""
+    hub = NatsServer.hub(
+        hub_dir / "nats",
+        accounts=auth.accounts() if auth else "",
+        port=port,
+        leaf_port=leaf_port,
+        http_port=http_port,
+        host=host,
+    )
+    sup.start_server(hub)
+    client_url = auth.gateway_url(hub.client_url) if auth else hub.client_url
+    asyncio.run(_ensure_national(client_url))
+    cfg = hub.config
+    assert isinstance(cfg, HubConfig)
+    state = {
+        "pid": hub.pid,
+        "config_path": str(hub.config_path),
+        "leafnode_url": hub.leafnode_url,
+        "client_url": hub.client_url,
+        "monitor_url": hub.monitor_url,
+        "config": {
+            "port": cfg.port,
+            "http_port": cfg.http_port,
+            "leaf_port": cfg.leaf_port,
+            "host": cfg.host,
+            "server_name": cfg.server_name,
+        },
+    }
+    (hub_dir / HUB_STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+    return hub
+
+
+def start_gateway(
+    sup: Supervisor,
+    hub_dir: Path,
+    hub: NatsServer,
+    *,
+    port: int,
+    auth: HubAuth | None,
+    database_url: str | None = None,
+) -> ServiceProcess:
+    """The gateway (with its registrar), on the hub's NATS server as the full-rights user."""
+    db = database_url or f"sqlite:///{hub_dir / 'gateway.db'}"
+    # Credentials go through the environment, not the command line (``ps`` shows that).
+    url = auth.gateway_url(hub.client_url) if auth else hub.client_url
+    gateway = sup.spawn_service("gateway", "hub", port, db, url, env={"MGN_GATEWAY_NATS_URL": url})
+    gateway.wait_healthy()
+    return gateway
+
+
+def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Path, bool]:
+    """``mgn hub add-region``: create the region's user (once), write its credentials file,
+    rewrite the hub's config and make the running hub re-read it. Returns the credentials
+    file and whether a running hub was told to reload."""
+    auth = HubAuth.load_or_create(hub_dir / "auth.json")
+    state_path = hub_dir / HUB_STATE
+    state: dict[str, Any] = (
+        json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
+    )
+    creds = auth.add_region(region, str(state.get("leafnode_url", "")))
+    path = creds.save(out or hub_dir / "credentials" / f"{region}.json")
+    reloaded = False
+    if state:
+        cfg = HubConfig(
+            **state["config"], store_dir=hub_dir / "nats" / "jetstream", accounts=auth.accounts()
+        )
+        config_path = Path(state["config_path"])
+        config_path.write_text(render(cfg), encoding="utf-8")
+        pid = int(state["pid"])
+        if _is_our_nats_server(pid, config_path):
+            os.kill(pid, signal.SIGHUP)
+            reloaded = True
+    return path, reloaded
+
+
+def _is_our_nats_server(pid: int, config_path: Path) -> bool:
+    """Is ``pid`` a live nats-server running ``config_path`` (not a recycled pid)?"""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(config_path).encode() in cmdline and b"nats-server" in cmdline[0]
+
+
+# -- a region ------------------------------------------------------------------------------
+
+
+def start_region(
+    sup: Supervisor,
+    region: str,
+    region_dir: Path,
+    hub_leafnode_url: str,
+    *,
+    credentials: RegionCredentials | None = None,
+    database_url: str | None = None,
+    base_port: int | None = None,
+    nats_port: int | None = None,
+) -> RegionNode:
+    """The region's leaf server (as the region's user if ``credentials``) and its services.
+
+    ``database_url`` may use ``{service}``, ``{region}`` and ``{dir}`` (the region's directory);
+    default: one SQLite file per service in ``region_dir``.
+    """
+    if credentials is not None and credentials.region != region:
+        raise ValueError(f"credentials are for region {credentials.region!r}, not {region!r}")
+    leaf = NatsServer.region(
+        region,
+        region_dir / "nats",
+        hub_leafnode_url,
+        user=credentials.user if credentials else "",
+        password=credentials.password if credentials else "",
+        port=nats_port,
+    )
+    sup.start_server(leaf)
+    services: dict[str, ServiceProcess] = {}
+    for i, service in enumerate(REGIONAL_SERVICES):
+        db = (database_url or "sqlite:///{dir}/{service}.db").format(
+            dir=region_dir, service=service, region=region
+        )
+        port = base_port + i if base_port else free_port()
+        env = None
+        if service == "feedback":  # contacts from the region's groups API; demo mail to files
+            groups_url = services["groups"].health_url.replace("/healthz", "/graphql")
+            env = {
+                "MGN_FEEDBACK_NATS_URL": leaf.client_url,
+                "MGN_FEEDBACK_GROUPS_URL": groups_url,
+                "MGN_FEEDBACK_MAIL_DIR": str(region_dir / "mail"),
+            }
+        services[service] = sup.spawn_service(service, region, port, db, leaf.client_url, env=env)
+    for process in services.values():
+        process.wait_healthy()
+    return RegionNode(region, leaf, services)
+
+
+async def join_hub(
+    nats_url: str,
+    region: str,
+    *,
+    timeout: float | None = None,
+    stop: threading.Event | None = None,
+    backoff: tuple[float, float] = JOIN_BACKOFF,
+) -> dict[str, Any]:
+    """Ask the hub's registrar (through the region's leaf server at ``nats_url``) to source
+    the region into NATIONAL; retry with exponential backoff until it answers.
+
+    Raises TimeoutError after ``timeout`` seconds (None: never), or if ``stop`` is set.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    wait, longest = backoff
+    nc = await nats.connect(
+        nats_url,
+        inbox_prefix=join_inbox_prefix(region),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        error_cb=_quiet,
+    )
+    try:
+        while True:
+            try:
+                reply = await nc.request(join_subject(region), b"{}", timeout=5)
+                answer: dict[str, Any] = json.loads(reply.data)
+                if "error" not in answer:
+                    return answer
+                log.warning("hub refused to source %s: %s", region, answer["error"])
+            except (nats.errors.NoRespondersError, nats.errors.TimeoutError) as exc:
+                log.debug("join of %s not answered yet: %r", region, exc)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if (remaining is not None and remaining <= 0) or (stop and stop.is_set()):
+                raise TimeoutError(f"the hub did not answer {region}'s join request")
+            pause = wait if remaining is None else min(wait, remaining)
+            await asyncio.sleep(pause)
+            wait = min(wait * 2, longest)
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.close()
+
+
+def join_in_background(
+    nats_url: str, region: str, on_done: Any = None
+) -> tuple[threading.Thread, threading.Event]:
+    """Run :func:`join_hub` in a daemon thread (for a foreground supervisor); set the event
+    to give up. ``on_done(answer_or_exception)`` is called once it ends."""
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            result: Any = asyncio.run(join_hub(nats_url, region, stop=stop))
+        except Exception as exc:
+            result = exc
+        if on_done is not None:
+            on_done(result)
+
+    thread = threading.Thread(target=run, name=f"join-{region}", daemon=True)
+    thread.start()
+    return thread, stop
+
+
+# -- everything on one machine -------------------------------------------------------------
+
+
+@dataclass
+class Federation:
+    """Hub, gateway and regions as children of this process (``mgn demo``), each region
+    onboarded like a remote one: its own user at the hub, a join request to the registrar."""
+
+    workdir: Path
+    secure: bool = True
+    hub: NatsServer | None = None
+    gateway: ServiceProcess | None = None
+    auth: HubAuth | None = None
+    regions: dict[str, RegionNode] = field(default_factory=dict)
+    sup: Supervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sup = Supervisor(self.workdir / "logs", pids_file=self.workdir / "pids")
+
+    def stop(self) -> None:
+        self.sup.stop()
+
+    def running_pids(self) -> list[int]:
+        return self.sup.running_pids()
+
+    def dead_processes(self) -> list[str]:
+        return self.sup.dead_processes()
+
+    @property
+    def hub_dir(self) -> Path:
+        return self.workdir / "hub"
+
+    def start_hub(self) -> NatsServer:
+        self.auth = HubAuth.load_or_create(self.hub_dir / "auth.json") if self.secure else None
+        self.hub = start_hub_nats(self.sup, self.hub_dir, auth=self.auth)
+        return self.hub
+
+    def start_gateway(self, port: int, database_url: str | None = None) -> ServiceProcess:
+        self.gateway = start_gateway(
+            self.sup,
+            self.hub_dir,
+            self._require_hub(),
+            port=port,
+            auth=self.auth,
+            database_url=database_url,
+        )
+        return self.gateway
+
+    def add_region(self, region: str) -> RegionCredentials | None:
+        """The region's user at the hub (reloading the running hub); None on an open hub."""
+        hub = self._require_hub()
+        if self.auth is None:
+            return None
+        creds = self.auth.add_region(region, hub.leafnode_url)
+        cfg = hub.config
+        assert isinstance(cfg, HubConfig)
+        hub.reload(HubConfig(**{**_fields(cfg), "accounts": self.auth.accounts()}))
+        return creds
+
+    def start_region(
+        self, region: str, database_url: str | None = None, *, join_timeout: float = 60.0
+    ) -> RegionNode:
+        """Start a region's node and have the registrar source its stream into NATIONAL."""
+        hub = self._require_hub()
+        creds = self.add_region(region)
+        node = start_region(
+            self.sup,
+            region,
+            self.workdir / region,
+            hub.leafnode_url,
+            credentials=creds,
+            database_url=database_url,
+        )
+        self.regions[region] = node
+        asyncio.run(join_hub(node.leaf.client_url, region, timeout=join_timeout))
+        return node
+
+    def _require_hub(self) -> NatsServer:
+        if self.hub is None:
+            raise RuntimeError("start the hub first")
+        return self.hub
+
+
+def _fields(cfg: HubConfig) -> dict[str, Any]:
+    return {name: getattr(cfg, name) for name in HubConfig.__dataclass_fields__}
+
+
+async def _ensure_national(hub_url: str) -> None:
+    nc = await nats.connect(hub_url)
+    try:
+        await ensure_national_stream(nc.jetstream())
+    finally:
+        await nc.close()
+
+
+async def _quiet(exc: Exception) -> None:
+    log.debug("nats client error: %r", exc)
+
+
+def _name(process: NatsServer | ServiceProcess) -> str:
+    return process.name if isinstance(process, ServiceProcess) else process.config.server_name

@@ -1,0 +1,153 @@
+"""Render nats-server configurations for the hub and for a region's leaf server.
+
+The templates live in ``deploy/templates`` (plain text, :class:`string.Template`
+placeholders). Both end in an ``$accounts`` placeholder: :attr:`HubConfig.accounts` carries
+an accounts block rendered by :func:`render_accounts` (the gateway with full rights, one
+user per region with :func:`~shared.messaging.jetstream.region_user_permissions`), or
+nothing for an open hub (tests, development). A region's leaf server logs in to the hub
+as its own user (:attr:`RegionConfig.leaf_user` / :attr:`RegionConfig.leaf_password`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from shared.contracts.subjects import validate_region
+from shared.messaging.jetstream import region_user_permissions
+
+HUB_DOMAIN = "hub"
+LOCALHOST = "127.0.0.1"
+ACCOUNT = "NET"  # the hub's one account: the gateway and every region's user
+GATEWAY_USER = "gateway"
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _template(name: str) -> Template:
+    text = resources.files("deploy").joinpath("templates", name).read_text(encoding="utf-8")
+    return Template(text)
+
+
+def _quote(value: str | Path) -> str:
+    """A double-quoted config string (the nats config format reads JSON string escapes)."""
+    return json.dumps(str(value))
+
+
+def _server_name(name: str) -> str:
+    if not _SERVER_NAME.fullmatch(name):
+        raise ValueError(f"invalid server name {name!r}: use letters, digits, '-' and '_'")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """The national hub: JetStream domain ``hub`` and a leafnode listener for the regions."""
+
+    port: int
+    http_port: int
+    leaf_port: int
+    store_dir: Path
+    server_name: str = "mgn-hub"
+    host: str = LOCALHOST
+    accounts: str = ""
+
+    @property
+    def domain(self) -> str:
+        return HUB_DOMAIN
+
+
+@dataclass(frozen=True, slots=True)
+class RegionConfig:
+    """A region's leaf server: its own JetStream domain, linked to the hub's leafnode port."""
+
+    region: str
+    port: int
+    http_port: int
+    hub_leafnode_url: str
+    store_dir: Path
+    server_name: str = ""
+    host: str = LOCALHOST
+    reconnect: str = "1s"
+    accounts: str = ""
+    leaf_user: str = ""  # the region's user at the hub; empty: an open hub
+    leaf_password: str = ""
+
+    def __post_init__(self) -> None:
+        validate_region(self.region)
+        if not self.server_name:
+            object.__setattr__(self, "server_name", f"mgn-{self.region}")
+
+    @property
+    def domain(self) -> str:
+        return self.region
+
+
+ServerConfig = HubConfig | RegionConfig
+
+
+def render_hub(cfg: HubConfig) -> str:
+    return _template("hub.conf").substitute(
+        server_name=_server_name(cfg.server_name),
+        host=cfg.host,
+        port=cfg.port,
+        http_port=cfg.http_port,
+        leaf_port=cfg.leaf_port,
+        store_dir=_quote(cfg.store_dir),
+        accounts=cfg.accounts,
+    )
+
+
+def render_region(cfg: RegionConfig) -> str:
+    return _template("region.conf").substitute(
+        server_name=_server_name(cfg.server_name),
+        host=cfg.host,
+        port=cfg.port,
+        http_port=cfg.http_port,
+        region=cfg.region,
+        store_dir=_quote(cfg.store_dir),
+        reconnect=_quote(cfg.reconnect),
+        hub_leafnode_url=_quote(
+            with_userinfo(cfg.hub_leafnode_url, cfg.leaf_user, cfg.leaf_password)
+        ),
+        accounts=cfg.accounts,
+    )
+
+
+def with_userinfo(url: str, user: str, password: str) -> str:
+    """``url`` with ``user:password@`` in it (replacing any); ``url`` itself if no user."""
+    if not user:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    auth = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+    return urlunsplit(parts._replace(netloc=auth + host))
+
+
+def render_accounts(gateway_password: str, regions: dict[str, str]) -> str:
+    """The hub's accounts block: account ``NET`` with JetStream, the gateway user with full
+    rights and, per region id in ``regions`` (id -> password), a user of that name allowed
+    exactly what sourcing and onboarding need. Leaf connections log in as one of these users
+    (the hub's ``leafnodes`` block has no authorization of its own)."""
+    users = [f"      {{ user: {_quote(GATEWAY_USER)}, password: {_quote(gateway_password)} }}"]
+    for region in sorted(regions):
+        perms = json.dumps(region_user_permissions(region))
+        users.append(
+            f"      {{ user: {_quote(validate_region(region))}, "
+            f"password: {_quote(regions[region])}, permissions: {perms} }}"
+        )
+    body = "\n".join(users)
+    return (
+        "\n# Who may connect: the gateway (full rights) and one user per region.\n"
+        f"accounts {{\n  {ACCOUNT} {{\n    jetstream: enabled\n"
+        f"    users: [\n{body}\n    ]\n  }}\n}}\n"
+    )
+
+
+def render(cfg: ServerConfig) -> str:
+    """Render either kind of configuration."""
+    return render_hub(cfg) if isinstance(cfg, HubConfig) else render_region(cfg)

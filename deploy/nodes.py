@@ -1,0 +1,268 @@
+"""``mgn hub ...`` and ``mgn region ...``: the hub and a region run apart, each in the foreground.
+
+- ``mgn hub up``: the hub's nats-server (accounts: gateway + one user per region) and the
+  gateway (read model, GraphQL, the registrar that sources joining regions).
+- ``mgn hub add-region <id>``: the region's user and credentials file; a running hub reloads.
+- ``mgn region up --region <id> --hub <leafnode URL> --credentials <file>``: the region's leaf
+  server and services; the node asks the hub's registrar to source it (retrying until the
+  hub answers).
+- ``mgn region status``: the leaf link (the leaf server's ``/leafz``) and the outbox of each
+  service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from deploy.federation import (
+    REGIONAL_SERVICES,
+    HubAuth,
+    RegionCredentials,
+    Supervisor,
+    add_region,
+    join_in_background,
+    start_gateway,
+    start_hub_nats,
+    start_region,
+)
+from shared.contracts import SubjectError, validate_region
+
+REGION_STATE = "region.json"
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``hub`` and ``region`` to the ``mgn`` sub-command parser."""
+    hub = commands.add_parser("hub", help="run the national hub (NATS hub server + gateway)")
+    hub_cmds = hub.add_subparsers(dest="hub_command", required=True, metavar="HUB_COMMAND")
+    up = hub_cmds.add_parser(
+        "up",
+        help="start the hub NATS server and the gateway; Ctrl-C stops both",
+        description="Start the hub's nats-server (JetStream domain hub, leafnode listener, "
+        "one user per region) and the gateway. Regions added with `mgn hub add-region` "
+        "join on their own. Stays in the foreground; Ctrl-C stops everything it started.",
+    )
+    up.add_argument("--port", type=int, default=8000, help="gateway HTTP port (%(default)s)")
+    up.add_argument("--leaf-port", type=int, default=7422, help="leafnode port (%(default)s)")
+    up.add_argument("--nats-port", type=int, default=4222, help="NATS client port (%(default)s)")
+    up.add_argument("--monitor-port", type=int, default=8222, help="NATS monitoring port")
+    up.add_argument(
+        "--host", default="127.0.0.1", help="address NATS listens on; 0.0.0.0 for remote regions"
+    )
+    up.add_argument("--db", dest="database_url", help="gateway read model URL (default SQLite)")
+    up.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
+    add = hub_cmds.add_parser(
+        "add-region",
+        help="create a region's user at the hub and write its credentials file",
+        description="Create the region's NATS user (allowed to publish only under "
+        "mgn.<region>.>), write its credentials file and make a running hub reload its "
+        "config (no restart). Give the file to the region's operator.",
+    )
+    add.add_argument("region", help="region id")
+    add.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
+    add.add_argument("--out", type=Path, help="credentials file (default WORKDIR/credentials/)")
+
+    region = commands.add_parser("region", help="run a regional node (leaf NATS + services)")
+    region_cmds = region.add_subparsers(
+        dest="region_command", required=True, metavar="REGION_COMMAND"
+    )
+    rup = region_cmds.add_parser(
+        "up",
+        help="start the region's leaf NATS server and services; Ctrl-C stops them",
+        description="Start the region's leaf nats-server (its own JetStream domain, linked "
+        "to the hub) and its services, then ask the hub to source the region into NATIONAL "
+        "(retrying until the hub answers). Stays in the foreground; Ctrl-C stops everything.",
+    )
+    rup.add_argument("--region", required=True, help="region id, e.g. oulu")
+    rup.add_argument("--hub", required=True, help="the hub's leafnode URL, nats-leaf://host:7422")
+    rup.add_argument("--credentials", type=Path, help="file from `mgn hub add-region`")
+    rup.add_argument(
+        "--db",
+        dest="database_url",
+        help="database URL; may contain {service} (default: SQLite files in WORKDIR)",
+    )
+    rup.add_argument("--workdir", type=Path, help="data and logs (default var/<region>)")
+    rup.add_argument("--nats-port", type=int, help="the leaf server's client port (default free)")
+    rup.add_argument(
+        "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
+    )
+    status = region_cmds.add_parser("status", help="the leaf link and the services' outboxes")
+    status.add_argument("--region", required=True, help="region id")
+    status.add_argument("--workdir", type=Path, help="(default var/<region>)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "hub":
+        return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
+    if args.region_command == "up":
+        return region_up(args)
+    return region_status(args)
+
+
+def hub_up(args: argparse.Namespace) -> int:
+    workdir = args.workdir.resolve()
+    auth = HubAuth.load_or_create(workdir / "auth.json")
+    sup = Supervisor(workdir / "logs")
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        hub = start_hub_nats(
+            sup,
+            workdir,
+            auth=auth,
+            port=args.nats_port,
+            leaf_port=args.leaf_port,
+            http_port=args.monitor_port,
+            host=args.host,
+        )
+        start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
+        print(f"Hub up (data and logs in {workdir}).")
+        print(f"  leafnode URL for regions: {hub.leafnode_url}")
+        print(f"  NATS monitoring:          {hub.monitor_url}/leafz")
+        print(f"  national GraphQL:         http://127.0.0.1:{args.port}/graphql")
+        print(f"  regions with a user:      {', '.join(sorted(auth.regions)) or '(none yet)'}")
+        print("Add a region: mgn hub add-region <id> --workdir " + str(args.workdir))
+        print("Press Ctrl-C to stop.")
+        return _foreground(sup, workdir / "logs")
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:
+        print(f"error: {exc}")
+        return 1
+    finally:
+        print("Stopping the hub ...")
+        sup.stop()
+        print("Stopped.")
+
+
+def hub_add_region(args: argparse.Namespace) -> int:
+    try:
+        validate_region(args.region)
+    except SubjectError as exc:
+        raise SystemExit(f"mgn hub add-region: error: {exc}") from None
+    path, reloaded = add_region(args.workdir.resolve(), args.region, args.out)
+    print(f"Credentials of region {args.region}: {path} (keep it secret; give it to the region)")
+    print(
+        "The running hub reloaded its users."
+        if reloaded
+        else "The hub is not running: it reads the new user when it starts."
+    )
+    creds = RegionCredentials.load(path)
+    hub = creds.hub or "nats-leaf://<hub host>:7422"
+    print(f"On the region's machine: mgn region up --region {args.region} --hub {hub} \\")
+    print(f"    --credentials {path.name}")
+    return 0
+
+
+def region_up(args: argparse.Namespace) -> int:
+    try:
+        validate_region(args.region)
+    except SubjectError as exc:
+        raise SystemExit(f"mgn region up: error: {exc}") from None
+    creds = RegionCredentials.load(args.credentials) if args.credentials else None
+    if creds is not None and creds.region != args.region:
+        raise SystemExit(f"mgn region up: error: {args.credentials} is for region {creds.region!r}")
+    workdir = (args.workdir or Path("var") / args.region).resolve()
+    sup = Supervisor(workdir / "logs")
+    signal.signal(signal.SIGTERM, _interrupt)
+    stop_join = None
+    try:
+        node = start_region(
+            sup,
+            args.region,
+            workdir,
+            args.hub,
+            credentials=creds,
+            database_url=args.database_url,
+            base_port=args.base_port,
+            nats_port=args.nats_port,
+        )
+        state = {
+            "region": args.region,
+            "hub": args.hub,
+            "leaf_client_url": node.leaf.client_url,
+            "leaf_monitor_url": node.leaf.monitor_url,
+            "services": {s: p.health_url for s, p in node.services.items()},
+        }
+        (workdir / REGION_STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+        print(f"Region {args.region} up (data and logs in {workdir}).")
+        print(f"  leaf NATS: {node.leaf.client_url} (link: {node.leaf.monitor_url}/leafz)")
+        for service in REGIONAL_SERVICES:
+            print(f"  {service}: {node.graphql_url(service)}")
+
+        def joined(result: object) -> None:
+            if isinstance(result, dict):
+                print(f"Joined the hub: NATIONAL sources {args.region} ({json.dumps(result)}).")
+            else:
+                print(f"Not joined: {result}")
+
+        print(f"Asking the hub at {args.hub} to source the region (retrying until it answers) ...")
+        _, stop_join = join_in_background(node.leaf.client_url, args.region, joined)
+        print("Press Ctrl-C to stop.")
+        return _foreground(sup, workdir / "logs")
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:
+        print(f"error: {exc}")
+        return 1
+    finally:
+        if stop_join is not None:
+            stop_join.set()
+        print(f"Stopping region {args.region} ...")
+        sup.stop()
+        print("Stopped.")
+
+
+def region_status(args: argparse.Namespace) -> int:
+    workdir = (args.workdir or Path("var") / args.region).resolve()
+    try:
+        state = json.loads((workdir / REGION_STATE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        print(f"region {args.region}: not started here ({workdir / REGION_STATE} missing)")
+        return 1
+    ok = True
+    try:
+        leafz = _get_json(f"{state['leaf_monitor_url']}/leafz")
+        links = leafz.get("leafs") or []
+        up = bool(links)
+        print(f"leaf link to the hub: {'UP' if up else 'DOWN'} ({state['hub']})")
+        for link in links:
+            print(f"  {link.get('ip')}:{link.get('port')} rtt {link.get('rtt')}")
+        ok = up
+    except OSError as exc:
+        print(f"leaf server: not answering ({exc})")
+        ok = False
+    for service, url in state["services"].items():
+        try:
+            health = _get_json(url)
+            print(
+                f"{service}: nats_connected={health.get('nats_connected')} "
+                f"outbox_pending={health.get('outbox_pending')}"
+            )
+        except OSError as exc:
+            print(f"{service}: not answering ({exc})")
+            ok = False
+    return 0 if ok else 1
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=3) as resp:
+        return json.loads(resp.read())
+
+
+def _foreground(sup: Supervisor, logs: Path) -> int:
+    while True:
+        time.sleep(1)
+        dead = sup.dead_processes()
+        if dead:
+            print(f"error: {', '.join(dead)} stopped unexpectedly; see {logs}")
+            return 1
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

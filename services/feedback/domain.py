@@ -1,0 +1,420 @@
+"""The feedback domain: surveys after held meetings, responses, growth-intention interviews.
+
+Plain Python, no I/O (import-linter keeps it so). Aggregates return the contract events
+they raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any, cast
+from uuid import UUID
+
+from shared.contracts import InterviewRecorded, ResponseSubmitted, SurveyClosed, SurveyOpened
+from shared.contracts.feedback import GROWTH_BARRIERS, GrowthBarrier, GrowthIntention
+
+K_ANONYMITY = 3  # aggregates of fewer responses are never shown
+TEXT_MAX = 2000
+BARRIER_OTHER_MAX = 500
+INTENTIONS: tuple[str, ...] = ("yes", "no", "unsure")
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+    field: str | None = None
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+
+
+class UnknownLink(DomainError):
+    code = "UNKNOWN_LINK"
+
+    def __init__(self) -> None:
+        super().__init__("This survey link is not known: check that the whole link was copied.")
+
+
+class SurveyIsClosed(DomainError):
+    code = "SURVEY_CLOSED"
+
+    def __init__(self, closed_at: datetime) -> None:
+        super().__init__(f"The survey closed at {closed_at.isoformat()}; answers are final.")
+        self.closed_at = closed_at
+
+
+class InvalidAnswers(DomainError):
+    """``errors`` maps a form field to a problem: required, out_of_range, too_long."""
+
+    code = "INVALID_ANSWERS"
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(
+            "Some answers are missing or invalid: "
+            + ", ".join(f"{f} ({p})" for f, p in errors.items()),
+            details={"errors": dict(errors)},
+        )
+        self.errors = dict(errors)
+
+
+class SurveyNotFound(DomainError):
+    code = "SURVEY_NOT_FOUND"
+    field = "meetingId"
+
+    def __init__(self, meeting_id: UUID) -> None:
+        super().__init__(
+            f"No survey for meeting {meeting_id}: a survey opens when the meeting is recorded "
+            "as held; if that happened a moment ago, retry shortly."
+        )
+
+
+class InvalidInterview(DomainError):
+    code = "INVALID_INTERVIEW"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# -- links ------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    """An unguessable personal link token (256 random bits); only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of the token: enough for 256-bit random tokens (no dictionary to attack)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- surveys ----------------------------------------------------------------------------
+
+
+class SurveyStatus(Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    id: UUID
+    meeting_id: UUID
+    group_id: UUID
+    held_at: datetime
+    opened_at: datetime
+    closes_at: datetime
+    reminder_at: datetime
+    status: SurveyStatus
+    invited: int
+    version: int
+    closed_at: datetime | None = None
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        survey_id: UUID,
+        meeting_id: UUID,
+        group_id: UUID,
+        held_at: datetime,
+        now: datetime,
+        survey_days: int,
+        reminder_days_before: int,
+        invited: int,
+    ) -> tuple[Survey, SurveyOpened]:
+        """Open the survey of a held meeting: it closes ``survey_days`` after the meeting."""
+        closes_at = held_at + timedelta(days=survey_days)
+        survey = cls(
+            id=survey_id,
+            meeting_id=meeting_id,
+            group_id=group_id,
+            held_at=held_at,
+            opened_at=now,
+            closes_at=closes_at,
+            reminder_at=closes_at - timedelta(days=reminder_days_before),
+            status=SurveyStatus.OPEN,
+            invited=invited,
+            version=1,
+        )
+        event = SurveyOpened(
+            survey_id=survey_id,
+            meeting_id=meeting_id,
+            group_id=group_id,
+            invited=invited,
+            closes_at=closes_at,
+        )
+        return survey, event
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status is SurveyStatus.OPEN and now < self.closes_at
+
+    def is_due_to_close(self, now: datetime) -> bool:
+        return self.status is SurveyStatus.OPEN and now >= self.closes_at
+
+    def ensure_accepting(self, now: datetime) -> None:
+        if not self.is_open(now):
+            raise SurveyIsClosed(self.closed_at or self.closes_at)
+
+    def with_invited(self, invited: int) -> Survey:
+        return replace(self, invited=invited)
+
+    def close(self, *, now: datetime, responses: int) -> tuple[Survey, SurveyClosed]:
+        closed = replace(
+            self,
+            status=SurveyStatus.CLOSED,
+            closed_at=min(now, self.closes_at),
+            version=self.version + 1,
+        )
+        event = SurveyClosed(
+            survey_id=self.id,
+            meeting_id=self.meeting_id,
+            group_id=self.group_id,
+            invited=self.invited,
+            responses=responses,
+        )
+        return closed, event
+
+
+# -- answers and responses --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    overall: int
+    usefulness: int
+    recommend: int
+    takeaway: str = ""
+    change: str = ""
+
+
+SCORE_FIELDS: dict[str, tuple[int, int]] = {
+    "overall": (1, 5),
+    "usefulness": (1, 5),
+    "recommend": (0, 10),
+}
+TEXT_FIELDS: tuple[str, ...] = ("takeaway", "change")
+
+
+def parse_answers(form: Mapping[str, str]) -> Answers:
+    """Validate a submitted form; raise :class:`InvalidAnswers` naming every bad field."""
+    errors: dict[str, str] = {}
+    scores: dict[str, int] = {}
+    for name, (low, high) in SCORE_FIELDS.items():
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            errors[name] = "required"
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            errors[name] = "out_of_range"
+            continue
+        if not low <= value <= high:
+            errors[name] = "out_of_range"
+            continue
+        scores[name] = value
+    texts: dict[str, str] = {}
+    for name in TEXT_FIELDS:
+        text = (form.get(name) or "").replace("\r\n", "\n").strip()
+        if len(text) > TEXT_MAX:
+            errors[name] = "too_long"
+        texts[name] = text
+    if errors:
+        raise InvalidAnswers(errors)
+    return Answers(
+        overall=scores["overall"],
+        usefulness=scores["usefulness"],
+        recommend=scores["recommend"],
+        takeaway=texts["takeaway"],
+        change=texts["change"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    id: UUID
+    survey_id: UUID
+    invitation_id: UUID
+    answers: Answers
+    version: int
+    submitted_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        response_id: UUID,
+        survey: Survey,
+        invitation_id: UUID,
+        answers: Answers,
+        now: datetime,
+        previous: Response | None = None,
+    ) -> tuple[Response, ResponseSubmitted]:
+        """A first answer or an edit (allowed while the survey is open)."""
+        survey.ensure_accepting(now)
+        if previous is None:
+            response = cls(response_id, survey.id, invitation_id, answers, 1, now, now)
+        else:
+            response = replace(
+                previous, answers=answers, version=previous.version + 1, updated_at=now
+            )
+        event = ResponseSubmitted(
+            response_id=response.id,
+            survey_id=survey.id,
+            meeting_id=survey.meeting_id,
+            group_id=survey.group_id,
+            overall=answers.overall,
+            usefulness=answers.usefulness,
+            recommend=answers.recommend,
+        )
+        return response, event
+
+
+# -- k-anonymous summary ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    overall: int
+    usefulness: int
+    recommend: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendSummary:
+    mean: float
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float  # % promoters (9-10) minus % detractors (0-6)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    invited: int
+    responses: int
+    k: int
+    overall_mean: float | None
+    usefulness_mean: float | None
+    recommend: RecommendSummary | None
+
+    @property
+    def enough(self) -> bool:
+        return self.responses >= self.k
+
+
+def summarize(scores: Sequence[Scores], *, invited: int, k: int = K_ANONYMITY) -> Summary:
+    """Counts always; means and the recommend score only from ``k`` responses up."""
+    n = len(scores)
+    if n < k:
+        return Summary(invited, n, k, None, None, None)
+    promoters = sum(1 for s in scores if s.recommend >= 9)
+    detractors = sum(1 for s in scores if s.recommend <= 6)
+    recommend = RecommendSummary(
+        mean=round(sum(s.recommend for s in scores) / n, 2),
+        promoters=promoters,
+        passives=n - promoters - detractors,
+        detractors=detractors,
+        nps=round(100.0 * (promoters - detractors) / n, 1),
+    )
+    return Summary(
+        invited=invited,
+        responses=n,
+        k=k,
+        overall_mean=round(sum(s.overall for s in scores) / n, 2),
+        usefulness_mean=round(sum(s.usefulness for s in scores) / n, 2),
+        recommend=recommend,
+    )
+
+
+# -- growth-intention interviews --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    id: UUID
+    member_id: UUID
+    interviewed_on: date
+    intends_to_grow: str
+    planned_hires: int
+    barriers: tuple[str, ...]
+    barrier_other: str
+    recorded_at: datetime
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        interview_id: UUID,
+        member_id: UUID,
+        interviewed_on: date,
+        intends_to_grow: str,
+        planned_hires: int,
+        barriers: Iterable[str],
+        barrier_other: str,
+        now: datetime,
+    ) -> tuple[Interview, InterviewRecorded]:
+        if intends_to_grow not in INTENTIONS:
+            raise InvalidInterview(
+                "intendsToGrow", f"intendsToGrow must be one of {', '.join(INTENTIONS)}."
+            )
+        if not 0 <= planned_hires <= 1000:
+            raise InvalidInterview(
+                "plannedHires", f"plannedHires is {planned_hires}; give a number from 0 to 1000."
+            )
+        if interviewed_on > now.date() + timedelta(days=1):
+            raise InvalidInterview(
+                "interviewedOn",
+                f"interviewedOn {interviewed_on} is in the future; record interviews held.",
+            )
+        chosen = list(dict.fromkeys(barriers))
+        unknown = [b for b in chosen if b not in GROWTH_BARRIERS]
+        if unknown:
+            raise InvalidInterview(
+                "barriers",
+                f"Unknown barriers {unknown}; use {', '.join(GROWTH_BARRIERS)}.",
+            )
+        other = barrier_other.strip()
+        if len(other) > BARRIER_OTHER_MAX:
+            raise InvalidInterview(
+                "barrierOther",
+                f"barrierOther has {len(other)} characters; shorten it to {BARRIER_OTHER_MAX}.",
+            )
+        if other and "other" not in chosen:
+            chosen.append("other")
+        if "other" in chosen and not other:
+            raise InvalidInterview(
+                "barrierOther", "The barrier 'other' needs barrierOther: say what the barrier is."
+            )
+        ordered = tuple(b for b in GROWTH_BARRIERS if b in chosen)
+        interview = cls(
+            id=interview_id,
+            member_id=member_id,
+            interviewed_on=interviewed_on,
+            intends_to_grow=intends_to_grow,
+            planned_hires=planned_hires,
+            barriers=ordered,
+            barrier_other=other,
+            recorded_at=now,
+        )
+        event = InterviewRecorded(
+            interview_id=interview_id,
+            member_id=member_id,
+            interviewed_on=interviewed_on,
+            intends_to_grow=cast(GrowthIntention, intends_to_grow),
+            planned_hires=planned_hires,
+            barriers=cast(tuple[GrowthBarrier, ...], ordered),
+        )
+        return interview, event

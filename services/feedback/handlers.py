@@ -1,0 +1,317 @@
+"""The service layer: applying other services' events, answering surveys, interviews."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from uuid import UUID, uuid4
+
+from services.feedback.domain import (
+    Interview,
+    Response,
+    Summary,
+    Survey,
+    SurveyIsClosed,
+    SurveyNotFound,
+    UnknownLink,
+    hash_token,
+    parse_answers,
+    summarize,
+)
+from services.feedback.repository import FeedbackRepository
+from shared.contracts import (
+    DecodedEvent,
+    Event,
+    MeetingCancelled,
+    MeetingHeld,
+    MemberLeft,
+    PersonErased,
+    PersonRegistered,
+    make_envelope,
+)
+from shared.runtime import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Where the service runs and its survey rules."""
+
+    region: str
+    tz: tzinfo
+    survey_days: int = 14
+    reminder_days_before: int = 3
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _emit(uow: UnitOfWork, node: Node, event: Event, aggregate_id: UUID, sequence: int) -> None:
+    uow.emit(make_envelope(event, region=node.region, aggregate_id=aggregate_id, sequence=sequence))
+
+
+# -- events from meetings and groups -------------------------------------------------------
+
+
+async def apply_event(
+    decoded: DecodedEvent, uow: UnitOfWork, node: Node, now: datetime | None = None
+) -> bool:
+    """Apply one meetings/groups event at most once (change + event id in one transaction).
+
+    Returns False for a duplicate; event types the service does not need are recorded and
+    otherwise ignored.
+    """
+    envelope, event = decoded.envelope, decoded.event
+    now = now or utcnow()
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        if await repo.seen(envelope.event_id):
+            return False
+        if isinstance(event, MeetingHeld):
+            await _open_survey(repo, uow, node, event, now)
+        elif isinstance(event, MeetingCancelled):
+            survey = await repo.survey_by_meeting(event.meeting_id)
+            if survey is not None and survey.status.value == "open":
+                await _close(repo, uow, node, survey, now)
+        elif isinstance(event, PersonRegistered):
+            await _person_registered(repo, event, now)
+        elif isinstance(event, PersonErased):
+            await repo.erase_person(event.person_id)
+        elif isinstance(event, MemberLeft):
+            await repo.lock_members([event.member_id])
+            member = await repo.member(event.member_id)
+            assert member is not None
+            member.left_on = event.left_on
+        else:
+            log.debug("feedback ignores %s %s", envelope.type, envelope.event_id)
+        await repo.mark_seen(envelope.event_id)
+        await uow.commit()
+    return True
+
+
+async def _open_survey(
+    repo: FeedbackRepository, uow: UnitOfWork, node: Node, event: MeetingHeld, now: datetime
+) -> None:
+    if await repo.survey_by_meeting(event.meeting_id) is not None:
+        return  # the same meeting held twice cannot happen; a re-published event can
+    attendees = sorted(set(event.attendee_member_ids))
+    await repo.lock_members(attendees)
+    persons = await repo.persons_of(attendees)
+    survey, opened = Survey.open(
+        survey_id=uuid4(),
+        meeting_id=event.meeting_id,
+        group_id=event.group_id,
+        held_at=event.held_at,
+        now=now,
+        survey_days=node.survey_days,
+        reminder_days_before=node.reminder_days_before,
+        invited=len(persons),
+    )
+    await repo.add_survey(survey, attendees)
+    _emit(uow, node, opened, survey.id, survey.version)
+    if not survey.is_open(now):
+        # A meeting recorded longer ago than the survey period: nobody is mailed.
+        await _close(repo, uow, node, survey, now)
+        return
+    for person in persons:
+        invitation_id = await repo.add_invitation(survey.id, person, now)
+        repo.queue_mail(
+            invitation_id=invitation_id,
+            survey_id=survey.id,
+            person_id=person.person_id,
+            kind="invitation",
+            now=now,
+        )
+
+
+async def _person_registered(
+    repo: FeedbackRepository, event: PersonRegistered, now: datetime
+) -> None:
+    await repo.lock_members([event.member_id])
+    await repo.put_person(event.person_id, event.member_id, event.language)
+    (person,) = [
+        p for p in await repo.persons_of([event.member_id]) if p.person_id == event.person_id
+    ]
+    # A person registered after a meeting was recorded is still invited while it is open.
+    for survey in await repo.open_surveys_of_member(event.member_id):
+        if not survey.is_open(now) or await repo.invitation_exists(survey.id, event.person_id):
+            continue
+        invitation_id = await repo.add_invitation(survey.id, person, now)
+        repo.queue_mail(
+            invitation_id=invitation_id,
+            survey_id=survey.id,
+            person_id=event.person_id,
+            kind="invitation",
+            now=now,
+        )
+        await repo.save_survey(survey.with_invited(survey.invited + 1))
+
+
+async def _close(
+    repo: FeedbackRepository, uow: UnitOfWork, node: Node, survey: Survey, now: datetime
+) -> Survey:
+    closed, event = survey.close(now=now, responses=await repo.response_count(survey.id))
+    await repo.save_survey(closed)
+    _emit(uow, node, event, closed.id, closed.version)
+    return closed
+
+
+# -- periodic work -------------------------------------------------------------------------
+
+
+async def close_due_surveys(uows: UowFactory, node: Node, now: datetime | None = None) -> int:
+    """Close every open survey past its closing time (emits SurveyClosed each)."""
+    now = now or utcnow()
+    async with uows() as uow:
+        due = await FeedbackRepository(uow.session).due_to_close(now)
+    closed = 0
+    for survey_id in due:
+        async with uows() as uow:
+            repo = FeedbackRepository(uow.session)
+            survey = await repo.survey(survey_id, lock=True)
+            if survey is None or not survey.is_due_to_close(now):
+                continue
+            await _close(repo, uow, node, survey, now)
+            await uow.commit()
+            closed += 1
+    return closed
+
+
+async def queue_reminders(uows: UowFactory, now: datetime | None = None) -> int:
+    """Queue one reminder per unanswered invitation of surveys whose reminder time came."""
+    now = now or utcnow()
+    queued = 0
+    async with uows() as uow:
+        repo = FeedbackRepository(uow.session)
+        for survey in await repo.due_for_reminders(now):
+            for invitation in await repo.unanswered_invitations(survey.id):
+                assert invitation.person_id is not None
+                repo.queue_mail(
+                    invitation_id=invitation.id,
+                    survey_id=survey.id,
+                    person_id=invitation.person_id,
+                    kind="reminder",
+                    now=now,
+                )
+                queued += 1
+            survey.reminders_queued = True
+        await uow.commit()
+    return queued
+
+
+# -- the survey form -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    survey: Survey
+    invitation_id: UUID
+    language: str
+    response: Response | None
+
+
+async def open_form(
+    token: str, uow: UnitOfWork, node: Node, now: datetime | None = None
+) -> FormState:
+    """What the page shows for a link; closes the survey if its time has passed."""
+    now = now or utcnow()
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        invitation = await repo.invitation_by_token_hash(hash_token(token))
+        if invitation is None:
+            raise UnknownLink()
+        survey = await repo.survey(invitation.survey_id)
+        assert survey is not None
+        if survey.is_due_to_close(now):
+            survey = await repo.survey(invitation.survey_id, lock=True)
+            assert survey is not None
+            if survey.is_due_to_close(now):
+                survey = await _close(repo, uow, node, survey, now)
+                await uow.commit()
+        if not survey.is_open(now):
+            raise SurveyIsClosed(survey.closed_at or survey.closes_at)
+        response = await repo.response_of(invitation.id)
+        return FormState(survey, invitation.id, invitation.language, response)
+
+
+async def submit_response(
+    token: str, form: Mapping[str, str], uow: UnitOfWork, node: Node, now: datetime | None = None
+) -> FormState:
+    """Save the first answer or an edit; emits ResponseSubmitted (scores only)."""
+    now = now or utcnow()
+    answers = parse_answers(form)
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        invitation = await repo.invitation_by_token_hash(hash_token(token))
+        if invitation is None:
+            raise UnknownLink()
+        await repo.lock_invitation(invitation.id)
+        survey = await repo.survey(invitation.survey_id)
+        assert survey is not None
+        previous = await repo.response_of(invitation.id)
+        response, event = Response.submit(
+            response_id=uuid4(),
+            survey=survey,
+            invitation_id=invitation.id,
+            answers=answers,
+            now=now,
+            previous=previous,
+        )
+        await repo.save_response(response)
+        _emit(uow, node, event, response.id, response.version)
+        await uow.commit()
+        return FormState(survey, invitation.id, invitation.language, response)
+
+
+# -- summaries and interviews --------------------------------------------------------------
+
+
+async def survey_summary(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Summary]:
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        if survey is None:
+            raise SurveyNotFound(meeting_id)
+        return survey, summarize(await repo.scores(survey.id), invited=survey.invited)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInterview:
+    member_id: UUID
+    interviewed_on: date
+    intends_to_grow: str
+    planned_hires: int
+    barriers: tuple[str, ...] = ()
+    barrier_other: str = ""
+
+
+async def record_interview(
+    cmd: RecordInterview, uow: UnitOfWork, node: Node, now: datetime | None = None
+) -> Interview:
+    now = now or utcnow()
+    interview, event = Interview.record(
+        interview_id=uuid4(),
+        member_id=cmd.member_id,
+        interviewed_on=cmd.interviewed_on,
+        intends_to_grow=cmd.intends_to_grow,
+        planned_hires=cmd.planned_hires,
+        barriers=cmd.barriers,
+        barrier_other=cmd.barrier_other,
+        now=now,
+    )
+    async with uow:
+        FeedbackRepository(uow.session).add_interview(interview)
+        _emit(uow, node, event, interview.id, 1)
+        await uow.commit()
+    return interview
+
+
+async def interviews(uow: UnitOfWork, member_id: UUID) -> list[Interview]:
+    async with uow:
+        return await FeedbackRepository(uow.session).interviews(member_id)

@@ -1,0 +1,156 @@
+"""Composition root of the national gateway: read model, NATIONAL consumer, GraphQL.
+
+``create_app(settings)`` gives the Starlette app; ``build(settings)`` gives the
+:class:`Gateway` behind it (app, consumer, sessions) for tests and tools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NATS
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from services.gateway.consumer import national_consumer
+from services.gateway.dashboard.routes import dashboard_routes
+from services.gateway.graphql import GatewayContext, build_schema
+from services.gateway.registrar import Registrar
+from services.gateway.settings import GatewaySettings
+from shared.messaging.consumer import EventConsumer
+from shared.messaging.jetstream import ensure_deadletter_stream, ensure_national_stream
+from shared.runtime.asgi import service_app
+from shared.storage import create_engine, session_factory
+from shared.storage.migrations import migrate, version_table
+
+log = logging.getLogger(__name__)
+RESTART_DELAY = 1.0  # seconds before a crashed consumer loop starts again
+
+
+class Gateway:
+    """The gateway's parts; ``app``'s lifespan starts and stops them."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url)
+        self.sessions = session_factory(self.engine)  # the consumer's (writes)
+        # GraphQL only reads: on SQLite its transactions must not BEGIN IMMEDIATE, or every
+        # query would take the write lock and queue behind the consumer (WAL lets them not).
+        self.read_engine = (
+            create_engine(settings.database_url, sqlite_immediate=False)
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
+        self.read_sessions = session_factory(self.read_engine)
+        self.nc: NATS | None = None
+        self.consumer: EventConsumer | None = None  # the current one (a new one per start)
+        self._task: asyncio.Task[None] | None = None
+        self.registrar: Registrar | None = None  # joins and per-region freshness
+        self.app: Starlette = service_app(
+            schema=build_schema(settings),
+            context_factory=lambda: GatewayContext.create(
+                self.read_sessions, self.registrar.links if self.registrar else {}
+            ),
+            start=self.start,
+            stop=self.stop,
+            health=self.health,
+            routes=[Route("/", _to_graphql), *dashboard_routes()],
+            graphiql=settings.graphiql,
+        )
+
+    async def start(self) -> None:
+        migrations = Path(__file__).parent / "migrations"
+        await migrate(self.engine, migrations, version_table=version_table("gateway"))
+        self.nc = await nats.connect(
+            self.settings.nats_url,
+            name="mgn-gateway",
+            connect_timeout=5,
+            reconnect_time_wait=1,
+            max_reconnect_attempts=-1,
+        )
+        js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
+        try:
+            await ensure_national_stream(js)
+            await ensure_deadletter_stream(js)
+        except BaseException:
+            await self.stop()
+            raise
+        self.consumer = national_consumer(js, self.sessions, self.settings)
+        self._task = asyncio.create_task(self._run(self.consumer), name="gateway-consumer")
+        if self.settings.registrar:
+            self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
+            await self.registrar.start()
+        log.info("gateway started (db %s, nats %s)", self.engine.url, self.settings.nats_url)
+
+    async def stop(self) -> None:
+        registrar, self.registrar = self.registrar, None
+        if registrar is not None:
+            await registrar.stop()
+        task, self._task = self._task, None
+        if task is not None:
+            # Let the batch in hand commit and acknowledge; cancel only as a last resort.
+            stopped = self.consumer is not None and await self.consumer.stop(self.settings.ack_wait)
+            if not stopped:
+                await _cancel(task)
+            await asyncio.wait({task}, timeout=5)
+        nc, self.nc = self.nc, None
+        if nc is not None and not nc.is_closed:
+            with contextlib.suppress(Exception):
+                await nc.close()
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+    async def health(self) -> dict[str, Any]:
+        running = self._task is not None and not self._task.done()
+        connected = self.nc is not None and self.nc.is_connected
+        return {
+            "status": "ok" if running and connected else "degraded",
+            "nats_connected": connected,
+            "consumer_running": running,
+            "consumer": asdict(self.consumer.stats) if self.consumer else None,
+            "registrar": self.registrar.summary() if self.registrar else None,
+        }
+
+    async def _run(self, consumer: EventConsumer) -> None:
+        """Keep the consumer loop alive: an unexpected error restarts it; only stop ends it."""
+        while not consumer.stopping:
+            try:
+                await consumer.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                consumer.stats.last_error = f"consumer: {type(exc).__name__}: {exc}"
+                log.exception("gateway consumer stopped; restarting in %ss", RESTART_DELAY)
+                await asyncio.sleep(RESTART_DELAY)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel until it is done: on Python 3.11 ``asyncio.wait_for`` (inside nats-py's
+    fetch) swallows a cancellation that races with a message arriving, and the consumer's
+    loop would then go on forever."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
+async def _to_graphql(_request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+def build(settings: GatewaySettings | None = None) -> Gateway:
+    return Gateway(settings or GatewaySettings())
+
+
+def create_app(settings: GatewaySettings | None = None) -> Starlette:
+    return build(settings).app

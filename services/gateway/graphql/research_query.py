@@ -1,0 +1,157 @@
+"""The national research queries: CoP activities, initiatives, memos, surveys, interviews.
+
+Each is a keyset-paginated connection (``first`` <= 500) in a stable order; ``from``/``to``
+are inclusive days. ``Query`` (query.py) inherits these fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import Column, ColumnElement
+
+from services.gateway.graphql.activity import Activity, ActivityType
+from services.gateway.graphql.connection import Connection
+from services.gateway.graphql.context import Info
+from services.gateway.graphql.cursor import DAY, INSTANT, TEXT
+from services.gateway.graphql.fields import resolved
+from services.gateway.graphql.initiative import Initiative, InitiativeStatus
+from services.gateway.graphql.interview import Interview
+from services.gateway.graphql.memo import Memo
+from services.gateway.graphql.pagination import Listing, paginate
+from services.gateway.graphql.survey import Survey
+from services.gateway.orm import activities, initiatives, interviews, memos, surveys
+
+ACTIVITIES = Listing("activities", activities, ("meeting_starts_at", "id"), (INSTANT, TEXT))
+INITIATIVES = Listing("initiatives", initiatives, ("region", "group_id", "id"), (TEXT,) * 3)
+MEMOS = Listing("memos", memos, ("published_at", "meeting_id"), (INSTANT, TEXT))
+SURVEYS = Listing("surveys", surveys, ("region", "group_id", "id"), (TEXT,) * 3)
+INTERVIEWS = Listing("interviews", interviews, ("interviewed_on", "id"), (DAY, TEXT))
+
+First = Annotated[int, strawberry.argument(description="Page size, at most 500.")]
+After = Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")]
+From = Annotated[date | None, strawberry.argument(name="from", description="First day.")]
+To = Annotated[date | None, strawberry.argument(description="Last day (inclusive).")]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _filters(
+    region: str | None,
+    group_id: strawberry.ID | None,
+    table_region: Column[str],
+    table_group: Column[str],
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if region is not None:
+        where.append(table_region == region)
+    if group_id is not None:
+        where.append(table_group == str(group_id))
+    return where
+
+
+def _period(
+    column: Column[datetime], from_: date | None, to: date | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if from_ is not None:
+        where.append(column >= _day_start(from_))
+    if to is not None:
+        where.append(column < _day_start(to + timedelta(days=1)))
+    return where
+
+
+@strawberry.type
+class ResearchQuery:
+    @resolved(
+        "CoP activities by their meeting's start, then id: Wenger's table reproduced from data."
+    )
+    async def activities(
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: strawberry.ID | None = None,
+        type: ActivityType | None = None,
+        from_: From = None,
+        to: To = None,
+        first: First = 50,
+        after: After = None,
+    ) -> Connection[Activity]:
+        c = activities.c
+        where = _filters(region, group_id, c.region, c.group_id)
+        where += _period(c.meeting_starts_at, from_, to)
+        if type is not None:
+            where.append(c.activity_type == type.value)
+        return await paginate(
+            info.context.sessions, ACTIVITIES, where, first, after, Activity.from_row
+        )
+
+    @resolved("Joint initiatives, by region, group and id.")
+    async def initiatives(
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: strawberry.ID | None = None,
+        status: InitiativeStatus | None = None,
+        first: First = 50,
+        after: After = None,
+    ) -> Connection[Initiative]:
+        c = initiatives.c
+        where = _filters(region, group_id, c.region, c.group_id)
+        if status is not None:
+            where.append(c.status == status.value)
+        return await paginate(
+            info.context.sessions, INITIATIVES, where, first, after, Initiative.from_row
+        )
+
+    @resolved("Published memos (the newest of each meeting), by publication time.")
+    async def memos(
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: strawberry.ID | None = None,
+        from_: From = None,
+        to: To = None,
+        first: First = 50,
+        after: After = None,
+    ) -> Connection[Memo]:
+        c = memos.c
+        where = _filters(region, group_id, c.region, c.group_id)
+        where += _period(c.published_at, from_, to)
+        return await paginate(info.context.sessions, MEMOS, where, first, after, Memo.from_row)
+
+    @resolved("Feedback surveys as k-anonymous aggregates, by region, group and id.")
+    async def surveys(
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: strawberry.ID | None = None,
+        first: First = 50,
+        after: After = None,
+    ) -> Connection[Survey]:
+        c = surveys.c
+        where = _filters(region, group_id, c.region, c.group_id)
+        return await paginate(info.context.sessions, SURVEYS, where, first, after, Survey.from_row)
+
+    @resolved("Growth-intention interviews, by day and id.")
+    async def interviews(
+        self,
+        info: Info,
+        region: str | None = None,
+        member_id: strawberry.ID | None = None,
+        first: First = 50,
+        after: After = None,
+    ) -> Connection[Interview]:
+        c = interviews.c
+        where: list[ColumnElement[bool]] = []
+        if region is not None:
+            where.append(c.region == region)
+        if member_id is not None:
+            where.append(c.member_id == str(member_id))
+        return await paginate(
+            info.context.sessions, INTERVIEWS, where, first, after, Interview.from_row
+        )

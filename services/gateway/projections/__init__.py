@@ -1,0 +1,37 @@
+"""Projections of NATIONAL's events into the read model, one module per aggregate family.
+
+:func:`project` is the ``Projector`` the :class:`~shared.messaging.consumer.EventConsumer`
+calls with one batch inside the transaction that also records the batch's event ids.
+Every event counts towards its region's freshness; each family applies the event types
+it ``HANDLES`` and ignores the rest (a type no family handles, e.g. the person and
+consent events that carry nothing the nation keeps, still counts as its region's activity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.projections import feedback, followups, groups, meetings, regions, research
+from shared.contracts import ActivityRecorded, DecodedEvent
+
+FAMILIES = (groups, meetings, followups, research, feedback)
+
+
+async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:
+    await regions.project(session, events)
+    for family in FAMILIES:
+        mine = [e for e in events if isinstance(e.event, family.HANDLES)]
+        if mine:
+            await family.project(session, mine)
+    moved = {
+        str(e.event.meeting_id)  # type: ignore[attr-defined]
+        for e in events
+        if isinstance(e.event, (*meetings.MOVES_START, ActivityRecorded))
+    }
+    if moved:
+        await research.sync_meeting_starts(session, moved)
+
+
+__all__ = ["FAMILIES", "project"]

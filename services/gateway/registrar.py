@@ -1,0 +1,219 @@
+"""The hub's registrar: regions join NATIONAL by asking, and the gateway keeps their links fresh.
+
+- **Join**: a regional node sends a core NATS request on ``mgnctl.<region>.join`` (through its
+  leaf server; the hub's permissions let a region publish only under its own id, so a region
+  can join only as itself). The registrar adds the region's source to NATIONAL
+  (:func:`add_region_source`, idempotent) and replies ``{"region", "added", "resynced"}``.
+  Joins are handled one at a time (a lock), so two regions joining at once cannot overwrite
+  each other's source.
+- **Freshness**: every ``interval`` seconds it reads NATIONAL's per-source state (lag and the
+  seconds since the source last heard from the region — sources get heartbeats, so a healthy
+  link shows well under a second) into :attr:`Registrar.links`, which GraphQL reads: no query
+  ever waits on a region.
+- **Resync**: a source that is stalled (no activity for ``stale_after`` seconds, or none at
+  all) while the region's JetStream answers across the link (a ping) is restarted with
+  :func:`resync_region_source`: after a hub restart the server's own retry takes ~40 s, a
+  resync ~1 s. Also on a join of a region already sourced. At most once per
+  ``resync_every`` seconds per region.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+from nats.nuid import NUID
+
+from shared.messaging.jetstream import (
+    JOIN_SUBSCRIPTION,
+    SourceState,
+    add_region_source,
+    region_api_prefix,
+    region_from_join_subject,
+    resync_region_source,
+    source_states,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionLink:
+    """How fresh NATIONAL's copy of a region is, as of ``checked_at`` (monotonic seconds)."""
+
+    region: str
+    events_behind: int  # the source's lag: messages the region has that NATIONAL has not
+    source_active: float | None  # seconds since the source last heard from the region
+    link_active: bool
+    checked_at: float
+
+
+class Registrar:
+    """Answers join requests and watches NATIONAL's sources (see the module docstring)."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        js: JetStreamContext,
+        *,
+        interval: float = 2.0,
+        stale_after: float = 5.0,
+        resync_every: float = 15.0,
+        ping_timeout: float = 1.0,
+    ) -> None:
+        self.nc = nc
+        self.js = js
+        self.interval = interval
+        self.stale_after = stale_after
+        self.resync_every = resync_every
+        self.ping_timeout = ping_timeout
+        self.links: dict[str, RegionLink] = {}
+        self.joins = 0
+        self.resyncs = 0
+        self._lock = asyncio.Lock()
+        self._last_resync: dict[str, float] = {}
+        self._sub: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._nuid = NUID()
+
+    async def start(self) -> None:
+        self._sub = await self.nc.subscribe(JOIN_SUBSCRIPTION, cb=self._on_join)
+        self._task = asyncio.create_task(self._watch(), name="gateway-registrar")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    def summary(self) -> dict[str, object]:
+        """For the gateway's /healthz: joins answered, resyncs done, each region's link."""
+        return {
+            "joins": self.joins,
+            "resyncs": self.resyncs,
+            "links": {
+                region: {"link_active": link.link_active, "events_behind": link.events_behind}
+                for region, link in sorted(self.links.items())
+            },
+        }
+
+    # -- joining -----------------------------------------------------------------
+
+    async def join(self, region: str) -> dict[str, object]:
+        """Source ``region`` into NATIONAL (once); resync its source if it is stalled."""
+        async with self._lock:
+            added = await add_region_source(self.js, region)
+            resynced = False
+            if not added:
+                state = (await source_states(self.js)).get(region)
+                if state is None or (self._stalled(state) and not _stream_missing(state)):
+                    resynced = await self._resync(region, force=True)
+            self.joins += 1
+        log.info("region %s joined (source added: %s, resynced: %s)", region, added, resynced)
+        return {"region": region, "added": added, "resynced": resynced}
+
+    async def _on_join(self, msg: Msg) -> None:
+        region = region_from_join_subject(msg.subject)
+        if region is None or not msg.reply:
+            return
+        try:
+            answer = await self.join(region)
+        except Exception as exc:  # the region retries; say why it was not sourced
+            log.exception("join of region %s failed", region)
+            answer = {"region": region, "error": f"{type(exc).__name__}: {exc}"}
+        with contextlib.suppress(Exception):
+            await msg.respond(json.dumps(answer).encode())
+
+    # -- watching ----------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the hub is restarting, NATIONAL not there yet, ...
+                log.debug("registrar refresh failed: %r", exc)
+            await asyncio.sleep(self.interval)
+
+    async def refresh(self) -> Mapping[str, RegionLink]:
+        """Read every source's state, ping the stalled ones, resync those whose link is up."""
+        states = await source_states(self.js)
+        now = time.monotonic()
+        stalled = [region for region, state in states.items() if self._stalled(state)]
+        answers = await asyncio.gather(*(self.ping(region) for region in stalled))
+        reachable = {region for region, up in zip(stalled, answers, strict=True) if up}
+        links: dict[str, RegionLink] = {}
+        for region, state in states.items():
+            active = not self._stalled(state)
+            if not active and region in reachable:
+                active = True
+                # Not while the region's stream does not exist yet ("stream not found"): the
+                # server retries that by itself, and re-adding the source while its retry was
+                # in flight lost messages of the first copy (seen in tests).
+                if (
+                    not _stream_missing(state)
+                    and now - self._last_resync.get(region, -1e9) >= self.resync_every
+                ):
+                    async with self._lock:
+                        await self._resync(region)
+            links[region] = RegionLink(
+                region=region,
+                events_behind=state.lag,
+                source_active=state.active,
+                link_active=active,
+                checked_at=now,
+            )
+        self.links = links
+        return links
+
+    def _stalled(self, state: SourceState) -> bool:
+        return state.active is None or state.active > self.stale_after
+
+    async def _resync(self, region: str, *, force: bool = False) -> bool:
+        now = time.monotonic()
+        if not force and now - self._last_resync.get(region, -1e9) < self.resync_every:
+            return False
+        self._last_resync[region] = now
+        done = await resync_region_source(self.js, region)
+        if done:
+            self.resyncs += 1
+            log.info("resynced NATIONAL's source of region %s", region)
+        return done
+
+    async def ping(self, region: str) -> bool:
+        """Does the region's JetStream answer across the leafnode link right now?
+
+        The reply subject is under ``$JSC.R.``, which a region's user may publish to (it
+        answers the hub's consumer-create requests there); a plain inbox would be refused.
+        """
+        inbox = f"$JSC.R.{self._nuid.next().decode()}"
+        sub = await self.nc.subscribe(inbox, max_msgs=1)
+        try:
+            await self.nc.publish(f"{region_api_prefix(region)}.INFO", b"", reply=inbox)
+            reply = await sub.next_msg(timeout=self.ping_timeout)
+            # No responders: the server itself answers with an empty 503 status message.
+            return bool(reply.data) and not (reply.headers or {}).get("Status")
+        except Exception:
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+
+def _stream_missing(state: SourceState) -> bool:
+    return state.error is not None and "not found" in state.error.lower()

@@ -1,0 +1,82 @@
+"""Settings of the national gateway (environment variables ``MGN_GATEWAY_*``)."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """Every setting has a safe default for the demo; production sets ``DATABASE_URL`` and
+    ``PROFILE=production`` (no GraphiQL, no introspection; see ``profile``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MGN_GATEWAY_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/hub/gateway.db",
+        description="read model: sqlite:///path.db or postgresql://user@host:port/db",
+    )
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="the hub's client URL")
+    jetstream_domain: str = Field(
+        default="hub", description="JetStream domain of the hub; empty: the server's own"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    graphiql: bool = Field(
+        default=True, description="GraphiQL on GET /graphql; off in the production profile"
+    )
+    batch_size: int = Field(default=500, ge=1, le=5000, description="events per transaction")
+    ack_wait: float = Field(
+        default=30.0, gt=0, description="seconds before an unacknowledged event is redelivered"
+    )
+    registrar: bool = Field(
+        default=True, description="answer regions' join requests and watch their links"
+    )
+    freshness_interval: float = Field(
+        default=2.0, gt=0, description="seconds between reads of NATIONAL's per-region state"
+    )
+
+    # GraphQL safety (services/gateway/graphql/safety.py). The limits apply in every profile.
+    profile: Literal["demo", "production"] = Field(
+        default="demo",
+        description="demo: GraphiQL and introspection on; production: both off, and "
+        "asking for either is refused at start",
+    )
+    introspection: bool = Field(
+        default=True, description="answer __schema/__type; off in the production profile"
+    )
+    max_depth: int = Field(default=10, ge=1, le=50, description="deepest selection nesting")
+    max_aliases: int = Field(default=30, ge=0, le=1000, description="aliases in one document")
+    max_tokens: int = Field(
+        default=2000, ge=100, le=100_000, description="lexer tokens in one document"
+    )
+    max_cost: int = Field(
+        default=50_000,
+        ge=1,
+        description="highest query cost: fields, each connection's items times its `first` "
+        "(see services/gateway/graphql/cost.py)",
+    )
+
+    @model_validator(mode="after")
+    def _production_is_locked_down(self) -> Self:
+        """``MGN_GATEWAY_PROFILE=production`` turns GraphiQL and introspection off. Setting
+        either on explicitly (``MGN_GATEWAY_GRAPHIQL=true`` or ``MGN_GATEWAY_INTROSPECTION=true``)
+        with it is a contradiction: the gateway refuses to start rather than guess."""
+        if self.profile != "production":
+            return self
+        unsafe = [
+            name
+            for name in ("graphiql", "introspection")
+            if name in self.model_fields_set and getattr(self, name)
+        ]
+        if unsafe:
+            names = ", ".join(f"MGN_GATEWAY_{n.upper()}" for n in unsafe)
+            raise ValueError(
+                f"the production profile serves no GraphiQL and no introspection: unset {names} "
+                "or use MGN_GATEWAY_PROFILE=demo"
+            )
+        self.graphiql = False
+        self.introspection = False
+        return self

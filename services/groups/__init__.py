@@ -1,0 +1,1 @@
+"""The groups service of a regional node: core groups and their member micro-enterprises."""

@@ -1,0 +1,132 @@
+"""GraphQL input types of the mutations; each builds its service-layer command."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import strawberry
+
+from services.groups.api.types import ConsentPurpose, FacilitatorRole
+from services.groups.commands import (
+    AddMember,
+    AssignFacilitator,
+    CreateGroup,
+    GiveConsent,
+    MemberLeaves,
+    PauseMember,
+    RejoinMember,
+    RemoveFacilitator,
+    WithdrawConsent,
+)
+
+
+@strawberry.input
+class CreateGroupInput:
+    name: str
+    founded_on: date
+    municipality: str = ""
+
+    def command(self) -> CreateGroup:
+        return CreateGroup(
+            name=self.name, founded_on=self.founded_on, municipality=self.municipality
+        )
+
+
+@strawberry.input
+class AddMemberInput:
+    group_id: UUID
+    company_name: str
+    employees: int
+    joined_on: date
+    business_id: str | None = None
+    industry_code: str | None = None
+    turnover_eur: int | None = None
+    balance_sheet_eur: int | None = None
+
+    def command(self) -> AddMember:
+        return AddMember(
+            group_id=self.group_id,
+            company_name=self.company_name,
+            employees=self.employees,
+            joined_on=self.joined_on,
+            business_id=self.business_id,
+            industry_code=self.industry_code,
+            turnover_eur=self.turnover_eur,
+            balance_sheet_eur=self.balance_sheet_eur,
+        )
+
+
+@strawberry.input
+class MemberLeavesInput:
+    member_id: UUID
+    left_on: date
+    reason: str | None = None
+
+    def command(self) -> MemberLeaves:
+        return MemberLeaves(
+            member_id=self.member_id, left_on=self.left_on, reason=self.reason or ""
+        )
+
+
+@strawberry.input
+class PauseMemberInput:
+    member_id: UUID
+    paused_on: date
+    reason: str | None = None
+
+    def command(self) -> PauseMember:
+        return PauseMember(
+            member_id=self.member_id, paused_on=self.paused_on, reason=self.reason or ""
+        )
+
+
+@strawberry.input
+class RejoinMemberInput:
+    member_id: UUID
+    rejoined_on: date
+
+    def command(self) -> RejoinMember:
+        return RejoinMember(member_id=self.member_id, rejoined_on=self.rejoined_on)
+
+
+@strawberry.input
+class AssignFacilitatorInput:
+    group_id: UUID
+    name: str
+    email: str
+    role: FacilitatorRole
+    assigned_on: date | None = strawberry.field(default=None, description="Default: today.")
+
+    def command(self) -> AssignFacilitator:
+        return AssignFacilitator(
+            group_id=self.group_id,
+            name=self.name,
+            email=self.email,
+            role=self.role.value,
+            assigned_on=self.assigned_on,
+        )
+
+
+@strawberry.input
+class RemoveFacilitatorInput:
+    group_id: UUID
+    facilitator_id: UUID
+
+    def command(self) -> RemoveFacilitator:
+        return RemoveFacilitator(group_id=self.group_id, facilitator_id=self.facilitator_id)
+
+
+@strawberry.input
+class ConsentInput:
+    person_id: UUID
+    purpose: ConsentPurpose
+    at: datetime | None = strawberry.field(
+        default=None, description="When it was given or withdrawn (with a time zone); default: now."
+    )
+
+    def give(self) -> GiveConsent:
+        return GiveConsent(person_id=self.person_id, purpose=self.purpose.value, at=self.at)
+
+    def withdraw(self) -> WithdrawConsent:
+        return WithdrawConsent(person_id=self.person_id, purpose=self.purpose.value, at=self.at)

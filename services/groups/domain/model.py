@@ -1,0 +1,317 @@
+"""The aggregates: a core group, and a member enterprise of one group.
+
+Each aggregate counts its events in ``version`` (the envelope's ``sequence``): a group has
+1 once founded and one more per facilitator assigned or removed; a member has 1 once joined
+and one more per pause, leave or rejoin. Methods that change state return the contract event
+they raise; the service layer puts it in the outbox.
+
+A membership's lifecycle: joined -> active; active -> paused | left; paused -> left | active
+(rejoined); left -> active (rejoined). Every change is kept in ``Member.history`` with its
+date; dates never go backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Literal, get_args
+from uuid import UUID, uuid4
+
+from services.groups.domain import rules
+from services.groups.domain.errors import (
+    AlreadyActiveMember,
+    DateBeforeLastChange,
+    FacilitatorAlreadyAssigned,
+    FacilitatorNotFound,
+    InvalidCompanyName,
+    InvalidFacilitatorName,
+    InvalidFacilitatorRole,
+    InvalidGroupName,
+    InvalidIndustryCode,
+    InvalidMunicipality,
+    InvalidReason,
+    JoinedBeforeFounding,
+    LeftBeforeJoined,
+    MemberAlreadyActive,
+    MemberAlreadyLeft,
+    MemberAlreadyPaused,
+)
+from services.groups.domain.rules import check_email
+from shared.contracts import (
+    FacilitatorAssigned,
+    FacilitatorRemoved,
+    GroupCreated,
+    MemberJoined,
+    MemberLeft,
+    MemberPaused,
+    MemberRejoined,
+)
+from shared.contracts.groups import FacilitatorRole
+
+GROUP_NAME_MAX = 200
+MUNICIPALITY_MAX = 120
+COMPANY_NAME_MAX = 200
+INDUSTRY_CODE_MAX = 10
+REASON_MAX = 500
+PERSON_NAME_MAX = 200
+
+MembershipStatus = Literal["active", "paused", "left"]
+ChangeKind = Literal["joined", "paused", "left", "rejoined"]
+FACILITATOR_ROLES: tuple[str, ...] = get_args(FacilitatorRole)
+
+
+@dataclass(frozen=True, slots=True)
+class Enterprise:
+    """What the region records about a member company (the name never leaves the region)."""
+
+    company_name: str
+    employees: int
+    turnover_eur: int | None = None
+    balance_sheet_eur: int | None = None
+    business_id: str | None = None
+    industry_code: str | None = None
+
+    def validated(self) -> Enterprise:
+        """A normalised copy (whitespace trimmed, blanks to ``None``) or the first broken rule."""
+        name = self.company_name.strip()
+        if not name or len(name) > COMPANY_NAME_MAX:
+            raise InvalidCompanyName(
+                f"A member needs a company name of 1 to {COMPANY_NAME_MAX} characters; "
+                f"got {len(name)}."
+            )
+        business_id = (self.business_id or "").strip() or None
+        if business_id is not None:
+            rules.check_business_id(business_id, name)
+        industry_code = (self.industry_code or "").strip() or None
+        if industry_code is not None and len(industry_code) > INDUSTRY_CODE_MAX:
+            raise InvalidIndustryCode(
+                f"Industry code {industry_code!r} of company {name!r} is longer than "
+                f"{INDUSTRY_CODE_MAX} characters; use the TOL 2008 code, e.g. 62010."
+            )
+        rules.check_figures(name, self.employees, self.turnover_eur, self.balance_sheet_eur)
+        rules.check_micro_enterprise(
+            name, self.employees, self.turnover_eur, self.balance_sheet_eur
+        )
+        return replace(
+            self, company_name=name, business_id=business_id, industry_code=industry_code
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange:
+    """One step of a membership's history."""
+
+    kind: ChangeKind
+    on: date
+    reason: str = ""
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise InvalidReason(
+            f"The reason for {what} is {len(reason)} characters; shorten it to "
+            f"{REASON_MAX} at most."
+        )
+    return reason
+
+
+@dataclass(slots=True)
+class Member:
+    """A company's membership of one core group (aggregate)."""
+
+    id: UUID
+    group_id: UUID
+    enterprise: Enterprise
+    joined_on: date
+    left_on: date | None = None
+    leave_reason: str = ""
+    version: int = 0
+    paused_on: date | None = None
+    history: list[MembershipChange] = field(default_factory=list)
+
+    @property
+    def status(self) -> MembershipStatus:
+        if self.left_on is not None:
+            return "left"
+        if self.paused_on is not None:
+            return "paused"
+        return "active"
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def last_change_on(self) -> date:
+        return max([self.joined_on, *(change.on for change in self.history)])
+
+    def _check_date(self, on: date, what: str, field: str) -> None:
+        last = self.last_change_on
+        if on < last:
+            raise DateBeforeLastChange(self.enterprise.company_name, what, on, last, field=field)
+
+    def _record(self, change: MembershipChange) -> None:
+        self.history.append(change)
+        self.version += 1
+
+    def leave(self, *, left_on: date, reason: str = "") -> MemberLeft:
+        company = self.enterprise.company_name
+        if self.left_on is not None:
+            raise MemberAlreadyLeft(company, self.left_on)
+        if left_on < self.joined_on:
+            raise LeftBeforeJoined(company, left_on, self.joined_on)
+        self._check_date(left_on, "recorded as left", "left_on")
+        reason = _reason(reason, "leaving")
+        self.left_on, self.leave_reason, self.paused_on = left_on, reason, None
+        self._record(MembershipChange("left", left_on, reason))
+        return MemberLeft(member_id=self.id, group_id=self.group_id, left_on=left_on, reason=reason)
+
+    def pause(self, *, paused_on: date, reason: str = "") -> MemberPaused:
+        company = self.enterprise.company_name
+        if self.left_on is not None:
+            raise MemberAlreadyLeft(company, self.left_on)
+        if self.paused_on is not None:
+            raise MemberAlreadyPaused(company, self.paused_on)
+        self._check_date(paused_on, "paused", "paused_on")
+        reason = _reason(reason, "the pause")
+        self.paused_on = paused_on
+        self._record(MembershipChange("paused", paused_on, reason))
+        return MemberPaused(
+            member_id=self.id, group_id=self.group_id, paused_on=paused_on, reason=reason
+        )
+
+    def rejoin(self, *, rejoined_on: date) -> MemberRejoined:
+        if self.active:
+            raise MemberAlreadyActive(self.enterprise.company_name)
+        self._check_date(rejoined_on, "rejoined", "rejoined_on")
+        self.left_on, self.leave_reason, self.paused_on = None, "", None
+        self._record(MembershipChange("rejoined", rejoined_on))
+        return MemberRejoined(member_id=self.id, group_id=self.group_id, rejoined_on=rejoined_on)
+
+
+@dataclass(frozen=True, slots=True)
+class Facilitator:
+    """A PBAS agent or researcher facilitating a group; name and email stay in the region."""
+
+    id: UUID
+    name: str
+    email: str
+    role: FacilitatorRole
+    assigned_on: date
+
+
+@dataclass(slots=True)
+class Group:
+    """A regional core group of micro-entrepreneurs (aggregate)."""
+
+    id: UUID
+    name: str
+    municipality: str
+    founded_on: date
+    version: int = 0
+    facilitators: list[Facilitator] = field(default_factory=list)
+
+    @classmethod
+    def found(
+        cls, *, name: str, municipality: str, founded_on: date, group_id: UUID | None = None
+    ) -> tuple[Group, GroupCreated]:
+        name, municipality = name.strip(), municipality.strip()
+        if not name or len(name) > GROUP_NAME_MAX:
+            raise InvalidGroupName(
+                f"A core group needs a name of 1 to {GROUP_NAME_MAX} characters; got {len(name)}."
+            )
+        if len(municipality) > MUNICIPALITY_MAX:
+            raise InvalidMunicipality(
+                f"Municipality {municipality[:40]!r}... is longer than {MUNICIPALITY_MAX} "
+                "characters; give the municipality's name only."
+            )
+        group = cls(group_id or uuid4(), name, municipality, founded_on, version=1)
+        event = GroupCreated(
+            group_id=group.id, name=name, municipality=municipality, founded_on=founded_on
+        )
+        return group, event
+
+    def admit(
+        self,
+        enterprise: Enterprise,
+        *,
+        joined_on: date,
+        active_members: Iterable[Member] = (),
+        member_id: UUID | None = None,
+    ) -> tuple[Member, MemberJoined]:
+        """Admit a micro-enterprise; ``active_members`` are this group's current members."""
+        company = enterprise.validated()
+        if joined_on < self.founded_on:
+            raise JoinedBeforeFounding(company.company_name, joined_on, self.name, self.founded_on)
+        if company.business_id is not None:
+            for other in active_members:
+                if other.status != "left" and other.enterprise.business_id == company.business_id:
+                    raise AlreadyActiveMember(
+                        company.company_name, company.business_id, self.name, other.id
+                    )
+        member = Member(
+            member_id or uuid4(),
+            self.id,
+            company,
+            joined_on,
+            version=1,
+            history=[MembershipChange("joined", joined_on)],
+        )
+        event = MemberJoined(
+            member_id=member.id,
+            group_id=self.id,
+            joined_on=joined_on,
+            employees=company.employees,
+            turnover_eur=company.turnover_eur,
+            balance_sheet_eur=company.balance_sheet_eur,
+            industry_code=company.industry_code or "",
+        )
+        return member, event
+
+    def assign_facilitator(
+        self,
+        *,
+        name: str,
+        email: str,
+        role: str,
+        assigned_on: date,
+        facilitator_id: UUID | None = None,
+    ) -> tuple[Facilitator, FacilitatorAssigned]:
+        """Assign a facilitator; ``facilitator_id`` reuses the pseudonym the region already
+        gave this person (same email) in another group."""
+        name = name.strip()
+        if not name or len(name) > PERSON_NAME_MAX:
+            raise InvalidFacilitatorName(
+                f"A facilitator needs a name of 1 to {PERSON_NAME_MAX} characters; got {len(name)}."
+            )
+        email = check_email(email)
+        if role not in FACILITATOR_ROLES:
+            raise InvalidFacilitatorRole(
+                f"Facilitator role {role!r} is unknown; use one of {', '.join(FACILITATOR_ROLES)}."
+            )
+        for existing in self.facilitators:
+            if existing.email.lower() == email.lower():
+                raise FacilitatorAlreadyAssigned(email, self.name)
+        facilitator = Facilitator(
+            facilitator_id or uuid4(),
+            name,
+            email,
+            role,  # type: ignore[arg-type]  # checked against FACILITATOR_ROLES above
+            assigned_on,
+        )
+        self.facilitators.append(facilitator)
+        self.version += 1
+        event = FacilitatorAssigned(
+            group_id=self.id, facilitator_id=facilitator.id, role=facilitator.role
+        )
+        return facilitator, event
+
+    def remove_facilitator(self, facilitator_id: UUID) -> FacilitatorRemoved:
+        for index, existing in enumerate(self.facilitators):
+            if existing.id == facilitator_id:
+                del self.facilitators[index]
+                self.version += 1
+                return FacilitatorRemoved(group_id=self.id, facilitator_id=facilitator_id)
+        raise FacilitatorNotFound(facilitator_id, self.name)

@@ -1,0 +1,18 @@
+"""What every GraphQL request gets: the database, units of work and the node's facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.meetings.commands import Node
+from shared.runtime import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingsContext:
+    sessions: async_sessionmaker[AsyncSession]
+    unit_of_work: Callable[[], UnitOfWork]
+    node: Node

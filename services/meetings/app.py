@@ -1,0 +1,79 @@
+"""Composition root of the meetings service of one regional node."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from services.meetings import handlers
+from services.meetings.api import MeetingsContext, schema
+from services.meetings.asyncapi import asyncapi_route, document_publications
+from services.meetings.commands import Node
+from services.meetings.consumers import GroupsReplicaConsumer
+from services.meetings.http import http_routes
+from services.meetings.orm import TABLES, Base
+from services.meetings.settings import MeetingsSettings
+from shared.contracts import DecodedEvent
+from shared.runtime import ServiceRuntime
+from shared.runtime.asgi import service_app
+
+SERVICE = "meetings"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MeetingsService:
+    """The assembled service: the ASGI app plus the parts tests and operators look at."""
+
+    settings: MeetingsSettings
+    runtime: ServiceRuntime
+    replica: GroupsReplicaConsumer
+    app: Starlette
+
+
+def build(settings: MeetingsSettings | None = None) -> MeetingsService:
+    settings = settings or MeetingsSettings()
+    node = Node(region=settings.region, tz=settings.zone)
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        region=settings.region,
+        database_url=settings.database_url,
+        nats_url=settings.nats_url,
+        metadata=Base.metadata,
+        tables=TABLES,
+        migrations=Path(__file__).parent / "migrations",
+    )
+
+    async def apply(decoded: DecodedEvent) -> bool:
+        return await handlers.apply_groups_event(decoded, runtime.unit_of_work())
+
+    replica = GroupsReplicaConsumer(region=node.region, apply=apply, jetstream=runtime.jetstream)
+    replica.register(runtime.broker, batch_size=settings.replica_batch_size)
+    document_publications(runtime.broker, node.region)
+
+    async def health() -> dict[str, Any]:
+        return {**await runtime.health(), "replica": vars(replica.stats)}
+
+    def context() -> MeetingsContext:
+        return MeetingsContext(
+            sessions=runtime.sessions, unit_of_work=runtime.unit_of_work, node=node
+        )
+
+    app = service_app(
+        schema=schema,
+        context_factory=context,
+        start=runtime.start,
+        stop=runtime.stop,
+        health=health,
+        routes=[asyncapi_route(runtime.broker, node.region), *http_routes(runtime.sessions, node)],
+        graphiql=settings.graphiql,
+    )
+    return MeetingsService(settings=settings, runtime=runtime, replica=replica, app=app)
+
+
+def create_app(settings: MeetingsSettings | None = None) -> Starlette:
+    return build(settings).app

@@ -1,0 +1,50 @@
+"""The meetings domain: plain Python, no I/O (import-linter keeps it so)."""
+
+from services.meetings.domain.consent import AUDIO, ConsentState, Person, recording_problems
+from services.meetings.domain.errors import DomainError
+from services.meetings.domain.meeting import (
+    MEMO_MAX,
+    REASON_MAX,
+    THEME_MAX,
+    Meeting,
+    MeetingStatus,
+)
+from services.meetings.domain.membership import (
+    KnownGroup,
+    Membership,
+    local_date,
+)
+from services.meetings.domain.work import (
+    INITIATIVE_STATUSES,
+    ActionItem,
+    ActionStatus,
+    Activity,
+    HostSuggestion,
+    Initiative,
+    InitiativeUpdate,
+    suggest_hosts,
+)
+
+__all__ = [
+    "AUDIO",
+    "INITIATIVE_STATUSES",
+    "MEMO_MAX",
+    "REASON_MAX",
+    "THEME_MAX",
+    "ActionItem",
+    "ActionStatus",
+    "Activity",
+    "ConsentState",
+    "DomainError",
+    "HostSuggestion",
+    "Initiative",
+    "InitiativeUpdate",
+    "KnownGroup",
+    "Meeting",
+    "MeetingStatus",
+    "Membership",
+    "Person",
+    "local_date",
+    "recording_problems",
+    "suggest_hosts",
+]

@@ -1,0 +1,58 @@
+"""The replica of people's consents, as the groups service's events describe them.
+
+Consent events may arrive out of order or twice: per person and purpose the latest
+statement by its own timestamp wins (a withdrawal at the same instant wins over a
+consent). An erased person is forgotten for good: later-arriving events about it change
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+AUDIO = "audio_recording"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    given: bool
+    at: datetime
+
+    def apply(self, *, given: bool, at: datetime) -> ConsentState:
+        if at > self.at or (at == self.at and not given and self.given):
+            return ConsentState(given, at)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    person_id: UUID
+    member_id: UUID
+    registered: bool
+    erased: bool
+
+
+def recording_problems(
+    attendee_ids: Sequence[UUID],
+    persons: Sequence[Person],
+    audio: Mapping[UUID, bool],
+) -> dict[UUID, str]:
+    """Attendees who do not consent to recording, with why. A member consents when it has
+    at least one registered person and every registered person's audio consent holds."""
+    by_member: dict[UUID, list[Person]] = {}
+    for person in persons:
+        if person.registered and not person.erased:
+            by_member.setdefault(person.member_id, []).append(person)
+    problems: dict[UUID, str] = {}
+    for member_id in attendee_ids:
+        people = by_member.get(member_id, [])
+        if not people:
+            problems[member_id] = "no registered person"
+            continue
+        without = [p.person_id for p in people if not audio.get(p.person_id, False)]
+        if without:
+            problems[member_id] = f"{len(without)} of {len(people)} persons without consent"
+    return problems

@@ -1,0 +1,301 @@
+"""The meeting aggregate: planned → held | cancelled, hosted by an active group member."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, tzinfo
+from enum import StrEnum
+from uuid import UUID
+
+from services.meetings.domain import errors
+from services.meetings.domain.membership import KnownGroup, Membership, local_date
+from shared.contracts import (
+    MeetingCancelled,
+    MeetingHeld,
+    MeetingRecorded,
+    MeetingRescheduled,
+    MeetingScheduled,
+    MemoPublished,
+    RsvpRecorded,
+)
+
+THEME_MAX = 300
+REASON_MAX = 500
+MEMO_MAX = 20_000
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+def _aware_utc(value: datetime, field_name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise errors.TimezoneRequired(field_name, value.isoformat())
+    return value.astimezone(UTC)
+
+
+def _theme(theme: str) -> str:
+    cleaned = theme.strip()
+    if not cleaned:
+        raise errors.ThemeRequired()
+    if len(cleaned) > THEME_MAX:
+        raise errors.ThemeTooLong(len(cleaned), THEME_MAX)
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """``version`` is the sequence of the meeting's latest event (1 scheduled, 2 held/cancelled)."""
+
+    id: UUID
+    group_id: UUID
+    host_member_id: UUID
+    theme: str
+    starts_at: datetime  # UTC
+    status: MeetingStatus = MeetingStatus.PLANNED
+    version: int = 1
+    held_at: datetime | None = None
+    attendee_member_ids: tuple[UUID, ...] = field(default=())
+    cancel_reason: str | None = None
+    rsvps: tuple[tuple[UUID, bool], ...] = field(default=())  # (member, coming), in order
+    recorded: bool = False
+    memo: str | None = None
+    memo_facilitator_id: UUID | None = None
+    memo_published_at: datetime | None = None
+
+    @property
+    def attendance_count(self) -> int:
+        return len(self.attendee_member_ids)
+
+    @classmethod
+    def schedule(
+        cls,
+        *,
+        meeting_id: UUID,
+        group_id: UUID,
+        group: KnownGroup | None,
+        host_member_id: UUID,
+        host: Membership | None,
+        theme: str,
+        starts_at: datetime,
+        tz: tzinfo,
+    ) -> tuple[Meeting, MeetingScheduled]:
+        """Plan a meeting at the host's premises; past dates are allowed (history loads)."""
+        clean_theme = _theme(theme)
+        starts_utc = _aware_utc(starts_at, "startsAt")
+        if group is None:
+            raise errors.UnknownGroup(group_id)
+        if host is None or not host.has_joined:
+            raise errors.UnknownHost(host_member_id)
+        if host.group_id != group_id:
+            raise errors.HostInAnotherGroup(host_member_id, host.group_id, group_id)
+        day = local_date(starts_utc, tz)
+        if not host.active_on(day):
+            raise errors.HostNotActive(host_member_id, day, host.describe())
+        meeting = cls(
+            id=meeting_id,
+            group_id=group_id,
+            host_member_id=host_member_id,
+            theme=clean_theme,
+            starts_at=starts_utc,
+        )
+        event = MeetingScheduled(
+            meeting_id=meeting_id,
+            group_id=group_id,
+            host_member_id=host_member_id,
+            theme=clean_theme,
+            starts_at=starts_utc,
+        )
+        return meeting, event
+
+    def _require_planned(self, action: str) -> None:
+        if self.status is MeetingStatus.HELD:
+            raise errors.MeetingAlreadyHeld(self.id, action)
+        if self.status is MeetingStatus.CANCELLED:
+            raise errors.MeetingAlreadyCancelled(self.id, action)
+
+    def hold(
+        self,
+        *,
+        held_at: datetime | None,
+        attendee_member_ids: Sequence[UUID],
+        members: Mapping[UUID, Membership],
+        tz: tzinfo,
+    ) -> tuple[Meeting, MeetingHeld]:
+        """Record that the meeting took place; ``held_at`` defaults to ``starts_at``.
+
+        Every attendee must be an active member of the group on the day it was held.
+        """
+        self._require_planned("held")
+        held_utc = self.starts_at if held_at is None else _aware_utc(held_at, "heldAt")
+        repeated = [m for m, n in Counter(attendee_member_ids).items() if n > 1]
+        if repeated:
+            raise errors.DuplicateAttendees(repeated)
+        day = local_date(held_utc, tz)
+        problems = {
+            member_id: why
+            for member_id in attendee_member_ids
+            if (why := _attendance_problem(self.group_id, members.get(member_id), day))
+        }
+        if problems:
+            raise errors.AttendeesNotActive(day, problems)
+        attendees = tuple(attendee_member_ids)
+        held = replace(
+            self,
+            status=MeetingStatus.HELD,
+            version=self.version + 1,
+            held_at=held_utc,
+            attendee_member_ids=attendees,
+        )
+        event = MeetingHeld(
+            meeting_id=self.id,
+            group_id=self.group_id,
+            held_at=held_utc,
+            attendee_member_ids=attendees,
+        )
+        return held, event
+
+    def cancel(self, reason: str) -> tuple[Meeting, MeetingCancelled]:
+        """Call off a planned meeting, saying why."""
+        self._require_planned("cancelled")
+        cleaned = reason.strip()
+        if not cleaned:
+            raise errors.CancelReasonRequired()
+        if len(cleaned) > REASON_MAX:
+            raise errors.CancelReasonTooLong(len(cleaned), REASON_MAX)
+        cancelled = replace(
+            self, status=MeetingStatus.CANCELLED, version=self.version + 1, cancel_reason=cleaned
+        )
+        event = MeetingCancelled(meeting_id=self.id, group_id=self.group_id, reason=cleaned)
+        return cancelled, event
+
+    def day(self, tz: tzinfo) -> date:
+        """The meeting's calendar date in the region (held date once held)."""
+        return local_date(self.held_at or self.starts_at, tz)
+
+    def reschedule(
+        self,
+        *,
+        starts_at: datetime | None,
+        theme: str | None,
+        host: Membership | None,
+        tz: tzinfo,
+    ) -> tuple[Meeting, MeetingRescheduled]:
+        """Move a planned meeting and/or change its theme; the host must be active then."""
+        self._require_planned("rescheduled")
+        if starts_at is None and theme is None:
+            raise errors.NothingToReschedule()
+        new_theme = self.theme if theme is None else _theme(theme)
+        new_start = self.starts_at if starts_at is None else _aware_utc(starts_at, "startsAt")
+        day = local_date(new_start, tz)
+        if host is None or not host.active_on(day):
+            period = host.describe() if host else "not known to the meetings service"
+            raise errors.HostNotActive(self.host_member_id, day, period)
+        moved = replace(self, starts_at=new_start, theme=new_theme, version=self.version + 1)
+        event = MeetingRescheduled(
+            meeting_id=self.id, group_id=self.group_id, starts_at=new_start, theme=new_theme
+        )
+        return moved, event
+
+    def rsvp(
+        self, *, member_id: UUID, coming: bool, member: Membership | None, tz: tzinfo
+    ) -> tuple[Meeting, RsvpRecorded]:
+        """A member says it will (or will not) come; a later answer replaces an earlier one."""
+        self._require_planned("answered (RSVP)")
+        day = local_date(self.starts_at, tz)
+        why = _attendance_problem(self.group_id, member, day)
+        if why:
+            raise errors.MemberNotInGroup(member_id, self.group_id, why, field="memberId")
+        answers = (*tuple((m, c) for m, c in self.rsvps if m != member_id), (member_id, coming))
+        answered = replace(self, rsvps=answers, version=self.version + 1)
+        event = RsvpRecorded(
+            meeting_id=self.id, group_id=self.group_id, member_id=member_id, coming=coming
+        )
+        return answered, event
+
+    def _require_held(self, action: str) -> None:
+        if self.status is not MeetingStatus.HELD:
+            raise errors.MeetingNotHeld(self.id, self.status.value, action)
+
+    def mark_recorded(self, consenting: Mapping[UUID, str]) -> tuple[Meeting, MeetingRecorded]:
+        """Mark the held meeting as audio-recorded. ``consenting`` maps each attendee who has
+        *not* consented to why (empty string or absent: consented)."""
+        self._require_held("recording can be marked")
+        if self.recorded:
+            raise errors.AlreadyRecorded(self.id)
+        missing = {m: why for m in self.attendee_member_ids if (why := consenting.get(m, ""))}
+        if missing:
+            raise errors.RecordingConsentMissing(self.id, missing)
+        recorded = replace(self, recorded=True, version=self.version + 1)
+        return recorded, MeetingRecorded(meeting_id=self.id, group_id=self.group_id)
+
+    def publish_memo(
+        self, *, summary: str, facilitator_id: UUID | None, at: datetime
+    ) -> tuple[Meeting, MemoPublished]:
+        """Publish (or correct: the latest replaces) the summary of a held meeting."""
+        self._require_held("a memo is published")
+        text = clean_text(summary, field="summary", what="The memo's summary", limit=MEMO_MAX)
+        published = replace(
+            self,
+            memo=text,
+            memo_facilitator_id=facilitator_id,
+            memo_published_at=at,
+            version=self.version + 1,
+        )
+        event = MemoPublished(
+            meeting_id=self.id, group_id=self.group_id, summary=text, facilitator_id=facilitator_id
+        )
+        return published, event
+
+
+def clean_text(value: str, *, field: str, what: str, limit: int) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise errors.TextRequired(field, what)
+    if len(cleaned) > limit:
+        raise errors.TextTooLong(field, len(cleaned), limit)
+    return cleaned
+
+
+def member_problem(group_id: UUID, member: Membership | None, day: date | None = None) -> str:
+    """Why ``member`` cannot take part in the group (``day``: also active that day)."""
+    if member is None or not member.has_joined:
+        return "not known to the meetings service (not received yet?)"
+    if member.group_id != group_id:
+        return f"member of another group ({member.group_id})"
+    if day is not None and not member.active_on(day):
+        return f"not active on {day} ({member.describe()})"
+    return ""
+
+
+def check_members(
+    group_id: UUID,
+    member_ids: Sequence[UUID],
+    members: Mapping[UUID, Membership],
+    day: date | None = None,
+) -> tuple[UUID, ...]:
+    """The listed members, each once and each of the group (else a refusal naming them)."""
+    repeated = [m for m, n in Counter(member_ids).items() if n > 1]
+    if repeated:
+        raise errors.DuplicateMembers(repeated)
+    problems = {
+        m: why for m in member_ids if (why := member_problem(group_id, members.get(m), day))
+    }
+    if problems:
+        raise errors.MembersNotInGroup(group_id, problems)
+    return tuple(member_ids)
+
+
+def _attendance_problem(group_id: UUID, member: Membership | None, day: date) -> str:
+    """Why ``member`` cannot be an attendee (empty string: it can)."""
+    if member is None or not member.has_joined:
+        return "not known to the meetings service (not received yet?)"
+    if member.group_id != group_id:
+        return f"member of another group ({member.group_id})"
+    if not member.active_on(day):
+        return f"not active that day ({member.describe()})"
+    return ""

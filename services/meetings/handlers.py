@@ -1,0 +1,372 @@
+"""The service layer: one function per command, plus applying the groups service's events."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID, uuid4
+
+from services.meetings.commands import (
+    AgreeAction,
+    CancelMeeting,
+    CloseAction,
+    MarkRecorded,
+    Node,
+    PublishMemo,
+    RecordActivity,
+    RecordMeetingHeld,
+    RecordRsvp,
+    RescheduleMeeting,
+    ScheduleMeeting,
+    StartInitiative,
+    UpdateInitiative,
+)
+from services.meetings.domain import (
+    ActionItem,
+    Activity,
+    HostSuggestion,
+    Initiative,
+    KnownGroup,
+    Meeting,
+    local_date,
+    recording_problems,
+    suggest_hosts,
+)
+from services.meetings.domain.errors import (
+    ActionNotFound,
+    InitiativeNotFound,
+    MeetingNotFound,
+    UnknownGroup,
+)
+from services.meetings.replica import ReplicaStore
+from services.meetings.repository import (
+    ActionRepository,
+    ActivityRepository,
+    InitiativeRepository,
+    MeetingRepository,
+)
+from shared.contracts import (
+    ConsentGiven,
+    ConsentWithdrawn,
+    DecodedEvent,
+    Event,
+    GroupCreated,
+    MemberJoined,
+    MemberLeft,
+    MemberPaused,
+    MemberRejoined,
+    PersonErased,
+    PersonRegistered,
+    make_envelope,
+)
+from shared.runtime import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def schedule_meeting(cmd: ScheduleMeeting, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        replica = ReplicaStore(uow.session)
+        meeting, event = Meeting.schedule(
+            meeting_id=uuid4(),
+            group_id=cmd.group_id,
+            group=await replica.group(cmd.group_id),
+            host_member_id=cmd.host_member_id,
+            host=await replica.member(cmd.host_member_id),
+            theme=cmd.theme,
+            starts_at=cmd.starts_at,
+            tz=node.tz,
+        )
+        MeetingRepository(uow.session).add(meeting)
+        uow.emit(make_envelope(event, region=node.region, aggregate_id=meeting.id, sequence=1))
+        await uow.commit()
+    return meeting
+
+
+async def _load(repo: MeetingRepository, meeting_id: UUID) -> Meeting:
+    meeting = await repo.get(meeting_id)
+    if meeting is None:
+        raise MeetingNotFound(meeting_id)
+    return meeting
+
+
+async def record_meeting_held(cmd: RecordMeetingHeld, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        members = await ReplicaStore(uow.session).members(cmd.attendee_member_ids)
+        held, event = meeting.hold(
+            held_at=cmd.held_at,
+            attendee_member_ids=cmd.attendee_member_ids,
+            members=members,
+            tz=node.tz,
+        )
+        await repo.save(held, expected_version=meeting.version)
+        uow.emit(
+            make_envelope(event, region=node.region, aggregate_id=held.id, sequence=held.version)
+        )
+        await uow.commit()
+    return held
+
+
+async def cancel_meeting(cmd: CancelMeeting, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        cancelled, event = meeting.cancel(cmd.reason)
+        await repo.save(cancelled, expected_version=meeting.version)
+        uow.emit(
+            make_envelope(
+                event, region=node.region, aggregate_id=cancelled.id, sequence=cancelled.version
+            )
+        )
+        await uow.commit()
+    return cancelled
+
+
+async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
+    """Apply one groups-service event to the replica, at most once.
+
+    The change and the record of the event id commit in one transaction. Returns False
+    for a duplicate (already applied) event; event types the replica does not need are
+    recorded and otherwise ignored.
+    """
+    envelope, event = decoded.envelope, decoded.event
+    async with uow:
+        replica = ReplicaStore(uow.session)
+        if await replica.seen(envelope.event_id):
+            return False
+        if isinstance(event, GroupCreated):
+            await replica.put_group(KnownGroup(event.group_id, event.name, event.founded_on))
+        elif isinstance(event, MemberJoined):
+            current = await replica.locked_member(event.member_id, event.group_id)
+            await replica.put_member(
+                current.joined(
+                    group_id=event.group_id, joined_on=event.joined_on, sequence=envelope.sequence
+                )
+            )
+        elif isinstance(event, MemberLeft):
+            current = await replica.locked_member(event.member_id, event.group_id)
+            await replica.put_member(
+                current.left(left_on=event.left_on, sequence=envelope.sequence)
+            )
+        elif isinstance(event, MemberPaused):
+            current = await replica.locked_member(event.member_id, event.group_id)
+            await replica.put_member(
+                current.paused(paused_on=event.paused_on, sequence=envelope.sequence)
+            )
+        elif isinstance(event, MemberRejoined):
+            current = await replica.locked_member(event.member_id, event.group_id)
+            await replica.put_member(
+                current.rejoined(rejoined_on=event.rejoined_on, sequence=envelope.sequence)
+            )
+        elif isinstance(event, PersonRegistered):
+            await replica.register_person(event.person_id, event.member_id)
+        elif isinstance(event, ConsentGiven):
+            await replica.state_consent(
+                event.person_id, event.member_id, event.purpose, given=True, at=event.given_at
+            )
+        elif isinstance(event, ConsentWithdrawn):
+            await replica.state_consent(
+                event.person_id, event.member_id, event.purpose, given=False, at=event.withdrawn_at
+            )
+        elif isinstance(event, PersonErased):
+            await replica.erase_person(event.person_id, event.member_id)
+        else:
+            log.debug("replica ignores %s %s", envelope.type, envelope.event_id)
+        await replica.mark_seen(envelope.event_id)
+        await uow.commit()
+    return True
+
+
+def _today(node: Node) -> date:
+    return local_date(datetime.now(UTC), node.tz)
+
+
+async def _change_meeting(
+    uow: UnitOfWork,
+    node: Node,
+    meeting: Meeting,
+    changed: Meeting,
+    event: Event,
+    repo: MeetingRepository,
+) -> Meeting:
+    await repo.save(changed, expected_version=meeting.version)
+    uow.emit(
+        make_envelope(event, region=node.region, aggregate_id=changed.id, sequence=changed.version)
+    )
+    await uow.commit()
+    return changed
+
+
+async def reschedule_meeting(cmd: RescheduleMeeting, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        host = await ReplicaStore(uow.session).member(meeting.host_member_id)
+        moved, event = meeting.reschedule(
+            starts_at=cmd.starts_at, theme=cmd.theme, host=host, tz=node.tz
+        )
+        return await _change_meeting(uow, node, meeting, moved, event, repo)
+
+
+async def record_rsvp(cmd: RecordRsvp, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        member = await ReplicaStore(uow.session).member(cmd.member_id)
+        answered, event = meeting.rsvp(
+            member_id=cmd.member_id, coming=cmd.coming, member=member, tz=node.tz
+        )
+        return await _change_meeting(uow, node, meeting, answered, event, repo)
+
+
+async def recording_consent(uow: UnitOfWork, member_ids: tuple[UUID, ...]) -> dict[UUID, str]:
+    """Members among ``member_ids`` without recording consent, with why."""
+    replica = ReplicaStore(uow.session)
+    persons = await replica.persons_of(member_ids)
+    audio = await replica.audio_consents(p.person_id for p in persons)
+    return recording_problems(member_ids, persons, audio)
+
+
+async def mark_recorded(cmd: MarkRecorded, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        problems = await recording_consent(uow, meeting.attendee_member_ids)
+        recorded, event = meeting.mark_recorded(problems)
+        return await _change_meeting(uow, node, meeting, recorded, event, repo)
+
+
+async def publish_memo(cmd: PublishMemo, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        published, event = meeting.publish_memo(
+            summary=cmd.summary, facilitator_id=cmd.facilitator_id, at=datetime.now(UTC)
+        )
+        return await _change_meeting(uow, node, meeting, published, event, repo)
+
+
+async def agree_action(cmd: AgreeAction, uow: UnitOfWork, node: Node) -> ActionItem:
+    async with uow:
+        meeting = await _load(MeetingRepository(uow.session), cmd.meeting_id)
+        owner = await ReplicaStore(uow.session).member(cmd.owner_member_id)
+        item, event = ActionItem.agree(
+            action_id=uuid4(),
+            meeting=meeting,
+            owner_member_id=cmd.owner_member_id,
+            owner=owner,
+            description=cmd.description,
+            due_on=cmd.due_on,
+            tz=node.tz,
+        )
+        ActionRepository(uow.session).add(item)
+        uow.emit(make_envelope(event, region=node.region, aggregate_id=item.id, sequence=1))
+        await uow.commit()
+    return item
+
+
+async def close_action(cmd: CloseAction, uow: UnitOfWork, node: Node) -> ActionItem:
+    async with uow:
+        repo = ActionRepository(uow.session)
+        item = await repo.get(cmd.action_id)
+        if item is None:
+            raise ActionNotFound(cmd.action_id)
+        closed, event = item.close(closed_on=cmd.closed_on or _today(node), outcome=cmd.outcome)
+        await repo.save(closed, expected_version=item.version)
+        uow.emit(
+            make_envelope(event, region=node.region, aggregate_id=item.id, sequence=closed.version)
+        )
+        await uow.commit()
+    return closed
+
+
+async def record_activity(cmd: RecordActivity, uow: UnitOfWork, node: Node) -> Activity:
+    async with uow:
+        meeting = await _load(MeetingRepository(uow.session), cmd.meeting_id)
+        members = await ReplicaStore(uow.session).members(cmd.member_ids)
+        activity, event = Activity.record(
+            activity_id=uuid4(),
+            meeting=meeting,
+            activity_type=cmd.activity_type,
+            example=cmd.example,
+            member_ids=cmd.member_ids,
+            members=members,
+            coder_id=cmd.coder_id,
+        )
+        await ActivityRepository(uow.session).add(activity)
+        uow.emit(make_envelope(event, region=node.region, aggregate_id=activity.id, sequence=1))
+        await uow.commit()
+    return activity
+
+
+async def start_initiative(cmd: StartInitiative, uow: UnitOfWork, node: Node) -> Initiative:
+    async with uow:
+        meeting = await _load(MeetingRepository(uow.session), cmd.meeting_id)
+        members = await ReplicaStore(uow.session).members(cmd.member_ids)
+        initiative, event = Initiative.start(
+            initiative_id=uuid4(),
+            meeting=meeting,
+            title=cmd.title,
+            member_ids=cmd.member_ids,
+            members=members,
+            started_on=cmd.started_on,
+            tz=node.tz,
+        )
+        InitiativeRepository(uow.session).add(initiative)
+        uow.emit(make_envelope(event, region=node.region, aggregate_id=initiative.id, sequence=1))
+        await uow.commit()
+    return initiative
+
+
+async def update_initiative(cmd: UpdateInitiative, uow: UnitOfWork, node: Node) -> Initiative:
+    async with uow:
+        repo = InitiativeRepository(uow.session)
+        initiative = await repo.get(cmd.initiative_id)
+        if initiative is None:
+            raise InitiativeNotFound(cmd.initiative_id)
+        members = await ReplicaStore(uow.session).members(cmd.member_ids or ())
+        updated, event = initiative.update(
+            status=cmd.status,
+            outcome=cmd.outcome,
+            member_ids=cmd.member_ids,
+            members=members,
+            updated_on=cmd.updated_on or _today(node),
+        )
+        await repo.save(updated, expected_version=initiative.version)
+        uow.emit(
+            make_envelope(
+                event, region=node.region, aggregate_id=updated.id, sequence=updated.version
+            )
+        )
+        await uow.commit()
+    return updated
+
+
+# -- queries -----------------------------------------------------------------------
+
+
+async def suggest_next_host(
+    group_id: UUID, on: date, uow: UnitOfWork, node: Node
+) -> list[HostSuggestion]:
+    """Active members on ``on``, who hosted least recently first (never hosted first).
+
+    Hosting counts every meeting not cancelled that starts by the end of ``on``.
+    """
+    async with uow:
+        replica = ReplicaStore(uow.session)
+        if await replica.group(group_id) is None:
+            raise UnknownGroup(group_id)
+        members = await replica.group_members(group_id)
+        end = datetime.combine(on + timedelta(days=1), time(), tzinfo=node.tz)
+        hosted = await MeetingRepository(uow.session).hosting_dates(group_id, end)
+    days = {m: [local_date(t, node.tz) for t in times] for m, times in hosted.items()}
+    return suggest_hosts(members, days, on)
+
+
+async def agenda(meeting_id: UUID, uow: UnitOfWork) -> list[ActionItem]:
+    """Open actions of the meeting's group agreed in earlier meetings."""
+    async with uow:
+        meeting = await _load(MeetingRepository(uow.session), meeting_id)
+        return await ActionRepository(uow.session).open_before(meeting.group_id, meeting.starts_at)

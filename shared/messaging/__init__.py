@@ -1,0 +1,1 @@
+"""Messaging plumbing every service uses: outbox, relay, idempotent consumer, dead letters."""

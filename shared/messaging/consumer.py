@@ -1,0 +1,208 @@
+"""A durable JetStream pull consumer that applies events exactly once to a SQL database.
+
+For each fetched batch: undecodable messages go to the dead-letter stream (with the
+reason) and are acknowledged; the rest are applied in ONE transaction together with the
+record of their event ids; only after the commit are they acknowledged. A crash anywhere
+leaves messages unacknowledged, so they are redelivered, and the processed-ids record
+makes the redelivery a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts import DecodedEvent, EventDecodeError, decode
+from shared.messaging.deadletter import send_to_deadletter
+from shared.messaging.inbox import already_processed, record_processed
+
+log = logging.getLogger(__name__)
+
+Projector = Callable[[AsyncSession, Sequence[DecodedEvent]], Awaitable[None]]
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    stream: str
+    durable: str
+    filter_subject: str | None = None
+    deadletter_scope: str = "hub"
+    batch_size: int = 500
+    fetch_timeout: float = 1.0
+    ack_wait: float = 30.0
+    max_attempts: int = 5  # deliveries of one event that fails to apply before dead-lettering
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        sessions: async_sessionmaker[AsyncSession],
+        processed: Table,
+        project: Projector,
+        spec: ConsumerSpec,
+    ) -> None:
+        self._js = js
+        self._sessions = sessions
+        self._processed = processed
+        self._project = project
+        self.spec = spec
+        self.stats = ConsumerStats()
+        self._stopping = False
+        self._running = False
+        self._stopped = asyncio.Event()
+
+    async def stop(self, timeout: float = 30.0) -> bool:
+        """Ask :meth:`run` to finish the batch in hand (commit and acknowledge) and return.
+
+        Prefer this to cancelling the task: a cancellation inside a database transaction
+        can strand the connection (with aiosqlite it kept SQLite's write lock), and on
+        Python 3.11 nats-py's fetch can swallow a cancellation. Returns False if ``run``
+        did not end within ``timeout`` seconds (the caller may then cancel it).
+        """
+        self._stopping = True
+        if not self._running:
+            return True
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stopped.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def run(self) -> None:
+        """Consume until :meth:`stop` (or cancellation)."""
+        self._running = True
+        self._stopped.clear()
+        try:
+            await self._consume()
+        finally:
+            self._running = False
+            self._stopped.set()
+
+    async def _consume(self) -> None:
+        sub = await self._js.pull_subscribe(
+            self.spec.filter_subject or "",
+            durable=self.spec.durable,
+            stream=self.spec.stream,
+            config=ConsumerConfig(
+                durable_name=self.spec.durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.spec.ack_wait,
+                max_ack_pending=max(self.spec.batch_size * 4, 1000),
+                filter_subject=self.spec.filter_subject,
+            ),
+        )
+        try:
+            while not self._stopping:
+                try:
+                    msgs = await sub.fetch(self.spec.batch_size, timeout=self.spec.fetch_timeout)
+                except (NatsTimeoutError, TimeoutError):
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # connection trouble: nats-py reconnects; try again
+                    self.stats.last_error = f"fetch: {type(exc).__name__}: {exc}"
+                    log.warning("%s: %s", self.spec.durable, self.stats.last_error)
+                    await asyncio.sleep(0.5)
+                    continue
+                await self.handle(msgs)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def handle(self, msgs: Sequence[Msg]) -> None:
+        """Apply one fetched batch; every message ends acknowledged, dead-lettered or nak'ed."""
+        self.stats.batches += 1
+        decoded: list[tuple[Msg, DecodedEvent]] = []
+        for msg in msgs:
+            try:
+                decoded.append((msg, decode(msg.data, msg.subject)))
+            except EventDecodeError as exc:
+                await self._reject(msg, exc.reason, str(exc))
+        if not decoded:
+            return
+        try:
+            await self.apply_batch([event for _, event in decoded])
+        except Exception as exc:
+            self.stats.last_error = f"batch: {type(exc).__name__}: {exc}"
+            log.warning("%s: batch failed (%s); applying one by one", self.spec.durable, exc)
+            for msg, event in decoded:
+                await self._apply_one(msg, event)
+            return
+        await asyncio.gather(*(msg.ack() for msg, _ in decoded))
+
+    async def apply_batch(self, events: Sequence[DecodedEvent]) -> None:
+        """Apply the events not applied before, and record their ids, in one transaction."""
+        async with self._sessions() as session, session.begin():
+            ids = [str(e.envelope.event_id) for e in events]
+            seen = await already_processed(session, self._processed, ids)
+            fresh: dict[str, DecodedEvent] = {}
+            for event_id, event in zip(ids, events, strict=True):
+                if event_id not in seen and event_id not in fresh:
+                    fresh[event_id] = event
+            if fresh:
+                await self._project(session, list(fresh.values()))
+                await record_processed(session, self._processed, fresh.keys())
+        self.stats.applied += len(fresh)
+        self.stats.duplicates += len(events) - len(fresh)
+
+    async def _apply_one(self, msg: Msg, event: DecodedEvent) -> None:
+        try:
+            await self.apply_batch([event])
+        except Exception as exc:
+            attempts = msg.metadata.num_delivered if msg.metadata else 1
+            if attempts >= self.spec.max_attempts:
+                await self._reject(msg, "apply_failed", f"{type(exc).__name__}: {exc}")
+            else:
+                log.warning(
+                    "%s: %s failed (attempt %d): %s",
+                    self.spec.durable,
+                    event.envelope.event_id,
+                    attempts,
+                    exc,
+                )
+                await msg.nak(delay=min(2.0**attempts, 30.0))
+            return
+        await msg.ack()
+
+    async def _reject(self, msg: Msg, reason: str, detail: str) -> None:
+        try:
+            await send_to_deadletter(
+                self._js,
+                msg,
+                scope=self.spec.deadletter_scope,
+                consumer=self.spec.durable,
+                reason=reason,
+                detail=detail,
+            )
+        except Exception as exc:  # dead-letter stream unavailable: keep the message
+            log.error("%s: cannot dead-letter (%s); will retry", self.spec.durable, exc)
+            await msg.nak(delay=5.0)
+            return
+        self.stats.dead_lettered += 1
+        await msg.ack()

@@ -1,0 +1,57 @@
+"""The outbox and processed-events tables every service keeps in its own database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessagingTables:
+    outbox: Table
+    processed: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    """Define ``outbox`` and ``processed_events`` in a service's ``metadata``."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column(
+            "id",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("subject", String(200), nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+    )
+    # The relay's query: unpublished rows in id order. A partial index keeps it small.
+    Index(
+        "ix_outbox_unpublished",
+        outbox.c.id,
+        sqlite_where=text("published_at IS NULL"),
+        postgresql_where=text("published_at IS NULL"),
+    )
+    processed = Table(
+        "processed_events",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    return MessagingTables(outbox=outbox, processed=processed)

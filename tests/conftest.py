@@ -1,0 +1,3 @@
+"""Shared test configuration: fixture plugins live in tests/fixtures/."""
+
+pytest_plugins = ["tests.fixtures.nats", "tests.fixtures.db"]

@@ -1,0 +1,133 @@
+"""Helpers shared by the end-to-end tests: GraphQL clients, processes, database reads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+from nats.js import JetStreamContext
+from sqlalchemy import Table, func, select
+from starlette.applications import Starlette
+
+from deploy.natsserver import free_port
+from deploy.processes import ServiceProcess
+from shared.storage import create_engine
+
+
+class Api:
+    """POST GraphQL to an app (in process) or a service (over HTTP); fail on errors."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        resp = await self.client.post("/graphql", json={"query": query, "variables": variables})
+        body = resp.json()
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+async def serve(stack: AsyncExitStack, app: Starlette) -> Api:
+    """Run ``app``'s lifespan inside ``stack`` and give a GraphQL client of it."""
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    await stack.enter_async_context(client)
+    return Api(client)
+
+
+CREATE_GROUP = "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }"
+ADD_MEMBER = "mutation($i: AddMemberInput!) { addMember(input: $i) { id } }"
+
+
+async def create_group(api: Api, name: str) -> str:
+    data = await api(
+        CREATE_GROUP, i={"name": name, "municipality": "Oulu", "foundedOn": "2015-02-01"}
+    )
+    return str(data["createGroup"]["id"])
+
+
+async def add_member(api: Api, group_id: str, name: str) -> str:
+    data = await api(
+        ADD_MEMBER,
+        i={
+            "groupId": group_id,
+            "companyName": name,
+            "employees": 3,
+            "turnoverEur": 400_000,
+            "joinedOn": "2015-02-01",
+        },
+    )
+    return str(data["addMember"]["id"])
+
+
+def service_process(
+    workdir: Path, service: str, database_url: str, nats_url: str, *, region: str | None = None
+) -> ServiceProcess:
+    """``mgn service <service> ...`` as a child process on a free port (not started)."""
+    port = free_port()
+    args = ["service", service, "--db", database_url, "--nats", nats_url, "--port", str(port)]
+    if region is not None:
+        args += ["--region", region]
+    return ServiceProcess(
+        name=f"{region or 'hub'}/{service}",
+        args=args,
+        log_path=workdir / "logs" / f"{region or 'hub'}-{service}.log",
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    )
+
+
+async def sigkill(process: ServiceProcess) -> None:
+    """SIGKILL the process by its own pid and wait until it is gone (no clean shutdown)."""
+    pid = process.pid
+    assert pid is not None, f"{process.name} was not started"
+    assert process.running, f"{process.name} is not running"
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(200):
+        if not process.running:  # poll() reaps it
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{process.name} (pid {pid}) survived SIGKILL")
+
+
+class Database:
+    """Looks into a service's database from the test."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url, sqlite_immediate=False)
+
+    async def column(self, table: Table, column: str) -> list[Any]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(select(table.c[column]))).scalars())
+
+    async def count(self, table: Table, *where: Any) -> int:
+        async with self.engine.connect() as conn:
+            stmt = select(func.count()).select_from(table)
+            for clause in where:
+                stmt = stmt.where(clause)
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def execute(self, statement: Any) -> None:
+        """Write, in a transaction of its own (to stage a crash's leftovers)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def stream_msg_ids(js: JetStreamContext, stream: str) -> list[str]:
+    """The Nats-Msg-Id of every message in the stream, in stream order."""
+    info = await js.stream_info(stream)
+    if not info.state.messages:
+        return []
+    ids = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(stream, seq)
+        ids.append((msg.headers or {}).get("Nats-Msg-Id", ""))
+    return ids

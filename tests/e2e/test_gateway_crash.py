@@ -1,0 +1,130 @@
+"""The gateway killed mid-projection (issue "Federation for real", part 6): a real
+``mgn service gateway`` process is SIGKILLed while it projects a few thousand events from
+NATIONAL, started again, and every event ends up applied exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+from nats.js import JetStreamContext
+
+from bench.events import region_events
+from services.gateway import orm as gw
+from shared.contracts import (
+    GroupCreated,
+    MeetingHeld,
+    MeetingScheduled,
+    MemberJoined,
+    encode,
+    subject_for,
+)
+from shared.messaging.jetstream import (
+    NATIONAL_STREAM,
+    add_region_source,
+    ensure_national_stream,
+    ensure_region_stream,
+)
+from tests.e2e.support import Database, service_process, sigkill
+from tests.fixtures.nats import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.nats]
+
+EVENTS = 3000
+KILL_AFTER = 400  # applied events; SIGKILL comes at the first poll past it
+
+
+async def test_gateway_killed_mid_projection_applies_every_event_once(
+    nats_hub, leaf_factory, nats_connect, make_database_url, tmp_path, record_property
+):
+    leaf = await leaf_factory("oulu")
+    hub_js = (await nats_connect(nats_hub)).jetstream()
+    leaf_js = (await nats_connect(leaf)).jetstream(publish_async_max_pending=500)
+    await ensure_region_stream(leaf_js, "oulu")
+    await ensure_national_stream(hub_js)
+    await add_region_source(hub_js, "oulu")
+
+    envelopes = list(region_events("oulu", EVENTS))
+    for envelope in envelopes:
+        await leaf_js.publish_async(
+            subject_for(envelope), encode(envelope), headers={"Nats-Msg-Id": str(envelope.event_id)}
+        )
+    await leaf_js.publish_async_completed()
+    published = {str(e.event_id) for e in envelopes}
+    assert len(published) == len(envelopes)
+    await wait_for(
+        lambda: _national_has(hub_js, len(envelopes)),
+        timeout=30,
+        message="NATIONAL sourced every event",
+    )
+
+    database_url = await make_database_url("gateway")
+    gateway = service_process(tmp_path, "gateway", database_url, nats_hub.client_url)
+    # Small batches and a short ack wait: the projection takes long enough to be killed in
+    # the middle, and what the dead process had fetched is redelivered within seconds.
+    gateway.env.update({"MGN_GATEWAY_BATCH_SIZE": "50", "MGN_GATEWAY_ACK_WAIT": "3"})
+    national = Database(database_url)
+    try:
+        gateway.spawn()
+        await asyncio.to_thread(gateway.wait_healthy, 60)
+
+        async def projecting() -> int:
+            n = await national.count(gw.processed_events)
+            return n if KILL_AFTER <= n < len(envelopes) else 0
+
+        try:
+            applied_at_kill = await wait_for(
+                projecting, timeout=60, interval=0.02, message="the gateway projecting"
+            )
+        except TimeoutError:
+            done = await national.count(gw.processed_events)
+            pytest.fail(f"{done} applied; gateway log:\n{gateway.log_tail(60)}")
+        await sigkill(gateway)
+        applied_after_kill = await national.count(gw.processed_events)
+        assert applied_after_kill < len(envelopes), "killed too late: nothing left to project"
+
+        started = time.monotonic()
+        gateway.spawn()
+        await asyncio.to_thread(gateway.wait_healthy, 60)
+
+        async def all_applied() -> bool:
+            return await national.count(gw.processed_events) >= len(envelopes)
+
+        try:
+            await wait_for(all_applied, timeout=50, interval=0.25)
+        except TimeoutError:
+            done = await national.count(gw.processed_events)
+            pytest.fail(f"{done} applied; gateway log:\n{gateway.log_tail(60)}")
+        finish = time.monotonic() - started
+        record_property("finish_after_restart_seconds", round(finish, 2))
+        print(
+            f"killed at ~{applied_at_kill}/{len(envelopes)} applied ({applied_after_kill} after "
+            f"the kill); the restarted gateway finished in {finish:.1f}s"
+        )
+        await asyncio.sleep(1.0)  # nothing more (no double application) trickles in
+
+        applied = await national.column(gw.processed_events, "event_id")
+        assert len(applied) == len(set(applied)) == len(envelopes)
+        assert set(applied) == published
+        kinds = Counter(e.type for e in envelopes)
+        assert await national.count(gw.groups) == kinds[GroupCreated.TYPE]
+        assert await national.count(gw.members) == kinds[MemberJoined.TYPE]
+        assert await national.count(gw.meetings) == kinds[MeetingScheduled.TYPE]
+        assert (
+            await national.count(gw.meetings, gw.meetings.c.status == "HELD")
+            == (kinds[MeetingHeld.TYPE])
+        )
+        assert await national.column(gw.regions, "events_applied") == [len(envelopes)]
+        held = [e for e in envelopes if e.type == MeetingHeld.TYPE]
+        assert await national.count(gw.attendance) == sum(
+            len(e.payload["attendee_member_ids"]) for e in held
+        )
+    finally:
+        gateway.stop()
+        await national.close()
+
+
+async def _national_has(js: JetStreamContext, n: int) -> bool:
+    return int((await js.stream_info(NATIONAL_STREAM)).state.messages or 0) >= n

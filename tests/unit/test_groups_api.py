@@ -1,0 +1,156 @@
+"""The groups GraphQL API over HTTP, on both databases, without NATS (runtime not started)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from services.groups.app import build
+from services.groups.orm import Base
+from services.groups.settings import GroupsSettings
+from shared.storage import create_schema
+
+CREATE = """mutation($input: CreateGroupInput!) {
+  createGroup(input: $input) { id name municipality foundedOn members { id } } }"""
+ADD = """mutation($input: AddMemberInput!) {
+  addMember(input: $input) { id groupId companyName businessId industryCode employees
+    turnoverEur balanceSheetEur joinedOn leftOn active } }"""
+LEAVE = """mutation($input: MemberLeavesInput!) {
+  memberLeaves(input: $input) { id leftOn leaveReason active } }"""
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def ok(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = await self(query, **variables)
+        assert "errors" not in body, body["errors"]
+        return dict(body["data"])
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    service = build(GroupsSettings(region="oulu", database_url=database_url))
+    await create_schema(service.runtime.engine, Base.metadata)
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://groups") as client:
+        yield Api(client)
+    await service.runtime.engine.dispose()
+
+
+async def make_group(api: Api) -> str:
+    data = await api.ok(CREATE, input={"name": "Oulu", "foundedOn": "2016-03-01"})
+    return str(data["createGroup"]["id"])
+
+
+def member_input(group_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "groupId": group_id,
+        "companyName": "Paja Oy",
+        "businessId": "0112038-9",
+        "industryCode": "62010",
+        "employees": 4,
+        "turnoverEur": 350_000,
+        "joinedOn": "2016-04-01",
+        **changes,
+    }
+
+
+async def test_mutations_return_the_changed_objects_and_queries_show_them(api):
+    created = (await api.ok(CREATE, input={"name": " Oulu ", "foundedOn": "2016-03-01"}))[
+        "createGroup"
+    ]
+    assert created["name"] == "Oulu"
+    assert (created["municipality"], created["members"]) == ("", [])
+    member = (await api.ok(ADD, input=member_input(created["id"])))["addMember"]
+    assert member["companyName"] == "Paja Oy"
+    assert (member["balanceSheetEur"], member["leftOn"], member["active"]) == (None, None, True)
+    other = (
+        await api.ok(
+            ADD,
+            input=member_input(
+                created["id"], companyName="Verstas Oy", businessId=None, joinedOn="2016-05-01"
+            ),
+        )
+    )["addMember"]
+    left = await api.ok(
+        LEAVE, input={"memberId": other["id"], "leftOn": "2017-01-31", "reason": "moved"}
+    )
+    assert left["memberLeaves"] == {
+        "id": other["id"],
+        "leftOn": "2017-01-31",
+        "leaveReason": "moved",
+        "active": False,
+    }
+
+    data = await api.ok(
+        """query($id: UUID!, $m: UUID!) {
+          groups { id members { id } }
+          group(id: $id) { name members(activeOnly: true) { id } }
+          members(groupId: $id, activeOnly: false) { id active }
+          member(id: $m) { companyName leftOn } }""",
+        id=created["id"],
+        m=other["id"],
+    )
+    assert data["groups"] == [
+        {"id": created["id"], "members": [{"id": member["id"]}, {"id": other["id"]}]}
+    ]
+    assert data["group"] == {"name": "Oulu", "members": [{"id": member["id"]}]}
+    assert [m["active"] for m in data["members"]] == [True, False]
+    assert data["member"] == {"companyName": "Verstas Oy", "leftOn": "2017-01-31"}
+
+
+async def test_unknown_ids_give_null_or_a_clear_error(api):
+    unknown = "00000000-0000-0000-0000-000000000001"
+    data = await api.ok(
+        "query($id: UUID!) { group(id: $id) { id } member(id: $id) { id } }", id=unknown
+    )
+    assert data == {"group": None, "member": None}
+    body = await api("query($id: UUID!) { members(groupId: $id) { id } }", id=unknown)
+    assert body["errors"][0]["extensions"] == {"code": "GROUP_NOT_FOUND", "field": "groupId"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"employees": 12}, "NOT_A_MICRO_ENTERPRISE", "employees"),
+        ({"turnoverEur": None}, "FINANCIAL_FIGURE_REQUIRED", "turnoverEur"),
+        ({"turnoverEur": 2_000_001}, "NOT_A_MICRO_ENTERPRISE", "turnoverEur"),
+        ({"businessId": "0112038-8"}, "BUSINESS_ID_CHECKSUM_MISMATCH", "businessId"),
+        ({"joinedOn": "2016-02-01"}, "JOINED_BEFORE_FOUNDING", "joinedOn"),
+        ({"groupId": "00000000-0000-0000-0000-000000000002"}, "GROUP_NOT_FOUND", "groupId"),
+    ],
+)
+async def test_a_refused_mutation_is_a_graphql_error_with_code_and_field(api, changes, code, field):
+    group_id = await make_group(api)
+    body = await api(ADD, input=member_input(group_id, **changes))
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": code, "field": field}
+    assert error["path"] == ["addMember"]
+    assert "Paja Oy" in error["message"] or code == "GROUP_NOT_FOUND"
+
+
+async def test_the_refusal_message_names_the_company_and_the_numbers(api):
+    body = await api(ADD, input=member_input(await make_group(api), employees=12))
+    assert body["errors"][0]["message"] == (
+        "Company 'Paja Oy' has 12 employees; a micro-enterprise has fewer than 10."
+    )
+
+
+async def test_health_reports_the_outbox_backlog(api):
+    await make_group(api)
+    response = await api.client.get("/healthz")
+    assert (
+        response.json().items()
+        >= {"service": "groups", "region": "oulu", "outbox_pending": 1}.items()
+    )
