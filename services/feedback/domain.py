@@ -45,11 +45,18 @@ class UnknownLink(DomainError):
 
 
 class SurveyIsClosed(DomainError):
+    """The survey no longer takes answers. ``answered``: this link's answer was saved before
+    closing (the link is *used*); otherwise it *expired* unanswered. ``language`` is the
+    link holder's, when known."""
+
     code = "SURVEY_CLOSED"
 
-    def __init__(self, closed_at: datetime) -> None:
-        super().__init__(f"The survey closed at {closed_at.isoformat()}; answers are final.")
+    def __init__(self, closed_at: datetime, *, answered: bool = False, language: str = "") -> None:
+        state = "your answer was saved and is final" if answered else "no answer was given"
+        super().__init__(f"The survey closed at {closed_at.isoformat()}; {state}.")
         self.closed_at = closed_at
+        self.answered = answered
+        self.language = language
 
 
 class InvalidAnswers(DomainError):

@@ -234,9 +234,13 @@ async def open_form(
             if survey.is_due_to_close(now):
                 survey = await _close(repo, uow, node, survey, now)
                 await uow.commit()
-        if not survey.is_open(now):
-            raise SurveyIsClosed(survey.closed_at or survey.closes_at)
         response = await repo.response_of(invitation.id)
+        if not survey.is_open(now):
+            raise SurveyIsClosed(
+                survey.closed_at or survey.closes_at,
+                answered=response is not None,
+                language=invitation.language,
+            )
         return FormState(survey, invitation.id, invitation.language, response)
 
 
@@ -255,6 +259,12 @@ async def submit_response(
         survey = await repo.survey(invitation.survey_id)
         assert survey is not None
         previous = await repo.response_of(invitation.id)
+        if not survey.is_open(now):
+            raise SurveyIsClosed(
+                survey.closed_at or survey.closes_at,
+                answered=previous is not None,
+                language=invitation.language,
+            )
         response, event = Response.submit(
             response_id=uuid4(),
             survey=survey,

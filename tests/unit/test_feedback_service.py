@@ -342,25 +342,59 @@ async def test_validation_errors_rerender_the_form_with_messages(fb: Fb):
     assert await fb.events("feedback.response.submitted") == []
 
 
-async def test_unknown_and_closed_links_say_so(fb: Fb, monkeypatch):
-    unknown = await fb.http.get("/survey/not-a-real-token?lang=en")
-    assert unknown.status_code == 404
-    assert "This link is not recognised" in unknown.text
+LINK_MESSAGES = {
+    "unknown": {
+        "fi": "Linkkiä ei tunnisteta",
+        "sv": "Länken känns inte igen",
+        "en": "This link is not recognised",
+    },
+    "expired": {
+        "fi": "Linkki on vanhentunut: kysely on päättynyt",
+        "sv": "Länken har gått ut: enkäten har stängts",
+        "en": "This link has expired: the survey has closed",
+    },
+    "used": {
+        "fi": "Vastauksesi on tallennettu",
+        "sv": "Ditt svar har sparats",
+        "en": "Your answer has been saved",
+    },
+}
+
+
+async def test_unknown_expired_and_used_links_say_so_in_each_language(fb: Fb, monkeypatch):
+    """Three distinct messages, each in fi, sv and en (by ?lang=, else the person's own)."""
+    for lang, text in LINK_MESSAGES["unknown"].items():
+        unknown = await fb.http.get(f"/survey/not-a-real-token?lang={lang}")
+        assert unknown.status_code == 404
+        assert f'<html lang="{lang}">' in unknown.text
+        assert text in unknown.text
     assert (await fb.http.post("/survey/nope", data=SCORES)).status_code == 404
 
-    token, _ = await invited(fb, "fi")
-    assert (await fb.http.post(f"/survey/{token}", data=SCORES)).status_code == 303
+    used, _ = await invited(fb, "sv")
+    expired, _ = await invited(fb, "en")
+    assert (await fb.http.post(f"/survey/{used}", data=SCORES)).status_code == 303
     later = datetime.now(UTC) + timedelta(days=15)
     monkeypatch.setattr(handlers, "utcnow", lambda: later)
-    closed = await fb.http.get(f"/survey/{token}")
-    assert closed.status_code == 410
-    assert "Kysely on päättynyt" in closed.text
-    (event,) = await fb.events("feedback.survey.closed")  # closed on read
-    assert (event.sequence, event.payload["responses"], event.payload["invited"]) == (2, 1, 1)
-    again = await fb.http.post(f"/survey/{token}?lang=sv", data=SCORES)
-    assert again.status_code == 410
-    assert "Enkäten har stängts" in again.text
-    assert len(await fb.events("feedback.survey.closed")) == 1
+
+    own = {used: ("sv", "used"), expired: ("en", "expired")}
+    for token, (lang, kind) in own.items():
+        page = await fb.http.get(f"/survey/{token}")  # no ?lang: the person's language
+        assert page.status_code == 410
+        assert LINK_MESSAGES[kind][lang] in page.text
+    closed_events = await fb.events("feedback.survey.closed")  # closed on read, once each
+    assert sorted(e.payload["responses"] for e in closed_events) == [0, 1]
+    for token, (_own, kind) in own.items():
+        other = "expired" if kind == "used" else "used"
+        for lang, text in LINK_MESSAGES[kind].items():
+            page = await fb.http.get(f"/survey/{token}?lang={lang}")
+            assert page.status_code == 410
+            assert text in page.text
+            assert LINK_MESSAGES[other][lang] not in page.text
+            again = await fb.http.post(f"/survey/{token}?lang={lang}", data=SCORES)
+            assert again.status_code == 410
+            assert text in again.text
+    assert len(await fb.events("feedback.survey.closed")) == 2
+    assert len(await fb.events("feedback.response.submitted")) == 1
 
 
 # -- periodic work: reminders, closing, retries ------------------------------------------
