@@ -20,6 +20,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from services.feedback import handlers
 from services.feedback.domain import K_ANONYMITY, DomainError
+from services.feedback.domain import Comments as DomainComments
 from services.feedback.domain import Interview as DomainInterview
 from services.feedback.domain import Summary as DomainSummary
 from services.feedback.domain import Survey as DomainSurvey
@@ -142,6 +143,35 @@ class SurveySummary:
         )
 
 
+@strawberry.type(
+    description="The free-text answers of a meeting's survey for the agency, unattributed "
+    "(no person, response or time; sorted) and only from k = "
+    f"{K_ANONYMITY} responses up: below that the lists are null and `note` says so."
+)
+class SurveyComments:
+    survey_id: UUID
+    meeting_id: UUID
+    responses: int
+    k: int
+    enough_responses: bool
+    note: str | None
+    takeaways: list[str] | None = strawberry.field(description="'What did you take away'.")
+    changes: list[str] | None = strawberry.field(description="'What would you change'.")
+
+    @classmethod
+    def from_domain(cls, survey: DomainSurvey, comments: DomainComments) -> SurveyComments:
+        return cls(
+            survey_id=survey.id,
+            meeting_id=survey.meeting_id,
+            responses=comments.responses,
+            k=comments.k,
+            enough_responses=comments.enough,
+            note=None if comments.enough else f"not enough responses (k={comments.k})",
+            takeaways=None if comments.takeaways is None else list(comments.takeaways),
+            changes=None if comments.changes is None else list(comments.changes),
+        )
+
+
 @strawberry.type(description="A growth-intention interview of a member's entrepreneur.")
 class Interview:
     id: UUID
@@ -213,6 +243,11 @@ async def resolve_survey_summary(info: Info, meeting_id: UUID) -> SurveySummary:
     return SurveySummary.from_domain(survey, summary)
 
 
+async def resolve_survey_comments(info: Info, meeting_id: UUID) -> SurveyComments:
+    survey, comments = await handlers.survey_comments(info.context.unit_of_work(), meeting_id)
+    return SurveyComments.from_domain(survey, comments)
+
+
 async def resolve_interviews(info: Info, member_id: UUID) -> list[Interview]:
     found = await handlers.interviews(info.context.unit_of_work(), member_id)
     return [Interview.from_domain(i) for i in found]
@@ -248,6 +283,12 @@ class Query:
         resolver=resolve_survey_summary,
         extensions=[DomainErrors()],
         description=f"A meeting's survey results, k-anonymous (k = {K_ANONYMITY}).",
+    )
+    survey_comments: SurveyComments = strawberry.field(
+        resolver=resolve_survey_comments,
+        extensions=[DomainErrors()],
+        description="A meeting's free-text answers, unattributed, k-anonymous "
+        f"(k = {K_ANONYMITY}).",
     )
     interviews: list[Interview] = strawberry.field(
         resolver=resolve_interviews,

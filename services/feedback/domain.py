@@ -346,6 +346,31 @@ def summarize(scores: Sequence[Scores], *, invited: int, k: int = K_ANONYMITY) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Comments:
+    """The free texts of a survey, unattributed: withheld below ``k`` responses."""
+
+    responses: int
+    k: int
+    takeaways: tuple[str, ...] | None
+    changes: tuple[str, ...] | None
+
+    @property
+    def enough(self) -> bool:
+        return self.responses >= self.k
+
+
+def collect_comments(texts: Sequence[tuple[str, str]], *, k: int = K_ANONYMITY) -> Comments:
+    """``texts`` are (takeaway, change) per response. From ``k`` responses up: the non-empty
+    texts, sorted so that their order tells nothing about who wrote them or when."""
+    n = len(texts)
+    if n < k:
+        return Comments(n, k, None, None)
+    takeaways = tuple(sorted(t.strip() for t, _ in texts if t.strip()))
+    changes = tuple(sorted(c.strip() for _, c in texts if c.strip()))
+    return Comments(n, k, takeaways, changes)
+
+
 # -- growth-intention interviews --------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID, uuid4
 
 from services.feedback.domain import (
+    Comments,
     Interview,
     Response,
     Summary,
@@ -16,6 +17,7 @@ from services.feedback.domain import (
     SurveyIsClosed,
     SurveyNotFound,
     UnknownLink,
+    collect_comments,
     hash_token,
     parse_answers,
     summarize,
@@ -289,6 +291,15 @@ async def survey_summary(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Sum
         if survey is None:
             raise SurveyNotFound(meeting_id)
         return survey, summarize(await repo.scores(survey.id), invited=survey.invited)
+
+
+async def survey_comments(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Comments]:
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        if survey is None:
+            raise SurveyNotFound(meeting_id)
+        return survey, collect_comments(await repo.free_texts(survey.id))
 
 
 @dataclass(frozen=True, slots=True)

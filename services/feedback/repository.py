@@ -220,6 +220,15 @@ class FeedbackRepository:
         )
         return [Scores(*row) for row in rows]
 
+    async def free_texts(self, survey_id: UUID) -> list[tuple[str, str]]:
+        """(takeaway, change) of every response, in no meaningful order."""
+        rows = await self.session.execute(
+            select(ResponseRow.takeaway, ResponseRow.change_wish).where(
+                ResponseRow.survey_id == survey_id
+            )
+        )
+        return [(str(t), str(c)) for t, c in rows]
+
     # -- invitations, links --------------------------------------------------------------
 
     async def invitation_exists(self, survey_id: UUID, person_id: UUID) -> bool:

@@ -549,6 +549,60 @@ async def test_survey_summary_is_k_anonymous(fb: Fb):
     assert missing["errors"][0]["extensions"]["code"] == "SURVEY_NOT_FOUND"
 
 
+COMMENTS = """
+query($m: UUID!) { surveyComments(meetingId: $m) {
+  meetingId responses k enoughResponses note takeaways changes
+} }
+"""
+
+
+async def test_survey_comments_reach_the_agency_unattributed_from_three_responses(fb: Fb):
+    members = [uuid4() for _ in range(4)]
+    for member in members:
+        await fb.person(member)
+    meeting_id = await fb.hold(members)
+    tokens = [token_of(m) for m in await fb.send_mail()]
+    texts = [
+        ("Vientiin kannattaa lähteä yhdessä", "Enemmän aikaa keskustelulle"),
+        ("  Hinnoittelu ylös  ", ""),
+        ("", "Aloitetaan ajallaan"),
+    ]
+    base = {"overall": "4", "usefulness": "4", "recommend": "8"}
+    for token, (takeaway, change) in zip(tokens[:2], texts, strict=False):
+        data = {**base, "takeaway": takeaway, "change": change}
+        assert (await fb.http.post(f"/survey/{token}", data=data)).status_code == 303
+    two = (await fb.ok(COMMENTS, m=str(meeting_id)))["surveyComments"]
+    assert two == {
+        "meetingId": str(meeting_id),
+        "responses": 2,
+        "k": 3,
+        "enoughResponses": False,
+        "note": "not enough responses (k=3)",
+        "takeaways": None,
+        "changes": None,
+    }
+    takeaway, change = texts[2]
+    data = {**base, "takeaway": takeaway, "change": change}
+    assert (await fb.http.post(f"/survey/{tokens[2]}", data=data)).status_code == 303
+    three = (await fb.ok(COMMENTS, m=str(meeting_id)))["surveyComments"]
+    assert (three["responses"], three["enoughResponses"], three["note"]) == (3, True, None)
+    assert three["takeaways"] == ["Hinnoittelu ylös", "Vientiin kannattaa lähteä yhdessä"]
+    assert three["changes"] == ["Aloitetaan ajallaan", "Enemmän aikaa keskustelulle"]
+    # unattributed: the type has no field that could point at a person or a response
+    fields = await fb.ok('{ __type(name: "SurveyComments") { fields { name } } }')
+    names = {f["name"] for f in fields["__type"]["fields"]}
+    assert names == {
+        "surveyId", "meetingId", "responses", "k", "enoughResponses", "note",
+        "takeaways", "changes",
+    }  # fmt: skip
+    missing = await fb.gql(COMMENTS, m=str(uuid4()))
+    assert missing["errors"][0]["extensions"]["code"] == "SURVEY_NOT_FOUND"
+    # the texts stay in the region: no event carries them
+    for event in await fb.events("feedback.response.submitted"):
+        assert "takeaway" not in event.payload
+        assert "change" not in event.payload
+
+
 RECORD = """
 mutation($input: RecordInterviewInput!) { recordInterview(input: $input) {
   id memberId interviewedOn intendsToGrow plannedHires barriers barrierOther
