@@ -28,6 +28,17 @@ class MeetingsSettings(BaseSettings):
         default="Europe/Helsinki", description="IANA zone giving a meeting's calendar date"
     )
     replica_batch_size: int = Field(default=50, ge=1, le=1000)
+    groups_url: str = Field(
+        default="",
+        description="GraphQL URL of the region's groups service, asked for the names of "
+        "attendees who block a recording (empty: the refusal gives member ids only)",
+    )
+    groups_timeout: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="seconds to wait for the groups service before refusing with ids only",
+    )
 
     @field_validator("region")
     @classmethod

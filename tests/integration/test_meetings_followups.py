@@ -210,7 +210,10 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pb1, b, True, T0, 2)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert refused.value.details == {"memberIds": [str(b)]}
+    assert refused.value.details["memberIds"] == [str(b)]
+    (blocking,) = refused.value.details["members"]
+    assert blocking["personsWithoutConsent"] == [{"personId": str(pb2), "name": None}]
+    assert "MGN_MEETINGS_GROUPS_URL" in refused.value.details["namesNote"]  # no directory
     # a withdrawal older than the consent changes nothing; a newer one counts
     await consent(pb2, b, True, T0 + timedelta(hours=2), 2)
     await consent(pb2, b, False, T0 + timedelta(hours=1), 3)
@@ -219,7 +222,7 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pa, a, False, T0 + timedelta(days=1), 3)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert refused.value.details == {"memberIds": [str(a)]}
+    assert refused.value.details["memberIds"] == [str(a)]
     # a's only person is erased: a has no registered person; late consent does not revive
     await apply(
         sessions, PersonErased(person_id=pa, member_id=a, erased_at=T0 + timedelta(days=2)), pa, 4
