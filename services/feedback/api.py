@@ -176,6 +176,9 @@ class SurveyComments:
 class Interview:
     id: UUID
     member_id: UUID
+    person_id: UUID | None = strawberry.field(
+        description="The entrepreneur interviewed (null: recorded before persons were named)."
+    )
     interviewed_on: date
     intends_to_grow: GrowthIntention
     planned_hires: int
@@ -188,6 +191,7 @@ class Interview:
         return cls(
             id=interview.id,
             member_id=interview.member_id,
+            person_id=interview.person_id,
             interviewed_on=interview.interviewed_on,
             intends_to_grow=GrowthIntention(interview.intends_to_grow),
             planned_hires=interview.planned_hires,
@@ -229,6 +233,9 @@ class Mail:
 @strawberry.input
 class RecordInterviewInput:
     member_id: UUID
+    person_id: UUID = strawberry.field(
+        description="The entrepreneur interviewed: a registered contact person of the member."
+    )
     interviewed_on: date
     intends_to_grow: GrowthIntention
     planned_hires: int = 0
@@ -248,8 +255,10 @@ async def resolve_survey_comments(info: Info, meeting_id: UUID) -> SurveyComment
     return SurveyComments.from_domain(survey, comments)
 
 
-async def resolve_interviews(info: Info, member_id: UUID) -> list[Interview]:
-    found = await handlers.interviews(info.context.unit_of_work(), member_id)
+async def resolve_interviews(
+    info: Info, member_id: UUID, person_id: UUID | None = None
+) -> list[Interview]:
+    found = await handlers.interviews(info.context.unit_of_work(), member_id, person_id)
     return [Interview.from_domain(i) for i in found]
 
 
@@ -267,6 +276,7 @@ async def resolve_mail_queue(
 async def record_interview(info: Info, input: RecordInterviewInput) -> Interview:
     cmd = RecordInterview(
         member_id=input.member_id,
+        person_id=input.person_id,
         interviewed_on=input.interviewed_on,
         intends_to_grow=input.intends_to_grow.value,
         planned_hires=input.planned_hires,
@@ -292,7 +302,8 @@ class Query:
     )
     interviews: list[Interview] = strawberry.field(
         resolver=resolve_interviews,
-        description="A member's growth-intention interviews, oldest first.",
+        description="A member's growth-intention interviews, oldest first; with personId "
+        "only that entrepreneur's (their intentions over time).",
     )
     mail_queue: list[Mail] = strawberry.field(
         resolver=resolve_mail_queue,

@@ -84,6 +84,40 @@ class SurveyNotFound(DomainError):
         )
 
 
+class UnknownMember(DomainError):
+    code = "UNKNOWN_MEMBER"
+    field = "memberId"
+
+    def __init__(self, member_id: UUID) -> None:
+        super().__init__(
+            f"Member {member_id} is not known to this region's feedback service: check the id "
+            "in the groups service (a member added a moment ago arrives shortly; retry)."
+        )
+
+
+class UnknownPerson(DomainError):
+    code = "UNKNOWN_PERSON"
+    field = "personId"
+
+    def __init__(self, person_id: UUID) -> None:
+        super().__init__(
+            f"Person {person_id} is not a registered contact entrepreneur in this region "
+            "(never registered, erased, or registered a moment ago: retry shortly)."
+        )
+
+
+class PersonNotOfMember(DomainError):
+    code = "PERSON_NOT_OF_MEMBER"
+    field = "personId"
+
+    def __init__(self, person_id: UUID, member_id: UUID, actual_member_id: UUID) -> None:
+        super().__init__(
+            f"Person {person_id} is a contact of member {actual_member_id}, not of member "
+            f"{member_id}: interview the person under their own member."
+        )
+        self.details = {"memberIdOfPerson": str(actual_member_id)}
+
+
 class InvalidInterview(DomainError):
     code = "INVALID_INTERVIEW"
 
@@ -378,6 +412,7 @@ def collect_comments(texts: Sequence[tuple[str, str]], *, k: int = K_ANONYMITY) 
 class Interview:
     id: UUID
     member_id: UUID
+    person_id: UUID | None  # None only for interviews recorded before persons were named
     interviewed_on: date
     intends_to_grow: str
     planned_hires: int
@@ -391,6 +426,7 @@ class Interview:
         *,
         interview_id: UUID,
         member_id: UUID,
+        person_id: UUID,
         interviewed_on: date,
         intends_to_grow: str,
         planned_hires: int,
@@ -434,6 +470,7 @@ class Interview:
         interview = cls(
             id=interview_id,
             member_id=member_id,
+            person_id=person_id,
             interviewed_on=interviewed_on,
             intends_to_grow=intends_to_grow,
             planned_hires=planned_hires,
@@ -444,6 +481,7 @@ class Interview:
         event = InterviewRecorded(
             interview_id=interview_id,
             member_id=member_id,
+            person_id=person_id,
             interviewed_on=interviewed_on,
             intends_to_grow=cast(GrowthIntention, intends_to_grow),
             planned_hires=planned_hires,

@@ -11,12 +11,15 @@ from uuid import UUID, uuid4
 from services.feedback.domain import (
     Comments,
     Interview,
+    PersonNotOfMember,
     Response,
     Summary,
     Survey,
     SurveyIsClosed,
     SurveyNotFound,
     UnknownLink,
+    UnknownMember,
+    UnknownPerson,
     collect_comments,
     hash_token,
     parse_answers,
@@ -28,6 +31,7 @@ from shared.contracts import (
     Event,
     MeetingCancelled,
     MeetingHeld,
+    MemberJoined,
     MemberLeft,
     PersonErased,
     PersonRegistered,
@@ -85,6 +89,8 @@ async def apply_event(
             await _person_registered(repo, event, now)
         elif isinstance(event, PersonErased):
             await repo.erase_person(event.person_id)
+        elif isinstance(event, MemberJoined):
+            await repo.lock_members([event.member_id])  # known: may be interviewed
         elif isinstance(event, MemberLeft):
             await repo.lock_members([event.member_id])
             member = await repo.member(event.member_id)
@@ -305,6 +311,7 @@ async def survey_comments(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Co
 @dataclass(frozen=True, slots=True)
 class RecordInterview:
     member_id: UUID
+    person_id: UUID
     interviewed_on: date
     intends_to_grow: str
     planned_hires: int
@@ -315,10 +322,13 @@ class RecordInterview:
 async def record_interview(
     cmd: RecordInterview, uow: UnitOfWork, node: Node, now: datetime | None = None
 ) -> Interview:
+    """Record an interview of one entrepreneur (``person_id``) of a member, validated against
+    the replica of the groups service's members and persons."""
     now = now or utcnow()
     interview, event = Interview.record(
         interview_id=uuid4(),
         member_id=cmd.member_id,
+        person_id=cmd.person_id,
         interviewed_on=cmd.interviewed_on,
         intends_to_grow=cmd.intends_to_grow,
         planned_hires=cmd.planned_hires,
@@ -327,12 +337,22 @@ async def record_interview(
         now=now,
     )
     async with uow:
-        FeedbackRepository(uow.session).add_interview(interview)
+        repo = FeedbackRepository(uow.session)
+        if await repo.member(cmd.member_id) is None:
+            raise UnknownMember(cmd.member_id)
+        person = await repo.person(cmd.person_id)
+        if person is None:
+            raise UnknownPerson(cmd.person_id)
+        if person.member_id != cmd.member_id:
+            raise PersonNotOfMember(cmd.person_id, cmd.member_id, person.member_id)
+        repo.add_interview(interview)
         _emit(uow, node, event, interview.id, 1)
         await uow.commit()
     return interview
 
 
-async def interviews(uow: UnitOfWork, member_id: UUID) -> list[Interview]:
+async def interviews(
+    uow: UnitOfWork, member_id: UUID, person_id: UUID | None = None
+) -> list[Interview]:
     async with uow:
-        return await FeedbackRepository(uow.session).interviews(member_id)
+        return await FeedbackRepository(uow.session).interviews(member_id, person_id)

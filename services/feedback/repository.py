@@ -67,6 +67,7 @@ def _interview(row: InterviewRow) -> Interview:
     return Interview(
         id=row.id,
         member_id=row.member_id,
+        person_id=row.person_id,
         interviewed_on=row.interviewed_on,
         intends_to_grow=row.intends_to_grow,
         planned_hires=row.planned_hires,
@@ -123,6 +124,9 @@ class FeedbackRepository:
         else:
             row.member_id, row.language = member_id, language
         await self.session.flush()
+
+    async def person(self, person_id: UUID) -> ReplicaPersonRow | None:
+        return await self.session.get(ReplicaPersonRow, person_id)
 
     async def persons_of(self, member_ids: Iterable[UUID]) -> list[ReplicaPersonRow]:
         ids = list(set(member_ids))
@@ -406,6 +410,9 @@ class FeedbackRepository:
             update(InvitationRow).where(InvitationRow.person_id == person_id).values(person_id=None)
         )
         await self.session.execute(
+            update(InterviewRow).where(InterviewRow.person_id == person_id).values(barrier_other="")
+        )
+        await self.session.execute(
             delete(ReplicaPersonRow).where(ReplicaPersonRow.person_id == person_id)
         )
 
@@ -416,6 +423,7 @@ class FeedbackRepository:
             InterviewRow(
                 id=interview.id,
                 member_id=interview.member_id,
+                person_id=interview.person_id,
                 interviewed_on=interview.interviewed_on,
                 intends_to_grow=interview.intends_to_grow,
                 planned_hires=interview.planned_hires,
@@ -425,10 +433,11 @@ class FeedbackRepository:
             )
         )
 
-    async def interviews(self, member_id: UUID) -> list[Interview]:
+    async def interviews(self, member_id: UUID, person_id: UUID | None = None) -> list[Interview]:
+        query = select(InterviewRow).where(InterviewRow.member_id == member_id)
+        if person_id is not None:
+            query = query.where(InterviewRow.person_id == person_id)
         rows = await self.session.scalars(
-            select(InterviewRow)
-            .where(InterviewRow.member_id == member_id)
-            .order_by(InterviewRow.interviewed_on, InterviewRow.recorded_at)
+            query.order_by(InterviewRow.interviewed_on, InterviewRow.recorded_at)
         )
         return [_interview(r) for r in rows]

@@ -34,6 +34,7 @@ from shared.contracts import (
     Envelope,
     Event,
     MeetingHeld,
+    MemberJoined,
     MemberLeft,
     PersonErased,
     PersonRegistered,
@@ -605,17 +606,20 @@ async def test_survey_comments_reach_the_agency_unattributed_from_three_response
 
 RECORD = """
 mutation($input: RecordInterviewInput!) { recordInterview(input: $input) {
-  id memberId interviewedOn intendsToGrow plannedHires barriers barrierOther
+  id memberId personId interviewedOn intendsToGrow plannedHires barriers barrierOther
 } }
 """
 
 
-async def test_interviews_are_recorded_over_time(fb: Fb):
+async def test_interviews_are_recorded_per_person_over_time(fb: Fb):
     member = uuid4()
+    aino = (await fb.person(member)).id
+    ben = (await fb.person(member, "sv")).id
     first = await fb.ok(
         RECORD,
         input={
             "memberId": str(member),
+            "personId": str(aino),
             "interviewedOn": "2024-01-15",
             "intendsToGrow": "UNSURE",
             "plannedHires": 0,
@@ -623,10 +627,12 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
         },
     )
     assert first["recordInterview"]["barriers"] == ["financing", "time"]
+    assert first["recordInterview"]["personId"] == str(aino)
     await fb.ok(
         RECORD,
         input={
             "memberId": str(member),
+            "personId": str(aino),
             "interviewedOn": "2025-01-20",
             "intendsToGrow": "YES",
             "plannedHires": 2,
@@ -634,10 +640,22 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
             "barrierOther": "No premises to rent nearby",
         },
     )
+    await fb.ok(
+        RECORD,
+        input={
+            "memberId": str(member),
+            "personId": str(ben),
+            "interviewedOn": "2024-06-01",
+            "intendsToGrow": "NO",
+            "barriers": ["OTHER"],
+            "barrierOther": "Retiring soon",
+        },
+    )
     refused = await fb.gql(
         RECORD,
         input={
             "memberId": str(member),
+            "personId": str(aino),
             "interviewedOn": "2025-02-01",
             "intendsToGrow": "NO",
             "barriers": ["OTHER"],
@@ -648,13 +666,14 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
         "code": "INVALID_INTERVIEW",
         "field": "barrierOther",
     }
-    history = await fb.ok(
-        "query($m: UUID!) { interviews(memberId: $m) { interviewedOn intendsToGrow barriers "
-        "plannedHires barrierOther } }",
-        m=str(member),
+    query = (
+        "query($m: UUID!, $p: UUID) { interviews(memberId: $m, personId: $p) { personId "
+        "interviewedOn intendsToGrow barriers plannedHires barrierOther } }"
     )
+    history = await fb.ok(query, m=str(member), p=str(aino))
     assert history["interviews"] == [
         {
+            "personId": str(aino),
             "interviewedOn": "2024-01-15",
             "intendsToGrow": "UNSURE",
             "barriers": ["financing", "time"],
@@ -662,6 +681,7 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
             "barrierOther": "",
         },
         {
+            "personId": str(aino),
             "interviewedOn": "2025-01-20",
             "intendsToGrow": "YES",
             "barriers": ["finding_employees", "other"],
@@ -669,9 +689,66 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
             "barrierOther": "No premises to rent nearby",
         },
     ]
+    everyone = (await fb.ok(query, m=str(member)))["interviews"]
+    assert [(i["personId"], i["interviewedOn"]) for i in everyone] == [
+        (str(aino), "2024-01-15"),
+        (str(ben), "2024-06-01"),
+        (str(aino), "2025-01-20"),
+    ]
     events = await fb.events("feedback.interview.recorded")
-    assert [e.payload["intends_to_grow"] for e in events] == ["unsure", "yes"]
+    assert [(e.payload["person_id"], e.payload["intends_to_grow"]) for e in events] == [
+        (str(aino), "unsure"),
+        (str(aino), "yes"),
+        (str(ben), "no"),
+    ]
     assert all("barrier_other" not in e.payload for e in events)  # free text stays here
+
+    # erasure of a person blanks their interviews' free text, keeps the structured record
+    await fb.apply(
+        PersonErased(person_id=aino, member_id=member, erased_at=datetime.now(UTC)), aino, 2
+    )
+    after = (await fb.ok(query, m=str(member)))["interviews"]
+    assert [i["barrierOther"] for i in after] == ["", "Retiring soon", ""]
+    assert [i["intendsToGrow"] for i in after] == ["UNSURE", "NO", "YES"]
+
+
+async def test_an_interview_names_a_known_person_of_a_known_member(fb: Fb):
+    member, other_member, stranger = uuid4(), uuid4(), uuid4()
+    person = (await fb.person(member)).id
+    others = (await fb.person(other_member)).id
+    await fb.apply(
+        MemberJoined(member_id=stranger, group_id=uuid4(), joined_on=date(2024, 1, 1), employees=2),
+        stranger,
+    )  # a member without any person yet is known, but has nobody to interview
+
+    async def refusal(member_id: UUID, person_id: UUID) -> dict[str, Any]:
+        body = await fb.gql(
+            RECORD,
+            input={
+                "memberId": str(member_id),
+                "personId": str(person_id),
+                "interviewedOn": "2024-03-01",
+                "intendsToGrow": "YES",
+            },
+        )
+        assert body["data"] is None
+        (error,) = body["errors"]
+        return {"message": error["message"], **error["extensions"]}
+
+    unknown_member = await refusal(uuid4(), person)
+    assert (unknown_member["code"], unknown_member["field"]) == ("UNKNOWN_MEMBER", "memberId")
+    unknown_person = await refusal(stranger, uuid4())
+    assert (unknown_person["code"], unknown_person["field"]) == ("UNKNOWN_PERSON", "personId")
+    wrong = await refusal(member, others)
+    assert (wrong["code"], wrong["field"]) == ("PERSON_NOT_OF_MEMBER", "personId")
+    assert wrong["memberIdOfPerson"] == str(other_member)
+    assert str(other_member) in wrong["message"]
+    await fb.apply(
+        PersonErased(person_id=person, member_id=member, erased_at=datetime.now(UTC)), person, 2
+    )
+    erased = await refusal(member, person)
+    assert erased["code"] == "UNKNOWN_PERSON"
+    assert await fb.events("feedback.interview.recorded") == []
 
 
 # -- the groups service's contact directory ----------------------------------------------
@@ -754,7 +831,7 @@ async def test_migrations_match_the_models_and_downgrade(database_url: str):
 
     try:
         await migrate(engine, location, version_table=table)
-        assert head_revision(location) == "0001"
+        assert head_revision(location) == "0002"
         async with engine.connect() as conn:
             assert await conn.run_sync(diffs) == []
             assert await conn.run_sync(tables) == set(Base.metadata.tables)
