@@ -70,7 +70,8 @@ class InterviewRecorded(Event):
 
     ``person_id`` (added additively, version unchanged) names the entrepreneur interviewed,
     so intentions can be followed per person over time; events written before it decode
-    with ``None`` (an interview of the member, person not recorded)."""
+    with ``None`` (an interview of the member, person not recorded). The gateway does not
+    project it: the national read model keeps no table keyed by a person."""
 
     TYPE = "feedback.interview.recorded"
 
