@@ -132,11 +132,8 @@ async def load_region(
         for group in plan.groups:
             await _load_group(run, group)
             await _wait_for_replica(run.meetings, group, run.ids, replica_timeout)
-            await asyncio.gather(
-                _load_contacts(run, group),
-                _load_meetings(run, group),
-                _load_interviews(run, group),
-            )
+            await asyncio.gather(_load_contacts(run, group), _load_meetings(run, group))
+            await _load_interviews(run, group, replica_timeout)
             await _mark_recorded(run, group, replica_timeout)
         if run.feedback is not None and endpoints.mail_dir is not None:
             await _answer_surveys(run, http, endpoints.mail_dir, mail_timeout)
@@ -455,21 +452,27 @@ async def _retrying(
 # -- feedback service ----------------------------------------------------------------------
 
 
-async def _load_interviews(run: _Run, group: GroupPlan) -> None:
-    if run.feedback is None:
+async def _load_interviews(run: _Run, group: GroupPlan, timeout: float) -> None:
+    """Interviews per entrepreneur; the feedback service learns members and persons from
+    the groups service's events, so an unknown one is retried for a while."""
+    feedback = run.feedback
+    if feedback is None:
         return
     for member in group.members:
         for interview in member.interviews:
-            await run.feedback(
-                INTERVIEW,
-                input={
-                    "memberId": run.ids[member.key],
-                    "interviewedOn": interview.interviewed_on.isoformat(),
-                    "intendsToGrow": interview.intends_to_grow.upper(),
-                    "plannedHires": interview.planned_hires,
-                    "barriers": [b.upper() for b in interview.barriers],
-                },
-            )
+            payload = {
+                "memberId": run.ids[member.key],
+                "personId": run.ids[interview.person_key],
+                "interviewedOn": interview.interviewed_on.isoformat(),
+                "intendsToGrow": interview.intends_to_grow.upper(),
+                "plannedHires": interview.planned_hires,
+                "barriers": [b.upper() for b in interview.barriers],
+            }
+
+            async def record(payload: dict[str, Any] = payload) -> dict[str, Any]:
+                return await feedback(INTERVIEW, input=payload)
+
+            await _retrying(record, codes={"UNKNOWN_MEMBER", "UNKNOWN_PERSON"}, timeout=timeout)
             run.count()
 
 

@@ -299,6 +299,7 @@ class InterviewPlan:
     intends_to_grow: str
     planned_hires: int
     barriers: list[str]
+    person_key: str = ""  # the contact entrepreneur interviewed (ContactPlan.key)
 
 
 @dataclass
@@ -803,7 +804,8 @@ def _cap_followups(group: GroupPlan, horizon: date) -> None:
 
 
 def _plan_interviews(group: GroupPlan, rng: random.Random, last_year: int) -> None:
-    """Growth-intention interviews after half a year in the network, then yearly."""
+    """Growth-intention interviews of the member's entrepreneurs after half a year in the
+    network, then yearly."""
     for member in group.members:
         on = member.joined_on + timedelta(days=rng.randint(150, 240))
         intention = rng.choice(INTENTIONS)
@@ -811,7 +813,9 @@ def _plan_interviews(group: GroupPlan, rng: random.Random, last_year: int) -> No
         while on <= end and len(member.interviews) < 3:
             barriers = sorted(rng.sample(BARRIERS, k=rng.randint(0, 3)))
             hires = rng.choice([0, 0, 1, 1, 2]) if intention == "yes" else 0
-            member.interviews.append(InterviewPlan(on, intention, hires, barriers))
+            # With two entrepreneurs, they are interviewed in turn: each has a history.
+            person = member.contacts[len(member.interviews) % len(member.contacts)].key
+            member.interviews.append(InterviewPlan(on, intention, hires, barriers, person))
             # Over time the network nudges intentions towards growth.
             if intention != "yes" and rng.random() < 0.4:
                 intention = "yes" if intention == "unsure" else "unsure"

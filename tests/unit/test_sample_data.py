@@ -182,3 +182,18 @@ def test_nothing_but_the_next_meeting_is_after_today_when_today_is_in_the_years(
             assert all(on <= today for _, _, on in initiative.updates)
         for meeting in history:
             assert all(a.closed_on is None or a.closed_on <= today for a in meeting.actions)
+
+
+def test_interviews_follow_each_entrepreneur_over_the_years(plans: list[RegionPlan]) -> None:
+    followed = 0
+    for plan in plans:
+        for group in plan.groups:
+            for member in group.members:
+                keys = {c.key for c in member.contacts}
+                assert all(i.person_key in keys for i in member.interviews)
+                per_person: dict[str, list[int]] = {}
+                for interview in member.interviews:
+                    years = per_person.setdefault(interview.person_key, [])
+                    years.append(interview.interviewed_on.year)
+                followed += sum(1 for years in per_person.values() if len(set(years)) > 1)
+    assert followed > 10  # many entrepreneurs are interviewed in more than one year
