@@ -398,6 +398,23 @@ class InitiativePlan:
     updates: list[tuple[str, str, date]]  # (status, outcome, on)
 
 
+CSV_HEADER = (
+    "company_name,business_id,industry_code,employees,turnover_eur,joined_on,"
+    "contact_name,contact_email,language"
+)
+
+
+@dataclass
+class CsvImportPlan:
+    """The agency's old member list, imported once the group runs: first sent with two bad
+    rows (refused as a whole, each bad row reported), then fixed and imported."""
+
+    refused_csv: str
+    fixed_csv: str
+    bad_lines: tuple[int, ...]  # line numbers (header = 1) the refusal must name
+    rows: int  # members added by the fixed file, each with one contact person
+
+
 @dataclass
 class GroupPlan:
     key: str
@@ -408,6 +425,8 @@ class GroupPlan:
     meetings: list[MeetingPlan] = field(default_factory=list)
     facilitators: list[FacilitatorPlan] = field(default_factory=list)
     initiatives: list[InitiativePlan] = field(default_factory=list)
+    csv_import: CsvImportPlan | None = None  # loaded after every meeting
+    erase_contact: str = ""  # ContactPlan.key of a person erased on request, loaded last
 
     def member(self, key: str) -> MemberPlan:
         return next(m for m in self.members if m.key == key)
@@ -420,6 +439,9 @@ class GroupPlan:
             total += bool(m.left_on) + bool(m.paused_on) + bool(m.rejoined_on)
             for c in m.contacts:
                 total += 1 + len(c.consents) + len(c.withdrawals)
+        if self.csv_import is not None:  # the refused file emits nothing
+            total += 2 * self.csv_import.rows  # MemberJoined + PersonRegistered per row
+        total += bool(self.erase_contact)  # PersonErased (and withdrawals, not counted)
         return total
 
     @property
@@ -511,6 +533,9 @@ def plan_region(
         )
         _plan_interviews(group, rng, last_year)
         _cap_followups(group, horizon)
+        if g == 0:  # every region shows a CSV import and an erasure
+            group.csv_import = _plan_csv_import(group, seed, horizon)
+            group.erase_contact = _erasure(group)
         plan.groups.append(group)
     return plan
 
@@ -801,6 +826,44 @@ def _cap_followups(group: GroupPlan, horizon: date) -> None:
         initiative.updates = [u for u in initiative.updates if u[2] <= horizon]
     for member in group.members:
         member.interviews = [i for i in member.interviews if i.interviewed_on <= horizon]
+
+
+def _plan_csv_import(group: GroupPlan, seed: int, joined: date) -> CsvImportPlan:
+    """Three members from the agency's spreadsheet; in the first attempt one has too many
+    employees for a micro-enterprise and one a mistyped business id (bad check digit)."""
+    rng = random.Random(f"{seed}-{group.key}-csv")  # its own: the rest of the plan stays
+    rows: list[list[str]] = []
+    for i in range(3):
+        trade, code = rng.choice(_TRADES)
+        first, last = _person_name(rng, "fi")
+        rows.append(
+            [
+                f"{rng.choice(_PREFIXES)} {trade} {rng.choice(_FORMS)}",
+                business_id(rng),
+                code,
+                str(rng.randint(1, 8)),
+                str(rng.randrange(60, 1500) * 1000),
+                joined.isoformat(),
+                f"{first} {last}",
+                _email(first, last, f"{group.key}-csv{i}.example.fi"),
+                "fi",
+            ]
+        )
+    fixed = [CSV_HEADER, *(",".join(r) for r in rows)]
+    bad = [list(r) for r in rows]
+    bad[1][3] = "12"  # line 3: not a micro-enterprise
+    digits, check = bad[2][1].split("-")
+    bad[2][1] = f"{digits}-{(int(check) + 1) % 10}"  # line 4: wrong check digit
+    refused = [CSV_HEADER, *(",".join(r) for r in bad)]
+    return CsvImportPlan("\n".join(refused) + "\n", "\n".join(fixed) + "\n", (3, 4), len(rows))
+
+
+def _erasure(group: GroupPlan) -> str:
+    """An entrepreneur of a member that left asks to be erased (the first such contact)."""
+    for member in group.members:
+        if member.left_on and member.contacts:
+            return member.contacts[0].key
+    return ""
 
 
 def _plan_interviews(group: GroupPlan, rng: random.Random, last_year: int) -> None:

@@ -197,3 +197,33 @@ def test_interviews_follow_each_entrepreneur_over_the_years(plans: list[RegionPl
                     years.append(interview.interviewed_on.year)
                 followed += sum(1 for years in per_person.values() if len(set(years)) > 1)
     assert followed > 10  # many entrepreneurs are interviewed in more than one year
+
+
+def test_each_region_shows_a_refused_then_fixed_csv_import_and_an_erasure(
+    plans: list[RegionPlan],
+) -> None:
+    from services.groups.domain import Group
+    from services.groups.domain.importing import plan_import
+
+    for plan in plans:
+        first = plan.groups[0]
+        assert first.csv_import is not None, plan.region
+        group, _ = Group.found(
+            name=first.name, municipality=first.municipality, founded_on=first.founded_on
+        )
+        refused = plan_import(group, first.csv_import.refused_csv)
+        assert [e.line for e in refused.errors] == [3, 4]
+        assert refused.members == []
+        reasons = " ".join(e.reason for e in refused.errors)
+        assert "employees" in reasons
+        assert "check digit" in reasons
+        fixed = plan_import(group, first.csv_import.fixed_csv)
+        assert fixed.errors == []
+        assert len(fixed.members) == first.csv_import.rows == 3
+        assert all(m.person is not None for m in fixed.members)
+        erased = [c for m in first.members for c in m.contacts if c.key == first.erase_contact]
+        assert len(erased) == 1, plan.region
+        owner = next(
+            m for m in first.members if any(c.key == first.erase_contact for c in m.contacts)
+        )
+        assert owner.left_on is not None  # an entrepreneur who left asks to be forgotten
