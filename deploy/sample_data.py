@@ -859,10 +859,15 @@ def _plan_csv_import(group: GroupPlan, seed: int, joined: date) -> CsvImportPlan
 
 
 def _erasure(group: GroupPlan) -> str:
-    """An entrepreneur of a member that left asks to be erased (the first such contact)."""
+    """A person erased on request: preferably an entrepreneur of a member that left; else
+    one of a member with no survey answers planned (its links are deleted with it)."""
     for member in group.members:
         if member.left_on and member.contacts:
             return member.contacts[0].key
+    answering = {r.member_key for m in group.meetings for r in m.responses}
+    for member in reversed(group.members):
+        if member.key not in answering and member.contacts:
+            return member.contacts[-1].key
     return ""
 
 
