@@ -19,7 +19,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.types import Info as StrawberryInfo
 
 from services.feedback import handlers
-from services.feedback.domain import K_ANONYMITY, DomainError
+from services.feedback.domain import K_ANONYMITY, DomainError, PaperAnswer
 from services.feedback.domain import Comments as DomainComments
 from services.feedback.domain import Interview as DomainInterview
 from services.feedback.domain import Summary as DomainSummary
@@ -245,6 +245,42 @@ class RecordInterviewInput:
     )
 
 
+@strawberry.input(description="One attending member's answers from a paper form.")
+class PaperResponseInput:
+    member_id: UUID
+    overall: int = strawberry.field(description="1-5")
+    usefulness: int = strawberry.field(description="1-5")
+    recommend: int = strawberry.field(description="0-10")
+    takeaway: str = ""
+    change: str = ""
+
+
+@strawberry.input
+class RecordPaperResponsesInput:
+    meeting_id: UUID
+    responses: list[PaperResponseInput]
+
+
+async def record_paper_responses(info: Info, input: RecordPaperResponsesInput) -> SurveySummary:
+    answers = [
+        PaperAnswer(
+            member_id=r.member_id,
+            form={
+                "overall": str(r.overall),
+                "usefulness": str(r.usefulness),
+                "recommend": str(r.recommend),
+                "takeaway": r.takeaway,
+                "change": r.change,
+            },
+        )
+        for r in input.responses
+    ]
+    ctx = info.context
+    await handlers.record_paper_responses(input.meeting_id, answers, ctx.unit_of_work(), ctx.node)
+    survey, summary = await handlers.survey_summary(ctx.unit_of_work(), input.meeting_id)
+    return SurveySummary.from_domain(survey, summary)
+
+
 async def resolve_survey_summary(info: Info, meeting_id: UUID) -> SurveySummary:
     survey, summary = await handlers.survey_summary(info.context.unit_of_work(), meeting_id)
     return SurveySummary.from_domain(survey, summary)
@@ -317,6 +353,13 @@ class Mutation:
         resolver=record_interview,
         extensions=[DomainErrors()],
         description="Record a growth-intention interview; emits InterviewRecorded.",
+    )
+    record_paper_responses: SurveySummary = strawberry.mutation(
+        resolver=record_paper_responses,
+        extensions=[DomainErrors()],
+        description="After a survey closed: record answers collected on paper (or in an "
+        "older tool), one per attending member, all valid or none; emits ResponseSubmitted "
+        "each (scores only).",
     )
 
 

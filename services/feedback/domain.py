@@ -118,6 +118,33 @@ class PersonNotOfMember(DomainError):
         self.details = {"memberIdOfPerson": str(actual_member_id)}
 
 
+class SurveyStillOpen(DomainError):
+    code = "SURVEY_STILL_OPEN"
+    field = "meetingId"
+
+    def __init__(self, meeting_id: UUID, closes_at: datetime) -> None:
+        super().__init__(
+            f"The survey of meeting {meeting_id} is open until {closes_at.isoformat()}: "
+            "attendees answer through their personal links; paper answers are recorded "
+            "after it closes."
+        )
+
+
+class InvalidPaperResponses(DomainError):
+    """``problems`` lists (index of the response in the input, what is wrong)."""
+
+    code = "INVALID_PAPER_RESPONSES"
+    field = "responses"
+
+    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
+        super().__init__(
+            "Nothing was recorded: "
+            + "; ".join(f"response {i + 1}: {why}" for i, why in problems)
+            + ".",
+            details={"problems": [{"index": i, "reason": why} for i, why in problems]},
+        )
+
+
 class InvalidInterview(DomainError):
     code = "INVALID_INTERVIEW"
 
@@ -293,6 +320,29 @@ class Response:
     updated_at: datetime
 
     @classmethod
+    def from_paper(
+        cls,
+        *,
+        response_id: UUID,
+        survey: Survey,
+        invitation_id: UUID,
+        answers: Answers,
+        now: datetime,
+    ) -> tuple[Response, ResponseSubmitted]:
+        """A response recorded by the agency after closing (see check_paper_responses)."""
+        response = cls(response_id, survey.id, invitation_id, answers, 1, now, now)
+        event = ResponseSubmitted(
+            response_id=response_id,
+            survey_id=survey.id,
+            meeting_id=survey.meeting_id,
+            group_id=survey.group_id,
+            overall=answers.overall,
+            usefulness=answers.usefulness,
+            recommend=answers.recommend,
+        )
+        return response, event
+
+    @classmethod
     def submit(
         cls,
         *,
@@ -321,6 +371,45 @@ class Response:
             recommend=answers.recommend,
         )
         return response, event
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAnswer:
+    member_id: UUID
+    form: Mapping[str, str]  # the same fields as the web form
+
+
+def check_paper_responses(
+    survey: Survey,
+    answers: Sequence[PaperAnswer],
+    *,
+    attendees: Iterable[UUID],
+    answered: Iterable[UUID],
+    now: datetime,
+) -> list[Answers]:
+    """Answers an agency collected on paper (or in an earlier system) for a meeting whose
+    survey has closed: one per attending member at most, all valid, or nothing at all."""
+    if survey.is_open(now):
+        raise SurveyStillOpen(survey.meeting_id, survey.closes_at)
+    came, done = set(attendees), set(answered)
+    problems: list[tuple[int, str]] = []
+    parsed: list[Answers] = []
+    seen: set[UUID] = set()
+    if not answers:
+        problems.append((0, "give at least one response"))
+    for i, answer in enumerate(answers):
+        if answer.member_id not in came:
+            problems.append((i, f"member {answer.member_id} did not attend the meeting"))
+        elif answer.member_id in seen or answer.member_id in done:
+            problems.append((i, f"member {answer.member_id} already has a response"))
+        seen.add(answer.member_id)
+        try:
+            parsed.append(parse_answers(answer.form))
+        except InvalidAnswers as invalid:
+            problems.extend((i, f"{f} {p.replace('_', ' ')}") for f, p in invalid.errors.items())
+    if problems:
+        raise InvalidPaperResponses(problems)
+    return parsed
 
 
 # -- k-anonymous summary ----------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID, uuid4
@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from services.feedback.domain import (
     Comments,
     Interview,
+    PaperAnswer,
     PersonNotOfMember,
     Response,
     Summary,
@@ -20,6 +21,7 @@ from services.feedback.domain import (
     UnknownLink,
     UnknownMember,
     UnknownPerson,
+    check_paper_responses,
     collect_comments,
     hash_token,
     parse_answers,
@@ -306,6 +308,45 @@ async def survey_comments(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Co
         if survey is None:
             raise SurveyNotFound(meeting_id)
         return survey, collect_comments(await repo.free_texts(survey.id))
+
+
+async def record_paper_responses(
+    meeting_id: UUID,
+    answers: Sequence[PaperAnswer],
+    uow: UnitOfWork,
+    node: Node,
+    now: datetime | None = None,
+) -> Survey:
+    """Record answers collected outside the web form after the survey closed (e.g. an
+    agency's paper forms or older survey tool); one ResponseSubmitted each, all or none."""
+    now = now or utcnow()
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        if survey is None:
+            raise SurveyNotFound(meeting_id)
+        survey = await repo.survey(survey.id, lock=True)
+        assert survey is not None
+        parsed = check_paper_responses(
+            survey,
+            answers,
+            attendees=await repo.attendees(survey.id),
+            answered=await repo.answered_members(survey.id),
+            now=now,
+        )
+        for answer, scores in zip(answers, parsed, strict=True):
+            invitation_id = await repo.add_paper_invitation(survey.id, answer.member_id, now)
+            response, event = Response.from_paper(
+                response_id=uuid4(),
+                survey=survey,
+                invitation_id=invitation_id,
+                answers=scores,
+                now=now,
+            )
+            await repo.save_response(response)
+            _emit(uow, node, event, response.id, response.version)
+        await uow.commit()
+    return survey
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,6 +260,36 @@ class FeedbackRepository:
         await self.session.flush()
         return invitation_id
 
+    async def add_paper_invitation(self, survey_id: UUID, member_id: UUID, now: datetime) -> UUID:
+        """The place of a paper answer: a member's, with no person and no link."""
+        invitation_id = uuid4()
+        self.session.add(
+            InvitationRow(
+                id=invitation_id,
+                survey_id=survey_id,
+                person_id=None,
+                member_id=member_id,
+                language="fi",
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return invitation_id
+
+    async def attendees(self, survey_id: UUID) -> list[UUID]:
+        rows = await self.session.scalars(
+            select(SurveyAttendeeRow.member_id).where(SurveyAttendeeRow.survey_id == survey_id)
+        )
+        return list(rows)
+
+    async def answered_members(self, survey_id: UUID) -> list[UUID]:
+        rows = await self.session.scalars(
+            select(InvitationRow.member_id)
+            .join(ResponseRow, ResponseRow.invitation_id == InvitationRow.id)
+            .where(InvitationRow.survey_id == survey_id)
+        )
+        return list(rows)
+
     async def invitation(self, invitation_id: UUID) -> InvitationRow | None:
         return await self.session.get(InvitationRow, invitation_id)
 

@@ -246,6 +246,59 @@ async def test_an_old_meeting_opens_and_closes_at_once_and_nobody_is_mailed(fb: 
     assert await fb.send_mail() == []
 
 
+PAPER = """mutation($input: RecordPaperResponsesInput!) { recordPaperResponses(input: $input) {
+  responses enoughResponses overallMean recommend { mean } } }"""
+
+
+async def test_paper_answers_of_an_old_meeting_are_recorded_once_all_or_none(fb: Fb):
+    members = [uuid4() for _ in range(5)]
+    for member in members:
+        await fb.person(member)
+    meeting_id = await fb.hold(members, held_at=datetime(2016, 3, 1, 16, tzinfo=UTC))
+
+    def answer(member: UUID, overall: int, recommend: int = 8) -> dict[str, Any]:
+        return {"memberId": str(member), "overall": overall, "usefulness": 4,
+                "recommend": recommend, "takeaway": "Vienti yhdessä"}  # fmt: skip
+
+    async def refused(*responses: dict[str, Any], meeting: UUID = meeting_id) -> dict[str, Any]:
+        body = await fb.gql(PAPER, input={"meetingId": str(meeting), "responses": list(responses)})
+        assert body["data"] is None, body
+        (error,) = body["errors"]
+        return {"message": error["message"], **error["extensions"]}
+
+    bad = await refused(answer(members[0], 4), answer(uuid4(), 4), answer(members[1], 9))
+    assert bad["code"] == "INVALID_PAPER_RESPONSES"
+    assert [p["index"] for p in bad["problems"]] == [1, 2]
+    assert "did not attend" in bad["message"]
+    assert "overall out of range" in bad["message"]
+    twice = await refused(answer(members[0], 4), answer(members[0], 5))
+    assert twice["problems"] == [
+        {"index": 1, "reason": f"member {members[0]} already has a response"}
+    ]
+    assert (await refused(answer(members[0], 4), meeting=uuid4()))["code"] == "SURVEY_NOT_FOUND"
+    assert await fb.events("feedback.response.submitted") == []  # all or nothing
+
+    first = [answer(members[0], 5, 10), answer(members[1], 4, 9), answer(members[2], 3, 6)]
+    summary = await fb.ok(PAPER, input={"meetingId": str(meeting_id), "responses": first})
+    assert summary["recordPaperResponses"] == {
+        "responses": 3, "enoughResponses": True, "overallMean": 4.0, "recommend": {"mean": 8.33},
+    }  # fmt: skip
+    again = await refused(answer(members[2], 4))
+    assert "already has a response" in again["message"]
+    events = await fb.events("feedback.response.submitted")
+    assert sorted(e.payload["overall"] for e in events) == [3, 4, 5]
+    assert all("takeaway" not in e.payload for e in events)
+    comments = (await fb.ok(COMMENTS, m=str(meeting_id)))["surveyComments"]
+    assert comments["takeaways"] == ["Vienti yhdessä"] * 3
+
+    # a survey still open takes answers through the personal links only
+    recent = uuid4()
+    await fb.person(recent)
+    open_meeting = await fb.hold([recent])
+    still_open = await refused(answer(recent, 4), meeting=open_meeting)
+    assert still_open["code"] == "SURVEY_STILL_OPEN"
+
+
 # -- the survey page ---------------------------------------------------------------------
 
 
