@@ -89,6 +89,8 @@ START_INITIATIVE = """mutation($input: StartInitiativeInput!) {
   startInitiative(input: $input) { id } }"""
 UPDATE_INITIATIVE = """mutation($input: UpdateInitiativeInput!) {
   updateInitiative(input: $input) { id } }"""
+PAPER_RESPONSES = """mutation($input: RecordPaperResponsesInput!) {
+  recordPaperResponses(input: $input) { responses } }"""
 IMPORT_MEMBERS = """mutation($groupId: UUID!, $csv: String!) {
   importMembers(groupId: $groupId, csv: $csv) { imported errors { line reason } } }"""
 ERASE_PERSON = """mutation($personId: UUID!) { erasePerson(personId: $personId) { id erased } }"""
@@ -144,6 +146,7 @@ async def load_region(
             await asyncio.gather(_load_contacts(run, group), _load_meetings(run, group))
             await _load_interviews(run, group, replica_timeout)
             await _mark_recorded(run, group, replica_timeout)
+            await _record_paper_responses(run, group, replica_timeout)
             await _import_csv(run, group)
             await _erase(run, group)
         if run.feedback is not None and endpoints.mail_dir is not None:
@@ -495,6 +498,37 @@ async def _retrying(
 
 
 # -- feedback service ----------------------------------------------------------------------
+
+
+async def _record_paper_responses(run: _Run, group: GroupPlan, timeout: float) -> None:
+    """Historical answers of closed surveys; a survey opens when the feedback service has
+    applied the meeting's MeetingHeld, so SURVEY_NOT_FOUND is retried for a while."""
+    feedback = run.feedback
+    if feedback is None:
+        return
+    for index, meeting in enumerate(group.meetings):
+        if not meeting.paper_responses:
+            continue
+        payload = {
+            "meetingId": run.ids[f"{group.key}-meeting{index}"],
+            "responses": [
+                {
+                    "memberId": run.ids[r.member_key],
+                    "overall": r.overall,
+                    "usefulness": r.usefulness,
+                    "recommend": r.recommend,
+                    "takeaway": r.takeaway,
+                    "change": r.change,
+                }
+                for r in meeting.paper_responses
+            ],
+        }
+
+        async def record(payload: dict[str, Any] = payload) -> dict[str, Any]:
+            return await feedback(PAPER_RESPONSES, input=payload)
+
+        await _retrying(record, codes={"SURVEY_NOT_FOUND"}, timeout=timeout)
+        run.count(len(meeting.paper_responses))
 
 
 async def _load_interviews(run: _Run, group: GroupPlan, timeout: float) -> None:

@@ -382,7 +382,8 @@ class MeetingPlan:
     recorded: bool = False
     actions: list[ActionPlan] = field(default_factory=list)
     activities: list[ActivityPlan] = field(default_factory=list)
-    responses: list[ResponsePlan] = field(default_factory=list)
+    responses: list[ResponsePlan] = field(default_factory=list)  # via the web form
+    paper_responses: list[ResponsePlan] = field(default_factory=list)  # after closing
 
     @property
     def day(self) -> date:
@@ -459,7 +460,7 @@ class GroupPlan:
     def feedback_writes(self) -> int:
         """Interviews recorded and survey answers submitted (one event each)."""
         return sum(len(m.interviews) for m in self.members) + sum(
-            len(m.responses) for m in self.meetings
+            len(m.responses) + len(m.paper_responses) for m in self.meetings
         )
 
     @property
@@ -533,6 +534,7 @@ def plan_region(
         )
         _plan_interviews(group, rng, last_year)
         _cap_followups(group, horizon)
+        _plan_paper_responses(group, seed, today)
         if g == 0:  # every region shows a CSV import and an erasure
             group.csv_import = _plan_csv_import(group, seed, horizon)
             group.erase_contact = _erasure(group)
@@ -856,6 +858,33 @@ def _plan_csv_import(group: GroupPlan, seed: int, joined: date) -> CsvImportPlan
     bad[2][1] = f"{digits}-{(int(check) + 1) % 10}"  # line 4: wrong check digit
     refused = [CSV_HEADER, *(",".join(r) for r in bad)]
     return CsvImportPlan("\n".join(refused) + "\n", "\n".join(fixed) + "\n", (3, 4), len(rows))
+
+
+def _response(rng: random.Random, key: str, mood: int) -> ResponsePlan:
+    overall = max(1, min(5, mood + rng.choice([-1, 0, 0, 0, 1])))
+    return ResponsePlan(
+        member_key=key,
+        overall=overall,
+        usefulness=max(1, min(5, overall + rng.choice([-1, 0, 0, 1]))),
+        recommend=max(0, min(10, overall * 2 + rng.choice([-2, -1, 0, 0, 1]))),
+        takeaway=rng.choice(_TAKEAWAYS) if rng.random() < 0.5 else "",
+        change=rng.choice(_CHANGES) if rng.random() < 0.3 else "",
+    )
+
+
+def _plan_paper_responses(group: GroupPlan, seed: int, today: date | None) -> None:
+    """The agency's historical feedback: for each held meeting whose survey has closed, 40-90%
+    of the attendees answered (on paper, recorded afterwards), ratings mostly good, a weaker
+    meeting now and then."""
+    rng = random.Random(f"{seed}-{group.key}-paper")  # its own: the rest of the plan stays
+    for meeting in group.meetings:
+        recent = today is not None and meeting.day > today - timedelta(days=30)
+        if meeting.status != "held" or meeting.responses or recent:
+            continue  # a recent meeting's survey is still open: answers via the form
+        rate = rng.uniform(0.4, 0.9)
+        mood = rng.choice([3, 4, 4, 4, 5, 5])
+        answering = [k for k in meeting.attendee_keys if rng.random() < rate]
+        meeting.paper_responses = [_response(rng, key, mood) for key in answering]
 
 
 def _erasure(group: GroupPlan) -> str:

@@ -219,6 +219,8 @@ def test_every_feature_reaches_the_nation_and_ctrl_c_stops_everything(tmp_path: 
             surveys = [e["node"] for e in data["surveys"]["edges"]]
             assert surveys, region
             assert any(s["responses"] > 0 for s in surveys), region  # answered via the form
+            planned = sum(len(m.responses) + len(m.paper_responses) for m in plan.meetings)
+            assert sum(s["responses"] for s in surveys) == planned, region  # form + paper
             planned_interviews = sum(len(m.interviews) for m in plan.members)
             assert data["interviews"]["totalCount"] == planned_interviews > 0, region
             assert list((demo.workdir / region / "mail").glob("*.eml")), region

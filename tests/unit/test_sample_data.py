@@ -227,3 +227,24 @@ def test_each_region_shows_a_refused_then_fixed_csv_import_and_an_erasure(
             m for m in first.members if any(c.key == first.erase_contact for c in m.contacts)
         )
         assert owner.left_on is not None  # an entrepreneur who left asks to be forgotten
+
+
+def test_closed_surveys_have_historical_answers_from_40_to_90_percent(
+    plans: list[RegionPlan],
+) -> None:
+    rates = []
+    for plan in plans:
+        for group in plan.groups:
+            for meeting in group.meetings:
+                if meeting.paper_responses:
+                    assert meeting.status == "held"
+                    assert not meeting.responses  # never both: form while open, paper after
+                    assert meeting.day < TODAY - timedelta(days=30)
+                    keys = [r.member_key for r in meeting.paper_responses]
+                    assert len(set(keys)) == len(keys)
+                    assert set(keys) <= set(meeting.attendee_keys)
+                    rates.append(len(keys) / len(meeting.attendee_keys))
+    assert len(rates) > 100
+    mean = sum(rates) / len(rates)
+    assert 0.45 < mean < 0.85, mean
+    assert sum(0.3 <= r <= 1.0 for r in rates) / len(rates) > 0.9
