@@ -292,7 +292,7 @@ async def _import_csv(run: _Run, group: GroupPlan) -> None:
     lines = tuple(e["line"] for e in refused["errors"])
     if refused["imported"] != 0 or lines != plan.bad_lines:
         raise ApiError(f"the bad CSV of {group.name} was not refused as planned: {refused}")
-    reasons = "; ".join(f"line {e['line']}: {e['reason']}" for e in refused["errors"])
+    reasons = " ".join(f"[line {e['line']}] {e['reason']}" for e in refused["errors"])
     run.report(f"{run.plan.region}: CSV import into {group.name} refused, nothing added: {reasons}")
     fixed = (await run.groups(IMPORT_MEMBERS, groupId=group_id, csv=plan.fixed_csv))[
         "importMembers"

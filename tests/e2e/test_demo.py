@@ -229,8 +229,8 @@ def test_every_feature_reaches_the_nation_and_ctrl_c_stops_everything(tmp_path: 
             refused = [line for line in demo.lines if f"{region}: CSV import" in line]
             assert len(refused) == 1, out
             assert "refused, nothing added" in refused[0]
-            assert "line 3:" in refused[0]
-            assert "line 4:" in refused[0]
+            assert "[line 3]" in refused[0]
+            assert "[line 4]" in refused[0]
             assert any(f"{region}: fixed CSV imported" in line for line in demo.lines), out
             # the erasure: the person is erased in the region, the nation got the event
             (erasure,) = [line for line in demo.lines if f"{region}: person " in line]
