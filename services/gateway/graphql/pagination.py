@@ -1,6 +1,8 @@
 """Keyset pagination over the read model: ``WHERE (sort key) > (cursor) ORDER BY ... LIMIT``.
 
-No OFFSET: a page deep in ten years of meetings costs the same as the first one.
+No OFFSET: a page deep in ten years of meetings costs the same as the first one. Every
+page is filtered by the caller's guard (``guard``: rows of regions it sees in full only;
+a public caller is refused, see :func:`services.gateway.graphql.access.require_rows`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from sqlalchemy import ColumnElement, Row, Table, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import PageInfo
 
+from services.gateway.auth.guard import Guard
+from services.gateway.auth.sql import visible
 from services.gateway.graphql import cursor
+from services.gateway.graphql.access import require_rows
 from services.gateway.graphql.connection import Connection, Edge
 from services.gateway.graphql.errors import bad_argument
 
@@ -38,8 +43,15 @@ async def paginate(
     first: int,
     after: str | None,
     to_node: Callable[[Row[Any]], T],
+    *,
+    guard: Guard,
+    region: str | None = None,
 ) -> Connection[T]:
+    """One page of ``listing``; ``region``: the region the query asked for, if any (an
+    agency asking for another region's rows is refused rather than given nothing)."""
     check_first(first)
+    require_rows(guard, listing.kind, region)
+    where = [*where, *visible(guard, listing.table.c.region)]
     columns = [listing.table.c[name] for name in listing.order]
     query = select(listing.table).where(*where)
     if after is not None:
