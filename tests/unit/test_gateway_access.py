@@ -36,7 +36,14 @@ OULU = Guard(Role.AGENCY, "oulu")
 LAPPI = Guard(Role.AGENCY, "lappi")
 PUBLIC = Guard(Role.PUBLIC)
 
-# every connection of raw rows, with the regions the world has rows of
+
+@pytest.fixture
+def net(research_world: World) -> World:  # noqa: F811
+    """oulu (group Beta, surveys) and lappi (group Gamma, interviews): see research tests."""
+    return research_world
+
+
+# every connection of raw rows, with the regions the net has rows of
 CONNECTIONS = {
     "groups": "region",
     "members": "region",
@@ -89,14 +96,14 @@ def test_levels_of_each_role() -> None:
 
 
 @pytest.mark.parametrize("field", sorted(CONNECTIONS))
-async def test_each_connection_is_guarded_by_role(world: World, field: str) -> None:
+async def test_each_connection_is_guarded_by_role(net: World, field: str) -> None:
     query = (
         f"query($region: String) {{ {field}(region: $region, first: 500) "
         "{ totalCount edges { node { region } } } }"
     )
 
     async def regions(guard: Guard, **variables: Any) -> tuple[set[str], int]:
-        result = await run(world, guard, query, **variables)
+        result = await run(net, guard, query, **variables)
         assert result.errors is None, result.errors
         page = result.data[field]
         return {e["node"]["region"] for e in page["edges"]}, page["totalCount"]
@@ -110,10 +117,10 @@ async def test_each_connection_is_guarded_by_role(world: World, field: str) -> N
         if seen:  # its own region named explicitly: the same rows
             assert (await regions(agency, region=agency.region))[0] == seen
         other = "lappi" if agency is OULU else "oulu"
-        refused = await run(world, agency, query, region=other)
+        refused = await run(net, agency, query, region=other)
         assert codes(refused) == ["FORBIDDEN"]
         assert f"region {other}" in refused.errors[0].message
-    public = await run(world, PUBLIC, query)
+    public = await run(net, PUBLIC, query)
     assert codes(public) == ["FORBIDDEN"]
     assert "national aggregates only" in public.errors[0].message
 
@@ -122,45 +129,42 @@ async def test_each_connection_is_guarded_by_role(world: World, field: str) -> N
     ("field", "key"), [("group", "beta"), ("member", "paused"), ("meeting", None)]
 )
 async def test_lookups_by_id_check_the_objects_region(
-    world: World, field: str, key: str | None
+    net: World, field: str, key: str | None
 ) -> None:
     if key is None:  # a meeting of oulu's group Beta
         page = await run(
-            world, RESEARCHER, '{ meetings(region: "oulu", first: 1) { edges { node { id } } } }'
+            net, RESEARCHER, '{ meetings(region: "oulu", first: 1) { edges { node { id } } } }'
         )
         ident = page.data["meetings"]["edges"][0]["node"]["id"]
     else:
-        ident = world.ids[key]
+        ident = net.ids[key]
     query = f"query($id: ID!) {{ {field}(id: $id) {{ id region }} }}"
     for allowed in (RESEARCHER, OULU):
-        result = await run(world, allowed, query, id=ident)
+        result = await run(net, allowed, query, id=ident)
         assert result.errors is None, result.errors
         assert result.data[field] == {"id": ident, "region": "oulu"}
     for refused in (LAPPI, PUBLIC):
-        result = await run(world, refused, query, id=ident)
+        result = await run(net, refused, query, id=ident)
         assert codes(result) == ["FORBIDDEN"]
         assert ident in result.errors[0].message
-    unknown = await run(world, OULU, query, id="00000000-0000-0000-0000-000000000000")
+    unknown = await run(net, OULU, query, id="00000000-0000-0000-0000-000000000000")
     assert unknown.errors is None
     assert unknown.data[field] is None
 
 
-async def test_nested_lookups_through_loaders_stop_at_the_guard(world: World) -> None:
+async def test_nested_lookups_through_loaders_stop_at_the_guard(net: World) -> None:
     """A loader never hands out a row of a region the caller may not see in full."""
-    beta = world.ids["beta"]
-    assert (await Loaders.create(world.sessions, OULU).group.load(beta)) is not None
-    assert (await Loaders.create(world.sessions, LAPPI).group.load(beta)) is None
-    assert (await Loaders.create(world.sessions, PUBLIC).member.load(world.ids["paused"])) is None
-    history = Loaders.create(world.sessions, LAPPI).member_history
-    assert await history.load(world.ids["paused"]) == []
-    assert (
-        len(await Loaders.create(world.sessions, OULU).member_history.load(world.ids["paused"]))
-        == 2
-    )
+    beta = net.ids["beta"]
+    assert (await Loaders.create(net.sessions, OULU).group.load(beta)) is not None
+    assert (await Loaders.create(net.sessions, LAPPI).group.load(beta)) is None
+    assert (await Loaders.create(net.sessions, PUBLIC).member.load(net.ids["paused"])) is None
+    history = Loaders.create(net.sessions, LAPPI).member_history
+    assert await history.load(net.ids["paused"]) == []
+    assert len(await Loaders.create(net.sessions, OULU).member_history.load(net.ids["paused"])) == 2
     # and through GraphQL: the agency's own meetings resolve their group, host and activities
     query = """{ meetings(first: 50) { edges { node {
         region group { region } host { region } activities { region } } } } }"""
-    result = await run(world, LAPPI, query)
+    result = await run(net, LAPPI, query)
     assert result.errors is None, result.errors
     nodes = [e["node"] for e in result.data["meetings"]["edges"]]
     assert nodes
@@ -169,41 +173,41 @@ async def test_nested_lookups_through_loaders_stop_at_the_guard(world: World) ->
     assert {a["region"] for n in nodes for a in n["activities"]} == {"lappi"}
 
 
-async def test_region_counts_are_aggregates_the_public_does_not_see(world: World) -> None:
+async def test_region_counts_are_aggregates_the_public_does_not_see(net: World) -> None:
     query = "{ regions { id groupCount memberCount meetingCount } }"
     for guard in (RESEARCHER, OULU, LAPPI):  # an agency sees other regions' aggregates
-        result = await run(world, guard, query)
+        result = await run(net, guard, query)
         assert result.errors is None, result.errors
         counts = {r["id"]: r["meetingCount"] for r in result.data["regions"]}
         assert counts == {"oulu": 6, "lappi": 2}
-    public = await run(world, PUBLIC, "{ regions { id displayName } }")
+    public = await run(net, PUBLIC, "{ regions { id displayName } }")
     assert public.errors is None  # the list of regions and their freshness is public
-    refused = await run(world, PUBLIC, "{ regions { id groupCount } }")
+    refused = await run(net, PUBLIC, "{ regions { id groupCount } }")
     assert set(codes(refused)) == {"FORBIDDEN"}
-    viewer = await run(world, OULU, "{ viewer { role region tokenId } }")
+    viewer = await run(net, OULU, "{ viewer { role region tokenId } }")
     assert viewer.data["viewer"] == {"role": "agency", "region": "oulu", "tokenId": None}
 
 
-async def test_tokens_are_hashed_shown_once_resolved_and_revoked(world: World) -> None:
-    issued = await create_token(world.sessions, "agency", "oulu", "Oulu PBAS")
+async def test_tokens_are_hashed_shown_once_resolved_and_revoked(net: World) -> None:
+    issued = await create_token(net.sessions, "agency", "oulu", "Oulu PBAS")
     assert issued.token.startswith(f"mgn_{issued.info.id}_")
-    async with world.sessions() as session:
+    async with net.sessions() as session:
         stored = (await session.execute(select(access_tokens))).one()
     assert issued.token not in [str(v) for v in stored]  # only its sha256
     assert len(stored.token_hash) == 64
-    guard = await resolve_token(world.sessions, issued.token)
+    guard = await resolve_token(net.sessions, issued.token)
     assert guard == Guard(Role.AGENCY, "oulu", token_id=issued.info.id)
     with pytest.raises(TokenError, match="unknown token"):
-        await resolve_token(world.sessions, issued.token[:-4] + "AAAA")
+        await resolve_token(net.sessions, issued.token[:-4] + "AAAA")
     with pytest.raises(TokenError, match="malformed token"):
-        await resolve_token(world.sessions, "letmein")
-    revoked = await revoke_token(world.sessions, issued.info.id)
+        await resolve_token(net.sessions, "letmein")
+    revoked = await revoke_token(net.sessions, issued.info.id)
     assert revoked.revoked_at is not None
     with pytest.raises(TokenError, match=f"token {issued.info.id} was revoked"):
-        await resolve_token(world.sessions, issued.token)
-    again = await revoke_token(world.sessions, issued.token)  # by the token itself, idempotent
+        await resolve_token(net.sessions, issued.token)
+    again = await revoke_token(net.sessions, issued.token)  # by the token itself, idempotent
     assert again.revoked_at == revoked.revoked_at
-    [listed] = await list_tokens(world.sessions)
+    [listed] = await list_tokens(net.sessions)
     assert (listed.id, listed.role, listed.region, listed.label) == (
         issued.info.id,
         Role.AGENCY,
@@ -211,7 +215,7 @@ async def test_tokens_are_hashed_shown_once_resolved_and_revoked(world: World) -
         "Oulu PBAS",
     )
     with pytest.raises(TokenError, match="no token with id 'nope'"):
-        await revoke_token(world.sessions, "nope")
+        await revoke_token(net.sessions, "nope")
 
 
 @pytest.mark.parametrize(
@@ -224,10 +228,10 @@ async def test_tokens_are_hashed_shown_once_resolved_and_revoked(world: World) -
     ],
 )
 async def test_bad_token_requests_are_refused_clearly(
-    world: World, role: str, region: str | None, message: str
+    net: World, role: str, region: str | None, message: str
 ) -> None:
     with pytest.raises(TokenError, match=message):
-        await create_token(world.sessions, role, region)
+        await create_token(net.sessions, role, region)
 
 
 async def _http_gateway(tmp_path: Path, *, require: bool) -> Any:
