@@ -8,8 +8,8 @@ new revision: write it with ``mgn migrate <service> --autogenerate -m "..."``
 from __future__ import annotations
 
 import asyncio
-import itertools
 import importlib
+import itertools
 import re
 import shutil
 import sys
