@@ -113,6 +113,7 @@ async def test_graphql_links_the_exports(net: World) -> None:
         context_value=GatewayContext.create(net.sessions, guard=PUBLIC),
     )
     assert result.errors is None, result.errors
+    assert result.data is not None
     found = {e["name"]: e for e in result.data["exports"]}
     assert set(found) == set(DATASETS)
     assert found["members"]["csvUrl"] == "/exports/members.csv"
