@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 from sqlalchemy import select
 
 from services.gateway.app import build
@@ -24,8 +25,10 @@ from services.gateway.auth import (
     revoke_token,
 )
 from services.gateway.graphql import GatewayContext, schema
+from services.gateway.graphql.cursor import TEXT
 from services.gateway.graphql.loaders import Loaders
-from services.gateway.orm import access_tokens, metadata
+from services.gateway.graphql.pagination import Listing, paginate
+from services.gateway.orm import access_tokens, groups, metadata
 from services.gateway.settings import GatewaySettings
 from shared.storage import create_schema
 from tests.unit.test_gateway_research_graphql import World
@@ -317,3 +320,27 @@ def test_production_requires_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
         GatewaySettings()
     assert GatewaySettings.model_construct().require_token is False  # the demo default
     assert ANONYMOUS.role is Role.RESEARCHER
+
+
+async def test_a_listing_of_aggregates_declares_the_level_it_needs(net: World) -> None:
+    """A research view's per-region rows are aggregates (Level.REGIONAL): an agency sees
+    every region's, the public none; national rows (Level.NATIONAL) everyone sees."""
+    order, parsers = ("region", "name", "id"), (TEXT, TEXT, TEXT)
+    regional = Listing("groups", groups, order, parsers, level=Level.REGIONAL)
+    national = Listing("groups", groups, order, parsers, level=Level.NATIONAL)
+
+    async def regions(listing: Listing, guard: Guard, region: str | None = None) -> set[str]:
+        page = await paginate(
+            net.sessions, listing, [], 50, None, lambda r: r.region, guard=guard, region=region
+        )
+        return {e.node for e in page.edges}
+
+    assert await regions(regional, OULU) == {"oulu", "lappi"}
+    assert await regions(regional, OULU, "lappi") == {"oulu", "lappi"}  # filter is the caller's
+    with pytest.raises(GraphQLError, match="national aggregates only"):
+        await regions(regional, PUBLIC)
+    assert await regions(national, PUBLIC) == {"oulu", "lappi"}
+    assert PUBLIC.regions_at(Level.NATIONAL) is None
+    assert OULU.regions_at(Level.REGIONAL) is None
+    assert OULU.regions_at(Level.FULL) == frozenset({"oulu"})
+    assert PUBLIC.regions_at(Level.REGIONAL) == frozenset()

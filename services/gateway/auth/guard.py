@@ -76,11 +76,15 @@ class Guard:
 
     def full_regions(self) -> frozenset[str] | None:
         """Regions whose rows the caller sees: ``None`` for all, else exactly these."""
-        if self.role is Role.RESEARCHER:
+        return self.regions_at(Level.FULL)
+
+    def regions_at(self, needed: Level) -> frozenset[str] | None:
+        """Regions the caller sees at ``needed`` or more: ``None`` for every region."""
+        if self.role is Role.RESEARCHER or needed <= Level.NATIONAL:
             return None
         if self.role is Role.AGENCY:
             assert self.region is not None
-            return frozenset({self.region})
+            return None if needed <= Level.REGIONAL else frozenset({self.region})
         return frozenset()
 
     def describe(self) -> str:

@@ -64,13 +64,15 @@ def require_guard(guard: Guard, needed: Level, region: str | None, what: str) ->
         raise forbidden(str(exc)) from None
 
 
-def require_rows(guard: Guard, kind: str, region: str | None = None) -> None:
-    """Listing rows (``kind``) needs full access to some region: public callers never,
-    an agency only its own region (``region``, when the query names one)."""
+def require_rows(
+    guard: Guard, kind: str, region: str | None = None, needed: Level = Level.FULL
+) -> None:
+    """Listing rows (``kind``) needs ``needed`` access to some region (rows in full: public
+    callers never, an agency only its own region); ``region``: the one the query names."""
     if region is not None:
-        require_guard(guard, Level.FULL, region, kind)
-    elif guard.full_regions() == frozenset():
-        require_guard(guard, Level.FULL, None, kind)
+        require_guard(guard, needed, region, kind)
+    elif guard.regions_at(needed) == frozenset():
+        require_guard(guard, needed, None, kind)
 
 
 async def _by_id(info: Info, table: Table, id_: str, what: str) -> Any:
