@@ -19,6 +19,7 @@ by id below (a clear ``FORBIDDEN``), the region counts, the exports and the live
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -124,16 +125,25 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     ..."}`` or ``{"token": "..."}``), checked in :meth:`on_ws_connect` (refused: close 4403).
     """
 
-    def __init__(self, *args: Any, context: Any, require_token: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        context: Callable[[Guard | None], GatewayContext],
+        require_token: bool,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self._context = context  # Callable[[Guard | None], GatewayContext]
+        self._context = context
         self._require_token = require_token
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
-        guard: Guard | None = getattr(request.state, "guard", None)
-        return self._context(guard)  # type: ignore[no-any-return]
+        guard = getattr(request.state, "guard", None)
+        if guard is None and isinstance(request, Request):
+            # TokenAuth resolves every HTTP request's token; without it, refuse to guess
+            raise RuntimeError("GatewayGraphQL serves only behind TokenAuth")
+        return self._context(guard if isinstance(guard, Guard) else None)
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         if context.authenticated:
