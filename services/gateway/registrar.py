@@ -37,8 +37,8 @@ from shared.messaging.jetstream import (
     JOIN_SUBSCRIPTION,
     SourceState,
     add_region_source,
-    region_api_prefix,
     region_from_join_subject,
+    region_probe_subject,
     resync_region_source,
     source_states,
 )
@@ -204,7 +204,7 @@ class Registrar:
         inbox = f"$JSC.R.{self._nuid.next().decode()}"
         sub = await self.nc.subscribe(inbox, max_msgs=1)
         try:
-            await self.nc.publish(f"{region_api_prefix(region)}.INFO", b"", reply=inbox)
+            await self.nc.publish(region_probe_subject(region), b"", reply=inbox)
             reply = await sub.next_msg(timeout=self.ping_timeout)
             # No responders: the server itself answers with an empty 503 status message.
             return bool(reply.data) and not (reply.headers or {}).get("Status")

@@ -4,6 +4,7 @@ under its own id (plus what sourcing needs); the gateway user has full rights.""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import nats
 import pytest
@@ -193,3 +194,151 @@ async def test_the_join_reply_crosses_the_link_only_to_its_region(
 
 async def _eq(value, expected):
     return await value == expected
+
+
+# -- attacks through the JetStream machinery of the link --------------------------------------
+
+
+async def raw_publish(
+    url: str, messages: list[tuple[str, str, bytes, bytes]], *, timeout: float = 5.0
+) -> None:
+    """Publish ``(subject, reply, header block, body)`` messages over a raw client connection.
+
+    A header block may carry a status line (``NATS/1.0 100 FlowControl Request``), which
+    nats-py cannot send: this is how a region's operator forges JetStream control messages.
+    """
+    host, _, port = url.removeprefix("nats://").rpartition("@")[2].partition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        await asyncio.wait_for(reader.readline(), timeout)  # INFO
+        writer.write(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1}\r\n')
+        for subj, reply, hdr, body in messages:
+            sizes = f"{len(hdr)} {len(hdr) + len(body)}".encode()
+            line = b" ".join(p for p in (b"HPUB", subj.encode(), reply.encode(), sizes) if p)
+            writer.write(line + b"\r\n" + hdr + body + b"\r\n")
+        writer.write(b"PING\r\n")
+        await writer.drain()
+        while (line := await asyncio.wait_for(reader.readline(), timeout)) != b"PONG\r\n":
+            assert not line.startswith(b"-ERR"), line
+    finally:
+        writer.close()
+
+
+FLOW_CONTROL = b"NATS/1.0 100 FlowControl Request\r\n\r\n"
+
+
+def leaf_interest(leaf) -> list[str]:
+    """The subjects the hub told this leaf server it wants (what the leaf may send there)."""
+    leafs = leaf.monitor("leafz?subs=1")["leafs"]
+    return [s for link in leafs for s in link.get("subscriptions_list", [])]
+
+
+async def test_a_region_cannot_purge_delete_or_read_another_regions_stream(
+    secure_hub, secure_leaf_factory, nats_connect
+):
+    """Oulu's operator, on its own leaf server, tries everything that crosses the link:
+    forged flow-control requests (the hub "answers" them by publishing to their reply
+    subject, with its own rights) aimed at kainuu's JetStream API, direct API requests in
+    kainuu's domain, and deliveries to every source subject it can see. Kainuu's stream
+    and NATIONAL stay whole."""
+    regions = ("oulu", "kainuu")
+    hub_js, leaves, region_nc = await secure_federation(
+        secure_hub, secure_leaf_factory, nats_connect, regions
+    )
+    kainuu_js = region_nc["kainuu"].jetstream()
+    kainuu = region_stream_name("kainuu")
+    n = 300
+    await asyncio.gather(
+        *(
+            kainuu_js.publish(subject("kainuu"), b"{}", headers={"Nats-Msg-Id": f"k-{i}"})
+            for i in range(n)
+        )
+    )
+    await (
+        region_nc["oulu"]
+        .jetstream()
+        .publish(subject("oulu"), b"{}", headers={"Nats-Msg-Id": "o-0"})
+    )
+    expected = {subject("kainuu"): n, subject("oulu"): 1}
+    await wait_for(lambda: _eq(counts(hub_js, NATIONAL_STREAM), expected), timeout=20)
+
+    # What oulu's leaf may send to: only its own source's deliveries, no one else's.
+    visible = leaf_interest(leaves["oulu"])
+    deliveries = [s for s in visible if s.startswith(("$JS.S.", "mgnctl."))]
+    assert deliveries, visible
+    assert all(s.startswith("mgnctl.oulu.src.") for s in deliveries), visible
+    guesses = ["$JS.S.anything", "mgnctl.kainuu.src.S.anything"]
+
+    api = "$JS.kainuu.API"
+    targets = [
+        f"{api}.STREAM.PURGE.{kainuu}",
+        f"{api}.STREAM.DELETE.{kainuu}",
+        f"{api}.STREAM.MSG.DELETE.{kainuu}",
+        f"{api}.CONSUMER.DURABLE.CREATE.{kainuu}.stolen",
+        f"{api}.CONSUMER.CREATE.{kainuu}.stolen.mgn.kainuu.>",
+    ]
+    forged = [(d, t, FLOW_CONTROL, b"") for d in deliveries + guesses for t in targets]
+    await raw_publish(leaves["oulu"].client_url, forged)
+
+    # Direct requests into kainuu's domain from oulu's leaf: no one answers.
+    oulu_nc = region_nc["oulu"]
+    for target in targets:
+        with pytest.raises((nats.errors.NoRespondersError, nats.errors.TimeoutError)):
+            await oulu_nc.request(target, b'{"config": {"durable_name": "stolen"}}', timeout=1)
+    kainuu_from_oulu = oulu_nc.jetstream(domain="kainuu")
+    with pytest.raises(Exception):  # noqa: B017, PT011 (no responders or timeout)
+        await kainuu_from_oulu.purge_stream(kainuu, timeout=1)
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        await kainuu_from_oulu.pull_subscribe(subject("kainuu"), "stolen", stream=kainuu)
+
+    await asyncio.sleep(1.5)
+    info = await kainuu_js.stream_info(kainuu)
+    assert info.state.messages == n
+    assert [c.name for c in await kainuu_js.consumers_info(kainuu)] == []
+    assert await counts(hub_js, NATIONAL_STREAM) == expected
+
+    # Sourcing still works for both regions after the attack.
+    for region in regions:
+        await (
+            region_nc[region]
+            .jetstream()
+            .publish(subject(region), b"{}", headers={"Nats-Msg-Id": f"{region}-after"})
+        )
+    after = {subject("kainuu"): n + 1, subject("oulu"): 2}
+    await wait_for(lambda: _eq(counts(hub_js, NATIONAL_STREAM), after), timeout=20)
+
+
+async def test_a_large_backlog_copies_at_once_when_the_link_returns(
+    secure_hub, secure_leaf_factory, nats_connect, record_property
+):
+    """Flow control works with the narrowed rights: 20,000 events written while the hub is
+    down reach NATIONAL, each once, right after the link returns (and a resync)."""
+    hub_js, leaves, region_nc = await secure_federation(
+        secure_hub, secure_leaf_factory, nats_connect, ("kainuu",)
+    )
+    js = region_nc["kainuu"].jetstream()
+    await secure_hub.server.astop()
+    n, batch = 20_000, 500
+    for start in range(0, n, batch):
+        await asyncio.gather(
+            *(
+                js.publish(subject("kainuu"), b"{}", headers={"Nats-Msg-Id": f"k-{i}"})
+                for i in range(start, start + batch)
+            )
+        )
+    await secure_hub.server.astart()
+    started = time.monotonic()
+    await wait_for(lambda: asyncio.to_thread(leaves["kainuu"].leafnode_count), timeout=15)
+    assert await wait_for(lambda: resync_region_source(hub_js, "kainuu"), timeout=15)
+
+    async def copied() -> bool:
+        return (await hub_js.stream_info(NATIONAL_STREAM)).state.messages >= n
+
+    await wait_for(copied, timeout=60, interval=0.2, message="20,000 events in NATIONAL")
+    elapsed = time.monotonic() - started
+    record_property("backlog_copy_seconds", round(elapsed, 2))
+    print(f"20,000-event backlog in NATIONAL {elapsed:.1f}s after the hub restart")
+    await asyncio.sleep(1.0)
+    assert (await hub_js.stream_info(NATIONAL_STREAM)).state.messages == n
+    assert (await source_states(hub_js))["kainuu"].lag == 0
+    assert elapsed < 30
