@@ -353,6 +353,12 @@ def region_user_permissions(region: str) -> dict[str, dict[str, list[str]]]:
     }
 
 
+def probe_inbox_prefix(region: str) -> str:
+    """Where the region answers the registrar's probe: under its own control prefix, which
+    only the region's user may publish to (unlike ``$JSC.R.>``, shared by every region)."""
+    return f"{CONTROL_PREFIX}.{validate_region(region)}.probe"
+
+
 def region_probe_subject(region: str) -> str:
     """The JetStream API call the registrar uses to ask whether a region answers."""
     return f"{region_api_prefix(region)}.STREAM.INFO.{region_stream_name(region)}"

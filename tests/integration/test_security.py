@@ -4,6 +4,7 @@ under its own id (plus what sourcing needs); the gateway user has full rights.""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import nats
@@ -342,3 +343,73 @@ async def test_a_large_backlog_copies_at_once_when_the_link_returns(
     assert (await hub_js.stream_info(NATIONAL_STREAM)).state.messages == n
     assert (await source_states(hub_js))["kainuu"].lag == 0
     assert elapsed < 30
+
+
+async def test_a_forged_consumer_reply_stalls_a_source_until_the_registrar_repairs_it(
+    secure_hub, secure_leaf_factory, nats_connect, record_property
+):
+    """The residual risk: replies to the hub's consumer-create requests travel on ``$JSC.R.>``,
+    which every region may publish to. While kainuu's link is down the hub's request waits
+    for an answer, and oulu answers it with a forged "consumer created": kainuu's source then
+    waits for deliveries that never come. The registrar sees a silent source whose region
+    answers its probe (a reply only kainuu can send) and resyncs it."""
+    from services.gateway.registrar import Registrar
+
+    hub_js, leaves, region_nc = await secure_federation(
+        secure_hub, secure_leaf_factory, nats_connect, ("oulu", "kainuu")
+    )
+    hub_nc = await nats_connect(secure_hub.client_url)
+    kainuu_js = region_nc["kainuu"].jetstream()
+    for i in range(3):
+        await kainuu_js.publish(subject("kainuu"), b"{}", headers={"Nats-Msg-Id": f"k-{i}"})
+    await wait_for(lambda: _eq(counts(hub_js, NATIONAL_STREAM), {subject("kainuu"): 3}))
+
+    await leaves["kainuu"].astop()
+    await resync_region_source(hub_js, "kainuu")  # what the server's own retry does, too
+
+    async def pending_replies() -> list[str]:
+        seen = await asyncio.to_thread(leaf_interest, leaves["oulu"])
+        return [s for s in seen if s.startswith("$JSC.R.")]
+
+    inboxes = await wait_for(pending_replies, timeout=15, message="a pending consumer-create")
+    forged = json.dumps(
+        {
+            "type": "io.nats.jetstream.api.v1.consumer_create_response",
+            "stream_name": region_stream_name("kainuu"),
+            "name": "forged",
+            "created": "2026-01-01T00:00:00Z",
+            "config": {"deliver_subject": "mgnctl.kainuu.src.S.forged", "ack_policy": "none"},
+            "delivered": {"consumer_seq": 0, "stream_seq": 0},
+            "ack_floor": {"consumer_seq": 0, "stream_seq": 0},
+            "num_pending": 0,
+        }
+    ).encode()
+    await raw_publish(leaves["oulu"].client_url, [(i, "", b"", forged) for i in inboxes])
+    await asyncio.sleep(2)
+
+    await leaves["kainuu"].astart()
+    await wait_for(lambda: asyncio.to_thread(leaves["kainuu"].leafnode_count), timeout=15)
+    for i in range(3, 6):
+        await kainuu_js.publish(subject("kainuu"), b"{}", headers={"Nats-Msg-Id": f"k-{i}"})
+    await asyncio.sleep(4)  # the source is stalled: the link is up, nothing is copied
+    assert await counts(hub_js, NATIONAL_STREAM) == {subject("kainuu"): 3}
+
+    registrar = Registrar(hub_nc, hub_js, interval=0.5, stale_after=3.0)
+    await registrar.start()
+    started = time.monotonic()
+    try:
+        await wait_for(
+            lambda: _eq(counts(hub_js, NATIONAL_STREAM), {subject("kainuu"): 6}),
+            timeout=45,
+            interval=0.2,
+            message="kainuu's source repaired",
+        )
+    finally:
+        await registrar.stop()
+    record_property("repaired_seconds", round(time.monotonic() - started, 2))
+    elapsed = time.monotonic() - started
+    print(f"forged-reply stall repaired {elapsed:.1f}s after the registrar started")
+    assert registrar.resyncs >= 1
+    assert elapsed < 15  # the server's own retry: ~30 s more
+    await asyncio.sleep(1.0)
+    assert await counts(hub_js, NATIONAL_STREAM) == {subject("kainuu"): 6}
