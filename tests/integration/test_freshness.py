@@ -182,8 +182,9 @@ async def test_events_behind_counts_a_lagging_source_then_drops_to_zero(
         async def caught_up() -> dict[str, Any] | None:
             row = await region_row(nation, "oulu")
             last[:] = [row, (await hub_js.stream_info("NATIONAL")).state.messages]
-            done = row and row["linkActive"] and row["eventsBehind"] == 0
-            return row if done and row["eventsApplied"] == n else None
+            if row is None or not row["linkActive"] or row["eventsBehind"] != 0:
+                return None
+            return row if row["eventsApplied"] == n else None
 
         resumed = time.monotonic()
         try:
