@@ -240,15 +240,19 @@ async def resync_region_source(js: JetStreamContext, region: str) -> bool:
     it at once; the server resumes after the last message NATIONAL already copied from
     that source, so nothing is copied twice (measured: caught up in ~2 s, no duplicates).
     Should the second update fail, :func:`add_region_source` puts the source back.
+    A source of the region without its delivery prefix (added before sources had one; with
+    today's rights it cannot deliver) comes back with it.
     """
     wanted = region_source(region)
     async with _source_lock():
         info = await js.stream_info(NATIONAL_STREAM)
         sources = list(info.config.sources or [])
-        others = [source for source in sources if not _same_source(source, wanted)]
-        if len(others) == len(sources):
+        index = next((i for i, s in enumerate(sources) if _same_origin(s, wanted)), None)
+        if index is None:
             return False
+        others = sources[:index] + sources[index + 1 :]
         await js.update_stream(info.config.evolve(sources=others))
+        sources[index] = wanted
         await js.update_stream(info.config.evolve(sources=sources))
         return True
 

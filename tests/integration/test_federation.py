@@ -170,8 +170,9 @@ async def test_add_region_source_adds_once(nats_hub, nats_connect):
     ]
 
 
+@pytest.mark.parametrize("upgrade", ["join", "resync"])
 async def test_a_source_without_its_delivery_prefix_is_upgraded_in_place(
-    nats_hub, leaf_factory, nats_connect
+    nats_hub, leaf_factory, nats_connect, upgrade
 ):
     """A hub set up before sources had per-region delivery prefixes: the join replaces the
     old source, and NATIONAL carries on after what it had copied (nothing twice)."""
@@ -190,8 +191,11 @@ async def test_a_source_without_its_delivery_prefix_is_upgraded_in_place(
         message="copied by the old source",
     )
 
-    assert await add_region_source(hub_js, "oulu")
-    assert not await add_region_source(hub_js, "oulu")
+    if upgrade == "join":
+        assert await add_region_source(hub_js, "oulu")
+    else:  # the registrar resyncs a stalled old source
+        assert await resync_region_source(hub_js, "oulu")
+    assert not await add_region_source(hub_js, "oulu")  # it is the current source now
     await publish(region_js["oulu"], "oulu", "oulu-new")
     await wait_for(
         lambda: _equals(subject_counts(hub_js, NATIONAL_STREAM), {subject("oulu"): 4}),
