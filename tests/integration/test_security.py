@@ -19,6 +19,7 @@ from shared.messaging.jetstream import (
     ensure_region_stream,
     join_inbox_prefix,
     join_subject,
+    region_source,
     region_stream_config,
     region_stream_name,
     resync_region_source,
@@ -413,3 +414,42 @@ async def test_a_forged_consumer_reply_stalls_a_source_until_the_registrar_repai
     assert elapsed < 15  # the server's own retry: ~30 s more
     await asyncio.sleep(1.0)
     assert await counts(hub_js, NATIONAL_STREAM) == {subject("kainuu"): 6}
+
+
+async def test_the_registrar_upgrades_a_source_from_before_the_delivery_prefix(
+    secure_hub, secure_leaf_factory, nats_connect
+):
+    """A hub upgraded to the narrowed rights still has a source delivering on the shared
+    ``$JS.S`` prefix, which the region may no longer publish to: the source stalls, and the
+    registrar's resync brings it back with the region's own prefix."""
+    from services.gateway.registrar import Registrar
+
+    hub_js, _, region_nc = await secure_federation(
+        secure_hub, secure_leaf_factory, nats_connect, ("oulu",)
+    )
+    old = region_source("oulu")
+    assert old.external is not None
+    old.external.deliver = None
+    info = await hub_js.stream_info(NATIONAL_STREAM)
+    await hub_js.update_stream(info.config.evolve(sources=[old]))
+    js = region_nc["oulu"].jetstream()
+    for i in range(3):
+        await js.publish(subject("oulu"), b"{}", headers={"Nats-Msg-Id": f"o-{i}"})
+    await asyncio.sleep(3)
+    assert await counts(hub_js, NATIONAL_STREAM) == {}  # refused: not its own prefix
+
+    registrar = Registrar(
+        await nats_connect(secure_hub.client_url), hub_js, interval=0.5, stale_after=2.0
+    )
+    await registrar.start()
+    try:
+        await wait_for(
+            lambda: _eq(counts(hub_js, NATIONAL_STREAM), {subject("oulu"): 3}),
+            timeout=20,
+            message="copied after the upgrade",
+        )
+    finally:
+        await registrar.stop()
+    [source] = (await hub_js.stream_info(NATIONAL_STREAM)).config.sources or []
+    assert source.external is not None
+    assert source.external.deliver == "mgnctl.oulu.src"
