@@ -25,6 +25,7 @@ from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.graphql import GatewayContext, build_schema
 from services.gateway.registrar import Registrar
 from services.gateway.settings import GatewaySettings
+from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.jetstream import ensure_deadletter_stream, ensure_national_stream
 from shared.runtime.asgi import service_app
@@ -69,6 +70,7 @@ class Gateway:
     async def start(self) -> None:
         migrations = Path(__file__).parent / "migrations"
         await migrate(self.engine, migrations, version_table=version_table("gateway"))
+        await rebuild_if_marked(self.sessions)  # once, after a migration that adds views
         self.nc = await nats.connect(
             self.settings.nats_url,
             name="mgn-gateway",

@@ -2,6 +2,8 @@
 
 :func:`project` is the ``Projector`` the :class:`~shared.messaging.consumer.EventConsumer`
 calls with one batch inside the transaction that also records the batch's event ids.
+After the families, the research views of every region the batch changed are refreshed
+in the same transaction (:mod:`services.gateway.views.refresh`).
 Every event counts towards its region's freshness; each family applies the event types
 it ``HANDLES`` and ignores the rest (a type no family handles, e.g. the person and
 consent events that carry nothing the nation keeps, still counts as its region's activity).
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.projections import feedback, followups, groups, meetings, regions, research
+from services.gateway.views.refresh import refresh
 from shared.contracts import ActivityRecorded, DecodedEvent
 
 FAMILIES = (groups, meetings, followups, research, feedback)
@@ -21,10 +24,12 @@ FAMILIES = (groups, meetings, followups, research, feedback)
 
 async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:
     await regions.project(session, events)
+    changed: set[str] = set()
     for family in FAMILIES:
         mine = [e for e in events if isinstance(e.event, family.HANDLES)]
         if mine:
             await family.project(session, mine)
+            changed.update(e.envelope.region for e in mine)
     moved = {
         str(e.event.meeting_id)  # type: ignore[attr-defined]
         for e in events
@@ -32,6 +37,8 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
     }
     if moved:
         await research.sync_meeting_starts(session, moved)
+    if changed:
+        await refresh(session, changed)
 
 
 __all__ = ["FAMILIES", "project"]
