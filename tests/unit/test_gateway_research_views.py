@@ -191,30 +191,30 @@ def network(seed: int) -> Net:
                             responses=0,
                         )
                         net.emit(region, closed, s, starts + timedelta(days=8))
-            i = net.uid()
+            ini = net.uid()
             net.emit(
                 region,
                 InitiativeStarted(
-                    initiative_id=i,
+                    initiative_id=ini,
                     group_id=group,
                     title="booth",
                     member_ids=tuple(people[:2]),
                     started_on=date(2021, 3, 1),
                 ),
-                i,
+                ini,
             )
             if g:
                 net.emit(
                     region,
                     InitiativeUpdated(
-                        initiative_id=i,
+                        initiative_id=ini,
                         group_id=group,
                         status="completed",
                         outcome="done",
                         member_ids=tuple(people[:4]),
                         updated_on=date(2021, 9, 1),
                     ),
-                    i,
+                    ini,
                 )
     return net
 
