@@ -29,6 +29,7 @@ from shared.contracts import (
     MeetingScheduled,
     RegionAnnounced,
     ResponseSubmitted,
+    SurveyClosed,
     SurveyOpened,
     decode,
     encode,
@@ -138,6 +139,17 @@ def world() -> tuple[list[Envelope], Counter[str], Counter[str]]:
                 **ids,
             )
             envelopes.append(_env(submitted, meeting.region, response, opened))
+        # the feedback views count a survey once it has closed with 3+ responses
+        closed = SurveyClosed(invited=5, survey_id=survey, responses=len(scores), **ids)
+        envelopes.append(
+            make_envelope(
+                closed,
+                region=meeting.region,
+                aggregate_id=survey,
+                sequence=2,
+                occurred_at=opened + timedelta(days=8),
+            )
+        )
     return envelopes, per_month, Counter(kinds)
 
 

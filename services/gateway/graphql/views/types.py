@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy import Row
 
 from services.gateway.graphql.activity import ActivityType
+from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.initiative import InitiativeStatus
 from services.gateway.graphql.values import maybe_utc
@@ -286,6 +287,16 @@ class RegionOverview:
     @resolved("attendees / expected over all held meetings.")
     def attendance_rate(self) -> float | None:
         return ratio(self.attendees, self.expected)
+
+    @resolved("Events NATIONAL has not copied yet (as of the registrar's last look); or null.")
+    def events_behind(self, info: Info) -> int | None:
+        link = info.context.links.get(self.region)
+        return link.events_behind if link is not None else None
+
+    @resolved("Whether the link to the region works now (see Region.linkActive).")
+    def link_active(self, info: Info) -> bool:
+        link = info.context.links.get(self.region)
+        return link is not None and link.link_active
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> RegionOverview:
