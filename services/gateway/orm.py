@@ -343,6 +343,12 @@ view_cop_cells = Table(
     Column("groups", Integer, nullable=False),
     Column("example", String(2000), nullable=False),  # of its earliest activity
 )
+Index(
+    "ix_view_cop_cells_type_year",
+    view_cop_cells.c.activity_type,
+    view_cop_cells.c.year,
+    view_cop_cells.c.region,
+)
 
 view_group_months = Table(
     "view_group_months",

@@ -298,7 +298,24 @@ def _utc(at: datetime) -> datetime:
     return rounded(at)  # type: ignore[no-any-return]
 
 
-async def check_brute_force(sessions: Sessions, got: dict[str, list[tuple[Any, ...]]]) -> None:
+def national_is_the_sum(rows: list[tuple[Any, ...]], keys: int, sums: int) -> None:
+    """Rows (region, *keys, *sums, ...): the '*' rows are the sums of the regions' rows."""
+    total: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * sums)
+    national = {}
+    for row in rows:
+        key, values = row[1 : 1 + keys], row[1 + keys : 1 + keys + sums]
+        if row[0] == "*":
+            national[key] = list(values)
+        else:
+            total[key] = [a + b for a, b in zip(total[key], values, strict=True)]
+    assert national == dict(total)
+
+
+async def check_brute_force(sessions: Sessions, views: dict[str, list[tuple[Any, ...]]]) -> None:
+    national_is_the_sum(views["view_cop_cells"], 2, 3)
+    national_is_the_sum(views["view_region_months"], 1, 5)
+    national_is_the_sum(views["view_feedback_months"], 1, 9)
+    got = {name: [r for r in rows if r[0] != "*"] for name, rows in views.items()}
     async with sessions() as session:
         acts = (await session.execute(select(activities))).all()
         meets = (await session.execute(select(meetings))).all()

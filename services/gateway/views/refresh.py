@@ -9,15 +9,22 @@ order-tolerant by construction: they are a function of the read model, which is.
 :func:`rebuild` does the same for every region (after a migration that adds a view, or by
 hand); :func:`rebuild_if_marked` runs it once when migration 0004 (or a later one) has
 marked the views for a rebuild, at the gateway's start.
+
+National rows: the tables whose national answer would otherwise sum a row per region
+(:data:`ROLLUPS`) also hold rows with ``region = '*'`` (no region id can be that), the sums
+over all regions, kept by adding each refresh's difference (new rows minus old) to them. They
+are read-modify-written by the one consumer of the gateway (on PostgreSQL under
+``SELECT ... FOR UPDATE``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.orm import (
@@ -32,6 +39,9 @@ from services.gateway.orm import (
     regions,
     survey_responses,
     surveys,
+    view_cop_cells,
+    view_feedback_months,
+    view_region_months,
     view_state,
 )
 from services.gateway.projections.sql import chunks
@@ -40,14 +50,44 @@ from services.gateway.views import compute as c
 log = logging.getLogger(__name__)
 STATE = "research"  # the view_state row of these views
 REGIONS_PER_STEP = 50  # regions read and written together by a rebuild
+NATIONAL = "*"
+# table -> (key columns besides region, summed columns) of its national rows
+ROLLUPS: dict[Table, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    view_cop_cells: (("year", "activity_type"), ("activities", "meetings", "groups")),
+    view_region_months: (
+        ("month",),
+        ("groups_meeting", "meetings_held", "meetings_cancelled", "attendees", "expected"),
+    ),
+    view_feedback_months: (
+        ("month",),
+        (
+            "surveys",
+            "surveys_withheld",
+            "invited",
+            "responses",
+            "overall_sum",
+            "usefulness_sum",
+            "recommend_sum",
+            "promoters",
+            "detractors",
+        ),
+    ),
+}
 
 
 async def refresh(session: AsyncSession, region_ids: Iterable[str]) -> None:
     """Recompute the views of ``region_ids`` from the read model, in ``session``'s
     transaction."""
-    wanted = sorted(set(region_ids))
+    wanted = sorted(set(region_ids) - {NATIONAL})
     for chunk in chunks(wanted, REGIONS_PER_STEP):
         data = await load(session, chunk)
+        old = {
+            table: [
+                r._asdict()
+                for r in await session.execute(select(table).where(table.c.region.in_(chunk)))
+            ]
+            for table in ROLLUPS
+        }
         for table in VIEW_TABLES:
             await session.execute(delete(table).where(table.c.region.in_(chunk)))
         rows: dict[str, list[c.Row]] = {t.name: [] for t in VIEW_TABLES}
@@ -57,6 +97,45 @@ async def refresh(session: AsyncSession, region_ids: Iterable[str]) -> None:
         for table in VIEW_TABLES:
             if rows[table.name]:
                 await session.execute(insert(table), rows[table.name])
+        for table, (keys, sums) in ROLLUPS.items():
+            await _add_to_national(session, table, keys, sums, old[table], rows[table.name])
+
+
+async def _add_to_national(
+    session: AsyncSession,
+    table: Table,
+    keys: tuple[str, ...],
+    sums: tuple[str, ...],
+    old: list[c.Row],
+    new: list[c.Row],
+) -> None:
+    """National rows += sums of ``new`` - sums of ``old``; rows that fall to 0 go."""
+    delta: dict[tuple[object, ...], list[int]] = defaultdict(lambda: [0] * len(sums))
+    for sign, rows in ((-1, old), (1, new)):
+        for row in rows:
+            cell = delta[tuple(row[k] for k in keys)]
+            for i, name in enumerate(sums):
+                cell[i] += sign * row[name]
+    changed = {k: d for k, d in delta.items() if any(d)}
+    if not changed:
+        return
+    query = select(table).where(table.c.region == NATIONAL).with_for_update()
+    current = {
+        tuple(r._mapping[k] for k in keys): r._asdict() for r in await session.execute(query)
+    }
+    for key, diff in changed.items():
+        row = current.get(key)
+        if row is None:
+            row = current[key] = {"region": NATIONAL, **dict(zip(keys, key, strict=True))}
+            row.update(dict.fromkeys(sums, 0))
+            if "example" in table.c:
+                row["example"] = ""  # national examples are read from the regions' rows
+        for name, value in zip(sums, diff, strict=True):
+            row[name] += value
+    await session.execute(delete(table).where(table.c.region == NATIONAL))
+    keep = [r for r in current.values() if any(r[name] for name in sums)]
+    if keep:
+        await session.execute(insert(table), keep)
 
 
 async def rebuild(session: AsyncSession) -> int:

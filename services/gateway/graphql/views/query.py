@@ -4,7 +4,9 @@
 Filters: ``region``, ``groupId``, a period (``from``/``to``: inclusive days, matched by
 month or year as the view is kept), the activity type. Results that can be large are keyset
 connections (``first`` <= 500); the others have at most a row per month, year, status or
-coder pair. ``Query`` (graphql/query.py) inherits these fields.
+coder pair. National answers of the CoP table, meetings and feedback read the views'
+national rows (``region = '*'``), kept beside the regions' (views/refresh.py).
+``Query`` (graphql/query.py) inherits these fields.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from services.gateway.orm import (
     view_region_summary,
     view_retention,
 )
+from services.gateway.views.refresh import NATIONAL
 
 T = TypeVar("T")
 TEXT = cursor.TEXT
@@ -97,21 +100,34 @@ class ViewsQuery:
     ) -> list[t.CopCell]:
         _check_period(from_, to)
         v = view_cop_cells.c
+        cell = view_cop_cells.alias("cell")
+        # the national rows carry no example: take the first region's (one indexed seek)
+        example = (
+            select(cell.c.example)
+            .where(
+                cell.c.activity_type == v.activity_type,
+                cell.c.year == v.year,
+                cell.c.region != NATIONAL,
+            )
+            .order_by(cell.c.region)
+            .limit(1)
+            .scalar_subquery()
+        )
         query = select(
             v.activity_type,
             v.year,
-            *_sums(v.activities, v.meetings, v.groups),
-            func.min(v.example).label("example"),
-        )
-        if region is not None:
-            query = query.where(v.region == region)
+            v.activities,
+            v.meetings,
+            v.groups,
+            (v.example if region is not None else example).label("example"),
+        ).where(v.region == (NATIONAL if region is None else region))
         if type is not None:
             query = query.where(v.activity_type == type.value)
         if from_ is not None:
             query = query.where(v.year >= from_.year)
         if to is not None:
             query = query.where(v.year <= to.year)
-        query = query.group_by(v.activity_type, v.year).order_by(v.activity_type, v.year)
+        query = query.order_by(v.activity_type, v.year)
         return [
             t.CopCell(
                 activity_type=ActivityType(r.activity_type),
@@ -134,9 +150,7 @@ class ViewsQuery:
             *_sums(
                 v.groups_meeting, v.meetings_held, v.meetings_cancelled, v.attendees, v.expected
             ),
-        ).where(*_months(v.month, from_, to))
-        if region is not None:
-            query = query.where(v.region == region)
+        ).where(*_months(v.month, from_, to), v.region == (region or NATIONAL))
         query = query.group_by(v.month).order_by(v.month)
         return [
             t.MonthMeetings(
@@ -233,9 +247,7 @@ class ViewsQuery:
                 v.promoters,
                 v.detractors,
             ),
-        ).where(*_months(v.month, from_, to))
-        if region is not None:
-            query = query.where(v.region == region)
+        ).where(*_months(v.month, from_, to), v.region == (region or NATIONAL))
         query = query.group_by(v.month).order_by(v.month)
         return [
             t.FeedbackMonth(

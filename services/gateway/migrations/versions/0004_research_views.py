@@ -4,7 +4,7 @@ one-time rebuild from the read model on the gateway's first start after this mig
 Revision ID: 0004
 Revises: 0002 (for now: 0003 is reserved for another change; chain 0004 after it when both
 are merged)
-Create Date: 2026-12-02 15:40:08.163137
+Create Date: 2026-12-02 15:52:43.908969
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def upgrade() -> None:
         sa.Column("example", sa.String(length=2000), nullable=False),
         sa.PrimaryKeyConstraint("region", "year", "activity_type"),
     )
+    with op.batch_alter_table("view_cop_cells", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_view_cop_cells_type_year", ["activity_type", "year", "region"], unique=False
+        )
+
     op.create_table(
         "view_feedback_months",
         sa.Column("region", sa.String(length=32), nullable=False),
@@ -184,6 +189,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_survey_responses_region", ["region"], unique=False)
 
 
+
 def downgrade() -> None:
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_responses_region")
@@ -212,5 +218,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_view_feedback_months_month")
 
     op.drop_table("view_feedback_months")
+    with op.batch_alter_table("view_cop_cells", schema=None) as batch_op:
+        batch_op.drop_index("ix_view_cop_cells_type_year")
+
     op.drop_table("view_cop_cells")
     op.drop_table("view_coding")
