@@ -124,12 +124,12 @@ async def _add_to_national(
         tuple(r._mapping[k] for k in keys): r._asdict() for r in await session.execute(query)
     }
     for key, diff in changed.items():
-        row = current.get(key)
-        if row is None:
-            row = current[key] = {"region": NATIONAL, **dict(zip(keys, key, strict=True))}
-            row.update(dict.fromkeys(sums, 0))
+        if key not in current:
+            current[key] = {"region": NATIONAL, **dict(zip(keys, key, strict=True))}
+            current[key].update(dict.fromkeys(sums, 0))
             if "example" in table.c:
-                row["example"] = ""  # national examples are read from the regions' rows
+                current[key]["example"] = ""  # national examples: read from the regions' rows
+        row = current[key]
         for name, value in zip(sums, diff, strict=True):
             row[name] += value
     await session.execute(delete(table).where(table.c.region == NATIONAL))

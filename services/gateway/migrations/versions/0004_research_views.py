@@ -189,7 +189,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_survey_responses_region", ["region"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_responses_region")
