@@ -13,12 +13,14 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.gateway import app as gateway_app
 from services.gateway.orm import (
     VIEW_TABLES,
     activities,
@@ -30,10 +32,11 @@ from services.gateway.orm import (
     metadata,
     survey_responses,
     surveys,
+    view_state,
 )
 from services.gateway.projections import project
 from services.gateway.views.compute import WENGER_TYPES, cohen_kappa
-from services.gateway.views.refresh import rebuild
+from services.gateway.views.refresh import rebuild, rebuild_if_marked
 from shared.contracts import (
     ActivityRecorded,
     DecodedEvent,
@@ -55,6 +58,7 @@ from shared.contracts import (
     make_envelope,
 )
 from shared.storage import create_engine, create_schema, session_factory
+from shared.storage.migrations import migrate, version_table
 
 Sessions = async_sessionmaker[AsyncSession]
 T0 = datetime(2021, 11, 3, 16, 0, tzinfo=UTC)
@@ -427,3 +431,29 @@ def test_cohen_kappa() -> None:
     assert cohen_kappa(0, 5, 5, 0) == pytest.approx(-1.0)
     assert cohen_kappa(4, 0, 0, 0) is None  # chance agreement 1: undefined
     assert cohen_kappa(0, 0, 0, 0) is None
+
+
+async def test_migration_marks_the_views_for_one_rebuild(make_database_url: Any) -> None:
+    """A read model that predates the views (0004 adds them empty): the gateway's first
+    start rebuilds them once from the read model, and not again."""
+    url = await make_database_url("views_migrated")
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    try:
+        location = Path(gateway_app.__file__).parent / "migrations"
+        await migrate(engine, location, version_table=version_table("gateway"))
+        await apply(sessions, [network(seed=3).events])
+        expected = await views(sessions)
+        async with sessions() as session, session.begin():  # as before 0004: no views yet
+            for table in VIEW_TABLES:
+                await session.execute(delete(table))
+        assert not any((await views(sessions)).values())
+        assert await rebuild_if_marked(sessions) is True
+        assert await views(sessions) == expected
+        assert await rebuild_if_marked(sessions) is False  # done once
+        async with sessions() as session:
+            state = (await session.execute(select(view_state))).one()
+        assert state.needs_rebuild is False
+        assert state.rebuilt_at is not None
+    finally:
+        await engine.dispose()
