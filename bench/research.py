@@ -427,9 +427,35 @@ async def measure(db: str, scale: float, runs: int, seed: int) -> list[dict[str,
             results.append(_row("page", name, times, PAGE_P95_MS))
         times = [await _timed(sessions, "{ regions { id lastEventAt } }") for _ in range(runs)]
         results.append(_row("reference", "regions (unpaged, all)", times, VIEW_P95_MS))
+        results.append(await live_batch(sessions, region_ids, rng))
     finally:
         await engine.dispose()
     return results
+
+
+async def live_batch(sessions: Any, region_ids: list[str], rng: random.Random) -> dict[str, Any]:
+    """The cost of the same-transaction refresh on the live path: a batch of 200 events
+    spread over 100 regions (a new group and its first member in each), projected with the
+    views' refresh and rolled back (the cached database stays as generated)."""
+    chosen = rng.sample(region_ids, min(100, len(region_ids)))
+    batch: list[DecodedEvent] = []
+    for region_id in chosen:
+        r = Region(int(region_id[1:]), rng)
+        g, m = r.uid(), r.uid()
+        day = date(2025, 1, 2)
+        r.emit(GroupCreated(group_id=g, name="new", founded_on=day), g, _noon(day))
+        r.emit(MemberJoined(member_id=m, group_id=g, joined_on=day, employees=1), m, _noon(day))
+        batch += r.events
+    times = []
+    for _ in range(3):
+        async with sessions() as session:
+            t0 = time.perf_counter()
+            await project(session, batch)
+            times.append((time.perf_counter() - t0) * 1000)
+            await session.rollback()
+    row = _row("live", f"batch of {len(batch)} events over {len(chosen)} regions", times, 0)
+    row["verdict"] = f"{statistics.median(times) / len(chosen):.1f} ms per region touched"
+    return row
 
 
 def _row(kind: str, name: str, times: list[float], limit: float) -> dict[str, Any]:
@@ -470,7 +496,7 @@ async def main() -> int:
         )
     out = CACHE / f"results-{args.db}-s{args.scale:g}.json"
     out.write_text(json.dumps({"generated": made, "results": results}, indent=2))
-    failed = [r for r in results if r["kind"] != "reference" and r["verdict"] == "FAIL"]
+    failed = [r for r in results if r["kind"] in ("view", "page") and r["verdict"] == "FAIL"]
     return 1 if failed else 0
 
 

@@ -37,7 +37,7 @@ FEEDBACK_WINDOW = 3  # group health: mean of the last 3 counted surveys vs the 3
 Row = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Member:
     id: str
     group_id: str
@@ -52,7 +52,7 @@ class Member:
         return not (self.status == LEFT and self.left_on is not None and self.left_on <= day)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Meeting:
     id: str
     group_id: str
@@ -61,7 +61,7 @@ class Meeting:
     host_member_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Activity:
     id: str
     group_id: str
@@ -72,7 +72,7 @@ class Activity:
     meeting_starts_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Survey:
     id: str
     group_id: str
@@ -80,7 +80,7 @@ class Survey:
     closed_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Response:
     survey_id: str
     overall: int
@@ -88,7 +88,7 @@ class Response:
     recommend: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Initiative:
     id: str
     status: str
@@ -116,7 +116,9 @@ class ViewRows:
 
 
 def utc(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC)."""
+    """SQLite hands back naive datetimes (stored in UTC); :func:`load` normalises once."""
+    if at.tzinfo is UTC:
+        return at
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
@@ -135,10 +137,10 @@ def compute(data: RegionData) -> dict[str, list[Row]]:
     members_of: dict[str, list[Member]] = defaultdict(list)
     for member in data.members:
         members_of[member.group_id].append(member)
-    expected = {
-        m.id: sum(1 for x in members_of[m.group_id] if x.member_on(utc(m.starts_at).date()))
-        for m in held
-    }
+    expected = {}
+    for m in held:
+        day = utc(m.starts_at).date()
+        expected[m.id] = sum(1 for x in members_of[m.group_id] if x.member_on(day))
     counted = _counted_surveys(data)
     out: dict[str, list[Row]] = {
         "view_cop_cells": _cop_cells(region, data.activities),

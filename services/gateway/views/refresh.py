@@ -44,10 +44,15 @@ from services.gateway.orm import (
     view_region_months,
     view_state,
 )
-from services.gateway.projections.sql import chunks
 from services.gateway.views import compute as c
 
 log = logging.getLogger(__name__)
+
+
+def chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 STATE = "research"  # the view_state row of these views
 REGIONS_PER_STEP = 50  # regions read and written together by a rebuild
 NATIONAL = "*"
@@ -198,7 +203,7 @@ async def load(session: AsyncSession, region_ids: Sequence[str]) -> dict[str, c.
         )
     ):
         data[row.region].meetings.append(
-            c.Meeting(row.id, row.group_id, row.status, row.starts_at, row.host_member_id)
+            c.Meeting(row.id, row.group_id, row.status, c.utc(row.starts_at), row.host_member_id)
         )
     for region, meeting_id, member_id in await session.execute(
         select(mt.region, attendance.c.meeting_id, attendance.c.member_id)
@@ -227,7 +232,7 @@ async def load(session: AsyncSession, region_ids: Sequence[str]) -> dict[str, c.
                 act.activity_type,
                 act.example,
                 act.coder_id,
-                act.meeting_starts_at,
+                c.utc(act.meeting_starts_at),
             )
         )
     s = surveys.c
