@@ -471,15 +471,46 @@ def _row(kind: str, name: str, times: list[float], limit: float) -> dict[str, An
     }
 
 
+async def _describe(args: argparse.Namespace) -> dict[str, Any]:
+    """What a database without its record holds (a generation stopped part-way)."""
+    engine = create_engine(database_url(args.db, args.scale))
+    try:
+        async with session_factory(engine)() as session:
+            count = await session.scalar(select(func.count()).select_from(regions))
+            events = await session.scalar(select(func.sum(regions.c.events_applied)))
+    finally:
+        await engine.dispose()
+    return {
+        "db": args.db,
+        "scale": args.scale,
+        "regions": int(count or 0),
+        "events": int(events or 0),
+        "seconds": float("nan"),
+        "events_per_second": 0,
+        "build_seconds": float("nan"),
+        "project_seconds": float("nan"),
+        "partial": True,
+    }
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: 1,000 regions")
     parser.add_argument("--runs", type=int, default=40, help="queries per line")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure the database as it is (e.g. a generation stopped part-way)",
+    )
     args = parser.parse_args()
     print(f"== research views on {args.db}, scale {args.scale:g}", flush=True)
-    made = await generate(args.db, args.scale, args.seed)
+    if args.measure_only:
+        meta = _meta_path(args.db, args.scale)
+        made = json.loads(meta.read_text()) if meta.exists() else await _describe(args)
+    else:
+        made = await generate(args.db, args.scale, args.seed)
     print(
         f"generated {made['events']:,} events for {made['regions']:,} regions in "
         f"{made['seconds']:,.0f} s ({made['events_per_second']:,} ev/s; building events "
