@@ -351,7 +351,9 @@ VIEWS: dict[str, str] = {
     "retention": "retention{R} { year membersStart retained retentionRate }",
     "feedbackTrend": "feedbackTrend{R} { month responseRate meanOverall recommendScore }",
     "initiativeStatuses": "initiativeStatuses{R} { status initiatives members }",
-    "codingAgreement": "codingAgreement{R} { coderA coderB kappa perType { kappa } }",
+    "codingAgreement(first: 100)": (
+        "codingAgreement(first: 100{RC}) { edges { node { coderA kappa perType { kappa } } } }"
+    ),
 }
 PAGES: dict[str, str] = {
     "regionOverview(first: 100)": (

@@ -346,9 +346,10 @@ async def test_cop_table_initiatives_and_coding(world: World) -> None:
              visits: copActivityTable(type: VISITS, region: "oulu") { activities }
              none: copActivityTable(from: "2025-01-01") { activities }
              initiativeStatuses { status initiatives members joinings }
-             codingAgreement { coderA coderB meetings kappa perType { activityType both aOnly
-               bOnly neither kappa } }
-             ps: codingAgreement(type: PROBLEM_SOLVING) { kappa meetings } }""",
+             codingAgreement { totalCount edges { node { coderA coderB meetings kappa
+               perType { activityType both aOnly bOnly neither kappa } } } }
+             ps: codingAgreement(type: PROBLEM_SOLVING) { edges { node { kappa meetings } } }
+             }""",
     )
     cells = {(c["activityType"], c["year"]): c for c in data["copActivityTable"]}
     assert set(cells) == {("PROBLEM_SOLVING", 2024), ("VISITS", 2024), ("REUSING_ASSETS", 2024)}
@@ -361,7 +362,8 @@ async def test_cop_table_initiatives_and_coding(world: World) -> None:
         {"status": "ACTIVE", "initiatives": 1, "members": 2, "joinings": 2},
         {"status": "COMPLETED", "initiatives": 1, "members": 2, "joinings": 2},
     ]
-    (pair,) = data["codingAgreement"]
+    assert data["codingAgreement"]["totalCount"] == 1
+    (pair,) = [e["node"] for e in data["codingAgreement"]["edges"]]
     assert (pair["coderA"], pair["coderB"]) == world.coders
     assert pair["meetings"] == 2
     assert len(pair["perType"]) == 11
@@ -380,7 +382,9 @@ async def test_cop_table_initiatives_and_coding(world: World) -> None:
         "kappa": 0.0,
     }
     assert types["GROWING_CONFIDENCE"]["kappa"] is None  # nobody saw it: undefined
-    assert data["ps"] == [{"kappa": pytest.approx(1.0), "meetings": 2}]
+    assert [e["node"] for e in data["ps"]["edges"]] == [
+        {"kappa": pytest.approx(1.0), "meetings": 2}
+    ]
 
 
 async def test_region_overview_pages(world: World) -> None:
@@ -422,7 +426,7 @@ ALL_VIEWS = """{
   feedbackTrend { month meanOverall }
   initiativeStatuses { status }
   groupHealth(first: 500) { edges { node { churnRate } } }
-  codingAgreement { kappa perType { kappa } }
+  codingAgreement(first: 500) { edges { node { kappa perType { kappa } } } }
   regionOverview(first: 500) { edges { node { region } } }
 }"""
 
@@ -474,3 +478,49 @@ async def test_each_view_is_one_sql_statement(make_database_url: Any) -> None:
     many, many_regions = await selects_for_all_views(await make_database_url("vmany"), 60)
     assert (few_regions, many_regions) == (2, 62)
     assert few == many == 10  # ten view fields, one SELECT each
+
+
+async def test_coding_agreement_pages_by_pair(make_database_url: Any) -> None:
+    """Three coders of one meeting: pairs (A,B), (A,C), (B,C), two a page."""
+    engine = create_engine(await make_database_url("vcoders"))
+    await create_schema(engine, metadata)
+    sessions = session_factory(engine)
+    net = Net()
+    g, p = uuid.uuid4(), uuid.uuid4()
+    net.emit("oulu", GroupCreated(group_id=g, name="G", founded_on=date(2024, 1, 1)), g)
+    m = _meeting(net, g, 2, p, [p])
+    coders = sorted((uuid.uuid4() for _ in range(3)), key=str)
+    for coder in coders:
+        act = uuid.uuid4()
+        net.emit(
+            "oulu",
+            ActivityRecorded(
+                activity_id=act,
+                meeting_id=m,
+                group_id=g,
+                activity_type="visits",
+                example="a visit",
+                coder_id=coder,
+            ),
+            act,
+        )
+    async with sessions() as session, session.begin():
+        await project(session, net.events)
+    world = World(engine, sessions, str(g), ("", ""))
+    query = """query($after: String) { codingAgreement(first: 2, after: $after) { totalCount
+        edges { node { coderA coderB meetings } } pageInfo { hasNextPage endCursor } } }"""
+    try:
+        first = (await run(world, query))["codingAgreement"]
+        second = (await run(world, query, after=first["pageInfo"]["endCursor"]))["codingAgreement"]
+    finally:
+        await engine.dispose()
+    a, b, c = map(str, coders)
+    assert first["totalCount"] == 3
+    assert [(e["node"]["coderA"], e["node"]["coderB"]) for e in first["edges"]] == [
+        (a, b),
+        (a, c),
+    ]
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert [(e["node"]["coderA"], e["node"]["coderB"]) for e in second["edges"]] == [(b, c)]
+    assert second["pageInfo"]["hasNextPage"] is False
+    assert all(e["node"]["meetings"] == 1 for e in first["edges"] + second["edges"])

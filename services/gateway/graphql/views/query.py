@@ -303,21 +303,40 @@ class ViewsQuery:
 
     @resolved(
         "Coding agreement: Cohen's kappa per pair of researchers who classified the same "
-        "meetings, overall and per Wenger type (unit: meeting x type present or not)."
+        "meetings, overall and per Wenger type (unit: meeting x type present or not); "
+        "pairs by (coderA, coderB), a page at a time."
     )
     async def coding_agreement(
-        self, info: Info, region: str | None = None, type: ActivityType | None = None
-    ) -> list[t.CoderAgreement]:
+        self,
+        info: Info,
+        region: str | None = None,
+        type: ActivityType | None = None,
+        first: First = 100,
+        after: After = None,
+    ) -> Connection[t.CoderAgreement]:
+        check_first(first)
         v = view_coding.c
+        where: list[ColumnElement[bool]] = []
+        if region is not None:
+            where.append(v.region == region)
+        if type is not None:
+            where.append(v.activity_type == type.value)
         query = select(
             v.coder_a, v.coder_b, v.activity_type, *_sums(v.both, v.a_only, v.b_only, v.neither)
-        )
-        if region is not None:
-            query = query.where(v.region == region)
-        if type is not None:
-            query = query.where(v.activity_type == type.value)
-        query = query.group_by(v.coder_a, v.coder_b, v.activity_type).order_by(
-            v.coder_a, v.coder_b, v.activity_type
+        ).where(*where)
+        if after is not None:
+            key = cursor.decode("codingAgreement", after, (TEXT, TEXT))
+            bound = [
+                literal(value, col.type)
+                for value, col in zip(key, (v.coder_a, v.coder_b), strict=True)
+            ]
+            query = query.where(tuple_(v.coder_a, v.coder_b) > tuple_(*bound))
+        # every pair has a row per type (compute.py writes all 11): a page is a row count
+        per_pair = 1 if type is not None else len(ActivityType)
+        query = (
+            query.group_by(v.coder_a, v.coder_b, v.activity_type)
+            .order_by(v.coder_a, v.coder_b, v.activity_type)
+            .limit((first + 1) * per_pair)
         )
         pairs: dict[tuple[str, str], list[t.TypeAgreement]] = defaultdict(list)
         for r in await _all(info.context.sessions, query):
@@ -330,10 +349,35 @@ class ViewsQuery:
                     neither=r.neither,
                 )
             )
-        return [
-            t.CoderAgreement(coder_a=strawberry.ID(a), coder_b=strawberry.ID(b), per_type=types)
-            for (a, b), types in pairs.items()
+        found = list(pairs.items())
+        has_next = len(found) > first
+        edges = [
+            Edge(
+                cursor=cursor.encode("codingAgreement", [a, b]),
+                node=t.CoderAgreement(
+                    coder_a=strawberry.ID(a), coder_b=strawberry.ID(b), per_type=types
+                ),
+            )
+            for (a, b), types in found[:first]
         ]
+        count = select(func.count()).select_from(
+            select(v.coder_a, v.coder_b).where(*where).distinct().subquery()
+        )
+
+        async def total() -> int:
+            async with info.context.sessions() as session:
+                return int(await session.scalar(count) or 0)
+
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=total,
+        )
 
     @resolved("Per-region research summary with freshness, by region id (a page at a time).")
     async def region_overview(
