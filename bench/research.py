@@ -436,10 +436,10 @@ async def measure(db: str, scale: float, runs: int, seed: int) -> list[dict[str,
 
 
 async def live_batch(sessions: Any, region_ids: list[str], rng: random.Random) -> dict[str, Any]:
-    """The cost of the same-transaction refresh on the live path: a batch of 200 events
-    spread over 100 regions (a new group and its first member in each), projected with the
+    """The cost of the same-transaction refresh on the live path: a batch of 40 events
+    spread over 20 regions (a new group and its first member in each), projected with the
     views' refresh and rolled back (the cached database stays as generated)."""
-    chosen = rng.sample(region_ids, min(100, len(region_ids)))
+    chosen = rng.sample(region_ids, min(20, len(region_ids)))
     batch: list[DecodedEvent] = []
     for region_id in chosen:
         r = Region(int(region_id[1:]), rng)
