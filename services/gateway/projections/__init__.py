@@ -17,9 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.projections import feedback, followups, groups, meetings, regions, research
 from services.gateway.views.refresh import refresh
-from shared.contracts import ActivityRecorded, DecodedEvent
+from shared.contracts import (
+    ActivityRecorded,
+    DecodedEvent,
+    FacilitatorAssigned,
+    FacilitatorRemoved,
+    InterviewRecorded,
+)
 
 FAMILIES = (groups, meetings, followups, research, feedback)
+# what the research views do not read: a batch of only these refreshes no region
+NOT_IN_VIEWS = (*followups.HANDLES, FacilitatorAssigned, FacilitatorRemoved, InterviewRecorded)
 
 
 async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:
@@ -29,7 +37,7 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
         mine = [e for e in events if isinstance(e.event, family.HANDLES)]
         if mine:
             await family.project(session, mine)
-            changed.update(e.envelope.region for e in mine)
+            changed.update(e.envelope.region for e in mine if not isinstance(e.event, NOT_IN_VIEWS))
     moved = {
         str(e.event.meeting_id)  # type: ignore[attr-defined]
         for e in events
