@@ -18,13 +18,19 @@ from nats.aio.client import Client as NATS
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from services.gateway.auth.guard import Guard
+from services.gateway.auth.http import TokenAuth
 from services.gateway.consumer import national_consumer
 from services.gateway.dashboard.routes import dashboard_routes
+from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
+from services.gateway.graphql.access import GatewayGraphQL
+from services.gateway.live import Broadcaster
 from services.gateway.registrar import Registrar
 from services.gateway.settings import GatewaySettings
+from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.jetstream import ensure_deadletter_stream, ensure_national_stream
 from shared.runtime.asgi import service_app
@@ -54,27 +60,53 @@ class Gateway:
         self.consumer: EventConsumer | None = None  # the current one (a new one per start)
         self._task: asyncio.Task[None] | None = None
         self.registrar: Registrar | None = None  # joins and per-region freshness
+        self.live = Broadcaster(settings.live_queue_size)  # new events for subscriptions
+        schema = build_schema(settings)
+        graphql = GatewayGraphQL(
+            schema,
+            context=self._context,
+            require_token=settings.require_token,
+            graphql_ide="graphiql" if settings.graphiql else None,
+        )
         self.app: Starlette = service_app(
-            schema=build_schema(settings),
-            context_factory=lambda: GatewayContext.create(
-                self.read_sessions, self.registrar.links if self.registrar else {}
-            ),
+            schema=schema,
+            context_factory=lambda: self._context(None),
             start=self.start,
             stop=self.stop,
             health=self.health,
-            routes=[Route("/", _to_graphql), *dashboard_routes()],
+            routes=[
+                Route("/", _to_graphql),
+                WebSocketRoute("/graphql", graphql),
+                *export_routes(self.read_sessions),
+                *dashboard_routes(),
+            ],
             graphiql=settings.graphiql,
+            graphql=graphql,
+        )
+        # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
+        self.app.add_middleware(
+            TokenAuth, sessions=self.read_sessions, require=settings.require_token
+        )
+
+    def _context(self, guard: Guard | None) -> GatewayContext:
+        return GatewayContext.create(
+            self.read_sessions,
+            self.registrar.links if self.registrar else {},
+            guard=guard,
+            live=self.live,
         )
 
     async def start(self) -> None:
         migrations = Path(__file__).parent / "migrations"
         await migrate(self.engine, migrations, version_table=version_table("gateway"))
+        await rebuild_if_marked(self.sessions)  # once, after a migration that adds views
         self.nc = await nats.connect(
             self.settings.nats_url,
             name="mgn-gateway",
             connect_timeout=5,
             reconnect_time_wait=1,
             max_reconnect_attempts=-1,
+            reconnected_cb=self._reconnected,
         )
         js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
         try:
@@ -83,7 +115,7 @@ class Gateway:
         except BaseException:
             await self.stop()
             raise
-        self.consumer = national_consumer(js, self.sessions, self.settings)
+        self.consumer = national_consumer(js, self.sessions, self.settings, self.live)
         self._task = asyncio.create_task(self._run(self.consumer), name="gateway-consumer")
         if self.settings.registrar:
             self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
@@ -109,6 +141,10 @@ class Gateway:
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
 
+    async def _reconnected(self) -> None:
+        if self.registrar is not None:  # the hub is back: resync stalled sources now
+            await self.registrar.on_reconnected()
+
     async def health(self) -> dict[str, Any]:
         running = self._task is not None and not self._task.done()
         connected = self.nc is not None and self.nc.is_connected
@@ -118,6 +154,11 @@ class Gateway:
             "consumer_running": running,
             "consumer": asdict(self.consumer.stats) if self.consumer else None,
             "registrar": self.registrar.summary() if self.registrar else None,
+            "live": {
+                "subscribers": self.live.subscribers,
+                "published": self.live.published,
+                "dropped": self.live.dropped,
+            },
         }
 
     async def _run(self, consumer: EventConsumer) -> None:

@@ -40,7 +40,11 @@ def service_app(
     health: Callable[[], Awaitable[dict[str, Any]]],
     routes: Sequence[BaseRoute] = (),
     graphiql: bool = True,
+    graphql: GraphQL[Any, None] | None = None,
 ) -> Starlette:
+    """``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
+    ``context_factory`` (the gateway's reads the caller's token)."""
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await start()
@@ -56,7 +60,7 @@ def service_app(
         routes=[
             Route("/healthz", healthz),
             *routes,
-            Route("/graphql", graphql_app(schema, context_factory, ide=graphiql)),
+            Route("/graphql", graphql or graphql_app(schema, context_factory, ide=graphiql)),
         ],
         lifespan=lifespan,
     )
