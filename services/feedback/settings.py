@@ -59,7 +59,7 @@ class FeedbackSettings(BaseSettings):
         default=5.0, gt=0, description="seconds between passes of the mail sender"
     )
     mail_retry_seconds: float = Field(
-        default=30.0, gt=0, description="seconds before a failed send is retried, doubling each time"
+        default=30.0, gt=0, description="seconds before a failed send is retried (doubling)"
     )
     mail_max_attempts: int = Field(
         default=8, ge=1, le=100, description="sends of one mail before it is marked failed"
