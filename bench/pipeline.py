@@ -36,7 +36,7 @@ from bench.databases import (
 )
 from bench.e2e import measure, start_federation
 from bench.projection import fill_national, projection_rate
-from bench.report import Verdicts, load
+from bench.report import Verdicts, format_e2e, load
 from deploy.natsserver import NatsServer
 
 
@@ -57,11 +57,14 @@ def _positive(value: str) -> int:
     return number
 
 
-def _rate(value: str) -> float:
-    number = float(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {number:g}")
-    return number
+def _rates(value: str) -> list[float]:
+    try:
+        rates = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of writes/s: {value!r}") from exc
+    if not rates or any(rate <= 0 for rate in rates):
+        raise argparse.ArgumentTypeError(f"rates must be above 0, got {value!r}")
+    return rates
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,7 +76,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--events", type=_positive, default=20_000, help="events for ceilings and projection"
     )
     parser.add_argument("--writes", type=_positive, default=2_000, help="end-to-end writes")
-    parser.add_argument("--rate", type=_rate, default=200.0, help="open-loop writes/s (200)")
+    parser.add_argument(
+        "--rate", type=_rates, default=[200.0], help="open-loop writes/s, e.g. 200 or 200,30"
+    )
     parser.add_argument(
         "--concurrency", type=_positive, default=16, help="writes in flight at full speed"
     )
@@ -173,21 +178,16 @@ def end_to_end(
     for kind in kinds:
         fed = start_federation(kind, workdir, args.pg_admin_url)
         try:
-            paced = []
-            for label, rate in (("full speed", None), (f"{args.rate:g}/s open", args.rate)):
+            modes: list[tuple[str, float | None]] = [("full speed", None)]
+            modes += [(f"{rate:g}/s open", rate) for rate in args.rate]
+            paced: dict[float, list[dict[str, float]]] = {}
+            for label, rate in modes:
                 for run in range(args.repeat):
                     r = asyncio.run(measure(fed, args.writes, rate, args.concurrency))
                     if rate:
-                        paced.append(r)
-                    print(
-                        f"   [{run + 1}] {kind:<8} {label:<12} issued {r['issued/s']:>5,.0f}/s "
-                        f"done {r['completed/s']:>5,.0f}/s | write p50 {r['write p50 ms']:>5,.0f}"
-                        f" p99 {r['write p99 ms']:>5,.0f} | visible p50 "
-                        f"{r['visible p50 ms']:>5,.0f} p99 {r['visible p99 ms']:>5,.0f} | relay "
-                        f"p50 {r['relay p50 ms']:>4,.0f} p99 {r['relay p99 ms']:>5,.0f} | "
-                        f"cpu {r['cpu ms/write']:>4.1f} ms/write | {load()}"
-                    )
-            verdicts.latency(kind, args.rate, paced)
+                        paced.setdefault(rate, []).append(r)
+                    print(format_e2e(run + 1, kind, label, r))
+            verdicts.latency(kind, paced)
         finally:
             fed.stop()
 

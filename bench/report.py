@@ -43,19 +43,42 @@ class Verdicts:
             "runs " + ", ".join(f"{r:,.0f}" for r in rates) + " events/s",
         )
 
-    def latency(self, kind: str, target_rate: float, runs: Sequence[dict[str, float]]) -> None:
-        parts = []
+    def latency(self, kind: str, paced: dict[float, list[dict[str, float]]]) -> None:
+        """The target holds if every open-loop run at >= 200 writes/s completed 95 % of its
+        offered rate with p99 under 1 s; with no such run it is not shown to hold."""
+        what = (
+            f"write-to-visible p99 < {P99_TARGET_MS:,.0f} ms at {P99_TARGET_RATE:g} writes/s "
+            f"on {kind}"
+        )
+        runs = [(rate, r) for rate, rs in paced.items() if rate >= P99_TARGET_RATE for r in rs]
+        if not runs:
+            self.check(False, what, f"no open-loop run at >= {P99_TARGET_RATE:g}/s (use --rate)")
+            return
         ok = True
-        for r in runs:
-            at_rate = r["completed/s"] >= RATE_TOLERANCE * target_rate
+        parts = []
+        for rate, r in runs:
+            at_rate = r["completed/s"] >= RATE_TOLERANCE * rate
             ok = ok and at_rate and r["visible p99 ms"] < P99_TARGET_MS
             parts.append(
-                f"p99 {r['visible p99 ms']:,.0f} ms at {r['completed/s']:,.0f} writes/s achieved"
+                f"p99 {r['visible p99 ms']:,.0f} ms, {r['completed/s']:,.0f} of {rate:g} writes/s"
                 + ("" if at_rate else " (rate not reached)")
             )
-        self.check(
-            ok and target_rate >= P99_TARGET_RATE,
-            f"write-to-visible p99 < {P99_TARGET_MS:,.0f} ms at {P99_TARGET_RATE:g} writes/s "
-            f"on {kind} (asked {target_rate:g}/s)",
-            "; ".join(parts),
-        )
+        self.check(ok, what, "; ".join(parts))
+
+
+def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
+    """Two lines for one end-to-end run: rates and latencies; relay delay and CPU."""
+    cpu = ", ".join(
+        f"{name[len('cpu ms/write ') :]} {value:.1f}"
+        for name, value in r.items()
+        if name.startswith("cpu ms/write ")
+    )
+    return (
+        f"   [{run}] {kind:<8} {label:<11} issued {r['issued/s']:>4,.0f}/s "
+        f"done {r['completed/s']:>4,.0f}/s | write p50 {r['write p50 ms']:>6,.0f} "
+        f"p99 {r['write p99 ms']:>6,.0f} | visible p50 {r['visible p50 ms']:>6,.0f} "
+        f"p99 {r['visible p99 ms']:>6,.0f} ms\n"
+        f"       relay p50 {r['relay p50 ms']:,.0f} p99 {r['relay p99 ms']:,.0f} ms | "
+        f"cpu {r['cpu ms/write']:.1f} ms/write ({cpu}; bench client "
+        f"{r['client cpu ms/write']:.1f}) | {load()}"
+    )
