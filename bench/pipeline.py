@@ -154,11 +154,13 @@ def ceilings_and_projection(
                 rates = []
                 for run in range(args.repeat):
                     url = asyncio.run(database_url(kind, workdir, "projection", args.pg_admin_url))
-                    rate = asyncio.run(projection_rate(hub, url, args.events, args.batch))
-                    rates.append(rate)
+                    result = asyncio.run(projection_rate(hub, url, args.events, args.batch))
+                    rates.append(result.events_per_s)
                     print(
                         f"   [{run + 1}] gateway consumer + projection, {kind:<8} .. "
-                        f"{rate:>9,.0f} events/s {load()}"
+                        f"{result.events_per_s:>9,.0f} events/s {load()}\n"
+                        f"       CPU {result.cpu_us_per_event:,.0f} µs/event in the consumer "
+                        f"process = {result.per_core:,.0f} events/s per core"
                     )
                 verdicts.projection(kind, rates)
     finally:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import nats
 
+from bench.cpu import own_cpu_seconds
 from bench.events import region_events
 from deploy.natsserver import NatsServer
 from services.gateway.consumer import national_consumer
@@ -58,8 +59,19 @@ async def fill_national(hub: NatsServer, leaf: NatsServer, n: int) -> int:
         await hub_nc.close()
 
 
-async def projection_rate(hub: NatsServer, db_url: str, n: int, batch: int) -> float:
-    """Project the first ``n`` events of NATIONAL with a new durable; return events/s."""
+@dataclass(frozen=True)
+class ProjectionRun:
+    events_per_s: float
+    cpu_us_per_event: float  # this process (consumer + projection + driver), not the servers
+
+    @property
+    def per_core(self) -> float:
+        """events/s one core would project at this CPU cost (what the machine's load hides)."""
+        return 1e6 / self.cpu_us_per_event if self.cpu_us_per_event else float("inf")
+
+
+async def projection_rate(hub: NatsServer, db_url: str, n: int, batch: int) -> ProjectionRun:
+    """Project the first ``n`` events of NATIONAL with a new durable."""
     engine = create_engine(db_url)
     await create_schema(engine, gateway_metadata)
     nc = await nats.connect(hub.client_url)
@@ -73,18 +85,21 @@ async def projection_rate(hub: NatsServer, db_url: str, n: int, batch: int) -> f
                 task.result()
             await asyncio.sleep(0.001)
         started = time.perf_counter()
+        cpu_started = own_cpu_seconds()
         first = consumer.stats.applied
         while consumer.stats.applied + consumer.stats.dead_lettered < n:
             if task.done():
                 task.result()
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - started
+        cpu = own_cpu_seconds() - cpu_started
         if not await consumer.stop():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         if consumer.stats.dead_lettered:
             raise RuntimeError(f"{consumer.stats.dead_lettered} events dead-lettered")
-        return (consumer.stats.applied - first) / elapsed
+        applied = consumer.stats.applied - first
+        return ProjectionRun(applied / elapsed, 1e6 * cpu / max(applied, 1))
     finally:
         await nc.close()
         await engine.dispose()
