@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import nats
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,16 +28,24 @@ from bench.pacer import run_paced
 from bench.report import percentile
 from deploy.federation import REGIONAL_SERVICES, Federation, RegionNode
 from deploy.natsserver import free_port
+from services.gateway.consumer import DURABLE
 from services.gateway.orm import members
+from services.gateway.settings import GatewaySettings
 from services.groups.orm import TABLES as GROUPS_TABLES
+from shared.messaging.jetstream import NATIONAL_STREAM
 from shared.storage import create_engine, session_factory
 
 REGION = "bench"
 MEMBERS_PER_GROUP = 15  # a core group is a dozen or so companies
+VISIBLE_TIMEOUT = 120.0  # seconds after the last write before a run is called stuck
 POLL_SECONDS = 0.02  # how often the read model is asked (the resolution of "visible")
 
 ADD_MEMBER = "mutation($i: AddMemberInput!) { addMember(input: $i) { id } }"
 CREATE_GROUP = 'mutation { createGroup(input: {name: "bench", foundedOn: "2015-01-01"}) { id } }'
+
+
+class NotVisibleError(RuntimeError):
+    """Writes that did not reach the national read model in time (with where they are)."""
 
 
 @dataclass
@@ -116,6 +125,32 @@ async def _relay_delays(groups_db: str, since: datetime) -> list[float]:
     finally:
         await engine.dispose()
     return [(_aware(published) - _aware(created)).total_seconds() for created, published in rows]
+
+
+async def _national_state(fed: E2EFederation) -> str:
+    """Where the missing events are: NATIONAL's count and source lag, the gateway's consumer."""
+    hub, auth = fed.federation.hub, fed.federation.auth
+    if hub is None:
+        return "no hub"
+    url = auth.gateway_url(hub.client_url) if auth else hub.client_url
+    try:
+        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+    except Exception as exc:
+        return f"hub unreachable: {exc!r}"
+    try:
+        js = nc.jetstream(domain=GatewaySettings().jetstream_domain or None)
+        info = await js.stream_info(NATIONAL_STREAM)
+        lags = ", ".join(f"{s.name} lag {s.lag}" for s in info.sources or [])
+        consumer = await js.consumer_info(NATIONAL_STREAM, DURABLE)
+        return (
+            f"NATIONAL holds {info.state.messages} ({lags}); consumer {DURABLE}: delivered "
+            f"{consumer.delivered.stream_seq}, pending {consumer.num_pending}, "
+            f"ack pending {consumer.num_ack_pending}, waiting pulls {consumer.num_waiting}"
+        )
+    except Exception as exc:
+        return f"cannot read NATIONAL's state: {exc!r}"
+    finally:
+        await nc.close()
 
 
 def _aware(value: datetime) -> datetime:
@@ -201,7 +236,13 @@ async def measure(
             client_before = own_cpu_seconds()
             watch = asyncio.create_task(watcher.run(writes))
             run = await run_paced(writes, write, rate=rate, concurrency=concurrency)
-            await asyncio.wait_for(watch, timeout=180)
+            try:
+                await asyncio.wait_for(watch, timeout=VISIBLE_TIMEOUT)
+            except TimeoutError:
+                raise NotVisibleError(
+                    f"{len(watcher.pending)} of {writes} writes not visible nationally "
+                    f"{VISIBLE_TIMEOUT:g} s after the last write; {await _national_state(fed)}"
+                ) from None
             cpu_used = {
                 name: cpu_seconds([pid]) - cpu_before[name] for name, pid in processes.items()
             }

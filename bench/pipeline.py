@@ -34,7 +34,7 @@ from bench.databases import (
     drop_postgres_databases,
     postgres_answers,
 )
-from bench.e2e import measure, start_federation
+from bench.e2e import NotVisibleError, measure, start_federation
 from bench.projection import fill_national, projection_rate
 from bench.report import Verdicts, format_e2e, load
 from deploy.natsserver import NatsServer
@@ -183,12 +183,22 @@ def end_to_end(
             modes: list[tuple[str, float | None]] = [("full speed", None)]
             modes += [(f"{rate:g}/s open", rate) for rate in args.rate]
             paced: dict[float, list[dict[str, float]]] = {}
+            stuck = False
             for label, rate in modes:
                 for run in range(args.repeat):
-                    r = asyncio.run(measure(fed, args.writes, rate, args.concurrency))
+                    if stuck:
+                        print(f"   [{run + 1}] {kind:<8} {label:<11} skipped: pipeline stuck")
+                        continue
+                    try:
+                        r = asyncio.run(measure(fed, args.writes, rate, args.concurrency))
+                    except NotVisibleError as exc:
+                        print(f"   [{run + 1}] {kind:<8} {label:<11} FAILED: {exc} | {load()}")
+                        r = {"visible p99 ms": float("inf"), "completed/s": 0.0}
+                        stuck = True
+                    else:
+                        print(format_e2e(run + 1, kind, label, r))
                     if rate:
                         paced.setdefault(rate, []).append(r)
-                    print(format_e2e(run + 1, kind, label, r))
             verdicts.latency(kind, paced)
         finally:
             fed.stop()
