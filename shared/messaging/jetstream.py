@@ -296,9 +296,10 @@ def region_user_permissions(region: str) -> dict[str, dict[str, list[str]]]:
 
     publish: its own events (``mgn.<region>.>``) and control requests, sourced messages to the
     hub (``$JS.S.>``) and replies to the hub's consumer-create requests (``$JSC.R.>``);
-    subscribe: the hub's requests to the region's JetStream (``$JS.<region>.API.>``) and the
-    replies to its own control requests. Seen from the hub, "subscribe" is what may flow to
-    the region and "publish" what may flow from it.
+    subscribe: the hub's requests to the region's JetStream (``$JS.<region>.API.>``), the
+    replies to its own control requests and the hub's flow-control replies to the region's
+    source consumer (``$JS.FC.REGION_<REGION>.>``). Seen from the hub, "subscribe" is what
+    may flow to the region and "publish" what may flow from it.
     """
     region = validate_region(region)
     return {
@@ -306,6 +307,13 @@ def region_user_permissions(region: str) -> dict[str, dict[str, list[str]]]:
             "allow": [region_filter(region), f"{CONTROL_PREFIX}.{region}.>", "$JS.S.>", "$JSC.R.>"]
         },
         "subscribe": {
-            "allow": [f"{region_api_prefix(region)}.>", f"{join_inbox_prefix(region)}.>"]
+            "allow": [
+                f"{region_api_prefix(region)}.>",
+                f"{join_inbox_prefix(region)}.>",
+                # The hub's flow-control replies to the region's source consumer. Without
+                # them the region stops sending after ~2 MB (the flow-control window) and
+                # NATIONAL silently stays behind with a reported lag of 0.
+                f"$JS.FC.{region_stream_name(region)}.>",
+            ]
         },
     }
