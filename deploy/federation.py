@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import signal
+import string
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -72,13 +73,65 @@ class RegionCredentials:
 
     @classmethod
     def load(cls, path: Path) -> RegionCredentials:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        """Read a credentials file; :class:`CredentialsError` says what is wrong with it."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CredentialsError(f"credentials file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CredentialsError(f"credentials file {path} cannot be read: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise CredentialsError(f"credentials file {path} is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise CredentialsError(f"credentials file {path}: expected a JSON object")
+        missing = [k for k in ("region", "user", "password") if not data.get(k)]
+        if missing:
+            raise CredentialsError(f"credentials file {path} lacks {', '.join(missing)}")
         creds = cls(
-            **{k: str(data[k]) for k in ("region", "user", "password") if k in data},
-            hub=str(data.get("hub", "")),
+            **{k: str(data[k]) for k in ("region", "user", "password")},
+            hub=str(data.get("hub") or ""),
         )
-        validate_region(creds.region)
+        try:
+            validate_region(creds.region)
+        except ValueError as exc:
+            raise CredentialsError(f"credentials file {path}: {exc}") from None
         return creds
+
+
+class CredentialsError(ValueError):
+    """A region's credentials file is missing, unreadable or incomplete."""
+
+
+DATABASE_PLACEHOLDERS = ("service", "region", "dir")
+
+
+def database_url_for(template: str | None, region_dir: Path, service: str, region: str) -> str:
+    """A service's database URL from ``mgn region up --db``'s template.
+
+    The template must contain ``{service}`` (each service owns its own database: one URL for
+    all three would have them share tables); ``{region}`` and ``{dir}`` (the region's
+    directory) are optional. Default: one SQLite file per service in ``region_dir``.
+    Raises ValueError naming the problem.
+    """
+    if template is None:
+        template = "sqlite:///{dir}/{service}.db"
+    names = set()
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is not None:
+            names.add(name)
+    unknown = sorted(names - set(DATABASE_PLACEHOLDERS))
+    if unknown:
+        raise ValueError(
+            f"database URL template {template!r}: unknown placeholder "
+            f"{', '.join('{' + n + '}' for n in unknown)}; use {{service}}, {{region}}, {{dir}}"
+        )
+    if "service" not in names:
+        raise ValueError(
+            f"database URL template {template!r} must contain {{service}}: each of "
+            f"{', '.join(REGIONAL_SERVICES)} needs its own database, e.g. "
+            "postgresql://user@host/{region}_{service}"
+        )
+    return template.format(dir=region_dir, service=service, region=region)
 
 
 @dataclass
@@ -206,8 +259,13 @@ def start_hub_nats(
     leaf_port: int | None = None,
     http_port: int | None = None,
     host: str = LOCALHOST,
+    advertise: str = "",
 ) -> NatsServer:
-    """The hub's nats-server (open if ``auth`` is None), NATIONAL created; state in hub.json."""
+    """The hub's nats-server (open if ``auth`` is None), NATIONAL created; state in hub.json.
+
+    ``advertise``: the leafnode URL regions are told (written into their credentials files),
+    e.g. ``nats-leaf://hub.example.fi:7422``; default the listener's own address.
+    """
     hub = NatsServer.hub(
         hub_dir / "nats",
         accounts=auth.accounts() if auth else "",
@@ -224,7 +282,8 @@ def start_hub_nats(
     state = {
         "pid": hub.pid,
         "config_path": str(hub.config_path),
-        "leafnode_url": hub.leafnode_url,
+        # What credentials files name; not a listen-everywhere address no region can dial.
+        "leafnode_url": advertise or ("" if host in ("0.0.0.0", "::") else hub.leafnode_url),
         "client_url": hub.client_url,
         "monitor_url": hub.monitor_url,
         "config": {
@@ -312,6 +371,8 @@ def start_region(
     """
     if credentials is not None and credentials.region != region:
         raise ValueError(f"credentials are for region {credentials.region!r}, not {region!r}")
+    for service in REGIONAL_SERVICES:  # a bad template fails before anything starts
+        database_url_for(database_url, region_dir, service, region)
     leaf = NatsServer.region(
         region,
         region_dir / "nats",
@@ -323,9 +384,7 @@ def start_region(
     sup.start_server(leaf)
     services: dict[str, ServiceProcess] = {}
     for i, service in enumerate(REGIONAL_SERVICES):
-        db = (database_url or "sqlite:///{dir}/{service}.db").format(
-            dir=region_dir, service=service, region=region
-        )
+        db = database_url_for(database_url, region_dir, service, region)
         port = base_port + i if base_port else free_port()
         env = None
         if service == "feedback":  # contacts from the region's groups API; demo mail to files

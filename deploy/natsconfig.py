@@ -118,6 +118,31 @@ def render_region(cfg: RegionConfig) -> str:
     )
 
 
+LEAFNODE_SCHEMES = ("nats-leaf", "nats", "tls", "ws", "wss")
+
+
+def validate_leafnode_url(url: str) -> str:
+    """``url`` if it is a usable leafnode URL (``nats-leaf://host:port``); else ValueError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"leafnode URL {url!r}: {exc}") from None
+    if parts.scheme not in LEAFNODE_SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"leafnode URL {url!r}: expected nats-leaf://HOST:PORT (e.g. "
+            "nats-leaf://hub.example.fi:7422)"
+        )
+    if port is None:
+        raise ValueError(f"leafnode URL {url!r} has no port (the hub's default is 7422)")
+    if parts.hostname in ("0.0.0.0", "::"):
+        raise ValueError(
+            f"leafnode URL {url!r}: {parts.hostname} is a listen address, not one a region "
+            "can reach; give the hub's host name or IP address"
+        )
+    return url
+
+
 def with_userinfo(url: str, user: str, password: str) -> str:
     """``url`` with ``user:password@`` in it (replacing any); ``url`` itself if no user."""
     if not user:

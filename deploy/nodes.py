@@ -23,15 +23,18 @@ from typing import Any
 
 from deploy.federation import (
     REGIONAL_SERVICES,
+    CredentialsError,
     HubAuth,
     RegionCredentials,
     Supervisor,
     add_region,
+    database_url_for,
     join_in_background,
     start_gateway,
     start_hub_nats,
     start_region,
 )
+from deploy.natsconfig import validate_leafnode_url
 from shared.contracts import SubjectError, validate_region
 
 REGION_STATE = "region.json"
@@ -54,6 +57,12 @@ def add_commands(commands: Any) -> None:
     up.add_argument("--monitor-port", type=int, default=8222, help="NATS monitoring port")
     up.add_argument(
         "--host", default="127.0.0.1", help="address NATS listens on; 0.0.0.0 for remote regions"
+    )
+    up.add_argument(
+        "--advertise",
+        default="",
+        help="the leafnode URL regions use to reach this hub, written into their credentials "
+        "files (e.g. nats-leaf://hub.example.fi:7422); default nats-leaf://HOST:LEAF_PORT",
     )
     up.add_argument("--db", dest="database_url", help="gateway read model URL (default SQLite)")
     up.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
@@ -80,12 +89,20 @@ def add_commands(commands: Any) -> None:
         "(retrying until the hub answers). Stays in the foreground; Ctrl-C stops everything.",
     )
     rup.add_argument("--region", required=True, help="region id, e.g. oulu")
-    rup.add_argument("--hub", required=True, help="the hub's leafnode URL, nats-leaf://host:7422")
-    rup.add_argument("--credentials", type=Path, help="file from `mgn hub add-region`")
+    rup.add_argument(
+        "--hub",
+        help="the hub's leafnode URL, nats-leaf://host:7422 (default: the one in the "
+        "credentials file)",
+    )
+    rup.add_argument(
+        "--credentials", type=Path, help="file from `mgn hub add-region` at the hub (required)"
+    )
     rup.add_argument(
         "--db",
         dest="database_url",
-        help="database URL; may contain {service} (default: SQLite files in WORKDIR)",
+        help="database URL template with {service} (one database per service), may use "
+        "{region} and {dir}, e.g. postgresql://mgn@db/{region}_{service} "
+        "(default: SQLite files in WORKDIR)",
     )
     rup.add_argument("--workdir", type=Path, help="data and logs (default var/<region>)")
     rup.add_argument("--nats-port", type=int, help="the leaf server's client port (default free)")
@@ -106,6 +123,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def hub_up(args: argparse.Namespace) -> int:
+    if args.advertise:
+        try:
+            validate_leafnode_url(args.advertise)
+        except ValueError as exc:
+            raise SystemExit(f"mgn hub up: error: --advertise: {exc}") from None
     workdir = args.workdir.resolve()
     auth = HubAuth.load_or_create(workdir / "auth.json")
     sup = Supervisor(workdir / "logs")
@@ -119,10 +141,14 @@ def hub_up(args: argparse.Namespace) -> int:
             leaf_port=args.leaf_port,
             http_port=args.monitor_port,
             host=args.host,
+            advertise=args.advertise,
         )
         start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
         print(f"Hub up (data and logs in {workdir}).")
-        print(f"  leafnode URL for regions: {hub.leafnode_url}")
+        print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url}")
+        if not args.advertise and args.host in ("0.0.0.0", "::"):
+            print("  (listening on all interfaces: give --advertise nats-leaf://HOST:PORT so the")
+            print("   credentials files name an address the regions can reach)")
         print(f"  NATS monitoring:          {hub.monitor_url}/leafz")
         print(f"  national GraphQL:         http://127.0.0.1:{args.port}/graphql")
         print(f"  regions with a user:      {', '.join(sorted(auth.regions)) or '(none yet)'}")
@@ -160,13 +186,36 @@ def hub_add_region(args: argparse.Namespace) -> int:
 
 
 def region_up(args: argparse.Namespace) -> int:
+    def fail(message: str) -> SystemExit:
+        return SystemExit(f"mgn region up: error: {message}")
+
     try:
         validate_region(args.region)
     except SubjectError as exc:
-        raise SystemExit(f"mgn region up: error: {exc}") from None
-    creds = RegionCredentials.load(args.credentials) if args.credentials else None
-    if creds is not None and creds.region != args.region:
-        raise SystemExit(f"mgn region up: error: {args.credentials} is for region {creds.region!r}")
+        raise fail(str(exc)) from None
+    if args.credentials is None:
+        raise fail(
+            "--credentials FILE is required: the hub accepts only regions with their own "
+            f"user. Ask the hub's operator to run `mgn hub add-region {args.region}` and to "
+            "give you the file it writes."
+        )
+    try:
+        creds = RegionCredentials.load(args.credentials)
+    except CredentialsError as exc:
+        raise fail(str(exc)) from None
+    if creds.region != args.region:
+        raise fail(f"{args.credentials} is for region {creds.region!r}, not {args.region!r}")
+    hub_url = args.hub or creds.hub
+    if not hub_url:
+        raise fail(f"--hub URL is required ({args.credentials} does not name the hub)")
+    try:
+        validate_leafnode_url(hub_url)
+    except ValueError as exc:
+        raise fail(f"--hub: {exc}") from None
+    try:
+        database_url_for(args.database_url, Path("."), REGIONAL_SERVICES[0], args.region)
+    except ValueError as exc:
+        raise fail(f"--db: {exc}") from None
     workdir = (args.workdir or Path("var") / args.region).resolve()
     sup = Supervisor(workdir / "logs")
     signal.signal(signal.SIGTERM, _interrupt)
@@ -176,7 +225,7 @@ def region_up(args: argparse.Namespace) -> int:
             sup,
             args.region,
             workdir,
-            args.hub,
+            hub_url,
             credentials=creds,
             database_url=args.database_url,
             base_port=args.base_port,
@@ -184,7 +233,7 @@ def region_up(args: argparse.Namespace) -> int:
         )
         state = {
             "region": args.region,
-            "hub": args.hub,
+            "hub": hub_url,
             "leaf_client_url": node.leaf.client_url,
             "leaf_monitor_url": node.leaf.monitor_url,
             "services": {s: p.health_url for s, p in node.services.items()},
@@ -201,7 +250,7 @@ def region_up(args: argparse.Namespace) -> int:
             else:
                 print(f"Not joined: {result}")
 
-        print(f"Asking the hub at {args.hub} to source the region (retrying until it answers) ...")
+        print(f"Asking the hub at {hub_url} to source the region (retrying until it answers) ...")
         _, stop_join = join_in_background(node.leaf.client_url, args.region, joined)
         print("Press Ctrl-C to stop.")
         return _foreground(sup, workdir / "logs")

@@ -75,6 +75,7 @@ class Gateway:
             connect_timeout=5,
             reconnect_time_wait=1,
             max_reconnect_attempts=-1,
+            reconnected_cb=self._reconnected,
         )
         js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
         try:
@@ -108,6 +109,10 @@ class Gateway:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+    async def _reconnected(self) -> None:
+        if self.registrar is not None:  # the hub is back: resync stalled sources now
+            await self.registrar.on_reconnected()
 
     async def health(self) -> dict[str, Any]:
         running = self._task is not None and not self._task.done()

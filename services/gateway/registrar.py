@@ -11,10 +11,20 @@
   link shows well under a second) into :attr:`Registrar.links`, which GraphQL reads: no query
   ever waits on a region.
 - **Resync**: a source that is stalled (no activity for ``stale_after`` seconds, or none at
-  all) while the region's JetStream answers across the link (a ping) is restarted with
-  :func:`resync_region_source`: after a hub restart the server's own retry takes ~40 s, a
-  resync ~1 s. Also on a join of a region already sourced. At most once per
-  ``resync_every`` seconds per region.
+  all) while the region's JetStream answers across the link (a probe: stream info of the
+  region's stream, the one API call besides consumer-create a region lets through) is
+  restarted with :func:`resync_region_source`: after a hub restart the server's own retry
+  takes ~40 s, a resync ~1 s. Resyncs of one region are paced: the first at once, then
+  ``resync_backoff`` (2 s doubling to 15 s) while the source stays stalled; back to the
+  start once it delivers again. Also on a join of a region already sourced.
+- **Reconnect**: when the gateway's connection to the hub comes back (the hub restarted),
+  :meth:`Registrar.wake` checks every source at once instead of at the next tick, and the
+  pacing starts over: the sources stalled by the restart are resynced within a second or
+  two of the links returning.
+- **Forged replies**: a region's user must be able to answer the hub's consumer-create
+  requests on ``$JSC.R.>`` (the server picks those inboxes), so a region could answer
+  another region's request first and leave that source waiting on a consumer that does not
+  exist. Such a source shows no activity: the probe-and-resync above repairs it.
 """
 
 from __future__ import annotations
@@ -37,8 +47,10 @@ from shared.messaging.jetstream import (
     JOIN_SUBSCRIPTION,
     SourceState,
     add_region_source,
-    region_api_prefix,
+    probe_inbox_prefix,
     region_from_join_subject,
+    region_probe_subject,
+    region_stream_name,
     resync_region_source,
     source_states,
 )
@@ -67,20 +79,22 @@ class Registrar:
         *,
         interval: float = 2.0,
         stale_after: float = 5.0,
-        resync_every: float = 15.0,
+        resync_backoff: tuple[float, float] = (2.0, 15.0),
         ping_timeout: float = 1.0,
     ) -> None:
         self.nc = nc
         self.js = js
         self.interval = interval
         self.stale_after = stale_after
-        self.resync_every = resync_every
+        self.resync_backoff = resync_backoff
         self.ping_timeout = ping_timeout
         self.links: dict[str, RegionLink] = {}
         self.joins = 0
         self.resyncs = 0
         self._lock = asyncio.Lock()
-        self._last_resync: dict[str, float] = {}
+        self._next_resync: dict[str, float] = {}  # region -> earliest next resync (monotonic)
+        self._resync_wait: dict[str, float] = {}  # region -> pause after the next resync
+        self._wake = asyncio.Event()
         self._sub: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._nuid = NUID()
@@ -140,15 +154,29 @@ class Registrar:
 
     # -- watching ----------------------------------------------------------------
 
+    def wake(self) -> None:
+        """Check every source now and let stalled ones resync at once (the connection to
+        the hub has just come back: give as ``reconnected_cb``, or call from one)."""
+        self._next_resync.clear()
+        self._resync_wait.clear()
+        self._wake.set()
+
+    async def on_reconnected(self) -> None:
+        """A nats-py ``reconnected_cb``."""
+        log.info("registrar: connection to the hub is back; checking every source")
+        self.wake()
+
     async def _watch(self) -> None:
         while True:
+            self._wake.clear()
             try:
                 await self.refresh()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the hub is restarting, NATIONAL not there yet, ...
                 log.debug("registrar refresh failed: %r", exc)
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
 
     async def refresh(self) -> Mapping[str, RegionLink]:
         """Read every source's state, ping the stalled ones, resync those whose link is up."""
@@ -160,15 +188,15 @@ class Registrar:
         links: dict[str, RegionLink] = {}
         for region, state in states.items():
             active = not self._stalled(state)
-            if not active and region in reachable:
+            if active:  # delivering again: the next stall is resynced at once
+                self._resync_wait.pop(region, None)
+                self._next_resync.pop(region, None)
+            elif region in reachable:
                 active = True
                 # Not while the region's stream does not exist yet ("stream not found"): the
                 # server retries that by itself, and re-adding the source while its retry was
                 # in flight lost messages of the first copy (seen in tests).
-                if (
-                    not _stream_missing(state)
-                    and now - self._last_resync.get(region, -1e9) >= self.resync_every
-                ):
+                if not _stream_missing(state):
                     async with self._lock:
                         await self._resync(region)
             links[region] = RegionLink(
@@ -185,10 +213,14 @@ class Registrar:
         return state.active is None or state.active > self.stale_after
 
     async def _resync(self, region: str, *, force: bool = False) -> bool:
+        """Resync unless paced out (``force``: a join asks for it); then wait longer."""
         now = time.monotonic()
-        if not force and now - self._last_resync.get(region, -1e9) < self.resync_every:
+        if not force and now < self._next_resync.get(region, 0.0):
             return False
-        self._last_resync[region] = now
+        first, longest = self.resync_backoff
+        wait = self._resync_wait.get(region, first)
+        self._next_resync[region] = now + wait
+        self._resync_wait[region] = min(wait * 2, longest)
         done = await resync_region_source(self.js, region)
         if done:
             self.resyncs += 1
@@ -198,16 +230,20 @@ class Registrar:
     async def ping(self, region: str) -> bool:
         """Does the region's JetStream answer across the leafnode link right now?
 
-        The reply subject is under ``$JSC.R.``, which a region's user may publish to (it
-        answers the hub's consumer-create requests there); a plain inbox would be refused.
+        Asks for the info of the region's stream (a region's user lets only that and
+        consumer-create through) with the reply subject under ``mgnctl.<region>.``: only
+        that region's user may publish there, so no other region can answer for it.
         """
-        inbox = f"$JSC.R.{self._nuid.next().decode()}"
+        inbox = f"{probe_inbox_prefix(region)}.{self._nuid.next().decode()}"
         sub = await self.nc.subscribe(inbox, max_msgs=1)
         try:
-            await self.nc.publish(f"{region_api_prefix(region)}.INFO", b"", reply=inbox)
+            await self.nc.publish(region_probe_subject(region), b"", reply=inbox)
             reply = await sub.next_msg(timeout=self.ping_timeout)
             # No responders: the server itself answers with an empty 503 status message.
-            return bool(reply.data) and not (reply.headers or {}).get("Status")
+            if not reply.data or (reply.headers or {}).get("Status"):
+                return False
+            config = json.loads(reply.data).get("config") or {}
+            return bool(config.get("name") == region_stream_name(region))
         except Exception:
             return False
         finally:

@@ -106,11 +106,25 @@ def deadletter_stream_config(scope: str = "hub") -> StreamConfig:
     )
 
 
+def region_deliver_prefix(region: str) -> str:
+    """``mgnctl.<region>.src``: where the region's source consumer delivers to the hub.
+
+    Each region has its own prefix (the server's default, ``$JS.S``, is shared by every
+    source), so a region's user may publish deliveries to its own source only: with the
+    shared prefix it could inject messages, or forged flow-control requests whose reply the
+    hub then "answers" on any subject, into another region's source.
+    """
+    return f"{CONTROL_PREFIX}.{validate_region(region)}.src"
+
+
 def region_source(region: str) -> StreamSource:
-    """NATIONAL's source for one region: across the link, filtered to the region's subjects."""
+    """NATIONAL's source for one region: across the link, filtered to the region's subjects,
+    delivered under the region's own prefix (:func:`region_deliver_prefix`)."""
     return StreamSource(
         name=region_stream_name(region),
-        external=ExternalStream(api=region_api_prefix(region)),
+        external=ExternalStream(
+            api=region_api_prefix(region), deliver=region_deliver_prefix(region)
+        ),
         filter_subject=region_filter(region),
     )
 
@@ -165,9 +179,18 @@ async def ensure_deadletter_stream(js: JetStreamContext, scope: str = "hub") -> 
 
 
 def _same_source(a: StreamSource, b: StreamSource) -> bool:
+    return _same_origin(a, b) and _deliver(a) == _deliver(b)
+
+
+def _same_origin(a: StreamSource, b: StreamSource) -> bool:
+    """The same region stream, reached the same way, filtered the same (delivery aside)."""
     api_a = a.external.api if a.external else None
     api_b = b.external.api if b.external else None
     return a.name == b.name and api_a == api_b and a.filter_subject == b.filter_subject
+
+
+def _deliver(source: StreamSource) -> str | None:
+    return (source.external.deliver if source.external else None) or None
 
 
 def _source_lock() -> asyncio.Lock:
@@ -182,6 +205,8 @@ async def add_region_source(js: JetStreamContext, region: str) -> bool:
     """Add the region's source to NATIONAL unless it is there; True if this call added it.
 
     The region's earlier events are copied in too, so onboarding needs no hub restart.
+    A source that differs only in its delivery prefix (added before sources had one) is
+    replaced in place: the server resumes after the last message it copied from it.
     Raises :class:`SourceConflictError` if a source of the same name has other settings:
     replacing it could copy the region's history a second time, so a person decides.
     """
@@ -189,9 +214,13 @@ async def add_region_source(js: JetStreamContext, region: str) -> bool:
     async with _source_lock():
         info = await js.stream_info(NATIONAL_STREAM)
         sources = list(info.config.sources or [])
-        for source in sources:
+        for i, source in enumerate(sources):
             if _same_source(source, wanted):
                 return False
+            if _same_origin(source, wanted):
+                sources[i] = wanted
+                await js.update_stream(info.config.evolve(sources=sources))
+                return True
             if source.name == wanted.name:
                 raise SourceConflictError(
                     f"{NATIONAL_STREAM} has a source {source.name} with other settings: "
@@ -211,15 +240,19 @@ async def resync_region_source(js: JetStreamContext, region: str) -> bool:
     it at once; the server resumes after the last message NATIONAL already copied from
     that source, so nothing is copied twice (measured: caught up in ~2 s, no duplicates).
     Should the second update fail, :func:`add_region_source` puts the source back.
+    A source of the region without its delivery prefix (added before sources had one; with
+    today's rights it cannot deliver) comes back with it.
     """
     wanted = region_source(region)
     async with _source_lock():
         info = await js.stream_info(NATIONAL_STREAM)
         sources = list(info.config.sources or [])
-        others = [source for source in sources if not _same_source(source, wanted)]
-        if len(others) == len(sources):
+        index = next((i for i, s in enumerate(sources) if _same_origin(s, wanted)), None)
+        if index is None:
             return False
+        others = sources[:index] + sources[index + 1 :]
         await js.update_stream(info.config.evolve(sources=others))
+        sources[index] = wanted
         await js.update_stream(info.config.evolve(sources=sources))
         return True
 
@@ -292,28 +325,44 @@ def region_from_join_subject(subject: str) -> str | None:
 
 
 def region_user_permissions(region: str) -> dict[str, dict[str, list[str]]]:
-    """The least a region's leafnode user at the hub needs (verified on nats-server 2.15).
+    """Exactly what a region's leafnode user at the hub needs (verified on nats-server 2.15).
 
-    publish: its own events (``mgn.<region>.>``) and control requests, sourced messages to the
-    hub (``$JS.S.>``) and replies to the hub's consumer-create requests (``$JSC.R.>``);
-    subscribe: the hub's requests to the region's JetStream (``$JS.<region>.API.>``), the
-    replies to its own control requests and the hub's flow-control replies to the region's
-    source consumer (``$JS.FC.REGION_<REGION>.>``). Seen from the hub, "subscribe" is what
-    may flow to the region and "publish" what may flow from it.
+    Seen from the hub, "publish" is what may flow from the region and "subscribe" what may
+    flow to it.
+
+    publish: its own events (``mgn.<region>.>``); its control subjects
+    (``mgnctl.<region>.>``: join requests and its source's deliveries under
+    :func:`region_deliver_prefix`); replies to the hub's consumer-create requests
+    (``$JSC.R.>``: the server picks those inboxes, no narrower pattern exists).
+
+    subscribe: the only JetStream API calls the hub makes to the region (create the
+    source consumer on ``REGION_<R>``; stream info of it, the registrar's probe), the flow
+    control replies of that consumer (``$JS.FC.REGION_<R>.>``) and the replies to its
+    own control requests. Nothing else of the region's JetStream API (purge, delete,
+    message get, consumers on other streams) can be reached through the link, whoever asks.
     """
     region = validate_region(region)
+    stream = region_stream_name(region)
+    api = region_api_prefix(region)
     return {
-        "publish": {
-            "allow": [region_filter(region), f"{CONTROL_PREFIX}.{region}.>", "$JS.S.>", "$JSC.R.>"]
-        },
+        "publish": {"allow": [region_filter(region), f"{CONTROL_PREFIX}.{region}.>", "$JSC.R.>"]},
         "subscribe": {
             "allow": [
-                f"{region_api_prefix(region)}.>",
+                f"{api}.CONSUMER.CREATE.{stream}.>",
+                f"{api}.STREAM.INFO.{stream}",
+                f"$JS.FC.{stream}.>",
                 f"{join_inbox_prefix(region)}.>",
-                # The hub's flow-control replies to the region's source consumer. Without
-                # them the region stops sending after ~2 MB (the flow-control window) and
-                # NATIONAL silently stays behind with a reported lag of 0.
-                f"$JS.FC.{region_stream_name(region)}.>",
             ]
         },
     }
+
+
+def probe_inbox_prefix(region: str) -> str:
+    """Where the region answers the registrar's probe: under its own control prefix, which
+    only the region's user may publish to (unlike ``$JSC.R.>``, shared by every region)."""
+    return f"{CONTROL_PREFIX}.{validate_region(region)}.probe"
+
+
+def region_probe_subject(region: str) -> str:
+    """The JetStream API call the registrar uses to ask whether a region answers."""
+    return f"{region_api_prefix(region)}.STREAM.INFO.{region_stream_name(region)}"

@@ -25,6 +25,7 @@ from shared.messaging.jetstream import (
     ensure_national_stream,
     ensure_region_stream,
     national_stream_config,
+    region_source,
     region_stream_config,
     region_stream_name,
     resync_region_source,
@@ -156,11 +157,53 @@ async def test_add_region_source_adds_once(nats_hub, nats_connect):
     await ensure_national_stream(hub_js)  # keeps the sources
     sources = (await hub_js.stream_info(NATIONAL_STREAM)).config.sources or []
     assert [
-        (s.name, s.external.api if s.external else None, s.filter_subject) for s in sources
+        (
+            s.name,
+            s.external.api if s.external else None,
+            s.external.deliver if s.external else None,
+            s.filter_subject,
+        )
+        for s in sources
     ] == [
-        ("REGION_OULU", "$JS.oulu.API", "mgn.oulu.>"),
-        ("REGION_KAINUU", "$JS.kainuu.API", "mgn.kainuu.>"),
+        ("REGION_OULU", "$JS.oulu.API", "mgnctl.oulu.src", "mgn.oulu.>"),
+        ("REGION_KAINUU", "$JS.kainuu.API", "mgnctl.kainuu.src", "mgn.kainuu.>"),
     ]
+
+
+@pytest.mark.parametrize("upgrade", ["join", "resync"])
+async def test_a_source_without_its_delivery_prefix_is_upgraded_in_place(
+    nats_hub, leaf_factory, nats_connect, upgrade
+):
+    """A hub set up before sources had per-region delivery prefixes: the join replaces the
+    old source, and NATIONAL carries on after what it had copied (nothing twice)."""
+    hub_js, _, region_js = await federation(nats_hub, leaf_factory, nats_connect)
+    old = region_source("oulu")
+    assert old.external is not None
+    old.external.deliver = None
+    info = await hub_js.stream_info(NATIONAL_STREAM)
+    others = [s for s in info.config.sources or [] if s.name != old.name]
+    await hub_js.update_stream(info.config.evolve(sources=[*others, old]))
+    for i in range(3):
+        await publish(region_js["oulu"], "oulu", f"oulu-old-{i}")
+    await wait_for(
+        lambda: _equals(subject_counts(hub_js, NATIONAL_STREAM), {subject("oulu"): 3}),
+        timeout=15,
+        message="copied by the old source",
+    )
+
+    if upgrade == "join":
+        assert await add_region_source(hub_js, "oulu")
+    else:  # the registrar resyncs a stalled old source
+        assert await resync_region_source(hub_js, "oulu")
+    assert not await add_region_source(hub_js, "oulu")  # it is the current source now
+    await publish(region_js["oulu"], "oulu", "oulu-new")
+    await wait_for(
+        lambda: _equals(subject_counts(hub_js, NATIONAL_STREAM), {subject("oulu"): 4}),
+        timeout=15,
+        message="copied by the upgraded source",
+    )
+    await asyncio.sleep(1.5)
+    assert await subject_counts(hub_js, NATIONAL_STREAM) == {subject("oulu"): 4}
 
 
 async def test_add_region_source_refuses_a_conflicting_source(nats_hub, nats_connect):

@@ -6,6 +6,8 @@ resyncs the stalled source, so the region is back within seconds, not the server
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from contextlib import AsyncExitStack
 from typing import Any
@@ -113,3 +115,82 @@ async def test_the_registrar_resyncs_a_stalled_source_after_a_hub_restart(
         assert gateway.registrar is not None
         assert gateway.registrar.resyncs >= 1
         assert nation is not None
+
+
+async def test_events_behind_counts_a_lagging_source_then_drops_to_zero(
+    secure_hub, secure_leaf_factory, nats_connect, database_url, record_property
+):
+    """A region's backlog is being copied when its leaf server freezes (SIGSTOP): national
+    GraphQL shows the region offline with ``eventsBehind`` > 0 and the data it has so far;
+    once the leaf runs again NATIONAL catches up: ``eventsBehind`` 0, every event applied.
+    On SQLite and PostgreSQL (the gateway's read model)."""
+    from bench.events import region_events
+    from shared.contracts import encode, subject_for
+
+    n = 5_000
+    hub_js = (await nats_connect(secure_hub.client_url)).jetstream()
+    async with AsyncExitStack() as stack:
+        gateway = build_gateway(
+            GatewaySettings(
+                database_url=database_url,
+                nats_url=secure_hub.client_url,
+                freshness_interval=0.3,
+            )
+        )
+        nation = await serve(stack, gateway.app)
+        leaf = await secure_leaf_factory("oulu")
+        region_js = (await nats_connect(leaf)).jetstream()
+        await ensure_region_stream(region_js, "oulu")
+        await join_hub(leaf.client_url, "oulu", timeout=30)
+
+        await secure_hub.server.astop()  # the backlog piles up in the region
+        envelopes = list(region_events("oulu", n))
+        n = len(envelopes)
+        for envelope in envelopes:
+            await region_js.publish_async(
+                subject_for(envelope),
+                encode(envelope),
+                headers={"Nats-Msg-Id": str(envelope.event_id)},
+            )
+        await region_js.publish_async_completed()
+        await secure_hub.server.astart()
+
+        async def copying() -> int:
+            count = (await hub_js.stream_info("NATIONAL")).state.messages
+            return count if 0 < count < n else 0
+
+        copied = await wait_for(copying, timeout=30, interval=0.005, message="copy under way")
+        assert leaf.pid is not None
+        os.kill(leaf.pid, signal.SIGSTOP)  # frozen mid-copy: the link is silent
+        try:
+
+            async def lagging() -> dict[str, Any] | None:
+                row = await region_row(nation, "oulu")
+                lag_seen = row and row["linkActive"] is False and (row["eventsBehind"] or 0) > 0
+                return row if lag_seen else None
+
+            row = await wait_for(lagging, timeout=30, interval=0.2, message="lag visible")
+            record_property("events_behind_seen", row["eventsBehind"])
+            print(f"frozen after {copied} copied; GraphQL: eventsBehind {row['eventsBehind']}")
+            assert row["eventsBehind"] <= n - copied
+            assert row["eventsApplied"] < n
+        finally:
+            os.kill(leaf.pid, signal.SIGCONT)
+
+        last: list[Any] = []
+
+        async def caught_up() -> dict[str, Any] | None:
+            row = await region_row(nation, "oulu")
+            last[:] = [row, (await hub_js.stream_info("NATIONAL")).state.messages]
+            if row is None or not row["linkActive"] or row["eventsBehind"] != 0:
+                return None
+            return row if row["eventsApplied"] == n else None
+
+        resumed = time.monotonic()
+        try:
+            await wait_for(caught_up, timeout=90, interval=0.3, message="caught up in GraphQL")
+        except TimeoutError:
+            raise AssertionError(f"not caught up: {last}, expected {n}") from None
+        record_property("caught_up_seconds", round(time.monotonic() - resumed, 2))
+        print(f"caught up in GraphQL {time.monotonic() - resumed:.1f}s after the leaf resumed")
+        assert (await hub_js.stream_info("NATIONAL")).state.messages == n

@@ -1,0 +1,114 @@
+"""`mgn hub up` / `mgn region up` refuse bad input before starting anything, saying why."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from deploy.cli import main
+from deploy.federation import CredentialsError, RegionCredentials, database_url_for
+from deploy.natsconfig import validate_leafnode_url
+from shared.messaging.jetstream import region_source, region_user_permissions
+
+
+def test_database_template_needs_service_and_known_placeholders(tmp_path: Path):
+    assert database_url_for(None, tmp_path, "groups", "oulu") == f"sqlite:///{tmp_path}/groups.db"
+    url = database_url_for("postgresql://h/{region}_{service}", tmp_path, "meetings", "oulu")
+    assert url == "postgresql://h/oulu_meetings"
+    with pytest.raises(ValueError, match=r"must contain \{service\}"):
+        database_url_for("postgresql://h/region", tmp_path, "groups", "oulu")
+    with pytest.raises(ValueError, match=r"unknown placeholder \{servce\}"):
+        database_url_for("postgresql://h/{servce}", tmp_path, "groups", "oulu")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://hub:7422", "expected nats-leaf://"),
+        ("nats-leaf://hub", "has no port"),
+        ("nats-leaf://hub:notaport", "leafnode URL"),
+        ("nats-leaf://0.0.0.0:7422", "listen address"),
+    ],
+)
+def test_bad_leafnode_urls_are_refused(url: str, reason: str):
+    with pytest.raises(ValueError, match=reason):
+        validate_leafnode_url(url)
+    assert validate_leafnode_url("nats-leaf://hub.example.fi:7422")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "does not exist"),
+        ("not json", "is not JSON"),
+        ("[1]", "expected a JSON object"),
+        ('{"region": "oulu", "user": "oulu"}', "lacks password"),
+        ('{"region": "Not A Region", "user": "x", "password": "y"}', "credentials file"),
+    ],
+)
+def test_bad_credentials_files_are_named(tmp_path: Path, content: str | None, reason: str):
+    path = tmp_path / "creds.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(CredentialsError, match=reason):
+        RegionCredentials.load(path)
+
+
+def _fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    message = str(exc.value.code) + capsys.readouterr().err
+    assert exc.value.code != 0
+    return message
+
+
+def test_region_up_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    hub = "nats-leaf://127.0.0.1:7422"
+    msg = _fails(capsys, "region", "up", "--region", "oulu", "--hub", hub)
+    assert "--credentials FILE is required" in msg
+    assert "mgn hub add-region oulu" in msg
+
+    creds = tmp_path / "oulu.json"
+    creds.write_text(json.dumps({"region": "oulu", "user": "oulu", "password": "p", "hub": ""}))
+    base = ("region", "up", "--region", "oulu", "--credentials", str(creds))
+    assert "--hub URL is required" in _fails(capsys, *base)
+    assert "--hub: leafnode URL" in _fails(capsys, *base, "--hub", "127.0.0.1:7422")
+    assert "must contain {service}" in _fails(capsys, *base, "--hub", hub, "--db", "sqlite:///x")
+    other = ("region", "up", "--region", "kainuu", "--credentials", str(creds), "--hub", hub)
+    assert "is for region 'oulu', not 'kainuu'" in _fails(capsys, *other)
+
+
+def test_hub_up_refuses_an_unreachable_advertise_url(capsys: pytest.CaptureFixture[str]):
+    msg = _fails(capsys, "hub", "up", "--advertise", "nats-leaf://0.0.0.0:7422")
+    assert "--advertise" in msg
+    assert "listen address" in msg
+
+
+def test_region_rights_are_exactly_its_own():
+    perms = region_user_permissions("oulu")
+    assert perms["publish"]["allow"] == ["mgn.oulu.>", "mgnctl.oulu.>", "$JSC.R.>"]
+    assert perms["subscribe"]["allow"] == [
+        "$JS.oulu.API.CONSUMER.CREATE.REGION_OULU.>",
+        "$JS.oulu.API.STREAM.INFO.REGION_OULU",
+        "$JS.FC.REGION_OULU.>",
+        "mgnctl.oulu.inbox.>",
+    ]
+    assert not any(s.startswith("$JS.S.") for s in perms["publish"]["allow"])
+    source = region_source("oulu")
+    assert source.external is not None
+    assert source.external.deliver == "mgnctl.oulu.src"
+
+
+def test_dockerfile_exposes_every_port_the_compose_files_publish():
+    root = Path(__file__).resolve().parents[2]
+    dockerfile = (root / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    [expose] = [line for line in dockerfile.splitlines() if line.startswith("EXPOSE")]
+    exposed = set(expose.split()[1:])
+    for name in ("hub.yaml", "region.yaml"):
+        text = (root / "deploy" / "compose" / name).read_text(encoding="utf-8")
+        published = set(re.findall(r'^\s*- "\$\{[A-Z_]+:-\d+\}:(\d+)"', text, re.M))
+        assert published, name
+        assert published <= exposed, (name, published - exposed)
