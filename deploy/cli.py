@@ -91,9 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("-m", "--message", help="what the new revision changes")
 
+    from deploy import access  # mgn token ..., mgn export ...
     from deploy.nodes import add_commands  # mgn hub ..., mgn region ...
 
     add_commands(commands)
+    access.add_commands(commands)
     return parser
 
 
@@ -140,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_service(args)
     if args.command == "migrate":
         return _migrate(args)
+    if args.command in ("token", "export"):
+        from deploy import access
+
+        return access.run(args)
     if args.command in ("hub", "region"):
         from deploy.nodes import run
 

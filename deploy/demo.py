@@ -82,6 +82,11 @@ def run_demo(
         say(f"National GraphQL API (GraphiQL in a browser): {graphql}")
         say("Try this query:")
         say(TRY_QUERY)
+        say(
+            f"Exports: http://127.0.0.1:{port}/exports. Tokens are off in the demo; to try a "
+            f"role: mgn token create --role agency --region {(regions or ['oulu'])[0]} "
+            f"--db sqlite:///{federation.hub_dir / 'gateway.db'}"
+        )
         say("Regional APIs: see above. Press Ctrl-C to stop everything.")
         while wait:
             time.sleep(1)

@@ -18,11 +18,16 @@ from nats.aio.client import Client as NATS
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from services.gateway.auth.guard import Guard
+from services.gateway.auth.http import TokenAuth
 from services.gateway.consumer import national_consumer
 from services.gateway.dashboard.routes import dashboard_routes
+from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
+from services.gateway.graphql.access import GatewayGraphQL
+from services.gateway.live import Broadcaster
 from services.gateway.registrar import Registrar
 from services.gateway.settings import GatewaySettings
 from shared.messaging.consumer import EventConsumer
@@ -54,16 +59,40 @@ class Gateway:
         self.consumer: EventConsumer | None = None  # the current one (a new one per start)
         self._task: asyncio.Task[None] | None = None
         self.registrar: Registrar | None = None  # joins and per-region freshness
+        self.live = Broadcaster(settings.live_queue_size)  # new events for subscriptions
+        schema = build_schema(settings)
+        graphql = GatewayGraphQL(
+            schema,
+            context=self._context,
+            require_token=settings.require_token,
+            graphql_ide="graphiql" if settings.graphiql else None,
+        )
         self.app: Starlette = service_app(
-            schema=build_schema(settings),
-            context_factory=lambda: GatewayContext.create(
-                self.read_sessions, self.registrar.links if self.registrar else {}
-            ),
+            schema=schema,
+            context_factory=lambda: self._context(None),
             start=self.start,
             stop=self.stop,
             health=self.health,
-            routes=[Route("/", _to_graphql), *dashboard_routes()],
+            routes=[
+                Route("/", _to_graphql),
+                WebSocketRoute("/graphql", graphql),
+                *export_routes(self.read_sessions),
+                *dashboard_routes(),
+            ],
             graphiql=settings.graphiql,
+            graphql=graphql,
+        )
+        # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
+        self.app.add_middleware(
+            TokenAuth, sessions=self.read_sessions, require=settings.require_token
+        )
+
+    def _context(self, guard: Guard | None) -> GatewayContext:
+        return GatewayContext.create(
+            self.read_sessions,
+            self.registrar.links if self.registrar else {},
+            guard=guard,
+            live=self.live,
         )
 
     async def start(self) -> None:
@@ -84,7 +113,7 @@ class Gateway:
         except BaseException:
             await self.stop()
             raise
-        self.consumer = national_consumer(js, self.sessions, self.settings)
+        self.consumer = national_consumer(js, self.sessions, self.settings, self.live)
         self._task = asyncio.create_task(self._run(self.consumer), name="gateway-consumer")
         if self.settings.registrar:
             self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
@@ -123,6 +152,11 @@ class Gateway:
             "consumer_running": running,
             "consumer": asdict(self.consumer.stats) if self.consumer else None,
             "registrar": self.registrar.summary() if self.registrar else None,
+            "live": {
+                "subscribers": self.live.subscribers,
+                "published": self.live.published,
+                "dropped": self.live.dropped,
+            },
         }
 
     async def _run(self, consumer: EventConsumer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.gateway.live import Broadcaster, live_projector
 from services.gateway.orm import processed_events
 from services.gateway.projections import project
 from services.gateway.settings import GatewaySettings
@@ -25,8 +26,13 @@ def consumer_spec(settings: GatewaySettings) -> ConsumerSpec:
 
 
 def national_consumer(
-    js: JetStreamContext, sessions: async_sessionmaker[AsyncSession], settings: GatewaySettings
+    js: JetStreamContext,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: GatewaySettings,
+    live: Broadcaster | None = None,
 ) -> EventConsumer:
     """Decodes (dead-lettering what it cannot, including a region/subject mismatch),
-    projects each batch in one transaction with its event ids, acks after the commit."""
-    return EventConsumer(js, sessions, processed_events, project, consumer_spec(settings))
+    projects each batch in one transaction with its event ids, acks after the commit;
+    ``live`` hears of each batch once it has committed."""
+    projector = project if live is None else live_projector(project, live)
+    return EventConsumer(js, sessions, processed_events, projector, consumer_spec(settings))

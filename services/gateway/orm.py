@@ -317,3 +317,17 @@ Index("ix_interviews_on_id", interviews.c.interviewed_on, interviews.c.id)
 Index("ix_interviews_member_id", interviews.c.member_id)
 
 processed_events = TABLES.processed
+
+# --- access: the national API's tokens (services/gateway/auth) -------------------------
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),  # public handle: list, revoke, logs
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex, never the token
+    Column("role", String(16), nullable=False),  # researcher | agency | public
+    Column("region", String(32), nullable=True),  # an agency's own region
+    Column("label", String(200), nullable=False, server_default=text("''")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)

@@ -52,6 +52,17 @@ class GatewaySettings(BaseSettings):
     introspection: bool = Field(
         default=True, description="answer __schema/__type; off in the production profile"
     )
+    require_token: bool = Field(
+        default=False,
+        description="refuse /graphql and /exports without a token (mgn token create); "
+        "off in the demo (no token: a national researcher), on in the production profile",
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="events a live subscriber may fall behind before it is dropped",
+    )
     max_depth: int = Field(default=10, ge=1, le=50, description="deepest selection nesting")
     max_aliases: int = Field(default=30, ge=0, le=1000, description="aliases in one document")
     max_tokens: int = Field(
@@ -66,22 +77,27 @@ class GatewaySettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_locked_down(self) -> Self:
-        """``MGN_GATEWAY_PROFILE=production`` turns GraphiQL and introspection off. Setting
-        either on explicitly (``MGN_GATEWAY_GRAPHIQL=true`` or ``MGN_GATEWAY_INTROSPECTION=true``)
-        with it is a contradiction: the gateway refuses to start rather than guess."""
+        """``MGN_GATEWAY_PROFILE=production`` turns GraphiQL and introspection off and tokens
+        on. Setting GraphiQL or introspection on explicitly (``MGN_GATEWAY_GRAPHIQL=true`` or
+        ``MGN_GATEWAY_INTROSPECTION=true``), or ``MGN_GATEWAY_REQUIRE_TOKEN=false``, with it is
+        a contradiction: the gateway refuses to start rather than guess."""
         if self.profile != "production":
             return self
-        unsafe = [
+        unsafe: list[str] = [
             name
             for name in ("graphiql", "introspection")
             if name in self.model_fields_set and getattr(self, name)
         ]
+        if "require_token" in self.model_fields_set and not self.require_token:
+            unsafe.append("require_token")
         if unsafe:
             names = ", ".join(f"MGN_GATEWAY_{n.upper()}" for n in unsafe)
             raise ValueError(
-                f"the production profile serves no GraphiQL and no introspection: unset {names} "
+                "the production profile serves no GraphiQL and no introspection and requires "
+                f"tokens: unset {names} "
                 "or use MGN_GATEWAY_PROFILE=demo"
             )
         self.graphiql = False
         self.introspection = False
+        self.require_token = True
         return self

@@ -70,8 +70,11 @@ def service_app(
     routes: Sequence[BaseRoute] = (),
     graphiql: bool = True,
     cache_documents: bool = False,
+    graphql: GraphQL[Any, None] | None = None,
 ) -> Starlette:
-    """``cache_documents``: see :func:`with_document_caches` (regional services turn it on)."""
+    """``cache_documents``: see :func:`with_document_caches` (regional services turn it on).
+    ``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
+    ``context_factory`` (the gateway's reads the caller's token)."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -90,7 +93,10 @@ def service_app(
             *routes,
             Route(
                 "/graphql",
-                graphql_app(schema, context_factory, ide=graphiql, cache_documents=cache_documents),
+                graphql
+                or graphql_app(
+                    schema, context_factory, ide=graphiql, cache_documents=cache_documents
+                ),
             ),
         ],
         lifespan=lifespan,

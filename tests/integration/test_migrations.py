@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import itertools
 import re
 import shutil
 import sys
@@ -162,14 +163,20 @@ async def test_downgrade_to_base_and_up_again(service: str, engine: AsyncEngine)
 
 
 def test_revisions_are_one_numbered_line(service: str) -> None:
-    """NNNN_slug.py, numbered from 0001 without gaps, each revising the one before."""
+    """NNNN_slug.py, numbered upwards from 0001, each revising the one before (a number may
+    be skipped while it is reserved for a branch still in flight)."""
     location, _ = SERVICES[service]
     script = ScriptDirectory.from_config(alembic_config(location, version_table="x"))
     assert len(script.get_heads()) == 1, f"{service}: several heads: {script.get_heads()}"
     revisions = list(reversed(list(script.walk_revisions())))
-    for number, revision in enumerate(revisions, start=1):
-        assert revision.revision == f"{number:04d}"
-        assert revision.down_revision == (f"{number - 1:04d}" if number > 1 else None)
+    assert revisions[0].revision == "0001"
+    assert revisions[0].down_revision is None
+    for before, revision in itertools.pairwise(revisions):
+        assert revision.revision.isdigit()
+        assert len(revision.revision) == 4
+        assert int(revision.revision) > int(before.revision)
+        assert revision.down_revision == before.revision
+    for revision in revisions:
         assert Path(revision.path).name.startswith(f"{revision.revision}_")
 
 

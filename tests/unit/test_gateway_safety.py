@@ -250,8 +250,12 @@ async def test_production_profile_turns_graphiql_and_introspection_off(
     assert (demo.profile, demo.graphiql, demo.introspection) == ("demo", True, True)
     monkeypatch.setenv("MGN_GATEWAY_PROFILE", "production")
     settings = GatewaySettings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}")
-    assert (settings.graphiql, settings.introspection) == (False, False)
-    assert (await _get_graphql_page(settings)).status_code == 404
+    assert (settings.graphiql, settings.introspection, settings.require_token) == (
+        False,
+        False,
+        True,
+    )
+    assert (await _get_graphql_page(settings)).status_code == 401  # no token: not even a page
     result = await run("{ __schema { queryType { name } } }", settings)
     assert "introspection" in messages(result).lower()
     assert settings.max_cost == 50_000  # the limits hold in every profile

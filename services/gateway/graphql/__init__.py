@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 from services.gateway.graphql.context import GatewayContext
 from services.gateway.graphql.query import Query
 from services.gateway.graphql.safety import log_errors, safety_extensions
+from services.gateway.graphql.subscription import Subscription
 from services.gateway.settings import GatewaySettings
 
 
@@ -27,7 +28,9 @@ def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
     ``None``: the built-in defaults (the demo profile), not the environment's ``MGN_GATEWAY_*``.
     """
     settings = settings or GatewaySettings.model_construct()
-    return GatewaySchema(query=Query, extensions=safety_extensions(settings))
+    return GatewaySchema(
+        query=Query, subscription=Subscription, extensions=safety_extensions(settings)
+    )
 
 
 schema = build_schema()  # the demo defaults, for tools and tests that import it

@@ -1,8 +1,10 @@
 """DataLoaders: one batched query per kind of lookup per request (no N+1).
 
 Created per request by :class:`~services.gateway.graphql.context.GatewayContext`, never at
-module level (a module-level loader would cache the read model forever). However many
-meetings a page holds, ``meetings { memo activities { memberIds } actions }`` costs one
+module level (a module-level loader would cache the read model forever). Every lookup of a
+table with a ``region`` column is filtered by the request's guard: a row the caller may not
+see in full is not found (``None`` / left out), so no nested field reaches past the guard.
+However many meetings a page holds, ``meetings { memo activities { memberIds } actions }`` costs one
 query per nested field, not one per meeting.
 """
 
@@ -16,6 +18,8 @@ from sqlalchemy import Column, ColumnElement, Row, Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from services.gateway.auth.guard import ANONYMOUS, Guard
+from services.gateway.auth.sql import visible
 from services.gateway.orm import (
     action_items,
     activities,
@@ -58,7 +62,12 @@ class Loaders:
     survey_scores: DataLoader[str, Row[Any] | None]  # survey -> n and means of the scores
 
     @classmethod
-    def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Loaders:
+    def create(
+        cls, sessions: async_sessionmaker[AsyncSession], guard: Guard = ANONYMOUS
+    ) -> Loaders:
+        def guarded(table: Table) -> list[ColumnElement[bool]]:
+            return visible(guard, table.c.region) if "region" in table.c else []
+
         async def by_id(table: Table, ids: list[str]) -> list[Row[Any] | None]:
             return await first_by(table.c.id, ids)
 
@@ -66,7 +75,7 @@ class Loaders:
             found: dict[str, Row[Any]] = {}
             async with sessions() as session:
                 for chunk in chunks(ids):
-                    query = select(column.table).where(column.in_(chunk))
+                    query = select(column.table).where(column.in_(chunk), *guarded(column.table))
                     found.update(
                         (row._mapping[column], row) for row in await session.execute(query)
                     )
@@ -97,7 +106,7 @@ class Loaders:
                 for chunk in chunks(keys):
                     query = (
                         select(column.table)
-                        .where(column.in_(chunk), *where)
+                        .where(column.in_(chunk), *where, *guarded(column.table))
                         .order_by(column, *order)
                     )
                     for row in await session.execute(query):

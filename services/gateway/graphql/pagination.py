@@ -1,6 +1,9 @@
 """Keyset pagination over the read model: ``WHERE (sort key) > (cursor) ORDER BY ... LIMIT``.
 
-No OFFSET: a page deep in ten years of meetings costs the same as the first one.
+No OFFSET: a page deep in ten years of meetings costs the same as the first one. Every
+page is filtered by the caller's guard (``guard``): only rows of regions it sees at the
+listing's ``level`` (rows in full by default); a caller who sees none is refused (see
+:func:`services.gateway.graphql.access.require_rows`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from sqlalchemy import ColumnElement, Row, Table, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import PageInfo
 
+from services.gateway.auth.guard import Guard, Level
+from services.gateway.auth.sql import visible
 from services.gateway.graphql import cursor
+from services.gateway.graphql.access import require_guard, require_rows
 from services.gateway.graphql.connection import Connection, Edge
 from services.gateway.graphql.errors import bad_argument
 
@@ -29,6 +35,9 @@ class Listing:
     table: Table
     order: tuple[str, ...]
     parsers: tuple[cursor.Parser, ...]
+    # what a caller needs of a row's region to see it: FULL for raw rows; a listing of
+    # per-region aggregates says REGIONAL (agencies then see every region's rows)
+    level: Level = Level.FULL
 
 
 async def paginate(
@@ -38,8 +47,18 @@ async def paginate(
     first: int,
     after: str | None,
     to_node: Callable[[Row[Any]], T],
+    *,
+    guard: Guard,
+    region: str | None = None,
 ) -> Connection[T]:
+    """One page of ``listing``; ``region``: the region the query asked for, if any (an
+    agency asking for another region's rows is refused rather than given nothing)."""
     check_first(first)
+    require_rows(guard, listing.kind, region, listing.level)
+    if "region" in listing.table.c:
+        where = [*where, *visible(guard, listing.table.c.region, listing.level)]
+    else:  # nation-wide rows
+        require_guard(guard, listing.level, None, listing.kind)
     columns = [listing.table.c[name] for name in listing.order]
     query = select(listing.table).where(*where)
     if after is not None:

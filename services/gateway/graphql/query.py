@@ -8,9 +8,11 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import ColumnElement, select
 
+from services.gateway.graphql.access import AccessQuery
 from services.gateway.graphql.connection import Connection
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.cursor import INSTANT, TEXT
+from services.gateway.graphql.exports import ExportsQuery
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.group import Group
 from services.gateway.graphql.meeting import Meeting, MeetingStatus
@@ -33,7 +35,7 @@ def _day_start(day: date) -> datetime:
 
 
 @strawberry.type
-class Query(ResearchQuery):
+class Query(AccessQuery, ExportsQuery, ResearchQuery):
     @resolved("Every region seen in NATIONAL, with its freshness.")
     async def regions(self, info: Info) -> list[Region]:
         async with info.context.sessions() as session:
@@ -47,7 +49,16 @@ class Query(ResearchQuery):
         where: list[ColumnElement[bool]] = []
         if region is not None:
             where.append(groups.c.region == region)
-        return await paginate(info.context.sessions, GROUPS, where, first, after, Group.from_row)
+        return await paginate(
+            info.context.sessions,
+            GROUPS,
+            where,
+            first,
+            after,
+            Group.from_row,
+            guard=info.context.guard,
+            region=region,
+        )
 
     @resolved("Member enterprises (pseudonymous), by region, group, id.")
     async def members(
@@ -66,7 +77,16 @@ class Query(ResearchQuery):
             where.append(members.c.group_id == str(group_id))
         if active_only:
             where.append(members.c.active.is_(True))
-        return await paginate(info.context.sessions, MEMBERS, where, first, after, Member.from_row)
+        return await paginate(
+            info.context.sessions,
+            MEMBERS,
+            where,
+            first,
+            after,
+            Member.from_row,
+            guard=info.context.guard,
+            region=region,
+        )
 
     @resolved("Meetings ordered by start time; from/to are inclusive days.")
     async def meetings(
@@ -92,5 +112,12 @@ class Query(ResearchQuery):
         if status is not None:
             where.append(meetings.c.status == status.value)
         return await paginate(
-            info.context.sessions, MEETINGS, where, first, after, Meeting.from_row
+            info.context.sessions,
+            MEETINGS,
+            where,
+            first,
+            after,
+            Meeting.from_row,
+            guard=info.context.guard,
+            region=region,
         )

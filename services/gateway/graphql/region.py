@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from services.gateway.auth.guard import Level
+from services.gateway.graphql.access import require
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.values import as_utc, maybe_utc
@@ -58,12 +60,19 @@ class Region:
 
     @resolved("Core groups founded in the region.")
     async def group_count(self, info: Info) -> int:
+        _require_regional(info, str(self.id), "group count")
         return await info.context.loaders.group_count.load(str(self.id))
 
     @resolved("Member enterprises currently in one of its groups.")
     async def member_count(self, info: Info) -> int:
+        _require_regional(info, str(self.id), "member count")
         return await info.context.loaders.member_count.load(str(self.id))
 
     @resolved("Meetings of the region, whatever their status.")
     async def meeting_count(self, info: Info) -> int:
+        _require_regional(info, str(self.id), "meeting count")
         return await info.context.loaders.meeting_count.load(str(self.id))
+
+
+def _require_regional(info: Info, region: str, what: str) -> None:
+    require(info, Level.REGIONAL, region, what)

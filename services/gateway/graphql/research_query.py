@@ -87,7 +87,14 @@ class ResearchQuery:
         if type is not None:
             where.append(c.activity_type == type.value)
         return await paginate(
-            info.context.sessions, ACTIVITIES, where, first, after, Activity.from_row
+            info.context.sessions,
+            ACTIVITIES,
+            where,
+            first,
+            after,
+            Activity.from_row,
+            guard=info.context.guard,
+            region=region,
         )
 
     @resolved("Joint initiatives, by region, group and id.")
@@ -105,7 +112,14 @@ class ResearchQuery:
         if status is not None:
             where.append(c.status == status.value)
         return await paginate(
-            info.context.sessions, INITIATIVES, where, first, after, Initiative.from_row
+            info.context.sessions,
+            INITIATIVES,
+            where,
+            first,
+            after,
+            Initiative.from_row,
+            guard=info.context.guard,
+            region=region,
         )
 
     @resolved("Published memos (the newest of each meeting), by publication time.")
@@ -122,7 +136,16 @@ class ResearchQuery:
         c = memos.c
         where = _filters(region, group_id, c.region, c.group_id)
         where += _period(c.published_at, from_, to)
-        return await paginate(info.context.sessions, MEMOS, where, first, after, Memo.from_row)
+        return await paginate(
+            info.context.sessions,
+            MEMOS,
+            where,
+            first,
+            after,
+            Memo.from_row,
+            guard=info.context.guard,
+            region=region,
+        )
 
     @resolved("Feedback surveys as k-anonymous aggregates, by region, group and id.")
     async def surveys(
@@ -135,7 +158,16 @@ class ResearchQuery:
     ) -> Connection[Survey]:
         c = surveys.c
         where = _filters(region, group_id, c.region, c.group_id)
-        return await paginate(info.context.sessions, SURVEYS, where, first, after, Survey.from_row)
+        return await paginate(
+            info.context.sessions,
+            SURVEYS,
+            where,
+            first,
+            after,
+            Survey.from_row,
+            guard=info.context.guard,
+            region=region,
+        )
 
     @resolved("Growth-intention interviews, by day and id.")
     async def interviews(
@@ -153,5 +185,12 @@ class ResearchQuery:
         if member_id is not None:
             where.append(c.member_id == str(member_id))
         return await paginate(
-            info.context.sessions, INTERVIEWS, where, first, after, Interview.from_row
+            info.context.sessions,
+            INTERVIEWS,
+            where,
+            first,
+            after,
+            Interview.from_row,
+            guard=info.context.guard,
+            region=region,
         )

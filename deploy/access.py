@@ -1,0 +1,188 @@
+"""``mgn token create|list|revoke`` and ``mgn export``: the national API's access, by hand.
+
+Both work on the gateway's database directly (``--db``, default ``MGN_GATEWAY_DATABASE_URL``
+or the gateway's default), bringing its schema up to date first, so tokens can be issued
+before the gateway ever starts. ``mgn export`` applies the role of ``--token`` if given;
+without one it runs as the operator it is: a national researcher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def add_commands(commands: Any) -> None:
+    token = commands.add_parser(
+        "token",
+        help="issue, list and revoke the national API's access tokens",
+        description="Tokens for the gateway's GraphQL API and exports. Roles: researcher "
+        "(every region, pseudonymous), agency (its --region in full, others as aggregates), "
+        "public (national aggregates only). The token is printed once: only its SHA-256 "
+        "is stored.",
+    )
+    token_cmds = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_cmds.add_parser("create", help="issue a token (printed once)")
+    create.add_argument("--role", required=True, choices=["researcher", "agency", "public"])
+    create.add_argument("--region", help="the agency's own region (agency tokens only)")
+    create.add_argument("--label", default="", help="who or what it is for")
+    listing = token_cmds.add_parser("list", help="every token: id, role, region, state")
+    revoke = token_cmds.add_parser("revoke", help="revoke a token by id (works at once)")
+    revoke.add_argument("id", help="the token's id (see `mgn token list`) or the token")
+    for sub in (create, listing, revoke):
+        _db_option(sub)
+
+    export = commands.add_parser(
+        "export",
+        help="export a dataset of the national read model as CSV or JSON lines",
+        description="Stream a pseudonymous dataset of the gateway's read model to a file. "
+        "Datasets and their columns: `mgn export --list`.",
+    )
+    export.add_argument("name", nargs="?", help="dataset name (see --list)")
+    export.add_argument("--list", action="store_true", help="print the data dictionary")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    export.add_argument("--out", type=Path, help="output file (default: standard output)")
+    export.add_argument("--region", help="only this region's rows")
+    export.add_argument("--token", help="apply this token's role (default: researcher)")
+    _db_option(export)
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", dest="database_url", help="gateway database URL (default: the gateway's setting)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "token":
+        action = {"create": _create, "list": _list, "revoke": _revoke}[args.token_command]
+        return _with_db(args, action)
+    if args.list:
+        return _dictionary(sys.stdout)
+    if not args.name:
+        raise SystemExit("mgn: error: export: name a dataset (see `mgn export --list`)")
+    return _with_db(args, _export)
+
+
+def _with_db(
+    args: argparse.Namespace,
+    action: Callable[[Sessions, argparse.Namespace], Coroutine[Any, Any, int]],
+) -> int:
+    from services.gateway.settings import GatewaySettings
+    from shared.storage import create_engine, session_factory
+    from shared.storage.migrations import migrate, version_table
+
+    url = args.database_url or GatewaySettings().database_url
+
+    async def main() -> int:
+        engine = create_engine(url)
+        try:
+            migrations = Path(__file__).parent.parent / "services" / "gateway" / "migrations"
+            await migrate(engine, migrations, version_table=version_table("gateway"))
+            return await action(session_factory(engine), args)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+async def _create(sessions: Sessions, args: argparse.Namespace) -> int:
+    from services.gateway.auth import TokenError, create_token
+
+    try:
+        issued = await create_token(sessions, args.role, args.region, args.label)
+    except TokenError as exc:
+        raise SystemExit(f"mgn: error: token create: {exc}") from None
+    info = issued.info
+    where = f" for region {info.region}" if info.region else ""
+    print(f"token {info.id}: role {info.role.value}{where}", file=sys.stderr)
+    print("shown once, store it now; send it as 'Authorization: Bearer <token>':", file=sys.stderr)
+    print(issued.token)
+    return 0
+
+
+async def _list(sessions: Sessions, args: argparse.Namespace) -> int:
+    from services.gateway.auth import list_tokens
+
+    tokens = await list_tokens(sessions)
+    print(f"{'ID':<14}{'ROLE':<12}{'REGION':<12}{'CREATED (UTC)':<22}{'STATE':<30}LABEL")
+    for t in tokens:
+        state = "active" if t.revoked_at is None else f"revoked {t.revoked_at:%Y-%m-%d %H:%M}"
+        print(
+            f"{t.id:<14}{t.role.value:<12}{t.region or '-':<12}"
+            f"{t.created_at:%Y-%m-%d %H:%M:%S}   {state:<30}{t.label}"
+        )
+    return 0
+
+
+async def _revoke(sessions: Sessions, args: argparse.Namespace) -> int:
+    from services.gateway.auth import TokenError, revoke_token
+
+    try:
+        info = await revoke_token(sessions, args.id)
+    except TokenError as exc:
+        raise SystemExit(f"mgn: error: token revoke: {exc}") from None
+    assert info.revoked_at is not None
+    print(f"token {info.id} ({info.role.value}) revoked at {info.revoked_at.isoformat()}")
+    return 0
+
+
+async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
+    from services.gateway.auth import ANONYMOUS, AccessDenied, TokenError, resolve_token
+    from services.gateway.exports.registry import UnknownDataset, dataset
+    from services.gateway.exports.stream import scoped, stream
+
+    try:
+        ds = dataset(args.name)
+        guard = ANONYMOUS if args.token is None else await resolve_token(sessions, args.token)
+        query = scoped(ds, guard, args.region)
+    except (UnknownDataset, TokenError, AccessDenied) as exc:
+        raise SystemExit(f"mgn: error: export: {exc}") from None
+    started = time.perf_counter()
+    last = [0.0, 0]
+
+    def progress(rows: int) -> None:
+        now = time.perf_counter()
+        last[1] = rows
+        if now - last[0] >= 1.0:
+            last[0] = now
+            rate = rows / max(now - started, 1e-9)
+            print(f"export {ds.name}: {rows:,} rows ({rate:,.0f} rows/s)", file=sys.stderr)
+
+    out: TextIO
+    out = sys.stdout if args.out is None else args.out.open("w", encoding="utf-8", newline="")
+    try:
+        async for piece in stream(sessions, ds, args.format, query, progress):
+            out.write(piece)
+    finally:
+        if args.out is not None:
+            out.close()
+    took = time.perf_counter() - started
+    target = args.out or "standard output"
+    print(
+        f"export {ds.name}: {last[1]:,} rows to {target} in {took:.2f} s "
+        f"({last[1] / max(took, 1e-9):,.0f} rows/s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _dictionary(out: TextIO) -> int:
+    from services.gateway.exports.registry import DATASETS
+
+    for ds in DATASETS.values():
+        print(f"{ds.name}: {ds.description}", file=out)
+        for c in ds.columns:
+            print(f"  {c.name:<20}{c.type:<11}{c.meaning}", file=out)
+    return 0

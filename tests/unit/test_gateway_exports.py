@@ -1,0 +1,205 @@
+"""Exports (no NATS): every dataset streams as CSV and JSON lines matching its data
+dictionary and the read model, guarded by role, over HTTP and with ``mgn export``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from deploy.cli import main
+from services.gateway.app import build
+from services.gateway.auth import AccessDenied, Guard, Role, create_token
+from services.gateway.exports.registry import DATASETS, UnknownDataset, dataset
+from services.gateway.exports.stream import BadFormat, check_format, scoped, stream
+from services.gateway.graphql import GatewayContext, schema
+from services.gateway.settings import GatewaySettings
+from tests.unit.test_gateway_research_graphql import World, load, make
+from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
+
+RESEARCHER = Guard(Role.RESEARCHER)
+OULU = Guard(Role.AGENCY, "oulu")
+PUBLIC = Guard(Role.PUBLIC)
+
+
+@pytest.fixture
+def net(research_world: World) -> World:  # noqa: F811
+    return research_world
+
+
+async def text(net: World, name: str, fmt: str, guard: Guard, region: str | None = None) -> str:
+    ds = dataset(name)
+    return "".join([p async for p in stream(net.sessions, ds, fmt, scoped(ds, guard, region))])
+
+
+async def count(net: World, name: str) -> int:
+    query = DATASETS[name].query.subquery()
+    async with net.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(query)) or 0)
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+async def test_each_dataset_streams_its_dictionary_in_both_formats(net: World, name: str) -> None:
+    ds = DATASETS[name]
+    rows = list(csv.reader(io.StringIO(await text(net, name, "csv", RESEARCHER))))
+    assert rows[0] == ds.column_names
+    assert len(rows) - 1 == await count(net, name) > 0
+    lines = (await text(net, name, "jsonl", RESEARCHER)).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == len(rows) - 1
+    assert all(list(r) == ds.column_names for r in records)
+    # the same values in both formats (CSV writes null as empty, booleans as true/false)
+    for record, row in zip(records, rows[1:], strict=True):
+        for value, cell in zip(record.values(), row, strict=True):
+            expected = (
+                ""
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+            assert cell == expected
+    assert all(c.type and c.meaning for c in ds.columns)
+
+
+async def test_survey_aggregates_are_k_anonymous(net: World) -> None:
+    records = {
+        r["id"]: r
+        for r in map(json.loads, (await text(net, "surveys", "jsonl", RESEARCHER)).splitlines())
+    }
+    few, enough = records[net.ids["few"]], records[net.ids["enough"]]
+    assert few["responses"] == 2
+    assert few["mean_overall"] is few["mean_usefulness"] is few["mean_recommend"] is None
+    assert enough["responses"] == 3
+    assert enough["mean_overall"] == 4.0
+    assert enough["mean_recommend"] == 8.0
+
+
+async def test_roles_decide_which_rows_are_exported(net: World) -> None:
+    meetings = [json.loads(x) for x in (await text(net, "meetings", "jsonl", OULU)).splitlines()]
+    assert {m["region"] for m in meetings} == {"oulu"}
+    assert len(meetings) == 6
+    both = (await text(net, "meetings", "jsonl", RESEARCHER)).splitlines()
+    assert len(both) == 8
+    lappi = (await text(net, "attendance", "jsonl", RESEARCHER, "lappi")).splitlines()
+    assert {json.loads(x)["region"] for x in lappi} == {"lappi"}
+    with pytest.raises(AccessDenied, match="region lappi"):
+        scoped(dataset("meetings"), OULU, "lappi")
+    with pytest.raises(AccessDenied, match="national aggregates only"):
+        scoped(dataset("members"), PUBLIC)
+    assert "regions" in {n for n in DATASETS if _allowed(n, PUBLIC)}  # region list is public
+    with pytest.raises(UnknownDataset, match="choose one of activities, attendance"):
+        dataset("people")
+    with pytest.raises(BadFormat, match="csv or jsonl"):
+        check_format("xlsx")
+
+
+def _allowed(name: str, guard: Guard) -> bool:
+    try:
+        scoped(DATASETS[name], guard)
+    except AccessDenied:
+        return False
+    return True
+
+
+async def test_graphql_links_the_exports(net: World) -> None:
+    result = await schema.execute(
+        "{ exports { name allowed csvUrl jsonlUrl columns { name type meaning } } }",
+        context_value=GatewayContext.create(net.sessions, guard=PUBLIC),
+    )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    found = {e["name"]: e for e in result.data["exports"]}
+    assert set(found) == set(DATASETS)
+    assert found["members"]["csvUrl"] == "/exports/members.csv"
+    assert found["members"]["jsonlUrl"] == "/exports/members.jsonl"
+    assert found["members"]["allowed"] is False
+    assert found["regions"]["allowed"] is True
+    assert found["members"]["columns"][0] == {
+        "name": "id",
+        "type": "id",
+        "meaning": "Pseudonymous id of the member enterprise",
+    }
+
+
+async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    gateway = build(GatewaySettings(database_url=url, require_token=True))
+    engine, sessions = await make(url)
+    try:
+        from tests.unit.test_gateway_research_graphql import Network
+
+        oulu, lappi = Network("oulu"), Network("lappi")
+        oulu.group("A", 3)
+        lappi.group("B", 2)
+        await load(sessions, oulu.events + lappi.events)
+        agency = await create_token(sessions, "agency", "oulu")
+        public = await create_token(sessions, "public")
+        transport = httpx.ASGITransport(app=gateway.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+
+            async def get(path: str, token: str) -> httpx.Response:
+                return await client.get(path, headers={"authorization": f"Bearer {token}"})
+
+            resp = await get("/exports/members.csv", agency.token)
+            assert resp.status_code == 200
+            assert resp.headers["content-type"].startswith("text/csv")
+            assert 'filename="members.csv"' in resp.headers["content-disposition"]
+            rows = list(csv.DictReader(io.StringIO(resp.text)))
+            assert len(rows) == 3
+            assert {r["region"] for r in rows} == {"oulu"}
+            refused = await get("/exports/members.jsonl?region=lappi", agency.token)
+            assert refused.status_code == 403
+            assert "region lappi" in refused.json()["error"]["message"]
+            assert (await get("/exports/members.csv", public.token)).status_code == 403
+            regions = await get("/exports/regions.jsonl", public.token)
+            assert regions.status_code == 200
+            assert {json.loads(x)["id"] for x in regions.text.splitlines()} == {"oulu", "lappi"}
+            missing = await get("/exports/people.csv", agency.token)
+            assert missing.status_code == 404
+            assert "no dataset 'people'" in missing.json()["error"]["message"]
+            catalogue = (await get("/exports", agency.token)).json()["datasets"]
+            assert {d["name"] for d in catalogue} == set(DATASETS)
+            unauthorised = await client.get("/exports/members.csv")
+            assert unauthorised.status_code == 401
+    finally:
+        await engine.dispose()
+        await gateway.engine.dispose()
+        await gateway.read_engine.dispose()
+
+
+def test_cli_token_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'gateway.db'}"
+    assert main(["token", "create", "--role", "agency", "--region", "oulu", "--db", db]) == 0
+    out, err = capsys.readouterr()
+    token = out.strip()
+    assert token.startswith("mgn_")
+    assert "shown once" in err
+    assert main(["token", "list", "--db", db]) == 0
+    listing = capsys.readouterr().out
+    assert "agency" in listing
+    assert "oulu" in listing
+    assert token not in listing
+    target = tmp_path / "groups.csv"
+    args = ["export", "groups", "--format", "csv", "--out", str(target), "--db", db]
+    assert main(args) == 0
+    assert target.read_text().splitlines() == [",".join(DATASETS["groups"].column_names)]
+    assert "0 rows" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="region lappi"):
+        main([*args, "--token", token, "--region", "lappi"])
+    with pytest.raises(SystemExit, match="no dataset 'people'"):
+        main(["export", "people", "--db", db])
+    with pytest.raises(SystemExit, match="agency token needs --region"):
+        main(["token", "create", "--role", "agency", "--db", db])
+    token_id = token.split("_")[1]
+    assert main(["token", "revoke", token_id, "--db", db]) == 0
+    assert "revoked at" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="was revoked"):
+        main([*args, "--token", token])
+    assert main(["export", "--list"]) == 0
+    assert "mean_overall" in capsys.readouterr().out
