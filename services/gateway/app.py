@@ -30,6 +30,7 @@ from services.gateway.graphql.access import GatewayGraphQL
 from services.gateway.live import Broadcaster
 from services.gateway.registrar import Registrar
 from services.gateway.settings import GatewaySettings
+from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.jetstream import ensure_deadletter_stream, ensure_national_stream
 from shared.runtime.asgi import service_app
@@ -98,6 +99,7 @@ class Gateway:
     async def start(self) -> None:
         migrations = Path(__file__).parent / "migrations"
         await migrate(self.engine, migrations, version_table=version_table("gateway"))
+        await rebuild_if_marked(self.sessions)  # once, after a migration that adds views
         self.nc = await nats.connect(
             self.settings.nats_url,
             name="mgn-gateway",

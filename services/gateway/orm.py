@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -300,6 +301,7 @@ survey_responses = Table(
     Column("version", Integer, nullable=False),
 )
 Index("ix_survey_responses_survey_id", survey_responses.c.survey_id)
+Index("ix_survey_responses_region", survey_responses.c.region)
 
 interviews = Table(
     "interviews",
@@ -330,4 +332,176 @@ access_tokens = Table(
     Column("label", String(200), nullable=False, server_default=text("''")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# --- research views: summaries kept by services.gateway.views ---------------------------
+# Recomputed for every region a batch touches, in the batch's transaction (see
+# services/gateway/views/refresh.py); months are 'YYYY-MM' (UTC), years integers.
+
+view_state = Table(
+    "view_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("needs_rebuild", Boolean, nullable=False),
+    Column("rebuilt_at", DateTime(timezone=True), nullable=True),
+)
+
+view_cop_cells = Table(
+    "view_cop_cells",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("activity_type", String(40), primary_key=True),
+    Column("activities", Integer, nullable=False),
+    Column("meetings", Integer, nullable=False),
+    Column("groups", Integer, nullable=False),
+    Column("example", String(2000), nullable=False),  # of its earliest activity
+)
+Index(
+    "ix_view_cop_cells_type_year",
+    view_cop_cells.c.activity_type,
+    view_cop_cells.c.year,
+    view_cop_cells.c.region,
+)
+
+view_group_months = Table(
+    "view_group_months",
+    metadata,
+    Column("group_id", ID, primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("meetings_held", Integer, nullable=False),
+    Column("meetings_cancelled", Integer, nullable=False),
+    Column("attendees", Integer, nullable=False),
+    Column("expected", Integer, nullable=False),  # members on the days of held meetings
+)
+Index("ix_view_group_months_region_group", view_group_months.c.region, view_group_months.c.group_id)
+
+view_region_months = Table(
+    "view_region_months",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("groups_meeting", Integer, nullable=False),
+    Column("meetings_held", Integer, nullable=False),
+    Column("meetings_cancelled", Integer, nullable=False),
+    Column("attendees", Integer, nullable=False),
+    Column("expected", Integer, nullable=False),
+)
+Index("ix_view_region_months_month", view_region_months.c.month)
+
+view_retention = Table(
+    "view_retention",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("members_start", Integer, nullable=False),
+    Column("joined", Integer, nullable=False),
+    Column("left", Integer, nullable=False),
+    Column("retained", Integer, nullable=False),  # members at the start still in at the end
+    Column("members_end", Integer, nullable=False),
+)
+
+view_host_rotation = Table(
+    "view_host_rotation",
+    metadata,
+    Column("group_id", ID, primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("members", Integer, nullable=False),
+    Column("meetings_hosted", Integer, nullable=False),
+    Column("distinct_hosts", Integer, nullable=False),
+    Column("repeat_hostings", Integer, nullable=False),  # gaps between a member's hostings
+    Column("mean_days_between", Float, nullable=True),
+    Column("min_days_between", Integer, nullable=True),
+)
+Index(
+    "ix_view_host_rotation_region_group", view_host_rotation.c.region, view_host_rotation.c.group_id
+)
+
+view_feedback_months = Table(
+    "view_feedback_months",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),  # the month surveys closed
+    Column("surveys", Integer, nullable=False),  # counted: closed with >= K responses
+    Column("surveys_withheld", Integer, nullable=False),  # closed with fewer
+    Column("invited", Integer, nullable=False),
+    Column("responses", Integer, nullable=False),
+    Column("overall_sum", Integer, nullable=False),
+    Column("usefulness_sum", Integer, nullable=False),
+    Column("recommend_sum", Integer, nullable=False),
+    Column("promoters", Integer, nullable=False),  # recommend 9-10
+    Column("detractors", Integer, nullable=False),  # recommend 0-6
+)
+Index("ix_view_feedback_months_month", view_feedback_months.c.month)
+
+view_initiative_status = Table(
+    "view_initiative_status",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("status", String(12), primary_key=True),
+    Column("initiatives", Integer, nullable=False),
+    Column("members", Integer, nullable=False),  # distinct members who joined them
+    Column("joinings", Integer, nullable=False),  # (initiative, member) pairs
+)
+
+view_group_health = Table(
+    "view_group_health",
+    metadata,
+    Column("group_id", ID, primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("members_active", Integer, nullable=False),
+    Column("members_ever", Integer, nullable=False),
+    Column("members_left", Integer, nullable=False),
+    Column("meetings_held", Integer, nullable=False),
+    Column("last_meeting_at", DateTime(timezone=True), nullable=True),
+    Column("attendees", Integer, nullable=False),
+    Column("expected", Integer, nullable=False),
+    Column("longest_streak", Integer, nullable=False),
+    Column("mean_current_streak", Float, nullable=True),
+    Column("active_hosted", Integer, nullable=False),  # active members who have hosted
+    Column("feedback_recent", Float, nullable=True),  # mean overall, last 3 counted surveys
+    Column("feedback_previous", Float, nullable=True),  # the 3 before those
+)
+Index("ix_view_group_health_region_group", view_group_health.c.region, view_group_health.c.group_id)
+
+view_coding = Table(
+    "view_coding",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("coder_a", ID, primary_key=True),  # coder_a < coder_b
+    Column("coder_b", ID, primary_key=True),
+    Column("activity_type", String(40), primary_key=True),
+    Column("both", Integer, nullable=False),  # meetings where both saw the type
+    Column("a_only", Integer, nullable=False),
+    Column("b_only", Integer, nullable=False),
+    Column("neither", Integer, nullable=False),
+)
+
+view_region_summary = Table(
+    "view_region_summary",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("groups", Integer, nullable=False),
+    Column("members_active", Integer, nullable=False),
+    Column("meetings_held", Integer, nullable=False),
+    Column("last_meeting_at", DateTime(timezone=True), nullable=True),
+    Column("attendees", Integer, nullable=False),
+    Column("expected", Integer, nullable=False),
+    Column("activities", Integer, nullable=False),
+    Column("initiatives", Integer, nullable=False),
+    Column("responses", Integer, nullable=False),  # in counted surveys
+)
+
+VIEW_TABLES = (
+    view_cop_cells,
+    view_group_months,
+    view_region_months,
+    view_retention,
+    view_host_rotation,
+    view_feedback_months,
+    view_initiative_status,
+    view_group_health,
+    view_coding,
+    view_region_summary,
 )

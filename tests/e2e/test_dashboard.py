@@ -20,6 +20,7 @@ import pytest
 
 from bench.events import region_events
 from services.gateway import app as gateway_app
+from services.gateway.auth import create_token
 from services.gateway.projections import project
 from services.gateway.settings import GatewaySettings
 from shared.contracts import (
@@ -29,6 +30,7 @@ from shared.contracts import (
     MeetingScheduled,
     RegionAnnounced,
     ResponseSubmitted,
+    SurveyClosed,
     SurveyOpened,
     decode,
     encode,
@@ -138,6 +140,17 @@ def world() -> tuple[list[Envelope], Counter[str], Counter[str]]:
                 **ids,
             )
             envelopes.append(_env(submitted, meeting.region, response, opened))
+        # the feedback views count a survey once it has closed with 3+ responses
+        closed = SurveyClosed(invited=5, survey_id=survey, responses=len(scores), **ids)
+        envelopes.append(
+            make_envelope(
+                closed,
+                region=meeting.region,
+                aggregate_id=survey,
+                sequence=2,
+                occurred_at=opened + timedelta(days=8),
+            )
+        )
     return envelopes, per_month, Counter(kinds)
 
 
@@ -356,3 +369,70 @@ async def test_dashboard_files_are_served(tmp_path) -> None:
         assert slash.headers["location"].endswith("/dashboard")
         root = await client.get("/", follow_redirects=False)
         assert root.headers["location"] == "/graphql"
+
+
+async def _token(database_url: str, role: str, region: str | None = None) -> str:
+    engine = create_engine(database_url)
+    try:
+        return (await create_token(session_factory(engine), role, region, "dashboard test")).token
+    finally:
+        await engine.dispose()
+
+
+async def _panel_states(page: Any) -> dict[str, str]:
+    await page.wait_for_selector("body[data-loaded=true]", timeout=30_000)
+    states = await page.eval_on_selector_all(
+        "section.panel", "s => s.map(x => [x.id, x.dataset.state])"
+    )
+    return dict(states)
+
+
+@pytest.mark.nats
+async def test_dashboard_with_tokens_required(nats_hub, playwright, tmp_path) -> None:
+    """Production: no token, no data (401 named on the page); a researcher's token from the
+    fragment or the form draws everything; a public token draws the national charts but not
+    the per-region table, which it may not see."""
+    envelopes, _, _ = world()
+    database_url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    await fill_read_model(database_url, envelopes)
+    researcher = await _token(database_url, "researcher")
+    public = await _token(database_url, "public")
+
+    gateway = service_process(tmp_path, "gateway", database_url, nats_hub.client_url)
+    gateway.env["MGN_GATEWAY_REQUIRE_TOKEN"] = "true"
+    gateway.spawn()
+    try:
+        gateway.wait_healthy(timeout=60)
+        base = gateway.health_url.removesuffix("/healthz")
+        async with playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(f"{base}/dashboard")
+                states = await _panel_states(page)
+                assert set(states.values()) == {"error"}, states
+                assert "requires a token" in await page.inner_text("#meetings .status")
+
+                # another address than the first: a real load, not a fragment change
+                await page.goto(f"{base}/dashboard?lang=en#token={researcher}")
+                states = await _panel_states(page)
+                assert set(states.values()) == {"ready"}, await page.inner_text("main")
+                assert "token=" not in page.url  # the fragment is taken off the address
+
+                await page.fill("#token", public)
+                await page.get_by_role("button", name="Use token").click()
+                await page.wait_for_selector("#regions[data-state=error]", timeout=30_000)
+                states = await _panel_states(page)
+                assert states == {
+                    "regions": "error",
+                    "meetings": "ready",
+                    "activities": "ready",
+                    "feedback": "ready",
+                }, states
+                assert "national aggregates only" in await page.inner_text("#regions .status")
+            finally:
+                await browser.close()
+    finally:
+        gateway.stop()

@@ -20,6 +20,7 @@ from services.gateway.graphql.member import Member
 from services.gateway.graphql.pagination import Listing, paginate
 from services.gateway.graphql.region import Region
 from services.gateway.graphql.research_query import ResearchQuery
+from services.gateway.graphql.views.query import ViewsQuery
 from services.gateway.orm import groups, meetings, members, regions
 
 GROUPS = Listing("groups", groups, ("region", "name", "id"), (TEXT, TEXT, TEXT))
@@ -35,7 +36,7 @@ def _day_start(day: date) -> datetime:
 
 
 @strawberry.type
-class Query(AccessQuery, ExportsQuery, ResearchQuery):
+class Query(AccessQuery, ExportsQuery, ResearchQuery, ViewsQuery):
     @resolved("Every region seen in NATIONAL, with its freshness.")
     async def regions(self, info: Info) -> list[Region]:
         async with info.context.sessions() as session:

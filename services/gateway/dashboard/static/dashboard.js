@@ -23,6 +23,8 @@ const I18N = {
     intro: "The MicroENTRE Growth Network's national read model at a glance.",
     language: "Language",
     refresh: "Refresh",
+    token: "Access token",
+    useToken: "Use token",
     graphql: "GraphQL API",
     footer: "Data: the gateway's national GraphQL API.",
     regions: "Regions",
@@ -42,7 +44,7 @@ const I18N = {
     groups: "Groups",
     members: "Members",
     meetingsCol: "Meetings",
-    regionsSummary: "{n} regions; newest event {newest}.",
+    regionsSummary: "{n} regions ({shown} shown); newest event {newest}.",
     month: "Month",
     count: "Count",
     type: "Type",
@@ -55,7 +57,7 @@ const I18N = {
     overall: "Overall score",
     usefulness: "Usefulness",
     responses: "Responses",
-    feedbackNote: "Means of surveys with at least 3 responses, weighted by responses, by opening month.",
+    feedbackNote: "Means of surveys closed with at least 3 responses, weighted by responses, by closing month.",
     PROBLEM_SOLVING: "Problem-solving",
     REQUESTS_FOR_INFORMATION: "Requests for information",
     SEEKING_EXPERIENCE: "Seeking experience",
@@ -74,6 +76,8 @@ const I18N = {
     intro: "MicroENTRE Growth Networkin kansallinen tietomalli yhdellä silmäyksellä.",
     language: "Kieli",
     refresh: "Päivitä",
+    token: "Käyttöoikeustunnus",
+    useToken: "Käytä tunnusta",
     graphql: "GraphQL-rajapinta",
     footer: "Tiedot: yhdyskäytävän kansallinen GraphQL-rajapinta.",
     regions: "Alueet",
@@ -93,7 +97,7 @@ const I18N = {
     groups: "Ryhmät",
     members: "Jäsenet",
     meetingsCol: "Tapaamiset",
-    regionsSummary: "{n} aluetta; uusin tapahtuma {newest}.",
+    regionsSummary: "{n} aluetta ({shown} näkyvissä); uusin tapahtuma {newest}.",
     month: "Kuukausi",
     count: "Määrä",
     type: "Tyyppi",
@@ -107,7 +111,7 @@ const I18N = {
     usefulness: "Hyödyllisyys",
     responses: "Vastauksia",
     feedbackNote:
-      "Vähintään 3 vastauksen kyselyjen keskiarvot vastausmäärillä painotettuina, avauskuukauden mukaan.",
+      "Vähintään 3 vastauksella suljettujen kyselyjen keskiarvot vastausmäärillä painotettuina, sulkemiskuukauden mukaan.",
     PROBLEM_SOLVING: "Ongelmanratkaisu",
     REQUESTS_FOR_INFORMATION: "Tiedon pyytäminen",
     SEEKING_EXPERIENCE: "Kokemusten hakeminen",
@@ -126,6 +130,8 @@ const I18N = {
     intro: "MicroENTRE Growth Networks nationella läsmodell i korthet.",
     language: "Språk",
     refresh: "Uppdatera",
+    token: "Åtkomsttoken",
+    useToken: "Använd token",
     graphql: "GraphQL-gränssnitt",
     footer: "Data: gatewayens nationella GraphQL-gränssnitt.",
     regions: "Regioner",
@@ -145,7 +151,7 @@ const I18N = {
     groups: "Grupper",
     members: "Medlemmar",
     meetingsCol: "Möten",
-    regionsSummary: "{n} regioner; senaste händelse {newest}.",
+    regionsSummary: "{n} regioner ({shown} visas); senaste händelse {newest}.",
     month: "Månad",
     count: "Antal",
     type: "Typ",
@@ -158,7 +164,7 @@ const I18N = {
     overall: "Helhetsbetyg",
     usefulness: "Nytta",
     responses: "Svar",
-    feedbackNote: "Medeltal för enkäter med minst 3 svar, viktade med antalet svar, efter öppningsmånad.",
+    feedbackNote: "Medeltal för enkäter stängda med minst 3 svar, viktade med antalet svar, efter stängningsmånad.",
     PROBLEM_SOLVING: "Problemlösning",
     REQUESTS_FOR_INFORMATION: "Informationsförfrågningar",
     SEEKING_EXPERIENCE: "Söka erfarenhet",
@@ -178,9 +184,7 @@ const LANG = (() => {
   return asked && Object.hasOwn(I18N, asked) ? asked : "en";
 })();
 const SVG_NS = "http://www.w3.org/2000/svg";
-const MAX_MONTHS = 600; // 50 years: the meetings walk stops here whatever happens
-const MONTHS_PER_REQUEST = 24; // aliases per document (the gateway allows 30)
-const SURVEY_PAGES = 20; // at most 20 x 500 surveys for the feedback trend
+const REGIONS_PER_PAGE = 100; // the regions list shows the first page (regionOverview)
 
 function t(key, vars = {}) {
   const text = I18N[LANG][key] ?? I18N.en[key] ?? key;
@@ -228,10 +232,26 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
+// An access token (where the gateway requires one): from the form, or from the page's
+// "#token=..." fragment (never sent to the server in the URL); kept for this tab only.
+const TOKEN_KEY = "mgn.token";
+
+function takeTokenFromFragment() {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!match) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+function authHeaders() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 async function gql(query, variables = {}) {
   const response = await fetch(new URL("graphql", document.baseURI), {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders() },
     body: JSON.stringify({ query, variables }),
   });
   let body;
@@ -299,14 +319,16 @@ function dataTable(caption, headers, rows) {
 
 // -- regions --------------------------------------------------------------------------------
 
-const REGIONS = `{ regions { id displayName lastEventAt eventsApplied eventsBehind linkActive
-  groupCount memberCount meetingCount } }`;
+const REGIONS = `{ regionOverview(first: ${REGIONS_PER_PAGE}) { totalCount
+  edges { node { region displayName lastEventAt eventsApplied eventsBehind linkActive
+  groups membersActive meetingsHeld } } } }`;
 
 async function loadRegions() {
   const p = panel("regions");
   p.loading();
   try {
-    const { regions } = await gql(REGIONS);
+    const { regionOverview } = await gql(REGIONS);
+    const regions = regionOverview.edges.map((e) => e.node);
     if (!regions.length) return p.empty();
     const newest = regions.map((r) => r.lastEventAt).sort().at(-1);
     const head = el(
@@ -328,18 +350,22 @@ async function loadRegions() {
       const last = el("time", { datetime: r.lastEventAt, title: when(r.lastEventAt) }, `${when(r.lastEventAt)} (${ago(r.lastEventAt)})`);
       return el(
         "tr",
-        { "data-region": r.id },
+        { "data-region": r.region },
         el("th", { scope: "row" }, r.displayName),
         el("td", {}, last),
         el("td", {}, link),
         el("td", { class: "num" }, r.eventsBehind == null ? "–" : num(r.eventsBehind)),
         el("td", { class: "num" }, num(r.eventsApplied)),
-        el("td", { class: "num" }, num(r.groupCount)),
-        el("td", { class: "num" }, num(r.memberCount)),
-        el("td", { class: "num" }, num(r.meetingCount)),
+        el("td", { class: "num" }, num(r.groups)),
+        el("td", { class: "num" }, num(r.membersActive)),
+        el("td", { class: "num" }, num(r.meetingsHeld)),
       );
     });
-    const summary = t("regionsSummary", { n: num(regions.length), newest: when(newest) });
+    const summary = t("regionsSummary", {
+      n: num(regionOverview.totalCount),
+      shown: num(regions.length),
+      newest: when(newest),
+    });
     p.show(el("p", {}, summary), el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows)));
   } catch (error) {
     p.fail(error);
@@ -348,43 +374,22 @@ async function loadRegions() {
 
 // -- meetings per month ---------------------------------------------------------------------
 
-function monthKey(date) {
-  return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
-}
-
-function monthRange(year, month) {
-  // month: 0-11, UTC; the API's from/to are inclusive days
-  const first = new Date(Date.UTC(year, month, 1));
-  const last = new Date(Date.UTC(year, month + 1, 0));
-  return [first.toISOString().slice(0, 10), last.toISOString().slice(0, 10), monthKey(first)];
+function nextMonth(key) {
+  const [year, month] = key.split("-").map(Number);
+  return month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, "0")}`;
 }
 
 async function meetingsPerMonth() {
-  const head = await gql("{ meetings(first: 1) { totalCount edges { node { startsAt } } } }");
-  const total = head.meetings.totalCount;
-  if (!total || !head.meetings.edges.length) return [];
-  const start = new Date(head.meetings.edges[0].node.startsAt);
-  let year = start.getUTCFullYear();
-  let month = start.getUTCMonth();
+  // One query: the meetingsOverTime view; months without meetings are filled with 0.
+  const { meetingsOverTime } = await gql("{ meetingsOverTime { month meetingsHeld } }");
+  const held = meetingsOverTime.filter((m) => m.meetingsHeld > 0);
+  if (!held.length) return [];
+  const counts = new Map(held.map((m) => [m.month, m.meetingsHeld]));
   const months = [];
-  let counted = 0;
-  while (counted < total && months.length < MAX_MONTHS) {
-    const batch = [];
-    for (let i = 0; i < MONTHS_PER_REQUEST; i++) {
-      batch.push(monthRange(year, month));
-      month += 1;
-      if (month === 12) [year, month] = [year + 1, 0];
-    }
-    const fields = batch.map(([from, to], i) => `m${i}: meetings(from: "${from}", to: "${to}") { totalCount }`);
-    const data = await gql(`{ ${fields.join(" ")} }`);
-    for (const [i, [, , key]] of batch.entries()) {
-      if (counted >= total) break;
-      const count = data[`m${i}`].totalCount;
-      months.push({ key, count });
-      counted += count;
-    }
+  for (let key = held[0].month; ; key = nextMonth(key)) {
+    months.push({ key, count: counts.get(key) ?? 0 });
+    if (key === held.at(-1).month) return months;
   }
-  return months;
 }
 
 function barChart({ items, label, width = 900, height = 260, yearTicks = false, labelOf }) {
@@ -514,9 +519,12 @@ async function loadActivities() {
   const p = panel("activities");
   p.loading();
   try {
-    const fields = WENGER.map((type) => `${type}: activities(type: ${type}) { totalCount }`);
-    const data = await gql(`{ ${fields.join(" ")} }`);
-    const items = WENGER.map((type) => ({ key: type, count: data[type].totalCount }));
+    const { copActivityTable } = await gql("{ copActivityTable { activityType activities } }");
+    const perType = new Map();
+    for (const cell of copActivityTable) {
+      perType.set(cell.activityType, (perType.get(cell.activityType) ?? 0) + cell.activities);
+    }
+    const items = WENGER.map((type) => ({ key: type, count: perType.get(type) ?? 0 }));
     const total = items.reduce((sum, d) => sum + d.count, 0);
     if (!total) return p.empty();
     const top = items.reduce((a, b) => (b.count > a.count ? b : a));
@@ -534,31 +542,14 @@ async function loadActivities() {
 
 // -- feedback trends ------------------------------------------------------------------------
 
-const SURVEYS = `query($after: String) { surveys(first: 500, after: $after) {
-  pageInfo { hasNextPage endCursor }
-  edges { node { openedAt closedAt responses enoughResponses meanOverall meanUsefulness } } } }`;
+const FEEDBACK = "{ feedbackTrend { month responses meanOverall meanUsefulness } }";
 
 async function feedbackPerMonth() {
-  const months = new Map();
-  let after = null;
-  for (let page = 0; page < SURVEY_PAGES; page++) {
-    const { surveys } = await gql(SURVEYS, { after });
-    for (const { node } of surveys.edges) {
-      const at = node.openedAt || node.closedAt;
-      if (!at || !node.enoughResponses || node.meanOverall == null) continue;
-      const key = monthKey(new Date(at));
-      const m = months.get(key) || { key, n: 0, overall: 0, usefulness: 0 };
-      m.n += node.responses;
-      m.overall += node.meanOverall * node.responses;
-      m.usefulness += (node.meanUsefulness ?? 0) * node.responses;
-      months.set(key, m);
-    }
-    if (!surveys.pageInfo.hasNextPage) break;
-    after = surveys.pageInfo.endCursor;
-  }
-  return [...months.values()]
-    .sort((a, b) => a.key.localeCompare(b.key))
-    .map((m) => ({ key: m.key, responses: m.n, overall: m.overall / m.n, usefulness: m.usefulness / m.n }));
+  // One query: the k-anonymous feedbackTrend view (surveys closed with 3+ responses).
+  const { feedbackTrend } = await gql(FEEDBACK);
+  return feedbackTrend
+    .filter((m) => m.responses > 0 && m.meanOverall != null)
+    .map((m) => ({ key: m.month, responses: m.responses, overall: m.meanOverall, usefulness: m.meanUsefulness }));
 }
 
 function lineChart({ items, series, label, width = 560, height = 260, min = 1, max = 5 }) {
@@ -651,7 +642,16 @@ async function loadAll() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  takeTokenFromFragment();
   translatePage();
   document.getElementById("refresh").addEventListener("click", loadAll);
+  document.getElementById("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = document.getElementById("token");
+    if (input.value.trim()) sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    else sessionStorage.removeItem(TOKEN_KEY);
+    input.value = "";
+    loadAll();
+  });
   loadAll();
 });

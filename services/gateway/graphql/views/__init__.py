@@ -1,0 +1,1 @@
+"""Research views as GraphQL fields (ViewsQuery) and their types."""
