@@ -83,6 +83,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         health=health,
         routes=[asyncapi_route(runtime.broker, node.region), *http_routes(runtime.sessions, node)],
         graphiql=settings.graphiql,
+        cache_documents=True,  # no variable-dependent validation rules here
     )
     return MeetingsService(settings=settings, runtime=runtime, replica=replica, app=app)
 
