@@ -157,6 +157,15 @@ async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> Non
             assert refused.status_code == 403
             assert "region lappi" in refused.json()["error"]["message"]
             assert (await get("/exports/members.csv", public.token)).status_code == 403
+            # research views: national totals for the public, per-group rows not
+            totals = await get("/exports/meetings_over_time.csv", public.token)
+            assert totals.status_code == 200
+            assert totals.text.startswith("month,groups_meeting,meetings_held")
+            assert (await get("/exports/group_health.csv", public.token)).status_code == 403
+            one = await get("/exports/retention.jsonl?region=oulu", public.token)
+            assert one.status_code == 403
+            assert "national aggregates only" in one.json()["error"]["message"]
+            assert (await get("/exports/group_health.csv?region=lappi", agency.token)).is_success
             regions = await get("/exports/regions.jsonl", public.token)
             assert regions.status_code == 200
             assert {json.loads(x)["id"] for x in regions.text.splitlines()} == {"oulu", "lappi"}
