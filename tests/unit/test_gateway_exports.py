@@ -201,6 +201,13 @@ def test_cli_token_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "0 rows" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="region lappi"):
         main([*args, "--token", token, "--region", "lappi"])
+    views = ["export", "retention", "--format", "jsonl", "--out", str(target), "--db", db]
+    assert main([*views, "--token", token, "--region", "lappi"]) == 0  # aggregates: allowed
+    assert target.read_text() == ""  # (no members yet)
+    assert main(["token", "create", "--role", "public", "--db", db]) == 0
+    public = capsys.readouterr().out.strip()
+    with pytest.raises(SystemExit, match="coding_agreement export of the nation"):
+        main(["export", "coding_agreement", "--token", public, "--db", db])
     with pytest.raises(SystemExit, match="no dataset 'people'"):
         main(["export", "people", "--db", db])
     with pytest.raises(SystemExit, match="agency token needs --region"):

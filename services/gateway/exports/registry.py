@@ -5,6 +5,8 @@ pseudonyms; personal data never leaves the regions). Rows are guarded like Graph
 ``level`` is what a caller needs of a region to see the dataset's rows of it
 (:mod:`services.gateway.auth.guard`); ``region`` is the column the guard filters on.
 Survey aggregates show means only where at least ``K_ANONYMITY`` (3) attendees answered.
+The research views' datasets (their GraphQL fields' figures and rules) are in
+:mod:`services.gateway.exports.views`; :data:`DATASETS` holds both.
 """
 
 from __future__ import annotations
