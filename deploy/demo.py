@@ -130,6 +130,7 @@ async def _load(federation: Federation, plans: list[Any], say: Say) -> dict[str,
                     mail_dir=federation.workdir / plan.region / "mail",
                 ),
                 progress,
+                report=lambda line: say(f"  {line}"),
             )
             for plan in plans
         )

@@ -387,8 +387,12 @@ def start_region(
         db = database_url_for(database_url, region_dir, service, region)
         port = base_port + i if base_port else free_port()
         env = None
+        groups_url = (
+            services["groups"].health_url.replace("/healthz", "/graphql") if services else ""
+        )
+        if service == "meetings":  # names attendees who block a recording
+            env = {"MGN_MEETINGS_NATS_URL": leaf.client_url, "MGN_MEETINGS_GROUPS_URL": groups_url}
         if service == "feedback":  # contacts from the region's groups API; demo mail to files
-            groups_url = services["groups"].health_url.replace("/healthz", "/graphql")
             env = {
                 "MGN_FEEDBACK_NATS_URL": leaf.client_url,
                 "MGN_FEEDBACK_GROUPS_URL": groups_url,

@@ -89,6 +89,11 @@ START_INITIATIVE = """mutation($input: StartInitiativeInput!) {
   startInitiative(input: $input) { id } }"""
 UPDATE_INITIATIVE = """mutation($input: UpdateInitiativeInput!) {
   updateInitiative(input: $input) { id } }"""
+PAPER_RESPONSES = """mutation($input: RecordPaperResponsesInput!) {
+  recordPaperResponses(input: $input) { responses } }"""
+IMPORT_MEMBERS = """mutation($groupId: UUID!, $csv: String!) {
+  importMembers(groupId: $groupId, csv: $csv) { imported errors { line reason } } }"""
+ERASE_PERSON = """mutation($personId: UUID!) { erasePerson(personId: $personId) { id erased } }"""
 INTERVIEW = """mutation($input: RecordInterviewInput!) { recordInterview(input: $input) { id } }"""
 
 Progress = Callable[[str, int], None]
@@ -104,6 +109,7 @@ class _Run:
     meetings: GraphQLClient
     feedback: GraphQLClient | None
     progress: Progress
+    report: Callable[[str], None] = lambda line: None
     done: int = 0
     ids: dict[str, str] = field(default_factory=dict)  # plan key -> service id
 
@@ -119,8 +125,12 @@ async def load_region(
     *,
     replica_timeout: float = 60.0,
     mail_timeout: float = 90.0,
+    report: Callable[[str], None] = lambda line: None,
 ) -> int:
-    """Send every write of ``plan``; return the number of writes. Raises :class:`ApiError`."""
+    """Send every write of ``plan``; return the number of writes. Raises :class:`ApiError`.
+
+    ``report`` gets a line for each thing a newcomer should notice (the CSV import refused
+    then fixed, the erasure)."""
     async with httpx.AsyncClient(timeout=30) as http:
         run = _Run(
             plan,
@@ -128,16 +138,17 @@ async def load_region(
             GraphQLClient(http, endpoints.meetings_url),
             GraphQLClient(http, endpoints.feedback_url) if endpoints.feedback_url else None,
             progress,
+            report,
         )
         for group in plan.groups:
             await _load_group(run, group)
             await _wait_for_replica(run.meetings, group, run.ids, replica_timeout)
-            await asyncio.gather(
-                _load_contacts(run, group),
-                _load_meetings(run, group),
-                _load_interviews(run, group),
-            )
+            await asyncio.gather(_load_contacts(run, group), _load_meetings(run, group))
+            await _load_interviews(run, group, replica_timeout)
             await _mark_recorded(run, group, replica_timeout)
+            await _record_paper_responses(run, group, replica_timeout)
+            await _import_csv(run, group)
+            await _erase(run, group)
         if run.feedback is not None and endpoints.mail_dir is not None:
             await _answer_surveys(run, http, endpoints.mail_dir, mail_timeout)
         progress(plan.region, run.done)
@@ -267,6 +278,40 @@ async def _wait_for_replica(
                 f"{group.name} after {timeout:g}s: are the region's NATS and relay running?"
             )
         await asyncio.sleep(0.1)
+
+
+async def _import_csv(run: _Run, group: GroupPlan) -> None:
+    """The agency's spreadsheet: refused with its bad rows named, then fixed and imported."""
+    plan = group.csv_import
+    if plan is None:
+        return
+    group_id = run.ids[group.key]
+    refused = (await run.groups(IMPORT_MEMBERS, groupId=group_id, csv=plan.refused_csv))[
+        "importMembers"
+    ]
+    lines = tuple(e["line"] for e in refused["errors"])
+    if refused["imported"] != 0 or lines != plan.bad_lines:
+        raise ApiError(f"the bad CSV of {group.name} was not refused as planned: {refused}")
+    reasons = " ".join(f"[line {e['line']}] {e['reason']}" for e in refused["errors"])
+    run.report(f"{run.plan.region}: CSV import into {group.name} refused, nothing added: {reasons}")
+    fixed = (await run.groups(IMPORT_MEMBERS, groupId=group_id, csv=plan.fixed_csv))[
+        "importMembers"
+    ]
+    if fixed["imported"] != plan.rows or fixed["errors"]:
+        raise ApiError(f"the fixed CSV of {group.name} did not import: {fixed}")
+    run.count(2 * plan.rows)
+    run.report(f"{run.plan.region}: fixed CSV imported into {group.name}: {plan.rows} members")
+
+
+async def _erase(run: _Run, group: GroupPlan) -> None:
+    if not group.erase_contact:
+        return
+    person_id = run.ids[group.erase_contact]
+    erased = (await run.groups(ERASE_PERSON, personId=person_id))["erasePerson"]
+    if not erased["erased"]:
+        raise ApiError(f"person {person_id} was not erased: {erased}")
+    run.count()
+    run.report(f"{run.plan.region}: person {person_id} erased on request (erasure event sent)")
 
 
 # -- meetings service ----------------------------------------------------------------------
@@ -455,21 +500,58 @@ async def _retrying(
 # -- feedback service ----------------------------------------------------------------------
 
 
-async def _load_interviews(run: _Run, group: GroupPlan) -> None:
-    if run.feedback is None:
+async def _record_paper_responses(run: _Run, group: GroupPlan, timeout: float) -> None:
+    """Historical answers of closed surveys; a survey opens when the feedback service has
+    applied the meeting's MeetingHeld, so SURVEY_NOT_FOUND is retried for a while."""
+    feedback = run.feedback
+    if feedback is None:
+        return
+    for index, meeting in enumerate(group.meetings):
+        if not meeting.paper_responses:
+            continue
+        payload = {
+            "meetingId": run.ids[f"{group.key}-meeting{index}"],
+            "responses": [
+                {
+                    "memberId": run.ids[r.member_key],
+                    "overall": r.overall,
+                    "usefulness": r.usefulness,
+                    "recommend": r.recommend,
+                    "takeaway": r.takeaway,
+                    "change": r.change,
+                }
+                for r in meeting.paper_responses
+            ],
+        }
+
+        async def record(payload: dict[str, Any] = payload) -> dict[str, Any]:
+            return await feedback(PAPER_RESPONSES, input=payload)
+
+        await _retrying(record, codes={"SURVEY_NOT_FOUND"}, timeout=timeout)
+        run.count(len(meeting.paper_responses))
+
+
+async def _load_interviews(run: _Run, group: GroupPlan, timeout: float) -> None:
+    """Interviews per entrepreneur; the feedback service learns members and persons from
+    the groups service's events, so an unknown one is retried for a while."""
+    feedback = run.feedback
+    if feedback is None:
         return
     for member in group.members:
         for interview in member.interviews:
-            await run.feedback(
-                INTERVIEW,
-                input={
-                    "memberId": run.ids[member.key],
-                    "interviewedOn": interview.interviewed_on.isoformat(),
-                    "intendsToGrow": interview.intends_to_grow.upper(),
-                    "plannedHires": interview.planned_hires,
-                    "barriers": [b.upper() for b in interview.barriers],
-                },
-            )
+            payload = {
+                "memberId": run.ids[member.key],
+                "personId": run.ids[interview.person_key],
+                "interviewedOn": interview.interviewed_on.isoformat(),
+                "intendsToGrow": interview.intends_to_grow.upper(),
+                "plannedHires": interview.planned_hires,
+                "barriers": [b.upper() for b in interview.barriers],
+            }
+
+            async def record(payload: dict[str, Any] = payload) -> dict[str, Any]:
+                return await feedback(INTERVIEW, input=payload)
+
+            await _retrying(record, codes={"UNKNOWN_MEMBER", "UNKNOWN_PERSON"}, timeout=timeout)
             run.count()
 
 

@@ -299,6 +299,7 @@ class InterviewPlan:
     intends_to_grow: str
     planned_hires: int
     barriers: list[str]
+    person_key: str = ""  # the contact entrepreneur interviewed (ContactPlan.key)
 
 
 @dataclass
@@ -381,7 +382,8 @@ class MeetingPlan:
     recorded: bool = False
     actions: list[ActionPlan] = field(default_factory=list)
     activities: list[ActivityPlan] = field(default_factory=list)
-    responses: list[ResponsePlan] = field(default_factory=list)
+    responses: list[ResponsePlan] = field(default_factory=list)  # via the web form
+    paper_responses: list[ResponsePlan] = field(default_factory=list)  # after closing
 
     @property
     def day(self) -> date:
@@ -397,6 +399,23 @@ class InitiativePlan:
     updates: list[tuple[str, str, date]]  # (status, outcome, on)
 
 
+CSV_HEADER = (
+    "company_name,business_id,industry_code,employees,turnover_eur,joined_on,"
+    "contact_name,contact_email,language"
+)
+
+
+@dataclass
+class CsvImportPlan:
+    """The agency's old member list, imported once the group runs: first sent with two bad
+    rows (refused as a whole, each bad row reported), then fixed and imported."""
+
+    refused_csv: str
+    fixed_csv: str
+    bad_lines: tuple[int, ...]  # line numbers (header = 1) the refusal must name
+    rows: int  # members added by the fixed file, each with one contact person
+
+
 @dataclass
 class GroupPlan:
     key: str
@@ -407,6 +426,8 @@ class GroupPlan:
     meetings: list[MeetingPlan] = field(default_factory=list)
     facilitators: list[FacilitatorPlan] = field(default_factory=list)
     initiatives: list[InitiativePlan] = field(default_factory=list)
+    csv_import: CsvImportPlan | None = None  # loaded after every meeting
+    erase_contact: str = ""  # ContactPlan.key of a person erased on request, loaded last
 
     def member(self, key: str) -> MemberPlan:
         return next(m for m in self.members if m.key == key)
@@ -419,6 +440,9 @@ class GroupPlan:
             total += bool(m.left_on) + bool(m.paused_on) + bool(m.rejoined_on)
             for c in m.contacts:
                 total += 1 + len(c.consents) + len(c.withdrawals)
+        if self.csv_import is not None:  # the refused file emits nothing
+            total += 2 * self.csv_import.rows  # MemberJoined + PersonRegistered per row
+        total += bool(self.erase_contact)  # PersonErased (and withdrawals, not counted)
         return total
 
     @property
@@ -436,7 +460,7 @@ class GroupPlan:
     def feedback_writes(self) -> int:
         """Interviews recorded and survey answers submitted (one event each)."""
         return sum(len(m.interviews) for m in self.members) + sum(
-            len(m.responses) for m in self.meetings
+            len(m.responses) + len(m.paper_responses) for m in self.meetings
         )
 
     @property
@@ -510,6 +534,10 @@ def plan_region(
         )
         _plan_interviews(group, rng, last_year)
         _cap_followups(group, horizon)
+        _plan_paper_responses(group, seed, today)
+        if g == 0:  # every region shows a CSV import and an erasure
+            group.csv_import = _plan_csv_import(group, seed, horizon)
+            group.erase_contact = _erasure(group)
         plan.groups.append(group)
     return plan
 
@@ -802,8 +830,79 @@ def _cap_followups(group: GroupPlan, horizon: date) -> None:
         member.interviews = [i for i in member.interviews if i.interviewed_on <= horizon]
 
 
+def _plan_csv_import(group: GroupPlan, seed: int, joined: date) -> CsvImportPlan:
+    """Three members from the agency's spreadsheet; in the first attempt one has too many
+    employees for a micro-enterprise and one a mistyped business id (bad check digit)."""
+    rng = random.Random(f"{seed}-{group.key}-csv")  # its own: the rest of the plan stays
+    rows: list[list[str]] = []
+    for i in range(3):
+        trade, code = rng.choice(_TRADES)
+        first, last = _person_name(rng, "fi")
+        rows.append(
+            [
+                f"{rng.choice(_PREFIXES)} {trade} {rng.choice(_FORMS)}",
+                business_id(rng),
+                code,
+                str(rng.randint(1, 8)),
+                str(rng.randrange(60, 1500) * 1000),
+                joined.isoformat(),
+                f"{first} {last}",
+                _email(first, last, f"{group.key}-csv{i}.example.fi"),
+                "fi",
+            ]
+        )
+    fixed = [CSV_HEADER, *(",".join(r) for r in rows)]
+    bad = [list(r) for r in rows]
+    bad[1][3] = "12"  # line 3: not a micro-enterprise
+    digits, check = bad[2][1].split("-")
+    bad[2][1] = f"{digits}-{(int(check) + 1) % 10}"  # line 4: wrong check digit
+    refused = [CSV_HEADER, *(",".join(r) for r in bad)]
+    return CsvImportPlan("\n".join(refused) + "\n", "\n".join(fixed) + "\n", (3, 4), len(rows))
+
+
+def _response(rng: random.Random, key: str, mood: int) -> ResponsePlan:
+    overall = max(1, min(5, mood + rng.choice([-1, 0, 0, 0, 1])))
+    return ResponsePlan(
+        member_key=key,
+        overall=overall,
+        usefulness=max(1, min(5, overall + rng.choice([-1, 0, 0, 1]))),
+        recommend=max(0, min(10, overall * 2 + rng.choice([-2, -1, 0, 0, 1]))),
+        takeaway=rng.choice(_TAKEAWAYS) if rng.random() < 0.5 else "",
+        change=rng.choice(_CHANGES) if rng.random() < 0.3 else "",
+    )
+
+
+def _plan_paper_responses(group: GroupPlan, seed: int, today: date | None) -> None:
+    """The agency's historical feedback: for each held meeting whose survey has closed, 40-90%
+    of the attendees answered (on paper, recorded afterwards), ratings mostly good, a weaker
+    meeting now and then."""
+    rng = random.Random(f"{seed}-{group.key}-paper")  # its own: the rest of the plan stays
+    for meeting in group.meetings:
+        recent = today is not None and meeting.day > today - timedelta(days=30)
+        if meeting.status != "held" or meeting.responses or recent:
+            continue  # a recent meeting's survey is still open: answers via the form
+        rate = rng.uniform(0.4, 0.9)
+        mood = rng.choice([3, 4, 4, 4, 5, 5])
+        answering = [k for k in meeting.attendee_keys if rng.random() < rate]
+        meeting.paper_responses = [_response(rng, key, mood) for key in answering]
+
+
+def _erasure(group: GroupPlan) -> str:
+    """A person erased on request: preferably an entrepreneur of a member that left; else
+    one of a member with no survey answers planned (its links are deleted with it)."""
+    for member in group.members:
+        if member.left_on and member.contacts:
+            return member.contacts[0].key
+    answering = {r.member_key for m in group.meetings for r in m.responses}
+    for member in reversed(group.members):
+        if member.key not in answering and member.contacts:
+            return member.contacts[-1].key
+    return ""
+
+
 def _plan_interviews(group: GroupPlan, rng: random.Random, last_year: int) -> None:
-    """Growth-intention interviews after half a year in the network, then yearly."""
+    """Growth-intention interviews of the member's entrepreneurs after half a year in the
+    network, then yearly."""
     for member in group.members:
         on = member.joined_on + timedelta(days=rng.randint(150, 240))
         intention = rng.choice(INTENTIONS)
@@ -811,7 +910,9 @@ def _plan_interviews(group: GroupPlan, rng: random.Random, last_year: int) -> No
         while on <= end and len(member.interviews) < 3:
             barriers = sorted(rng.sample(BARRIERS, k=rng.randint(0, 3)))
             hires = rng.choice([0, 0, 1, 1, 2]) if intention == "yes" else 0
-            member.interviews.append(InterviewPlan(on, intention, hires, barriers))
+            # With two entrepreneurs, they are interviewed in turn: each has a history.
+            person = member.contacts[len(member.interviews) % len(member.contacts)].key
+            member.interviews.append(InterviewPlan(on, intention, hires, barriers, person))
             # Over time the network nudges intentions towards growth.
             if intention != "yes" and rng.random() < 0.4:
                 intention = "yes" if intention == "unsure" else "unsure"

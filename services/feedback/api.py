@@ -19,7 +19,8 @@ from strawberry.extensions import FieldExtension
 from strawberry.types import Info as StrawberryInfo
 
 from services.feedback import handlers
-from services.feedback.domain import K_ANONYMITY, DomainError
+from services.feedback.domain import K_ANONYMITY, DomainError, PaperAnswer
+from services.feedback.domain import Comments as DomainComments
 from services.feedback.domain import Interview as DomainInterview
 from services.feedback.domain import Summary as DomainSummary
 from services.feedback.domain import Survey as DomainSurvey
@@ -142,10 +143,42 @@ class SurveySummary:
         )
 
 
+@strawberry.type(
+    description="The free-text answers of a meeting's survey for the agency, unattributed "
+    "(no person, response or time; sorted) and only from k = "
+    f"{K_ANONYMITY} responses up: below that the lists are null and `note` says so."
+)
+class SurveyComments:
+    survey_id: UUID
+    meeting_id: UUID
+    responses: int
+    k: int
+    enough_responses: bool
+    note: str | None
+    takeaways: list[str] | None = strawberry.field(description="'What did you take away'.")
+    changes: list[str] | None = strawberry.field(description="'What would you change'.")
+
+    @classmethod
+    def from_domain(cls, survey: DomainSurvey, comments: DomainComments) -> SurveyComments:
+        return cls(
+            survey_id=survey.id,
+            meeting_id=survey.meeting_id,
+            responses=comments.responses,
+            k=comments.k,
+            enough_responses=comments.enough,
+            note=None if comments.enough else f"not enough responses (k={comments.k})",
+            takeaways=None if comments.takeaways is None else list(comments.takeaways),
+            changes=None if comments.changes is None else list(comments.changes),
+        )
+
+
 @strawberry.type(description="A growth-intention interview of a member's entrepreneur.")
 class Interview:
     id: UUID
     member_id: UUID
+    person_id: UUID | None = strawberry.field(
+        description="The entrepreneur interviewed (null: recorded before persons were named)."
+    )
     interviewed_on: date
     intends_to_grow: GrowthIntention
     planned_hires: int
@@ -158,6 +191,7 @@ class Interview:
         return cls(
             id=interview.id,
             member_id=interview.member_id,
+            person_id=interview.person_id,
             interviewed_on=interview.interviewed_on,
             intends_to_grow=GrowthIntention(interview.intends_to_grow),
             planned_hires=interview.planned_hires,
@@ -199,6 +233,9 @@ class Mail:
 @strawberry.input
 class RecordInterviewInput:
     member_id: UUID
+    person_id: UUID = strawberry.field(
+        description="The entrepreneur interviewed: a registered contact person of the member."
+    )
     interviewed_on: date
     intends_to_grow: GrowthIntention
     planned_hires: int = 0
@@ -208,13 +245,56 @@ class RecordInterviewInput:
     )
 
 
+@strawberry.input(description="One attending member's answers from a paper form.")
+class PaperResponseInput:
+    member_id: UUID
+    overall: int = strawberry.field(description="1-5")
+    usefulness: int = strawberry.field(description="1-5")
+    recommend: int = strawberry.field(description="0-10")
+    takeaway: str = ""
+    change: str = ""
+
+
+@strawberry.input
+class RecordPaperResponsesInput:
+    meeting_id: UUID
+    responses: list[PaperResponseInput]
+
+
+async def record_paper_responses(info: Info, input: RecordPaperResponsesInput) -> SurveySummary:
+    answers = [
+        PaperAnswer(
+            member_id=r.member_id,
+            form={
+                "overall": str(r.overall),
+                "usefulness": str(r.usefulness),
+                "recommend": str(r.recommend),
+                "takeaway": r.takeaway,
+                "change": r.change,
+            },
+        )
+        for r in input.responses
+    ]
+    ctx = info.context
+    await handlers.record_paper_responses(input.meeting_id, answers, ctx.unit_of_work(), ctx.node)
+    survey, summary = await handlers.survey_summary(ctx.unit_of_work(), input.meeting_id)
+    return SurveySummary.from_domain(survey, summary)
+
+
 async def resolve_survey_summary(info: Info, meeting_id: UUID) -> SurveySummary:
     survey, summary = await handlers.survey_summary(info.context.unit_of_work(), meeting_id)
     return SurveySummary.from_domain(survey, summary)
 
 
-async def resolve_interviews(info: Info, member_id: UUID) -> list[Interview]:
-    found = await handlers.interviews(info.context.unit_of_work(), member_id)
+async def resolve_survey_comments(info: Info, meeting_id: UUID) -> SurveyComments:
+    survey, comments = await handlers.survey_comments(info.context.unit_of_work(), meeting_id)
+    return SurveyComments.from_domain(survey, comments)
+
+
+async def resolve_interviews(
+    info: Info, member_id: UUID, person_id: UUID | None = None
+) -> list[Interview]:
+    found = await handlers.interviews(info.context.unit_of_work(), member_id, person_id)
     return [Interview.from_domain(i) for i in found]
 
 
@@ -232,6 +312,7 @@ async def resolve_mail_queue(
 async def record_interview(info: Info, input: RecordInterviewInput) -> Interview:
     cmd = RecordInterview(
         member_id=input.member_id,
+        person_id=input.person_id,
         interviewed_on=input.interviewed_on,
         intends_to_grow=input.intends_to_grow.value,
         planned_hires=input.planned_hires,
@@ -249,9 +330,16 @@ class Query:
         extensions=[DomainErrors()],
         description=f"A meeting's survey results, k-anonymous (k = {K_ANONYMITY}).",
     )
+    survey_comments: SurveyComments = strawberry.field(
+        resolver=resolve_survey_comments,
+        extensions=[DomainErrors()],
+        description="A meeting's free-text answers, unattributed, k-anonymous "
+        f"(k = {K_ANONYMITY}).",
+    )
     interviews: list[Interview] = strawberry.field(
         resolver=resolve_interviews,
-        description="A member's growth-intention interviews, oldest first.",
+        description="A member's growth-intention interviews, oldest first; with personId "
+        "only that entrepreneur's (their intentions over time).",
     )
     mail_queue: list[Mail] = strawberry.field(
         resolver=resolve_mail_queue,
@@ -265,6 +353,13 @@ class Mutation:
         resolver=record_interview,
         extensions=[DomainErrors()],
         description="Record a growth-intention interview; emits InterviewRecorded.",
+    )
+    record_paper_responses: SurveySummary = strawberry.mutation(
+        resolver=record_paper_responses,
+        extensions=[DomainErrors()],
+        description="After a survey closed: record answers collected on paper (or in an "
+        "older tool), one per attending member, all valid or none; emits ResponseSubmitted "
+        "each (scores only).",
     )
 
 

@@ -161,6 +161,7 @@ def build(
             *survey_routes(runtime.unit_of_work, node),
         ],
         graphiql=settings.graphiql,
+        cache_documents=True,  # no variable-dependent validation rules here
     )
     return FeedbackService(settings, node, runtime, consumers, mail, app, tasks)
 

@@ -1,36 +1,29 @@
 """Contact details (name, email, language) stay in the groups service: fetched at send time.
 
-The groups API is asked ``member(id) { contacts { id name email language erased } }``
-(its ``Person`` type: ``id`` is the person id, ``language`` the enum ``FI``/``SV``/``EN``).
-
 :class:`ContactDirectory` is what the mail sender needs; :class:`GroupsContactDirectory`
-asks the region's groups GraphQL API, :class:`StaticContactDirectory` serves tests and demos.
+asks the region's groups GraphQL API through :mod:`shared.directory`;
+:class:`StaticContactDirectory` serves tests and demos.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 import httpx
 
-CONTACTS_QUERY = """
-query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
-"""
+from shared.directory import Contact, DirectoryError, GroupsDirectory
 
+__all__ = [
+    "Contact",
+    "ContactDirectory",
+    "ContactLookupError",
+    "GroupsContactDirectory",
+    "StaticContactDirectory",
+]
 
-class ContactLookupError(RuntimeError):
-    """The directory could not be asked (network, HTTP or GraphQL error): retry later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    person_id: UUID
-    name: str
-    email: str
-    language: str
+ContactLookupError = DirectoryError  # the directory could not be asked: retry later
 
 
 class ContactDirectory(Protocol):
@@ -39,7 +32,9 @@ class ContactDirectory(Protocol):
         ...
 
 
-class GroupsContactDirectory:
+class GroupsContactDirectory(GroupsDirectory):
+    """The region's groups GraphQL API (:mod:`shared.directory`), for the mailer."""
+
     def __init__(
         self,
         graphql_url: str,
@@ -47,39 +42,9 @@ class GroupsContactDirectory:
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.url = graphql_url
-        self._timeout = timeout
-        self._transport = transport  # tests: an ASGI transport to a fake groups API
-
-    async def contacts(self, member_id: UUID) -> list[Contact]:
-        if not self.url:
-            raise ContactLookupError("no groups service URL configured (MGN_FEEDBACK_GROUPS_URL)")
-        payload = {"query": CONTACTS_QUERY, "variables": {"id": str(member_id)}}
-        try:
-            async with httpx.AsyncClient(
-                timeout=self._timeout, transport=self._transport
-            ) as client:
-                response = await client.post(self.url, json=payload)
-        except httpx.HTTPError as exc:
-            raise ContactLookupError(f"groups service at {self.url}: {exc!r}") from exc
-        if response.status_code != 200:
-            raise ContactLookupError(f"groups service answered HTTP {response.status_code}")
-        body = response.json()
-        if body.get("errors"):
-            raise ContactLookupError(f"groups service: {body['errors'][0].get('message')}")
-        member = (body.get("data") or {}).get("member")
-        if member is None:
-            return []
-        return [
-            Contact(
-                person_id=UUID(c["id"]),
-                name=c.get("name") or "",
-                email=c.get("email") or "",
-                language=(c.get("language") or "").lower(),  # the enum FI/SV/EN
-            )
-            for c in member.get("contacts") or []
-            if not c.get("erased")
-        ]
+        super().__init__(
+            graphql_url, timeout=timeout, setting="MGN_FEEDBACK_GROUPS_URL", transport=transport
+        )
 
 
 class StaticContactDirectory:

@@ -45,11 +45,18 @@ class UnknownLink(DomainError):
 
 
 class SurveyIsClosed(DomainError):
+    """The survey no longer takes answers. ``answered``: this link's answer was saved before
+    closing (the link is *used*); otherwise it *expired* unanswered. ``language`` is the
+    link holder's, when known."""
+
     code = "SURVEY_CLOSED"
 
-    def __init__(self, closed_at: datetime) -> None:
-        super().__init__(f"The survey closed at {closed_at.isoformat()}; answers are final.")
+    def __init__(self, closed_at: datetime, *, answered: bool = False, language: str = "") -> None:
+        state = "your answer was saved and is final" if answered else "no answer was given"
+        super().__init__(f"The survey closed at {closed_at.isoformat()}; {state}.")
         self.closed_at = closed_at
+        self.answered = answered
+        self.language = language
 
 
 class InvalidAnswers(DomainError):
@@ -74,6 +81,67 @@ class SurveyNotFound(DomainError):
         super().__init__(
             f"No survey for meeting {meeting_id}: a survey opens when the meeting is recorded "
             "as held; if that happened a moment ago, retry shortly."
+        )
+
+
+class UnknownMember(DomainError):
+    code = "UNKNOWN_MEMBER"
+    field = "memberId"
+
+    def __init__(self, member_id: UUID) -> None:
+        super().__init__(
+            f"Member {member_id} is not known to this region's feedback service: check the id "
+            "in the groups service (a member added a moment ago arrives shortly; retry)."
+        )
+
+
+class UnknownPerson(DomainError):
+    code = "UNKNOWN_PERSON"
+    field = "personId"
+
+    def __init__(self, person_id: UUID) -> None:
+        super().__init__(
+            f"Person {person_id} is not a registered contact entrepreneur in this region "
+            "(never registered, erased, or registered a moment ago: retry shortly)."
+        )
+
+
+class PersonNotOfMember(DomainError):
+    code = "PERSON_NOT_OF_MEMBER"
+    field = "personId"
+
+    def __init__(self, person_id: UUID, member_id: UUID, actual_member_id: UUID) -> None:
+        super().__init__(
+            f"Person {person_id} is a contact of member {actual_member_id}, not of member "
+            f"{member_id}: interview the person under their own member."
+        )
+        self.details = {"memberIdOfPerson": str(actual_member_id)}
+
+
+class SurveyStillOpen(DomainError):
+    code = "SURVEY_STILL_OPEN"
+    field = "meetingId"
+
+    def __init__(self, meeting_id: UUID, closes_at: datetime) -> None:
+        super().__init__(
+            f"The survey of meeting {meeting_id} is open until {closes_at.isoformat()}: "
+            "attendees answer through their personal links; paper answers are recorded "
+            "after it closes."
+        )
+
+
+class InvalidPaperResponses(DomainError):
+    """``problems`` lists (index of the response in the input, what is wrong)."""
+
+    code = "INVALID_PAPER_RESPONSES"
+    field = "responses"
+
+    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
+        super().__init__(
+            "Nothing was recorded: "
+            + "; ".join(f"response {i + 1}: {why}" for i, why in problems)
+            + ".",
+            details={"problems": [{"index": i, "reason": why} for i, why in problems]},
         )
 
 
@@ -252,6 +320,29 @@ class Response:
     updated_at: datetime
 
     @classmethod
+    def from_paper(
+        cls,
+        *,
+        response_id: UUID,
+        survey: Survey,
+        invitation_id: UUID,
+        answers: Answers,
+        now: datetime,
+    ) -> tuple[Response, ResponseSubmitted]:
+        """A response recorded by the agency after closing (see check_paper_responses)."""
+        response = cls(response_id, survey.id, invitation_id, answers, 1, now, now)
+        event = ResponseSubmitted(
+            response_id=response_id,
+            survey_id=survey.id,
+            meeting_id=survey.meeting_id,
+            group_id=survey.group_id,
+            overall=answers.overall,
+            usefulness=answers.usefulness,
+            recommend=answers.recommend,
+        )
+        return response, event
+
+    @classmethod
     def submit(
         cls,
         *,
@@ -280,6 +371,45 @@ class Response:
             recommend=answers.recommend,
         )
         return response, event
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAnswer:
+    member_id: UUID
+    form: Mapping[str, str]  # the same fields as the web form
+
+
+def check_paper_responses(
+    survey: Survey,
+    answers: Sequence[PaperAnswer],
+    *,
+    attendees: Iterable[UUID],
+    answered: Iterable[UUID],
+    now: datetime,
+) -> list[Answers]:
+    """Answers an agency collected on paper (or in an earlier system) for a meeting whose
+    survey has closed: one per attending member at most, all valid, or nothing at all."""
+    if survey.is_open(now):
+        raise SurveyStillOpen(survey.meeting_id, survey.closes_at)
+    came, done = set(attendees), set(answered)
+    problems: list[tuple[int, str]] = []
+    parsed: list[Answers] = []
+    seen: set[UUID] = set()
+    if not answers:
+        problems.append((0, "give at least one response"))
+    for i, answer in enumerate(answers):
+        if answer.member_id not in came:
+            problems.append((i, f"member {answer.member_id} did not attend the meeting"))
+        elif answer.member_id in seen or answer.member_id in done:
+            problems.append((i, f"member {answer.member_id} already has a response"))
+        seen.add(answer.member_id)
+        try:
+            parsed.append(parse_answers(answer.form))
+        except InvalidAnswers as invalid:
+            problems.extend((i, f"{f} {p.replace('_', ' ')}") for f, p in invalid.errors.items())
+    if problems:
+        raise InvalidPaperResponses(problems)
+    return parsed
 
 
 # -- k-anonymous summary ----------------------------------------------------------------
@@ -339,6 +469,31 @@ def summarize(scores: Sequence[Scores], *, invited: int, k: int = K_ANONYMITY) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Comments:
+    """The free texts of a survey, unattributed: withheld below ``k`` responses."""
+
+    responses: int
+    k: int
+    takeaways: tuple[str, ...] | None
+    changes: tuple[str, ...] | None
+
+    @property
+    def enough(self) -> bool:
+        return self.responses >= self.k
+
+
+def collect_comments(texts: Sequence[tuple[str, str]], *, k: int = K_ANONYMITY) -> Comments:
+    """``texts`` are (takeaway, change) per response. From ``k`` responses up: the non-empty
+    texts, sorted so that their order tells nothing about who wrote them or when."""
+    n = len(texts)
+    if n < k:
+        return Comments(n, k, None, None)
+    takeaways = tuple(sorted(t.strip() for t, _ in texts if t.strip()))
+    changes = tuple(sorted(c.strip() for _, c in texts if c.strip()))
+    return Comments(n, k, takeaways, changes)
+
+
 # -- growth-intention interviews --------------------------------------------------------
 
 
@@ -346,6 +501,7 @@ def summarize(scores: Sequence[Scores], *, invited: int, k: int = K_ANONYMITY) -
 class Interview:
     id: UUID
     member_id: UUID
+    person_id: UUID | None  # None only for interviews recorded before persons were named
     interviewed_on: date
     intends_to_grow: str
     planned_hires: int
@@ -359,6 +515,7 @@ class Interview:
         *,
         interview_id: UUID,
         member_id: UUID,
+        person_id: UUID,
         interviewed_on: date,
         intends_to_grow: str,
         planned_hires: int,
@@ -402,6 +559,7 @@ class Interview:
         interview = cls(
             id=interview_id,
             member_id=member_id,
+            person_id=person_id,
             interviewed_on=interviewed_on,
             intends_to_grow=intends_to_grow,
             planned_hires=planned_hires,
@@ -412,6 +570,7 @@ class Interview:
         event = InterviewRecorded(
             interview_id=interview_id,
             member_id=member_id,
+            person_id=person_id,
             interviewed_on=interviewed_on,
             intends_to_grow=cast(GrowthIntention, intends_to_grow),
             planned_hires=planned_hires,

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID, uuid4
 
 from services.feedback.domain import (
+    Comments,
     Interview,
+    PaperAnswer,
+    PersonNotOfMember,
     Response,
     Summary,
     Survey,
     SurveyIsClosed,
     SurveyNotFound,
     UnknownLink,
+    UnknownMember,
+    UnknownPerson,
+    check_paper_responses,
+    collect_comments,
     hash_token,
     parse_answers,
     summarize,
@@ -26,6 +33,7 @@ from shared.contracts import (
     Event,
     MeetingCancelled,
     MeetingHeld,
+    MemberJoined,
     MemberLeft,
     PersonErased,
     PersonRegistered,
@@ -83,6 +91,8 @@ async def apply_event(
             await _person_registered(repo, event, now)
         elif isinstance(event, PersonErased):
             await repo.erase_person(event.person_id)
+        elif isinstance(event, MemberJoined):
+            await repo.lock_members([event.member_id])  # known: may be interviewed
         elif isinstance(event, MemberLeft):
             await repo.lock_members([event.member_id])
             member = await repo.member(event.member_id)
@@ -234,9 +244,13 @@ async def open_form(
             if survey.is_due_to_close(now):
                 survey = await _close(repo, uow, node, survey, now)
                 await uow.commit()
-        if not survey.is_open(now):
-            raise SurveyIsClosed(survey.closed_at or survey.closes_at)
         response = await repo.response_of(invitation.id)
+        if not survey.is_open(now):
+            raise SurveyIsClosed(
+                survey.closed_at or survey.closes_at,
+                answered=response is not None,
+                language=invitation.language,
+            )
         return FormState(survey, invitation.id, invitation.language, response)
 
 
@@ -255,6 +269,12 @@ async def submit_response(
         survey = await repo.survey(invitation.survey_id)
         assert survey is not None
         previous = await repo.response_of(invitation.id)
+        if not survey.is_open(now):
+            raise SurveyIsClosed(
+                survey.closed_at or survey.closes_at,
+                answered=previous is not None,
+                language=invitation.language,
+            )
         response, event = Response.submit(
             response_id=uuid4(),
             survey=survey,
@@ -281,9 +301,58 @@ async def survey_summary(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Sum
         return survey, summarize(await repo.scores(survey.id), invited=survey.invited)
 
 
+async def survey_comments(uow: UnitOfWork, meeting_id: UUID) -> tuple[Survey, Comments]:
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        if survey is None:
+            raise SurveyNotFound(meeting_id)
+        return survey, collect_comments(await repo.free_texts(survey.id))
+
+
+async def record_paper_responses(
+    meeting_id: UUID,
+    answers: Sequence[PaperAnswer],
+    uow: UnitOfWork,
+    node: Node,
+    now: datetime | None = None,
+) -> Survey:
+    """Record answers collected outside the web form after the survey closed (e.g. an
+    agency's paper forms or older survey tool); one ResponseSubmitted each, all or none."""
+    now = now or utcnow()
+    async with uow:
+        repo = FeedbackRepository(uow.session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        if survey is None:
+            raise SurveyNotFound(meeting_id)
+        survey = await repo.survey(survey.id, lock=True)
+        assert survey is not None
+        parsed = check_paper_responses(
+            survey,
+            answers,
+            attendees=await repo.attendees(survey.id),
+            answered=await repo.answered_members(survey.id),
+            now=now,
+        )
+        for answer, scores in zip(answers, parsed, strict=True):
+            invitation_id = await repo.add_paper_invitation(survey.id, answer.member_id, now)
+            response, event = Response.from_paper(
+                response_id=uuid4(),
+                survey=survey,
+                invitation_id=invitation_id,
+                answers=scores,
+                now=now,
+            )
+            await repo.save_response(response)
+            _emit(uow, node, event, response.id, response.version)
+        await uow.commit()
+    return survey
+
+
 @dataclass(frozen=True, slots=True)
 class RecordInterview:
     member_id: UUID
+    person_id: UUID
     interviewed_on: date
     intends_to_grow: str
     planned_hires: int
@@ -294,10 +363,13 @@ class RecordInterview:
 async def record_interview(
     cmd: RecordInterview, uow: UnitOfWork, node: Node, now: datetime | None = None
 ) -> Interview:
+    """Record an interview of one entrepreneur (``person_id``) of a member, validated against
+    the replica of the groups service's members and persons."""
     now = now or utcnow()
     interview, event = Interview.record(
         interview_id=uuid4(),
         member_id=cmd.member_id,
+        person_id=cmd.person_id,
         interviewed_on=cmd.interviewed_on,
         intends_to_grow=cmd.intends_to_grow,
         planned_hires=cmd.planned_hires,
@@ -306,12 +378,22 @@ async def record_interview(
         now=now,
     )
     async with uow:
-        FeedbackRepository(uow.session).add_interview(interview)
+        repo = FeedbackRepository(uow.session)
+        if await repo.member(cmd.member_id) is None:
+            raise UnknownMember(cmd.member_id)
+        person = await repo.person(cmd.person_id)
+        if person is None:
+            raise UnknownPerson(cmd.person_id)
+        if person.member_id != cmd.member_id:
+            raise PersonNotOfMember(cmd.person_id, cmd.member_id, person.member_id)
+        repo.add_interview(interview)
         _emit(uow, node, event, interview.id, 1)
         await uow.commit()
     return interview
 
 
-async def interviews(uow: UnitOfWork, member_id: UUID) -> list[Interview]:
+async def interviews(
+    uow: UnitOfWork, member_id: UUID, person_id: UUID | None = None
+) -> list[Interview]:
     async with uow:
-        return await FeedbackRepository(uow.session).interviews(member_id)
+        return await FeedbackRepository(uow.session).interviews(member_id, person_id)

@@ -102,18 +102,31 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Check that you copied the whole link from the email. If the problem persists, "
         "contact your group's facilitator.",
     },
-    "closed_title": {
-        "fi": "Kysely on päättynyt",
-        "sv": "Enkäten har stängts",
-        "en": "The survey has closed",
+    "expired_title": {
+        "fi": "Linkki on vanhentunut: kysely on päättynyt",
+        "sv": "Länken har gått ut: enkäten har stängts",
+        "en": "This link has expired: the survey has closed",
     },
-    "closed_body": {
+    "expired_body": {
         "fi": "Kysely sulkeutui {closes}, joten vastauksia ei voi enää lähettää tai muokata. "
         "Kiitos kiinnostuksestasi!",
         "sv": "Enkäten stängdes {closes}, så svar kan inte längre skickas eller ändras. "
         "Tack för ditt intresse!",
         "en": "The survey closed on {closes}, so answers can no longer be sent or edited. "
         "Thank you for your interest!",
+    },
+    "used_title": {
+        "fi": "Vastauksesi on tallennettu",
+        "sv": "Ditt svar har sparats",
+        "en": "Your answer has been saved",
+    },
+    "used_body": {
+        "fi": "Kysely sulkeutui {closes}. Vastauksesi on mukana tuloksissa, eikä sitä voi enää "
+        "muokata. Kiitos vastauksestasi!",
+        "sv": "Enkäten stängdes {closes}. Ditt svar ingår i resultaten och kan inte längre "
+        "ändras. Tack för ditt svar!",
+        "en": "The survey closed on {closes}. Your answer is included in the results and can "
+        "no longer be edited. Thank you for answering!",
     },
     "mail_invitation_subject": {
         "fi": "Palautekysely: ryhmätapaaminen {date}",

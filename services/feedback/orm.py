@@ -139,6 +139,7 @@ class InterviewRow(Base):
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     member_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+    person_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)
     interviewed_on: Mapped[date] = mapped_column(Date)
     intends_to_grow: Mapped[str] = mapped_column(String(8))
     planned_hires: Mapped[int] = mapped_column(Integer)

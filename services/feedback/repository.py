@@ -67,6 +67,7 @@ def _interview(row: InterviewRow) -> Interview:
     return Interview(
         id=row.id,
         member_id=row.member_id,
+        person_id=row.person_id,
         interviewed_on=row.interviewed_on,
         intends_to_grow=row.intends_to_grow,
         planned_hires=row.planned_hires,
@@ -123,6 +124,9 @@ class FeedbackRepository:
         else:
             row.member_id, row.language = member_id, language
         await self.session.flush()
+
+    async def person(self, person_id: UUID) -> ReplicaPersonRow | None:
+        return await self.session.get(ReplicaPersonRow, person_id)
 
     async def persons_of(self, member_ids: Iterable[UUID]) -> list[ReplicaPersonRow]:
         ids = list(set(member_ids))
@@ -220,6 +224,15 @@ class FeedbackRepository:
         )
         return [Scores(*row) for row in rows]
 
+    async def free_texts(self, survey_id: UUID) -> list[tuple[str, str]]:
+        """(takeaway, change) of every response, in no meaningful order."""
+        rows = await self.session.execute(
+            select(ResponseRow.takeaway, ResponseRow.change_wish).where(
+                ResponseRow.survey_id == survey_id
+            )
+        )
+        return [(str(t), str(c)) for t, c in rows]
+
     # -- invitations, links --------------------------------------------------------------
 
     async def invitation_exists(self, survey_id: UUID, person_id: UUID) -> bool:
@@ -246,6 +259,36 @@ class FeedbackRepository:
         )
         await self.session.flush()
         return invitation_id
+
+    async def add_paper_invitation(self, survey_id: UUID, member_id: UUID, now: datetime) -> UUID:
+        """The place of a paper answer: a member's, with no person and no link."""
+        invitation_id = uuid4()
+        self.session.add(
+            InvitationRow(
+                id=invitation_id,
+                survey_id=survey_id,
+                person_id=None,
+                member_id=member_id,
+                language="fi",
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return invitation_id
+
+    async def attendees(self, survey_id: UUID) -> list[UUID]:
+        rows = await self.session.scalars(
+            select(SurveyAttendeeRow.member_id).where(SurveyAttendeeRow.survey_id == survey_id)
+        )
+        return list(rows)
+
+    async def answered_members(self, survey_id: UUID) -> list[UUID]:
+        rows = await self.session.scalars(
+            select(InvitationRow.member_id)
+            .join(ResponseRow, ResponseRow.invitation_id == InvitationRow.id)
+            .where(InvitationRow.survey_id == survey_id)
+        )
+        return list(rows)
 
     async def invitation(self, invitation_id: UUID) -> InvitationRow | None:
         return await self.session.get(InvitationRow, invitation_id)
@@ -397,6 +440,9 @@ class FeedbackRepository:
             update(InvitationRow).where(InvitationRow.person_id == person_id).values(person_id=None)
         )
         await self.session.execute(
+            update(InterviewRow).where(InterviewRow.person_id == person_id).values(barrier_other="")
+        )
+        await self.session.execute(
             delete(ReplicaPersonRow).where(ReplicaPersonRow.person_id == person_id)
         )
 
@@ -407,6 +453,7 @@ class FeedbackRepository:
             InterviewRow(
                 id=interview.id,
                 member_id=interview.member_id,
+                person_id=interview.person_id,
                 interviewed_on=interview.interviewed_on,
                 intends_to_grow=interview.intends_to_grow,
                 planned_hires=interview.planned_hires,
@@ -416,10 +463,11 @@ class FeedbackRepository:
             )
         )
 
-    async def interviews(self, member_id: UUID) -> list[Interview]:
+    async def interviews(self, member_id: UUID, person_id: UUID | None = None) -> list[Interview]:
+        query = select(InterviewRow).where(InterviewRow.member_id == member_id)
+        if person_id is not None:
+            query = query.where(InterviewRow.person_id == person_id)
         rows = await self.session.scalars(
-            select(InterviewRow)
-            .where(InterviewRow.member_id == member_id)
-            .order_by(InterviewRow.interviewed_on, InterviewRow.recorded_at)
+            query.order_by(InterviewRow.interviewed_on, InterviewRow.recorded_at)
         )
         return [_interview(r) for r in rows]

@@ -1,7 +1,8 @@
 """The survey page: server-rendered HTML at GET/POST /survey/<token>, no JavaScript.
 
 Statuses: 200 the form (or the thank-you after saving), 303 after a successful POST
-(back to the page), 404 an unknown link, 410 a closed survey, 422 answers to correct.
+(back to the page), 404 an unknown link, 410 a closed survey (the link expired
+unanswered, or was used: its answer is final), 422 answers to correct.
 """
 
 from __future__ import annotations
@@ -175,11 +176,13 @@ def _unknown(lang: str) -> HTMLResponse:
 
 
 def _closed(error: SurveyIsClosed, lang: str, tz: tzinfo) -> HTMLResponse:
+    """A closed survey: the link is *used* (its answer was saved) or *expired* (unanswered)."""
     closes = local_date(error.closed_at, tz, lang)
+    kind = "used" if error.answered else "expired"
     return _page(
         lang,
-        t("closed_title", lang),
-        f"<p>{escape(t('closed_body', lang, closes=closes))}</p>",
+        t(f"{kind}_title", lang),
+        f"<p>{escape(t(f'{kind}_body', lang, closes=closes))}</p>",
         status=410,
     )
 
@@ -193,7 +196,7 @@ def survey_routes(uows: UowFactory, node: Node) -> list[Route]:
         except UnknownLink:
             return _unknown(language(requested))
         except SurveyIsClosed as closed:
-            return _closed(closed, language(requested), node.tz)
+            return _closed(closed, language(requested, closed.language), node.tz)
         lang = _lang_of(request, state.language)
         if request.method == "GET":
             return render_form(state, lang, node.tz, saved=request.query_params.get("saved") == "1")

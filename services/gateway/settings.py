@@ -22,8 +22,13 @@ class GatewaySettings(BaseSettings):
     jetstream_domain: str = Field(
         default="hub", description="JetStream domain of the hub; empty: the server's own"
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = Field(
+        default="127.0.0.1",
+        description="interface the HTTP API listens on (0.0.0.0: every interface)",
+    )
+    port: int = Field(
+        default=8000, ge=1, le=65535, description="HTTP port of the national GraphQL API"
+    )
     graphiql: bool = Field(
         default=True, description="GraphiQL on GET /graphql; off in the production profile"
     )

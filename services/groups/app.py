@@ -63,6 +63,7 @@ def build(settings: GroupsSettings | None = None) -> GroupsService:
         health=runtime.health,
         routes=[import_route(settings.region, runtime.unit_of_work)],
         graphiql=settings.graphiql,
+        cache_documents=True,  # no variable-dependent validation rules here
     )
     app.state.runtime = runtime
     return GroupsService(settings=settings, runtime=runtime, app=app)

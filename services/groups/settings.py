@@ -20,8 +20,16 @@ class GroupsSettings(BaseSettings):
         default="", description="SQLAlchemy URL; empty: sqlite file var/<region>/groups.db"
     )
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="The region's leaf server")
-    host: str = "127.0.0.1"
-    port: int = Field(default=8101, ge=1, le=65535)
+    host: str = Field(
+        default="127.0.0.1",
+        description="interface the HTTP API listens on (0.0.0.0: every interface)",
+    )
+    port: int = Field(
+        default=8101,
+        ge=1,
+        le=65535,
+        description="HTTP port of the API (GraphQL at /graphql, health at /healthz)",
+    )
     graphiql: bool = Field(default=True, description="Serve the GraphiQL IDE on GET /graphql")
     display_name: str = Field(
         default="", max_length=200, description="How the region is shown; empty: the region id"

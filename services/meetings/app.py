@@ -18,6 +18,7 @@ from services.meetings.http import http_routes
 from services.meetings.orm import TABLES, Base
 from services.meetings.settings import MeetingsSettings
 from shared.contracts import DecodedEvent
+from shared.directory import GroupsDirectory
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
 
@@ -58,9 +59,20 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
     async def health() -> dict[str, Any]:
         return {**await runtime.health(), "replica": vars(replica.stats)}
 
+    directory = (
+        GroupsDirectory(
+            settings.groups_url, timeout=settings.groups_timeout, setting="MGN_MEETINGS_GROUPS_URL"
+        )
+        if settings.groups_url
+        else None
+    )
+
     def context() -> MeetingsContext:
         return MeetingsContext(
-            sessions=runtime.sessions, unit_of_work=runtime.unit_of_work, node=node
+            sessions=runtime.sessions,
+            unit_of_work=runtime.unit_of_work,
+            node=node,
+            directory=directory,
         )
 
     app = service_app(
@@ -71,6 +83,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         health=health,
         routes=[asyncapi_route(runtime.broker, node.region), *http_routes(runtime.sessions, node)],
         graphiql=settings.graphiql,
+        cache_documents=True,  # no variable-dependent validation rules here
     )
     return MeetingsService(settings=settings, runtime=runtime, replica=replica, app=app)
 

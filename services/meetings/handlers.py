@@ -28,6 +28,8 @@ from services.meetings.domain import (
     Initiative,
     KnownGroup,
     Meeting,
+    Names,
+    RecordingProblem,
     local_date,
     recording_problems,
     suggest_hosts,
@@ -36,6 +38,7 @@ from services.meetings.domain.errors import (
     ActionNotFound,
     InitiativeNotFound,
     MeetingNotFound,
+    RecordingConsentMissing,
     UnknownGroup,
 )
 from services.meetings.replica import ReplicaStore
@@ -59,6 +62,7 @@ from shared.contracts import (
     PersonRegistered,
     make_envelope,
 )
+from shared.directory import DirectoryError, GroupsDirectory
 from shared.runtime import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -221,7 +225,9 @@ async def record_rsvp(cmd: RecordRsvp, uow: UnitOfWork, node: Node) -> Meeting:
         return await _change_meeting(uow, node, meeting, answered, event, repo)
 
 
-async def recording_consent(uow: UnitOfWork, member_ids: tuple[UUID, ...]) -> dict[UUID, str]:
+async def recording_consent(
+    uow: UnitOfWork, member_ids: tuple[UUID, ...]
+) -> dict[UUID, RecordingProblem]:
     """Members among ``member_ids`` without recording consent, with why."""
     replica = ReplicaStore(uow.session)
     persons = await replica.persons_of(member_ids)
@@ -229,13 +235,38 @@ async def recording_consent(uow: UnitOfWork, member_ids: tuple[UUID, ...]) -> di
     return recording_problems(member_ids, persons, audio)
 
 
-async def mark_recorded(cmd: MarkRecorded, uow: UnitOfWork, node: Node) -> Meeting:
-    async with uow:
-        repo = MeetingRepository(uow.session)
-        meeting = await _load(repo, cmd.meeting_id)
-        problems = await recording_consent(uow, meeting.attendee_member_ids)
-        recorded, event = meeting.mark_recorded(problems)
-        return await _change_meeting(uow, node, meeting, recorded, event, repo)
+async def mark_recorded(
+    cmd: MarkRecorded, uow: UnitOfWork, node: Node, directory: GroupsDirectory | None = None
+) -> Meeting:
+    """Mark a held meeting recorded. A refusal names who blocks it: names come from the
+    groups ``directory``, asked after the transaction; if it is absent or does not answer,
+    the refusal gives member ids and says why."""
+    try:
+        async with uow:
+            repo = MeetingRepository(uow.session)
+            meeting = await _load(repo, cmd.meeting_id)
+            problems = await recording_consent(uow, meeting.attendee_member_ids)
+            recorded, event = meeting.mark_recorded(problems)
+            return await _change_meeting(uow, node, meeting, recorded, event, repo)
+    except RecordingConsentMissing as refusal:
+        raise await _named(refusal, directory) from None
+
+
+async def _named(
+    refusal: RecordingConsentMissing, directory: GroupsDirectory | None
+) -> RecordingConsentMissing:
+    if directory is None:
+        return refusal.named(None, "no groups service configured: MGN_MEETINGS_GROUPS_URL")
+    try:
+        cards = await directory.members(refusal.problems)
+    except DirectoryError as exc:
+        log.warning("recording refusal without names: %s", exc)
+        return refusal.named(None, str(exc))
+    names = Names(
+        members={m: c.company_name for m, c in cards.items() if c.company_name},
+        persons={p: n for c in cards.values() for p, n in c.person_names.items() if n},
+    )
+    return refusal.named(names)
 
 
 async def publish_memo(cmd: PublishMemo, uow: UnitOfWork, node: Node) -> Meeting:

@@ -18,16 +18,37 @@ from shared.storage import normalise_url, sqlite_url
 class MeetingsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MGN_MEETINGS_", extra="ignore")
 
-    region: str = "oulu"
+    region: str = Field(default="oulu", description="Region id, e.g. oulu")
     database_url: str = Field(default="", description="default: sqlite var/<region>/meetings.db")
-    nats_url: str = "nats://127.0.0.1:4222"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8102, ge=1, le=65535)
-    graphiql: bool = True
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="The region's leaf server")
+    host: str = Field(
+        default="127.0.0.1",
+        description="interface the HTTP API listens on (0.0.0.0: every interface)",
+    )
+    port: int = Field(
+        default=8102,
+        ge=1,
+        le=65535,
+        description="HTTP port of the API (GraphQL at /graphql, health at /healthz)",
+    )
+    graphiql: bool = Field(default=True, description="Serve the GraphiQL IDE on GET /graphql")
     timezone: str = Field(
         default="Europe/Helsinki", description="IANA zone giving a meeting's calendar date"
     )
-    replica_batch_size: int = Field(default=50, ge=1, le=1000)
+    replica_batch_size: int = Field(
+        default=50, ge=1, le=1000, description="events per transaction of the members replica"
+    )
+    groups_url: str = Field(
+        default="",
+        description="GraphQL URL of the region's groups service, asked for the names of "
+        "attendees who block a recording (empty: the refusal gives member ids only)",
+    )
+    groups_timeout: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="seconds to wait for the groups service before refusing with ids only",
+    )
 
     @field_validator("region")
     @classmethod

@@ -66,12 +66,18 @@ class SurveyClosed(Event):
 
 
 class InterviewRecorded(Event):
-    """A growth-intention interview of a member's entrepreneur (aggregate: the interview)."""
+    """A growth-intention interview of a member's entrepreneur (aggregate: the interview).
+
+    ``person_id`` (added additively, version unchanged) names the entrepreneur interviewed,
+    so intentions can be followed per person over time; events written before it decode
+    with ``None`` (an interview of the member, person not recorded). The gateway does not
+    project it: the national read model keeps no table keyed by a person."""
 
     TYPE = "feedback.interview.recorded"
 
     interview_id: UUID
     member_id: UUID
+    person_id: UUID | None = None
     interviewed_on: date
     intends_to_grow: GrowthIntention
     planned_hires: int = Field(ge=0, le=1000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 PREFIX = "mgn"
 _TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -51,6 +52,9 @@ class Subject:
         return ".".join((PREFIX, self.region, self.service, self.aggregate, self.event))
 
 
+# Subjects are few (regions x event types) and every event is built into or parsed from
+# one: both are cached (errors are not cached; they are raised every time).
+@lru_cache(maxsize=4096)
 def build_subject(region: str, service: str, aggregate: str, event: str) -> str:
     """Build ``mgn.<region>.<service>.<aggregate>.<event>``, validating every token."""
     validate_region(region)
@@ -59,6 +63,7 @@ def build_subject(region: str, service: str, aggregate: str, event: str) -> str:
     return str(Subject(region, service, aggregate, event))
 
 
+@lru_cache(maxsize=4096)
 def parse_subject(subject: str) -> Subject:
     """Parse a subject built by :func:`build_subject`; raise :class:`SubjectError` otherwise."""
     parts = subject.split(".")

@@ -1,6 +1,7 @@
 """The outbox relay: publishes committed outbox rows to JetStream, in order, at least once.
 
-A row is marked published only after JetStream acknowledged it. Every message carries
+A row is marked published only after JetStream acknowledged it (in the relay's next pass,
+which marks and reads in one transaction). Every message carries
 ``Nats-Msg-Id = event_id``, so a row published twice (a crash between the ack and the
 mark, or a retry after a lost ack) is dropped by the stream's duplicate window and, past
 it, by the consumers' record of processed event ids.
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.storage.turns import priority_turn
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class OutboxRelay:
         self._ack_timeout = ack_timeout
         self._max_backoff = max_backoff
         self._wakeup = asyncio.Event()
+        self._acked: list[int] = []  # acked in the last pass, marked in the next one
         self.stats = RelayStats()
 
     def notify(self) -> None:
@@ -61,7 +65,7 @@ class OutboxRelay:
         while True:
             self._wakeup.clear()  # before the pass: a commit during it triggers the next one
             try:
-                published = await self.publish_pending()
+                published = await self._publish_pass()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # NATS down, timeouts, database busy: retry later
@@ -72,7 +76,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             backoff = 0.1
-            if published < self._batch_size:
+            if published == 0 and not self._acked:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
                 # that arrives as the wake-up fires, and shutdown would hang on this task.
                 with contextlib.suppress(TimeoutError):
@@ -80,21 +84,43 @@ class OutboxRelay:
                         await self._wakeup.wait()
 
     async def publish_pending(self) -> int:
-        """One pass: publish up to ``batch_size`` unpublished rows; return how many were acked."""
-        async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        self._outbox.c.id,
-                        self._outbox.c.event_id,
-                        self._outbox.c.subject,
-                        self._outbox.c.body,
+        """Publish up to ``batch_size`` unpublished rows and mark the acked ones published
+        before returning; return how many were acked (used at shutdown and in tests)."""
+        try:
+            return await self._publish_pass()
+        finally:
+            await self.flush_marks()
+
+    async def _publish_pass(self) -> int:
+        """One pass of :meth:`run`: publish up to ``batch_size`` unpublished rows; return how
+        many were acked.
+
+        The rows acked in the previous pass are marked published in this pass's transaction,
+        before it reads the next rows: one write transaction per pass, not two. A crash in
+        between republishes them, which ``Nats-Msg-Id`` and the consumers' inbox absorb.
+        """
+        with priority_turn():  # on SQLite, ahead of the API writers (shared.storage.turns)
+            async with self._sessions() as session, session.begin():
+                if self._acked:
+                    await session.execute(
+                        update(self._outbox)
+                        .where(self._outbox.c.id.in_(self._acked))
+                        .values(published_at=datetime.now(UTC))
                     )
-                    .where(self._outbox.c.published_at.is_(None))
-                    .order_by(self._outbox.c.id)
-                    .limit(self._batch_size)
-                )
-            ).all()
+                rows = (
+                    await session.execute(
+                        select(
+                            self._outbox.c.id,
+                            self._outbox.c.event_id,
+                            self._outbox.c.subject,
+                            self._outbox.c.body,
+                        )
+                        .where(self._outbox.c.published_at.is_(None))
+                        .order_by(self._outbox.c.id)
+                        .limit(self._batch_size)
+                    )
+                ).all()
+        self._acked = []
         if not rows:
             return 0
         js = self._js()
@@ -106,26 +132,32 @@ class OutboxRelay:
         done, pending = await asyncio.wait(futures, timeout=self._ack_timeout)
         for future in pending:
             future.cancel()
-        acked = [
+        self._acked = [
             row.id
             for row, fut in zip(rows, futures, strict=True)
             if fut in done and fut.exception() is None
         ]
-        if acked:
+        self.stats.published += len(self._acked)
+        if len(self._acked) < len(rows):
+            failed = next((fut.exception() for fut in done if fut.exception() is not None), None)
+            raise RuntimeError(
+                f"{len(rows) - len(self._acked)} of {len(rows)} events not acknowledged"
+                + (f" ({failed})" if failed else " (ack timeout)")
+            )
+        return len(self._acked)
+
+    async def flush_marks(self) -> None:
+        """Mark the rows acked in the last pass as published now (on shutdown)."""
+        if not self._acked:
+            return
+        with priority_turn():
             async with self._sessions() as session, session.begin():
                 await session.execute(
                     update(self._outbox)
-                    .where(self._outbox.c.id.in_(acked))
+                    .where(self._outbox.c.id.in_(self._acked))
                     .values(published_at=datetime.now(UTC))
                 )
-        self.stats.published += len(acked)
-        if len(acked) < len(rows):
-            failed = next((fut.exception() for fut in done if fut.exception() is not None), None)
-            raise RuntimeError(
-                f"{len(rows) - len(acked)} of {len(rows)} events not acknowledged"
-                + (f" ({failed})" if failed else " (ack timeout)")
-            )
-        return len(acked)
+        self._acked = []
 
     async def pending_count(self) -> int:
         async with self._sessions() as session:
@@ -134,4 +166,4 @@ class OutboxRelay:
                 .select_from(self._outbox)
                 .where(self._outbox.c.published_at.is_(None))
             )
-        return int(count or 0)
+        return max(0, int(count or 0) - len(self._acked))

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
 ContextFactory = Callable[[], Any]
+DOCUMENT_CACHE_SIZE = 256  # distinct query texts kept parsed and validated
+
+
+def with_document_caches(schema: BaseSchema, maxsize: int = DOCUMENT_CACHE_SIZE) -> BaseSchema:
+    """A copy of ``schema`` that parses and validates each distinct query text once
+    (strawberry's ParserCache and ValidationCache, LRU-bounded). Profiling the groups
+    service under load put about 30 % of its CPU in validating the same mutation again.
+
+    Only for schemas whose validation depends on the document alone: the gateway's cost
+    rule reads the request's variables, so its validation must run every time.
+    """
+    if not isinstance(schema, strawberry.Schema):
+        return schema
+    cached = copy.copy(schema)
+    cached.extensions = (
+        *schema.extensions,
+        lambda: ParserCache(maxsize=maxsize),
+        lambda: ValidationCache(maxsize=maxsize),
+    )
+    return cached
 
 
 class _GraphQL(GraphQL[Any, None]):
@@ -26,8 +49,14 @@ class _GraphQL(GraphQL[Any, None]):
 
 
 def graphql_app(
-    schema: BaseSchema, context_factory: ContextFactory, *, ide: bool = True
+    schema: BaseSchema,
+    context_factory: ContextFactory,
+    *,
+    ide: bool = True,
+    cache_documents: bool = False,
 ) -> GraphQL[Any, None]:
+    if cache_documents:
+        schema = with_document_caches(schema)
     return _GraphQL(schema, context_factory, graphql_ide="graphiql" if ide else None)
 
 
@@ -40,9 +69,11 @@ def service_app(
     health: Callable[[], Awaitable[dict[str, Any]]],
     routes: Sequence[BaseRoute] = (),
     graphiql: bool = True,
+    cache_documents: bool = False,
     graphql: GraphQL[Any, None] | None = None,
 ) -> Starlette:
-    """``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
+    """``cache_documents``: see :func:`with_document_caches` (regional services turn it on).
+    ``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
     ``context_factory`` (the gateway's reads the caller's token)."""
 
     @asynccontextmanager
@@ -60,7 +91,13 @@ def service_app(
         routes=[
             Route("/healthz", healthz),
             *routes,
-            Route("/graphql", graphql or graphql_app(schema, context_factory, ide=graphiql)),
+            Route(
+                "/graphql",
+                graphql
+                or graphql_app(
+                    schema, context_factory, ide=graphiql, cache_documents=cache_documents
+                ),
+            ),
         ],
         lifespan=lifespan,
     )

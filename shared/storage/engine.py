@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from shared.storage.turns import install_write_turns
+
+SQLITE_BUSY_SECONDS = 30.0  # how long a SQLite writer waits for the lock or its turn
+
 
 class DatabaseUrlError(ValueError):
     """A database URL that mgn cannot use."""
@@ -48,19 +52,23 @@ def sqlite_url(path: Path) -> str:
 def create_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> AsyncEngine:
     """Create an engine; SQLite files get WAL, a busy timeout and foreign keys on.
 
-    With ``sqlite_immediate`` every SQLite transaction starts with ``BEGIN IMMEDIATE``:
-    concurrent writers then queue on the busy timeout instead of failing with
-    "database is locked" when a read lock is upgraded. Read-only engines may turn it off.
+    With ``sqlite_immediate`` every SQLite transaction starts with ``BEGIN IMMEDIATE``
+    after taking a fair write turn (:mod:`shared.storage.turns`): writers in this process
+    queue first come first served (the outbox relay first) instead of polling the lock, and
+    never fail with "database is locked" when a read lock is upgraded. Read-only engines may
+    turn it off.
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        begin = "BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN"
-        event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+        if sqlite_immediate:
+            install_write_turns(engine, "BEGIN IMMEDIATE", timeout=SQLITE_BUSY_SECONDS)
+        else:
+            event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("pool_pre_ping", True)

@@ -137,6 +137,7 @@ SAMPLES: list[Event] = [
     InterviewRecorded(
         interview_id=uuid4(),
         member_id=uuid4(),
+        person_id=uuid4(),
         interviewed_on=date(2018, 1, 9),
         intends_to_grow="unsure",
         planned_hires=1,

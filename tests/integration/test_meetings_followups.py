@@ -44,6 +44,7 @@ from shared.contracts import (
     Event,
     GroupCreated,
     MemberJoined,
+    MemberLeft,
     MemberPaused,
     MemberRejoined,
     PersonErased,
@@ -209,7 +210,10 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pb1, b, True, T0, 2)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert refused.value.details == {"memberIds": [str(b)]}
+    assert refused.value.details["memberIds"] == [str(b)]
+    (blocking,) = refused.value.details["members"]
+    assert blocking["personsWithoutConsent"] == [{"personId": str(pb2), "name": None}]
+    assert "MGN_MEETINGS_GROUPS_URL" in refused.value.details["namesNote"]  # no directory
     # a withdrawal older than the consent changes nothing; a newer one counts
     await consent(pb2, b, True, T0 + timedelta(hours=2), 2)
     await consent(pb2, b, False, T0 + timedelta(hours=1), 3)
@@ -218,7 +222,7 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pa, a, False, T0 + timedelta(days=1), 3)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert refused.value.details == {"memberIds": [str(a)]}
+    assert refused.value.details["memberIds"] == [str(a)]
     # a's only person is erased: a has no registered person; late consent does not revive
     await apply(
         sessions, PersonErased(person_id=pa, member_id=a, erased_at=T0 + timedelta(days=2)), pa, 4
@@ -408,6 +412,40 @@ async def test_calendar_feeds_and_memo_markdown_over_http(sessions):
     assert "## 2024-05-14: Pricing" in memos.text
     assert "- price up" in memos.text
     assert MeetingStatus.HELD.value == "held"
+
+
+async def test_a_member_who_left_gets_an_empty_member_feed_and_a_rejoiner_a_full_one(sessions):
+    """The per-member iCal feed of a member who left holds no meetings (the group's feed
+    still does); after rejoining the member sees the upcoming meetings again."""
+    group_id, (a, b, _c) = await seed(sessions)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    upcoming = await schedule(sessions, group_id, a, starts=soon)
+    app = Starlette(routes=http_routes(sessions, NODE))
+
+    async def feeds() -> tuple[list[dict[str, str]], list[dict[str, str]], str]:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://m"
+        ) as http:
+            member = await http.get(f"/calendar/member/{b}.ics")
+            group = await http.get(f"/calendar/group/{group_id}.ics")
+        assert (member.status_code, group.status_code) == (200, 200)
+        return parse_events(member.text), parse_events(group.text), member.text
+
+    uid = f"{upcoming.id}@oulu.meetings.mgn"
+    before, _group, _text = await feeds()
+    assert [e["UID"] for e in before] == [uid]
+
+    left = MemberLeft(member_id=b, group_id=group_id, left_on=date(2024, 6, 1), reason="closed")
+    assert await apply(sessions, left, b, 2)
+    after, group_after, text = await feeds()
+    assert after == []
+    assert unfold(text)[0] == "BEGIN:VCALENDAR"  # still a valid, empty calendar
+    assert [e["UID"] for e in group_after] == [uid]
+
+    back = MemberRejoined(member_id=b, group_id=group_id, rejoined_on=date(2024, 9, 1))
+    assert await apply(sessions, back, b, 3)
+    rejoined, _group, _text = await feeds()
+    assert [e["UID"] for e in rejoined] == [uid]
 
 
 async def test_every_follow_up_refusal_has_its_code(sessions):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import date
 from uuid import uuid4
@@ -116,6 +117,33 @@ async def test_republishing_a_row_is_dropped_by_the_duplicate_window(db, js):
         await s.execute(TABLES.outbox.update().values(published_at=None))
     await relay.publish_pending()
     assert (await js.stream_info("TEST")).state.messages == 1
+
+
+async def test_running_relay_marks_a_pass_in_the_next_pass_transaction(db, js):
+    relay = OutboxRelay(db, TABLES.outbox, lambda: js, poll_interval=30)
+    published = TABLES.outbox.c.published_at
+    task = asyncio.create_task(relay.run())
+    try:
+        for round_ in range(2):
+            async with UnitOfWork(db, TABLES.outbox, relay.notify) as uow:
+                uow.emit(_event(f"round {round_}"))
+                await uow.commit()
+            # Marked without waiting for the 30 s poll: the pass after a publishing pass
+            # runs at once and marks in its own transaction.
+            await wait_for(
+                lambda: _marked_is(db, 0), timeout=5, message="acked row marked published"
+            )
+        assert await _count(db, TABLES.outbox, published.is_not(None)) == 2
+        assert relay.stats.published == 2
+        assert (await js.stream_info("TEST")).state.messages == 2
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _marked_is(sessions, unmarked: int) -> bool:
+    return await _count(sessions, TABLES.outbox, TABLES.outbox.c.published_at.is_(None)) == unmarked
 
 
 async def _project(session, events: Sequence[DecodedEvent]) -> None:

@@ -174,10 +174,13 @@ def test_summary_hides_everything_but_counts_below_k():
 def test_interview_rules():
     now = datetime(2024, 6, 1, 12, tzinfo=UTC)
 
+    person = uuid4()
+
     def record(**changes: Any) -> tuple[Interview, InterviewRecorded]:
         values = {
             "interview_id": uuid4(),
             "member_id": uuid4(),
+            "person_id": person,
             "interviewed_on": date(2024, 5, 30),
             "intends_to_grow": "yes",
             "planned_hires": 2,
@@ -189,6 +192,7 @@ def test_interview_rules():
         return Interview.record(**values)
 
     interview, event = record()
+    assert (interview.person_id, event.person_id) == (person, person)
     assert interview.barriers == ("financing", "time")  # GROWTH_BARRIERS order, deduplicated
     assert (event.intends_to_grow, event.planned_hires, event.barriers) == (
         "yes",

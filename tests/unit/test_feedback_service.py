@@ -34,6 +34,7 @@ from shared.contracts import (
     Envelope,
     Event,
     MeetingHeld,
+    MemberJoined,
     MemberLeft,
     PersonErased,
     PersonRegistered,
@@ -245,6 +246,59 @@ async def test_an_old_meeting_opens_and_closes_at_once_and_nobody_is_mailed(fb: 
     assert await fb.send_mail() == []
 
 
+PAPER = """mutation($input: RecordPaperResponsesInput!) { recordPaperResponses(input: $input) {
+  responses enoughResponses overallMean recommend { mean } } }"""
+
+
+async def test_paper_answers_of_an_old_meeting_are_recorded_once_all_or_none(fb: Fb):
+    members = [uuid4() for _ in range(5)]
+    for member in members:
+        await fb.person(member)
+    meeting_id = await fb.hold(members, held_at=datetime(2016, 3, 1, 16, tzinfo=UTC))
+
+    def answer(member: UUID, overall: int, recommend: int = 8) -> dict[str, Any]:
+        return {"memberId": str(member), "overall": overall, "usefulness": 4,
+                "recommend": recommend, "takeaway": "Vienti yhdessä"}  # fmt: skip
+
+    async def refused(*responses: dict[str, Any], meeting: UUID = meeting_id) -> dict[str, Any]:
+        body = await fb.gql(PAPER, input={"meetingId": str(meeting), "responses": list(responses)})
+        assert body["data"] is None, body
+        (error,) = body["errors"]
+        return {"message": error["message"], **error["extensions"]}
+
+    bad = await refused(answer(members[0], 4), answer(uuid4(), 4), answer(members[1], 9))
+    assert bad["code"] == "INVALID_PAPER_RESPONSES"
+    assert [p["index"] for p in bad["problems"]] == [1, 2]
+    assert "did not attend" in bad["message"]
+    assert "overall out of range" in bad["message"]
+    twice = await refused(answer(members[0], 4), answer(members[0], 5))
+    assert twice["problems"] == [
+        {"index": 1, "reason": f"member {members[0]} already has a response"}
+    ]
+    assert (await refused(answer(members[0], 4), meeting=uuid4()))["code"] == "SURVEY_NOT_FOUND"
+    assert await fb.events("feedback.response.submitted") == []  # all or nothing
+
+    first = [answer(members[0], 5, 10), answer(members[1], 4, 9), answer(members[2], 3, 6)]
+    summary = await fb.ok(PAPER, input={"meetingId": str(meeting_id), "responses": first})
+    assert summary["recordPaperResponses"] == {
+        "responses": 3, "enoughResponses": True, "overallMean": 4.0, "recommend": {"mean": 8.33},
+    }  # fmt: skip
+    again = await refused(answer(members[2], 4))
+    assert "already has a response" in again["message"]
+    events = await fb.events("feedback.response.submitted")
+    assert sorted(e.payload["overall"] for e in events) == [3, 4, 5]
+    assert all("takeaway" not in e.payload for e in events)
+    comments = (await fb.ok(COMMENTS, m=str(meeting_id)))["surveyComments"]
+    assert comments["takeaways"] == ["Vienti yhdessä"] * 3
+
+    # a survey still open takes answers through the personal links only
+    recent = uuid4()
+    await fb.person(recent)
+    open_meeting = await fb.hold([recent])
+    still_open = await refused(answer(recent, 4), meeting=open_meeting)
+    assert still_open["code"] == "SURVEY_STILL_OPEN"
+
+
 # -- the survey page ---------------------------------------------------------------------
 
 
@@ -342,25 +396,59 @@ async def test_validation_errors_rerender_the_form_with_messages(fb: Fb):
     assert await fb.events("feedback.response.submitted") == []
 
 
-async def test_unknown_and_closed_links_say_so(fb: Fb, monkeypatch):
-    unknown = await fb.http.get("/survey/not-a-real-token?lang=en")
-    assert unknown.status_code == 404
-    assert "This link is not recognised" in unknown.text
+LINK_MESSAGES = {
+    "unknown": {
+        "fi": "Linkkiä ei tunnisteta",
+        "sv": "Länken känns inte igen",
+        "en": "This link is not recognised",
+    },
+    "expired": {
+        "fi": "Linkki on vanhentunut: kysely on päättynyt",
+        "sv": "Länken har gått ut: enkäten har stängts",
+        "en": "This link has expired: the survey has closed",
+    },
+    "used": {
+        "fi": "Vastauksesi on tallennettu",
+        "sv": "Ditt svar har sparats",
+        "en": "Your answer has been saved",
+    },
+}
+
+
+async def test_unknown_expired_and_used_links_say_so_in_each_language(fb: Fb, monkeypatch):
+    """Three distinct messages, each in fi, sv and en (by ?lang=, else the person's own)."""
+    for lang, text in LINK_MESSAGES["unknown"].items():
+        unknown = await fb.http.get(f"/survey/not-a-real-token?lang={lang}")
+        assert unknown.status_code == 404
+        assert f'<html lang="{lang}">' in unknown.text
+        assert text in unknown.text
     assert (await fb.http.post("/survey/nope", data=SCORES)).status_code == 404
 
-    token, _ = await invited(fb, "fi")
-    assert (await fb.http.post(f"/survey/{token}", data=SCORES)).status_code == 303
+    used, _ = await invited(fb, "sv")
+    expired, _ = await invited(fb, "en")
+    assert (await fb.http.post(f"/survey/{used}", data=SCORES)).status_code == 303
     later = datetime.now(UTC) + timedelta(days=15)
     monkeypatch.setattr(handlers, "utcnow", lambda: later)
-    closed = await fb.http.get(f"/survey/{token}")
-    assert closed.status_code == 410
-    assert "Kysely on päättynyt" in closed.text
-    (event,) = await fb.events("feedback.survey.closed")  # closed on read
-    assert (event.sequence, event.payload["responses"], event.payload["invited"]) == (2, 1, 1)
-    again = await fb.http.post(f"/survey/{token}?lang=sv", data=SCORES)
-    assert again.status_code == 410
-    assert "Enkäten har stängts" in again.text
-    assert len(await fb.events("feedback.survey.closed")) == 1
+
+    own = {used: ("sv", "used"), expired: ("en", "expired")}
+    for token, (lang, kind) in own.items():
+        page = await fb.http.get(f"/survey/{token}")  # no ?lang: the person's language
+        assert page.status_code == 410
+        assert LINK_MESSAGES[kind][lang] in page.text
+    closed_events = await fb.events("feedback.survey.closed")  # closed on read, once each
+    assert sorted(e.payload["responses"] for e in closed_events) == [0, 1]
+    for token, (_own, kind) in own.items():
+        other = "expired" if kind == "used" else "used"
+        for lang, text in LINK_MESSAGES[kind].items():
+            page = await fb.http.get(f"/survey/{token}?lang={lang}")
+            assert page.status_code == 410
+            assert text in page.text
+            assert LINK_MESSAGES[other][lang] not in page.text
+            again = await fb.http.post(f"/survey/{token}?lang={lang}", data=SCORES)
+            assert again.status_code == 410
+            assert text in again.text
+    assert len(await fb.events("feedback.survey.closed")) == 2
+    assert len(await fb.events("feedback.response.submitted")) == 1
 
 
 # -- periodic work: reminders, closing, retries ------------------------------------------
@@ -515,19 +603,76 @@ async def test_survey_summary_is_k_anonymous(fb: Fb):
     assert missing["errors"][0]["extensions"]["code"] == "SURVEY_NOT_FOUND"
 
 
-RECORD = """
-mutation($input: RecordInterviewInput!) { recordInterview(input: $input) {
-  id memberId interviewedOn intendsToGrow plannedHires barriers barrierOther
+COMMENTS = """
+query($m: UUID!) { surveyComments(meetingId: $m) {
+  meetingId responses k enoughResponses note takeaways changes
 } }
 """
 
 
-async def test_interviews_are_recorded_over_time(fb: Fb):
+async def test_survey_comments_reach_the_agency_unattributed_from_three_responses(fb: Fb):
+    members = [uuid4() for _ in range(4)]
+    for member in members:
+        await fb.person(member)
+    meeting_id = await fb.hold(members)
+    tokens = [token_of(m) for m in await fb.send_mail()]
+    texts = [
+        ("Vientiin kannattaa lähteä yhdessä", "Enemmän aikaa keskustelulle"),
+        ("  Hinnoittelu ylös  ", ""),
+        ("", "Aloitetaan ajallaan"),
+    ]
+    base = {"overall": "4", "usefulness": "4", "recommend": "8"}
+    for token, (takeaway, change) in zip(tokens[:2], texts, strict=False):
+        data = {**base, "takeaway": takeaway, "change": change}
+        assert (await fb.http.post(f"/survey/{token}", data=data)).status_code == 303
+    two = (await fb.ok(COMMENTS, m=str(meeting_id)))["surveyComments"]
+    assert two == {
+        "meetingId": str(meeting_id),
+        "responses": 2,
+        "k": 3,
+        "enoughResponses": False,
+        "note": "not enough responses (k=3)",
+        "takeaways": None,
+        "changes": None,
+    }
+    takeaway, change = texts[2]
+    data = {**base, "takeaway": takeaway, "change": change}
+    assert (await fb.http.post(f"/survey/{tokens[2]}", data=data)).status_code == 303
+    three = (await fb.ok(COMMENTS, m=str(meeting_id)))["surveyComments"]
+    assert (three["responses"], three["enoughResponses"], three["note"]) == (3, True, None)
+    assert three["takeaways"] == ["Hinnoittelu ylös", "Vientiin kannattaa lähteä yhdessä"]
+    assert three["changes"] == ["Aloitetaan ajallaan", "Enemmän aikaa keskustelulle"]
+    # unattributed: the type has no field that could point at a person or a response
+    fields = await fb.ok('{ __type(name: "SurveyComments") { fields { name } } }')
+    names = {f["name"] for f in fields["__type"]["fields"]}
+    assert names == {
+        "surveyId", "meetingId", "responses", "k", "enoughResponses", "note",
+        "takeaways", "changes",
+    }  # fmt: skip
+    missing = await fb.gql(COMMENTS, m=str(uuid4()))
+    assert missing["errors"][0]["extensions"]["code"] == "SURVEY_NOT_FOUND"
+    # the texts stay in the region: no event carries them
+    for event in await fb.events("feedback.response.submitted"):
+        assert "takeaway" not in event.payload
+        assert "change" not in event.payload
+
+
+RECORD = """
+mutation($input: RecordInterviewInput!) { recordInterview(input: $input) {
+  id memberId personId interviewedOn intendsToGrow plannedHires barriers barrierOther
+} }
+"""
+
+
+async def test_interviews_are_recorded_per_person_over_time(fb: Fb):
     member = uuid4()
+    aino = (await fb.person(member)).id
+    ben = (await fb.person(member, "sv")).id
     first = await fb.ok(
         RECORD,
         input={
             "memberId": str(member),
+            "personId": str(aino),
             "interviewedOn": "2024-01-15",
             "intendsToGrow": "UNSURE",
             "plannedHires": 0,
@@ -535,10 +680,12 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
         },
     )
     assert first["recordInterview"]["barriers"] == ["financing", "time"]
+    assert first["recordInterview"]["personId"] == str(aino)
     await fb.ok(
         RECORD,
         input={
             "memberId": str(member),
+            "personId": str(aino),
             "interviewedOn": "2025-01-20",
             "intendsToGrow": "YES",
             "plannedHires": 2,
@@ -546,10 +693,22 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
             "barrierOther": "No premises to rent nearby",
         },
     )
+    await fb.ok(
+        RECORD,
+        input={
+            "memberId": str(member),
+            "personId": str(ben),
+            "interviewedOn": "2024-06-01",
+            "intendsToGrow": "NO",
+            "barriers": ["OTHER"],
+            "barrierOther": "Retiring soon",
+        },
+    )
     refused = await fb.gql(
         RECORD,
         input={
             "memberId": str(member),
+            "personId": str(aino),
             "interviewedOn": "2025-02-01",
             "intendsToGrow": "NO",
             "barriers": ["OTHER"],
@@ -560,13 +719,14 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
         "code": "INVALID_INTERVIEW",
         "field": "barrierOther",
     }
-    history = await fb.ok(
-        "query($m: UUID!) { interviews(memberId: $m) { interviewedOn intendsToGrow barriers "
-        "plannedHires barrierOther } }",
-        m=str(member),
+    query = (
+        "query($m: UUID!, $p: UUID) { interviews(memberId: $m, personId: $p) { personId "
+        "interviewedOn intendsToGrow barriers plannedHires barrierOther } }"
     )
+    history = await fb.ok(query, m=str(member), p=str(aino))
     assert history["interviews"] == [
         {
+            "personId": str(aino),
             "interviewedOn": "2024-01-15",
             "intendsToGrow": "UNSURE",
             "barriers": ["financing", "time"],
@@ -574,6 +734,7 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
             "barrierOther": "",
         },
         {
+            "personId": str(aino),
             "interviewedOn": "2025-01-20",
             "intendsToGrow": "YES",
             "barriers": ["finding_employees", "other"],
@@ -581,9 +742,66 @@ async def test_interviews_are_recorded_over_time(fb: Fb):
             "barrierOther": "No premises to rent nearby",
         },
     ]
+    everyone = (await fb.ok(query, m=str(member)))["interviews"]
+    assert [(i["personId"], i["interviewedOn"]) for i in everyone] == [
+        (str(aino), "2024-01-15"),
+        (str(ben), "2024-06-01"),
+        (str(aino), "2025-01-20"),
+    ]
     events = await fb.events("feedback.interview.recorded")
-    assert [e.payload["intends_to_grow"] for e in events] == ["unsure", "yes"]
+    assert [(e.payload["person_id"], e.payload["intends_to_grow"]) for e in events] == [
+        (str(aino), "unsure"),
+        (str(aino), "yes"),
+        (str(ben), "no"),
+    ]
     assert all("barrier_other" not in e.payload for e in events)  # free text stays here
+
+    # erasure of a person blanks their interviews' free text, keeps the structured record
+    await fb.apply(
+        PersonErased(person_id=aino, member_id=member, erased_at=datetime.now(UTC)), aino, 2
+    )
+    after = (await fb.ok(query, m=str(member)))["interviews"]
+    assert [i["barrierOther"] for i in after] == ["", "Retiring soon", ""]
+    assert [i["intendsToGrow"] for i in after] == ["UNSURE", "NO", "YES"]
+
+
+async def test_an_interview_names_a_known_person_of_a_known_member(fb: Fb):
+    member, other_member, stranger = uuid4(), uuid4(), uuid4()
+    person = (await fb.person(member)).id
+    others = (await fb.person(other_member)).id
+    await fb.apply(
+        MemberJoined(member_id=stranger, group_id=uuid4(), joined_on=date(2024, 1, 1), employees=2),
+        stranger,
+    )  # a member without any person yet is known, but has nobody to interview
+
+    async def refusal(member_id: UUID, person_id: UUID) -> dict[str, Any]:
+        body = await fb.gql(
+            RECORD,
+            input={
+                "memberId": str(member_id),
+                "personId": str(person_id),
+                "interviewedOn": "2024-03-01",
+                "intendsToGrow": "YES",
+            },
+        )
+        assert body["data"] is None
+        (error,) = body["errors"]
+        return {"message": error["message"], **error["extensions"]}
+
+    unknown_member = await refusal(uuid4(), person)
+    assert (unknown_member["code"], unknown_member["field"]) == ("UNKNOWN_MEMBER", "memberId")
+    unknown_person = await refusal(stranger, uuid4())
+    assert (unknown_person["code"], unknown_person["field"]) == ("UNKNOWN_PERSON", "personId")
+    wrong = await refusal(member, others)
+    assert (wrong["code"], wrong["field"]) == ("PERSON_NOT_OF_MEMBER", "personId")
+    assert wrong["memberIdOfPerson"] == str(other_member)
+    assert str(other_member) in wrong["message"]
+    await fb.apply(
+        PersonErased(person_id=person, member_id=member, erased_at=datetime.now(UTC)), person, 2
+    )
+    erased = await refusal(member, person)
+    assert erased["code"] == "UNKNOWN_PERSON"
+    assert await fb.events("feedback.interview.recorded") == []
 
 
 # -- the groups service's contact directory ----------------------------------------------
@@ -666,7 +884,7 @@ async def test_migrations_match_the_models_and_downgrade(database_url: str):
 
     try:
         await migrate(engine, location, version_table=table)
-        assert head_revision(location) == "0001"
+        assert head_revision(location) == "0002"
         async with engine.connect() as conn:
             assert await conn.run_sync(diffs) == []
             assert await conn.run_sync(tables) == set(Base.metadata.tables)

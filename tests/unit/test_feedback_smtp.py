@@ -1,4 +1,5 @@
-"""Invitations through a real SMTP server (aiosmtpd on a free local port), and demo mode."""
+"""Invitations and reminders through a real SMTP server (aiosmtpd on a free local port), on
+SQLite and PostgreSQL; failed sends retried and visible in the API; and demo mode."""
 
 from __future__ import annotations
 
@@ -67,11 +68,11 @@ async def make_fb(settings: FeedbackSettings) -> Fb:
 
 
 @pytest.fixture
-async def smtp_fb(smtp_server, tmp_path: Path) -> AsyncIterator[tuple[Fb, Inbox]]:
+async def smtp_fb(smtp_server, database_url: str) -> AsyncIterator[tuple[Fb, Inbox]]:
     inbox, port = smtp_server
     settings = FeedbackSettings(
         region=REGION,
-        database_url=f"sqlite:///{tmp_path / 'feedback.db'}",
+        database_url=database_url,
         smtp_host="127.0.0.1",
         smtp_port=port,
         smtp_from="MGN Oulu <palaute@oulu.example.fi>",
@@ -125,11 +126,11 @@ async def test_invitations_arrive_by_smtp_in_each_persons_language(smtp_fb):
         assert f'<html lang="{lang}">' in page.text
 
 
-async def test_a_mail_server_that_is_down_never_blocks_and_is_retried(tmp_path: Path):
+async def test_a_mail_server_that_is_down_never_blocks_and_is_retried(database_url: str):
     port = free_port()  # nothing listens here
     settings = FeedbackSettings(
         region=REGION,
-        database_url=f"sqlite:///{tmp_path / 'feedback.db'}",
+        database_url=database_url,
         smtp_host="127.0.0.1",
         smtp_port=port,
         smtp_timeout=2,
@@ -160,6 +161,93 @@ async def test_a_mail_server_that_is_down_never_blocks_and_is_retried(tmp_path: 
             controller.stop()
         assert [rcpts for rcpts, _ in inbox.received] == [[fb.persons[0].email]]
     finally:
+        await fb.http.aclose()
+        await fb.service.runtime.engine.dispose()
+
+
+async def test_exactly_one_reminder_arrives_before_closing_and_none_after(smtp_fb):
+    fb, inbox = smtp_fb
+    answers, forgets = uuid4(), uuid4()
+    await fb.person(answers, "fi")
+    forgetful = await fb.person(forgets, "sv")
+    held_at = datetime.now(UTC) - timedelta(hours=1)
+    await fb.hold([answers, forgets], held_at=held_at)
+    assert await fb.service.mail.run_once(held_at + timedelta(hours=2)) == 2
+    invitation = next(m for _, m in inbox.received if fb.persons[0].email in str(m["To"]))
+    data = {"overall": "4", "usefulness": "4", "recommend": "9"}
+    assert (await fb.http.post(f"/survey/{token_of(invitation)}", data=data)).status_code == 303
+
+    for days in (1, 5, 10):  # before the reminder day: nothing
+        await fb.service.mail.run_once(held_at + timedelta(days=days))
+    assert len(inbox.received) == 2
+    for hours in (1, 2, 30, 60):  # from the reminder day up to the closing: one reminder
+        await fb.service.mail.run_once(held_at + timedelta(days=11, hours=hours))
+    assert len(inbox.received) == 3
+    rcpts, reminder = inbox.received[-1]
+    assert rcpts == [forgetful.email]
+    assert str(reminder["Subject"]).startswith("Påminnelse")
+    assert reminder["Content-Language"] == "sv"
+    page = await fb.http.get(f"/survey/{token_of(reminder)}")
+    assert page.status_code == 200  # the reminder's link works until the survey closes
+    await fb.service.mail.run_once(held_at + timedelta(days=14, minutes=1))
+    await fb.service.mail.run_once(held_at + timedelta(days=20))
+    assert len(inbox.received) == 3  # nothing after closing
+    kinds = [(m["kind"], m["status"]) for m in (await fb.ok(MAIL_QUEUE))["mailQueue"]]
+    assert sorted(kinds) == [("invitation", "sent"), ("invitation", "sent"), ("reminder", "sent")]
+
+
+MAIL_QUEUE = "{ mailQueue { kind status attempts lastError sentAt } }"
+
+
+class RefusingFirst(Inbox):
+    """A real server that refuses the first delivery with a temporary error (451)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.refused:
+            self.refused += 1
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_refused_send_is_retried_and_visible_in_the_api(database_url: str):
+    inbox, port = RefusingFirst(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings = FeedbackSettings(
+        region=REGION,
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        mail_retry_seconds=1,
+    )
+    fb = await make_fb(settings)
+    try:
+        member = uuid4()
+        await fb.person(member, "en")
+        meeting_id = await fb.hold([member])  # recorded: mail is never in the way
+        now = datetime.now(UTC)
+        assert await fb.service.mail.run_once(now) == 0
+        (mail,) = (await fb.ok(MAIL_QUEUE))["mailQueue"]
+        assert (mail["status"], mail["attempts"], mail["sentAt"]) == ("retrying", 1, None)
+        assert "451" in mail["lastError"]
+        assert inbox.received == []
+        assert await fb.service.mail.run_once(now) == 0  # not yet due again
+        assert await fb.service.mail.run_once(now + timedelta(seconds=5)) == 1
+        (mail,) = (await fb.ok(MAIL_QUEUE))["mailQueue"]
+        assert (mail["status"], mail["attempts"]) == ("sent", 2)
+        assert mail["sentAt"] is not None
+        assert [rcpts for rcpts, _ in inbox.received] == [[fb.persons[0].email]]
+        summary = await fb.ok(
+            "query($m: UUID!) { surveySummary(meetingId: $m) { invited open } }",
+            m=str(meeting_id),
+        )
+        assert summary["surveySummary"] == {"invited": 1, "open": True}
+    finally:
+        controller.stop()
         await fb.http.aclose()
         await fb.service.runtime.engine.dispose()
 

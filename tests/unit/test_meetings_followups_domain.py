@@ -23,6 +23,7 @@ from services.meetings.domain import (
     MeetingStatus,
     Membership,
     Person,
+    RecordingProblem,
     errors,
     recording_problems,
     suggest_hosts,
@@ -221,16 +222,17 @@ def test_recording_problems_name_each_member_without_full_consent():
     ]
     problems = recording_problems([HOST, GUEST, OUTSIDER], persons, {p1: True, p2: True})
     assert set(problems) == {GUEST, OUTSIDER}
-    assert problems[OUTSIDER] == "no registered person"
+    assert problems[OUTSIDER] == RecordingProblem("no registered person")
+    assert problems[GUEST] == RecordingProblem("1 of 2 persons without consent", (p3,))
     assert recording_problems([HOST, GUEST], persons, {p1: True, p2: True, p3: True}) == {}
 
 
 def test_mark_recorded_only_held_once_and_with_every_attendees_consent():
     meeting = held()
     with pytest.raises(errors.RecordingConsentMissing) as refused:
-        meeting.mark_recorded({GUEST: "no registered person"})
+        meeting.mark_recorded({GUEST: RecordingProblem("no registered person")})
     assert refused.value.code == "RECORDING_CONSENT_MISSING"
-    assert refused.value.details == {"memberIds": [str(GUEST)]}
+    assert refused.value.details["memberIds"] == [str(GUEST)]
     assert str(GUEST) in refused.value.message
     recorded, event = meeting.mark_recorded({})
     assert recorded.recorded

@@ -182,3 +182,69 @@ def test_nothing_but_the_next_meeting_is_after_today_when_today_is_in_the_years(
             assert all(on <= today for _, _, on in initiative.updates)
         for meeting in history:
             assert all(a.closed_on is None or a.closed_on <= today for a in meeting.actions)
+
+
+def test_interviews_follow_each_entrepreneur_over_the_years(plans: list[RegionPlan]) -> None:
+    followed = 0
+    for plan in plans:
+        for group in plan.groups:
+            for member in group.members:
+                keys = {c.key for c in member.contacts}
+                assert all(i.person_key in keys for i in member.interviews)
+                per_person: dict[str, list[int]] = {}
+                for interview in member.interviews:
+                    years = per_person.setdefault(interview.person_key, [])
+                    years.append(interview.interviewed_on.year)
+                followed += sum(1 for years in per_person.values() if len(set(years)) > 1)
+    assert followed > 10  # many entrepreneurs are interviewed in more than one year
+
+
+def test_each_region_shows_a_refused_then_fixed_csv_import_and_an_erasure(
+    plans: list[RegionPlan],
+) -> None:
+    from services.groups.domain import Group
+    from services.groups.domain.importing import plan_import
+
+    for plan in plans:
+        first = plan.groups[0]
+        assert first.csv_import is not None, plan.region
+        group, _ = Group.found(
+            name=first.name, municipality=first.municipality, founded_on=first.founded_on
+        )
+        refused = plan_import(group, first.csv_import.refused_csv)
+        assert [e.line for e in refused.errors] == [3, 4]
+        assert refused.members == []
+        reasons = " ".join(e.reason for e in refused.errors)
+        assert "employees" in reasons
+        assert "check digit" in reasons
+        fixed = plan_import(group, first.csv_import.fixed_csv)
+        assert fixed.errors == []
+        assert len(fixed.members) == first.csv_import.rows == 3
+        assert all(m.person is not None for m in fixed.members)
+        erased = [c for m in first.members for c in m.contacts if c.key == first.erase_contact]
+        assert len(erased) == 1, plan.region
+        owner = next(
+            m for m in first.members if any(c.key == first.erase_contact for c in m.contacts)
+        )
+        assert owner.left_on is not None  # an entrepreneur who left asks to be forgotten
+
+
+def test_closed_surveys_have_historical_answers_from_40_to_90_percent(
+    plans: list[RegionPlan],
+) -> None:
+    rates = []
+    for plan in plans:
+        for group in plan.groups:
+            for meeting in group.meetings:
+                if meeting.paper_responses:
+                    assert meeting.status == "held"
+                    assert not meeting.responses  # never both: form while open, paper after
+                    assert meeting.day < TODAY - timedelta(days=30)
+                    keys = [r.member_key for r in meeting.paper_responses]
+                    assert len(set(keys)) == len(keys)
+                    assert set(keys) <= set(meeting.attendee_keys)
+                    rates.append(len(keys) / len(meeting.attendee_keys))
+    assert len(rates) > 100
+    mean = sum(rates) / len(rates)
+    assert 0.45 < mean < 0.85, mean
+    assert sum(0.3 <= r <= 1.0 for r in rates) / len(rates) > 0.9

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.meetings.commands import Node
+from shared.directory import GroupsDirectory
 from shared.runtime import UnitOfWork
 
 
@@ -16,3 +17,4 @@ class MeetingsContext:
     sessions: async_sessionmaker[AsyncSession]
     unit_of_work: Callable[[], UnitOfWork]
     node: Node
+    directory: GroupsDirectory | None = None  # names for refusals; None: ids only

@@ -180,8 +180,9 @@ async def record_rsvp(info: Info, input: RecordRsvpInput) -> Meeting:
 
 async def mark_recorded(info: Info, input: MarkRecordedInput) -> Meeting:
     ctx = info.context
+    cmd = MarkRecorded(input.meeting_id)
     return Meeting.from_domain(
-        await handlers.mark_recorded(MarkRecorded(input.meeting_id), ctx.unit_of_work(), ctx.node)
+        await handlers.mark_recorded(cmd, ctx.unit_of_work(), ctx.node, ctx.directory)
     )
 
 
@@ -319,7 +320,9 @@ class Mutation:
         resolver=mark_recorded,
         extensions=[DomainErrors()],
         description="Mark a held meeting as audio-recorded; refused unless every attendee "
-        "consented (RECORDING_CONSENT_MISSING lists who has not in extensions.memberIds).",
+        "consented (RECORDING_CONSENT_MISSING names who has not: extensions.memberIds, and "
+        "extensions.members with company and person names from the groups service, or "
+        "extensions.namesNote saying why names are missing).",
     )
     publish_memo: Meeting = strawberry.mutation(
         resolver=publish_memo,

@@ -1,6 +1,13 @@
 """The meetings domain: plain Python, no I/O (import-linter keeps it so)."""
 
-from services.meetings.domain.consent import AUDIO, ConsentState, Person, recording_problems
+from services.meetings.domain.consent import (
+    AUDIO,
+    ConsentState,
+    Names,
+    Person,
+    RecordingProblem,
+    recording_problems,
+)
 from services.meetings.domain.errors import DomainError
 from services.meetings.domain.meeting import (
     MEMO_MAX,
@@ -43,7 +50,9 @@ __all__ = [
     "Meeting",
     "MeetingStatus",
     "Membership",
+    "Names",
     "Person",
+    "RecordingProblem",
     "local_date",
     "recording_problems",
     "suggest_hosts",

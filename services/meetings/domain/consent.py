@@ -9,7 +9,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -35,24 +35,47 @@ class Person:
     erased: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What the groups service says people are called: company names by member id,
+    person names by person id (personal data: used for a message, never stored)."""
+
+    members: Mapping[UUID, str] = field(default_factory=dict)
+    persons: Mapping[UUID, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingProblem:
+    """Why an attending member blocks a recording; ``person_ids``: its persons without
+    audio consent (empty when it has no registered person at all)."""
+
+    reason: str
+    person_ids: tuple[UUID, ...] = ()
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 def recording_problems(
     attendee_ids: Sequence[UUID],
     persons: Sequence[Person],
     audio: Mapping[UUID, bool],
-) -> dict[UUID, str]:
+) -> dict[UUID, RecordingProblem]:
     """Attendees who do not consent to recording, with why. A member consents when it has
     at least one registered person and every registered person's audio consent holds."""
     by_member: dict[UUID, list[Person]] = {}
     for person in persons:
         if person.registered and not person.erased:
             by_member.setdefault(person.member_id, []).append(person)
-    problems: dict[UUID, str] = {}
+    problems: dict[UUID, RecordingProblem] = {}
     for member_id in attendee_ids:
         people = by_member.get(member_id, [])
         if not people:
-            problems[member_id] = "no registered person"
+            problems[member_id] = RecordingProblem("no registered person")
             continue
-        without = [p.person_id for p in people if not audio.get(p.person_id, False)]
+        without = tuple(p.person_id for p in people if not audio.get(p.person_id, False))
         if without:
-            problems[member_id] = f"{len(without)} of {len(people)} persons without consent"
+            problems[member_id] = RecordingProblem(
+                f"{len(without)} of {len(people)} persons without consent", without
+            )
     return problems

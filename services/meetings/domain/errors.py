@@ -12,6 +12,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from services.meetings.domain.consent import Names, RecordingProblem
+
 
 class DomainError(Exception):
     code = "DOMAIN_ERROR"
@@ -245,17 +247,57 @@ class AlreadyRecorded(DomainError):
 
 
 class RecordingConsentMissing(DomainError):
+    """Who blocks the recording. Without ``names`` (or with ``names_note`` saying why the
+    groups service could not name them) the members are given by id only."""
+
     code = "RECORDING_CONSENT_MISSING"
     field = "meetingId"
 
-    def __init__(self, meeting_id: UUID, problems: Mapping[UUID, str]) -> None:
-        listed = "; ".join(f"{member}: {why}" for member, why in problems.items())
+    def __init__(
+        self,
+        meeting_id: UUID,
+        problems: Mapping[UUID, RecordingProblem],
+        *,
+        names: Names | None = None,
+        names_note: str = "",
+    ) -> None:
+        self.meeting_id = meeting_id
+        self.problems = dict(problems)
+        known = names or Names()
+        entries: list[str] = []
+        members: list[dict[str, Any]] = []
+        for member_id, problem in problems.items():
+            company = known.members.get(member_id, "")
+            persons = [
+                {"personId": str(p), "name": known.persons.get(p) or None}
+                for p in problem.person_ids
+            ]
+            who = f"{company} (member {member_id})" if company else f"member {member_id}"
+            named = [str(p["name"]) for p in persons if p["name"]]
+            entries.append(f"{who}: {problem.reason}" + (f" ({', '.join(named)})" if named else ""))
+            members.append(
+                {
+                    "memberId": str(member_id),
+                    "companyName": company or None,
+                    "reason": problem.reason,
+                    "personsWithoutConsent": persons,
+                }
+            )
+        note = f" Names unavailable ({names_note}); members are given by id." if names_note else ""
         super().__init__(
             f"Meeting {meeting_id} may be recorded only if every attendee consented to audio "
-            f"recording. Missing: {listed}. Ask their entrepreneurs for consent (in the groups "
-            "service), or do not record.",
-            details={"memberIds": [str(m) for m in problems]},
+            f"recording. Missing: {'; '.join(entries)}.{note} Ask their entrepreneurs for "
+            "consent (in the groups service), or do not record.",
+            details={
+                "memberIds": [str(m) for m in problems],
+                "members": members,
+                "namesNote": names_note or None,
+            },
         )
+
+    def named(self, names: Names | None, note: str = "") -> RecordingConsentMissing:
+        """The same refusal, with the names the groups service gave (or why it gave none)."""
+        return RecordingConsentMissing(self.meeting_id, self.problems, names=names, names_note=note)
 
 
 class TextRequired(DomainError):

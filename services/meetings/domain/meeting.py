@@ -10,6 +10,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from services.meetings.domain import errors
+from services.meetings.domain.consent import RecordingProblem
 from services.meetings.domain.membership import KnownGroup, Membership, local_date
 from shared.contracts import (
     MeetingCancelled,
@@ -221,13 +222,15 @@ class Meeting:
         if self.status is not MeetingStatus.HELD:
             raise errors.MeetingNotHeld(self.id, self.status.value, action)
 
-    def mark_recorded(self, consenting: Mapping[UUID, str]) -> tuple[Meeting, MeetingRecorded]:
+    def mark_recorded(
+        self, consenting: Mapping[UUID, RecordingProblem]
+    ) -> tuple[Meeting, MeetingRecorded]:
         """Mark the held meeting as audio-recorded. ``consenting`` maps each attendee who has
-        *not* consented to why (empty string or absent: consented)."""
+        *not* consented to why (absent: consented)."""
         self._require_held("recording can be marked")
         if self.recorded:
             raise errors.AlreadyRecorded(self.id)
-        missing = {m: why for m in self.attendee_member_ids if (why := consenting.get(m, ""))}
+        missing = {m: why for m in self.attendee_member_ids if (why := consenting.get(m))}
         if missing:
             raise errors.RecordingConsentMissing(self.id, missing)
         recorded = replace(self, recorded=True, version=self.version + 1)

@@ -1,0 +1,84 @@
+"""Numbers and their presentation: percentiles, machine load, PASS/FAIL against the targets."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PROJECTION_TARGET = 5_000.0  # national projection, events/s, on SQLite and on PostgreSQL
+P99_TARGET_MS = 1_000.0  # write-to-visible p99 ...
+P99_TARGET_RATE = 200.0  # ... at this many writes/s
+RATE_TOLERANCE = 0.95  # a paced run counts as "at the rate" if it achieved 95 % of it
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def load() -> str:
+    """The machine's load averages (it is shared: read every number beside them)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+@dataclass
+class Verdicts:
+    lines: list[str]
+
+    def check(self, ok: bool, what: str, detail: str) -> None:
+        self.lines.append(f"{'PASS' if ok else 'FAIL'}  {what}: {detail}")
+
+    def projection(self, kind: str, rates: Sequence[float]) -> None:
+        worst = min(rates)
+        self.check(
+            worst >= PROJECTION_TARGET,
+            f"national projection >= {PROJECTION_TARGET:,.0f} events/s on {kind}",
+            "runs " + ", ".join(f"{r:,.0f}" for r in rates) + " events/s",
+        )
+
+    def latency(self, kind: str, paced: dict[float, list[dict[str, float]]]) -> None:
+        """The target holds if every open-loop run at >= 200 writes/s completed 95 % of its
+        offered rate with p99 under 1 s; with no such run it is not shown to hold."""
+        what = (
+            f"write-to-visible p99 < {P99_TARGET_MS:,.0f} ms at {P99_TARGET_RATE:g} writes/s "
+            f"on {kind}"
+        )
+        runs = [(rate, r) for rate, rs in paced.items() if rate >= P99_TARGET_RATE for r in rs]
+        if not runs:
+            self.check(False, what, f"no open-loop run at >= {P99_TARGET_RATE:g}/s (use --rate)")
+            return
+        ok = True
+        parts = []
+        for rate, r in runs:
+            at_rate = r["completed/s"] >= RATE_TOLERANCE * rate
+            ok = ok and at_rate and r["visible p99 ms"] < P99_TARGET_MS
+            parts.append(
+                f"p99 {r['visible p99 ms']:,.0f} ms, {r['completed/s']:,.0f} of {rate:g} writes/s"
+                + ("" if at_rate else " (rate not reached)")
+            )
+        self.check(ok, what, "; ".join(parts))
+
+
+def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
+    """Two lines for one end-to-end run: rates and latencies; relay delay and CPU."""
+    cpu = ", ".join(
+        f"{name[len('cpu ms/write ') :]} {value:.1f}"
+        for name, value in r.items()
+        if name.startswith("cpu ms/write ")
+    )
+    return (
+        f"   [{run}] {kind:<8} {label:<11} issued {r['issued/s']:>4,.0f}/s "
+        f"done {r['completed/s']:>4,.0f}/s | write p50 {r['write p50 ms']:>6,.0f} "
+        f"p99 {r['write p99 ms']:>6,.0f} | visible p50 {r['visible p50 ms']:>6,.0f} "
+        f"p99 {r['visible p99 ms']:>6,.0f} ms\n"
+        f"       relay p50 {r['relay p50 ms']:,.0f} p99 {r['relay p99 ms']:,.0f} ms | "
+        f"cpu {r['cpu ms/write']:.1f} ms/write ({cpu}; bench client "
+        f"{r['client cpu ms/write']:.1f}) | {load()}"
+    )

@@ -1,0 +1,144 @@
+"""Asking the region's groups service who someone is: the one HTTP client for it.
+
+Personal data (names, email addresses, languages) stays in the groups service; other
+services of the region ask its GraphQL API at the moment they need it and keep nothing:
+
+- :meth:`GroupsDirectory.contacts`: a member's contact persons (the feedback mailer);
+- :meth:`GroupsDirectory.members`: company and contact names of several members in one
+  request (the meetings service names who blocks a recording).
+
+Any failure to ask (no URL configured, network, timeout, HTTP or GraphQL error, an answer
+of the wrong shape) raises :class:`DirectoryError` with what went wrong; callers decide
+whether to retry later or fall back to ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+CONTACTS_QUERY = """
+query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
+"""
+MEMBER_FIELDS = "companyName contacts { id name erased }"
+
+
+class DirectoryError(RuntimeError):
+    """The groups service could not be asked, or its answer was unusable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    person_id: UUID
+    name: str
+    email: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCard:
+    """Who a member is: its company name and its (not erased) contact persons' names."""
+
+    member_id: UUID
+    company_name: str
+    person_names: Mapping[UUID, str]
+
+
+class GroupsDirectory:
+    """The groups GraphQL API at ``graphql_url`` (e.g. ``http://127.0.0.1:8101/graphql``).
+
+    ``setting`` names the configuration variable holding the URL, for error messages.
+    ``transport``: tests may pass an ASGI transport to an in-process groups app.
+    """
+
+    def __init__(
+        self,
+        graphql_url: str,
+        *,
+        timeout: float = 10.0,
+        setting: str = "the groups service URL",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = graphql_url
+        self.timeout = timeout
+        self._setting = setting
+        self._transport = transport
+
+    async def _ask(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.url:
+            raise DirectoryError(f"no groups service URL configured ({self._setting})")
+        payload = {"query": query, "variables": dict(variables)}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
+                response = await client.post(self.url, json=payload)
+        except httpx.TimeoutException as exc:
+            raise DirectoryError(
+                f"groups service at {self.url} did not answer within {self.timeout:g} s"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise DirectoryError(f"groups service at {self.url}: {exc!r}") from exc
+        if response.status_code != 200:
+            raise DirectoryError(
+                f"groups service at {self.url} answered HTTP {response.status_code}"
+            )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise DirectoryError(f"groups service at {self.url} answered no JSON") from exc
+        if not isinstance(body, dict):
+            raise DirectoryError(f"groups service at {self.url} answered {type(body).__name__}")
+        if body.get("errors"):
+            raise DirectoryError(f"groups service: {body['errors'][0].get('message')}")
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+    async def contacts(self, member_id: UUID) -> list[Contact]:
+        """The member's contact persons (erased ones left out); empty for an unknown member."""
+        data = await self._ask(CONTACTS_QUERY, {"id": str(member_id)})
+        member = data.get("member")
+        if member is None:
+            return []
+        try:
+            return [
+                Contact(
+                    person_id=UUID(c["id"]),
+                    name=c.get("name") or "",
+                    email=c.get("email") or "",
+                    language=(c.get("language") or "").lower(),  # the enum FI/SV/EN
+                )
+                for c in member.get("contacts") or []
+                if not c.get("erased")
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DirectoryError(f"groups service: unexpected contacts answer: {exc!r}") from exc
+
+    async def members(self, member_ids: Iterable[UUID]) -> dict[UUID, MemberCard]:
+        """Cards of the members the groups service knows, in one request; unknown ids are
+        simply absent from the result."""
+        ids = list(dict.fromkeys(member_ids))
+        if not ids:
+            return {}
+        params = ", ".join(f"$m{i}: UUID!" for i in range(len(ids)))
+        fields = " ".join(f"m{i}: member(id: $m{i}) {{ {MEMBER_FIELDS} }}" for i in range(len(ids)))
+        data = await self._ask(
+            f"query({params}) {{ {fields} }}", {f"m{i}": str(m) for i, m in enumerate(ids)}
+        )
+        cards: dict[UUID, MemberCard] = {}
+        try:
+            for i, member_id in enumerate(ids):
+                found = data.get(f"m{i}")
+                if found is None:
+                    continue
+                names = {
+                    UUID(c["id"]): c.get("name") or ""
+                    for c in found.get("contacts") or []
+                    if not c.get("erased")
+                }
+                cards[member_id] = MemberCard(member_id, found.get("companyName") or "", names)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc
+        return cards

@@ -1,0 +1,96 @@
+"""The benchmark's own pieces: the open-loop pacer, percentiles, verdicts, arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from bench.pacer import run_paced
+from bench.pipeline import parse_args
+from bench.report import Verdicts, percentile
+
+
+async def test_open_loop_keeps_the_offered_rate_when_operations_are_slow():
+    # 40 operations at 200/s, each taking 0.1 s: a closed loop of 1 would need 4 s.
+    started: list[float] = []
+
+    async def slow(i: int, due: float) -> None:
+        started.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.1)
+
+    run = await run_paced(40, slow, rate=200, concurrency=1)
+    assert len(run.scheduled) == 40
+    assert run.issued_rate == pytest.approx(200, rel=0.25)
+    assert run.finished_until - run.started < 0.5
+    assert max(started) - min(started) == pytest.approx(39 / 200, abs=0.08)
+
+
+async def test_closed_loop_is_bounded_by_concurrency():
+    in_flight = 0
+    most = 0
+
+    async def op(i: int, due: float) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+
+    run = await run_paced(30, op, rate=None, concurrency=3)
+    assert most == 3
+    assert run.completed_rate < 3 / 0.01 * 1.1
+
+
+async def test_a_failing_operation_fails_the_run():
+    async def op(i: int, due: float) -> None:
+        if i == 2:
+            raise RuntimeError("write refused")
+
+    with pytest.raises(RuntimeError, match="write refused"):
+        await run_paced(5, op, rate=1000)
+
+
+def test_percentile_is_nearest_rank():
+    values = list(range(1, 101))
+    assert percentile(values, 0.5) == 50
+    assert percentile(values, 0.99) == 99
+    assert percentile([7.0], 0.99) == 7.0
+    assert math.isnan(percentile([], 0.5))
+
+
+def _run(p99: float, done: float) -> dict[str, float]:
+    return {"visible p99 ms": p99, "completed/s": done}
+
+
+def test_latency_verdict_needs_the_rate_and_the_p99():
+    v = Verdicts([])
+    v.latency("sqlite", {200.0: [_run(400, 199), _run(600, 195)]})
+    v.latency("sqlite", {200.0: [_run(400, 199), _run(1200, 199)]})
+    v.latency("sqlite", {200.0: [_run(400, 60)]})
+    v.latency("sqlite", {30.0: [_run(100, 30)]})
+    assert [line.split()[0] for line in v.lines] == ["PASS", "FAIL", "FAIL", "FAIL"]
+    assert "rate not reached" in v.lines[2]
+    assert "no open-loop run" in v.lines[3]
+
+
+def test_projection_verdict_needs_every_run():
+    v = Verdicts([])
+    v.projection("postgres", [6000, 5100])
+    v.projection("sqlite", [6000, 4900])
+    assert [line.split()[0] for line in v.lines] == ["PASS", "FAIL"]
+
+
+def test_arguments_are_checked_with_clear_errors(capsys):
+    args = parse_args(["--db", "sqlite", "--rate", "200,30", "--events", "10"])
+    assert args.db == ["sqlite"]
+    assert args.rate == [200.0, 30.0]
+    for bad, word in (
+        (["--db", "mysql"], "mysql"),
+        (["--rate", "0"], "rates must be above 0"),
+        (["--events", "0"], "at least 1"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+        assert word in capsys.readouterr().err

@@ -1,0 +1,106 @@
+"""shared.directory: the one client of the groups service's GraphQL API (unit level, with an
+in-memory HTTP transport; the real groups service is asked in the integration tests)."""
+
+from __future__ import annotations
+
+import json
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from services.meetings.domain import Names, RecordingProblem
+from services.meetings.domain.errors import RecordingConsentMissing
+from services.meetings.settings import MeetingsSettings
+from shared.directory import DirectoryError, GroupsDirectory, MemberCard
+
+URL = "http://groups/graphql"
+
+
+def directory(handler) -> GroupsDirectory:
+    return GroupsDirectory(
+        URL, timeout=1, setting="MGN_X_GROUPS_URL", transport=httpx.MockTransport(handler)
+    )
+
+
+async def test_members_asks_once_for_every_member_and_skips_unknown_and_erased():
+    known, unknown, person, erased = uuid4(), uuid4(), uuid4(), uuid4()
+    seen: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        contacts = [
+            {"id": str(person), "name": "Stina Berg", "erased": False},
+            {"id": str(erased), "name": None, "erased": True},
+        ]
+        return httpx.Response(
+            200, json={"data": {"m0": {"companyName": "Paja Oy", "contacts": contacts}, "m1": None}}
+        )
+
+    cards = await directory(handler).members([known, unknown, known])
+    assert cards == {known: MemberCard(known, "Paja Oy", {person: "Stina Berg"})}
+    (asked,) = seen
+    assert asked["variables"] == {"m0": str(known), "m1": str(unknown)}
+    assert await directory(handler).members([]) == {}
+    assert len(seen) == 1  # nothing to ask: no request
+
+
+@pytest.mark.parametrize(
+    ("response", "match"),
+    [
+        (httpx.Response(503), "HTTP 503"),
+        (httpx.Response(200, content=b"<html>"), "no JSON"),
+        (httpx.Response(200, json={"errors": [{"message": "boom"}]}), "boom"),
+        (httpx.Response(200, json={"data": {"m0": {"contacts": [{"name": "x"}]}}}), "unexpected"),
+    ],
+)
+async def test_every_failure_is_a_directory_error_saying_what(response, match):
+    with pytest.raises(DirectoryError, match=match):
+        await directory(lambda _request: response).members([uuid4()])
+
+
+async def test_timeouts_and_a_missing_url_are_named():
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(DirectoryError, match="did not answer within 1 s"):
+        await directory(slow).contacts(uuid4())
+    with pytest.raises(DirectoryError, match="MGN_X_GROUPS_URL"):
+        await GroupsDirectory("", setting="MGN_X_GROUPS_URL").members([uuid4()])
+
+
+def test_a_named_refusal_lists_company_and_persons_and_an_unnamed_one_says_why():
+    meeting, member, person = uuid4(), uuid4(), uuid4()
+    problem = RecordingProblem("1 of 2 persons without consent", (person,))
+    refusal = RecordingConsentMissing(meeting, {member: problem})
+    named = refusal.named(Names(members={member: "Paja Oy"}, persons={person: "Stina Berg"}))
+    assert f"Paja Oy (member {member}): 1 of 2 persons without consent (Stina Berg)" in (
+        named.message
+    )
+    assert named.details["members"] == [
+        {
+            "memberId": str(member),
+            "companyName": "Paja Oy",
+            "reason": "1 of 2 persons without consent",
+            "personsWithoutConsent": [{"personId": str(person), "name": "Stina Berg"}],
+        }
+    ]
+    unnamed = refusal.named(None, "groups service at http://g did not answer within 3 s")
+    assert f"member {member}: 1 of 2 persons without consent." in unnamed.message
+    assert "Names unavailable (groups service at http://g did not answer" in unnamed.message
+    assert unnamed.details["namesNote"].startswith("groups service")
+
+
+def test_meetings_settings_for_the_groups_directory(monkeypatch):
+    assert (MeetingsSettings().groups_url, MeetingsSettings().groups_timeout) == ("", 3.0)
+    monkeypatch.setenv("MGN_MEETINGS_GROUPS_URL", URL)
+    monkeypatch.setenv("MGN_MEETINGS_GROUPS_TIMEOUT", "0.5")
+    settings = MeetingsSettings()
+    assert (settings.groups_url, settings.groups_timeout) == (URL, 0.5)
+    monkeypatch.setenv("MGN_MEETINGS_GROUPS_TIMEOUT", "0")
+    with pytest.raises(ValueError, match="groups_timeout"):
+        MeetingsSettings()
+    fields = MeetingsSettings.model_fields
+    assert fields["groups_url"].description
+    assert fields["groups_timeout"].description
