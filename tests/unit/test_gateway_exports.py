@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from deploy.cli import main
 from services.gateway.app import build
 from services.gateway.auth import AccessDenied, Guard, Role, create_token
-from services.gateway.exports.registry import DATASETS, UnknownDataset, dataset
+from services.gateway.exports.registry import DATASETS, RAW_DATASETS, UnknownDataset, dataset
 from services.gateway.exports.stream import BadFormat, check_format, scoped, stream
 from services.gateway.graphql import GatewayContext, schema
 from services.gateway.settings import GatewaySettings
@@ -43,7 +43,7 @@ async def count(net: World, name: str) -> int:
         return int(await session.scalar(select(func.count()).select_from(query)) or 0)
 
 
-@pytest.mark.parametrize("name", sorted(DATASETS))
+@pytest.mark.parametrize("name", sorted(RAW_DATASETS))  # views: test_gateway_views_exports
 async def test_each_dataset_streams_its_dictionary_in_both_formats(net: World, name: str) -> None:
     ds = DATASETS[name]
     rows = list(csv.reader(io.StringIO(await text(net, name, "csv", RESEARCHER))))
@@ -157,6 +157,15 @@ async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> Non
             assert refused.status_code == 403
             assert "region lappi" in refused.json()["error"]["message"]
             assert (await get("/exports/members.csv", public.token)).status_code == 403
+            # research views: national totals for the public, per-group rows not
+            totals = await get("/exports/meetings_over_time.csv", public.token)
+            assert totals.status_code == 200
+            assert totals.text.startswith("month,groups_meeting,meetings_held")
+            assert (await get("/exports/group_health.csv", public.token)).status_code == 403
+            one = await get("/exports/retention.jsonl?region=oulu", public.token)
+            assert one.status_code == 403
+            assert "national aggregates only" in one.json()["error"]["message"]
+            assert (await get("/exports/group_health.csv?region=lappi", agency.token)).is_success
             regions = await get("/exports/regions.jsonl", public.token)
             assert regions.status_code == 200
             assert {json.loads(x)["id"] for x in regions.text.splitlines()} == {"oulu", "lappi"}
@@ -192,6 +201,13 @@ def test_cli_token_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "0 rows" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="region lappi"):
         main([*args, "--token", token, "--region", "lappi"])
+    views = ["export", "retention", "--format", "jsonl", "--out", str(target), "--db", db]
+    assert main([*views, "--token", token, "--region", "lappi"]) == 0  # aggregates: allowed
+    assert target.read_text() == ""  # (no members yet)
+    assert main(["token", "create", "--role", "public", "--db", db]) == 0
+    public = capsys.readouterr().out.strip()
+    with pytest.raises(SystemExit, match="coding_agreement export of the nation"):
+        main(["export", "coding_agreement", "--token", public, "--db", db])
     with pytest.raises(SystemExit, match="no dataset 'people'"):
         main(["export", "people", "--db", db])
     with pytest.raises(SystemExit, match="agency token needs --region"):

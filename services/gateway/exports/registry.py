@@ -1,20 +1,24 @@
 """The datasets one can export, each with its data dictionary (column, type, meaning).
 
-Every dataset is a pseudonymous table of the national read model (no names: ids are
+The raw datasets are pseudonymous tables of the national read model (no names: ids are
 pseudonyms; personal data never leaves the regions). Rows are guarded like GraphQL's:
 ``level`` is what a caller needs of a region to see the dataset's rows of it
 (:mod:`services.gateway.auth.guard`); ``region`` is the column the guard filters on.
 Survey aggregates show means only where at least ``K_ANONYMITY`` (3) attendees answered.
+The research views' datasets (their GraphQL fields' figures and rules) are in
+:mod:`services.gateway.exports.views`; :data:`DATASETS` holds both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from services.gateway.auth.guard import Level
+from services.gateway.exports.dataset import GROUP, MEETING, MEMBER, REGION, Column, Dataset
+from services.gateway.exports.dataset import column as _c
+from services.gateway.exports.views import VIEW_DATASETS
 from services.gateway.orm import (
     activities,
     attendance,
@@ -31,36 +35,6 @@ from services.gateway.orm import (
 
 K_ANONYMITY = 3
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # string | id | integer | number | boolean | date | timestamp
-    meaning: str
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    query: Select[Any]  # labelled exactly as ``columns``, in a stable order
-    region: ColumnElement[Any] | None  # the column the guard filters on; None: no rows of it
-    level: Level = Level.FULL
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-def _c(name: str, type_: str, meaning: str) -> Column:
-    return Column(name, type_, meaning)
-
-
-REGION = _c("region", "string", "Region id (the regional node the row came from)")
-GROUP = _c("group_id", "id", "Pseudonymous id of the core group")
-MEETING = _c("meeting_id", "id", "Pseudonymous id of the meeting")
-MEMBER = _c("member_id", "id", "Pseudonymous id of the member enterprise")
 
 _responses = (
     select(
@@ -80,7 +54,7 @@ def _k_mean(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
     return case((n >= K_ANONYMITY, func.round(column, 2)), else_=None).label(name)
 
 
-DATASETS: dict[str, Dataset] = {
+RAW_DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
         Dataset(
@@ -332,6 +306,10 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+# the research views (exports/views.py): same guard rules as their GraphQL fields
+DATASETS: dict[str, Dataset] = {**RAW_DATASETS, **VIEW_DATASETS}
+
+
 class UnknownDataset(LookupError):
     pass
 
@@ -343,3 +321,6 @@ def dataset(name: str) -> Dataset:
         raise UnknownDataset(
             f"no dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}"
         ) from None
+
+
+__all__ = ["DATASETS", "RAW_DATASETS", "VIEW_DATASETS", "Column", "Dataset", "UnknownDataset"]

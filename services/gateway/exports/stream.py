@@ -40,14 +40,17 @@ def check_format(fmt: str) -> str:
 def scoped(dataset: Dataset, guard: Guard, region: str | None = None) -> Select[Any]:
     """The dataset's query as the caller may run it; :class:`AccessDenied` if it may not."""
     what = f"the {dataset.name} export"
+    if dataset.totals is not None:  # a research view: the nation's totals or one region's
+        guard.require(dataset.national if region is None else dataset.level, region, what)
+        return dataset.totals(region, guard.allows(Level.REGIONAL, region))
     if dataset.region is None:
         guard.require(dataset.level, None, what)
         return dataset.query
     if region is not None:
         guard.require(dataset.level, region, what)
-    elif guard.full_regions() == frozenset():
+    elif guard.regions_at(dataset.level) == frozenset():
         raise AccessDenied(guard.refusal(dataset.level, None, what))
-    query = dataset.query.where(*visible(guard, dataset.region))
+    query = dataset.query.where(*visible(guard, dataset.region, dataset.level))
     if region is not None:
         query = query.where(dataset.region == region)
     return query
@@ -90,6 +93,8 @@ async def stream(
     async with sessions() as session:
         result = await session.stream(query.execution_options(yield_per=CHUNK))
         async for rows in result.partitions(CHUNK):
+            if dataset.derive is not None:
+                rows = [dataset.derive(row) for row in rows]
             if fmt == "csv":
                 writer.writerows([_csv_cell(v) for v in row] for row in rows)
                 piece = _take(buffer)

@@ -32,8 +32,9 @@ class ExportDataset:
 @strawberry.type
 class ExportsQuery:
     @resolved(
-        "Datasets to download (pseudonymous raw tables, k-anonymous survey aggregates): "
-        "GET the URL with the same Authorization header; add ?region=R for one region."
+        "Datasets to download (pseudonymous raw tables, k-anonymous survey aggregates, "
+        "the research views with their fields' numbers): GET the URL with the same "
+        "Authorization header; add ?region=R for one region."
     )
     def exports(self, info: Info) -> list[ExportDataset]:
         found = []

@@ -33,19 +33,13 @@ from services.gateway.graphql.initiative import InitiativeStatus
 from services.gateway.graphql.pagination import Listing, check_first, paginate
 from services.gateway.graphql.views import types as t
 from services.gateway.orm import (
-    regions,
     view_coding,
-    view_cop_cells,
-    view_feedback_months,
     view_group_health,
     view_group_months,
     view_host_rotation,
-    view_initiative_status,
-    view_region_months,
     view_region_summary,
-    view_retention,
 )
-from services.gateway.views.refresh import NATIONAL
+from services.gateway.views import queries
 
 T = TypeVar("T")
 TEXT = cursor.TEXT
@@ -73,16 +67,6 @@ def _aggregate(info: Info, region: str | None, what: str) -> None:
     require(info, Level.NATIONAL if region is None else Level.REGIONAL, region, what)
 
 
-def _months(column: Any, from_: date | None, to: date | None) -> list[ColumnElement[bool]]:
-    _check_period(from_, to)
-    where: list[ColumnElement[bool]] = []
-    if from_ is not None:
-        where.append(column >= from_.strftime("%Y-%m"))
-    if to is not None:
-        where.append(column <= to.strftime("%Y-%m"))
-    return where
-
-
 def _check_period(from_: date | None, to: date | None) -> None:
     if from_ is not None and to is not None and from_ > to:
         raise bad_argument(
@@ -93,10 +77,6 @@ def _check_period(from_: date | None, to: date | None) -> None:
 async def _all(sessions: async_sessionmaker[AsyncSession], query: Select[Any]) -> list[Row[Any]]:
     async with sessions() as session:
         return list((await session.execute(query)).all())
-
-
-def _sums(*columns: Any) -> list[Any]:
-    return [func.coalesce(func.sum(col), 0).label(col.name) for col in columns]
 
 
 @strawberry.type
@@ -115,34 +95,10 @@ class ViewsQuery:
     ) -> list[t.CopCell]:
         _aggregate(info, region, "the CoP activity table")
         _check_period(from_, to)
-        v = view_cop_cells.c
-        cell = view_cop_cells.alias("cell")
-        # the national rows carry no example: take the first region's (one indexed seek)
-        example = (
-            select(cell.c.example)
-            .where(
-                cell.c.activity_type == v.activity_type,
-                cell.c.year == v.year,
-                cell.c.region != NATIONAL,
-            )
-            .order_by(cell.c.region)
-            .limit(1)
-            .scalar_subquery()
-        )
         # example texts are the regions' own words: only for callers with REGIONAL rights
-        shown: Any = v.example if region is not None else example
-        if scope_of(info, region) < Level.REGIONAL:
-            shown = literal(None)
-        query = select(
-            v.activity_type, v.year, v.activities, v.meetings, v.groups, shown.label("example")
-        ).where(v.region == (NATIONAL if region is None else region))
-        if type is not None:
-            query = query.where(v.activity_type == type.value)
-        if from_ is not None:
-            query = query.where(v.year >= from_.year)
-        if to is not None:
-            query = query.where(v.year <= to.year)
-        query = query.order_by(v.activity_type, v.year)
+        examples = scope_of(info, region) >= Level.REGIONAL
+        kind = None if type is None else type.value
+        query = queries.cop_table(region, examples, kind, from_, to)
         return [
             t.CopCell(
                 activity_type=ActivityType(r.activity_type),
@@ -160,14 +116,8 @@ class ViewsQuery:
         self, info: Info, region: str | None = None, from_: From = None, to: To = None
     ) -> list[t.MonthMeetings]:
         _aggregate(info, region, "meetings over time")
-        v = view_region_months.c
-        query = select(
-            v.month,
-            *_sums(
-                v.groups_meeting, v.meetings_held, v.meetings_cancelled, v.attendees, v.expected
-            ),
-        ).where(*_months(v.month, from_, to), v.region == (region or NATIONAL))
-        query = query.group_by(v.month).order_by(v.month)
+        _check_period(from_, to)
+        query = queries.meetings_over_time(region, from_, to)
         return [
             t.MonthMeetings(
                 month=r.month,
@@ -192,7 +142,8 @@ class ViewsQuery:
         after: After = None,
     ) -> Connection[t.GroupMonth]:
         v = view_group_months.c
-        where = _months(v.month, from_, to)
+        _check_period(from_, to)
+        where = queries.months(v.month, from_, to)
         if region is not None:
             where.append(v.region == region)
         if group_id is not None:
@@ -214,15 +165,7 @@ class ViewsQuery:
     ) -> list[t.RetentionYear]:
         _aggregate(info, region, "retention")
         _check_period(from_, to)
-        v = view_retention.c
-        query = select(v.year, *_sums(v.members_start, v.joined, v.left, v.retained, v.members_end))
-        if region is not None:
-            query = query.where(v.region == region)
-        if from_ is not None:
-            query = query.where(v.year >= from_.year)
-        if to is not None:
-            query = query.where(v.year <= to.year)
-        query = query.group_by(v.year).order_by(v.year)
+        query = queries.retention(region, from_, to)
         return [
             t.RetentionYear(
                 year=r.year,
@@ -265,22 +208,8 @@ class ViewsQuery:
         self, info: Info, region: str | None = None, from_: From = None, to: To = None
     ) -> list[t.FeedbackMonth]:
         _aggregate(info, region, "the feedback trend")
-        v = view_feedback_months.c
-        query = select(
-            v.month,
-            *_sums(
-                v.surveys,
-                v.surveys_withheld,
-                v.invited,
-                v.responses,
-                v.overall_sum,
-                v.usefulness_sum,
-                v.recommend_sum,
-                v.promoters,
-                v.detractors,
-            ),
-        ).where(*_months(v.month, from_, to), v.region == (region or NATIONAL))
-        query = query.group_by(v.month).order_by(v.month)
+        _check_period(from_, to)
+        query = queries.feedback_trend(region, from_, to)
         return [
             t.FeedbackMonth(
                 month=r.month,
@@ -302,11 +231,7 @@ class ViewsQuery:
         self, info: Info, region: str | None = None
     ) -> list[t.InitiativeStatusCount]:
         _aggregate(info, region, "initiative statuses")
-        v = view_initiative_status.c
-        query = select(v.status, *_sums(v.initiatives, v.members, v.joinings))
-        if region is not None:
-            query = query.where(v.region == region)
-        query = query.group_by(v.status).order_by(v.status)
+        query = queries.initiative_statuses(region)
         return [
             t.InitiativeStatusCount(
                 status=InitiativeStatus(r.status),
@@ -358,14 +283,8 @@ class ViewsQuery:
         # coder ids are researchers' pseudonyms, per pair: REGIONAL even for the nation
         require(info, Level.REGIONAL, region, "coding agreement")
         v = view_coding.c
-        where: list[ColumnElement[bool]] = []
-        if region is not None:
-            where.append(v.region == region)
-        if type is not None:
-            where.append(v.activity_type == type.value)
-        query = select(
-            v.coder_a, v.coder_b, v.activity_type, *_sums(v.both, v.a_only, v.b_only, v.neither)
-        ).where(*where)
+        where = queries.coding_where(region, None if type is None else type.value)
+        query = queries.coding(region, None if type is None else type.value)
         if after is not None:
             key = cursor.decode("codingAgreement", after, (TEXT, TEXT))
             bound = [
@@ -375,11 +294,7 @@ class ViewsQuery:
             query = query.where(tuple_(v.coder_a, v.coder_b) > tuple_(*bound))
         # every pair has a row per type (compute.py writes all 11): a page is a row count
         per_pair = 1 if type is not None else len(ActivityType)
-        query = (
-            query.group_by(v.coder_a, v.coder_b, v.activity_type)
-            .order_by(v.coder_a, v.coder_b, v.activity_type)
-            .limit((first + 1) * per_pair)
-        )
+        query = query.limit((first + 1) * per_pair)
         pairs: dict[tuple[str, str], list[t.TypeAgreement]] = defaultdict(list)
         for r in await _all(info.context.sessions, query):
             pairs[(r.coder_a, r.coder_b)].append(
@@ -427,14 +342,10 @@ class ViewsQuery:
     ) -> Connection[t.RegionOverview]:
         require(info, Level.REGIONAL, None, "the per-region overview")
         v = view_region_summary.c
-        query = select(
-            view_region_summary, regions.c.display_name, regions.c.last_event_at
-        ).add_columns(regions.c.events_applied)
-        query = query.select_from(view_region_summary.outerjoin(regions, regions.c.id == v.region))
         return await keyset(
             info.context.sessions,
             "regionOverview",
-            query,
+            queries.region_overview(),
             (v.region,),
             (TEXT,),
             select(func.count()).select_from(view_region_summary),

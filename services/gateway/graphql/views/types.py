@@ -16,11 +16,8 @@ from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.initiative import InitiativeStatus
 from services.gateway.graphql.values import maybe_utc
-from services.gateway.views.compute import cohen_kappa
-
-
-def ratio(part: float | None, whole: float | None) -> float | None:
-    return None if not whole or part is None else part / whole
+from services.gateway.views import metrics
+from services.gateway.views.metrics import cohen_kappa, ratio
 
 
 @strawberry.type(description="One cell of the CoP activity table (Wenger type x year).")
@@ -158,8 +155,7 @@ class FeedbackMonth:
 
     @resolved("Recommend score: % promoters (9-10) minus % detractors (0-6), -100..100.")
     def recommend_score(self) -> float | None:
-        share = ratio(self._promoters - self._detractors, self.responses)
-        return None if share is None else 100 * share
+        return metrics.recommend_score(self._promoters, self._detractors, self.responses)
 
 
 @strawberry.type(description="Initiatives in one status and the members who joined them.")
@@ -209,9 +205,7 @@ class GroupHealth:
 
     @resolved("feedback_recent - feedback_previous.")
     def feedback_trend(self) -> float | None:
-        if self.feedback_recent is None or self.feedback_previous is None:
-            return None
-        return self.feedback_recent - self.feedback_previous
+        return metrics.trend(self.feedback_recent, self.feedback_previous)
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> GroupHealth:

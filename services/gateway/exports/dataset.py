@@ -1,0 +1,49 @@
+"""What an export is: a select labelled as its data dictionary, and the guard's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select
+
+from services.gateway.auth.guard import Level
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string | id | integer | number | boolean | date | timestamp
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    query: Select[Any]  # labelled exactly as ``columns`` (before ``derive``), stable order
+    region: ColumnElement[Any] | None  # the column the guard filters on; None: no rows of it
+    level: Level = Level.FULL
+    # a research view of totals: its select for the nation (region None) or one region,
+    # given whether the caller sees regional detail (example texts); ``national`` is what
+    # the nation's totals need, ``level`` what one region's need
+    totals: Callable[[str | None, bool], Select[Any]] | None = None
+    national: Level = Level.NATIONAL
+    # the exported values of a selected row (rates computed as GraphQL computes them)
+    derive: Callable[[Row[Any]], Sequence[Any]] | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def column(name: str, type_: str, meaning: str) -> Column:
+    return Column(name, type_, meaning)
+
+
+REGION = column("region", "string", "Region id (the regional node the row came from)")
+GROUP = column("group_id", "id", "Pseudonymous id of the core group")
+MEETING = column("meeting_id", "id", "Pseudonymous id of the meeting")
+MEMBER = column("member_id", "id", "Pseudonymous id of the member enterprise")
