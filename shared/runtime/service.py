@@ -25,6 +25,22 @@ from shared.storage.migrations import migrate, version_table
 log = logging.getLogger(__name__)
 
 
+async def cancel_and_wait(task: asyncio.Task[Any], *, attempts: int = 10) -> None:
+    """Cancel ``task`` and wait until it has ended, cancelling again if a cancellation was
+    lost: on Python 3.11 one can be (seen: the outbox relay, cancelled at shutdown, back
+    waiting for its wake-up with the cancel spent, and the service's stop hanging on it)."""
+    for _ in range(attempts):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+    if not task.done():
+        log.error("task %s did not stop after %d cancellations", task.get_name(), attempts)
+        return
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("task %s ended with %r", task.get_name(), task.exception())
+
+
 @dataclass
 class ServiceRuntime:
     """Owns a service's engine, FastStream broker and outbox relay.
@@ -107,14 +123,10 @@ class ServiceRuntime:
         }
 
     async def stop(self) -> None:
-        if self._connect_task is not None and not self._connect_task.done():
-            self._connect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._connect_task
+        if self._connect_task is not None:
+            await cancel_and_wait(self._connect_task)
         if self._relay_task is not None:
-            self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+            await cancel_and_wait(self._relay_task)
             self._relay_task = None
         if self._js is not None:
             with contextlib.suppress(Exception):
