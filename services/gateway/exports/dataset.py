@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy import ColumnElement, Row, Select, Table, select
 
 from services.gateway.auth.guard import Level
 
@@ -33,6 +33,22 @@ class Dataset:
     national: Level = Level.NATIONAL
     # the exported values of a selected row (rates computed as GraphQL computes them)
     derive: Callable[[Row[Any]], Sequence[Any]] | None = None
+
+    @classmethod
+    def of_table(
+        cls,
+        table: Table,
+        name: str,
+        description: str,
+        columns: tuple[Column, ...],
+        *,
+        order_by: tuple[ColumnElement[Any], ...],
+        region: ColumnElement[Any] | None,
+        level: Level = Level.FULL,
+    ) -> Dataset:
+        """A dataset of ``table``'s own columns named as the dictionary names them."""
+        query = select(*(table.c[c.name] for c in columns)).order_by(*order_by)
+        return cls(name, description, columns, query, region, level)
 
     @property
     def column_names(self) -> list[str]:

@@ -57,7 +57,8 @@ def _k_mean(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
 RAW_DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset(
+        Dataset.of_table(
+            regions,
             "regions",
             "Regional nodes seen nationally and their freshness.",
             (
@@ -68,18 +69,12 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("last_event_at", "timestamp", "Time of its newest event applied (UTC)"),
                 _c("events_applied", "integer", "Events of the region applied nationally"),
             ),
-            select(
-                regions.c.id,
-                regions.c.display_name,
-                regions.c.agency,
-                regions.c.first_seen,
-                regions.c.last_event_at,
-                regions.c.events_applied,
-            ).order_by(regions.c.id),
+            order_by=(regions.c.id,),
             region=None,
             level=Level.NATIONAL,
         ),
-        Dataset(
+        Dataset.of_table(
+            groups,
             "groups",
             "Core groups of micro-entrepreneurs.",
             (
@@ -89,16 +84,15 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("municipality", "string", "Municipality where it meets"),
                 _c("founded_on", "date", "Founding date"),
             ),
-            select(
-                groups.c.id,
+            order_by=(
                 groups.c.region,
                 groups.c.name,
-                groups.c.municipality,
-                groups.c.founded_on,
-            ).order_by(groups.c.region, groups.c.name, groups.c.id),
+                groups.c.id,
+            ),
             region=groups.c.region,
         ),
-        Dataset(
+        Dataset.of_table(
+            members,
             "members",
             "Member micro-enterprises (pseudonymous), their current status and size.",
             (
@@ -113,21 +107,15 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("balance_sheet_eur", "integer", "Balance sheet total, whole euros"),
                 _c("industry_code", "string", "Industry code (TOL 2008)"),
             ),
-            select(
-                members.c.id,
+            order_by=(
                 members.c.region,
                 members.c.group_id,
-                members.c.status,
-                members.c.joined_on,
-                members.c.left_on,
-                members.c.employees,
-                members.c.turnover_eur,
-                members.c.balance_sheet_eur,
-                members.c.industry_code,
-            ).order_by(members.c.region, members.c.group_id, members.c.id),
+                members.c.id,
+            ),
             region=members.c.region,
         ),
-        Dataset(
+        Dataset.of_table(
+            membership_changes,
             "memberships",
             "Every membership change (joined, paused, rejoined, left), one row each.",
             (
@@ -139,18 +127,14 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("changed_on", "date", "Day of the change"),
                 _c("reason", "string", "Reason given (pause, leaving), if any"),
             ),
-            select(
+            order_by=(
                 membership_changes.c.member_id,
                 membership_changes.c.version,
-                membership_changes.c.region,
-                membership_changes.c.group_id,
-                membership_changes.c.change,
-                membership_changes.c.changed_on,
-                membership_changes.c.reason,
-            ).order_by(membership_changes.c.member_id, membership_changes.c.version),
+            ),
             region=membership_changes.c.region,
         ),
-        Dataset(
+        Dataset.of_table(
+            meetings,
             "meetings",
             "Monthly meetings: host, theme, time, status and attendance count.",
             (
@@ -166,19 +150,10 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("cancelled_at", "timestamp", "When it was cancelled (UTC)"),
                 _c("recorded", "boolean", "Audio-recorded with every attendee's consent"),
             ),
-            select(
-                meetings.c.id,
-                meetings.c.region,
-                meetings.c.group_id,
-                meetings.c.status,
-                meetings.c.host_member_id,
-                meetings.c.theme,
+            order_by=(
                 meetings.c.starts_at,
-                meetings.c.held_at,
-                meetings.c.attendance_count,
-                meetings.c.cancelled_at,
-                meetings.c.recorded,
-            ).order_by(meetings.c.starts_at, meetings.c.id),
+                meetings.c.id,
+            ),
             region=meetings.c.region,
         ),
         Dataset(
@@ -195,7 +170,8 @@ RAW_DATASETS: dict[str, Dataset] = {
             .order_by(attendance.c.meeting_id, attendance.c.member_id),
             region=meetings.c.region,
         ),
-        Dataset(
+        Dataset.of_table(
+            activities,
             "activities",
             "CoP activities recorded in meetings, classified by Wenger's 11 types.",
             (
@@ -208,19 +184,14 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("coder_id", "id", "Pseudonymous id of the researcher who classified it"),
                 _c("meeting_starts_at", "timestamp", "Its meeting's start time (UTC)"),
             ),
-            select(
-                activities.c.id,
-                activities.c.region,
-                activities.c.group_id,
-                activities.c.meeting_id,
-                activities.c.activity_type,
-                activities.c.example,
-                activities.c.coder_id,
+            order_by=(
                 activities.c.meeting_starts_at,
-            ).order_by(activities.c.meeting_starts_at, activities.c.id),
+                activities.c.id,
+            ),
             region=activities.c.region,
         ),
-        Dataset(
+        Dataset.of_table(
+            initiatives,
             "initiatives",
             "Joint initiatives that started in a meeting, with status and outcome.",
             (
@@ -234,17 +205,11 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("outcome", "string", "Outcome of its newest update"),
                 _c("updated_on", "date", "Day of its newest update"),
             ),
-            select(
-                initiatives.c.id,
+            order_by=(
                 initiatives.c.region,
                 initiatives.c.group_id,
-                initiatives.c.status,
-                initiatives.c.title,
-                initiatives.c.origin_meeting_id,
-                initiatives.c.started_on,
-                initiatives.c.outcome,
-                initiatives.c.updated_on,
-            ).order_by(initiatives.c.region, initiatives.c.group_id, initiatives.c.id),
+                initiatives.c.id,
+            ),
             region=initiatives.c.region,
         ),
         Dataset(
@@ -279,7 +244,8 @@ RAW_DATASETS: dict[str, Dataset] = {
             .order_by(surveys.c.region, surveys.c.group_id, surveys.c.id),
             region=surveys.c.region,
         ),
-        Dataset(
+        Dataset.of_table(
+            interviews,
             "interviews",
             "Growth-intention interviews, one row per interview.",
             (
@@ -291,15 +257,10 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("planned_hires", "integer", "Hires the entrepreneur plans"),
                 _c("barriers", "string", "Barriers to growth, comma-separated"),
             ),
-            select(
-                interviews.c.id,
-                interviews.c.region,
-                interviews.c.member_id,
+            order_by=(
                 interviews.c.interviewed_on,
-                interviews.c.intends_to_grow,
-                interviews.c.planned_hires,
-                interviews.c.barriers,
-            ).order_by(interviews.c.interviewed_on, interviews.c.id),
+                interviews.c.id,
+            ),
             region=interviews.c.region,
         ),
     )
