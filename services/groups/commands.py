@@ -100,3 +100,27 @@ class ErasePerson:
 class ImportMembers:
     group_id: UUID
     csv: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckMember:
+    """A member form's fields to check before saving; ``None``: not filled in yet."""
+
+    group_id: UUID | None = None
+    member_id: UUID | None = None  # editing this member: it is no duplicate of itself
+    company_name: str | None = None
+    business_id: str | None = None
+    industry_code: str | None = None
+    employees: int | None = None
+    turnover_eur: int | None = None
+    balance_sheet_eur: int | None = None
+    joined_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMembers:
+    text: str = ""
+    group_id: UUID | None = None
+    status: str | None = None  # active, paused, left
+    first: int = 50
+    offset: int = 0

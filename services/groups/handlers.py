@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -30,22 +30,31 @@ from services.groups.commands import (
     WithdrawConsent,
 )
 from services.groups.domain import (
-    AlreadyActiveMember,
-    ConcurrentUpdate,
     Contact,
     Enterprise,
     Group,
-    GroupNotFound,
     Member,
-    MemberNotFound,
     Person,
-    PersonNotFound,
     RowError,
     plan_import,
 )
+from services.groups.domain.names import erased_digests, region_salt
 from services.groups.repository import GroupRepository
 from shared.contracts import Event, make_envelope
+from shared.errors import ConcurrentChange
+from shared.errors.groups import (
+    AlreadyActiveMember,
+    GroupNotFound,
+    MemberNotFound,
+    PersonNotFound,
+)
+from shared.i18n.formats import HELSINKI
 from shared.runtime import UnitOfWork
+
+
+def today() -> date:
+    """The agency's today: the date in Helsinki."""
+    return datetime.now(HELSINKI).date()
 
 
 def _emit(uow: UnitOfWork, region: str, aggregate_id: UUID, first: int, *events: Event) -> None:
@@ -56,11 +65,11 @@ def _emit(uow: UnitOfWork, region: str, aggregate_id: UUID, first: int, *events:
         )
 
 
-async def _saving(save: Awaitable[None], what: str) -> None:
+async def _saving(save: Awaitable[None], aggregate_id: UUID) -> None:
     try:
         await save
     except StaleDataError as exc:
-        raise ConcurrentUpdate(what) from exc
+        raise ConcurrentChange(aggregate_id=aggregate_id) from exc
 
 
 async def create_group(cmd: CreateGroup, uow: UnitOfWork, *, region: str) -> Group:
@@ -89,7 +98,10 @@ async def add_member(cmd: AddMember, uow: UnitOfWork, *, region: str) -> Member:
         if group is None:
             raise GroupNotFound(cmd.group_id)
         member, event = group.admit(
-            enterprise, joined_on=cmd.joined_on, active_members=await repo.current_members(group.id)
+            enterprise,
+            joined_on=cmd.joined_on,
+            today=today(),
+            active_members=await repo.current_members(group.id),
         )
         try:
             await repo.add_member(member)
@@ -100,7 +112,7 @@ async def add_member(cmd: AddMember, uow: UnitOfWork, *, region: str) -> Member:
             if company.business_id is None:
                 raise
             raise AlreadyActiveMember(
-                company.company_name, company.business_id, group.name, None
+                company=company.company_name, business_id=company.business_id, group=group.name
             ) from exc
         uow.emit(
             make_envelope(event, region=region, aggregate_id=member.id, sequence=member.version)
@@ -115,8 +127,8 @@ async def member_leaves(cmd: MemberLeaves, uow: UnitOfWork, *, region: str) -> M
         member = await repo.get_member(cmd.member_id)
         if member is None:
             raise MemberNotFound(cmd.member_id)
-        event = member.leave(left_on=cmd.left_on, reason=cmd.reason)
-        await _saving(repo.save_member(member), f"Member {member.enterprise.company_name!r}")
+        event = member.leave(left_on=cmd.left_on, today=today(), reason=cmd.reason)
+        await _saving(repo.save_member(member), member.id)
         _emit(uow, region, member.id, member.version, event)
         await uow.commit()
     return member
@@ -133,8 +145,8 @@ async def pause_member(cmd: PauseMember, uow: UnitOfWork, *, region: str) -> Mem
     async with uow:
         repo = GroupRepository(uow.session)
         member = await _load_member(repo, cmd.member_id)
-        event = member.pause(paused_on=cmd.paused_on, reason=cmd.reason)
-        await _saving(repo.save_member(member), f"Member {member.enterprise.company_name!r}")
+        event = member.pause(paused_on=cmd.paused_on, today=today(), reason=cmd.reason)
+        await _saving(repo.save_member(member), member.id)
         _emit(uow, region, member.id, member.version, event)
         await uow.commit()
     return member
@@ -150,17 +162,19 @@ async def rejoin_member(cmd: RejoinMember, uow: UnitOfWork, *, region: str) -> M
                 if other.enterprise.business_id == company.business_id:
                     group = await repo.get_group(member.group_id)
                     raise AlreadyActiveMember(
-                        company.company_name,
-                        company.business_id,
-                        group.name if group else str(member.group_id),
-                        other.id,
+                        company=company.company_name,
+                        business_id=company.business_id,
+                        group=group.name if group else str(member.group_id),
+                        member_id=other.id,
                     )
-        event = member.rejoin(rejoined_on=cmd.rejoined_on)
+        event = member.rejoin(rejoined_on=cmd.rejoined_on, today=today())
         try:
-            await _saving(repo.save_member(member), f"Member {company.company_name!r}")
+            await _saving(repo.save_member(member), member.id)
         except IntegrityError as exc:  # the same company was added again concurrently
             raise AlreadyActiveMember(
-                company.company_name, company.business_id or "", str(member.group_id), None
+                company=company.company_name,
+                business_id=company.business_id or "",
+                group=str(member.group_id),
             ) from exc
         _emit(uow, region, member.id, member.version, event)
         await uow.commit()
@@ -185,7 +199,7 @@ async def assign_facilitator(cmd: AssignFacilitator, uow: UnitOfWork, *, region:
             assigned_on=cmd.assigned_on or datetime.now(UTC).date(),
             facilitator_id=await repo.facilitator_id_for(cmd.email),
         )
-        await _saving(repo.save_group(group), f"Group {group.name!r}")
+        await _saving(repo.save_group(group), group.id)
         _emit(uow, region, group.id, group.version, event)
         await uow.commit()
     return group
@@ -196,7 +210,7 @@ async def remove_facilitator(cmd: RemoveFacilitator, uow: UnitOfWork, *, region:
         repo = GroupRepository(uow.session)
         group = await _load_group(repo, cmd.group_id)
         event = group.remove_facilitator(cmd.facilitator_id)
-        await _saving(repo.save_group(group), f"Group {group.name!r}")
+        await _saving(repo.save_group(group), group.id)
         _emit(uow, region, group.id, group.version, event)
         await uow.commit()
     return group
@@ -231,7 +245,7 @@ async def give_consent(cmd: GiveConsent, uow: UnitOfWork, *, region: str) -> Per
         repo = GroupRepository(uow.session)
         person = await _load_person(repo, cmd.person_id)
         event = person.give_consent(cmd.purpose, at=cmd.at)
-        await _saving(repo.save_person(person), f"Person {person.id}")
+        await _saving(repo.save_person(person), person.id)
         _emit(uow, region, person.id, person.version, event)
         await uow.commit()
     return person
@@ -242,7 +256,7 @@ async def withdraw_consent(cmd: WithdrawConsent, uow: UnitOfWork, *, region: str
         repo = GroupRepository(uow.session)
         person = await _load_person(repo, cmd.person_id)
         event = person.withdraw_consent(cmd.purpose, at=cmd.at)
-        await _saving(repo.save_person(person), f"Person {person.id}")
+        await _saving(repo.save_person(person), person.id)
         _emit(uow, region, person.id, person.version, event)
         await uow.commit()
     return person
@@ -253,8 +267,10 @@ async def erase_person(cmd: ErasePerson, uow: UnitOfWork, *, region: str) -> Per
         repo = GroupRepository(uow.session)
         person = await _load_person(repo, cmd.person_id)
         loaded = person.version
+        # what a memo written later may still say of them is masked (domain.names)
+        await repo.add_erased_digests(erased_digests(person.name, region_salt(region)))
         events = person.erase()
-        await _saving(repo.save_person(person), f"Person {person.id}")
+        await _saving(repo.save_person(person), person.id)
         _emit(uow, region, person.id, loaded + 1, *events)
         await uow.commit()
     return person
@@ -275,7 +291,7 @@ async def import_members(cmd: ImportMembers, uow: UnitOfWork, *, region: str) ->
     async with uow:
         repo = GroupRepository(uow.session)
         group = await _load_group(repo, cmd.group_id)
-        plan = plan_import(group, cmd.csv, await repo.current_members(group.id))
+        plan = plan_import(group, cmd.csv, await repo.current_members(group.id), today=today())
         if plan.errors:
             return ImportResult(0, plan.errors)
         for row in plan.members:
@@ -284,7 +300,9 @@ async def import_members(cmd: ImportMembers, uow: UnitOfWork, *, region: str) ->
             except IntegrityError as exc:  # the same company was added concurrently
                 company = row.member.enterprise
                 raise AlreadyActiveMember(
-                    company.company_name, company.business_id or "", group.name, None
+                    company=company.company_name,
+                    business_id=company.business_id or "",
+                    group=group.name,
                 ) from exc
             _emit(uow, region, row.member.id, row.member.version, row.joined)
             if row.person is not None and row.registered is not None:

@@ -6,9 +6,13 @@
 The body is the CSV (UTF-8, optionally with a BOM). Answers, all JSON:
 
 * 200 ``{"imported": n, "errors": []}``: every row was valid, all were added;
-* 422 ``{"imported": 0, "errors": [{"line": 3, "reason": "..."}, ...]}``: nothing was added;
-* 400 / 404 / 409 / 413 ``{"code": ..., "message": ..., "field": ...}``: the file or the
-  request as a whole was refused (bad header, not UTF-8, unknown group, too large, ...).
+* 422 ``{"imported": 0, "errors": [{"line": 3, "reason": "...", "code": ..., "field":
+  <column>, "params": {...}}, ...]}``: nothing was added;
+* 400 / 404 / 409 / 413 ``{"code": ..., "message": ..., "field": ..., "params": {...}}``: the
+  file or the request as a whole was refused (bad header, not UTF-8, unknown group, too
+  large, ...).
+
+Messages are in the language of ``Accept-Language`` (fi, sv; English without one).
 
 Same handler, same rules and same events as the GraphQL mutation ``importMembers``.
 """
@@ -24,48 +28,57 @@ from starlette.routing import Route
 
 from services.groups import handlers
 from services.groups.commands import ImportMembers
-from services.groups.domain import DomainError
 from services.groups.domain.importing import MAX_CHARS
+from shared.errors import DomainError
+from shared.errors.groups import CsvBodyTooLarge, CsvNotUtf8, InvalidGroupId
+from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
 from shared.runtime import UnitOfWork
 
 MAX_BYTES = MAX_CHARS * 4  # UTF-8: at most four bytes a character
-_STATUS = {"GROUP_NOT_FOUND": 404, "CONCURRENT_UPDATE": 409, "ALREADY_A_MEMBER": 409}
+_STATUS = {"GROUP_NOT_FOUND": 404, "CONCURRENT_CHANGE": 409, "ALREADY_A_MEMBER": 409}
 
 
-def _refusal(status: int, code: str, message: str, field: str | None) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, "field": field}, status_code=status)
+def _refusal(status: int, error: DomainError) -> JSONResponse:
+    body = {
+        "code": error.code,
+        "message": error.render(),
+        "field": error.field,
+        "params": error.json_params(),
+    }
+    return JSONResponse(body, status_code=status)
 
 
 def import_route(region: str, unit_of_work: Callable[[], UnitOfWork]) -> Route:
     async def import_members(request: Request) -> JSONResponse:
+        set_language(negotiate(request.headers.get("accept-language"), default=SOURCE_LANGUAGE))
         raw_group = request.query_params.get("group", "")
         try:
             group_id = UUID(raw_group)
         except ValueError:
-            return _refusal(
-                400,
-                "INVALID_GROUP_ID",
-                f"Give the core group's id as ?group=<uuid>; got {raw_group[:60]!r}.",
-                "group",
-            )
+            return _refusal(400, InvalidGroupId(value=raw_group[:60]))
         body = await request.body()
         if len(body) > MAX_BYTES:
-            return _refusal(
-                413, "INVALID_CSV", f"The body exceeds {MAX_BYTES:,} bytes; split the file.", "csv"
-            )
+            return _refusal(413, CsvBodyTooLarge(max=MAX_BYTES))
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return _refusal(
-                400, "INVALID_CSV", "The CSV is not UTF-8; save it as 'CSV UTF-8' and retry.", "csv"
-            )
+            return _refusal(400, CsvNotUtf8())
         try:
             result = await handlers.import_members(
                 ImportMembers(group_id, text), unit_of_work(), region=region
             )
         except DomainError as exc:
-            return _refusal(_STATUS.get(exc.code, 400), exc.code, exc.message, exc.field)
-        errors = [{"line": e.line, "reason": e.reason} for e in result.errors]
+            return _refusal(_STATUS.get(exc.code, 400), exc)
+        errors = [
+            {
+                "line": e.line,
+                "reason": e.reason,
+                "code": e.error.code,
+                "field": e.error.field,
+                "params": e.error.json_params(),
+            }
+            for e in result.errors
+        ]
         return JSONResponse(
             {"imported": result.imported, "errors": errors}, status_code=422 if errors else 200
         )

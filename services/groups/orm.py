@@ -43,7 +43,9 @@ class MemberRow(Base):
     id: Mapped[UUID] = mapped_column(primary_key=True)
     group_id: Mapped[UUID] = mapped_column(ForeignKey("core_groups.id"), index=True)
     company_name: Mapped[str] = mapped_column(String(200))
-    business_id: Mapped[str | None] = mapped_column(String(9))
+    # the name folded for search and duplicate checks (services.groups.domain.names.fold)
+    name_key: Mapped[str] = mapped_column(String(200), index=True, default="")
+    business_id: Mapped[str | None] = mapped_column(String(9), index=True)
     industry_code: Mapped[str | None] = mapped_column(String(10))
     employees: Mapped[int]
     turnover_eur: Mapped[int | None] = mapped_column(BigInteger)
@@ -117,6 +119,17 @@ class PersonRow(Base):
     language: Mapped[str] = mapped_column(String(2))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column()
+    # name and email folded for search; blank once erased
+    search_key: Mapped[str] = mapped_column(String(460), default="")
+
+
+class ErasedNameRow(Base):
+    """What is kept of erased persons' names: one-way digests of their words, so that a
+    memo naming them later is still masked (services.groups.domain.names)."""
+
+    __tablename__ = "erased_name_digests"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class ConsentHistoryRow(Base):

@@ -32,8 +32,10 @@ from services.groups.domain import (
     MembershipChange,
     Person,
 )
+from services.groups.domain.names import fold
 from services.groups.orm import (
     ConsentHistoryRow,
+    ErasedNameRow,
     FacilitatorRow,
     GroupRow,
     MemberRow,
@@ -105,6 +107,7 @@ def _member_values(member: Member) -> dict[str, object]:
     return {
         "group_id": member.group_id,
         "company_name": company.company_name,
+        "name_key": fold(company.company_name),
         "business_id": company.business_id,
         "industry_code": company.industry_code,
         "employees": company.employees,
@@ -127,7 +130,25 @@ def _person_values(person: Person) -> dict[str, object]:
         "language": person.language,
         "erased_at": person.erased_at,
         "version": person.version,
+        "search_key": fold(f"{person.name} {person.email}") if not person.erased else "",
     }
+
+
+async def histories(
+    session: AsyncSession, member_ids: Sequence[UUID]
+) -> dict[UUID, list[MembershipHistoryRow]]:
+    """The membership history rows of each of ``member_ids`` (every id is a key), in order."""
+    found: dict[UUID, list[MembershipHistoryRow]] = {member_id: [] for member_id in member_ids}
+    if not member_ids:
+        return found
+    rows = await session.scalars(
+        select(MembershipHistoryRow)
+        .where(MembershipHistoryRow.member_id.in_(member_ids))
+        .order_by(MembershipHistoryRow.id)
+    )
+    for row in rows:
+        found[row.member_id].append(row)
+    return found
 
 
 class GroupRepository:
@@ -270,17 +291,7 @@ class GroupRepository:
     # -- members -----------------------------------------------------------------
 
     async def _history(self, member_ids: Sequence[UUID]) -> dict[UUID, list[MembershipHistoryRow]]:
-        found: dict[UUID, list[MembershipHistoryRow]] = {member_id: [] for member_id in member_ids}
-        if not member_ids:
-            return found
-        rows = await self.session.scalars(
-            select(MembershipHistoryRow)
-            .where(MembershipHistoryRow.member_id.in_(member_ids))
-            .order_by(MembershipHistoryRow.id)
-        )
-        for row in rows:
-            found[row.member_id].append(row)
-        return found
+        return await histories(self.session, member_ids)
 
     async def get_member(self, member_id: UUID) -> Member | None:
         row = await self.session.get(MemberRow, member_id)
@@ -415,3 +426,16 @@ class GroupRepository:
                 ],
             )
         self._loaded_history[person.id] = len(person.consent_history)
+
+    async def add_erased_digests(self, digests: Iterable[str]) -> None:
+        wanted = set(digests)
+        if not wanted:
+            return
+        have = set(
+            await self.session.scalars(
+                select(ErasedNameRow.digest).where(ErasedNameRow.digest.in_(wanted))
+            )
+        )
+        new = sorted(wanted - have)
+        if new:
+            await self.session.execute(insert(ErasedNameRow), [{"digest": d} for d in new])

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import get_args
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.groups.domain import Group, GroupNotFound, Member, Person
+from services.groups import queries
+from services.groups.commands import CheckMember, SearchMembers
+from services.groups.domain import Group, Member, Person
+from services.groups.domain.enterprise import duplicate_warnings, field_problems
+from services.groups.domain.model import MembershipStatus
+from services.groups.domain.names import MaskedText, NameMask, fold, region_salt
+from services.groups.handlers import today
 from services.groups.repository import GroupRepository
+from shared.errors import DomainError
+from shared.errors.groups import GroupNotFound, MemberWarning, TextTooLongToMask
 
 Sessions = async_sessionmaker[AsyncSession]
+PAGE_MAX = 500
+MASK_TEXT_MAX = 100_000
+SEARCH_TERMS_MAX = 8
 
 
 async def groups(sessions: Sessions) -> list[Group]:
@@ -54,3 +67,88 @@ async def contacts_by_member(sessions: Sessions, member_ids: Sequence[UUID]) -> 
     async with sessions() as session:
         found = await GroupRepository(session).contacts_of(member_ids)
     return [found[member_id] for member_id in member_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    total: int
+    members: list[Member]
+
+
+async def search_members(sessions: Sessions, cmd: SearchMembers) -> MemberPage:
+    """Members by company name, business ID or a contact's name or email (every word must
+    match one of them; case and accents ignored), by company name, one page."""
+    terms = fold(cmd.text).split()[:SEARCH_TERMS_MAX]
+    status: MembershipStatus | None = None
+    if cmd.status in get_args(MembershipStatus):
+        status = cmd.status  # type: ignore[assignment]  # checked against the literal
+    async with sessions() as session:
+        if (
+            cmd.group_id is not None
+            and await GroupRepository(session).get_group(cmd.group_id) is None
+        ):
+            raise GroupNotFound(cmd.group_id)
+        total, found = await queries.search_members(
+            session,
+            [term[:100] for term in terms],
+            group_id=cmd.group_id,
+            status=status,
+            limit=max(0, min(cmd.first, PAGE_MAX)),
+            offset=max(0, cmd.offset),
+        )
+    return MemberPage(total, found)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCheck:
+    problems: list[DomainError]
+    warnings: list[MemberWarning]
+
+
+async def check_member(sessions: Sessions, cmd: CheckMember) -> MemberCheck:
+    """The refusals and duplicate warnings a member form would get, field by field, without
+    saving anything (only the fields given are checked)."""
+    figures = None
+    if cmd.employees is not None:
+        figures = (cmd.employees, cmd.turnover_eur, cmd.balance_sheet_eur)
+    problems = field_problems(
+        company_name=cmd.company_name,
+        business_id=cmd.business_id,
+        industry_code=cmd.industry_code,
+        figures=figures,
+    )
+    async with sessions() as session:
+        if cmd.group_id is not None and cmd.joined_on is not None:
+            found = await GroupRepository(session).get_group(cmd.group_id)
+            if found is None:
+                raise GroupNotFound(cmd.group_id)
+            problems += found.joining_problems(cmd.joined_on, today=today())
+        business_id = (cmd.business_id or "").strip() or None
+        name = (cmd.company_name or "").strip()
+        namesakes = await queries.namesakes(
+            session, business_id=business_id, company_name=name, exclude=cmd.member_id
+        )
+    return MemberCheck(problems, duplicate_warnings(name, business_id, namesakes))
+
+
+async def likely_duplicates(sessions: Sessions, member: Member) -> list[MemberWarning]:
+    """Other members of the region that may be the same company as ``member``."""
+    company = member.enterprise
+    async with sessions() as session:
+        namesakes = await queries.namesakes(
+            session,
+            business_id=company.business_id,
+            company_name=company.company_name,
+            exclude=member.id,
+        )
+    return duplicate_warnings(company.company_name, company.business_id, namesakes)
+
+
+async def mask_names(sessions: Sessions, region: str, text: str) -> MaskedText:
+    """``text`` with the region's person and company names masked (domain.names)."""
+    if len(text) > MASK_TEXT_MAX:
+        raise TextTooLongToMask(length=len(text), max=MASK_TEXT_MAX)
+    async with sessions() as session:
+        names = await queries.known_names(session)
+        erased = await queries.erased_digests(session)
+    return NameMask(names, erased=erased, salt=region_salt(region)).apply(text)

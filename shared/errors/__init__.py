@@ -16,6 +16,8 @@ the ``errors`` catalogue (shared/i18n/locale), never composed as prose in the do
 Codes are unique across the project (a second class with a code already taken fails at
 import). Parameters are shown in the reader's formats: dates ``7.12.2026``, datetimes in
 Europe/Helsinki, numbers with grouping (so pass a year as a string), lists joined by commas.
+A parameter may itself be a refusal (or a list of them: the problems of a whole batch), shown
+as its message in the same language and given to an API as its code, field and params.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from shared.i18n import N_, Language, current_language
 from shared.i18n.catalogues import ERRORS
 from shared.i18n.formats import format_date, format_datetime, format_number
 
-Param: TypeAlias = str | int | float | Decimal | date | datetime | UUID | Sequence[Any] | None
+Param: TypeAlias = (
+    "str | int | float | Decimal | date | datetime | UUID | DomainError | Sequence[Any] | None"
+)
 
 
 class DomainError(Exception):
@@ -84,6 +88,8 @@ def _shown(value: Param, language: Language) -> str:
         return ""
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, DomainError):
+        return value.render(language)
     if isinstance(value, datetime):
         return format_datetime(value, language)
     if isinstance(value, date):
@@ -95,7 +101,19 @@ def _shown(value: Param, language: Language) -> str:
     return ", ".join(_shown(item, language) for item in value)
 
 
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def _json(value: Param) -> Any:
+    if isinstance(value, DomainError):
+        return {
+            "code": value.code,
+            "field": _camel(value.field) if value.field else None,  # as the API names it
+            "message": value.render(),
+            "params": value.json_params(),
+        }
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, UUID):

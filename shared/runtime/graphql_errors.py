@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 
 
 def refusal(error: GraphQLError) -> DomainError | None:
-    original = error.original_error
+    """The refusal behind ``error``: raised by a resolver, or by a scalar while reading a
+    variable (graphql-core wraps that one in a GraphQLError of its own)."""
+    original: BaseException | None = error.original_error
+    while isinstance(original, GraphQLError):
+        original = original.original_error
     return original if isinstance(original, DomainError) else None
 
 

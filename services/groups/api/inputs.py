@@ -11,6 +11,7 @@ from services.groups.api.types import ConsentPurpose, FacilitatorRole
 from services.groups.commands import (
     AddMember,
     AssignFacilitator,
+    CheckMember,
     CreateGroup,
     GiveConsent,
     MemberLeaves,
@@ -130,3 +131,35 @@ class ConsentInput:
 
     def withdraw(self) -> WithdrawConsent:
         return WithdrawConsent(person_id=self.person_id, purpose=self.purpose.value, at=self.at)
+
+
+@strawberry.input(description="A member form's fields as typed so far; leave out what is empty.")
+class ValidateMemberInput:
+    group_id: UUID | None = strawberry.field(
+        default=None, description="With joinedOn: checks the date against the group."
+    )
+    member_id: UUID | None = strawberry.field(
+        default=None, description="When editing a member: it is not its own duplicate."
+    )
+    company_name: str | None = None
+    business_id: str | None = None
+    industry_code: str | None = None
+    employees: int | None = strawberry.field(
+        default=None, description="With it the figures and the micro-enterprise size are checked."
+    )
+    turnover_eur: int | None = None
+    balance_sheet_eur: int | None = None
+    joined_on: date | None = None
+
+    def command(self) -> CheckMember:
+        return CheckMember(
+            group_id=self.group_id,
+            member_id=self.member_id,
+            company_name=self.company_name,
+            business_id=self.business_id,
+            industry_code=self.industry_code,
+            employees=self.employees,
+            turnover_eur=self.turnover_eur,
+            balance_sheet_eur=self.balance_sheet_eur,
+            joined_on=self.joined_on,
+        )

@@ -11,7 +11,6 @@ import strawberry
 
 from services.groups import handlers, views
 from services.groups.api.context import GroupsContext
-from services.groups.api.errors import Schema, refusing
 from services.groups.api.inputs import (
     AddMemberInput,
     AssignFacilitatorInput,
@@ -21,16 +20,25 @@ from services.groups.api.inputs import (
     PauseMemberInput,
     RejoinMemberInput,
     RemoveFacilitatorInput,
+    ValidateMemberInput,
 )
+from services.groups.api.notes import FieldProblem, IndustryCode, MaskedText
 from services.groups.api.types import (
     Group,
     ImportResult,
     ImportRowError,
     Language,
     Member,
+    MemberCheck,
+    MemberPage,
+    MembershipStatus,
     Person,
 )
-from services.groups.commands import AddContact, ErasePerson, ImportMembers
+from services.groups.commands import AddContact, ErasePerson, ImportMembers, SearchMembers
+from services.groups.domain import industry
+from shared.i18n import current_language
+from shared.runtime.graphql_errors import Schema
+from shared.runtime.scalars import SCALARS
 
 Info = strawberry.Info[GroupsContext, None]
 
@@ -48,9 +56,7 @@ class Query:
 
     @strawberry.field(description="A group's members in order of joining.")
     async def members(self, info: Info, group_id: UUID, active_only: bool = False) -> list[Member]:
-        found = await refusing(
-            views.members(info.context.sessions, group_id, active_only=active_only)
-        )
+        found = await views.members(info.context.sessions, group_id, active_only=active_only)
         return [Member.from_domain(m) for m in found]
 
     @strawberry.field(description="One member, or null if there is none with this id.")
@@ -63,39 +69,92 @@ class Query:
         found = await views.person(info.context.sessions, id)
         return Person.from_domain(found) if found is not None else None
 
+    @strawberry.field(
+        description="Members found by company name, business ID (with or without the "
+        "hyphen) or a contact's name or email: every word must match one of them, case and "
+        f"accents ignored (Oberg finds Öberg). By company name; at most {views.PAGE_MAX} a "
+        "page. Without text: every member (of the group, in the status)."
+    )
+    async def search_members(
+        self,
+        info: Info,
+        text: str = "",
+        group_id: UUID | None = None,
+        status: MembershipStatus | None = None,
+        first: int = 50,
+        offset: int = 0,
+    ) -> MemberPage:
+        cmd = SearchMembers(text, group_id, status.value if status else None, first, offset)
+        page = await views.search_members(info.context.sessions, cmd)
+        return MemberPage(
+            total=page.total,
+            members=[Member.from_domain(m) for m in page.members],
+            has_more=cmd.offset + len(page.members) < page.total,
+        )
+
+    @strawberry.field(
+        description="Check a member form's fields without saving: the refusals addMember "
+        "would give, field by field, and the likely duplicates (warnings) in the region."
+    )
+    async def validate_member(self, info: Info, input: ValidateMemberInput) -> MemberCheck:
+        check = await views.check_member(info.context.sessions, input.command())
+        found = industry.lookup(industry.normalised(input.industry_code or ""))
+        return MemberCheck(
+            valid=not check.problems,
+            problems=[FieldProblem.from_error(p) for p in check.problems],
+            warnings=[FieldProblem.from_error(w) for w in check.warnings],
+            industry=IndustryCode.from_domain(found) if found is not None else None,
+        )
+
+    @strawberry.field(
+        description="TOL 2008 industry codes starting with the text, or whose name in the "
+        "caller's language contains it; classes (4 digits) first."
+    )
+    def industry_codes(self, search: str, first: int = 20) -> list[IndustryCode]:
+        found = industry.search(search, current_language(), limit=max(0, min(first, 200)))
+        return [IndustryCode.from_domain(item) for item in found]
+
+    @strawberry.field(description="One TOL 2008 industry code, or null if it is not one.")
+    def industry_code(self, code: str) -> IndustryCode | None:
+        found = industry.lookup(industry.normalised(code))
+        return IndustryCode.from_domain(found) if found is not None else None
+
+    @strawberry.field(
+        description="The text with every name of the region's persons (contacts, "
+        "facilitators, erased persons too) replaced by [name] and of its member companies by "
+        "[company], and what was masked: for the copy of a memo that leaves the region."
+    )
+    async def mask_names(self, info: Info, text: str) -> MaskedText:
+        ctx = info.context
+        return MaskedText.from_domain(await views.mask_names(ctx.sessions, ctx.region, text))
+
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Found a core group; emits GroupCreated.")
     async def create_group(self, info: Info, input: CreateGroupInput) -> Group:
         ctx = info.context
-        group = await refusing(
-            handlers.create_group(input.command(), ctx.unit_of_work(), region=ctx.region)
-        )
+        group = await handlers.create_group(input.command(), ctx.unit_of_work(), region=ctx.region)
         return Group.from_domain(group)
 
     @strawberry.mutation(description="Admit a micro-enterprise to a group; emits MemberJoined.")
     async def add_member(self, info: Info, input: AddMemberInput) -> Member:
         ctx = info.context
-        member = await refusing(
-            handlers.add_member(input.command(), ctx.unit_of_work(), region=ctx.region)
-        )
+        member = await handlers.add_member(input.command(), ctx.unit_of_work(), region=ctx.region)
         return Member.from_domain(member)
 
     @strawberry.mutation(description="Record that a member left its group; emits MemberLeft.")
     async def member_leaves(self, info: Info, input: MemberLeavesInput) -> Member:
         ctx = info.context
-        member = await refusing(
-            handlers.member_leaves(input.command(), ctx.unit_of_work(), region=ctx.region)
+        member = await handlers.member_leaves(
+            input.command(), ctx.unit_of_work(), region=ctx.region
         )
         return Member.from_domain(member)
 
     @strawberry.mutation(description="An active member takes a break; emits MemberPaused.")
     async def pause_member(self, info: Info, input: PauseMemberInput) -> Member:
         ctx = info.context
-        member = await refusing(
-            handlers.pause_member(input.command(), ctx.unit_of_work(), region=ctx.region)
-        )
+        member = await handlers.pause_member(input.command(), ctx.unit_of_work(), region=ctx.region)
         return Member.from_domain(member)
 
     @strawberry.mutation(
@@ -103,8 +162,8 @@ class Mutation:
     )
     async def rejoin_member(self, info: Info, input: RejoinMemberInput) -> Member:
         ctx = info.context
-        member = await refusing(
-            handlers.rejoin_member(input.command(), ctx.unit_of_work(), region=ctx.region)
+        member = await handlers.rejoin_member(
+            input.command(), ctx.unit_of_work(), region=ctx.region
         )
         return Member.from_domain(member)
 
@@ -113,16 +172,16 @@ class Mutation:
     )
     async def assign_facilitator(self, info: Info, input: AssignFacilitatorInput) -> Group:
         ctx = info.context
-        group = await refusing(
-            handlers.assign_facilitator(input.command(), ctx.unit_of_work(), region=ctx.region)
+        group = await handlers.assign_facilitator(
+            input.command(), ctx.unit_of_work(), region=ctx.region
         )
         return Group.from_domain(group)
 
     @strawberry.mutation(description="Remove a facilitator from a group; emits FacilitatorRemoved.")
     async def remove_facilitator(self, info: Info, input: RemoveFacilitatorInput) -> Group:
         ctx = info.context
-        group = await refusing(
-            handlers.remove_facilitator(input.command(), ctx.unit_of_work(), region=ctx.region)
+        group = await handlers.remove_facilitator(
+            input.command(), ctx.unit_of_work(), region=ctx.region
         )
         return Group.from_domain(group)
 
@@ -141,15 +200,13 @@ class Mutation:
     ) -> Person:
         ctx = info.context
         cmd = AddContact(member_id, name, email, phone, language.value)
-        person = await refusing(handlers.add_contact(cmd, ctx.unit_of_work(), region=ctx.region))
+        person = await handlers.add_contact(cmd, ctx.unit_of_work(), region=ctx.region)
         return Person.from_domain(person)
 
     @strawberry.mutation(description="Record a person's consent for a purpose; emits ConsentGiven.")
     async def give_consent(self, info: Info, input: ConsentInput) -> Person:
         ctx = info.context
-        person = await refusing(
-            handlers.give_consent(input.give(), ctx.unit_of_work(), region=ctx.region)
-        )
+        person = await handlers.give_consent(input.give(), ctx.unit_of_work(), region=ctx.region)
         return Person.from_domain(person)
 
     @strawberry.mutation(
@@ -157,8 +214,8 @@ class Mutation:
     )
     async def withdraw_consent(self, info: Info, input: ConsentInput) -> Person:
         ctx = info.context
-        person = await refusing(
-            handlers.withdraw_consent(input.withdraw(), ctx.unit_of_work(), region=ctx.region)
+        person = await handlers.withdraw_consent(
+            input.withdraw(), ctx.unit_of_work(), region=ctx.region
         )
         return Person.from_domain(person)
 
@@ -168,8 +225,8 @@ class Mutation:
     )
     async def erase_person(self, info: Info, person_id: UUID) -> Person:
         ctx = info.context
-        person = await refusing(
-            handlers.erase_person(ErasePerson(person_id), ctx.unit_of_work(), region=ctx.region)
+        person = await handlers.erase_person(
+            ErasePerson(person_id), ctx.unit_of_work(), region=ctx.region
         )
         return Person.from_domain(person)
 
@@ -179,15 +236,13 @@ class Mutation:
     )
     async def import_members(self, info: Info, group_id: UUID, csv: str) -> ImportResult:
         ctx = info.context
-        result = await refusing(
-            handlers.import_members(
-                ImportMembers(group_id, csv), ctx.unit_of_work(), region=ctx.region
-            )
+        result = await handlers.import_members(
+            ImportMembers(group_id, csv), ctx.unit_of_work(), region=ctx.region
         )
         return ImportResult(
             imported=result.imported,
-            errors=[ImportRowError(line=e.line, reason=e.reason) for e in result.errors],
+            errors=[ImportRowError.from_domain(e) for e in result.errors],
         )
 
 
-schema = Schema(query=Query, mutation=Mutation)
+schema = Schema(query=Query, mutation=Mutation, scalar_overrides=SCALARS)

@@ -10,9 +10,12 @@ from enum import Enum
 from uuid import UUID
 
 import strawberry
+from strawberry.scalars import JSON
 
-from services.groups import domain
+from services.groups import domain, views
 from services.groups.api.context import GroupsContext
+from services.groups.api.notes import FieldProblem, IndustryCode
+from services.groups.domain.industry import lookup
 
 
 @strawberry.enum(description="Where a membership stands.")
@@ -173,6 +176,25 @@ class Member:
         found = await info.context.contacts_by_member.load(self.id)
         return [Person.from_domain(p) for p in found]
 
+    @strawberry.field(description="The industry code's class and name (null: none given).")
+    def industry(self) -> IndustryCode | None:
+        found = lookup(self.industry_code) if self.industry_code else None
+        return IndustryCode.from_domain(found) if found is not None else None
+
+    @strawberry.field(
+        description="Other members of the region that may be the same company: the same "
+        "business ID, or the same name where one has no business ID (one query per member: "
+        "ask on a member's page, not in long lists)."
+    )
+    async def likely_duplicates(
+        self, info: strawberry.Info[GroupsContext, None]
+    ) -> list[FieldProblem]:
+        found = await views.member(info.context.sessions, self.id)
+        if found is None:
+            return []
+        warnings = await views.likely_duplicates(info.context.sessions, found)
+        return [FieldProblem.from_error(w) for w in warnings]
+
     @classmethod
     def from_domain(cls, member: domain.Member) -> Member:
         company = member.enterprise
@@ -224,7 +246,21 @@ class Group:
 @strawberry.type(description="An invalid row of an imported CSV.")
 class ImportRowError:
     line: int = strawberry.field(description="Line number in the file; the header is line 1.")
-    reason: str
+    reason: str = strawberry.field(description="What is wrong, in the caller's language.")
+    code: str
+    field: str | None = strawberry.field(description="The column at fault, if one is.")
+    params: JSON
+
+    @classmethod
+    def from_domain(cls, row: domain.RowError) -> ImportRowError:
+        problem = FieldProblem.from_error(row.error)
+        return cls(
+            line=row.line,
+            reason=problem.message,
+            code=problem.code,
+            field=row.error.field,  # the CSV's own column name
+            params=problem.params,
+        )
 
 
 @strawberry.type(
@@ -233,3 +269,24 @@ class ImportRowError:
 class ImportResult:
     imported: int
     errors: list[ImportRowError]
+
+
+@strawberry.type(description="One page of members found.")
+class MemberPage:
+    total: int = strawberry.field(description="How many members match, on every page.")
+    members: list[Member]
+    has_more: bool
+
+
+@strawberry.type(description="What a member form would be told, before anything is saved.")
+class MemberCheck:
+    valid: bool = strawberry.field(description="No field breaks a rule (warnings allowed).")
+    problems: list[FieldProblem] = strawberry.field(
+        description="Rules broken, at most one per field: saving would be refused."
+    )
+    warnings: list[FieldProblem] = strawberry.field(
+        description="Likely duplicates: saving is allowed, but have a look first."
+    )
+    industry: IndustryCode | None = strawberry.field(
+        description="The industry code's class and name, when it is a valid one."
+    )

@@ -8,8 +8,11 @@ A header that cannot be read refuses the whole file with :class:`InvalidCsv`.
 Columns (header names, any order; ``company_name``, ``employees`` and ``joined_on``
 required, the others optional and may be left empty):
 company_name, business_id, industry_code, employees, turnover_eur, balance_sheet_eur,
-joined_on (YYYY-MM-DD), contact_name, contact_email, contact_phone, language (fi/sv/en).
-A row with a contact needs contact_name and contact_email.
+joined_on (2026-12-01 or 1.12.2026), contact_name, contact_email, contact_phone, language
+(fi/sv/en). A row with a contact needs contact_name and contact_email.
+
+Every row error is a refusal of the shared vocabulary (code, field = the column, params), so
+it reads in the reader's language.
 """
 
 from __future__ import annotations
@@ -20,10 +23,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.groups.domain.errors import DomainError, InvalidCsv
-from services.groups.domain.model import Enterprise, Group, Member
+from services.groups.domain.enterprise import Enterprise
+from services.groups.domain.model import Group, Member
 from services.groups.domain.people import Contact, Person
 from shared.contracts import MemberJoined, PersonRegistered
+from shared.errors import DomainError
+from shared.errors.dates import InvalidDate
+from shared.errors.groups import (
+    CsvContactIncomplete,
+    CsvDoubledColumns,
+    CsvEmpty,
+    CsvMissingColumns,
+    CsvNoRows,
+    CsvNotANumber,
+    CsvNumberRequired,
+    CsvTooFewValues,
+    CsvTooLarge,
+    CsvTooManyRows,
+    CsvTooManyValues,
+    CsvUnknownColumns,
+    CsvUnreadable,
+)
+from shared.i18n.formats import FormatError, parse_date
 
 REQUIRED = ("company_name", "employees", "joined_on")
 OPTIONAL = (
@@ -44,7 +65,12 @@ MAX_CHARS = 5_000_000
 @dataclass(frozen=True, slots=True)
 class RowError:
     line: int
-    reason: str
+    error: DomainError
+
+    @property
+    def reason(self) -> str:
+        """The error in the reader's language."""
+        return self.error.render()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,59 +87,49 @@ class ImportPlan:
     errors: list[RowError] = field(default_factory=list)
 
 
-class _RowInvalid(Exception):
-    pass
-
-
 def _int(row: dict[str, str], column: str, *, required: bool = False) -> int | None:
     raw = row.get(column, "").strip().replace(" ", "").replace("\u00a0", "")
     if not raw:
         if required:
-            raise _RowInvalid(f"{column} is empty; give a whole number.")
+            raise CsvNumberRequired(field=column, column=column)
         return None
     try:
         return int(raw)
     except ValueError:
-        raise _RowInvalid(f"{column} {raw!r} is not a whole number.") from None
+        raise CsvNotANumber(field=column, column=column, value=raw[:40]) from None
 
 
 def _date(row: dict[str, str], column: str) -> date:
     raw = row.get(column, "").strip()
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise _RowInvalid(f"{column} {raw!r} is not a date; write YYYY-MM-DD.") from None
+        return parse_date(raw)
+    except FormatError:
+        raise InvalidDate(raw[:40], field=column) from None
 
 
 def _header(reader: csv.DictReader[str]) -> list[str]:
     names = [name.strip().lower() for name in (reader.fieldnames or [])]
     if not names:
-        raise InvalidCsv("The CSV is empty; its first line must name the columns.")
+        raise CsvEmpty()
+    known = REQUIRED + OPTIONAL
+    unknown = [c for c in names if c not in known]
+    if unknown:  # first: a misspelt column is also a missing one
+        raise CsvUnknownColumns(columns=unknown, known=known)
     missing = [c for c in REQUIRED if c not in names]
-    unknown = [c for c in names if c not in REQUIRED + OPTIONAL]
-    doubled = sorted({c for c in names if names.count(c) > 1})
-    problems = []
     if missing:
-        problems.append(f"missing required column(s) {', '.join(missing)}")
-    if unknown:
-        problems.append(f"unknown column(s) {', '.join(repr(c) for c in unknown)}")
+        raise CsvMissingColumns(columns=missing, known=known)
+    doubled = sorted({c for c in names if names.count(c) > 1})
     if doubled:
-        problems.append(f"column(s) named twice: {', '.join(doubled)}")
-    if problems:
-        raise InvalidCsv(
-            f"Line 1 (header): {'; '.join(problems)}. Known columns: "
-            f"{', '.join(REQUIRED + OPTIONAL)}."
-        )
+        raise CsvDoubledColumns(columns=doubled)
     return names
 
 
-def plan_import(group: Group, text: str, active_members: Iterable[Member] = ()) -> ImportPlan:
+def plan_import(
+    group: Group, text: str, active_members: Iterable[Member] = (), *, today: date
+) -> ImportPlan:
     """Validate every row of ``text``; the plan has members to add or errors, never both."""
     if len(text) > MAX_CHARS:
-        raise InvalidCsv(
-            f"The CSV has {len(text):,} characters; import at most {MAX_CHARS:,} at a time "
-            "(split the file)."
-        )
+        raise CsvTooLarge(chars=len(text), max=MAX_CHARS)
     text = text.removeprefix("\ufeff")  # a BOM written by spreadsheet programs
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\x00extra")
     reader.fieldnames = _header(reader)
@@ -126,36 +142,35 @@ def plan_import(group: Group, text: str, active_members: Iterable[Member] = ()) 
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InvalidCsv(f"Line {reader.line_num}: the CSV cannot be read ({exc}).") from exc
+            raise CsvUnreadable(line=reader.line_num, problem=str(exc)) from exc
         line = reader.line_num
         if not any((value or "").strip() for key, value in row.items() if key != "\x00extra"):
             continue  # blank line
         rows += 1
         if rows > MAX_ROWS:
-            raise InvalidCsv(f"The CSV has more than {MAX_ROWS:,} rows; split the file.")
+            raise CsvTooManyRows(max=MAX_ROWS)
         try:
-            imported = _row(group, row, current)
-        except _RowInvalid as exc:
-            plan.errors.append(RowError(line, str(exc)))
-            continue
+            imported = _row(group, row, current, today)
         except DomainError as exc:
-            plan.errors.append(RowError(line, exc.message))
+            plan.errors.append(RowError(line, exc))
             continue
         current.append(imported.member)
         plan.members.append(imported)
     if plan.errors:
         plan.members = []
     elif not plan.members:
-        raise InvalidCsv("The CSV has a header but no rows; there is nothing to import.")
+        raise CsvNoRows()
     return plan
 
 
-def _row(group: Group, row: dict[str, str | list[str]], current: list[Member]) -> ImportedMember:
+def _row(
+    group: Group, row: dict[str, str | list[str]], current: list[Member], today: date
+) -> ImportedMember:
     if "\x00extra" in row:
-        raise _RowInvalid(f"the row has more values than the header has columns ({len(row) - 1}).")
+        raise CsvTooManyValues(columns=len(row) - 1)
     values = {key: (value or "") for key, value in row.items() if isinstance(value, str)}
     if any(value is None for value in row.values()):
-        raise _RowInvalid("the row has fewer values than the header has columns.")
+        raise CsvTooFewValues(columns=len(row))
     enterprise = Enterprise(
         company_name=values["company_name"],
         employees=_int(values, "employees", required=True) or 0,
@@ -165,11 +180,13 @@ def _row(group: Group, row: dict[str, str | list[str]], current: list[Member]) -
         industry_code=values.get("industry_code"),
     )
     joined_on = _date(values, "joined_on")
-    member, joined = group.admit(enterprise, joined_on=joined_on, active_members=current)
+    member, joined = group.admit(
+        enterprise, joined_on=joined_on, today=today, active_members=current
+    )
     if not any(values.get(c, "").strip() for c in CONTACT_COLUMNS):
         return ImportedMember(member, joined)
     if not values.get("contact_name", "").strip() or not values.get("contact_email", "").strip():
-        raise _RowInvalid("a contact needs both contact_name and contact_email.")
+        raise CsvContactIncomplete()
     contact = Contact(
         name=values["contact_name"],
         email=values["contact_email"],

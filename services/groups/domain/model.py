@@ -13,30 +13,12 @@ date; dates never go backwards.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, get_args
 from uuid import UUID, uuid4
 
-from services.groups.domain import rules
-from services.groups.domain.errors import (
-    AlreadyActiveMember,
-    DateBeforeLastChange,
-    FacilitatorAlreadyAssigned,
-    FacilitatorNotFound,
-    InvalidCompanyName,
-    InvalidFacilitatorName,
-    InvalidFacilitatorRole,
-    InvalidGroupName,
-    InvalidIndustryCode,
-    InvalidMunicipality,
-    InvalidReason,
-    JoinedBeforeFounding,
-    LeftBeforeJoined,
-    MemberAlreadyActive,
-    MemberAlreadyLeft,
-    MemberAlreadyPaused,
-)
+from services.groups.domain.enterprise import Enterprise
 from services.groups.domain.rules import check_email
 from shared.contracts import (
     FacilitatorAssigned,
@@ -48,54 +30,40 @@ from shared.contracts import (
     MemberRejoined,
 )
 from shared.contracts.groups import FacilitatorRole
+from shared.errors import DomainError
+from shared.errors.groups import (
+    AlreadyActiveMember,
+    DateBeforeLastChange,
+    DateInFuture,
+    FacilitatorAlreadyAssigned,
+    FacilitatorNotFound,
+    InvalidFacilitatorName,
+    InvalidFacilitatorRole,
+    InvalidGroupName,
+    InvalidMunicipality,
+    InvalidReason,
+    JoinDateInFuture,
+    JoinedBeforeFounding,
+    LeaveDateInFuture,
+    LeftBeforeJoined,
+    LeftBeforeLastChange,
+    MemberAlreadyActive,
+    MemberAlreadyLeft,
+    MemberAlreadyPaused,
+    PauseDateInFuture,
+    PausedBeforeLastChange,
+    RejoinDateInFuture,
+    RejoinedBeforeLastChange,
+)
 
 GROUP_NAME_MAX = 200
 MUNICIPALITY_MAX = 120
-COMPANY_NAME_MAX = 200
-INDUSTRY_CODE_MAX = 10
 REASON_MAX = 500
 PERSON_NAME_MAX = 200
 
 MembershipStatus = Literal["active", "paused", "left"]
 ChangeKind = Literal["joined", "paused", "left", "rejoined"]
 FACILITATOR_ROLES: tuple[str, ...] = get_args(FacilitatorRole)
-
-
-@dataclass(frozen=True, slots=True)
-class Enterprise:
-    """What the region records about a member company (the name never leaves the region)."""
-
-    company_name: str
-    employees: int
-    turnover_eur: int | None = None
-    balance_sheet_eur: int | None = None
-    business_id: str | None = None
-    industry_code: str | None = None
-
-    def validated(self) -> Enterprise:
-        """A normalised copy (whitespace trimmed, blanks to ``None``) or the first broken rule."""
-        name = self.company_name.strip()
-        if not name or len(name) > COMPANY_NAME_MAX:
-            raise InvalidCompanyName(
-                f"A member needs a company name of 1 to {COMPANY_NAME_MAX} characters; "
-                f"got {len(name)}."
-            )
-        business_id = (self.business_id or "").strip() or None
-        if business_id is not None:
-            rules.check_business_id(business_id, name)
-        industry_code = (self.industry_code or "").strip() or None
-        if industry_code is not None and len(industry_code) > INDUSTRY_CODE_MAX:
-            raise InvalidIndustryCode(
-                f"Industry code {industry_code!r} of company {name!r} is longer than "
-                f"{INDUSTRY_CODE_MAX} characters; use the TOL 2008 code, e.g. 62010."
-            )
-        rules.check_figures(name, self.employees, self.turnover_eur, self.balance_sheet_eur)
-        rules.check_micro_enterprise(
-            name, self.employees, self.turnover_eur, self.balance_sheet_eur
-        )
-        return replace(
-            self, company_name=name, business_id=business_id, industry_code=industry_code
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +75,16 @@ class MembershipChange:
     reason: str = ""
 
 
-def _reason(reason: str, what: str) -> str:
+def _reason(reason: str) -> str:
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise InvalidReason(
-            f"The reason for {what} is {len(reason)} characters; shorten it to "
-            f"{REASON_MAX} at most."
-        )
+        raise InvalidReason(length=len(reason), max=REASON_MAX)
     return reason
+
+
+def _not_after(on: date, today: date, refusal: type[DateInFuture]) -> None:
+    if on > today:
+        raise refusal(on=on, today=today)
 
 
 @dataclass(slots=True)
@@ -147,45 +117,48 @@ class Member:
     def last_change_on(self) -> date:
         return max([self.joined_on, *(change.on for change in self.history)])
 
-    def _check_date(self, on: date, what: str, field: str) -> None:
+    def _check_date(self, on: date, refusal: type[DateBeforeLastChange]) -> None:
         last = self.last_change_on
         if on < last:
-            raise DateBeforeLastChange(self.enterprise.company_name, what, on, last, field=field)
+            raise refusal(company=self.enterprise.company_name, on=on, last=last)
 
     def _record(self, change: MembershipChange) -> None:
         self.history.append(change)
         self.version += 1
 
-    def leave(self, *, left_on: date, reason: str = "") -> MemberLeft:
+    def leave(self, *, left_on: date, today: date, reason: str = "") -> MemberLeft:
         company = self.enterprise.company_name
         if self.left_on is not None:
-            raise MemberAlreadyLeft(company, self.left_on)
+            raise MemberAlreadyLeft(company=company, left_on=self.left_on)
         if left_on < self.joined_on:
-            raise LeftBeforeJoined(company, left_on, self.joined_on)
-        self._check_date(left_on, "recorded as left", "left_on")
-        reason = _reason(reason, "leaving")
+            raise LeftBeforeJoined(company=company, left_on=left_on, joined_on=self.joined_on)
+        self._check_date(left_on, LeftBeforeLastChange)
+        _not_after(left_on, today, LeaveDateInFuture)
+        reason = _reason(reason)
         self.left_on, self.leave_reason, self.paused_on = left_on, reason, None
         self._record(MembershipChange("left", left_on, reason))
         return MemberLeft(member_id=self.id, group_id=self.group_id, left_on=left_on, reason=reason)
 
-    def pause(self, *, paused_on: date, reason: str = "") -> MemberPaused:
+    def pause(self, *, paused_on: date, today: date, reason: str = "") -> MemberPaused:
         company = self.enterprise.company_name
         if self.left_on is not None:
-            raise MemberAlreadyLeft(company, self.left_on)
+            raise MemberAlreadyLeft(company=company, left_on=self.left_on)
         if self.paused_on is not None:
-            raise MemberAlreadyPaused(company, self.paused_on)
-        self._check_date(paused_on, "paused", "paused_on")
-        reason = _reason(reason, "the pause")
+            raise MemberAlreadyPaused(company=company, paused_on=self.paused_on)
+        self._check_date(paused_on, PausedBeforeLastChange)
+        _not_after(paused_on, today, PauseDateInFuture)
+        reason = _reason(reason)
         self.paused_on = paused_on
         self._record(MembershipChange("paused", paused_on, reason))
         return MemberPaused(
             member_id=self.id, group_id=self.group_id, paused_on=paused_on, reason=reason
         )
 
-    def rejoin(self, *, rejoined_on: date) -> MemberRejoined:
+    def rejoin(self, *, rejoined_on: date, today: date) -> MemberRejoined:
         if self.active:
-            raise MemberAlreadyActive(self.enterprise.company_name)
-        self._check_date(rejoined_on, "rejoined", "rejoined_on")
+            raise MemberAlreadyActive(company=self.enterprise.company_name)
+        self._check_date(rejoined_on, RejoinedBeforeLastChange)
+        _not_after(rejoined_on, today, RejoinDateInFuture)
         self.left_on, self.leave_reason, self.paused_on = None, "", None
         self._record(MembershipChange("rejoined", rejoined_on))
         return MemberRejoined(member_id=self.id, group_id=self.group_id, rejoined_on=rejoined_on)
@@ -219,37 +192,48 @@ class Group:
     ) -> tuple[Group, GroupCreated]:
         name, municipality = name.strip(), municipality.strip()
         if not name or len(name) > GROUP_NAME_MAX:
-            raise InvalidGroupName(
-                f"A core group needs a name of 1 to {GROUP_NAME_MAX} characters; got {len(name)}."
-            )
+            raise InvalidGroupName(max=GROUP_NAME_MAX, length=len(name))
         if len(municipality) > MUNICIPALITY_MAX:
-            raise InvalidMunicipality(
-                f"Municipality {municipality[:40]!r}... is longer than {MUNICIPALITY_MAX} "
-                "characters; give the municipality's name only."
-            )
+            raise InvalidMunicipality(max=MUNICIPALITY_MAX, length=len(municipality))
         group = cls(group_id or uuid4(), name, municipality, founded_on, version=1)
         event = GroupCreated(
             group_id=group.id, name=name, municipality=municipality, founded_on=founded_on
         )
         return group, event
 
+    def joining_problems(self, joined_on: date, *, today: date) -> list[DomainError]:
+        """What is wrong with joining this group on ``joined_on`` (empty: nothing)."""
+        if joined_on < self.founded_on:
+            return [
+                JoinedBeforeFounding(
+                    joined_on=joined_on, group=self.name, founded_on=self.founded_on
+                )
+            ]
+        if joined_on > today:
+            return [JoinDateInFuture(on=joined_on, today=today)]
+        return []
+
     def admit(
         self,
         enterprise: Enterprise,
         *,
         joined_on: date,
+        today: date,
         active_members: Iterable[Member] = (),
         member_id: UUID | None = None,
     ) -> tuple[Member, MemberJoined]:
         """Admit a micro-enterprise; ``active_members`` are this group's current members."""
         company = enterprise.validated()
-        if joined_on < self.founded_on:
-            raise JoinedBeforeFounding(company.company_name, joined_on, self.name, self.founded_on)
+        for problem in self.joining_problems(joined_on, today=today):
+            raise problem
         if company.business_id is not None:
             for other in active_members:
                 if other.status != "left" and other.enterprise.business_id == company.business_id:
                     raise AlreadyActiveMember(
-                        company.company_name, company.business_id, self.name, other.id
+                        company=company.company_name,
+                        business_id=company.business_id,
+                        group=self.name,
+                        member_id=other.id,
                     )
         member = Member(
             member_id or uuid4(),
@@ -283,17 +267,13 @@ class Group:
         gave this person (same email) in another group."""
         name = name.strip()
         if not name or len(name) > PERSON_NAME_MAX:
-            raise InvalidFacilitatorName(
-                f"A facilitator needs a name of 1 to {PERSON_NAME_MAX} characters; got {len(name)}."
-            )
+            raise InvalidFacilitatorName(max=PERSON_NAME_MAX, length=len(name))
         email = check_email(email)
         if role not in FACILITATOR_ROLES:
-            raise InvalidFacilitatorRole(
-                f"Facilitator role {role!r} is unknown; use one of {', '.join(FACILITATOR_ROLES)}."
-            )
+            raise InvalidFacilitatorRole(role=role[:40], roles=FACILITATOR_ROLES)
         for existing in self.facilitators:
             if existing.email.lower() == email.lower():
-                raise FacilitatorAlreadyAssigned(email, self.name)
+                raise FacilitatorAlreadyAssigned(email=email, group=self.name)
         facilitator = Facilitator(
             facilitator_id or uuid4(),
             name,
@@ -314,4 +294,4 @@ class Group:
                 del self.facilitators[index]
                 self.version += 1
                 return FacilitatorRemoved(group_id=self.id, facilitator_id=facilitator_id)
-        raise FacilitatorNotFound(facilitator_id, self.name)
+        raise FacilitatorNotFound(facilitator_id=facilitator_id, group=self.name)

@@ -19,7 +19,10 @@ from datetime import UTC, datetime
 from typing import Literal, get_args
 from uuid import UUID, uuid4
 
-from services.groups.domain.errors import (
+from services.groups.domain.rules import check_email
+from shared.contracts import ConsentGiven, ConsentWithdrawn, PersonErased, PersonRegistered
+from shared.contracts.groups import ConsentPurpose, Language
+from shared.errors.groups import (
     ConsentAlreadyGiven,
     ConsentNotGiven,
     ConsentTimeBeforeLastChange,
@@ -30,9 +33,6 @@ from services.groups.domain.errors import (
     InvalidPhone,
     PersonAlreadyErased,
 )
-from services.groups.domain.rules import check_email
-from shared.contracts import ConsentGiven, ConsentWithdrawn, PersonErased, PersonRegistered
-from shared.contracts.groups import ConsentPurpose, Language
 
 PERSON_NAME_MAX = 200
 PURPOSES: tuple[str, ...] = get_args(ConsentPurpose)
@@ -55,21 +55,14 @@ class Contact:
     def validated(self) -> Contact:
         name = self.name.strip()
         if not name or len(name) > PERSON_NAME_MAX:
-            raise InvalidPersonName(
-                f"A contact needs a name of 1 to {PERSON_NAME_MAX} characters; got {len(name)}."
-            )
+            raise InvalidPersonName(max=PERSON_NAME_MAX, length=len(name))
         email = check_email(self.email)
         phone = self.phone.strip()
         if phone and not _PHONE.fullmatch(phone):
-            raise InvalidPhone(
-                f"{phone[:40]!r} is not a phone number; write digits, optionally with a "
-                "leading + and spaces or hyphens, e.g. +358 40 123 4567."
-            )
+            raise InvalidPhone(phone=phone[:40])
         language = self.language.strip().lower() or "fi"
         if language not in LANGUAGES:
-            raise InvalidLanguage(
-                f"Language {self.language!r} is not offered; use one of {', '.join(LANGUAGES)}."
-            )
+            raise InvalidLanguage(language=self.language[:20], languages=LANGUAGES)
         return Contact(name, email, phone, language)
 
 
@@ -100,9 +93,7 @@ def _aware(at: datetime | None) -> datetime:
 
 def _purpose(purpose: str) -> ConsentPurpose:
     if purpose not in PURPOSES:
-        raise InvalidConsentPurpose(
-            f"Consent purpose {purpose!r} is unknown; use one of {', '.join(PURPOSES)}."
-        )
+        raise InvalidConsentPurpose(purpose=purpose[:40], purposes=PURPOSES)
     return purpose  # type: ignore[return-value]  # checked against PURPOSES
 
 
@@ -134,7 +125,9 @@ class Person:
         valid = contact.validated()
         for other in existing:
             if other.erased_at is None and other.email.lower() == valid.email.lower():
-                raise ContactAlreadyRegistered(valid.email, company, other.id)
+                raise ContactAlreadyRegistered(
+                    email=valid.email, company=company, person_id=other.id
+                )
         person = cls(
             person_id or uuid4(),
             member_id,
@@ -181,14 +174,14 @@ class Person:
     def _check_time(self, purpose: str, at: datetime) -> None:
         last = self._last_change(purpose)
         if last is not None and at < last.at:
-            raise ConsentTimeBeforeLastChange(purpose, at, last.at)
+            raise ConsentTimeBeforeLastChange(purpose=purpose, at=at, last=last.at)
 
     def give_consent(self, purpose: str, *, at: datetime | None = None) -> ConsentGiven:
         self._check_not_erased()
         checked, when = _purpose(purpose), _aware(at)
         last = self._last_change(checked)
         if last is not None and last.action == "given":
-            raise ConsentAlreadyGiven(self.id, checked, last.at)
+            raise ConsentAlreadyGiven(person_id=self.id, purpose=checked, given_at=last.at)
         self._check_time(checked, when)
         self.consent_history.append(ConsentChange(checked, "given", when))
         self.version += 1
@@ -201,7 +194,7 @@ class Person:
         checked, when = _purpose(purpose), _aware(at)
         last = self._last_change(checked)
         if last is None or last.action != "given":
-            raise ConsentNotGiven(self.id, checked)
+            raise ConsentNotGiven(person_id=self.id, purpose=checked)
         self._check_time(checked, when)
         return self._withdraw(checked, when)
 

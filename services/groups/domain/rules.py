@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 
-from services.groups.domain.errors import (
+from shared.errors.groups import (
+    BalanceSheetAboveMicroLimit,
     BusinessIdChecksumMismatch,
+    BusinessIdImpossible,
     FinancesAboveMicroLimit,
     FinancialFigureMissing,
     InvalidBusinessId,
     InvalidEmail,
-    NegativeFigure,
+    NegativeBalanceSheet,
+    NegativeEmployees,
+    NegativeTurnover,
     TooManyEmployees,
-    eur,
+    TurnoverAboveMicroLimit,
 )
 
 MICRO_EMPLOYEES_BELOW = 10  # a micro-enterprise has fewer than 10 employees ...
@@ -28,7 +32,7 @@ def check_email(email: str) -> str:
     """The trimmed ``email`` if it looks like an email address, else ``InvalidEmail``."""
     email = email.strip()
     if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
-        raise InvalidEmail(f"{email[:60]!r} is not an email address; write it as name@example.fi.")
+        raise InvalidEmail(email=email[:60])
     return email
 
 
@@ -46,67 +50,46 @@ def business_id_check_digit(digits: str) -> int | None:
     return 11 - remainder
 
 
-def check_business_id(business_id: str, company: str) -> str:
+def check_business_id(business_id: str) -> str:
     """Return ``business_id`` if it is a valid Finnish business ID (Y-tunnus), else raise."""
     if not _BUSINESS_ID.fullmatch(business_id):
-        raise InvalidBusinessId(
-            f"Business ID {business_id!r} of company {company!r} is not a Finnish business ID "
-            "(Y-tunnus): write seven digits, a hyphen and the check digit, e.g. 0112038-9."
-        )
+        raise InvalidBusinessId(business_id=business_id[:40])
     digits, given = business_id[:7], int(business_id[8])
     expected = business_id_check_digit(digits)
     if expected is None:
-        raise BusinessIdChecksumMismatch(
-            f"Business ID {business_id!r} of company {company!r} cannot be valid: no check "
-            f"digit fits the digits {digits}; check them for a typo."
-        )
+        raise BusinessIdImpossible(business_id=business_id, digits=digits)
     if given != expected:
         raise BusinessIdChecksumMismatch(
-            f"Business ID {business_id!r} of company {company!r} has check digit {given}, "
-            f"but its digits {digits} need {expected}; check it for a typo."
+            business_id=business_id, digits=digits, given=given, expected=expected
         )
     return business_id
 
 
-def check_figures(
-    company: str, employees: int, turnover_eur: int | None, balance_sheet_eur: int | None
-) -> None:
+def check_figures(employees: int, turnover_eur: int | None, balance_sheet_eur: int | None) -> None:
     """No figure is negative."""
-    for field, value, what in (
-        ("employees", employees, "employees"),
-        ("turnover_eur", turnover_eur, "turnover (EUR)"),
-        ("balance_sheet_eur", balance_sheet_eur, "balance sheet total (EUR)"),
-    ):
-        if value is not None and value < 0:
-            raise NegativeFigure(
-                f"Company {company!r} has {value} as {what}; give 0 or more.", field=field
-            )
+    if employees < 0:
+        raise NegativeEmployees(value=employees)
+    if turnover_eur is not None and turnover_eur < 0:
+        raise NegativeTurnover(value=turnover_eur)
+    if balance_sheet_eur is not None and balance_sheet_eur < 0:
+        raise NegativeBalanceSheet(value=balance_sheet_eur)
 
 
 def check_micro_enterprise(
-    company: str, employees: int, turnover_eur: int | None, balance_sheet_eur: int | None
+    employees: int, turnover_eur: int | None, balance_sheet_eur: int | None
 ) -> None:
     """The EU definition: fewer than 10 employees, and turnover OR balance sheet ≤ EUR 2 M."""
     if employees >= MICRO_EMPLOYEES_BELOW:
-        raise TooManyEmployees(
-            f"Company {company!r} has {employees} employees; a micro-enterprise has fewer "
-            f"than {MICRO_EMPLOYEES_BELOW}."
-        )
+        raise TooManyEmployees(employees=employees, limit=MICRO_EMPLOYEES_BELOW)
     if turnover_eur is None and balance_sheet_eur is None:
-        raise FinancialFigureMissing(company)
-    figures = [
-        (field, what, value)
-        for field, what, value in (
-            ("turnover_eur", "turnover", turnover_eur),
-            ("balance_sheet_eur", "balance sheet total", balance_sheet_eur),
-        )
-        if value is not None
-    ]
-    if all(value > MICRO_MAX_EUR for _, _, value in figures):
-        stated = " and ".join(f"{what} {eur(value)}" for _, what, value in figures)
-        hint = "" if len(figures) == 2 else " (give the other figure if it is within the limit)"
+        raise FinancialFigureMissing(limit=MICRO_MAX_EUR)
+    given = [value for value in (turnover_eur, balance_sheet_eur) if value is not None]
+    if not all(value > MICRO_MAX_EUR for value in given):
+        return
+    if len(given) == 2:
         raise FinancesAboveMicroLimit(
-            f"Company {company!r} has {stated}; a micro-enterprise has a turnover or a balance "
-            f"sheet total of at most {eur(MICRO_MAX_EUR)}{hint}.",
-            field=figures[0][0],
+            limit=MICRO_MAX_EUR, turnover_eur=turnover_eur, balance_sheet_eur=balance_sheet_eur
         )
+    if turnover_eur is not None:
+        raise TurnoverAboveMicroLimit(limit=MICRO_MAX_EUR, turnover_eur=turnover_eur)
+    raise BalanceSheetAboveMicroLimit(limit=MICRO_MAX_EUR, balance_sheet_eur=balance_sheet_eur)

@@ -1,0 +1,117 @@
+"""Finding members and names: search, duplicate candidates, the names a memo may mention.
+
+Read-only queries on one session; the rules that use their answers live in the domain
+(:func:`services.groups.domain.enterprise.duplicate_warnings`,
+:class:`services.groups.domain.names.NameMask`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.groups.domain import Member
+from services.groups.domain.model import MembershipStatus
+from services.groups.domain.names import KnownName, fold
+from services.groups.orm import ErasedNameRow, FacilitatorRow, GroupRow, MemberRow, PersonRow
+from services.groups.repository import histories, member_from_row
+
+
+async def search_members(
+    session: AsyncSession,
+    terms: Sequence[str],
+    *,
+    group_id: UUID | None = None,
+    status: MembershipStatus | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Member]]:
+    """Members matching every folded term by company name, business ID, or a contact's name
+    or email; how many match in all, and one page of them by company name."""
+    query = select(MemberRow)
+    for term in terms:
+        query = query.where(
+            or_(
+                MemberRow.name_key.contains(term, autoescape=True),
+                MemberRow.business_id.contains(term, autoescape=True),
+                func.replace(MemberRow.business_id, "-", "").contains(
+                    term.replace("-", ""), autoescape=True
+                ),
+                exists().where(
+                    PersonRow.member_id == MemberRow.id,
+                    PersonRow.search_key.contains(term, autoescape=True),
+                ),
+            )
+        )
+    if group_id is not None:
+        query = query.where(MemberRow.group_id == group_id)
+    if status is not None:
+        query = query.where(_status_is(status))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    page = list(
+        await session.scalars(
+            query.order_by(MemberRow.name_key, MemberRow.id).limit(limit).offset(offset)
+        )
+    )
+    history = await histories(session, [row.id for row in page])
+    return total or 0, [member_from_row(row, history[row.id]) for row in page]
+
+
+def _status_is(status: MembershipStatus) -> ColumnElement[bool]:
+    if status == "left":
+        return MemberRow.left_on.is_not(None)
+    if status == "paused":
+        return and_(MemberRow.left_on.is_(None), MemberRow.paused_on.is_not(None))
+    return and_(MemberRow.left_on.is_(None), MemberRow.paused_on.is_(None))
+
+
+async def namesakes(
+    session: AsyncSession,
+    *,
+    business_id: str | None,
+    company_name: str,
+    exclude: UUID | None = None,
+) -> list[tuple[Member, str]]:
+    """Members of the region with this business ID or this (folded) company name, each with
+    its group's name: the candidates of a duplicate warning."""
+    same: list[ColumnElement[bool]] = []
+    if business_id:
+        same.append(MemberRow.business_id == business_id)
+    if fold(company_name):
+        same.append(MemberRow.name_key == fold(company_name))
+    if not same:
+        return []
+    query = (
+        select(MemberRow, GroupRow.name)
+        .join(GroupRow, GroupRow.id == MemberRow.group_id)
+        .where(or_(*same))
+        .order_by(MemberRow.joined_on, MemberRow.id)
+        .limit(20)
+    )
+    if exclude is not None:
+        query = query.where(MemberRow.id != exclude)
+    rows = (await session.execute(query)).all()
+    history = await histories(session, [row.id for row, _ in rows])
+    return [(member_from_row(row, history[row.id]), group) for row, group in rows]
+
+
+async def known_names(session: AsyncSession) -> list[KnownName]:
+    """Every name of the region a memo may mention: contact persons (not erased),
+    facilitators and member companies."""
+    persons = await session.scalars(
+        select(PersonRow.name).where(PersonRow.erased_at.is_(None)).distinct()
+    )
+    facilitators = await session.scalars(select(FacilitatorRow.name).distinct())
+    companies = await session.scalars(select(MemberRow.company_name).distinct())
+    return [
+        *(KnownName(name, "person") for name in persons if name),
+        *(KnownName(name, "person") for name in facilitators if name),
+        *(KnownName(name, "company") for name in companies if name),
+    ]
+
+
+async def erased_digests(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(ErasedNameRow.digest)))
