@@ -45,6 +45,12 @@ DOMAINS: tuple[Domain, ...] = (
         sources=(ROOT / "shared", ROOT / "services"),
         keywords={"N_": None},
     ),
+    Domain(
+        "feedback",
+        ROOT / "services/feedback/locale",
+        sources=(ROOT / "services/feedback",),
+        keywords={"_": None},
+    ),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")

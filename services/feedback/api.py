@@ -9,17 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
 from uuid import UUID
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry.extensions import FieldExtension
-from strawberry.types import Info as StrawberryInfo
 
 from services.feedback import handlers
-from services.feedback.domain import K_ANONYMITY, DomainError, PaperAnswer
+from services.feedback.domain import K_ANONYMITY, PaperAnswer
 from services.feedback.domain import Comments as DomainComments
 from services.feedback.domain import Interview as DomainInterview
 from services.feedback.domain import Summary as DomainSummary
@@ -27,8 +23,11 @@ from services.feedback.domain import Survey as DomainSurvey
 from services.feedback.handlers import Node, RecordInterview
 from services.feedback.orm import MailRow
 from services.feedback.repository import FeedbackRepository
+from services.feedback.texts import _
 from shared.contracts.feedback import GROWTH_BARRIERS
 from shared.runtime import UnitOfWork
+from shared.runtime.graphql_errors import Schema
+from shared.runtime.scalars import SCALARS
 
 MAX_PAGE = 500
 
@@ -41,26 +40,6 @@ class FeedbackContext:
 
 
 Info = strawberry.Info[FeedbackContext, None]
-
-
-def to_graphql_error(error: DomainError) -> GraphQLError:
-    extensions: dict[str, Any] = {"code": error.code}
-    if error.field:
-        extensions["field"] = error.field
-    extensions.update(error.details)
-    return GraphQLError(error.message, extensions=extensions, original_error=error)
-
-
-class DomainErrors(FieldExtension):
-    """Turn a :class:`DomainError` raised by a resolver into a GraphQL error with a code."""
-
-    async def resolve_async(
-        self, next_: Any, source: Any, info: StrawberryInfo, **kwargs: Any
-    ) -> Any:
-        try:
-            return await next_(source, info, **kwargs)
-        except DomainError as error:
-            raise to_graphql_error(error) from error
 
 
 @strawberry.enum(description="Does the entrepreneur intend to grow the business?")
@@ -128,7 +107,7 @@ class SurveySummary:
             responses=summary.responses,
             k=summary.k,
             enough_responses=summary.enough,
-            note=None if summary.enough else f"not enough responses (k={summary.k})",
+            note=None if summary.enough else _("not enough responses (k={k})", k=summary.k),
             overall_mean=summary.overall_mean,
             usefulness_mean=summary.usefulness_mean,
             recommend=None
@@ -166,7 +145,7 @@ class SurveyComments:
             responses=comments.responses,
             k=comments.k,
             enough_responses=comments.enough,
-            note=None if comments.enough else f"not enough responses (k={comments.k})",
+            note=None if comments.enough else _("not enough responses (k={k})", k=comments.k),
             takeaways=None if comments.takeaways is None else list(comments.takeaways),
             changes=None if comments.changes is None else list(comments.changes),
         )
@@ -327,12 +306,10 @@ async def record_interview(info: Info, input: RecordInterviewInput) -> Interview
 class Query:
     survey_summary: SurveySummary = strawberry.field(
         resolver=resolve_survey_summary,
-        extensions=[DomainErrors()],
         description=f"A meeting's survey results, k-anonymous (k = {K_ANONYMITY}).",
     )
     survey_comments: SurveyComments = strawberry.field(
         resolver=resolve_survey_comments,
-        extensions=[DomainErrors()],
         description="A meeting's free-text answers, unattributed, k-anonymous "
         f"(k = {K_ANONYMITY}).",
     )
@@ -351,16 +328,14 @@ class Query:
 class Mutation:
     record_interview: Interview = strawberry.mutation(
         resolver=record_interview,
-        extensions=[DomainErrors()],
         description="Record a growth-intention interview; emits InterviewRecorded.",
     )
     record_paper_responses: SurveySummary = strawberry.mutation(
         resolver=record_paper_responses,
-        extensions=[DomainErrors()],
         description="After a survey closed: record answers collected on paper (or in an "
         "older tool), one per attending member, all valid or none; emits ResponseSubmitted "
         "each (scores only).",
     )
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+schema = Schema(query=Query, mutation=Mutation, scalar_overrides=SCALARS)

@@ -12,145 +12,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
 from shared.contracts import InterviewRecorded, ResponseSubmitted, SurveyClosed, SurveyOpened
 from shared.contracts.feedback import GROWTH_BARRIERS, GrowthBarrier, GrowthIntention
+from shared.errors import DomainError
+from shared.errors.feedback import (
+    BarrierOtherMissing,
+    BarrierOtherTooLong,
+    InterviewInFuture,
+    InvalidAnswers,
+    InvalidPaperResponses,
+    NoPaperResponses,
+    PaperAnswerOutOfRange,
+    PaperAnswerRequired,
+    PaperAnswerTooLong,
+    PaperResponseNotAttended,
+    PaperResponseTwice,
+    PlannedHiresOutOfRange,
+    SurveyIsClosed,
+    SurveyStillOpen,
+    UnknownBarriers,
+    UnknownGrowthIntention,
+)
 
 K_ANONYMITY = 3  # aggregates of fewer responses are never shown
 TEXT_MAX = 2000
 BARRIER_OTHER_MAX = 500
+PLANNED_HIRES_MAX = 1000
 INTENTIONS: tuple[str, ...] = ("yes", "no", "unsure")
-
-
-# -- errors ----------------------------------------------------------------------------
-
-
-class DomainError(Exception):
-    code = "DOMAIN_ERROR"
-    field: str | None = None
-
-    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details: dict[str, Any] = dict(details or {})
-
-
-class UnknownLink(DomainError):
-    code = "UNKNOWN_LINK"
-
-    def __init__(self) -> None:
-        super().__init__("This survey link is not known: check that the whole link was copied.")
-
-
-class SurveyIsClosed(DomainError):
-    """The survey no longer takes answers. ``answered``: this link's answer was saved before
-    closing (the link is *used*); otherwise it *expired* unanswered. ``language`` is the
-    link holder's, when known."""
-
-    code = "SURVEY_CLOSED"
-
-    def __init__(self, closed_at: datetime, *, answered: bool = False, language: str = "") -> None:
-        state = "your answer was saved and is final" if answered else "no answer was given"
-        super().__init__(f"The survey closed at {closed_at.isoformat()}; {state}.")
-        self.closed_at = closed_at
-        self.answered = answered
-        self.language = language
-
-
-class InvalidAnswers(DomainError):
-    """``errors`` maps a form field to a problem: required, out_of_range, too_long."""
-
-    code = "INVALID_ANSWERS"
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__(
-            "Some answers are missing or invalid: "
-            + ", ".join(f"{f} ({p})" for f, p in errors.items()),
-            details={"errors": dict(errors)},
-        )
-        self.errors = dict(errors)
-
-
-class SurveyNotFound(DomainError):
-    code = "SURVEY_NOT_FOUND"
-    field = "meetingId"
-
-    def __init__(self, meeting_id: UUID) -> None:
-        super().__init__(
-            f"No survey for meeting {meeting_id}: a survey opens when the meeting is recorded "
-            "as held; if that happened a moment ago, retry shortly."
-        )
-
-
-class UnknownMember(DomainError):
-    code = "UNKNOWN_MEMBER"
-    field = "memberId"
-
-    def __init__(self, member_id: UUID) -> None:
-        super().__init__(
-            f"Member {member_id} is not known to this region's feedback service: check the id "
-            "in the groups service (a member added a moment ago arrives shortly; retry)."
-        )
-
-
-class UnknownPerson(DomainError):
-    code = "UNKNOWN_PERSON"
-    field = "personId"
-
-    def __init__(self, person_id: UUID) -> None:
-        super().__init__(
-            f"Person {person_id} is not a registered contact entrepreneur in this region "
-            "(never registered, erased, or registered a moment ago: retry shortly)."
-        )
-
-
-class PersonNotOfMember(DomainError):
-    code = "PERSON_NOT_OF_MEMBER"
-    field = "personId"
-
-    def __init__(self, person_id: UUID, member_id: UUID, actual_member_id: UUID) -> None:
-        super().__init__(
-            f"Person {person_id} is a contact of member {actual_member_id}, not of member "
-            f"{member_id}: interview the person under their own member."
-        )
-        self.details = {"memberIdOfPerson": str(actual_member_id)}
-
-
-class SurveyStillOpen(DomainError):
-    code = "SURVEY_STILL_OPEN"
-    field = "meetingId"
-
-    def __init__(self, meeting_id: UUID, closes_at: datetime) -> None:
-        super().__init__(
-            f"The survey of meeting {meeting_id} is open until {closes_at.isoformat()}: "
-            "attendees answer through their personal links; paper answers are recorded "
-            "after it closes."
-        )
-
-
-class InvalidPaperResponses(DomainError):
-    """``problems`` lists (index of the response in the input, what is wrong)."""
-
-    code = "INVALID_PAPER_RESPONSES"
-    field = "responses"
-
-    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
-        super().__init__(
-            "Nothing was recorded: "
-            + "; ".join(f"response {i + 1}: {why}" for i, why in problems)
-            + ".",
-            details={"problems": [{"index": i, "reason": why} for i, why in problems]},
-        )
-
-
-class InvalidInterview(DomainError):
-    code = "INVALID_INTERVIEW"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # -- links ------------------------------------------------------------------------------
@@ -390,26 +281,38 @@ def check_paper_responses(
     """Answers an agency collected on paper (or in an earlier system) for a meeting whose
     survey has closed: one per attending member at most, all valid, or nothing at all."""
     if survey.is_open(now):
-        raise SurveyStillOpen(survey.meeting_id, survey.closes_at)
+        raise SurveyStillOpen(meeting_id=survey.meeting_id, closes_at=survey.closes_at)
     came, done = set(attendees), set(answered)
-    problems: list[tuple[int, str]] = []
+    problems: list[DomainError] = []
     parsed: list[Answers] = []
     seen: set[UUID] = set()
     if not answers:
-        problems.append((0, "give at least one response"))
-    for i, answer in enumerate(answers):
-        if answer.member_id not in came:
-            problems.append((i, f"member {answer.member_id} did not attend the meeting"))
-        elif answer.member_id in seen or answer.member_id in done:
-            problems.append((i, f"member {answer.member_id} already has a response"))
-        seen.add(answer.member_id)
+        problems.append(NoPaperResponses())
+    for number, answer in enumerate(answers, start=1):
+        member = answer.member_id
+        if member not in came:
+            problems.append(PaperResponseNotAttended(response=number, member_id=member))
+        elif member in seen or member in done:
+            problems.append(PaperResponseTwice(response=number, member_id=member))
+        seen.add(member)
         try:
             parsed.append(parse_answers(answer.form))
         except InvalidAnswers as invalid:
-            problems.extend((i, f"{f} {p.replace('_', ' ')}") for f, p in invalid.errors.items())
+            problems.extend(_paper_problem(number, f, p) for f, p in invalid.errors.items())
     if problems:
         raise InvalidPaperResponses(problems)
     return parsed
+
+
+def _paper_problem(number: int, question: str, problem: str) -> DomainError:
+    if problem == "required":
+        return PaperAnswerRequired(field=question, response=number, question=question)
+    if problem == "too_long":
+        return PaperAnswerTooLong(field=question, response=number, question=question, max=TEXT_MAX)
+    low, high = SCORE_FIELDS[question]
+    return PaperAnswerOutOfRange(
+        field=question, response=number, question=question, low=low, high=high
+    )
 
 
 # -- k-anonymous summary ----------------------------------------------------------------
@@ -524,37 +427,22 @@ class Interview:
         now: datetime,
     ) -> tuple[Interview, InterviewRecorded]:
         if intends_to_grow not in INTENTIONS:
-            raise InvalidInterview(
-                "intendsToGrow", f"intendsToGrow must be one of {', '.join(INTENTIONS)}."
-            )
-        if not 0 <= planned_hires <= 1000:
-            raise InvalidInterview(
-                "plannedHires", f"plannedHires is {planned_hires}; give a number from 0 to 1000."
-            )
-        if interviewed_on > now.date() + timedelta(days=1):
-            raise InvalidInterview(
-                "interviewedOn",
-                f"interviewedOn {interviewed_on} is in the future; record interviews held.",
-            )
+            raise UnknownGrowthIntention(intention=intends_to_grow[:40], intentions=INTENTIONS)
+        if not 0 <= planned_hires <= PLANNED_HIRES_MAX:
+            raise PlannedHiresOutOfRange(planned_hires=planned_hires, max=PLANNED_HIRES_MAX)
+        if interviewed_on > now.date() + timedelta(days=1):  # a day's leeway for time zones
+            raise InterviewInFuture(interviewed_on=interviewed_on, today=now.date())
         chosen = list(dict.fromkeys(barriers))
         unknown = [b for b in chosen if b not in GROWTH_BARRIERS]
         if unknown:
-            raise InvalidInterview(
-                "barriers",
-                f"Unknown barriers {unknown}; use {', '.join(GROWTH_BARRIERS)}.",
-            )
+            raise UnknownBarriers(barriers=unknown, known=GROWTH_BARRIERS)
         other = barrier_other.strip()
         if len(other) > BARRIER_OTHER_MAX:
-            raise InvalidInterview(
-                "barrierOther",
-                f"barrierOther has {len(other)} characters; shorten it to {BARRIER_OTHER_MAX}.",
-            )
+            raise BarrierOtherTooLong(length=len(other), max=BARRIER_OTHER_MAX)
         if other and "other" not in chosen:
             chosen.append("other")
         if "other" in chosen and not other:
-            raise InvalidInterview(
-                "barrierOther", "The barrier 'other' needs barrierOther: say what the barrier is."
-            )
+            raise BarrierOtherMissing()
         ordered = tuple(b for b in GROWTH_BARRIERS if b in chosen)
         interview = cls(
             id=interview_id,

@@ -12,15 +12,9 @@ from services.feedback.domain import (
     Comments,
     Interview,
     PaperAnswer,
-    PersonNotOfMember,
     Response,
     Summary,
     Survey,
-    SurveyIsClosed,
-    SurveyNotFound,
-    UnknownLink,
-    UnknownMember,
-    UnknownPerson,
     check_paper_responses,
     collect_comments,
     hash_token,
@@ -39,6 +33,14 @@ from shared.contracts import (
     PersonRegistered,
     make_envelope,
 )
+from shared.errors.feedback import (
+    PersonNotOfMember,
+    SurveyIsClosed,
+    SurveyNotFound,
+    UnknownLink,
+    UnknownPerson,
+)
+from shared.errors.replica import UnknownMember
 from shared.runtime import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -385,7 +387,11 @@ async def record_interview(
         if person is None:
             raise UnknownPerson(cmd.person_id)
         if person.member_id != cmd.member_id:
-            raise PersonNotOfMember(cmd.person_id, cmd.member_id, person.member_id)
+            raise PersonNotOfMember(
+                person_id=cmd.person_id,
+                member_id=cmd.member_id,
+                member_id_of_person=person.member_id,
+            )
         repo.add_interview(interview)
         _emit(uow, node, event, interview.id, 1)
         await uow.commit()

@@ -26,8 +26,9 @@ from services.feedback import handlers
 from services.feedback.contacts import Contact, ContactDirectory, ContactLookupError
 from services.feedback.domain import Survey, hash_token, new_token
 from services.feedback.handlers import Node, UowFactory, utcnow
-from services.feedback.i18n import language, t
 from services.feedback.repository import FeedbackRepository
+from services.feedback.texts import _, language, local_date
+from shared.i18n import Language, use_language
 
 log = logging.getLogger(__name__)
 
@@ -79,43 +80,47 @@ def retry_delay(attempts: int, base: float) -> float:
     return float(min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF))
 
 
-def local_date(moment: datetime, tz: tzinfo, lang: str) -> str:
-    day = moment.astimezone(tz).date()
-    return day.isoformat() if lang == "en" else f"{day.day}.{day.month}.{day.year}"
-
-
 def compose(
     *,
     kind: str,
     contact: Contact,
-    lang: str,
+    lang: Language,
     survey: Survey,
     link: str,
     sender: str,
     tz: tzinfo,
 ) -> EmailMessage:
-    values = {
-        "date": local_date(survey.held_at, tz, lang),
-        "closes": local_date(survey.closes_at, tz, lang),
-    }
+    """An invitation or a reminder (``kind``) in ``lang``."""
+    with use_language(lang):
+        dates = {"date": local_date(survey.held_at, tz), "closes": local_date(survey.closes_at, tz)}
+        if kind == "reminder":
+            subject = _("Reminder: the feedback survey closes on {closes}", **dates)
+            text = _(
+                "you have not yet answered the feedback survey on the meeting of {date}. "
+                "The survey closes on {closes}:",
+                **dates,
+            )
+        else:
+            subject = _("Feedback survey: group meeting on {date}", **dates)
+            text = _(
+                "thank you for attending your group's meeting on {date}. Please tell us what "
+                "you thought in a short survey (a couple of minutes):",
+                **dates,
+            )
+        greeting = _("Hello {name},", name=contact.name) if contact.name else ""
+        parts = (
+            greeting,
+            text,
+            link,
+            _("The link is personal; please do not forward it."),
+            _("Best regards\nMicroENTRE Growth Network"),
+        )
     message = EmailMessage()
     message["From"] = sender
     message["To"] = formataddr((contact.name, contact.email)) if contact.name else contact.email
-    message["Subject"] = t(f"mail_{kind}_subject", lang, **values)
+    message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="mgn.feedback")
-    greeting = t("mail_greeting", lang, name=contact.name) if contact.name else ""
-    body = "\n\n".join(
-        part
-        for part in (
-            greeting,
-            t(f"mail_{kind}_body", lang, **values),
-            link,
-            t("mail_personal_link", lang),
-            t("mail_signature", lang),
-        )
-        if part
-    )
-    message.set_content(body + "\n")
+    message.set_content("\n\n".join(part for part in parts if part) + "\n")
     message["Content-Language"] = lang  # after set_content, which resets Content-* headers
     return message
 

@@ -17,16 +17,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from services.feedback import handlers
-from services.feedback.domain import (
-    SCORE_FIELDS,
-    TEXT_MAX,
-    InvalidAnswers,
-    SurveyIsClosed,
-    UnknownLink,
-)
+from services.feedback.domain import SCORE_FIELDS, TEXT_FIELDS, TEXT_MAX
 from services.feedback.handlers import FormState, Node
-from services.feedback.i18n import LANGUAGE_NAMES, LANGUAGES, language, t
-from services.feedback.mail import local_date
+from services.feedback.texts import LANGUAGES, _, label, language, language_name, local_date
+from shared.errors.feedback import InvalidAnswers, SurveyIsClosed, UnknownLink
+from shared.i18n import current_language, use_language
+from shared.i18n.formats import format_number
 from shared.runtime import UnitOfWork
 
 STYLE = """
@@ -58,27 +54,26 @@ INVALID = ' aria-invalid="true"'
 UowFactory = Callable[[], UnitOfWork]
 
 
-def _lang_of(request: Request, fallback: str) -> str:
-    return language(request.query_params.get("lang"), fallback)
-
-
-def _page(lang: str, title: str, body: str, *, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+    """The page in the current language, with links to the others."""
+    lang = current_language()
+    nav_label = _("Language")
     nav_items = "".join(
         f'<li><a href="?{urlencode({"lang": code})}" lang="{code}" hreflang="{code}"'
-        f"{CURRENT if code == lang else ''}>{LANGUAGE_NAMES[code]}</a></li>"
+        f"{CURRENT if code == lang else ''}>{escape(language_name(code))}</a></li>"
         for code in LANGUAGES
     )
     html = (
         f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
-        f'<nav aria-label="{escape(t("language_nav", lang))}"><ul>{nav_items}</ul></nav>\n'
+        f'<nav aria-label="{escape(nav_label)}"><ul>{nav_items}</ul></nav>\n'
         f"<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n"
     )
     return HTMLResponse(html, status_code=status)
 
 
-def _scale(name: str, lang: str, selected: int | None, error: str | None) -> str:
+def _scale(name: str, selected: int | None, error: str | None) -> str:
     low, high = SCORE_FIELDS[name]
     described = f' aria-describedby="{name}-error"' if error else ""
     options = "".join(
@@ -90,39 +85,49 @@ def _scale(name: str, lang: str, selected: int | None, error: str | None) -> str
     problem = f'<p class="error" id="{name}-error">{escape(error)}</p>' if error else ""
     return (
         f'<fieldset id="{name}"{described}{INVALID if error else ""}>'
-        f"<legend>{escape(t(name, lang))}</legend>{problem}"
+        f"<legend>{escape(label(name))}</legend>{problem}"
         f'<div class="scale">{options}</div></fieldset>'
     )
 
 
-def _textarea(name: str, lang: str, value: str, error: str | None) -> str:
+def _textarea(name: str, value: str, error: str | None) -> str:
     problem = f'<p class="error" id="{name}-error">{escape(error)}</p>' if error else ""
     described = f' aria-describedby="{name}-error"' if error else ""
+    optional = _("(optional)")
     return (
-        f'<label class="text" for="{name}">{escape(t(name, lang))} '
-        f"<span>{escape(t('optional', lang))}</span></label>{problem}"
+        f'<label class="text" for="{name}">{escape(label(name))} '
+        f"<span>{escape(optional)}</span></label>{problem}"
         f'<textarea id="{name}" name="{name}" maxlength="{TEXT_MAX}" rows="5"{described}>'
         f"{escape(value)}</textarea>"
     )
 
 
-def _error_text(field: str, problem: str, lang: str) -> str:
-    return t(f"error_{problem}", lang, field=t(field, lang), max=TEXT_MAX)
+def _error_text(field: str, problem: str) -> str:
+    question = label(field)
+    if problem == "required":
+        return _("Choose an option for: {field}", field=question)
+    if problem == "too_long":
+        return _(
+            "The answer is too long (at most {max} characters): {field}",
+            field=question,
+            max=format_number(TEXT_MAX),
+        )
+    return _("Choose one of the given options for: {field}", field=question)
 
 
 def render_form(
     state: FormState,
-    lang: str,
     tz: tzinfo,
     *,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     saved: bool = False,
 ) -> HTMLResponse:
+    """The form in the current language."""
     errors = dict(errors or {})
     dates = {
-        "date": local_date(state.survey.held_at, tz, lang),
-        "closes": local_date(state.survey.closes_at, tz, lang),
+        "date": local_date(state.survey.held_at, tz),
+        "closes": local_date(state.survey.closes_at, tz),
     }
     current: dict[str, str] = {}
     if state.response is not None:
@@ -136,55 +141,75 @@ def render_form(
         }
     if values is not None:
         current = {k: str(v) for k, v in values.items()}
-    messages = {f: _error_text(f, p, lang) for f, p in errors.items()}
+    messages = {f: _error_text(f, p) for f, p in errors.items()}
     parts: list[str] = []
     if saved:
-        parts.append(f'<p class="notice" role="status">{escape(t("saved", lang, **dates))}</p>')
+        notice = _(
+            "Thank you! Your answer has been saved. You can edit it until {closes}.", **dates
+        )
+        parts.append(f'<p class="notice" role="status">{escape(notice)}</p>')
     elif state.response is not None and not errors:
-        parts.append(f'<p class="notice">{escape(t("editing", lang))}</p>')
+        editing = _("You have already answered; you can edit your answer below.")
+        parts.append(f'<p class="notice">{escape(editing)}</p>')
     else:
-        parts.append(f"<p>{escape(t('intro', lang, **dates))}</p>")
+        intro = _(
+            "Thank you for attending your group's meeting on {date}. Answering takes a "
+            "couple of minutes. You can edit your answer until {closes}.",
+            **dates,
+        )
+        parts.append(f"<p>{escape(intro)}</p>")
     if messages:
         items = "".join(f'<li><a href="#{f}">{escape(m)}</a></li>' for f, m in messages.items())
+        check = _("Please check the following:")
         parts.append(
-            f'<div class="problems" role="alert"><p class="error">'
-            f"{escape(t('errors_title', lang))}</p><ul>{items}</ul></div>"
+            f'<div class="problems" role="alert"><p class="error">{escape(check)}</p>'
+            f"<ul>{items}</ul></div>"
         )
 
     def selected(name: str) -> int | None:
         raw = current.get(name, "")
         return int(raw) if raw.isdigit() else None
 
-    fields = "".join(
-        _scale(name, lang, selected(name), messages.get(name)) for name in SCORE_FIELDS
-    ) + "".join(
-        _textarea(name, lang, current.get(name, ""), messages.get(name))
-        for name in ("takeaway", "change")
+    fields = "".join(_scale(name, selected(name), messages.get(name)) for name in SCORE_FIELDS)
+    fields += "".join(
+        _textarea(name, current.get(name, ""), messages.get(name)) for name in TEXT_FIELDS
     )
-    button = t("update" if state.response is not None else "submit", lang)
-    action = "?" + urlencode({"lang": lang})
+    button = _("Save changes") if state.response is not None else _("Send answer")
+    action = "?" + urlencode({"lang": current_language()})
     parts.append(
         f'<form method="post" action="{action}" novalidate>{fields}'
         f'<button type="submit">{escape(button)}</button></form>'
     )
-    return _page(lang, t("title", lang), "\n".join(parts), status=422 if errors else 200)
+    title = _("Feedback on the meeting")
+    return _page(title, "\n".join(parts), status=422 if errors else 200)
 
 
-def _unknown(lang: str) -> HTMLResponse:
-    body = f"<p>{escape(t('unknown_body', lang))}</p>"
-    return _page(lang, t("unknown_title", lang), body, status=404)
-
-
-def _closed(error: SurveyIsClosed, lang: str, tz: tzinfo) -> HTMLResponse:
-    """A closed survey: the link is *used* (its answer was saved) or *expired* (unanswered)."""
-    closes = local_date(error.closed_at, tz, lang)
-    kind = "used" if error.answered else "expired"
-    return _page(
-        lang,
-        t(f"{kind}_title", lang),
-        f"<p>{escape(t(f'{kind}_body', lang, closes=closes))}</p>",
-        status=410,
+def _unknown() -> HTMLResponse:
+    body = _(
+        "Check that you copied the whole link from the email. If the problem persists, "
+        "contact your group's facilitator."
     )
+    return _page(_("This link is not recognised"), f"<p>{escape(body)}</p>", status=404)
+
+
+def _closed(error: SurveyIsClosed, tz: tzinfo) -> HTMLResponse:
+    """A closed survey: the link is *used* (its answer was saved) or *expired* (unanswered)."""
+    closes = local_date(error.closed_at, tz)
+    if error.answered:
+        title = _("Your answer has been saved")
+        body = _(
+            "The survey closed on {closes}. Your answer is included in the results and can "
+            "no longer be edited. Thank you for answering!",
+            closes=closes,
+        )
+    else:
+        title = _("This link has expired: the survey has closed")
+        body = _(
+            "The survey closed on {closes}, so answers can no longer be sent or edited. "
+            "Thank you for your interest!",
+            closes=closes,
+        )
+    return _page(title, f"<p>{escape(body)}</p>", status=410)
 
 
 def survey_routes(uows: UowFactory, node: Node) -> list[Route]:
@@ -194,23 +219,26 @@ def survey_routes(uows: UowFactory, node: Node) -> list[Route]:
         try:
             state = await handlers.open_form(token, uows(), node)
         except UnknownLink:
-            return _unknown(language(requested))
+            with use_language(language(requested)):
+                return _unknown()
         except SurveyIsClosed as closed:
-            return _closed(closed, language(requested, closed.language), node.tz)
-        lang = _lang_of(request, state.language)
-        if request.method == "GET":
-            return render_form(state, lang, node.tz, saved=request.query_params.get("saved") == "1")
-        form = await request.form()
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
-        try:
-            await handlers.submit_response(token, values, uows(), node)
-        except InvalidAnswers as invalid:
-            return render_form(state, lang, node.tz, values=values, errors=invalid.errors)
-        except SurveyIsClosed as closed:
-            return _closed(closed, lang, node.tz)
-        except UnknownLink:
-            return _unknown(lang)
-        target = f"{request.url.path}?{urlencode({'lang': lang, 'saved': '1'})}"
-        return RedirectResponse(target, status_code=303)
+            with use_language(language(requested, closed.language)):
+                return _closed(closed, node.tz)
+        with use_language(language(requested, state.language)):
+            if request.method == "GET":
+                saved = request.query_params.get("saved") == "1"
+                return render_form(state, node.tz, saved=saved)
+            form = await request.form()
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+            try:
+                await handlers.submit_response(token, values, uows(), node)
+            except InvalidAnswers as invalid:
+                return render_form(state, node.tz, values=values, errors=invalid.errors)
+            except SurveyIsClosed as closed:
+                return _closed(closed, node.tz)
+            except UnknownLink:
+                return _unknown()
+            query = urlencode({"lang": current_language(), "saved": "1"})
+            return RedirectResponse(f"{request.url.path}?{query}", status_code=303)
 
     return [Route("/survey/{token}", survey, methods=["GET", "POST"])]

@@ -44,7 +44,7 @@ class MemberRow(Base):
     group_id: Mapped[UUID] = mapped_column(ForeignKey("core_groups.id"), index=True)
     company_name: Mapped[str] = mapped_column(String(200))
     # the name folded for search and duplicate checks (services.groups.domain.names.fold)
-    name_key: Mapped[str] = mapped_column(String(200), index=True, default="")
+    name_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
     business_id: Mapped[str | None] = mapped_column(String(9), index=True)
     industry_code: Mapped[str | None] = mapped_column(String(10))
     employees: Mapped[int]
@@ -120,7 +120,7 @@ class PersonRow(Base):
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column()
     # name and email folded for search; blank once erased
-    search_key: Mapped[str] = mapped_column(String(460), default="")
+    search_key: Mapped[str] = mapped_column(String(460), server_default="")
 
 
 class ErasedNameRow(Base):

@@ -12,18 +12,17 @@ from sqlalchemy import select
 
 from services.groups import handlers
 from services.groups.commands import AddMember, CreateGroup, MemberLeaves
-from services.groups.domain import (
+from services.groups.orm import TABLES, Base
+from services.groups.repository import GroupRepository
+from shared.contracts import DecodedEvent, GroupCreated, MemberJoined, MemberLeft, decode
+from shared.errors import ConcurrentChange, DomainError
+from shared.errors.groups import (
     AlreadyActiveMember,
-    ConcurrentUpdate,
-    DomainError,
     GroupNotFound,
     MemberAlreadyLeft,
     MemberNotFound,
     TooManyEmployees,
 )
-from services.groups.orm import TABLES, Base
-from services.groups.repository import GroupRepository
-from shared.contracts import DecodedEvent, GroupCreated, MemberJoined, MemberLeft, decode
 from shared.runtime import UnitOfWork
 from shared.storage import create_engine, create_schema, session_factory
 
@@ -137,7 +136,7 @@ async def test_concurrent_leaves_of_one_member_record_one_leave(node):
     )
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(refused) == 2
-    assert all(isinstance(r, MemberAlreadyLeft | ConcurrentUpdate) for r in refused), refused
+    assert all(isinstance(r, MemberAlreadyLeft | ConcurrentChange) for r in refused), refused
     assert all(isinstance(r, DomainError) for r in refused)
     events = await node.outbox()
     assert [e.envelope.sequence for e in events if isinstance(e.event, MemberLeft)] == [2]
@@ -162,7 +161,7 @@ async def test_a_leave_decided_on_a_stale_read_is_refused(node, database_url, mo
         return loaded
 
     monkeypatch.setattr(GroupRepository, "get_member", load_then_lose_the_race)
-    with pytest.raises(ConcurrentUpdate):
+    with pytest.raises(ConcurrentChange):
         await handlers.member_leaves(
             MemberLeaves(member.id, date(2019, 1, 31), "late"), node.uow(), region=REGION
         )

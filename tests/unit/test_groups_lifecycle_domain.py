@@ -8,33 +8,11 @@ from uuid import uuid4
 import pytest
 
 from services.groups.domain import (
-    AlreadyActiveMember,
-    ConsentAlreadyGiven,
-    ConsentNotGiven,
-    ConsentTimeBeforeLastChange,
     Contact,
-    ContactAlreadyRegistered,
-    DateBeforeLastChange,
-    DomainError,
     Enterprise,
-    FacilitatorAlreadyAssigned,
-    FacilitatorNotFound,
     Group,
-    InvalidConsentPurpose,
-    InvalidCsv,
-    InvalidEmail,
-    InvalidFacilitatorName,
-    InvalidFacilitatorRole,
-    InvalidLanguage,
-    InvalidPersonName,
-    InvalidPhone,
-    InvalidReason,
-    MemberAlreadyActive,
-    MemberAlreadyLeft,
-    MemberAlreadyPaused,
     MembershipChange,
     Person,
-    PersonAlreadyErased,
     plan_import,
 )
 from shared.contracts import (
@@ -48,8 +26,35 @@ from shared.contracts import (
     PersonErased,
     PersonRegistered,
 )
+from shared.errors import DomainError
+from shared.errors.groups import (
+    AlreadyActiveMember,
+    ConsentAlreadyGiven,
+    ConsentNotGiven,
+    ConsentTimeBeforeLastChange,
+    ContactAlreadyRegistered,
+    DateBeforeLastChange,
+    DateInFuture,
+    FacilitatorAlreadyAssigned,
+    FacilitatorNotFound,
+    InvalidConsentPurpose,
+    InvalidCsv,
+    InvalidEmail,
+    InvalidFacilitatorName,
+    InvalidFacilitatorRole,
+    InvalidLanguage,
+    InvalidPersonName,
+    InvalidPhone,
+    InvalidReason,
+    MemberAlreadyActive,
+    MemberAlreadyLeft,
+    MemberAlreadyPaused,
+    PersonAlreadyErased,
+)
+from shared.i18n import use_language
 
 FOUNDED = date(2016, 3, 1)
+TODAY = date(2026, 12, 7)
 T0 = datetime(2017, 1, 10, 18, 0, tzinfo=UTC)
 HEADER = (
     "company_name,business_id,industry_code,employees,turnover_eur,balance_sheet_eur,"
@@ -63,7 +68,7 @@ def group() -> Group:
 
 def member(business_id: str | None = "0112038-9"):
     company = Enterprise("Paja Oy", 3, turnover_eur=400_000, business_id=business_id)
-    return group().admit(company, joined_on=FOUNDED)[0]
+    return group().admit(company, joined_on=FOUNDED, today=TODAY)[0]
 
 
 def person() -> Person:
@@ -77,18 +82,22 @@ def person() -> Person:
 def test_a_membership_is_paused_left_and_rejoined_with_its_history():
     m = member()
     assert (m.status, m.history) == ("active", [MembershipChange("joined", FOUNDED)])
-    paused = m.pause(paused_on=date(2017, 1, 1), reason=" parental leave ")
+    paused = m.pause(paused_on=date(2017, 1, 1), today=TODAY, reason=" parental leave ")
     assert paused == MemberPaused(
-        member_id=m.id, group_id=m.group_id, paused_on=date(2017, 1, 1), reason="parental leave"
+        member_id=m.id,
+        group_id=m.group_id,
+        paused_on=date(2017, 1, 1),
+        today=TODAY,
+        reason="parental leave",
     )
     assert (m.status, m.active, m.version) == ("paused", False, 2)
-    rejoined = m.rejoin(rejoined_on=date(2017, 9, 1))
+    rejoined = m.rejoin(rejoined_on=date(2017, 9, 1), today=TODAY)
     assert rejoined == MemberRejoined(
-        member_id=m.id, group_id=m.group_id, rejoined_on=date(2017, 9, 1)
+        member_id=m.id, group_id=m.group_id, rejoined_on=date(2017, 9, 1), today=TODAY
     )
     assert (m.status, m.paused_on, m.version) == ("active", None, 3)
-    assert isinstance(m.leave(left_on=date(2018, 1, 1), reason="moved"), MemberLeft)
-    m.rejoin(rejoined_on=date(2019, 1, 1))
+    assert isinstance(m.leave(left_on=date(2018, 1, 1), today=TODAY, reason="moved"), MemberLeft)
+    m.rejoin(rejoined_on=date(2019, 1, 1), today=TODAY)
     assert (m.status, m.left_on, m.leave_reason, m.version) == ("active", None, "", 5)
     assert [(c.kind, c.on) for c in m.history] == [
         ("joined", FOUNDED),
@@ -101,8 +110,8 @@ def test_a_membership_is_paused_left_and_rejoined_with_its_history():
 
 def test_a_paused_member_can_leave():
     m = member()
-    m.pause(paused_on=date(2017, 1, 1))
-    m.leave(left_on=date(2017, 2, 1))
+    m.pause(paused_on=date(2017, 1, 1), today=TODAY)
+    m.leave(left_on=date(2017, 2, 1), today=TODAY)
     assert (m.status, m.paused_on) == ("left", None)
 
 
@@ -110,44 +119,44 @@ def test_a_paused_member_can_leave():
     ("prepare", "act", "error", "code"),
     [
         (
-            lambda m: m.leave(left_on=date(2017, 1, 1)),
-            lambda m: m.pause(paused_on=date(2017, 2, 1)),
+            lambda m: m.leave(left_on=date(2017, 1, 1), today=TODAY),
+            lambda m: m.pause(paused_on=date(2017, 2, 1), today=TODAY),
             MemberAlreadyLeft,
             "MEMBER_ALREADY_LEFT",
         ),
         (
-            lambda m: m.pause(paused_on=date(2017, 1, 1)),
-            lambda m: m.pause(paused_on=date(2017, 2, 1)),
+            lambda m: m.pause(paused_on=date(2017, 1, 1), today=TODAY),
+            lambda m: m.pause(paused_on=date(2017, 2, 1), today=TODAY),
             MemberAlreadyPaused,
             "MEMBER_ALREADY_PAUSED",
         ),
         (
             lambda m: None,
-            lambda m: m.rejoin(rejoined_on=date(2017, 2, 1)),
+            lambda m: m.rejoin(rejoined_on=date(2017, 2, 1), today=TODAY),
             MemberAlreadyActive,
             "MEMBER_ALREADY_ACTIVE",
         ),
         (
-            lambda m: m.pause(paused_on=date(2017, 5, 1)),
-            lambda m: m.rejoin(rejoined_on=date(2017, 4, 1)),
+            lambda m: m.pause(paused_on=date(2017, 5, 1), today=TODAY),
+            lambda m: m.rejoin(rejoined_on=date(2017, 4, 1), today=TODAY),
             DateBeforeLastChange,
             "DATE_BEFORE_LAST_CHANGE",
         ),
         (
-            lambda m: m.pause(paused_on=date(2017, 5, 1)),
-            lambda m: m.leave(left_on=date(2017, 4, 1)),
-            DateBeforeLastChange,
-            "DATE_BEFORE_LAST_CHANGE",
-        ),
-        (
-            lambda m: None,
-            lambda m: m.pause(paused_on=date(2016, 1, 1)),
+            lambda m: m.pause(paused_on=date(2017, 5, 1), today=TODAY),
+            lambda m: m.leave(left_on=date(2017, 4, 1), today=TODAY),
             DateBeforeLastChange,
             "DATE_BEFORE_LAST_CHANGE",
         ),
         (
             lambda m: None,
-            lambda m: m.pause(paused_on=FOUNDED, reason="x" * 501),
+            lambda m: m.pause(paused_on=date(2016, 1, 1), today=TODAY),
+            DateBeforeLastChange,
+            "DATE_BEFORE_LAST_CHANGE",
+        ),
+        (
+            lambda m: None,
+            lambda m: m.pause(paused_on=FOUNDED, today=TODAY, reason="x" * 501),
             InvalidReason,
             "INVALID_REASON",
         ),
@@ -160,17 +169,18 @@ def test_lifecycle_refusals_change_nothing(prepare, act, error, code):
     with pytest.raises(error) as caught:
         act(m)
     assert caught.value.code == code
-    assert "Paja Oy" in caught.value.message or code == "INVALID_REASON"
+    assert caught.value.params.get("company") == "Paja Oy" or code == "INVALID_REASON"
+    assert "Paja Oy" in str(caught.value) or code == "INVALID_REASON"
     assert (m.status, m.version, list(m.history)) == before
 
 
 def test_a_paused_member_still_blocks_a_second_membership_of_its_company():
     g = group()
     company = Enterprise("Paja Oy", 3, turnover_eur=400_000, business_id="0112038-9")
-    first, _ = g.admit(company, joined_on=FOUNDED)
-    first.pause(paused_on=FOUNDED)
+    first, _ = g.admit(company, joined_on=FOUNDED, today=TODAY)
+    first.pause(paused_on=FOUNDED, today=TODAY)
     with pytest.raises(AlreadyActiveMember):
-        g.admit(company, joined_on=FOUNDED, active_members=[first])
+        g.admit(company, joined_on=FOUNDED, today=TODAY, active_members=[first])
 
 
 # -- facilitators ------------------------------------------------------------------
@@ -394,7 +404,7 @@ OTHER = "Verstas Oy,,,2,,150000,2016-05-01,,,,"
 
 def test_a_valid_file_plans_every_member_and_contact():
     g = group()
-    plan = plan_import(g, "\ufeff" + csv_of(GOOD, "", OTHER))
+    plan = plan_import(g, "\ufeff" + csv_of(GOOD, "", OTHER), today=TODAY)
     assert plan.errors == []
     assert [m.member.enterprise.company_name for m in plan.members] == ["Paja Oy", "Verstas Oy"]
     first, second = plan.members
@@ -411,7 +421,7 @@ def test_every_invalid_row_is_reported_with_its_line_and_nothing_is_planned():
         "Paja Toinen Oy,0112038-9,,1,100,,2016-04-01,,,,",  # 4: business ID twice in file
         'Väärä Oy,0112038-8,,1,100,,"2016-04-01",,,,',  # 5: checksum
         "Aikainen Oy,,,1,100,,2015-01-01,,,,",  # 6: before founding
-        "Päivätön Oy,,,1,100,,1.4.2016,,,,",  # 7: date
+        "Päivätön Oy,,,1,100,,31.4.2016,,,,",  # 7: date
         "Luvuton Oy,,,kolme,100,,2016-04-01,,,,",  # 8: employees
         "Posti Oy,,,1,100,,2016-04-01,Anna,anna-at-posti,,fi",  # 9: email
         "Kieli Oy,,,1,100,,2016-04-01,Anna,anna@posti.fi,,de",  # 10: language
@@ -419,30 +429,49 @@ def test_every_invalid_row_is_reported_with_its_line_and_nothing_is_planned():
         "Lyhyt Oy,,,1",  # 12: too few values
         OTHER,
     )
-    plan = plan_import(group(), text)
+    plan = plan_import(group(), text, today=TODAY)
     assert plan.members == []
     assert [e.line for e in plan.errors] == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     reasons = {e.line: e.reason for e in plan.errors}
     assert "12 employees" in reasons[3]
-    assert "already an active member" in reasons[4]
+    assert "already a member of" in reasons[4]
     assert "check digit" in reasons[5]
-    assert "founded on 2016-03-01" in reasons[6]
-    assert "YYYY-MM-DD" in reasons[7]
-    assert "'kolme' is not a whole number" in reasons[8]
+    assert "founded (01/03/2016)" in reasons[6]
+    assert reasons[7] == "31.4.2016 is not a date; write it as 07/12/2026 or 2026-12-07."
+    assert "kolme is not a whole number" in reasons[8]
     assert "not an email address" in reasons[9]
-    assert "'de'" in reasons[10]
+    assert "Language de is not offered" in reasons[10]
     assert "contact_name" in reasons[11]
     assert "fewer values" in reasons[12]
+    codes = {e.line: (e.error.code, e.error.field) for e in plan.errors}
+    assert codes[7] == ("INVALID_DATE", "joined_on")
+    assert codes[8] == ("CSV_NOT_A_NUMBER", "employees")
+    with use_language("fi"):  # in the reader's language
+        assert plan.errors[0].reason == (
+            "Yrityksellä on 12 työntekijää; mikroyrityksellä on alle 10 työntekijää."
+        )
+
+
+def test_a_finnish_date_and_a_join_date_in_the_future_are_read_as_written():
+    text = csv_of(
+        "Päivä Oy,,,1,100,,1.4.2016,,,,",
+        "Huominen Oy,,,1,100,,8.12.2026,,,,",  # line 3: after TODAY
+    )
+    plan = plan_import(group(), text, today=TODAY)
+    assert [(e.line, e.error.code) for e in plan.errors] == [(3, "DATE_IN_FUTURE")]
+    assert isinstance(plan.errors[0].error, DateInFuture)
+    ok = plan_import(group(), csv_of("Päivä Oy,,,1,100,,1.4.2016,,,,"), today=TODAY)
+    assert ok.members[0].member.joined_on == date(2016, 4, 1)
 
 
 def test_line_numbers_count_quoted_newlines():
     text = csv_of('"Paja\nOy",,,1,100,,2016-04-01,,,,', "Iso Oy,,,12,100,,2016-04-01,,,,")
-    assert [e.line for e in plan_import(group(), text).errors] == [4]
+    assert [e.line for e in plan_import(group(), text, today=TODAY).errors] == [4]
 
 
 def test_a_company_already_active_in_the_group_is_an_invalid_row():
     existing = member()
-    plan = plan_import(group(), csv_of(GOOD), [existing])
+    plan = plan_import(group(), csv_of(GOOD), [existing], today=TODAY)
     assert [e.line for e in plan.errors] == [2]
 
 
@@ -450,26 +479,29 @@ def test_a_company_already_active_in_the_group_is_an_invalid_row():
     ("text", "words"),
     [
         ("", "empty"),
-        ("company_name,employees\nPaja,1\n", "missing required column(s) joined_on"),
-        ("company_name,employees,joined_on,owner\n", "unknown column(s) 'owner'"),
-        ("company_name,employees,joined_on,employees\n", "named twice: employees"),
+        ("company_name,employees\nPaja,1\n", "lacks the required columns joined_on"),
+        ("company_name,employees,joined_on,owner\n", "unknown columns: owner"),
+        ("company name,employees,joined_on\n", "unknown columns: company name"),
+        ("company_name,employees,joined_on,employees\n", "twice: employees"),
         ("company_name,employees,joined_on\n", "no rows"),
         (csv_of(GOOD) + "x,y,z,1,2,3,4,5,6,7,8,9\n", None),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_as_a_whole(text, words):
     if words is None:  # too many values is a row error, not a file error
-        assert [e.line for e in plan_import(group(), text).errors] == [3]
+        assert [e.line for e in plan_import(group(), text, today=TODAY).errors] == [3]
         return
     with pytest.raises(InvalidCsv) as caught:
-        plan_import(group(), text)
+        plan_import(group(), text, today=TODAY)
     assert caught.value.code == "INVALID_CSV"
     assert isinstance(caught.value, DomainError)
-    assert words in caught.value.message
+    assert words in str(caught.value)
 
 
 def test_header_names_are_case_and_space_insensitive_and_minimal_columns_suffice():
     plan = plan_import(
-        group(), " Company_Name ,EMPLOYEES,joined_on,turnover_eur\nPaja,1,2016-04-01,1\n"
+        group(),
+        " Company_Name ,EMPLOYEES,joined_on,turnover_eur\nPaja,1,2016-04-01,1\n",
+        today=TODAY,
     )
     assert [m.member.enterprise.employees for m in plan.members] == [1]

@@ -28,20 +28,6 @@ from services.groups.commands import (
     RemoveFacilitator,
     WithdrawConsent,
 )
-from services.groups.domain import (
-    AlreadyActiveMember,
-    ConsentNotGiven,
-    DomainError,
-    FacilitatorNotFound,
-    GroupNotFound,
-    InvalidCsv,
-    InvalidEmail,
-    MemberAlreadyActive,
-    MemberAlreadyLeft,
-    MemberNotFound,
-    PersonAlreadyErased,
-    PersonNotFound,
-)
 from services.groups.orm import TABLES, Base, ConsentHistoryRow, GroupRow, MemberRow, PersonRow
 from services.groups.repository import GroupRepository
 from shared.contracts import (
@@ -57,6 +43,20 @@ from shared.contracts import (
     PersonErased,
     PersonRegistered,
     decode,
+)
+from shared.errors import DomainError
+from shared.errors.groups import (
+    AlreadyActiveMember,
+    ConsentNotGiven,
+    FacilitatorNotFound,
+    GroupNotFound,
+    InvalidCsv,
+    InvalidEmail,
+    MemberAlreadyActive,
+    MemberAlreadyLeft,
+    MemberNotFound,
+    PersonAlreadyErased,
+    PersonNotFound,
 )
 from shared.runtime import UnitOfWork
 from shared.storage import create_engine, create_schema, session_factory
