@@ -268,12 +268,21 @@ async def test_paper_answers_of_an_old_meeting_are_recorded_once_all_or_none(fb:
 
     bad = await refused(answer(members[0], 4), answer(uuid4(), 4), answer(members[1], 9))
     assert bad["code"] == "INVALID_PAPER_RESPONSES"
-    assert [p["index"] for p in bad["problems"]] == [1, 2]
+    problems = bad["params"]["problems"]
+    assert [(p["code"], p["params"]["response"]) for p in problems] == [
+        ("PAPER_RESPONSE_NOT_ATTENDED", 2), ("PAPER_ANSWER_OUT_OF_RANGE", 3),
+    ]  # fmt: skip
+    assert problems[1]["field"] == "overall"
     assert "did not attend" in bad["message"]
-    assert "overall out of range" in bad["message"]
+    assert "response 3: overall out of range (1 to 5)" in bad["message"]
     twice = await refused(answer(members[0], 4), answer(members[0], 5))
-    assert twice["problems"] == [
-        {"index": 1, "reason": f"member {members[0]} already has a response"}
+    assert twice["params"]["problems"] == [
+        {
+            "code": "PAPER_RESPONSE_TWICE",
+            "field": "memberId",
+            "message": f"response 2: member {members[0]} already has a response",
+            "params": {"response": 2, "member_id": str(members[0])},
+        }
     ]
     assert (await refused(answer(members[0], 4), meeting=uuid4()))["code"] == "SURVEY_NOT_FOUND"
     assert await fb.events("feedback.response.submitted") == []  # all or nothing
@@ -718,6 +727,7 @@ async def test_interviews_are_recorded_per_person_over_time(fb: Fb):
     assert refused["errors"][0]["extensions"] == {
         "code": "INVALID_INTERVIEW",
         "field": "barrierOther",
+        "params": {},
     }
     query = (
         "query($m: UUID!, $p: UUID) { interviews(memberId: $m, personId: $p) { personId "
@@ -794,7 +804,7 @@ async def test_an_interview_names_a_known_person_of_a_known_member(fb: Fb):
     assert (unknown_person["code"], unknown_person["field"]) == ("UNKNOWN_PERSON", "personId")
     wrong = await refusal(member, others)
     assert (wrong["code"], wrong["field"]) == ("PERSON_NOT_OF_MEMBER", "personId")
-    assert wrong["memberIdOfPerson"] == str(other_member)
+    assert wrong["params"]["member_id_of_person"] == str(other_member)
     assert str(other_member) in wrong["message"]
     await fb.apply(
         PersonErased(person_id=person, member_id=member, erased_at=datetime.now(UTC)), person, 2
