@@ -5,7 +5,9 @@ services of the region ask its GraphQL API at the moment they need it and keep n
 
 - :meth:`GroupsDirectory.contacts`: a member's contact persons (the feedback mailer);
 - :meth:`GroupsDirectory.members`: company and contact names of several members in one
-  request (the meetings service names who blocks a recording).
+  request (the meetings service names who blocks a recording);
+- :meth:`GroupsDirectory.mask_names`: a text with the region's person and company names
+  masked, for the copy of a memo that leaves the region (the meetings service).
 
 Any failure to ask (no URL configured, network, timeout, HTTP or GraphQL error, an answer
 of the wrong shape) raises :class:`DirectoryError` with what went wrong; callers decide
@@ -25,6 +27,9 @@ CONTACTS_QUERY = """
 query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
 """
 MEMBER_FIELDS = "companyName contacts { id name erased }"
+MASK_QUERY = """
+query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
+"""
 
 
 class DirectoryError(RuntimeError):
@@ -46,6 +51,24 @@ class MemberCard:
     member_id: UUID
     company_name: str
     person_names: Mapping[UUID, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedName:
+    """A name masked in a text: ``kind`` person or company; ``name`` None for an erased
+    person's (no longer known)."""
+
+    kind: str
+    name: str | None
+    occurrences: int
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedText:
+    """A text with names replaced by ``[name]`` / ``[company]``, and what was masked."""
+
+    text: str
+    masked: tuple[MaskedName, ...]
 
 
 class GroupsDirectory:
@@ -142,3 +165,23 @@ class GroupsDirectory:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc
         return cards
+
+    async def mask_names(self, text: str) -> MaskedText:
+        """``text`` with every name of the region's persons and member companies masked
+        (the groups service's ``maskNames``): what may leave the region of a memo."""
+        data = await self._ask(MASK_QUERY, {"text": text})
+        try:
+            found = data["maskNames"]
+            return MaskedText(
+                text=str(found["text"]),
+                masked=tuple(
+                    MaskedName(
+                        kind=str(m["kind"]).lower(),
+                        name=m.get("name"),
+                        occurrences=int(m["occurrences"]),
+                    )
+                    for m in found["masked"]
+                ),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DirectoryError(f"groups service: unexpected maskNames answer: {exc!r}") from exc

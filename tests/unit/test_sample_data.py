@@ -211,13 +211,13 @@ def test_each_region_shows_a_refused_then_fixed_csv_import_and_an_erasure(
         group, _ = Group.found(
             name=first.name, municipality=first.municipality, founded_on=first.founded_on
         )
-        refused = plan_import(group, first.csv_import.refused_csv)
+        refused = plan_import(group, first.csv_import.refused_csv, today=date.today())
         assert [e.line for e in refused.errors] == [3, 4]
         assert refused.members == []
         reasons = " ".join(e.reason for e in refused.errors)
         assert "employees" in reasons
         assert "check digit" in reasons
-        fixed = plan_import(group, first.csv_import.fixed_csv)
+        fixed = plan_import(group, first.csv_import.fixed_csv, today=date.today())
         assert fixed.errors == []
         assert len(fixed.members) == first.csv_import.rows == 3
         assert all(m.person is not None for m in fixed.members)

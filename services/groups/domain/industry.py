@@ -77,16 +77,27 @@ def check_industry_code(code: str) -> str:
 
 
 def search(text: str, language: str, *, limit: int = 20) -> list[IndustryClass]:
-    """Codes starting with ``text``, or whose name in ``language`` contains it; classes
-    (the level a member usually gives) first."""
+    """Codes starting with ``text``, or whose name in ``language`` contains it: codes first,
+    then names starting with it, then names with a word starting with it; classes (the level
+    a member usually gives) before the other levels."""
     wanted = text.strip().casefold()
     if not wanted:
         return []
     prefix = normalised(text)
+
+    def rank(item: IndustryClass) -> tuple[bool, ...]:
+        name = item.name(language).casefold()
+        return (
+            not item.code.startswith(prefix),
+            not name.startswith(wanted),
+            not any(word.startswith(wanted) for word in re.split(r"\W+", name)),
+            item.level != 4,
+        )
+
     found = [
         item
         for item in classification().values()
         if item.code.startswith(prefix) or wanted in item.name(language).casefold()
     ]
-    found.sort(key=lambda item: (item.level != 4, item.code))
+    found.sort(key=lambda item: (rank(item), item.code))
     return found[:limit]

@@ -54,6 +54,24 @@ def fold(text: str) -> str:
     return " ".join(plain.casefold().split())
 
 
+_LAST_LETTERS: Final = {"å": "z\x01", "ä": "z\x02", "æ": "z\x02", "ö": "z\x03", "ø": "z\x03"}
+
+
+def collation_key(text: str) -> str:
+    """Sorts names as a Finnish or Swedish index does: case ignored, Å, Ä, Ö after Z (in
+    that order), ü as y, other accents ignored (é as e)."""
+    letters = []
+    for char in unicodedata.normalize("NFC", text.casefold()):
+        if char in _LAST_LETTERS:
+            letters.append(_LAST_LETTERS[char])
+        elif char == "ü":
+            letters.append("y")
+        else:
+            base = unicodedata.normalize("NFKD", char)
+            letters.append("".join(c for c in base if not unicodedata.combining(c)))
+    return " ".join("".join(letters).split())
+
+
 def region_salt(region: str) -> str:
     """The salt of a region's digests: the same name gives other digests in other regions."""
     return f"mgn-erased-names:{region}"
