@@ -690,12 +690,19 @@ async def test_interviews_are_recorded_per_person_over_time(fb: Fb):
     )
     assert first["recordInterview"]["barriers"] == ["financing", "time"]
     assert first["recordInterview"]["personId"] == str(aino)
+    unreadable = await fb.gql(
+        RECORD,
+        input={"memberId": str(member), "personId": str(aino), "interviewedOn": "20.13.2025",
+               "intendsToGrow": "NO"},
+    )  # fmt: skip
+    assert unreadable["errors"][0]["extensions"]["code"] == "INVALID_DATE"
+    assert unreadable["errors"][0]["message"].startswith("20.13.2025 is not a date; write it as")
     await fb.ok(
         RECORD,
         input={
             "memberId": str(member),
             "personId": str(aino),
-            "interviewedOn": "2025-01-20",
+            "interviewedOn": "20.1.2025",  # as written in Finland
             "intendsToGrow": "YES",
             "plannedHires": 2,
             "barriers": ["FINDING_EMPLOYEES"],
