@@ -189,3 +189,17 @@ def test_membership_changes_in_the_future_are_refused(change, field):
     assert caught.value.field == "rejoined_on"
     member.rejoin(rejoined_on=TODAY, today=TODAY)
     assert member.status == "active"
+
+
+def test_names_with_initials_hyphens_and_a_leading_legal_form():
+    mask = NameMask(
+        [
+            KnownName("J. P. Salo", "person"),
+            KnownName("Anna-Liisa Berg", "person"),
+            KnownName("Tmi Kukka-Maaria", "company"),
+        ]
+    )
+    assert mask.apply("J. P. Salo ja Anna-Liisan idea").text == "[name] ja [name] idea"
+    assert mask.apply("Tmi Kukka-Maarian ja Kukka-Maarian kukat").text == (
+        "[company] ja [company] kukat"
+    )

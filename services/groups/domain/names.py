@@ -84,7 +84,7 @@ def digest(word: str, salt: str) -> str:
 
 def erased_digests(name: str, salt: str) -> set[str]:
     """What is kept of an erased person's name: a digest per word of :data:`PART_MIN` up."""
-    return {digest(word, salt) for word in name.split() if len(word) >= PART_MIN}
+    return {digest(word, salt) for word in _WORD.findall(name) if len(word) >= PART_MIN}
 
 
 def stems(word: str) -> set[str]:
@@ -145,14 +145,14 @@ class _Candidate:
 def _shortened(name: KnownName) -> list[tuple[str, ...]]:
     """Shorter forms a name is written in: a person's single words, a company's name
     without its legal form."""
-    words = name.text.split()
+    words = _WORD.findall(name.text)
     if name.kind == "person":
         return [(w,) for w in words if len(w) >= PART_MIN] if len(words) > 1 else []
-    while words and words[-1].lower().strip(".") in LEGAL_FORMS:
+    while words and words[-1].lower() in LEGAL_FORMS:
         words.pop()
-    while words and words[0].lower().strip(".") in LEGAL_FORMS:
+    while words and words[0].lower() in LEGAL_FORMS:
         words.pop(0)
-    if not words or len(words) == len(name.text.split()):
+    if not words or len(words) == len(_WORD.findall(name.text)):
         return []
     return [tuple(words)] if len(words) > 1 or len(words[0]) >= PART_MIN else []
 
@@ -166,7 +166,7 @@ class NameMask:
         self._multi: dict[str, list[_Candidate]] = {}  # first folded word -> candidates
         self._single: dict[str, _Candidate] = {}  # folded word -> candidate
         for name in sorted(set(names), key=lambda n: (n.kind, n.text)):
-            forms = [tuple(name.text.split()), *_shortened(name)]
+            forms = [tuple(_WORD.findall(name.text)), *_shortened(name)]
             for form in forms:
                 if not form:
                     continue
@@ -235,5 +235,6 @@ class NameMask:
 
 
 def _spaced(text: str, words: list[re.Match[str]]) -> bool:
-    """The words follow each other with only white space between them."""
-    return all(not text[a.end() : b.start()].strip() for a, b in itertools.pairwise(words))
+    """The words follow each other with only white space (or an initial's period) between."""
+    gaps = (text[a.end() : b.start()] for a, b in itertools.pairwise(words))
+    return all(not gap.strip(" \t\r\n.") for gap in gaps)
