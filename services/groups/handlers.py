@@ -46,8 +46,8 @@ from shared.errors.groups import (
     AlreadyActiveMember,
     GroupNotFound,
     MemberNotFound,
-    PersonNotFound,
 )
+from shared.errors.people import PersonNotFound
 from shared.i18n.formats import HELSINKI
 from shared.runtime import UnitOfWork
 

@@ -30,7 +30,11 @@ from services.groups import handlers
 from services.groups.commands import ImportMembers
 from services.groups.domain.importing import MAX_CHARS
 from shared.errors import DomainError
-from shared.errors.groups import CsvBodyTooLarge, CsvNotUtf8, InvalidGroupId
+from shared.errors.csv_import import (
+    CsvBodyTooLarge,
+    CsvNotUtf8,
+    InvalidGroupId,
+)
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
 from shared.runtime import UnitOfWork
 

@@ -18,7 +18,11 @@ from services.groups.domain.names import MaskedText, NameMask, fold, region_salt
 from services.groups.handlers import today
 from services.groups.repository import GroupRepository
 from shared.errors import DomainError
-from shared.errors.groups import GroupNotFound, MemberWarning, TextTooLongToMask
+from shared.errors.groups import (
+    GroupNotFound,
+    MemberWarning,
+    TextTooLongToMask,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 PAGE_MAX = 500

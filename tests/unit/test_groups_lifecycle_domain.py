@@ -27,28 +27,30 @@ from shared.contracts import (
     PersonRegistered,
 )
 from shared.errors import DomainError
+from shared.errors.csv_import import InvalidCsv
 from shared.errors.groups import (
     AlreadyActiveMember,
+    DateBeforeLastChange,
+    DateInFuture,
+    InvalidReason,
+    MemberAlreadyActive,
+    MemberAlreadyLeft,
+    MemberAlreadyPaused,
+)
+from shared.errors.people import (
     ConsentAlreadyGiven,
     ConsentNotGiven,
     ConsentTimeBeforeLastChange,
     ContactAlreadyRegistered,
-    DateBeforeLastChange,
-    DateInFuture,
     FacilitatorAlreadyAssigned,
     FacilitatorNotFound,
     InvalidConsentPurpose,
-    InvalidCsv,
     InvalidEmail,
     InvalidFacilitatorName,
     InvalidFacilitatorRole,
     InvalidLanguage,
     InvalidPersonName,
     InvalidPhone,
-    InvalidReason,
-    MemberAlreadyActive,
-    MemberAlreadyLeft,
-    MemberAlreadyPaused,
     PersonAlreadyErased,
 )
 from shared.i18n import use_language

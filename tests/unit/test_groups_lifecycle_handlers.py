@@ -45,16 +45,18 @@ from shared.contracts import (
     decode,
 )
 from shared.errors import DomainError
+from shared.errors.csv_import import InvalidCsv
 from shared.errors.groups import (
     AlreadyActiveMember,
-    ConsentNotGiven,
-    FacilitatorNotFound,
     GroupNotFound,
-    InvalidCsv,
-    InvalidEmail,
     MemberAlreadyActive,
     MemberAlreadyLeft,
     MemberNotFound,
+)
+from shared.errors.people import (
+    ConsentNotGiven,
+    FacilitatorNotFound,
+    InvalidEmail,
     PersonAlreadyErased,
     PersonNotFound,
 )

@@ -19,7 +19,11 @@ from services.groups.domain.names import (
     region_salt,
     stems,
 )
-from shared.errors.groups import DateInFuture, DuplicateBusinessId, DuplicateCompanyName
+from shared.errors.groups import (
+    DateInFuture,
+    DuplicateBusinessId,
+    DuplicateCompanyName,
+)
 
 TODAY = date(2026, 12, 7)
 NAMES = [

@@ -28,8 +28,7 @@ from services.groups.domain.model import Group, Member
 from services.groups.domain.people import Contact, Person
 from shared.contracts import MemberJoined, PersonRegistered
 from shared.errors import DomainError
-from shared.errors.dates import InvalidDate
-from shared.errors.groups import (
+from shared.errors.csv_import import (
     CsvContactIncomplete,
     CsvDoubledColumns,
     CsvEmpty,
@@ -44,6 +43,7 @@ from shared.errors.groups import (
     CsvUnknownColumns,
     CsvUnreadable,
 )
+from shared.errors.dates import InvalidDate
 from shared.i18n.formats import FormatError, parse_date
 
 REQUIRED = ("company_name", "employees", "joined_on")

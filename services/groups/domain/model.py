@@ -35,10 +35,6 @@ from shared.errors.groups import (
     AlreadyActiveMember,
     DateBeforeLastChange,
     DateInFuture,
-    FacilitatorAlreadyAssigned,
-    FacilitatorNotFound,
-    InvalidFacilitatorName,
-    InvalidFacilitatorRole,
     InvalidGroupName,
     InvalidMunicipality,
     InvalidReason,
@@ -54,6 +50,12 @@ from shared.errors.groups import (
     PausedBeforeLastChange,
     RejoinDateInFuture,
     RejoinedBeforeLastChange,
+)
+from shared.errors.people import (
+    FacilitatorAlreadyAssigned,
+    FacilitatorNotFound,
+    InvalidFacilitatorName,
+    InvalidFacilitatorRole,
 )
 
 GROUP_NAME_MAX = 200

@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 from services.groups.domain.rules import check_email
 from shared.contracts import ConsentGiven, ConsentWithdrawn, PersonErased, PersonRegistered
 from shared.contracts.groups import ConsentPurpose, Language
-from shared.errors.groups import (
+from shared.errors.people import (
     ConsentAlreadyGiven,
     ConsentNotGiven,
     ConsentTimeBeforeLastChange,

@@ -11,13 +11,13 @@ from shared.errors.groups import (
     FinancesAboveMicroLimit,
     FinancialFigureMissing,
     InvalidBusinessId,
-    InvalidEmail,
     NegativeBalanceSheet,
     NegativeEmployees,
     NegativeTurnover,
     TooManyEmployees,
     TurnoverAboveMicroLimit,
 )
+from shared.errors.people import InvalidEmail
 
 MICRO_EMPLOYEES_BELOW = 10  # a micro-enterprise has fewer than 10 employees ...
 MICRO_MAX_EUR = 2_000_000  # ... and turnover or balance sheet total of at most this
