@@ -72,8 +72,9 @@ class Query:
     @strawberry.field(
         description="Members found by company name, business ID (with or without the "
         "hyphen) or a contact's name or email: every word must match one of them, case and "
-        f"accents ignored (Oberg finds Öberg). By company name; at most {views.PAGE_MAX} a "
-        "page. Without text: every member (of the group, in the status)."
+        "accents ignored (Oberg finds Öberg). In Finnish alphabetical order of company names "
+        f"(Å, Ä, Ö after Z); at most {views.PAGE_MAX} a page. Without text: every member (of "
+        "the group, in the status)."
     )
     async def search_members(
         self,
@@ -108,7 +109,8 @@ class Query:
 
     @strawberry.field(
         description="TOL 2008 industry codes starting with the text, or whose name in the "
-        "caller's language contains it; classes (4 digits) first."
+        "caller's language contains it: codes first, then names starting with it; classes "
+        "(4 digits) before the other levels."
     )
     def industry_codes(self, search: str, first: int = 20) -> list[IndustryCode]:
         found = industry.search(search, current_language(), limit=max(0, min(first, 200)))
