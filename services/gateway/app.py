@@ -33,6 +33,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.jetstream import ensure_deadletter_stream, ensure_national_stream
+from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.runtime.asgi import service_app
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
@@ -61,6 +62,7 @@ class Gateway:
         self._task: asyncio.Task[None] | None = None
         self.registrar: Registrar | None = None  # joins and per-region freshness
         self.live = Broadcaster(settings.live_queue_size)  # new events for subscriptions
+        self.probe = BrokerProbe()  # does the hub answer a ping now
         schema = build_schema(settings)
         graphql = GatewayGraphQL(
             schema,
@@ -106,6 +108,8 @@ class Gateway:
             connect_timeout=5,
             reconnect_time_wait=1,
             max_reconnect_attempts=-1,
+            ping_interval=PING_INTERVAL,
+            max_outstanding_pings=MAX_OUTSTANDING_PINGS,
             reconnected_cb=self._reconnected,
         )
         js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
@@ -147,7 +151,7 @@ class Gateway:
 
     async def health(self) -> dict[str, Any]:
         running = self._task is not None and not self._task.done()
-        connected = self.nc is not None and self.nc.is_connected
+        connected = await self.probe.check(self.nc)
         return {
             "status": "ok" if running and connected else "degraded",
             "nats_connected": connected,

@@ -159,6 +159,20 @@ class OutboxRelay:
                 )
         self._acked = []
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Unpublished rows and the creation time of the oldest (None if there is none)."""
+        async with self._sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(self._outbox.c.created_at)).where(
+                        self._outbox.c.published_at.is_(None)
+                    )
+                )
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:  # SQLite returns naive UTC
+            oldest = oldest.replace(tzinfo=UTC)
+        return max(0, int(count or 0) - len(self._acked)), oldest
+
     async def pending_count(self) -> int:
         async with self._sessions() as session:
             count = await session.scalar(
