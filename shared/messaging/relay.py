@@ -160,18 +160,19 @@ class OutboxRelay:
         self._acked = []
 
     async def backlog(self) -> tuple[int, datetime | None]:
-        """Unpublished rows and the creation time of the oldest (None if there is none)."""
+        """Rows not yet acknowledged by JetStream, and when the oldest was committed."""
+        unpublished = self._outbox.c.published_at.is_(None)
+        if self._acked:  # acknowledged, marked published in the next pass
+            unpublished = unpublished & self._outbox.c.id.not_in(self._acked)
         async with self._sessions() as session:
             count, oldest = (
                 await session.execute(
-                    select(func.count(), func.min(self._outbox.c.created_at)).where(
-                        self._outbox.c.published_at.is_(None)
-                    )
+                    select(func.count(), func.min(self._outbox.c.created_at)).where(unpublished)
                 )
             ).one()
-        if oldest is not None and oldest.tzinfo is None:  # SQLite returns naive UTC
+        if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC
             oldest = oldest.replace(tzinfo=UTC)
-        return max(0, int(count or 0) - len(self._acked)), oldest
+        return int(count or 0), oldest
 
     async def pending_count(self) -> int:
         async with self._sessions() as session:
