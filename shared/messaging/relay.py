@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.storage.turns import priority_turn
@@ -161,9 +161,10 @@ class OutboxRelay:
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """Rows not yet acknowledged by JetStream, and when the oldest was committed."""
-        unpublished = self._outbox.c.published_at.is_(None)
-        if self._acked:  # acknowledged, marked published in the next pass
-            unpublished = unpublished & self._outbox.c.id.not_in(self._acked)
+        # Rows acknowledged in the last pass are marked published in the next one.
+        unpublished = and_(
+            self._outbox.c.published_at.is_(None), self._outbox.c.id.not_in(self._acked)
+        )
         async with self._sessions() as session:
             count, oldest = (
                 await session.execute(
