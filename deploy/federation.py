@@ -191,6 +191,7 @@ class RegionNode:
 # -- the hub -------------------------------------------------------------------------------
 
 HUB_STATE = "hub.json"  # the running hub's nats-server pid and ports, for `mgn hub add-region`
+REGION_STATE = "region.json"  # a running region's URLs and databases, for status and backups
 
 
 def start_hub_nats(

@@ -24,7 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from deploy import backup_commands
+from deploy.backup import write_private
 from deploy.federation import (
+    REGION_STATE,
     REGIONAL_SERVICES,
     CredentialsError,
     HubAuth,
@@ -39,8 +42,6 @@ from deploy.federation import (
 from deploy.natsconfig import validate_leafnode_url
 from deploy.supervisor import STATE_FILE, Supervisor, format_state, read_state
 from shared.contracts import SubjectError, validate_region
-
-REGION_STATE = "region.json"
 
 
 def add_commands(commands: Any) -> None:
@@ -121,9 +122,15 @@ def add_commands(commands: Any) -> None:
     )
     status.add_argument("--region", required=True, help="region id")
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
+    backup_commands.add_commands(hub_cmds, region_cmds)
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.hub_command if args.command == "hub" else args.region_command) in (
+        "backup",
+        "restore",
+    ):
+        return backup_commands.run(args)
     if args.command == "hub":
         if args.hub_command == "status":
             return hub_status(args)
@@ -154,6 +161,9 @@ def hub_up(args: argparse.Namespace) -> int:
             host=args.host,
             advertise=args.advertise,
         )
+        reset = backup_commands.apply_pending_reset(workdir, auth.gateway_url(hub.client_url))
+        if reset:
+            print(reset)
         start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
         print(f"Hub up (data and logs in {workdir}).")
         print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url}")
@@ -249,8 +259,9 @@ def region_up(args: argparse.Namespace) -> int:
             "leaf_client_url": node.leaf.client_url,
             "leaf_monitor_url": node.leaf.monitor_url,
             "services": {s: p.health_url for s, p in node.services.items()},
+            "database_template": args.database_url,  # for `mgn region backup` (may hold a password)
         }
-        (workdir / REGION_STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+        write_private(workdir / REGION_STATE, json.dumps(state, indent=2))
         print(f"Region {args.region} up (data and logs in {workdir}).")
         print(f"  leaf NATS: {node.leaf.client_url} (link: {node.leaf.monitor_url}/leafz)")
         for service in REGIONAL_SERVICES:
