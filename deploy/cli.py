@@ -96,11 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("-m", "--message", help="what the new revision changes")
 
-    from deploy import access  # mgn token ..., mgn export ...
+    from deploy import access, translations  # mgn token/export ..., mgn translations ...
     from deploy.nodes import add_commands  # mgn hub ..., mgn region ...
 
     add_commands(commands)
     access.add_commands(commands)
+    translations.add_commands(commands)
     return parser
 
 
@@ -155,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deploy import access
 
         return access.run(args)
+    if args.command == "translations":
+        from deploy import translations
+
+        return translations.run(args)
     if args.command in ("hub", "region"):
         from deploy.nodes import run
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from services.feedback.web import survey_routes
 from shared.contracts import DecodedEvent
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
+from shared.runtime.tasks import cancel_and_wait
 
 SERVICE = "feedback"
 log = logging.getLogger(__name__)
@@ -131,9 +131,7 @@ def build(
 
     async def stop() -> None:
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         tasks.clear()
         await runtime.stop()
 

@@ -157,8 +157,10 @@ class MailWorker:
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("feedback mail worker round failed")
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
 
     async def run_once(self, now: datetime | None = None) -> int:
         now = now or utcnow()

@@ -40,6 +40,7 @@ from shared.messaging.jetstream import (
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.runtime.asgi import service_app
 from shared.runtime.metrics import Metrics
+from shared.runtime.tasks import cancel_and_wait
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
 
@@ -183,7 +184,7 @@ class Gateway:
             # Let the batch in hand commit and acknowledge; cancel only as a last resort.
             stopped = self.consumer is not None and await self.consumer.stop(self.settings.ack_wait)
             if not stopped:
-                await _cancel(task)
+                await cancel_and_wait(task)
             await asyncio.wait({task}, timeout=5)
         nc, self.nc = self.nc, None
         if nc is not None and not nc.is_closed:
@@ -224,17 +225,6 @@ class Gateway:
                 consumer.stats.last_error = f"consumer: {type(exc).__name__}: {exc}"
                 log.exception("gateway consumer stopped; restarting in %ss", RESTART_DELAY)
                 await asyncio.sleep(RESTART_DELAY)
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel until it is done: on Python 3.11 ``asyncio.wait_for`` (inside nats-py's
-    fetch) swallows a cancellation that races with a message arriving, and the consumer's
-    loop would then go on forever."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.5)
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        task.result()
 
 
 async def _to_graphql(_request: Request) -> Response:

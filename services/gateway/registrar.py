@@ -54,6 +54,7 @@ from shared.messaging.jetstream import (
     resync_region_source,
     source_states,
 )
+from shared.runtime.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,7 @@ class Registrar:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)
         sub, self._sub = self._sub, None
         if sub is not None:
             with contextlib.suppress(Exception):
@@ -175,8 +174,9 @@ class Registrar:
                 raise
             except Exception as exc:  # the hub is restarting, NATIONAL not there yet, ...
                 log.debug("registrar refresh failed: %r", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see cancel_and_wait
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
 
     async def refresh(self) -> Mapping[str, RegionLink]:
         """Read every source's state, ping the stalled ones, resync those whose link is up."""

@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
+from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
 from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
 from shared.runtime.observability import OperationsSettings
 
@@ -51,6 +52,8 @@ class _GraphQL(GraphQL[Any, None]):
         self._context_factory = context_factory
 
     async def get_context(self, request: Any, response: Any) -> Any:
+        # refusals and formats in the caller's language (shared.runtime.graphql_errors)
+        set_language(negotiate(request.headers.get("accept-language"), default=SOURCE_LANGUAGE))
         return self._context_factory()
 
 

@@ -25,27 +25,12 @@ from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerP
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import MessagingTables
 from shared.runtime.metrics import ConsumerStatsLike, Metrics
+from shared.runtime.tasks import cancel_and_wait
 from shared.runtime.uow import UnitOfWork
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
 
 log = logging.getLogger(__name__)
-
-
-async def cancel_and_wait(task: asyncio.Task[Any], *, attempts: int = 10) -> None:
-    """Cancel ``task`` and wait until it has ended, cancelling again if a cancellation was
-    lost: on Python 3.11 one can be (seen: the outbox relay, cancelled at shutdown, back
-    waiting for its wake-up with the cancel spent, and the service's stop hanging on it)."""
-    for _ in range(attempts):
-        if task.done():
-            break
-        task.cancel()
-        await asyncio.wait({task}, timeout=1.0)
-    if not task.done():
-        log.error("task %s did not stop after %d cancellations", task.get_name(), attempts)
-        return
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("task %s ended with %r", task.get_name(), task.exception())
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.runtime.service import cancel_and_wait
+from shared.runtime.tasks import cancel_and_wait
 
 
 async def test_a_lost_cancellation_is_repeated() -> None:
