@@ -40,7 +40,6 @@ from deploy.supervisor import read_state
 from shared.messaging.tables import MessagingTables
 
 REPORT = "restore-report.json"
-GATEWAY_DURABLE = "gateway-read-model"  # services.gateway.consumer.DURABLE
 
 
 def add_commands(hub_cmds: Any, region_cmds: Any) -> None:
@@ -210,7 +209,7 @@ def apply_pending_reset(workdir: Path, client_url: str) -> str | None:
     async def reset() -> bool:
         nc = await nats.connect(client_url)
         try:
-            return await reset_national_consumer(nc.jetstream(domain="hub"), GATEWAY_DURABLE, seq)
+            return await reset_national_consumer(nc.jetstream(domain="hub"), _durable(), seq)
         finally:
             await nc.close()
 
@@ -232,10 +231,17 @@ async def _hub_ack_floor(workdir: Path) -> int | None:
     except Exception:
         return None
     try:
-        return await national_ack_floor(nc.jetstream(domain="hub"), GATEWAY_DURABLE)
+        return await national_ack_floor(nc.jetstream(domain="hub"), _durable())
     finally:
         with contextlib.suppress(Exception):
             await nc.close()
+
+
+def _durable() -> str:
+    """The gateway's consumer of NATIONAL (imported here: the gateway is a heavy import)."""
+    from services.gateway.consumer import DURABLE
+
+    return DURABLE
 
 
 def _refuse_if_running(workdir: Path, command: str) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from deploy.natsserver import NatsServer
 from deploy.processes import ServiceProcess
 
 STATE_FILE = "supervisor.json"
@@ -117,15 +118,19 @@ class Supervisor:
 
     def start_server(
         self,
-        server: Any,
+        server: NatsServer,
         *,
         before_restart: Hook | None = None,
         after_start: Hook | None = None,
-    ) -> Any:
-        """Start a :class:`~deploy.natsserver.NatsServer` and wait until it is ready."""
-        child = self._add(server.config.server_name, server, before_restart, after_start)
-        server.start()
-        self._started(child)
+    ) -> NatsServer:
+        """Start a nats-server, wait until it is ready, and keep it running."""
+        self.add(
+            server.config.server_name,
+            server,
+            start=server.start,
+            before_restart=before_restart,
+            after_start=after_start,
+        )
         return server
 
     def spawn_service(
@@ -149,17 +154,24 @@ class Supervisor:
             health_url=f"http://127.0.0.1:{port}/healthz",
             env=env or {},
         )
-        child = self._add(process.name, process, None, None)
-        process.spawn()
-        self._started(child)
+        self.add(process.name, process)
         return process
 
-    def _add(
-        self, name: str, process: Child, before: Hook | None, after: Hook | None
-    ) -> Supervised:
-        child = Supervised(name, process, before_restart=before, after_start=after)
+    def add(
+        self,
+        name: str,
+        process: Child,
+        *,
+        start: Hook | None = None,
+        before_restart: Hook | None = None,
+        after_start: Hook | None = None,
+    ) -> None:
+        """Start ``process`` (``start``, default its ``spawn``) and keep it running; later
+        starts are ``spawn`` (not waiting: the others reconnect on their own)."""
+        child = Supervised(name, process, before_restart=before_restart, after_start=after_start)
         self._children.append(child)
-        return child
+        (start or process.spawn)()
+        self._started(child)
 
     def _started(self, child: Supervised) -> None:
         child.state = "running"

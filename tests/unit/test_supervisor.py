@@ -65,8 +65,7 @@ class Sleeper:
 
 def supervise(sup: Supervisor, *children: Sleeper) -> None:
     for child in children:
-        child.spawn()
-        sup._started(sup._add(child.name, child, None, None))
+        sup.add(child.name, child)
 
 
 def run_until(sup: Supervisor, condition, timeout: float = 10.0) -> None:
