@@ -2,7 +2,8 @@
 
 - ``mgn region up``: a service killed with SIGKILL comes back (new pid, one restart in
   ``mgn region status``) while the leaf server and the other services keep their pids; the
-  same for the gateway under ``mgn hub up`` (``mgn hub status``).
+  same for the gateway and the hub's nats-server under ``mgn hub up`` (``mgn hub status``):
+  the restarted hub keeps the regions added while it ran, and ``hub add-region`` signals it.
 - ``mgn region backup``, more writes, ``mgn region restore`` of the older backup: the
   operator is told which events the backup lacks; the region runs again, its new writes
   reach the nation, and NATIONAL holds every event id exactly once.
@@ -182,6 +183,18 @@ async def test_restarts_backup_restore_and_a_crash_loop(
         assert children(fed.hub_dir)["mgn-hub"]["pid"] == hub_nats_pid
         hub_status = fed.mgn("hub", "status", "--workdir", str(fed.hub_dir))
         assert "mgn hub up: running" in hub_status
+
+        # -- the hub's nats-server killed: back on its ports, with every region's user --------
+        fed.mgn("hub", "add-region", "kainuu", "--workdir", str(fed.hub_dir))  # after the start
+        os.kill(hub_nats_pid, signal.SIGKILL)
+        new_hub = await wait_for(
+            lambda: restarted(fed.hub_dir, "mgn-hub", hub_nats_pid), timeout=60, message="up"
+        )
+        hub_state = json.loads((fed.hub_dir / "hub.json").read_text())
+        assert hub_state["pid"] == new_hub["pid"]  # `add-region` signals the live server
+        added = fed.mgn("hub", "add-region", "lappi", "--workdir", str(fed.hub_dir))
+        assert "The running hub reloaded its users." in added
+        assert "kainuu" in (fed.hub_dir / "nats" / "nats-server.conf").read_text()
         await fed.write("B")
         await fed.wait_national("A", "B")
 
