@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
+
+from shared.runtime.observability import OperationsSettings, configure_logging
 
 # service name -> (settings class, app factory), imported only when that service runs.
 SERVICES: dict[str, tuple[str, str]] = {
@@ -115,9 +120,13 @@ def _years(text: str) -> tuple[int, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a supervisor's news reaches a log at once
+        sys.stdout.reconfigure(line_buffering=True)
+    try:
+        operations = OperationsSettings()
+    except ValidationError as exc:
+        raise SystemExit(f"mgn: invalid setting: {exc}") from None
+    configure_logging(operations)  # MGN_LOG_FORMAT=json: JSON lines, here and in every child
     if args.command == "demo":
         from deploy.demo import run_demo
         from shared.contracts import SubjectError, validate_region
@@ -160,7 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_service(args: argparse.Namespace) -> int:
     import uvicorn
-    from pydantic import ValidationError
 
     settings_ref, factory_ref = SERVICES[args.name]
     overrides = {
@@ -173,7 +181,8 @@ def _run_service(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         raise SystemExit(f"mgn service {args.name}: invalid setting: {exc}") from None
     app = _load(factory_ref)(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # log_config=None: uvicorn's own loggers go through configure_logging's handler
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
     return 0
 
 

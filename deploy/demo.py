@@ -88,12 +88,8 @@ def run_demo(
             f"--db sqlite:///{federation.hub_dir / 'gateway.db'}"
         )
         say("Regional APIs: see above. Press Ctrl-C to stop everything.")
-        while wait:
-            time.sleep(1)
-            dead = federation.dead_processes()
-            if dead:
-                say(f"error: {', '.join(dead)} stopped unexpectedly; see {workdir / 'logs'}")
-                return 1
+        if wait:
+            federation.sup.watch(say)  # restarts a process that dies; raises if one keeps dying
         return 0
     except KeyboardInterrupt:
         say("")

@@ -1,8 +1,9 @@
 """Starting the hub and regional nodes: together (``mgn demo``) or apart (``mgn hub up`` on the
 hub's machine, ``mgn region up`` on each region's).
 
-- :class:`Supervisor`: the processes one command started (nats-server, services); each logs
-  under its ``logs`` directory and is stopped in reverse start order by its own pid.
+- :class:`~deploy.supervisor.Supervisor`: the processes one command started (nats-server,
+  services), restarted when they die; each logs under its ``logs`` directory and is stopped
+  in reverse start order by its own pid.
 - Hub: :func:`start_hub_nats` (JetStream domain ``hub``, leafnode listener, the accounts
   block of :class:`HubAuth`: the gateway with full rights, one restricted user per region)
   and :func:`start_gateway` (which holds the registrar that sources joining regions).
@@ -26,7 +27,7 @@ import signal
 import string
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from deploy.natsconfig import (
 )
 from deploy.natsserver import NatsServer, free_port
 from deploy.processes import ServiceProcess
+from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
 from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
 
@@ -186,68 +188,10 @@ class RegionNode:
         return self.services[service].health_url.replace("/healthz", "/graphql")
 
 
-@dataclass
-class Supervisor:
-    """The processes one command started; :meth:`stop` stops them newest first."""
-
-    log_dir: Path
-    pids_file: Path | None = None  # if set, every started pid is appended here (tests)
-    _started: list[NatsServer | ServiceProcess] = field(default_factory=list)
-
-    def start_server(self, server: NatsServer) -> NatsServer:
-        self._started.append(server)
-        server.start()
-        self._note_pid(server.pid)
-        return server
-
-    def _note_pid(self, pid: int | None) -> None:
-        if self.pids_file is not None and pid is not None:
-            self.pids_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.pids_file.open("a", encoding="utf-8") as out:
-                out.write(f"{pid}\n")
-
-    def spawn_service(
-        self,
-        service: str,
-        region: str,
-        port: int,
-        database_url: str,
-        nats_url: str,
-        env: dict[str, str] | None = None,
-    ) -> ServiceProcess:
-        args = ["service", service, "--db", database_url, "--port", str(port)]
-        if env is None:
-            args += ["--nats", nats_url]
-        if service != "gateway":
-            args += ["--region", region]
-        process = ServiceProcess(
-            name=f"{region}/{service}",
-            args=args,
-            log_path=self.log_dir / f"{region}-{service}.log",
-            health_url=f"http://127.0.0.1:{port}/healthz",
-            env=env or {},
-        )
-        self._started.append(process)
-        process.spawn()
-        self._note_pid(process.pid)
-        return process
-
-    def stop(self) -> None:
-        """Stop everything started, newest first (services flush their outbox first)."""
-        while self._started:
-            self._started.pop().stop()
-
-    def running_pids(self) -> list[int]:
-        return [p.pid for p in self._started if p.running and p.pid is not None]
-
-    def dead_processes(self) -> list[str]:
-        """Names of started processes that have exited on their own."""
-        return [_name(p) for p in self._started if not p.running]
-
-
 # -- the hub -------------------------------------------------------------------------------
 
 HUB_STATE = "hub.json"  # the running hub's nats-server pid and ports, for `mgn hub add-region`
+REGION_STATE = "region.json"  # a running region's URLs and databases, for status and backups
 
 
 def start_hub_nats(
@@ -274,11 +218,23 @@ def start_hub_nats(
         http_port=http_port,
         host=host,
     )
-    sup.start_server(hub)
+    state_path = hub_dir / HUB_STATE
+
+    def reread_users() -> None:  # `mgn hub add-region` may have added some since the start
+        if auth is not None:
+            fresh = HubAuth.load_or_create(auth.path).accounts()
+            hub.config = replace(_hub_config(hub), accounts=fresh)
+
+    def record_pid() -> None:  # `mgn hub add-region` signals the hub's current pid
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+            state["pid"] = hub.pid
+            state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+
+    sup.start_server(hub, before_restart=reread_users, after_start=record_pid)
     client_url = auth.gateway_url(hub.client_url) if auth else hub.client_url
     asyncio.run(_ensure_national(client_url))
-    cfg = hub.config
-    assert isinstance(cfg, HubConfig)
+    cfg = _hub_config(hub)
     state = {
         "pid": hub.pid,
         "config_path": str(hub.config_path),
@@ -294,8 +250,14 @@ def start_hub_nats(
             "server_name": cfg.server_name,
         },
     }
-    (hub_dir / HUB_STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+    state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
     return hub
+
+
+def _hub_config(hub: NatsServer) -> HubConfig:
+    cfg = hub.config
+    assert isinstance(cfg, HubConfig)
+    return cfg
 
 
 def start_gateway(
@@ -484,16 +446,18 @@ class Federation:
     sup: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sup = Supervisor(self.workdir / "logs", pids_file=self.workdir / "pids")
+        self.sup = Supervisor(
+            self.workdir / "logs",
+            pids_file=self.workdir / "pids",
+            state_file=self.workdir / STATE_FILE,
+            command="mgn demo",
+        )
 
     def stop(self) -> None:
         self.sup.stop()
 
     def running_pids(self) -> list[int]:
         return self.sup.running_pids()
-
-    def dead_processes(self) -> list[str]:
-        return self.sup.dead_processes()
 
     @property
     def hub_dir(self) -> Path:
@@ -564,7 +528,3 @@ async def _ensure_national(hub_url: str) -> None:
 
 async def _quiet(exc: Exception) -> None:
     log.debug("nats client error: %r", exc)
-
-
-def _name(process: NatsServer | ServiceProcess) -> str:
-    return process.name if isinstance(process, ServiceProcess) else process.config.server_name

@@ -156,6 +156,11 @@ class NatsServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended (negative: killed by that signal)."""
+        return self._proc.poll() if self._proc is not None else None
+
     # -- lifecycle ---------------------------------------------------------------
 
     def write_config(self) -> Path:

@@ -6,8 +6,12 @@
 - ``mgn region up --region <id> --hub <leafnode URL> --credentials <file>``: the region's leaf
   server and services; the node asks the hub's registrar to source it (retrying until the
   hub answers).
-- ``mgn region status``: the leaf link (the leaf server's ``/leafz``) and the outbox of each
-  service.
+- ``mgn hub status`` / ``mgn region status``: each child process (state, pid, up since,
+  restarts, last exit) from the supervisor's state file; for a region also the leaf link (the
+  leaf server's ``/leafz``) and each service's broker link and outbox.
+
+``up`` restarts a child that dies (:mod:`deploy.supervisor`) and stops only when one keeps
+crashing (exit code 1, with the child's name and the end of its log).
 """
 
 from __future__ import annotations
@@ -15,18 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import time
 import urllib.request
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from deploy import backup_commands
+from deploy.backup import write_private
 from deploy.federation import (
+    REGION_STATE,
     REGIONAL_SERVICES,
     CredentialsError,
     HubAuth,
     RegionCredentials,
-    Supervisor,
     add_region,
     database_url_for,
     join_in_background,
@@ -35,9 +40,8 @@ from deploy.federation import (
     start_region,
 )
 from deploy.natsconfig import validate_leafnode_url
+from deploy.supervisor import STATE_FILE, Supervisor, format_state, read_state
 from shared.contracts import SubjectError, validate_region
-
-REGION_STATE = "region.json"
 
 
 def add_commands(commands: Any) -> None:
@@ -76,6 +80,10 @@ def add_commands(commands: Any) -> None:
     add.add_argument("region", help="region id")
     add.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
     add.add_argument("--out", type=Path, help="credentials file (default WORKDIR/credentials/)")
+    hub_status = hub_cmds.add_parser(
+        "status", help="the hub's processes: state, pid, up since, restarts, last exit"
+    )
+    hub_status.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
 
     region = commands.add_parser("region", help="run a regional node (leaf NATS + services)")
     region_cmds = region.add_subparsers(
@@ -109,13 +117,23 @@ def add_commands(commands: Any) -> None:
     rup.add_argument(
         "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
     )
-    status = region_cmds.add_parser("status", help="the leaf link and the services' outboxes")
+    status = region_cmds.add_parser(
+        "status", help="the region's processes, the leaf link and the services' outboxes"
+    )
     status.add_argument("--region", required=True, help="region id")
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
+    backup_commands.add_commands(hub_cmds, region_cmds)
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.hub_command if args.command == "hub" else args.region_command) in (
+        "backup",
+        "restore",
+    ):
+        return backup_commands.run(args)
     if args.command == "hub":
+        if args.hub_command == "status":
+            return hub_status(args)
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
@@ -130,7 +148,7 @@ def hub_up(args: argparse.Namespace) -> int:
             raise SystemExit(f"mgn hub up: error: --advertise: {exc}") from None
     workdir = args.workdir.resolve()
     auth = HubAuth.load_or_create(workdir / "auth.json")
-    sup = Supervisor(workdir / "logs")
+    sup = _supervisor(workdir, "mgn hub up")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         hub = start_hub_nats(
@@ -143,6 +161,9 @@ def hub_up(args: argparse.Namespace) -> int:
             host=args.host,
             advertise=args.advertise,
         )
+        reset = backup_commands.apply_pending_reset(workdir, auth.gateway_url(hub.client_url))
+        if reset:
+            print(reset)
         start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
         print(f"Hub up (data and logs in {workdir}).")
         print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url}")
@@ -154,7 +175,8 @@ def hub_up(args: argparse.Namespace) -> int:
         print(f"  regions with a user:      {', '.join(sorted(auth.regions)) or '(none yet)'}")
         print("Add a region: mgn hub add-region <id> --workdir " + str(args.workdir))
         print("Press Ctrl-C to stop.")
-        return _foreground(sup, workdir / "logs")
+        sup.watch()
+        return 0  # pragma: no cover (watch returns only by an exception)
     except KeyboardInterrupt:
         return 0
     except Exception as exc:
@@ -217,7 +239,7 @@ def region_up(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise fail(f"--db: {exc}") from None
     workdir = (args.workdir or Path("var") / args.region).resolve()
-    sup = Supervisor(workdir / "logs")
+    sup = _supervisor(workdir, "mgn region up")
     signal.signal(signal.SIGTERM, _interrupt)
     stop_join = None
     try:
@@ -237,8 +259,9 @@ def region_up(args: argparse.Namespace) -> int:
             "leaf_client_url": node.leaf.client_url,
             "leaf_monitor_url": node.leaf.monitor_url,
             "services": {s: p.health_url for s, p in node.services.items()},
+            "database_template": args.database_url,  # for `mgn region backup` (may hold a password)
         }
-        (workdir / REGION_STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+        write_private(workdir / REGION_STATE, json.dumps(state, indent=2))
         print(f"Region {args.region} up (data and logs in {workdir}).")
         print(f"  leaf NATS: {node.leaf.client_url} (link: {node.leaf.monitor_url}/leafz)")
         for service in REGIONAL_SERVICES:
@@ -253,7 +276,8 @@ def region_up(args: argparse.Namespace) -> int:
         print(f"Asking the hub at {hub_url} to source the region (retrying until it answers) ...")
         _, stop_join = join_in_background(node.leaf.client_url, args.region, joined)
         print("Press Ctrl-C to stop.")
-        return _foreground(sup, workdir / "logs")
+        sup.watch()
+        return 0  # pragma: no cover (watch returns only by an exception)
     except KeyboardInterrupt:
         return 0
     except Exception as exc:
@@ -267,14 +291,19 @@ def region_up(args: argparse.Namespace) -> int:
         print("Stopped.")
 
 
+def hub_status(args: argparse.Namespace) -> int:
+    workdir = args.workdir.resolve()
+    return 0 if _print_processes(workdir, "hub") else 1
+
+
 def region_status(args: argparse.Namespace) -> int:
     workdir = (args.workdir or Path("var") / args.region).resolve()
+    ok = _print_processes(workdir, f"region {args.region}")
     try:
         state = json.loads((workdir / REGION_STATE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         print(f"region {args.region}: not started here ({workdir / REGION_STATE} missing)")
         return 1
-    ok = True
     try:
         leafz = _get_json(f"{state['leaf_monitor_url']}/leafz")
         links = leafz.get("leafs") or []
@@ -282,7 +311,7 @@ def region_status(args: argparse.Namespace) -> int:
         print(f"leaf link to the hub: {'UP' if up else 'DOWN'} ({state['hub']})")
         for link in links:
             print(f"  {link.get('ip')}:{link.get('port')} rtt {link.get('rtt')}")
-        ok = up
+        ok = ok and up
     except OSError as exc:
         print(f"leaf server: not answering ({exc})")
         ok = False
@@ -299,18 +328,30 @@ def region_status(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _print_processes(workdir: Path, what: str) -> bool:
+    """Print the supervisor's view of the processes; True if it runs and all of them do."""
+    try:
+        state = read_state(workdir)
+    except ValueError as exc:
+        print(f"{what}: {exc}")
+        return False
+    if state is None:
+        print(f"{what}: never started here ({workdir / STATE_FILE} missing)")
+        return False
+    for line in format_state(state):
+        print(line)
+    return bool(state["alive"]) and all(
+        child.get("state") == "running" for child in state.get("children", [])
+    )
+
+
 def _get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=3) as resp:
         return json.loads(resp.read())
 
 
-def _foreground(sup: Supervisor, logs: Path) -> int:
-    while True:
-        time.sleep(1)
-        dead = sup.dead_processes()
-        if dead:
-            print(f"error: {', '.join(dead)} stopped unexpectedly; see {logs}")
-            return 1
+def _supervisor(workdir: Path, command: str) -> Supervisor:
+    return Supervisor(workdir / "logs", state_file=workdir / STATE_FILE, command=command)
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

@@ -48,6 +48,11 @@ class ServiceProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended (negative: killed by that signal)."""
+        return self._proc.poll() if self._proc is not None else None
+
     def spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

@@ -120,6 +120,7 @@ def build(
     ]
     for consumer in consumers:
         consumer.register(runtime.broker, batch_size=settings.replica_batch_size)
+        runtime.watch_consumer(consumer.durable, consumer.stats)
     document_publications(runtime.broker, node.region)
     tasks: list[asyncio.Task[None]] = []
 
@@ -153,6 +154,7 @@ def build(
         context_factory=context,
         start=start,
         stop=stop,
+        metrics=runtime.metrics,
         health=health,
         routes=[
             asyncapi_route(runtime.broker, node.region),

@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from services.gateway.auth.guard import Guard
 from services.gateway.auth.http import TokenAuth
-from services.gateway.consumer import national_consumer
+from services.gateway.consumer import DURABLE, national_consumer
 from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
@@ -32,8 +32,14 @@ from services.gateway.registrar import Registrar
 from services.gateway.settings import GatewaySettings
 from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
-from shared.messaging.jetstream import ensure_deadletter_stream, ensure_national_stream
+from shared.messaging.jetstream import (
+    NATIONAL_STREAM,
+    ensure_deadletter_stream,
+    ensure_national_stream,
+)
+from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.runtime.asgi import service_app
+from shared.runtime.metrics import Metrics
 from shared.runtime.tasks import cancel_and_wait
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
@@ -62,6 +68,8 @@ class Gateway:
         self._task: asyncio.Task[None] | None = None
         self.registrar: Registrar | None = None  # joins and per-region freshness
         self.live = Broadcaster(settings.live_queue_size)  # new events for subscriptions
+        self.probe = BrokerProbe()  # does the hub answer a ping now
+        self.metrics = self._metrics()
         schema = build_schema(settings)
         graphql = GatewayGraphQL(
             schema,
@@ -83,11 +91,53 @@ class Gateway:
             ],
             graphiql=settings.graphiql,
             graphql=graphql,
+            metrics=self.metrics,
         )
         # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
         self.app.add_middleware(
             TokenAuth, sessions=self.read_sessions, require=settings.require_token
         )
+
+    def _metrics(self) -> Metrics:
+        """The projection's counters and lag, the hub link, each region's freshness."""
+        metrics = Metrics("gateway", "hub")
+        metrics.counter(
+            "mgn_events_applied", "events applied", lambda: self._stats("applied"), consumer=DURABLE
+        )
+        metrics.counter(
+            "mgn_events_duplicate",
+            "redelivered events skipped (applied before)",
+            lambda: self._stats("duplicates"),
+            consumer=DURABLE,
+        )
+        metrics.counter(
+            "mgn_dead_letters",
+            "events sent to the dead-letter stream",
+            lambda: self._stats("dead_lettered"),
+            consumer=DURABLE,
+        )
+        behind = metrics.gauge(
+            "mgn_region_events_behind", "a region's events NATIONAL has not copied yet", ["of"]
+        )
+        link = metrics.gauge("mgn_region_link_active", "1 while a region's link is up", ["of"])
+
+        async def refresh() -> None:
+            metrics.set(metrics.nats_connected, float(await self.probe.check(self.nc)))
+            for region, state in (self.registrar.links if self.registrar else {}).items():
+                metrics.set(link, float(state.link_active), region)
+                metrics.set(behind, state.events_behind, region)
+            if self.nc is not None and self.consumer is not None:
+                js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
+                info = await js.consumer_info(NATIONAL_STREAM, DURABLE)
+                metrics.set(metrics.consumer_pending, info.num_pending or 0, DURABLE)
+                metrics.set(metrics.consumer_ack_pending, info.num_ack_pending or 0, DURABLE)
+
+        metrics.on_scrape(refresh)
+        return metrics
+
+    def _stats(self, name: str) -> int:
+        """A counter of the running consumer (0 before it starts)."""
+        return int(getattr(self.consumer.stats, name)) if self.consumer is not None else 0
 
     def _context(self, guard: Guard | None) -> GatewayContext:
         return GatewayContext.create(
@@ -107,6 +157,8 @@ class Gateway:
             connect_timeout=5,
             reconnect_time_wait=1,
             max_reconnect_attempts=-1,
+            ping_interval=PING_INTERVAL,
+            max_outstanding_pings=MAX_OUTSTANDING_PINGS,
             reconnected_cb=self._reconnected,
         )
         js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
@@ -148,7 +200,7 @@ class Gateway:
 
     async def health(self) -> dict[str, Any]:
         running = self._task is not None and not self._task.done()
-        connected = self.nc is not None and self.nc.is_connected
+        connected = await self.probe.check(self.nc)
         return {
             "status": "ok" if running and connected else "degraded",
             "nats_connected": connected,

@@ -34,7 +34,11 @@ class GatewaySettings(BaseSettings):
     )
     batch_size: int = Field(default=500, ge=1, le=5000, description="events per transaction")
     ack_wait: float = Field(
-        default=30.0, gt=0, description="seconds before an unacknowledged event is redelivered"
+        default=30.0,
+        gt=0,
+        description="seconds before an unacknowledged event is redelivered (a batch being "
+        "applied is kept alive; a restarted gateway takes back at once what the previous one "
+        "had fetched)",
     )
     registrar: bool = Field(
         default=True, description="answer regions' join requests and watch their links"

@@ -60,6 +60,7 @@ def build(settings: GroupsSettings | None = None) -> GroupsService:
         context_factory=context,
         start=start,
         stop=runtime.stop,
+        metrics=runtime.metrics,
         health=runtime.health,
         routes=[import_route(settings.region, runtime.unit_of_work)],
         graphiql=settings.graphiql,

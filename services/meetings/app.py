@@ -13,7 +13,7 @@ from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
 from services.meetings.asyncapi import asyncapi_route, document_publications
 from services.meetings.commands import Node
-from services.meetings.consumers import GroupsReplicaConsumer
+from services.meetings.consumers import REPLICA_DURABLE, GroupsReplicaConsumer
 from services.meetings.http import http_routes
 from services.meetings.orm import TABLES, Base
 from services.meetings.settings import MeetingsSettings
@@ -54,6 +54,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
 
     replica = GroupsReplicaConsumer(region=node.region, apply=apply, jetstream=runtime.jetstream)
     replica.register(runtime.broker, batch_size=settings.replica_batch_size)
+    runtime.watch_consumer(REPLICA_DURABLE, replica.stats)
     document_publications(runtime.broker, node.region)
 
     async def health() -> dict[str, Any]:
@@ -80,6 +81,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         context_factory=context,
         start=runtime.start,
         stop=runtime.stop,
+        metrics=runtime.metrics,
         health=health,
         routes=[asyncapi_route(runtime.broker, node.region), *http_routes(runtime.sessions, node)],
         graphiql=settings.graphiql,

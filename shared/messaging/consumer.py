@@ -5,6 +5,12 @@ reason) and are acknowledged; the rest are applied in ONE transaction together w
 record of their event ids; only after the commit are they acknowledged. A crash anywhere
 leaves messages unacknowledged, so they are redelivered, and the processed-ids record
 makes the redelivery a no-op.
+
+Fast, ordered recovery: a batch being applied is kept alive with progress acknowledgements
+(``+WPI``) so a slow commit is not redelivered under it; and when the consumer starts and
+finds events a dead predecessor had fetched but never acknowledged, it resets the durable
+to its ack floor (:func:`reset_consumer`), so they come again at once and in stream order,
+instead of after the ack wait and behind newer events.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.contracts import DecodedEvent, EventDecodeError, decode
 from shared.messaging.deadletter import send_to_deadletter
 from shared.messaging.inbox import already_processed, record_processed
+from shared.messaging.reset import reset_consumer
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,7 @@ class ConsumerStats:
     duplicates: int = 0
     dead_lettered: int = 0
     batches: int = 0
+    reclaimed: int = 0  # events taken back at start from a predecessor that died holding them
     last_error: str = ""
 
 
@@ -50,6 +58,9 @@ class ConsumerSpec:
     fetch_timeout: float = 1.0
     ack_wait: float = 30.0
     max_attempts: int = 5  # deliveries of one event that fails to apply before dead-lettering
+    # At start, take back at once what a dead predecessor fetched and never acknowledged.
+    # Only for a durable with one worker at a time (the gateway's projection).
+    reclaim_on_start: bool = True
 
 
 class EventConsumer:
@@ -117,6 +128,8 @@ class EventConsumer:
                 filter_subject=self.spec.filter_subject,
             ),
         )
+        if self.spec.reclaim_on_start:
+            await self._reclaim()
         try:
             while not self._stopping:
                 try:
@@ -135,8 +148,39 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
+    async def _reclaim(self) -> None:
+        info = await self._js.consumer_info(self.spec.stream, self.spec.durable)
+        if not info.num_ack_pending:
+            return
+        floor = info.ack_floor.stream_seq if info.ack_floor else 0
+        await reset_consumer(self._js, self.spec.stream, self.spec.durable)
+        self.stats.reclaimed += info.num_ack_pending
+        log.info(
+            "%s: %d events fetched before a restart and never acknowledged are delivered "
+            "again now, from stream sequence %d on",
+            self.spec.durable,
+            info.num_ack_pending,
+            floor + 1,
+        )
+
     async def handle(self, msgs: Sequence[Msg]) -> None:
         """Apply one fetched batch; every message ends acknowledged, dead-lettered or nak'ed."""
+        keeper = asyncio.create_task(self._keep_alive(msgs), name=f"{self.spec.durable}-wpi")
+        try:
+            await self._handle(msgs)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_alive(self, msgs: Sequence[Msg]) -> None:
+        """Tell the server every third of the ack wait that the batch is still being worked."""
+        interval = max(self.spec.ack_wait / 3, 0.2)
+        while True:
+            await asyncio.sleep(interval)
+            await asyncio.gather(*(msg.in_progress() for msg in msgs), return_exceptions=True)
+
+    async def _handle(self, msgs: Sequence[Msg]) -> None:
         self.stats.batches += 1
         decoded: list[tuple[Msg, DecodedEvent]] = []
         for msg in msgs:

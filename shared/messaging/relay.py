@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.storage.turns import priority_turn
@@ -158,6 +158,22 @@ class OutboxRelay:
                     .values(published_at=datetime.now(UTC))
                 )
         self._acked = []
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Rows not yet acknowledged by JetStream, and when the oldest was committed."""
+        # Rows acknowledged in the last pass are marked published in the next one.
+        unpublished = and_(
+            self._outbox.c.published_at.is_(None), self._outbox.c.id.not_in(self._acked)
+        )
+        async with self._sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(self._outbox.c.created_at)).where(unpublished)
+                )
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count or 0), oldest
 
     async def pending_count(self) -> int:
         async with self._sessions() as session:

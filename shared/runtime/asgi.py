@@ -1,22 +1,27 @@
-"""The HTTP face of a service: GraphQL at /graphql (GraphiQL on GET), health at /healthz."""
+"""The HTTP face of a service: GraphQL at /graphql (GraphiQL on GET), health at /healthz,
+Prometheus metrics at /metrics (loopback callers, or a bearer token: see
+:class:`~shared.runtime.observability.OperationsSettings`)."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from hmac import compare_digest
 from typing import Any
 
 import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
+from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
+from shared.runtime.observability import OperationsSettings
 
 ContextFactory = Callable[[], Any]
 DOCUMENT_CACHE_SIZE = 256  # distinct query texts kept parsed and validated
@@ -75,10 +80,12 @@ def service_app(
     graphiql: bool = True,
     cache_documents: bool = False,
     graphql: GraphQL[Any, None] | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """``cache_documents``: see :func:`with_document_caches` (regional services turn it on).
     ``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
-    ``context_factory`` (the gateway's reads the caller's token)."""
+    ``context_factory`` (the gateway's reads the caller's token).
+    ``metrics``: served at /metrics, and every HTTP request timed into it."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -91,9 +98,13 @@ def service_app(
     async def healthz(_request: Request) -> Response:
         return JSONResponse(await health())
 
-    return Starlette(
+    extra: list[BaseRoute] = []
+    if metrics is not None:
+        extra.append(Route("/metrics", metrics_endpoint(metrics, OperationsSettings())))
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            *extra,
             *routes,
             Route(
                 "/graphql",
@@ -105,3 +116,30 @@ def service_app(
         ],
         lifespan=lifespan,
     )
+    if metrics is not None:
+        app.add_middleware(TimingMiddleware, metrics=metrics, routes=app.router.routes)
+    return app
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def metrics_endpoint(
+    metrics: Metrics, settings: OperationsSettings
+) -> Callable[[Request], Awaitable[Response]]:
+    """/metrics for a scraper on this machine, or one that sends ``MGN_METRICS_TOKEN``."""
+    expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else None
+
+    async def endpoint(request: Request) -> Response:
+        client = request.client.host if request.client else ""
+        token = request.headers.get("authorization")
+        allowed = expected is not None and token is not None and compare_digest(token, expected)
+        if not allowed and client not in LOOPBACK:
+            return PlainTextResponse(
+                "/metrics answers only on the loopback interface, or with "
+                "'Authorization: Bearer <MGN_METRICS_TOKEN>' when that setting is given\n",
+                status_code=403,
+            )
+        return Response(await metrics.render(), media_type=CONTENT_TYPE)
+
+    return endpoint

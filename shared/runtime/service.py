@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,15 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.contracts import validate_region
-from shared.messaging.jetstream import ensure_deadletter_stream, ensure_region_stream
+from shared.messaging.jetstream import (
+    ensure_deadletter_stream,
+    ensure_region_stream,
+    region_stream_name,
+)
+from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import MessagingTables
+from shared.runtime.metrics import ConsumerStatsLike, Metrics
 from shared.runtime.tasks import cancel_and_wait
 from shared.runtime.uow import UnitOfWork
 from shared.storage import create_engine, session_factory
@@ -44,6 +51,8 @@ class ServiceRuntime:
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     relay: OutboxRelay = field(init=False)
+    probe: BrokerProbe = field(init=False)
+    metrics: Metrics = field(init=False)  # served at /metrics by service_app(metrics=...)
     _js: JetStreamContext | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
     _connect_task: asyncio.Task[None] | None = field(init=False, default=None)
@@ -54,11 +63,49 @@ class ServiceRuntime:
             self.nats_url,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
+            ping_interval=PING_INTERVAL,
+            max_outstanding_pings=MAX_OUTSTANDING_PINGS,
             name=f"mgn-{self.region}-{self.service}",
         )
+        self.probe = BrokerProbe()
         self.engine = create_engine(self.database_url)
         self.sessions = session_factory(self.engine)
         self.relay = OutboxRelay(self.sessions, self.tables.outbox, self.jetstream)
+        self.metrics = self._metrics()
+
+    def _metrics(self) -> Metrics:
+        metrics = Metrics(self.service, self.region)
+        stats = self.relay.stats
+        metrics.counter(
+            "mgn_relay_published", "events JetStream acknowledged", lambda: stats.published
+        )
+        metrics.counter(
+            "mgn_relay_publish_failures",
+            "relay passes that failed (NATS away, ack timeout)",
+            lambda: stats.failed_attempts,
+        )
+        pending = metrics.gauge("mgn_outbox_pending", "events committed, not yet acknowledged")
+        oldest = metrics.gauge(
+            "mgn_outbox_oldest_age_seconds", "how long the oldest unpublished event has waited"
+        )
+
+        async def refresh() -> None:
+            metrics.set(metrics.nats_connected, float(await self.nats_connected()))
+            count, since = await self.relay.backlog()
+            metrics.set(pending, count)
+            age = (datetime.now(UTC) - since).total_seconds() if since is not None else 0.0
+            metrics.set(oldest, max(age, 0.0))
+
+        metrics.on_scrape(refresh)
+        return metrics
+
+    def watch_consumer(self, durable: str, stats: ConsumerStatsLike) -> None:
+        """Metrics of one of the service's consumers on the region's stream (lag included)."""
+
+        async def info() -> Any:
+            return await self.jetstream().consumer_info(region_stream_name(self.region), durable)
+
+        self.metrics.watch_consumer(durable, stats, info)
 
     def jetstream(self) -> JetStreamContext:
         if self._js is None:
@@ -101,11 +148,15 @@ class ServiceRuntime:
         return {
             "service": self.service,
             "region": self.region,
-            "nats_connected": self._js is not None and self.broker.connection.is_connected,
+            "nats_connected": await self.nats_connected(),
             "outbox_pending": await self.relay.pending_count(),
             "relay_published": self.relay.stats.published,
             "relay_last_error": self.relay.stats.last_error,
         }
+
+    async def nats_connected(self) -> bool:
+        """Connected, and the leaf server answers a ping now (not just an open socket)."""
+        return self._js is not None and await self.probe.check(self.broker.connection)
 
     async def stop(self) -> None:
         if self._connect_task is not None:

@@ -141,8 +141,9 @@ async def test_the_registrar_serialises_concurrent_joins(nats_hub, nats_connect)
 async def test_hub_add_region_reloads_a_running_hub_started_elsewhere(tmp_path):
     """`mgn hub add-region` runs in another process than `mgn hub up`: it finds the hub by
     hub.json, rewrites its config and signals its pid; the new region's leaf links up."""
-    from deploy.federation import HubAuth, RegionCredentials, Supervisor, add_region, start_hub_nats
+    from deploy.federation import HubAuth, RegionCredentials, add_region, start_hub_nats
     from deploy.natsserver import NatsServer
+    from deploy.supervisor import Supervisor
 
     hub_dir = tmp_path / "hub"
     sup = Supervisor(tmp_path / "logs")

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.federation import Supervisor
 from deploy.natsserver import free_port
+from deploy.supervisor import Supervisor
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats

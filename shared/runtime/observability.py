@@ -1,0 +1,73 @@
+"""Settings every process shares (logs, metrics), and the log format: text or JSON lines.
+
+``mgn`` reads them from the environment (``MGN_LOG_FORMAT=json`` ...) and passes them on to
+the processes it starts, which inherit its environment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class OperationsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MGN_", extra="ignore")
+
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="text: one readable line per record; json: one JSON object per line "
+        "(ts, level, logger, message, and exc with the traceback), for a log collector",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="the lowest level written"
+    )
+    metrics_token: str = Field(
+        "",
+        description="bearer token that lets a scraper on another machine read /metrics; "
+        "empty: /metrics answers only on the loopback interface",
+    )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``message``,
+    ``exc`` (traceback) when there is one, and any ``extra=`` fields of the call."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value if isinstance(value, str | int | float | bool) else repr(value)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: OperationsSettings | None = None) -> None:
+    """Send every logger (uvicorn's too, which must then be run with ``log_config=None``)
+    to stderr in the configured format."""
+    settings = settings or OperationsSettings()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
