@@ -75,7 +75,8 @@ async def test_duplicates_out_of_order_and_gaps_are_recognised_before_and_after_
     assert len(fresh) == 20 + 16 + 10
     assert await _admit(db, batch) == []  # every one a duplicate now
     marks = await _marks(db)
-    assert marks[str(a)] == (20, 16) and marks[str(b)] == (10, 0)
+    assert marks[str(a)] == (20, 16)
+    assert marks[str(b)] == (10, 0)
 
     pruner = Pruner(db, TABLES, Retention(outbox=WEEK, processed=WEEK))
     assert (await pruner.prune()).processed == 0  # nothing old enough
