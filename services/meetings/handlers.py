@@ -135,7 +135,7 @@ async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
     envelope, event = decoded.envelope, decoded.event
     async with uow:
         replica = ReplicaStore(uow.session)
-        if await replica.seen(envelope.event_id):
+        if not await replica.admit(envelope):
             return False
         if isinstance(event, GroupCreated):
             await replica.put_group(KnownGroup(event.group_id, event.name, event.founded_on))
@@ -175,7 +175,6 @@ async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
             await replica.erase_person(event.person_id, event.member_id)
         else:
             log.debug("replica ignores %s %s", envelope.type, envelope.event_id)
-        await replica.mark_seen(envelope.event_id)
         await uow.commit()
     return True
 
