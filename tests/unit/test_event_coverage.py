@@ -22,7 +22,7 @@ def _names(types: set[type[Event]]) -> list[str]:
 
 
 def test_the_national_projection_applies_or_ignores_every_registered_type():
-    applied = set(regions.HANDLES)
+    applied: set[type[Event]] = set(regions.HANDLES)
     for family in FAMILIES:
         applied |= set(family.HANDLES)
     ignored = set(IGNORED)
@@ -32,7 +32,7 @@ def test_the_national_projection_applies_or_ignores_every_registered_type():
 
 
 def _regional_consumers() -> list[tuple[str, Consumed]]:
-    found = []
+    found: list[tuple[str, Consumed]] = []
     for module in sorted(Path(services.__file__).parent.glob("*/events.py")):
         service = module.parent.name
         events = importlib.import_module(f"services.{service}.events")
