@@ -19,7 +19,6 @@ from services.meetings.domain import (
     Meeting,
     MeetingStatus,
 )
-from services.meetings.domain.errors import ConcurrentChange
 from services.meetings.orm import (
     ActionItemRow,
     ActivityRow,
@@ -29,6 +28,7 @@ from services.meetings.orm import (
     MeetingRow,
     RsvpRow,
 )
+from shared.errors import ConcurrentChange
 
 
 def _utc(value: datetime) -> datetime:
@@ -179,7 +179,7 @@ class MeetingRepository:
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise ConcurrentChange(meeting.id)
+            raise ConcurrentChange(field="meeting_id", meeting_id=meeting.id)
         await self._session.execute(delete(AttendeeRow).where(AttendeeRow.meeting_id == meeting.id))
         self._session.add_all(
             AttendeeRow(meeting_id=meeting.id, member_id=member_id, position=position)
@@ -273,7 +273,7 @@ class ActionRepository:
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise ConcurrentChange(item.id, "Action item", "actionId")
+            raise ConcurrentChange(field="action_id", action_id=item.id)
 
     async def of_meeting(self, meeting_id: UUID) -> list[ActionItem]:
         rows = await self._session.scalars(
@@ -423,7 +423,7 @@ class InitiativeRepository:
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise ConcurrentChange(initiative.id, "Initiative", "initiativeId")
+            raise ConcurrentChange(field="initiative_id", initiative_id=initiative.id)
         self._add_update(initiative)
         await self._session.flush()
 

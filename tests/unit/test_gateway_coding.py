@@ -20,6 +20,7 @@ from services.gateway.graphql import GatewayContext, schema
 from services.gateway.orm import metadata
 from services.gateway.projections import project
 from services.gateway.research.store import coded_marks, coded_units, ensure_first_codebook
+from services.gateway.research.tables import codebooks, codings
 from shared.contracts import (
     ACTIVITY_TYPES,
     GroupCreated,
@@ -34,9 +35,10 @@ from shared.contracts.base import Event
 from shared.storage import create_engine, create_schema, session_factory
 
 T0 = datetime(2024, 3, 5, 16, 0, tzinfo=UTC)
-ANNA = Guard(Role.RESEARCHER, token_id="anna00000001")
-BO = Guard(Role.RESEARCHER, token_id="bo0000000002")
-CAJ = Guard(Role.RESEARCHER, token_id="caj000000003")
+ANNA_ID, BO_ID, CAJ_ID = "anna00000001", "bo0000000002", "caj000000003"
+ANNA = Guard(Role.RESEARCHER, token_id=ANNA_ID)
+BO = Guard(Role.RESEARCHER, token_id=BO_ID)
+CAJ = Guard(Role.RESEARCHER, token_id=CAJ_ID)
 AGENCY = Guard(Role.AGENCY, region="oulu", token_id="agency000001")
 PUBLIC = Guard(Role.PUBLIC, token_id="public000001")
 MEMO = "The host told of a cash-flow gap. Two members will share a booth at the fair."
@@ -50,17 +52,17 @@ class Desk:
     meetings: list[str]
     wenger: str  # the first codebook's id
 
-    async def run(self, query: str, guard: Guard = ANNA, **variables: Any) -> Any:
+    async def run(self, query: str, guard: Guard = ANNA, /, **variables: Any) -> Any:
         ctx = GatewayContext.create(self.sessions, guard=guard, write_sessions=self.sessions)
         return await schema.execute(query, variable_values=variables, context_value=ctx)
 
-    async def ok(self, query: str, guard: Guard = ANNA, **variables: Any) -> dict[str, Any]:
+    async def ok(self, query: str, guard: Guard = ANNA, /, **variables: Any) -> dict[str, Any]:
         result = await self.run(query, guard, **variables)
         assert result.errors is None, result.errors
         assert result.data is not None
         return result.data
 
-    async def refused(self, query: str, guard: Guard = ANNA, **variables: Any) -> dict[str, Any]:
+    async def refused(self, query: str, guard: Guard = ANNA, /, **variables: Any) -> dict[str, Any]:
         result = await self.run(query, guard, **variables)
         assert result.errors, result.data
         return dict(result.errors[0].extensions or {}) | {"message": result.errors[0].message}
@@ -148,24 +150,26 @@ async def test_the_first_codebook_is_wengers_types_in_three_languages_for_every_
 
 async def test_researchers_add_codebooks_and_versions_with_refusals_named(desk: Desk) -> None:
     text = {"fi": "Rahoitus", "sv": "Finansiering", "en": "Finance"}
-    book = {
+    book: dict[str, Any] = {
         "key": "growth_barriers",
         "title": {"fi": "Kasvun esteet", "sv": "Tillväxthinder", "en": "Barriers to growth"},
         "citation": "Davidsson 1991",
         "codes": [{"code": "finance", "name": text, "definition": text}],
     }
-    create = "mutation($b: CodebookInput!) { createCodebook(input: $b) { id key version codes { code } } }"
+    create = """mutation($b: CodebookInput!) {
+      createCodebook(input: $b) { id key version codes { code } } }"""
     first = (await desk.ok(create, b=book))["createCodebook"]
     assert (first["key"], first["version"]) == ("growth_barriers", 1)
     again = await desk.refused(create, b=book)
     assert again["code"] == "CODEBOOK_EXISTS"
     book["codes"].append({"code": "skills", "name": text, "definition": text})
-    add = "mutation($b: CodebookInput!) { addCodebookVersion(input: $b) { version codes { code } createdBy } }"
+    add = """mutation($b: CodebookInput!) {
+      addCodebookVersion(input: $b) { version codes { code } createdBy } }"""
     second = (await desk.ok(add, b=book))["addCodebookVersion"]
     assert second == {
         "version": 2,
         "codes": [{"code": "finance"}, {"code": "skills"}],
-        "createdBy": ANNA.token_id,
+        "createdBy": ANNA_ID,
     }
     book["codes"].append({"code": "skills", "name": text, "definition": text})
     assert (await desk.refused(add, b=book))["code"] == "DUPLICATE_CODE"
@@ -184,14 +188,15 @@ async def test_coders_code_independently_and_the_consensus_is_what_views_count(d
             CODE, ANNA, input=coding(desk, 0, marks=[passage, {"code": "problem_solving"}])
         )
     )["recordCoding"]
-    assert anna["coderId"] == ANNA.token_id
+    assert anna["coderId"] == ANNA_ID
     shared = next(m for m in anna["marks"] if m["code"] == "reusing_assets")
     assert shared["quote"] == shared["example"] == MEMO[start:]
     # one coder cannot reconcile alone
     one = await desk.refused(RECONCILE, input=coding(desk, 0, "reusing_assets"))
     assert (one["code"], one["params"]["coders"]) == ("TOO_FEW_CODERS", 1)
     nothing = (await desk.ok(CODE, BO, input=coding(desk, 0)))["recordCoding"]
-    assert nothing["nothingFound"] is True and nothing["marks"] == []
+    assert nothing["nothingFound"] is True
+    assert nothing["marks"] == []
     # Bo revises: the new coding replaces the old one
     await desk.ok(CODE, BO, input=coding(desk, 0, "reusing_assets"))
     consensus = (
@@ -201,20 +206,21 @@ async def test_coders_code_independently_and_the_consensus_is_what_views_count(d
             input=coding(desk, 0, marks=[{**passage, "featured": True, "example": "Booth shared"}]),
         )
     )["reconcileCoding"]
-    assert (consensus["coderId"], consensus["reconciledBy"]) == ("consensus", CAJ.token_id)
+    assert (consensus["coderId"], consensus["reconciledBy"]) == ("consensus", CAJ_ID)
     assert consensus["marks"][0]["featured"] is True
     codings = (
         await desk.ok(
-            "query($b: ID!, $m: ID!) { meetingCodings(codebookId: $b, meetingId: $m) { coderId marks { code } } }",
+            """query($b: ID!, $m: ID!) {
+              meetingCodings(codebookId: $b, meetingId: $m) { coderId marks { code } } }""",
             b=desk.wenger,
             m=desk.meetings[0],
         )
     )["meetingCodings"]
-    assert [c["coderId"] for c in codings] == sorted([ANNA.token_id, BO.token_id, "consensus"])
+    assert [c["coderId"] for c in codings] == sorted([ANNA_ID, BO_ID, "consensus"])
     async with desk.sessions() as session:
         default = (await session.execute(coded_marks(desk.wenger))).all()
-        annas = (await session.execute(coded_marks(desk.wenger, ANNA.token_id))).all()
-        units = (await session.execute(coded_units(desk.wenger, BO.token_id))).all()
+        annas = (await session.execute(coded_marks(desk.wenger, ANNA_ID))).all()
+        units = (await session.execute(coded_units(desk.wenger, BO_ID))).all()
     assert [(r.code, r.example, r.region) for r in default] == [
         ("reusing_assets", "Booth shared", "oulu")
     ]
@@ -228,7 +234,7 @@ async def test_coders_code_independently_and_the_consensus_is_what_views_count(d
     )["codingProgress"]
     assert progress[0] == {
         "meetingId": desk.meetings[0],
-        "coders": sorted([ANNA.token_id, BO.token_id]),
+        "coders": sorted([ANNA_ID, BO_ID]),
         "reconciled": True,
     }
     assert [p["reconciled"] for p in progress[1:]] == [False] * 3
@@ -248,7 +254,7 @@ async def test_bad_codings_are_refused_with_the_shared_vocabulary(desk: Desk) ->
     span = await desk.refused(CODE, input=cases[1][0])
     assert span["params"] == {"start": "5", "end": "500", "length": len(MEMO)}
     async with desk.sessions() as session:
-        assert (await session.execute(coded_units(desk.wenger, ANNA.token_id))).all() == []
+        assert (await session.execute(coded_units(desk.wenger, ANNA_ID))).all() == []
 
 
 def _kappa_by_hand(both: int, a_only: int, b_only: int, neither: int) -> float:
@@ -281,14 +287,15 @@ async def test_agreement_per_code_and_pooled_counts_nothing_found(desk: Desk) ->
         await desk.ok(CODE, ANNA, input=coding(desk, i, *a))
         await desk.ok(CODE, BO, input=coding(desk, i, *b))
     result = (await desk.ok(AGREEMENT, id=desk.wenger))["codebookAgreement"]
-    assert result["coders"] == sorted([ANNA.token_id, BO.token_id]) and result["meetings"] == 4
+    assert result["coders"] == sorted([ANNA_ID, BO_ID])
+    assert result["meetings"] == 4
     per = {f["code"]: f for f in result["perCode"]}
     ps = per["problem_solving"]
     assert (ps["both"], ps["firstOnly"], ps["secondOnly"], ps["neither"]) == (2, 0, 0, 2)
     assert ps["kappa"] == pytest.approx(1.0)
     visits = per["visits"]
-    first, second = sorted([ANNA.token_id, BO.token_id])
-    assert first == ANNA.token_id  # Anna is the first coder
+    first, _second = sorted([ANNA_ID, BO_ID])
+    assert first == ANNA_ID  # Anna is the first coder
     assert (visits["both"], visits["firstOnly"], visits["secondOnly"], visits["neither"]) == (
         0,
         2,
@@ -300,7 +307,8 @@ async def test_agreement_per_code_and_pooled_counts_nothing_found(desk: Desk) ->
     assert visits["alpha"] == pytest.approx(_alpha_by_hand([(1, 0), (0, 0), (0, 0), (1, 0)]))
     # a type nobody saw: 4 units of agreement on absence, but no variation: undefined
     assert per["seeking_experience"]["neither"] == 4
-    assert per["seeking_experience"]["kappa"] is None and per["seeking_experience"]["alpha"] is None
+    assert per["seeking_experience"]["kappa"] is None
+    assert per["seeking_experience"]["alpha"] is None
     pooled = result["pooled"]
     assert pooled["units"] == 4 * len(ACTIVITY_TYPES)
     assert (pooled["both"], pooled["firstOnly"], pooled["secondOnly"]) == (2, 2, 0)
@@ -308,11 +316,11 @@ async def test_agreement_per_code_and_pooled_counts_nothing_found(desk: Desk) ->
     # a third coder: kappa gives way to alpha over three (with a missing value allowed)
     await desk.ok(CODE, CAJ, input=coding(desk, 0, "problem_solving"))
     three = (await desk.ok(AGREEMENT, id=desk.wenger))["codebookAgreement"]
-    assert len(three["coders"]) == 3 and three["pooled"]["kappa"] is None
-    assert three["pooled"]["alpha"] is not None and not math.isnan(three["pooled"]["alpha"])
-    pair = (await desk.ok(AGREEMENT, id=desk.wenger, coders=[BO.token_id, CAJ.token_id]))[
-        "codebookAgreement"
-    ]
+    assert len(three["coders"]) == 3
+    assert three["pooled"]["kappa"] is None
+    assert three["pooled"]["alpha"] is not None
+    assert not math.isnan(three["pooled"]["alpha"])
+    pair = (await desk.ok(AGREEMENT, id=desk.wenger, coders=[BO_ID, CAJ_ID]))["codebookAgreement"]
     assert pair["meetings"] == 1
     # the period is of meeting days, exact
     day = (T0 + timedelta(days=30)).date()
@@ -325,17 +333,42 @@ async def test_agreement_per_code_and_pooled_counts_nothing_found(desk: Desk) ->
 
 
 async def test_the_workspace_is_for_researchers_only(desk: Desk) -> None:
-    guarded = [
-        (CODE, {"input": coding(desk, 0, "visits")}),
-        (RECONCILE, {"input": coding(desk, 0, "visits")}),
-        (AGREEMENT, {"id": desk.wenger}),
-        ('mutation { featureExample(markId: "x") }', {}),
-        ("query($b: ID!) { codingProgress(codebookId: $b) { meetingId } }", {"b": desk.wenger}),
-    ]
+    text = {"fi": "x", "sv": "x", "en": "x"}
+    book = {
+        "key": "wenger",
+        "title": text,
+        "codes": [{"code": "a", "name": text, "definition": text}],
+    }
+    guarded: dict[str, tuple[str, dict[str, Any]]] = {
+        "recordCoding": (CODE, {"input": coding(desk, 0, "visits")}),
+        "reconcileCoding": (RECONCILE, {"input": coding(desk, 0, "visits")}),
+        "featureExample": ('mutation { featureExample(markId: "x") }', {}),
+        "createCodebook": (
+            "mutation($b: CodebookInput!) { createCodebook(input: $b) { id } }",
+            {"b": {**book, "key": "other"}},
+        ),
+        "addCodebookVersion": (
+            "mutation($b: CodebookInput!) { addCodebookVersion(input: $b) { id } }",
+            {"b": book},
+        ),
+        "codebookAgreement": (AGREEMENT, {"id": desk.wenger}),
+        "codingProgress": (
+            "query($b: ID!) { codingProgress(codebookId: $b) { meetingId } }",
+            {"b": desk.wenger},
+        ),
+        "meetingCodings": (
+            "query($b: ID!, $m: ID!) { meetingCodings(codebookId: $b, meetingId: $m) { id } }",
+            {"b": desk.wenger, "m": desk.meetings[0]},
+        ),
+    }
+    # every mutation is here: a new one without its access check fails this test
+    mutation_type = schema._schema.mutation_type
+    assert mutation_type is not None
+    assert set(mutation_type.fields) <= set(guarded)
     for guard in (AGENCY, PUBLIC):
-        for query, variables in guarded:
-            assert (await desk.refused(query, guard, **variables))["code"] == "FORBIDDEN"
+        for name, (query, variables) in guarded.items():
+            refused = await desk.refused(query, guard, **variables)
+            assert refused["code"] == "FORBIDDEN", name
     async with desk.sessions() as session:
-        from services.gateway.research.tables import codings
-
         assert (await session.execute(select(codings))).all() == []
+        assert [r.key for r in await session.execute(select(codebooks))] == ["wenger"]

@@ -42,7 +42,7 @@ def scoped(dataset: Dataset, guard: Guard, region: str | None = None) -> Select[
     what = f"the {dataset.name} export"
     if dataset.totals is not None:  # a research view: the nation's totals or one region's
         guard.require(dataset.national if region is None else dataset.level, region, what)
-        return dataset.totals(region, guard.allows(Level.REGIONAL, region))
+        return dataset.totals(region, guard.reads_texts(region))
     if dataset.region is None:
         guard.require(dataset.level, None, what)
         return dataset.query

@@ -8,7 +8,6 @@ from services.meetings.domain.consent import (
     RecordingProblem,
     recording_problems,
 )
-from services.meetings.domain.errors import DomainError
 from services.meetings.domain.meeting import (
     MEMO_MAX,
     REASON_MAX,
@@ -42,7 +41,6 @@ __all__ = [
     "ActionStatus",
     "Activity",
     "ConsentState",
-    "DomainError",
     "HostSuggestion",
     "Initiative",
     "InitiativeUpdate",

@@ -1,7 +1,7 @@
 """the researchers' workspace: versioned codebooks (fi/sv/en), codings, their marks
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 12:16:25.400502
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("title_fi", sa.String(length=300), nullable=False),
         sa.Column("title_sv", sa.String(length=300), nullable=False),
         sa.Column("title_en", sa.String(length=300), nullable=False),
-        sa.Column(
-            "citation", sa.String(length=2000), server_default=sa.text("''"), nullable=False
-        ),
+        sa.Column("citation", sa.String(length=2000), server_default=sa.text("''"), nullable=False),
         sa.Column("created_by", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -58,9 +56,7 @@ def upgrade() -> None:
         sa.Column("span_end", sa.Integer(), nullable=True),
         sa.Column("memo_version", sa.Integer(), nullable=True),
         sa.Column("quote", sa.String(length=20000), server_default=sa.text("''"), nullable=False),
-        sa.Column(
-            "example", sa.String(length=2000), server_default=sa.text("''"), nullable=False
-        ),
+        sa.Column("example", sa.String(length=2000), server_default=sa.text("''"), nullable=False),
         sa.Column("featured", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -87,7 +83,6 @@ def upgrade() -> None:
             "ix_codings_codebook_coder", ["codebook_id", "coder_id", "meeting_id"], unique=False
         )
         batch_op.create_index("ix_codings_meeting", ["meeting_id"], unique=False)
-
 
 
 def downgrade() -> None:
