@@ -12,6 +12,7 @@ from shared.contracts import (
     ActionItemAgreed,
     ActionItemClosed,
     ActivityRecorded,
+    AttendanceCorrected,
     Event,
     InitiativeStarted,
     InitiativeUpdated,
@@ -32,6 +33,7 @@ DESCRIPTION = (
 PUBLISHED: tuple[type[Event], ...] = (
     MeetingScheduled,
     MeetingHeld,
+    AttendanceCorrected,
     MeetingCancelled,
     MeetingRescheduled,
     RsvpRecorded,
