@@ -343,6 +343,7 @@ def start_region(
     nats_port: int | None = None,
     console_port: int | None = None,
     public_url: str = "",
+    mail_dir: Path | None = None,
     feedback_env: dict[str, str] | None = None,
     console_env: dict[str, str] | None = None,
 ) -> RegionNode:
@@ -355,7 +356,8 @@ def start_region(
     free ones when not given. The node's credentials (who may call the services' APIs) are
     generated once into ``region_dir/node-credentials.json`` (mode 0600) and kept. Survey
     links are built from ``public_url`` (default: the console's own address).
-    ``feedback_env`` / ``console_env``: more settings of those two (SMTP, mail directory).
+    ``mail_dir``: the feedback service writes its mail there as files instead of sending it
+    (the demo); ``feedback_env`` / ``console_env``: more settings of those two (SMTP).
     """
     if credentials is not None and credentials.region != region:
         raise ValueError(f"credentials are for region {credentials.region!r}, not {region!r}")
@@ -389,6 +391,8 @@ def start_region(
         if service == "feedback":  # contacts from the region's groups API; links to the console
             env[f"{prefix}GROUPS_URL"] = groups_url
             env[f"{prefix}PUBLIC_BASE_URL"] = public
+            if mail_dir is not None:
+                env[f"{prefix}MAIL_DIR"] = str(mail_dir)
             env.update(feedback_env or {})
         services[service] = sup.spawn_service(
             service, region, ports[service], db, leaf.client_url, env=env
@@ -552,6 +556,7 @@ class Federation:
             hub.leafnode_url,
             credentials=creds,
             database_url=database_url,
+            mail_dir=self.workdir / region / "mail",
         )
         self.regions[region] = node
         asyncio.run(join_hub(node.leaf.client_url, region, timeout=join_timeout))

@@ -268,6 +268,7 @@ def region_up(args: argparse.Namespace) -> int:
             nats_port=args.nats_port,
             console_port=args.console_port,
             public_url=args.public_url,
+            mail_dir=workdir / "mail",  # until region up takes SMTP settings
         )
         state = {
             "region": args.region,
