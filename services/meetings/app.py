@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
+from services.meetings.api.names import MemberNames
 from services.meetings.asyncapi import asyncapi_route, document_publications
 from services.meetings.commands import Node
 from services.meetings.consumers import REPLICA_DURABLE, GroupsReplicaConsumer
@@ -74,6 +75,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
             unit_of_work=runtime.unit_of_work,
             node=node,
             directory=directory,
+            names=MemberNames(directory),
         )
 
     app = service_app(
@@ -83,7 +85,10 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         stop=runtime.stop,
         metrics=runtime.metrics,
         health=health,
-        routes=[asyncapi_route(runtime.broker, node.region), *http_routes(runtime.sessions, node)],
+        routes=[
+            asyncapi_route(runtime.broker, node.region),
+            *http_routes(runtime.sessions, node, directory),
+        ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
     )
