@@ -32,6 +32,7 @@ from services.gateway.graphql.access import GatewayGraphQL
 from services.gateway.live import Broadcaster
 from services.gateway.orm import TABLES
 from services.gateway.registrar import Registrar
+from services.gateway.research.store import ensure_first_codebook
 from services.gateway.settings import GatewaySettings
 from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
@@ -153,12 +154,15 @@ class Gateway:
             self.registrar.links if self.registrar else {},
             guard=guard,
             live=self.live,
+            write_sessions=self.sessions,
         )
 
     async def start(self) -> None:
         migrations = Path(__file__).parent / "migrations"
         await migrate(self.engine, migrations, version_table=version_table("gateway"))
         await rebuild_if_marked(self.sessions)  # once, after a migration that adds views
+        async with self.sessions() as session, session.begin():
+            await ensure_first_codebook(session)  # Wenger's types, version 1
         self.nc = await nats.connect(
             self.settings.nats_url,
             name="mgn-gateway",

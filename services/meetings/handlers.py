@@ -11,6 +11,7 @@ from services.meetings.commands import (
     AgreeAction,
     CancelMeeting,
     CloseAction,
+    CorrectAttendance,
     MarkRecorded,
     Node,
     PublishMemo,
@@ -23,6 +24,7 @@ from services.meetings.commands import (
     UpdateInitiative,
 )
 from services.meetings.domain import (
+    MEETING_LENGTH,
     ActionItem,
     Activity,
     HostSuggestion,
@@ -32,6 +34,7 @@ from services.meetings.domain import (
     Names,
     RecordingProblem,
     local_date,
+    overlaps,
     recording_problems,
     suggest_hosts,
 )
@@ -57,7 +60,12 @@ from shared.contracts import (
     make_envelope,
 )
 from shared.directory import DirectoryError, GroupsDirectory
-from shared.errors.meetings import MeetingNotFound, RecordingConsentMissing, UnknownGroup
+from shared.errors.meetings import (
+    MeetingNotFound,
+    MeetingsOverlap,
+    RecordingConsentMissing,
+    UnknownGroup,
+)
 from shared.errors.meetings_work import ActionNotFound, InitiativeNotFound
 from shared.runtime import UnitOfWork
 
@@ -108,6 +116,26 @@ async def record_meeting_held(cmd: RecordMeetingHeld, uow: UnitOfWork, node: Nod
         )
         await uow.commit()
     return held
+
+
+async def correct_attendance(cmd: CorrectAttendance, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        members = await ReplicaStore(uow.session).members(cmd.attendee_member_ids)
+        corrected, event = meeting.correct_attendance(
+            attendee_member_ids=cmd.attendee_member_ids, members=members, tz=node.tz
+        )
+        return await _change_meeting(uow, node, meeting, corrected, event, repo)
+
+
+async def overlap_warnings(meeting: Meeting, uow: UnitOfWork) -> list[MeetingsOverlap]:
+    """Other meetings of the group at an overlapping time (warnings, not refusals)."""
+    async with uow:
+        around = await MeetingRepository(uow.session).around(
+            meeting.group_id, meeting.starts_at, MEETING_LENGTH
+        )
+    return overlaps(meeting, around)
 
 
 async def cancel_meeting(cmd: CancelMeeting, uow: UnitOfWork, node: Node) -> Meeting:

@@ -293,15 +293,6 @@ class AttendanceUnchanged(DomainError):
         super().__init__(meeting_id=meeting_id)
 
 
-class CorrectionReasonTooLong(DomainError):
-    code = "CORRECTION_REASON_TOO_LONG"
-    default_field = "reason"
-    message = N_("The reason has {length} characters; shorten it to at most {limit}.")
-
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__(length=length, limit=limit)
-
-
 # -- warnings (returned, not raised) -------------------------------------------------
 
 

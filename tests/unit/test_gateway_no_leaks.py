@@ -117,7 +117,9 @@ def selection(type_: Any, depth: int, path: tuple[str, ...], skipped: list[str])
 FILTERS = {"region", "groupId", "memberId", "id"}
 
 
-def argument_sets(f: GraphQLField, regions: dict[str, Region]) -> Iterator[dict[str, Any]]:
+def argument_sets(
+    f: GraphQLField, regions: dict[str, Region], national: dict[str, str]
+) -> Iterator[dict[str, Any]]:
     """Every combination that names a region or an object of one; other arguments at
     their defaults (``first``: a full page; a required boolean: false)."""
     choices: list[list[tuple[str, Any]]] = []
@@ -133,9 +135,15 @@ def argument_sets(f: GraphQLField, regions: dict[str, Region]) -> Iterator[dict[
             choices.append(
                 [("memberId", None), *(("memberId", r.first["member"]) for r in regions.values())]
             )
+        elif name == "id" and _unwrap(f.type).name.lower() in national:
+            choices.append([("id", national[_unwrap(f.type).name.lower()])])
         elif name == "id":
             kind = _unwrap(f.type).name.lower()
             choices.append([("id", r.first[kind]) for r in regions.values()])
+        elif name == "meetingId":
+            choices.append([("meetingId", r.first["meeting"]) for r in regions.values()])
+        elif name in national:
+            choices.append([(name, national[name])])
         elif name == "first":
             choices.append([("first", 500)])
         elif required and str(_unwrap(arg.type)) == "Boolean":
@@ -169,7 +177,7 @@ async def test_no_query_field_shows_a_role_another_regions_words_or_rows(net: Ne
     calls, refused, seen = 0, 0, dict.fromkeys(ROLES, "")
     problems: list[str] = []
     for name, f in schema.query_type.fields.items():
-        for given in argument_sets(f, net.regions):
+        for given in argument_sets(f, net.regions, net.national):
             query = document(name, f, given, skipped)
             for role in ROLES:
                 resp = await net.client.post(

@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.app import Gateway, build
 from services.gateway.auth import create_token
 from services.gateway.projections import project
+from services.gateway.research import store
+from services.gateway.research.coding import CodingInput, MarkInput
+from services.gateway.research.tables import codebooks, coding_marks, codings
 from services.gateway.settings import GatewaySettings
 from shared.contracts import (
     ActionItemAgreed,
@@ -251,9 +256,30 @@ class Net:
     client: httpx.AsyncClient
     tokens: dict[str, str]
     regions: dict[str, Region]
+    national: dict[str, str] = field(default_factory=dict)  # argument -> a national id
 
     def auth(self, role: str) -> dict[str, str]:
         return {"authorization": f"Bearer {self.tokens[role]}"}
+
+
+async def code_meetings(session: AsyncSession, regions: Iterable[Region]) -> dict[str, str]:
+    """Two researchers code each region's first meeting (a memo passage, an example in the
+    region's words) and a third reconciles: codings and marks are the region's rows."""
+    await store.ensure_first_codebook(session)
+    book = await session.scalar(select(codebooks.c.id).where(codebooks.c.key == "wenger"))
+    assert book is not None
+    for region in regions:
+        meeting = region.first["meeting"]
+        for coder in ("coder-a", "coder-b"):
+            mark = MarkInput("problem_solving", 0, 4, region.text(f"example by {coder}"))
+            coding = CodingInput(book, meeting, marks=(mark,))
+            region.rows.add(await store.record_coding(session, coding, coder))
+        mark = MarkInput("problem_solving", example=region.text("consensus"), featured=True)
+        coding = CodingInput(book, meeting, marks=(mark,))
+        region.rows.add(await store.reconcile_coding(session, coding, "coder-c"))
+        marks = select(coding_marks.c.id).join(codings, codings.c.id == coding_marks.c.coding_id)
+        region.rows.update(await session.scalars(marks.where(codings.c.region == region.name)))
+    return {"codebookId": book, "codebook": book}
 
 
 @asynccontextmanager
@@ -270,6 +296,7 @@ async def served(path: Path, regions: Iterable[Region], **settings: Any) -> Asyn
         populate(region)
     async with gateway.sessions() as session, session.begin():
         await project(session, [e for r in by_name.values() for e in r.events])
+        national = await code_meetings(session, by_name.values())
     tokens = {
         "public": (await create_token(gateway.sessions, "public")).token,
         "researcher": (await create_token(gateway.sessions, "researcher")).token,
@@ -279,7 +306,7 @@ async def served(path: Path, regions: Iterable[Region], **settings: Any) -> Asyn
     transport = httpx.ASGITransport(app=gateway.app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
-            yield Net(gateway, client, tokens, by_name)
+            yield Net(gateway, client, tokens, by_name, national)
     finally:
         await gateway.engine.dispose()
         await gateway.read_engine.dispose()

@@ -19,6 +19,7 @@ from services.meetings.api.types import (
     AgreeActionInput,
     CancelMeetingInput,
     CloseActionInput,
+    CorrectAttendanceInput,
     HostSuggestion,
     Initiative,
     KnownMember,
@@ -39,6 +40,7 @@ from services.meetings.commands import (
     AgreeAction,
     CancelMeeting,
     CloseAction,
+    CorrectAttendance,
     MarkRecorded,
     PublishMemo,
     RecordActivity,
@@ -116,6 +118,14 @@ async def record_meeting_held(info: Info, input: RecordMeetingHeldInput) -> Meet
     return Meeting.from_domain(
         await handlers.record_meeting_held(cmd, ctx.unit_of_work(), ctx.node)
     )
+
+
+async def correct_attendance(info: Info, input: CorrectAttendanceInput) -> Meeting:
+    cmd = CorrectAttendance(
+        meeting_id=input.meeting_id, attendee_member_ids=tuple(input.attendee_member_ids)
+    )
+    ctx = info.context
+    return Meeting.from_domain(await handlers.correct_attendance(cmd, ctx.unit_of_work(), ctx.node))
 
 
 async def cancel_meeting(info: Info, input: CancelMeetingInput) -> Meeting:
@@ -297,7 +307,13 @@ class Mutation:
     )
     record_meeting_held: Meeting = strawberry.mutation(
         resolver=record_meeting_held,
-        description="Record that a planned meeting took place, and who came.",
+        description="Record that a planned meeting took place, and who came; only once its "
+        "start has passed (MEETING_NOT_STARTED, params.starts_at).",
+    )
+    correct_attendance: Meeting = strawberry.mutation(
+        resolver=correct_attendance,
+        description="Correct who came to a held meeting after the fact: the whole new list, "
+        "checked as when it was held (AttendanceCorrected; the nation's counts follow).",
     )
     cancel_meeting: Meeting = strawberry.mutation(
         resolver=cancel_meeting,
