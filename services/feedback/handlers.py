@@ -81,7 +81,7 @@ async def apply_event(
     now = now or utcnow()
     async with uow:
         repo = FeedbackRepository(uow.session)
-        if await repo.seen(envelope.event_id):
+        if not await repo.admit(envelope):
             return False
         if isinstance(event, MeetingHeld):
             await _open_survey(repo, uow, node, event, now)
@@ -102,7 +102,6 @@ async def apply_event(
             member.left_on = event.left_on
         else:
             log.debug("feedback ignores %s %s", envelope.type, envelope.event_id)
-        await repo.mark_seen(envelope.event_id)
         await uow.commit()
     return True
 

@@ -100,6 +100,7 @@ class ErasePerson:
 class ImportMembers:
     group_id: UUID
     csv: str
+    dry_run: bool = False  # validate and answer the rows that would be added; save nothing
 
 
 @dataclass(frozen=True, slots=True)

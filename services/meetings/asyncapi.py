@@ -20,6 +20,7 @@ from shared.contracts import (
     ActionItemAgreed,
     ActionItemClosed,
     ActivityRecorded,
+    AttendanceCorrected,
     Envelope,
     Event,
     InitiativeStarted,
@@ -37,6 +38,7 @@ from shared.contracts.subjects import build_subject
 PUBLISHED: tuple[type[Event], ...] = (
     MeetingScheduled,
     MeetingHeld,
+    AttendanceCorrected,
     MeetingCancelled,
     MeetingRescheduled,
     RsvpRecorded,

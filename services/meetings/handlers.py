@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
@@ -10,6 +11,7 @@ from services.meetings.commands import (
     AgreeAction,
     CancelMeeting,
     CloseAction,
+    CorrectAttendance,
     MarkRecorded,
     Node,
     PublishMemo,
@@ -22,6 +24,7 @@ from services.meetings.commands import (
     UpdateInitiative,
 )
 from services.meetings.domain import (
+    MEETING_LENGTH,
     ActionItem,
     Activity,
     HostSuggestion,
@@ -31,15 +34,9 @@ from services.meetings.domain import (
     Names,
     RecordingProblem,
     local_date,
+    overlaps,
     recording_problems,
     suggest_hosts,
-)
-from services.meetings.domain.errors import (
-    ActionNotFound,
-    InitiativeNotFound,
-    MeetingNotFound,
-    RecordingConsentMissing,
-    UnknownGroup,
 )
 from services.meetings.replica import ReplicaStore
 from services.meetings.repository import (
@@ -63,6 +60,13 @@ from shared.contracts import (
     make_envelope,
 )
 from shared.directory import DirectoryError, GroupsDirectory
+from shared.errors.meetings import (
+    MeetingNotFound,
+    MeetingsOverlap,
+    RecordingConsentMissing,
+    UnknownGroup,
+)
+from shared.errors.meetings_work import ActionNotFound, InitiativeNotFound
 from shared.runtime import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,7 @@ async def record_meeting_held(cmd: RecordMeetingHeld, uow: UnitOfWork, node: Nod
             attendee_member_ids=cmd.attendee_member_ids,
             members=members,
             tz=node.tz,
+            now=datetime.now(UTC),
         )
         await repo.save(held, expected_version=meeting.version)
         uow.emit(
@@ -111,6 +116,26 @@ async def record_meeting_held(cmd: RecordMeetingHeld, uow: UnitOfWork, node: Nod
         )
         await uow.commit()
     return held
+
+
+async def correct_attendance(cmd: CorrectAttendance, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        members = await ReplicaStore(uow.session).members(cmd.attendee_member_ids)
+        corrected, event = meeting.correct_attendance(
+            attendee_member_ids=cmd.attendee_member_ids, members=members, tz=node.tz
+        )
+        return await _change_meeting(uow, node, meeting, corrected, event, repo)
+
+
+async def overlap_warnings(meeting: Meeting, uow: UnitOfWork) -> list[MeetingsOverlap]:
+    """Other meetings of the group at an overlapping time (warnings, not refusals)."""
+    async with uow:
+        around = await MeetingRepository(uow.session).around(
+            meeting.group_id, meeting.starts_at, MEETING_LENGTH
+        )
+    return overlaps(meeting, around)
 
 
 async def cancel_meeting(cmd: CancelMeeting, uow: UnitOfWork, node: Node) -> Meeting:
@@ -138,7 +163,7 @@ async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
     envelope, event = decoded.envelope, decoded.event
     async with uow:
         replica = ReplicaStore(uow.session)
-        if await replica.seen(envelope.event_id):
+        if not await replica.admit(envelope):
             return False
         if isinstance(event, GroupCreated):
             await replica.put_group(KnownGroup(event.group_id, event.name, event.founded_on))
@@ -178,7 +203,6 @@ async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
             await replica.erase_person(event.person_id, event.member_id)
         else:
             log.debug("replica ignores %s %s", envelope.type, envelope.event_id)
-        await replica.mark_seen(envelope.event_id)
         await uow.commit()
     return True
 
@@ -241,6 +265,7 @@ async def mark_recorded(
     """Mark a held meeting recorded. A refusal names who blocks it: names come from the
     groups ``directory``, asked after the transaction; if it is absent or does not answer,
     the refusal gives member ids and says why."""
+    problems: dict[UUID, RecordingProblem] = {}
     try:
         async with uow:
             repo = MeetingRepository(uow.session)
@@ -249,24 +274,28 @@ async def mark_recorded(
             recorded, event = meeting.mark_recorded(problems)
             return await _change_meeting(uow, node, meeting, recorded, event, repo)
     except RecordingConsentMissing as refusal:
-        raise await _named(refusal, directory) from None
+        names, note = await member_names(directory, problems)
+        members = [problem.refusal(member_id, names) for member_id, problem in problems.items()]
+        raise RecordingConsentMissing(refusal.meeting_id, members, note) from None
 
 
-async def _named(
-    refusal: RecordingConsentMissing, directory: GroupsDirectory | None
-) -> RecordingConsentMissing:
+async def member_names(
+    directory: GroupsDirectory | None, member_ids: Iterable[UUID]
+) -> tuple[Names | None, str]:
+    """Company and person names of the members from the groups service, or None and why
+    not (names are asked when needed and never stored)."""
     if directory is None:
-        return refusal.named(None, "no groups service configured: MGN_MEETINGS_GROUPS_URL")
+        return None, "no groups service configured: MGN_MEETINGS_GROUPS_URL"
     try:
-        cards = await directory.members(refusal.problems)
+        cards = await directory.members(member_ids)
     except DirectoryError as exc:
-        log.warning("recording refusal without names: %s", exc)
-        return refusal.named(None, str(exc))
+        log.warning("no names from the groups service: %s", exc)
+        return None, str(exc)
     names = Names(
         members={m: c.company_name for m, c in cards.items() if c.company_name},
         persons={p: n for c in cards.values() for p, n in c.person_names.items() if n},
     )
-    return refusal.named(names)
+    return names, ""
 
 
 async def publish_memo(cmd: PublishMemo, uow: UnitOfWork, node: Node) -> Meeting:

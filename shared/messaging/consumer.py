@@ -25,13 +25,13 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import DecodedEvent, EventDecodeError, decode
 from shared.messaging.deadletter import send_to_deadletter
-from shared.messaging.inbox import already_processed, record_processed
+from shared.messaging.inbox import admit
 from shared.messaging.reset import reset_consumer
+from shared.messaging.tables import MessagingTables
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,13 @@ class EventConsumer:
         self,
         js: JetStreamContext,
         sessions: async_sessionmaker[AsyncSession],
-        processed: Table,
+        tables: MessagingTables,
         project: Projector,
         spec: ConsumerSpec,
     ) -> None:
         self._js = js
         self._sessions = sessions
-        self._processed = processed
+        self._tables = tables
         self._project = project
         self.spec = spec
         self.stats = ConsumerStats()
@@ -203,15 +203,10 @@ class EventConsumer:
     async def apply_batch(self, events: Sequence[DecodedEvent]) -> None:
         """Apply the events not applied before, and record their ids, in one transaction."""
         async with self._sessions() as session, session.begin():
-            ids = [str(e.envelope.event_id) for e in events]
-            seen = await already_processed(session, self._processed, ids)
-            fresh: dict[str, DecodedEvent] = {}
-            for event_id, event in zip(ids, events, strict=True):
-                if event_id not in seen and event_id not in fresh:
-                    fresh[event_id] = event
+            positions = await admit(session, self._tables, [e.envelope for e in events])
+            fresh = [events[i] for i in positions]
             if fresh:
-                await self._project(session, list(fresh.values()))
-                await record_processed(session, self._processed, fresh.keys())
+                await self._project(session, fresh)
         self.stats.applied += len(fresh)
         self.stats.duplicates += len(events) - len(fresh)
 

@@ -23,8 +23,10 @@ from shared.messaging.jetstream import (
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.relay import OutboxRelay
+from shared.messaging.retention import Pruner
 from shared.messaging.tables import MessagingTables
 from shared.runtime.metrics import ConsumerStatsLike, Metrics
+from shared.runtime.observability import retention
 from shared.runtime.tasks import cancel_and_wait
 from shared.runtime.uow import UnitOfWork
 from shared.storage import create_engine, session_factory
@@ -54,7 +56,9 @@ class ServiceRuntime:
     probe: BrokerProbe = field(init=False)
     metrics: Metrics = field(init=False)  # served at /metrics by service_app(metrics=...)
     _js: JetStreamContext | None = field(init=False, default=None)
+    pruner: Pruner = field(init=False)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _prune_task: asyncio.Task[None] | None = field(init=False, default=None)
     _connect_task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -71,6 +75,7 @@ class ServiceRuntime:
         self.engine = create_engine(self.database_url)
         self.sessions = session_factory(self.engine)
         self.relay = OutboxRelay(self.sessions, self.tables.outbox, self.jetstream)
+        self.pruner = Pruner(self.sessions, self.tables, retention())
         self.metrics = self._metrics()
 
     def _metrics(self) -> Metrics:
@@ -133,6 +138,7 @@ class ServiceRuntime:
                 self.nats_url,
             )
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")
+        self._prune_task = asyncio.create_task(self.pruner.run(), name=f"{self.service}-prune")
 
     async def _connect(self) -> None:
         await self.broker.connect()  # retries until the server answers
@@ -161,6 +167,9 @@ class ServiceRuntime:
     async def stop(self) -> None:
         if self._connect_task is not None:
             await cancel_and_wait(self._connect_task)
+        if self._prune_task is not None:
+            await cancel_and_wait(self._prune_task)
+            self._prune_task = None
         if self._relay_task is not None:
             await cancel_and_wait(self._relay_task)
             self._relay_task = None

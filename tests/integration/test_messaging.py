@@ -159,7 +159,7 @@ async def test_consumer_applies_once_dead_letters_and_keeps_going(db, js):
     consumer = EventConsumer(
         js,
         db,
-        TABLES.processed,
+        TABLES,
         _project,
         ConsumerSpec(stream="TEST", durable="test-consumer", max_attempts=2, fetch_timeout=0.3),
     )
@@ -195,7 +195,7 @@ async def test_redelivery_after_a_crash_between_commit_and_ack_changes_nothing(d
     consumer = EventConsumer(
         js,
         db,
-        TABLES.processed,
+        TABLES,
         _project,
         ConsumerSpec(stream="TEST", durable="crashy", ack_wait=1.0, fetch_timeout=0.3),
     )
