@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from strawberry.utils.str_converters import to_camel_case
 
 from services.meetings.app import MeetingsService, build
-from services.meetings.consumers import REPLICA_DURABLE
+from services.meetings.events import REPLICA_DURABLE
 from services.meetings.orm import TABLES
 from services.meetings.settings import MeetingsSettings
 from shared.contracts import (

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from services.meetings.app import build
-from services.meetings.consumers import retry_delay
 from services.meetings.settings import MeetingsSettings
+from shared.messaging.consumer import retry_delay
 
 
 def test_settings_defaults(monkeypatch):
