@@ -12,7 +12,6 @@ from sqlalchemy import Row
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.group import Group
-from services.gateway.graphql.values import as_utc
 
 if TYPE_CHECKING:
     from services.gateway.graphql.meeting import Meeting
@@ -60,7 +59,7 @@ class Activity:
             type=ActivityType(row.activity_type),
             example=row.example,
             coder_id=None if row.coder_id is None else strawberry.ID(row.coder_id),
-            meeting_starts_at=as_utc(row.meeting_starts_at),
+            meeting_starts_at=row.meeting_starts_at,
         )
 
     @resolved("Pseudonymous ids of the members involved.")
