@@ -10,8 +10,7 @@ from sqlalchemy import Row
 
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
-
-K_ANONYMITY = 3  # fewer responses than this and no mean is shown
+from shared.contracts import K_ANONYMITY
 
 
 @strawberry.type(description="A meeting's feedback survey: counts and k-anonymous means.")
