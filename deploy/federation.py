@@ -45,6 +45,7 @@ from deploy.natsserver import NatsServer, free_port
 from deploy.processes import ServiceProcess
 from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
+from shared.files import write_private
 from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,7 @@ class RegionCredentials:
     hub: str = ""  # the hub's leafnode URL, when the hub knows it
 
     def save(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(asdict(self), out, indent=2)
-            out.write("\n")
-        return path
+        return write_private(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> RegionCredentials:
@@ -154,11 +150,8 @@ class HubAuth:
         return auth
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         data = {"gateway_password": self.gateway_password, "regions": self.regions}
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
+        write_private(self.path, json.dumps(data, indent=2))
 
     def add_region(self, region: str, hub_leafnode_url: str = "") -> RegionCredentials:
         """The region's user (created once; the same password on every later call)."""
@@ -229,7 +222,7 @@ def start_hub_nats(
         with contextlib.suppress(OSError, ValueError):
             state = json.loads(state_path.read_text(encoding="utf-8"))
             state["pid"] = hub.pid
-            state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+            write_private(state_path, json.dumps(state, indent=2))
 
     sup.start_server(hub, before_restart=reread_users, after_start=record_pid)
     client_url = auth.gateway_url(hub.client_url) if auth else hub.client_url
@@ -250,7 +243,7 @@ def start_hub_nats(
             "server_name": cfg.server_name,
         },
     }
-    state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    write_private(state_path, json.dumps(state, indent=2))
     return hub
 
 
@@ -295,7 +288,7 @@ def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Pat
             **state["config"], store_dir=hub_dir / "nats" / "jetstream", accounts=auth.accounts()
         )
         config_path = Path(state["config_path"])
-        config_path.write_text(render(cfg), encoding="utf-8")
+        write_private(config_path, render(cfg))  # it holds the users' passwords
         pid = int(state["pid"])
         if _is_our_nats_server(pid, config_path):
             os.kill(pid, signal.SIGHUP)

@@ -27,6 +27,7 @@ from typing import Any
 
 from deploy.natsconfig import LOCALHOST, HubConfig, RegionConfig, ServerConfig, render
 from deploy.processes import die_with_parent
+from shared.files import open_private, private_dir, write_private
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -164,19 +165,17 @@ class NatsServer:
     # -- lifecycle ---------------------------------------------------------------
 
     def write_config(self) -> Path:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config.store_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.touch(mode=0o600)  # it may hold passwords (accounts, leaf remote)
-        self.config_path.chmod(0o600)
-        self.config_path.write_text(render(self.config), encoding="utf-8")
-        return self.config_path
+        private_dir(self.workdir)
+        private_dir(self.config.store_dir)  # the streams: every event body
+        # it may hold passwords (accounts, leaf remote)
+        return write_private(self.config_path, render(self.config))
 
     def spawn(self) -> None:
         """Write the config and start the process; do not wait for it to be ready."""
         if self.running:
             raise NatsServerError(f"{self.config.server_name} is already running (pid {self.pid})")
         self.write_config()
-        with self.log_path.open("ab") as log:
+        with open_private(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 [str(nats_server_binary()), "-c", str(self.config_path)],
                 stdin=subprocess.DEVNULL,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -223,10 +225,44 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         await wait_for(
             lambda: not [p for p in children if alive(p)], timeout=20, message="children gone"
         )
+        no_secret_in_logs_and_nothing_readable_by_others(tmp_path, hub_dir, credentials)
     finally:
         for command in (region, hub):
             if command is not None:
                 command.kill()
+
+
+# where a secret must be: the hub's users, a region's credentials, each nats-server's config
+SECRET_HOLDERS = ("auth.json", "oulu.json", "nats-server.conf")
+
+
+def no_secret_in_logs_and_nothing_readable_by_others(
+    tmp_path: Path, hub_dir: Path, credentials: Path
+) -> None:
+    """After a real run: neither the gateway's full-rights NATS password nor the region's
+    appears in any log, state file or output; every file and directory the commands made
+    is its owner's alone (0600/0700)."""
+    auth = json.loads((hub_dir / "auth.json").read_text())
+    secrets = [auth["gateway_password"], json.loads(credentials.read_text())["password"]]
+    assert all(len(s) >= 16 for s in secrets)
+    found = []
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.name not in SECRET_HOLDERS:
+            data = path.read_bytes()
+            found += [f"{path}" for s in secrets if s.encode() in data]
+    assert not found, f"a password is written in: {found}"
+    logs = list(tmp_path.rglob("*.log"))
+    assert len(logs) >= 6, logs  # 2 nats-servers, the gateway, 3 services
+    assert any("gateway started" in p.read_text(errors="replace") for p in logs)
+    loose = [
+        f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}"
+        for made in (hub_dir, tmp_path / "oulu")
+        for p in (made, *made.rglob("*"))
+        if stat.S_IMODE(p.stat().st_mode) & 0o077
+    ]
+    # the gateway's SQLite read model, when the test put it beside the workdirs
+    loose += [f"{p}" for p in tmp_path.glob("gateway.db*") if p.stat().st_mode & 0o077]
+    assert not loose, "readable by others:\n" + "\n".join(loose)
 
 
 def test_region_up_without_credentials_or_with_a_shared_database_is_refused(
