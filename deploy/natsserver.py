@@ -21,13 +21,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.natsconfig import LOCALHOST, HubConfig, RegionConfig, ServerConfig, render
 from deploy.processes import die_with_parent
 from shared.files import open_private, private_dir, write_private
+
+if TYPE_CHECKING:
+    from deploy.credentials import RegionCredentials
+    from deploy.pki import HubTLS
+
+HUB_CA_FILE = "hub-ca.pem"  # beside a region's config: the CA from its credentials file
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -67,6 +74,7 @@ class NatsServer:
     config: ServerConfig
     workdir: Path
     ready_timeout: float = READY_TIMEOUT
+    hub_ca_pem: str = ""  # a region's: written to its config's hub_ca_file
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -80,10 +88,12 @@ class NatsServer:
         http_port: int | None = None,
         leaf_port: int | None = None,
         host: str = LOCALHOST,
+        tls: HubTLS | None = None,
     ) -> NatsServer:
         """A hub (free local ports unless given), storing JetStream data in ``workdir/jetstream``.
 
         ``accounts``: a block from :func:`deploy.natsconfig.render_accounts`; empty: open hub.
+        ``tls``: the leafnode listener requires TLS with this certificate; None: plain.
         """
         cfg = HubConfig(
             port=port or free_port(),
@@ -93,6 +103,7 @@ class NatsServer:
             server_name=server_name,
             host=host,
             accounts=accounts,
+            tls=tls,
         )
         return cls(cfg, workdir)
 
@@ -101,25 +112,28 @@ class NatsServer:
         cls,
         region: str,
         workdir: Path,
-        hub_leafnode_url: str,
+        hub_leafnode_url: str | Sequence[str],
         *,
-        user: str = "",
-        password: str = "",
+        credentials: RegionCredentials | None = None,
         port: int | None = None,
         http_port: int | None = None,
     ) -> NatsServer:
-        """A region's leaf server (free local ports unless given), linked to the hub as
-        ``user`` (empty: an open hub)."""
+        """A region's leaf server (free local ports unless given), linked to the hub (one
+        URL or a cluster's) with the region's nkey, over TLS checked against the CA of
+        ``credentials``; without credentials: plain, to an open hub."""
+        urls = hub_leafnode_url if isinstance(hub_leafnode_url, str) else tuple(hub_leafnode_url)
         cfg = RegionConfig(
             region=region,
             port=port or free_port(),
             http_port=http_port or free_port(),
-            hub_leafnode_url=hub_leafnode_url,
+            hub_leafnode_url=urls,
             store_dir=workdir / "jetstream",
-            leaf_user=user,
-            leaf_password=password,
+            leaf_seed=credentials.nkey_seed if credentials else "",
+            hub_ca_file=workdir / HUB_CA_FILE if credentials else None,
         )
-        return cls(cfg, workdir)
+        server = cls(cfg, workdir)
+        server.hub_ca_pem = credentials.hub_ca if credentials else ""
+        return server
 
     # -- addresses ---------------------------------------------------------------
 
@@ -132,6 +146,13 @@ class NatsServer:
         if not isinstance(self.config, HubConfig):
             raise AttributeError("only the hub accepts leafnode connections")
         return f"nats-leaf://{self.config.host}:{self.config.leaf_port}"
+
+    @property
+    def hub_ca(self) -> str:
+        """The CA (PEM) a region must check this hub's leafnode certificate against."""
+        if not isinstance(self.config, HubConfig) or self.config.tls is None:
+            raise AttributeError("only a hub with TLS has a CA")
+        return self.config.tls.ca_pem()
 
     @property
     def monitor_url(self) -> str:
@@ -167,8 +188,12 @@ class NatsServer:
     def write_config(self) -> Path:
         private_dir(self.workdir)
         private_dir(self.config.store_dir)  # the streams: every event body
-        # it may hold passwords (accounts, leaf remote)
-        return write_private(self.config_path, render(self.config))
+        # it holds secrets (a password, an nkey seed)
+        write_private(self.config_path, render(self.config))
+        ca_file = getattr(self.config, "hub_ca_file", None)
+        if ca_file is not None and self.hub_ca_pem:
+            write_private(ca_file, self.hub_ca_pem)  # public, but nobody else's business
+        return self.config_path
 
     def spawn(self) -> None:
         """Write the config and start the process; do not wait for it to be ready."""

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
+from services.meetings.api.names import MemberNames
 from services.meetings.commands import Node
 from services.meetings.events import CONSUMED, DESCRIPTION, GROUPS_REPLICA, PUBLISHED
 from services.meetings.http import http_routes
@@ -78,6 +79,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
             unit_of_work=runtime.unit_of_work,
             node=node,
             directory=directory,
+            names=MemberNames(directory),
         )
 
     app = service_app(
@@ -95,7 +97,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
                 published=PUBLISHED,
                 consumed=CONSUMED,
             ),
-            *http_routes(runtime.sessions, node),
+            *http_routes(runtime.sessions, node, directory),
         ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here

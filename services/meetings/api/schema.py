@@ -16,6 +16,7 @@ from services.meetings.api.context import MeetingsContext
 from services.meetings.api.types import (
     ActionItem,
     Activity,
+    ActivityTypeInfo,
     AgreeActionInput,
     CancelMeetingInput,
     CloseActionInput,
@@ -59,6 +60,7 @@ from services.meetings.repository import (
     InitiativeRepository,
     MeetingRepository,
 )
+from shared.activity_types import ACTIVITY_TYPE_TEXTS
 from shared.runtime.graphql_errors import Schema
 from shared.runtime.scalars import SCALARS_WITH_TIMES
 
@@ -261,6 +263,10 @@ async def update_initiative(info: Info, input: UpdateInitiativeInput) -> Initiat
     )
 
 
+def resolve_activity_types() -> list[ActivityTypeInfo]:
+    return [ActivityTypeInfo.of(text) for text in ACTIVITY_TYPE_TEXTS.values()]
+
+
 @strawberry.type
 class Query:
     meeting: Meeting | None = strawberry.field(
@@ -288,6 +294,11 @@ class Query:
     memo_series: list[Memo] = strawberry.field(
         resolver=resolve_memo_series,
         description="A group's published memos in date order (also GET /groups/<id>/memos.md).",
+    )
+    activity_types: list[ActivityTypeInfo] = strawberry.field(
+        resolver=resolve_activity_types,
+        description="The 11 CoP activity types with a name and a description each, in the "
+        "caller's language (Accept-Language), in the order of the contract.",
     )
     activities: list[Activity] = strawberry.field(
         resolver=resolve_activities, description="CoP activities recorded for a meeting."
