@@ -27,6 +27,7 @@ from services.gateway.auth.guard import Guard, Role
 from services.gateway.auth.http import TokenAuth, bearer
 from services.gateway.auth.tokens import TokenError, resolve_token
 from services.gateway.consumer import DURABLE, national_consumer
+from services.gateway.dashboard.coding import coding_routes
 from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
@@ -101,6 +102,7 @@ class Gateway:
                 WebSocketRoute("/graphql", graphql),
                 *export_routes(self.read_sessions),
                 *dashboard_routes(),
+                *coding_routes(self.sessions, self.read_sessions, settings.require_token),
             ],
             graphiql=settings.graphiql,
             graphql=graphql,

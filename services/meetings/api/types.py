@@ -20,6 +20,7 @@ from services.meetings.domain import Meeting as DomainMeeting
 from services.meetings.domain import MeetingStatus as DomainStatus
 from services.meetings.domain import Membership
 from shared.activity_types import ActivityTypeText
+from shared.directory import MaskedText as DirectoryMaskedText
 from shared.i18n import current_language
 from shared.runtime.graphql_errors import FieldProblem
 
@@ -379,6 +380,40 @@ class RecordMeetingHeldInput:
         default=None, description="Defaults to the meeting's startsAt."
     )
     attendee_member_ids: list[UUID] = strawberry.field(default_factory=list)
+
+
+@strawberry.enum(description="Whose name was masked.")
+class NameKind(Enum):
+    PERSON = "person"
+    COMPANY = "company"
+
+
+@strawberry.type(description="A name masked in a text, and how often.")
+class MaskedName:
+    kind: NameKind
+    name: str | None = strawberry.field(
+        description="The name; null for an erased person's (it is no longer known)."
+    )
+    occurrences: int
+
+
+@strawberry.type(
+    description="A memo's text as the nation receives it: the region's person names "
+    "replaced by [name], member companies' by [company], and what was masked."
+)
+class MaskedText:
+    text: str
+    masked: list[MaskedName]
+
+    @classmethod
+    def from_domain(cls, found: DirectoryMaskedText) -> MaskedText:
+        return cls(
+            text=found.text,
+            masked=[
+                MaskedName(kind=NameKind(m.kind), name=m.name, occurrences=m.occurrences)
+                for m in found.masked
+            ],
+        )
 
 
 @strawberry.input(
