@@ -41,9 +41,14 @@ class MeetingsService:
 
 
 def build(
-    settings: MeetingsSettings | None = None, *, credentials: NodeCredentials | None = None
+    settings: MeetingsSettings | None = None,
+    *,
+    directory: GroupsDirectory | None = None,
+    credentials: NodeCredentials | None = None,
 ) -> MeetingsService:
-    """``credentials``: who may call its API, and its own to call groups (default: the
+    """``directory``: the groups service to ask for names (default: from the settings'
+    ``groups_url``; tests pass one bound to an in-process groups app).
+    ``credentials``: who may call its API, and its own to call groups (default: the
     node's, MGN_NODE_CREDENTIALS_FILE)."""
     settings = settings or MeetingsSettings()
     credentials = credentials if credentials is not None else NodeCredentials.from_settings()
@@ -71,7 +76,7 @@ def build(
     async def health() -> dict[str, Any]:
         return {**await runtime.health(), "replica": vars(replica.stats)}
 
-    directory = (
+    directory = directory or (
         GroupsDirectory(
             settings.groups_url,
             timeout=settings.groups_timeout,
