@@ -39,7 +39,11 @@ class MeetingsService:
     app: Starlette
 
 
-def build(settings: MeetingsSettings | None = None) -> MeetingsService:
+def build(
+    settings: MeetingsSettings | None = None, *, directory: GroupsDirectory | None = None
+) -> MeetingsService:
+    """``directory``: the groups service to ask for names (default: from the settings'
+    ``groups_url``; tests pass one bound to an in-process groups app)."""
     settings = settings or MeetingsSettings()
     node = Node(region=settings.region, tz=settings.zone)
     runtime = ServiceRuntime(
@@ -65,7 +69,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
     async def health() -> dict[str, Any]:
         return {**await runtime.health(), "replica": vars(replica.stats)}
 
-    directory = (
+    directory = directory or (
         GroupsDirectory(
             settings.groups_url, timeout=settings.groups_timeout, setting="MGN_MEETINGS_GROUPS_URL"
         )
