@@ -23,6 +23,7 @@ from services.feedback.domain import Survey as DomainSurvey
 from services.feedback.handlers import Node, RecordInterview
 from services.feedback.orm import MailRow
 from services.feedback.repository import FeedbackRepository
+from services.feedback.survey_list import SurveyPage, resolve_surveys
 from services.feedback.texts import _
 from shared.contracts.feedback import GROWTH_BARRIERS
 from shared.runtime import UnitOfWork
@@ -278,11 +279,15 @@ async def resolve_interviews(
 
 
 async def resolve_mail_queue(
-    info: Info, status: str | None = None, first: int = 100, offset: int = 0
+    info: Info,
+    status: str | None = None,
+    first: int = 100,
+    offset: int = 0,
+    survey_id: UUID | None = None,
 ) -> list[Mail]:
     async with info.context.sessions() as session:
         query = FeedbackRepository(session).mail_query(
-            status, max(0, min(first, MAX_PAGE)), max(0, offset)
+            status, max(0, min(first, MAX_PAGE)), max(0, offset), survey_id
         )
         rows = await session.scalars(query)
         return [Mail.from_row(r) for r in rows]
@@ -320,7 +325,14 @@ class Query:
     )
     mail_queue: list[Mail] = strawberry.field(
         resolver=resolve_mail_queue,
-        description=f"The mail outbox, newest first; at most {MAX_PAGE} a page.",
+        description=f"The mail outbox, newest first; at most {MAX_PAGE} a page; with "
+        "surveyId only that survey's mails.",
+    )
+    surveys: SurveyPage = strawberry.field(
+        resolver=resolve_surveys,
+        description="Surveys of the groups (all without groupIds), newest meeting first, "
+        "with their counts of invited, answered and mails; openOnly: those still open. "
+        f"At most {MAX_PAGE} a page.",
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,8 @@ from services.feedback.orm import (
     SurveyLinkRow,
     SurveyRow,
 )
-from shared.messaging.inbox import already_processed, record_processed
+from shared.contracts import Envelope
+from shared.messaging.inbox import admit
 
 
 def _survey(row: SurveyRow) -> Survey:
@@ -83,11 +84,9 @@ class FeedbackRepository:
 
     # -- idempotency ---------------------------------------------------------------------
 
-    async def seen(self, event_id: UUID) -> bool:
-        return bool(await already_processed(self.session, TABLES.processed, [str(event_id)]))
-
-    async def mark_seen(self, event_id: UUID) -> None:
-        await record_processed(self.session, TABLES.processed, [str(event_id)])
+    async def admit_all(self, envelopes: Sequence[Envelope]) -> list[int]:
+        """Record those of ``envelopes`` not processed before; return their positions."""
+        return await admit(self.session, TABLES, envelopes)
 
     # -- replica -------------------------------------------------------------------------
 
@@ -215,6 +214,47 @@ class FeedbackRepository:
             select(func.count()).select_from(ResponseRow).where(ResponseRow.survey_id == survey_id)
         )
         return int(count or 0)
+
+    async def survey_rows(
+        self, group_ids: Sequence[UUID] | None, open_only: bool, limit: int, offset: int
+    ) -> tuple[int, list[Survey]]:
+        """Surveys of ``group_ids`` (None: every group), newest meeting first, and how many."""
+        where: list[ColumnElement[bool]] = []
+        if group_ids is not None:
+            where.append(SurveyRow.group_id.in_(list(group_ids)))
+        if open_only:
+            where.append(SurveyRow.status == SurveyStatus.OPEN.value)
+        total = await self.session.scalar(select(func.count()).select_from(SurveyRow).where(*where))
+        rows = await self.session.scalars(
+            select(SurveyRow)
+            .where(*where)
+            .order_by(SurveyRow.held_at.desc(), SurveyRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return int(total or 0), [_survey(r) for r in rows]
+
+    async def response_counts(self, survey_ids: Sequence[UUID]) -> dict[UUID, int]:
+        rows = await self.session.execute(
+            select(ResponseRow.survey_id, func.count())
+            .where(ResponseRow.survey_id.in_(list(survey_ids)))
+            .group_by(ResponseRow.survey_id)
+        )
+        return {survey_id: int(n) for survey_id, n in rows}
+
+    async def mail_tally(
+        self, survey_ids: Sequence[UUID]
+    ) -> dict[UUID, dict[tuple[str, str], int]]:
+        """Per survey, how many mails of each (kind, status)."""
+        rows = await self.session.execute(
+            select(MailRow.survey_id, MailRow.kind, MailRow.status, func.count())
+            .where(MailRow.survey_id.in_(list(survey_ids)))
+            .group_by(MailRow.survey_id, MailRow.kind, MailRow.status)
+        )
+        tally: dict[UUID, dict[tuple[str, str], int]] = {}
+        for survey_id, kind, status, n in rows:
+            tally.setdefault(survey_id, {})[(kind, status)] = int(n)
+        return tally
 
     async def scores(self, survey_id: UUID) -> list[Scores]:
         rows = await self.session.execute(
@@ -405,10 +445,14 @@ class FeedbackRepository:
     async def mail(self, mail_id: UUID, *, lock: bool = False) -> MailRow | None:
         return await self.session.get(MailRow, mail_id, with_for_update=lock)
 
-    def mail_query(self, status: str | None, limit: int, offset: int) -> Select[MailRow]:
+    def mail_query(
+        self, status: str | None, limit: int, offset: int, survey_id: UUID | None = None
+    ) -> Select[MailRow]:
         query = select(MailRow).order_by(MailRow.created_at.desc(), MailRow.id)
         if status:
             query = query.where(MailRow.status == status)
+        if survey_id is not None:
+            query = query.where(MailRow.survey_id == survey_id)
         return query.limit(limit).offset(offset)
 
     async def mail_counts(self) -> dict[str, int]:

@@ -435,3 +435,7 @@ Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 
 FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding)
+
+# The researchers' workspace (codebooks, codings, panel) lives in its own module on the same
+# metadata; imported last, as it imports ``metadata`` and ``ID`` from here.
+from services.gateway.research import tables as _research_tables  # noqa: E402, F401

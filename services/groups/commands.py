@@ -100,6 +100,7 @@ class ErasePerson:
 class ImportMembers:
     group_id: UUID
     csv: str
+    dry_run: bool = False  # validate and answer the rows that would be added; save nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +125,4 @@ class SearchMembers:
     status: str | None = None  # active, paused, left
     first: int = 50
     offset: int = 0
+    group_ids: tuple[UUID, ...] | None = None  # any of these groups (a facilitator's)

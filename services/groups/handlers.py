@@ -33,6 +33,7 @@ from services.groups.domain import (
     Contact,
     Enterprise,
     Group,
+    ImportedMember,
     Member,
     Person,
     RowError,
@@ -278,22 +279,33 @@ async def erase_person(cmd: ErasePerson, uow: UnitOfWork, *, region: str) -> Per
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    """``imported`` members (all rows) or ``errors`` (every invalid row), never both."""
+    """``imported`` members (all rows) or ``errors`` (every invalid row), never both.
+
+    ``rows``: every row added, or, in a dry run, every row that would be (nothing saved,
+    ``imported`` 0)."""
 
     imported: int
     errors: list[RowError] = field(default_factory=list)
-    members: list[Member] = field(default_factory=list)
+    rows: list[ImportedMember] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def members(self) -> list[Member]:
+        return [row.member for row in self.rows]
 
 
 async def import_members(cmd: ImportMembers, uow: UnitOfWork, *, region: str) -> ImportResult:
     """Validate the whole CSV; if every row is valid, add all of them in one transaction
-    (with their contacts and events), else add nothing and report every invalid row."""
+    (with their contacts and events), else add nothing and report every invalid row.
+    A dry run validates the same way and answers the rows that would be added."""
     async with uow:
         repo = GroupRepository(uow.session)
         group = await _load_group(repo, cmd.group_id)
         plan = plan_import(group, cmd.csv, await repo.current_members(group.id), today=today())
         if plan.errors:
-            return ImportResult(0, plan.errors)
+            return ImportResult(0, plan.errors, dry_run=cmd.dry_run)
+        if cmd.dry_run:
+            return ImportResult(0, [], plan.members, dry_run=True)
         for row in plan.members:
             try:
                 await repo.add_member(row.member)
@@ -309,4 +321,4 @@ async def import_members(cmd: ImportMembers, uow: UnitOfWork, *, region: str) ->
                 await repo.add_person(row.person)
                 _emit(uow, region, row.person.id, row.person.version, row.registered)
         await uow.commit()
-    return ImportResult(len(plan.members), [], [row.member for row in plan.members])
+    return ImportResult(len(plan.members), [], plan.members)

@@ -901,7 +901,7 @@ async def test_migrations_match_the_models_and_downgrade(database_url: str):
 
     try:
         await migrate(engine, location, version_table=table)
-        assert head_revision(location) == "0002"
+        assert head_revision(location) == "0003"
         async with engine.connect() as conn:
             assert await conn.run_sync(diffs) == []
             assert await conn.run_sync(tables) == set(Base.metadata.tables)
@@ -958,3 +958,39 @@ async def test_contacts_from_the_real_groups_api(tmp_path: Path):
         ]
     finally:
         await runtime.engine.dispose()
+
+
+SURVEYS = """query($groups: [UUID!], $open: Boolean! = false) {
+  surveys(groupIds: $groups, openOnly: $open) { total hasMore surveys {
+    meetingId groupId invited responses k enoughResponses open
+    mails { invitationsSent remindersSent waiting failed } } } }"""
+
+
+async def test_surveys_at_a_glance_count_invited_answers_and_mails(fb: Fb):
+    member, unknown = uuid4(), uuid4()
+    await fb.person(member)
+    await fb.person(member)
+    await fb.apply(PersonRegistered(person_id=uuid4(), member_id=unknown, language="fi"), uuid4())
+    now = datetime.now(UTC)
+    first = await fb.hold([member], held_at=now - timedelta(days=1))
+    second = await fb.hold([unknown], held_at=now - timedelta(hours=1))
+    now = datetime.now(UTC)
+    for minutes in (0, 2, 5):  # the unknown person's invitation fails for good
+        await fb.send_mail(now + timedelta(minutes=minutes))
+    page = (await fb.ok(SURVEYS))["surveys"]
+    assert (page["total"], page["hasMore"]) == (2, False)
+    newest, oldest = page["surveys"]
+    assert (newest["meetingId"], oldest["meetingId"]) == (str(second), str(first))
+    assert (oldest["invited"], oldest["responses"], oldest["enoughResponses"]) == (2, 0, False)
+    assert oldest["mails"] == {"invitationsSent": 2, "remindersSent": 0, "waiting": 0, "failed": 0}
+    assert newest["mails"] == {"invitationsSent": 0, "remindersSent": 0, "waiting": 0, "failed": 1}
+    assert (oldest["open"], oldest["k"]) == (True, 3)
+
+    only = (await fb.ok(SURVEYS, groups=[oldest["groupId"]]))["surveys"]
+    assert [s["meetingId"] for s in only["surveys"]] == [str(first)]
+    assert (await fb.ok(SURVEYS, groups=[str(uuid4())], open=True))["surveys"]["total"] == 0
+    survey_id = (await fb.ok(f'{{ surveySummary(meetingId: "{first}") {{ surveyId }} }}'))[
+        "surveySummary"
+    ]["surveyId"]
+    mails = (await fb.ok(f'{{ mailQueue(surveyId: "{survey_id}") {{ status }} }}'))["mailQueue"]
+    assert mails == [{"status": "sent"}] * 2

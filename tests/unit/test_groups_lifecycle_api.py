@@ -41,8 +41,9 @@ WITHDRAW = (
     f"mutation($input: ConsentInput!) {{ withdrawConsent(input: $input) {{ {PERSON_FIELDS} }} }}"
 )
 ERASE = f"mutation($p: UUID!) {{ erasePerson(personId: $p) {{ {PERSON_FIELDS} }} }}"
-IMPORT = """mutation($g: UUID!, $csv: String!) {
-  importMembers(groupId: $g, csv: $csv) { imported errors { line reason } } }"""
+IMPORT = """mutation($g: UUID!, $csv: String!, $dry: Boolean! = false) {
+  importMembers(groupId: $g, csv: $csv, dryRun: $dry) { imported dryRun errors { line reason }
+    rows { line companyName businessId contactName } } }"""
 CSV = (
     "company_name,business_id,employees,turnover_eur,joined_on,contact_name,contact_email\n"
     "Paja Oy,0112038-9,3,400000,2016-04-01,Maija,maija@paja.fi\n"
@@ -254,10 +255,19 @@ async def test_import_members_through_graphql(api):
     assert result["imported"] == 0
     assert [e["line"] for e in result["errors"]] == [4]
     assert "12 employees" in result["errors"][0]["reason"]
-    assert (await api.ok(IMPORT, g=group_id, csv=CSV))["importMembers"] == {
-        "imported": 2,
-        "errors": [],
-    }
+    checked = (await api.ok(IMPORT, g=group_id, csv=bad, dry=True))["importMembers"]
+    assert ([e["line"] for e in checked["errors"]], checked["rows"]) == ([4], [])
+    preview = (await api.ok(IMPORT, g=group_id, csv=CSV, dry=True))["importMembers"]
+    assert (preview["imported"], preview["dryRun"], preview["errors"]) == (0, True, [])
+    assert preview["rows"] == [
+        {"line": 2, "companyName": "Paja Oy", "businessId": "0112038-9", "contactName": "Maija"},
+        {"line": 3, "companyName": "Verstas Oy", "businessId": None, "contactName": None},
+    ]
+    nothing = await api.ok("query($id: UUID!) { members(groupId: $id) { id } }", id=group_id)
+    assert nothing["members"] == []
+    done = (await api.ok(IMPORT, g=group_id, csv=CSV))["importMembers"]
+    assert (done["imported"], done["dryRun"], done["errors"]) == (2, False, [])
+    assert [row["companyName"] for row in done["rows"]] == ["Paja Oy", "Verstas Oy"]
     data = await api.ok(
         "query($id: UUID!) { members(groupId: $id) { companyName contacts { email } } }",
         id=group_id,
@@ -272,9 +282,11 @@ async def test_import_members_through_graphql(api):
     assert code_and_field(error) == ("GROUP_NOT_FOUND", "groupId")
 
 
-async def post_csv(api: Api, group: str, body: bytes) -> httpx.Response:
+async def post_csv(api: Api, group: str, body: bytes, *, dry_run: bool = False) -> httpx.Response:
     return await api.client.post(
-        f"/import/members?group={group}", content=body, headers={"Content-Type": "text/csv"}
+        f"/import/members?group={group}" + ("&dry_run=1" if dry_run else ""),
+        content=body,
+        headers={"Content-Type": "text/csv"},
     )
 
 
@@ -285,8 +297,17 @@ async def test_import_members_over_http(api):
     assert bad.json()["imported"] == 0
     assert [e["line"] for e in bad.json()["errors"]] == [4]
 
+    checked = await post_csv(api, group_id, CSV.encode(), dry_run=True)
+    assert (checked.status_code, checked.json()["imported"]) == (200, 0)
+    assert checked.json()["dryRun"] is True
+    assert [(r["line"], r["companyName"]) for r in checked.json()["rows"]] == [
+        (2, "Paja Oy"),
+        (3, "Verstas Oy"),
+    ]
+
     good = await post_csv(api, group_id, b"\xef\xbb\xbf" + CSV.encode())
-    assert (good.status_code, good.json()) == (200, {"imported": 2, "errors": []})
+    assert (good.status_code, good.json()["imported"], good.json()["errors"]) == (200, 2, [])
+    assert good.json()["dryRun"] is False
 
     again = await post_csv(api, group_id, CSV.encode())
     assert again.status_code == 422

@@ -348,6 +348,24 @@ async def test_an_import_adds_every_row_in_one_transaction_with_its_events(node)
     assert (again.imported, [e.line for e in again.errors]) == (0, [2])
 
 
+async def test_a_dry_run_answers_the_rows_and_saves_nothing(node):
+    group = await new_group(node)
+    cmd = ImportMembers(group.id, CSV, dry_run=True)
+    result = await handlers.import_members(cmd, node.uow(), region=REGION)
+    assert (result.imported, result.errors, result.dry_run) == (0, [], True)
+    assert [(r.line, r.member.enterprise.company_name) for r in result.rows] == [
+        (2, "Paja Oy"),
+        (3, "Verstas Oy"),
+    ]
+    assert [r.person.email if r.person else None for r in result.rows] == ["maija@paja.fi", None]
+    assert await views.members(node.sessions, group.id, active_only=False) == []
+    assert len(await node.outbox()) == 1  # GroupCreated only
+    bad = CSV + "Iso Oy,,12,100,2016-04-01,,,\n"
+    cmd = ImportMembers(group.id, bad, dry_run=True)
+    checked = await handlers.import_members(cmd, node.uow(), region=REGION)
+    assert ([e.line for e in checked.errors], checked.rows) == ([4], [])
+
+
 async def test_an_import_with_an_invalid_row_adds_nothing(node):
     group = await new_group(node)
     bad = CSV + "Iso Oy,,12,100,2016-04-01,,,\nVäärä Oy,,1,100,2016-04-01,A,not-an-email,fi\n"

@@ -54,6 +54,7 @@ from services.gateway.views.compute import K_ANONYMITY, WENGER_TYPES
 from services.gateway.views.days import day_of, month_of_day
 from shared.contracts import (
     ActivityRecorded,
+    AttendanceCorrected,
     DecodedEvent,
     ResponseSubmitted,
     SurveyClosed,
@@ -69,7 +70,8 @@ Row = dict[str, Any]
 class Touched:
     """Units whose facts a batch may have changed (ids as text)."""
 
-    meetings: set[str] = field(default_factory=set)  # scheduled, moved, held, cancelled
+    # scheduled, moved, held, cancelled, attendance corrected
+    meetings: set[str] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)  # membership changed: expected attendance
     surveys: set[str] = field(default_factory=set)
     coded: set[str] = field(default_factory=set)  # meetings with new activities
@@ -82,7 +84,7 @@ def touched(events: Iterable[DecodedEvent]) -> Touched:
     found = Touched()
     for decoded in events:
         event: Any = decoded.event
-        if isinstance(event, MOVES_START):
+        if isinstance(event, (*MOVES_START, AttendanceCorrected)):
             found.meetings.add(str(event.meeting_id))
         elif isinstance(event, MEMBER_EVENTS):
             found.groups.add(str(event.group_id))

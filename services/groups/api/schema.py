@@ -26,6 +26,7 @@ from services.groups.api.notes import FieldProblem, IndustryCode, MaskedText
 from services.groups.api.types import (
     Group,
     ImportResult,
+    ImportRow,
     ImportRowError,
     Language,
     Member,
@@ -74,7 +75,7 @@ class Query:
         "hyphen) or a contact's name or email: every word must match one of them, case and "
         "accents ignored (Oberg finds Öberg). In Finnish alphabetical order of company names "
         f"(Å, Ä, Ö after Z); at most {views.PAGE_MAX} a page. Without text: every member (of "
-        "the group, in the status)."
+        "the group, in the status). groupIds: members of any of these groups."
     )
     async def search_members(
         self,
@@ -84,8 +85,16 @@ class Query:
         status: MembershipStatus | None = None,
         first: int = 50,
         offset: int = 0,
+        group_ids: list[UUID] | None = None,
     ) -> MemberPage:
-        cmd = SearchMembers(text, group_id, status.value if status else None, first, offset)
+        cmd = SearchMembers(
+            text,
+            group_id,
+            status.value if status else None,
+            first,
+            offset,
+            tuple(group_ids) if group_ids is not None else None,
+        )
         page = await views.search_members(info.context.sessions, cmd)
         return MemberPage(
             total=page.total,
@@ -234,16 +243,22 @@ class Mutation:
 
     @strawberry.mutation(
         description="Import a member list from CSV: if every row is valid all are added in "
-        "one transaction, otherwise none is and every invalid row is listed."
+        "one transaction, otherwise none is and every invalid row is listed. With dryRun the "
+        "file is only checked: the rows that would be added, or every invalid row; nothing "
+        "is saved."
     )
-    async def import_members(self, info: Info, group_id: UUID, csv: str) -> ImportResult:
+    async def import_members(
+        self, info: Info, group_id: UUID, csv: str, dry_run: bool = False
+    ) -> ImportResult:
         ctx = info.context
         result = await handlers.import_members(
-            ImportMembers(group_id, csv), ctx.unit_of_work(), region=ctx.region
+            ImportMembers(group_id, csv, dry_run=dry_run), ctx.unit_of_work(), region=ctx.region
         )
         return ImportResult(
             imported=result.imported,
             errors=[ImportRowError.from_domain(e) for e in result.errors],
+            dry_run=result.dry_run,
+            rows=[ImportRow.from_domain(row) for row in result.rows],
         )
 
 

@@ -263,12 +263,43 @@ class ImportRowError:
         )
 
 
+@strawberry.type(description="A valid row of an imported CSV: the member it adds.")
+class ImportRow:
+    line: int = strawberry.field(description="Line number in the file; the header is line 1.")
+    company_name: str
+    business_id: str | None
+    industry_code: str | None
+    employees: int
+    joined_on: date
+    contact_name: str | None
+    contact_email: str | None
+
+    @classmethod
+    def from_domain(cls, row: domain.ImportedMember) -> ImportRow:
+        company = row.member.enterprise
+        return cls(
+            line=row.line,
+            company_name=company.company_name,
+            business_id=company.business_id,
+            industry_code=company.industry_code,
+            employees=company.employees,
+            joined_on=row.member.joined_on,
+            contact_name=row.person.name if row.person else None,
+            contact_email=row.person.email if row.person else None,
+        )
+
+
 @strawberry.type(
     description="An import's outcome: all rows imported, or none and every invalid row listed."
 )
 class ImportResult:
     imported: int
     errors: list[ImportRowError]
+    dry_run: bool = strawberry.field(description="Only checked: nothing was saved.")
+    rows: list[ImportRow] = strawberry.field(
+        description="The rows added, or in a dry run those that would be (empty when a row "
+        "is invalid)."
+    )
 
 
 @strawberry.type(description="One page of members found.")

@@ -75,6 +75,7 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class ImportedMember:
+    line: int  # in the file; the header is line 1
     member: Member
     joined: MemberJoined
     person: Person | None = None
@@ -150,7 +151,7 @@ def plan_import(
         if rows > MAX_ROWS:
             raise CsvTooManyRows(max=MAX_ROWS)
         try:
-            imported = _row(group, row, current, today)
+            imported = _row(line, group, row, current, today)
         except DomainError as exc:
             plan.errors.append(RowError(line, exc))
             continue
@@ -164,7 +165,7 @@ def plan_import(
 
 
 def _row(
-    group: Group, row: dict[str, str | list[str]], current: list[Member], today: date
+    line: int, group: Group, row: dict[str, str | list[str]], current: list[Member], today: date
 ) -> ImportedMember:
     if "\x00extra" in row:
         raise CsvTooManyValues(columns=len(row) - 1)
@@ -184,7 +185,7 @@ def _row(
         enterprise, joined_on=joined_on, today=today, active_members=current
     )
     if not any(values.get(c, "").strip() for c in CONTACT_COLUMNS):
-        return ImportedMember(member, joined)
+        return ImportedMember(line, member, joined)
     if not values.get("contact_name", "").strip() or not values.get("contact_email", "").strip():
         raise CsvContactIncomplete()
     contact = Contact(
@@ -196,4 +197,4 @@ def _row(
     person, registered = Person.register(
         member_id=member.id, contact=contact, company=member.enterprise.company_name
     )
-    return ImportedMember(member, joined, person, registered)
+    return ImportedMember(line, member, joined, person, registered)

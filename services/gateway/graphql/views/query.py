@@ -22,7 +22,7 @@ from strawberry.relay import PageInfo
 from services.gateway.auth.guard import Level
 from services.gateway.auth.sql import visible
 from services.gateway.graphql import cursor
-from services.gateway.graphql.access import require, require_rows, scope_of
+from services.gateway.graphql.access import require, require_rows
 from services.gateway.graphql.activity import ActivityType
 from services.gateway.graphql.connection import Connection, Edge
 from services.gateway.graphql.context import Info
@@ -90,8 +90,8 @@ class ViewsQuery:
     ) -> list[t.CopCell]:
         scope = _scope(region, group_id, from_, to)
         _aggregate(info, scope, "the CoP activity table")
-        # example texts are the regions' own words: only for callers with REGIONAL rights
-        examples = scope_of(info, region) >= Level.REGIONAL
+        # example texts are the regions' own words: only for who sees the region in full
+        examples = info.context.guard.reads_texts(region)
         kind = None if type is None else type.value
         query = queries.cop_table(scope, examples, kind, by_year)
         return [

@@ -3,8 +3,8 @@ the meeting's day in Europe/Helsinki, kept batch by batch (replacing the per-reg
 summaries); activities.recorded_at decides a meeting's first coder; marked for a one-time
 rebuild from the read model on the gateway's next start
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 12:30:00
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 
