@@ -12,11 +12,14 @@ load average beside it, because the machine may be shared):
   3. end to end through real processes (hub, leaf, groups/meetings/feedback, gateway):
      ``--writes`` regional writes over the groups API until visible in the national read
      model, closed loop at full speed and open loop at ``--rate`` writes/s;
-  4. PASS/FAIL against the targets (projection >= 10,000 events/s; p99 < 1 s at 200 writes/s;
-     consumer CPU per event flat within 1.3x from --history sizes of one region to
-     --regions regions);
+  4. the regional write path: CPU per write over the node's processes (leaf server, groups,
+     meetings, feedback) in each end-to-end run, and with ``--profile DIR`` the functions
+     each regional service spent its time in (cProfile, ``DIR/<service>.prof``);
   5. (part "scaling") consumer CPU per event at each --history size of one region's history
-     and with --spread events over --regions regions (bench/scaling.py).
+     and with --spread events over --regions regions (bench/scaling.py);
+  6. PASS/FAIL against the targets (projection >= 10,000 events/s; p99 < 1 s at 200 writes/s;
+     <= 8 ms of the node's CPU per write at 200 writes/s; consumer CPU per event flat within
+     1.3x from the --history sizes of one region to --regions regions).
 See bench/README.md for how to read the numbers.
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -39,10 +43,12 @@ from bench.databases import (
     postgres_answers,
 )
 from bench.e2e import NotVisibleError, measure, start_federation
+from bench.profiles import profile_report
 from bench.projection import fill_national, projection_rate
 from bench.report import Verdicts, format_e2e, load
 from bench.scaling import cases as scaling_cases
 from bench.scaling import measure as scaling_measure
+from deploy.federation import REGIONAL_SERVICES
 from deploy.natsserver import NatsServer
 
 
@@ -116,6 +122,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--spread", type=_positive, default=50_000, help="scaling: events over --regions"
     )
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="directory: run the services under cProfile (their .prof files go there) and "
+        "print where each regional service spent its time",
+    )
     return parser.parse_args(argv)
 
 
@@ -142,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if "postgres" in kinds:
             asyncio.run(drop_postgres_databases(args.pg_admin_url))
-    print("\n4. Against the targets")
+    print("\n6. Against the targets")
     for line in verdicts.lines:
         print(f"   {line}")
     return 0
@@ -238,6 +251,9 @@ def end_to_end(
         "\n   (writes/s issued and completed; latencies in ms: write = API call, visible ="
         "\n   due → in the read model, relay = outbox commit → published; CPU over all processes)"
     )
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["MGN_PROFILE_DIR"] = str(args.profile.resolve())  # deploy/cli.py
     for kind in kinds:
         fed = start_federation(kind, workdir, args.pg_admin_url)
         try:
@@ -261,8 +277,12 @@ def end_to_end(
                     if rate:
                         paced.setdefault(rate, []).append(r)
             verdicts.latency(kind, paced)
+            verdicts.write_cost(kind, paced)
         finally:
             fed.stop()
+        if args.profile is not None:
+            print(f"\n4. Regional write path on {kind}: where each service spent its time")
+            print(profile_report(args.profile, REGIONAL_SERVICES))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,12 @@ DOMAINS: tuple[Domain, ...] = (
         sources=(ROOT / "services/feedback",),
         keywords={"_": None},
     ),
+    Domain(
+        "research",
+        ROOT / "services/gateway/dashboard/locale",
+        sources=(ROOT / "services/gateway/dashboard",),
+        keywords={"_": None},
+    ),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")

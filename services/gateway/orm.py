@@ -21,7 +21,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -31,6 +30,7 @@ from sqlalchemy import (
 )
 
 from shared.messaging.tables import messaging_tables
+from shared.storage.types import UtcDateTime
 
 metadata = MetaData()
 TABLES = messaging_tables(metadata)
@@ -44,9 +44,9 @@ regions = Table(
     Column("display_name", String(200), nullable=True),  # until the node announces itself
     Column("agency", String(200), nullable=True),
     Column("software_version", String(40), nullable=True),
-    Column("announced_at", DateTime(timezone=True), nullable=True),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_event_at", DateTime(timezone=True), nullable=False),
+    Column("announced_at", UtcDateTime(), nullable=True),
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_event_at", UtcDateTime(), nullable=False),
     Column("events_applied", BigInteger, nullable=False),
 )
 
@@ -108,15 +108,15 @@ meetings = Table(
     # facet "timing" (MeetingScheduled, MeetingRescheduled): until one arrives, starts_at
     # holds held_at / the cancellation time / the time of the first event seen
     Column("theme", String(300), nullable=True),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
     Column("timing_version", Integer, nullable=True),
     Column("recorded", Boolean, nullable=False, server_default=text("false")),
     # facet "held"
-    Column("held_at", DateTime(timezone=True), nullable=True),
+    Column("held_at", UtcDateTime(), nullable=True),
     Column("attendance_count", Integer, nullable=True),
     Column("held_version", Integer, nullable=True),
     # facet "cancelled"
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
     Column("cancel_reason", String(500), nullable=True),
     Column("cancel_version", Integer, nullable=True),
     Column("version", Integer, nullable=False),
@@ -177,7 +177,7 @@ memos = Table(
     Column("group_id", ID, nullable=False),
     Column("summary", String(20_000), nullable=False),
     Column("facilitator_id", ID, nullable=True),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_memos_published_at_id", memos.c.published_at, memos.c.meeting_id)
@@ -215,9 +215,9 @@ activities = Table(
     Column("example", String(2000), nullable=False),
     Column("coder_id", ID, nullable=True),
     # the meeting's starts_at, kept in step with it; the activity's own time until then
-    Column("meeting_starts_at", DateTime(timezone=True), nullable=False),
+    Column("meeting_starts_at", UtcDateTime(), nullable=False),
     # the earliest envelope time of its events: decides a meeting's first coder
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_activities_starts_at_id", activities.c.meeting_starts_at, activities.c.id)
@@ -281,11 +281,11 @@ surveys = Table(
     Column("invited", Integer, nullable=False),
     Column("invited_version", Integer, nullable=False),
     # facet "opened"
-    Column("opened_at", DateTime(timezone=True), nullable=True),
-    Column("closes_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=True),
+    Column("closes_at", UtcDateTime(), nullable=True),
     Column("opened_version", Integer, nullable=True),
     # facet "closed"
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("closed_version", Integer, nullable=True),
 )
 Index("ix_surveys_region_group_id", surveys.c.region, surveys.c.group_id, surveys.c.id)
@@ -331,8 +331,8 @@ access_tokens = Table(
     Column("role", String(16), nullable=False),  # researcher | agency | public
     Column("region", String(32), nullable=True),  # an agency's own region
     Column("label", String(200), nullable=False, server_default=text("''")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
 # --- research views: facts kept by services.gateway.views -------------------------------
@@ -342,7 +342,7 @@ view_state = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("needs_rebuild", Boolean, nullable=False),
-    Column("rebuilt_at", DateTime(timezone=True), nullable=True),
+    Column("rebuilt_at", UtcDateTime(), nullable=True),
 )
 
 # Facts: one row per meeting, survey, or (meeting, coder, type) of CoP activities, at the
@@ -360,7 +360,7 @@ fact_meetings = Table(
     Column("day", Date, nullable=False),
     Column("month", String(7), nullable=False),
     Column("day_number", Integer, nullable=False),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False),  # PLANNED | HELD | CANCELLED
     Column("held", Integer, nullable=False),  # 1 if HELD
     Column("cancelled", Integer, nullable=False),  # 1 if CANCELLED

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
+from services.meetings.api.names import MemberNames
 from services.meetings.commands import Node
 from services.meetings.events import CONSUMED, DESCRIPTION, GROUPS_REPLICA, PUBLISHED
 from services.meetings.http import http_routes
@@ -38,7 +39,11 @@ class MeetingsService:
     app: Starlette
 
 
-def build(settings: MeetingsSettings | None = None) -> MeetingsService:
+def build(
+    settings: MeetingsSettings | None = None, *, directory: GroupsDirectory | None = None
+) -> MeetingsService:
+    """``directory``: the groups service to ask for names (default: from the settings'
+    ``groups_url``; tests pass one bound to an in-process groups app)."""
     settings = settings or MeetingsSettings()
     node = Node(region=settings.region, tz=settings.zone)
     runtime = ServiceRuntime(
@@ -64,7 +69,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
     async def health() -> dict[str, Any]:
         return {**await runtime.health(), "replica": vars(replica.stats)}
 
-    directory = (
+    directory = directory or (
         GroupsDirectory(
             settings.groups_url, timeout=settings.groups_timeout, setting="MGN_MEETINGS_GROUPS_URL"
         )
@@ -78,6 +83,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
             unit_of_work=runtime.unit_of_work,
             node=node,
             directory=directory,
+            names=MemberNames(directory),
         )
 
     app = service_app(
@@ -95,7 +101,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
                 published=PUBLISHED,
                 consumed=CONSUMED,
             ),
-            *http_routes(runtime.sessions, node),
+            *http_routes(runtime.sessions, node, directory),
         ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here

@@ -23,6 +23,7 @@ from shared.contracts.errors import (
     UnsupportedSchemaVersion,
 )
 from shared.contracts.feedback import (
+    K_ANONYMITY,
     InterviewRecorded,
     ResponseSubmitted,
     SurveyClosed,
@@ -68,6 +69,7 @@ from shared.contracts.subjects import (
 
 __all__ = [
     "ACTIVITY_TYPES",
+    "K_ANONYMITY",
     "ActionItemAgreed",
     "ActionItemClosed",
     "ActivityRecorded",
