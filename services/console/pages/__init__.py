@@ -6,10 +6,11 @@ To add an area: write ``pages/<area>.py`` (README.md, "How to add a page") and a
 
 from __future__ import annotations
 
-from services.console.pages import auth, home
+from services.console.pages import admin, auth, home
 from services.console.web import Routes
 
 AREAS: tuple[Routes, ...] = (
     auth.routes,
     home.routes,
+    admin.routes,
 )
