@@ -12,7 +12,11 @@ load average beside it, because the machine may be shared):
   3. end to end through real processes (hub, leaf, groups/meetings/feedback, gateway):
      ``--writes`` regional writes over the groups API until visible in the national read
      model, closed loop at full speed and open loop at ``--rate`` writes/s;
-  4. PASS/FAIL against the targets (projection >= 5,000 events/s; p99 < 1 s at 200 writes/s).
+  4. the regional write path: CPU per write over the node's processes (leaf server, groups,
+     meetings, feedback) in each end-to-end run, and with ``--profile DIR`` the functions
+     each regional service spent its time in (cProfile, ``DIR/<service>.prof``);
+  5. PASS/FAIL against the targets (projection >= 5,000 events/s; p99 < 1 s at 200 writes/s;
+     <= 8 ms of the node's CPU per write at 200 writes/s).
 See bench/README.md for how to read the numbers.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -35,8 +40,10 @@ from bench.databases import (
     postgres_answers,
 )
 from bench.e2e import NotVisibleError, measure, start_federation
+from bench.profiles import profile_report
 from bench.projection import fill_national, projection_rate
 from bench.report import Verdicts, format_e2e, load
+from deploy.federation import REGIONAL_SERVICES
 from deploy.natsserver import NatsServer
 
 
@@ -88,6 +95,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip", default="", help="comma list of parts to skip: ceilings, projection, e2e"
     )
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="directory: run the services under cProfile (their .prof files go there) and "
+        "print where each regional service spent its time",
+    )
     return parser.parse_args(argv)
 
 
@@ -112,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if "postgres" in kinds:
             asyncio.run(drop_postgres_databases(args.pg_admin_url))
-    print("\n4. Against the targets")
+    print("\n5. Against the targets")
     for line in verdicts.lines:
         print(f"   {line}")
     return 0
@@ -177,6 +191,9 @@ def end_to_end(
         "\n   (writes/s issued and completed; latencies in ms: write = API call, visible ="
         "\n   due → in the read model, relay = outbox commit → published; CPU over all processes)"
     )
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["MGN_PROFILE_DIR"] = str(args.profile.resolve())  # deploy/cli.py
     for kind in kinds:
         fed = start_federation(kind, workdir, args.pg_admin_url)
         try:
@@ -200,8 +217,12 @@ def end_to_end(
                     if rate:
                         paced.setdefault(rate, []).append(r)
             verdicts.latency(kind, paced)
+            verdicts.write_cost(kind, paced)
         finally:
             fed.stop()
+        if args.profile is not None:
+            print(f"\n4. Regional write path on {kind}: where each service spent its time")
+            print(profile_report(args.profile, REGIONAL_SERVICES))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from deploy.pki import HubTLS, ensure_hub_tls, hub_names, is_public_user_key, ne
 from deploy.processes import ServiceProcess
 from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
+from shared.files import write_private
 from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
 
 log = logging.getLogger(__name__)
@@ -118,17 +119,13 @@ class HubAuth:
         return auth
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         data: dict[str, Any] = {
             "gateway_password": self.gateway_password,
             "region_keys": self.regions,
         }
         if self.legacy:
             data["legacy"] = self.legacy
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-        self.path.chmod(0o600)
+        write_private(self.path, json.dumps(data, indent=2))
 
     def add_region(
         self, region: str, hubs: tuple[str, ...] | list[str] = (), hub_ca: str = ""
@@ -226,7 +223,7 @@ def start_hub_nats(
         with contextlib.suppress(OSError, ValueError):
             state = json.loads(state_path.read_text(encoding="utf-8"))
             state["pid"] = hub.pid
-            state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+            write_private(state_path, json.dumps(state, indent=2))
 
     sup.start_server(hub, before_restart=reread_users, after_start=record_pid)
     client_url = auth.gateway_url(hub.client_url) if auth else hub.client_url
@@ -248,7 +245,7 @@ def start_hub_nats(
             "server_name": cfg.server_name,
         },
     }
-    state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    write_private(state_path, json.dumps(state, indent=2))
     return hub
 
 
@@ -301,7 +298,7 @@ def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Pat
             tls=_state_tls(state),
         )
         config_path = Path(state["config_path"])
-        config_path.write_text(render(cfg), encoding="utf-8")
+        write_private(config_path, render(cfg))  # it holds the users' passwords
         pid = int(state["pid"])
         if _is_our_nats_server(pid, config_path):
             os.kill(pid, signal.SIGHUP)

@@ -25,7 +25,6 @@ from types import FrameType
 from typing import Any
 
 from deploy import backup_commands
-from deploy.backup import write_private
 from deploy.credentials import CredentialsError, RegionCredentials
 from deploy.federation import (
     REGION_STATE,
@@ -44,6 +43,7 @@ from deploy.natsconfig import validate_leafnode_url
 from deploy.pki import PkiError
 from deploy.supervisor import STATE_FILE, Supervisor, format_state, read_state
 from shared.contracts import SubjectError, validate_region
+from shared.files import private_dir, write_private
 
 
 def add_commands(commands: Any) -> None:
@@ -173,7 +173,7 @@ def hub_up(args: argparse.Namespace) -> int:
             validate_leafnode_url(args.advertise)
         except ValueError as exc:
             raise SystemExit(f"mgn hub up: error: --advertise: {exc}") from None
-    workdir = args.workdir.resolve()
+    workdir = private_dir(args.workdir.resolve())
     auth = HubAuth.load_or_create(workdir / "auth.json")
     try:
         tls, tls_news = hub_tls(
@@ -425,6 +425,9 @@ def _get_json(url: str) -> Any:
 
 
 def _supervisor(workdir: Path, command: str) -> Supervisor:
+    """The node's supervisor; the workdir (databases, state, logs) is 0700 (shared.files)."""
+    private_dir(workdir)
+    private_dir(workdir / "logs")
     return Supervisor(workdir / "logs", state_file=workdir / STATE_FILE, command=command)
 
 

@@ -12,9 +12,11 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -44,6 +46,7 @@ from shared.messaging.jetstream import (
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.retention import Pruner
+from shared.redact import redact_url, register_secret
 from shared.runtime.asgi import LOOPBACK, service_app
 from shared.runtime.metrics import Metrics
 from shared.runtime.observability import retention
@@ -60,6 +63,8 @@ class Gateway:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
+        register_secret(urlsplit(settings.nats_url).password)  # the hub's full-rights login
+        register_secret(make_url(settings.database_url).password)
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)  # the consumer's (writes)
         # GraphQL only reads: on SQLite its transactions must not BEGIN IMMEDIATE, or every
@@ -188,7 +193,11 @@ class Gateway:
         if self.settings.registrar:
             self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
             await self.registrar.start()
-        log.info("gateway started (db %s, nats %s)", self.engine.url, self.settings.nats_url)
+        log.info(
+            "gateway started (db %s, nats %s)",
+            redact_url(str(self.engine.url)),
+            redact_url(self.settings.nats_url),
+        )
 
     async def stop(self) -> None:
         registrar, self.registrar = self.registrar, None

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -32,6 +31,7 @@ from sqlalchemy import (
 )
 
 from shared.messaging.tables import messaging_tables
+from shared.storage.types import UtcDateTime
 
 metadata = MetaData()
 TABLES = messaging_tables(metadata)
@@ -45,9 +45,9 @@ regions = Table(
     Column("display_name", String(200), nullable=True),  # until the node announces itself
     Column("agency", String(200), nullable=True),
     Column("software_version", String(40), nullable=True),
-    Column("announced_at", DateTime(timezone=True), nullable=True),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_event_at", DateTime(timezone=True), nullable=False),
+    Column("announced_at", UtcDateTime(), nullable=True),
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_event_at", UtcDateTime(), nullable=False),
     Column("events_applied", BigInteger, nullable=False),
 )
 
@@ -109,15 +109,15 @@ meetings = Table(
     # facet "timing" (MeetingScheduled, MeetingRescheduled): until one arrives, starts_at
     # holds held_at / the cancellation time / the time of the first event seen
     Column("theme", String(300), nullable=True),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
     Column("timing_version", Integer, nullable=True),
     Column("recorded", Boolean, nullable=False, server_default=text("false")),
     # facet "held"
-    Column("held_at", DateTime(timezone=True), nullable=True),
+    Column("held_at", UtcDateTime(), nullable=True),
     Column("attendance_count", Integer, nullable=True),
     Column("held_version", Integer, nullable=True),
     # facet "cancelled"
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
     Column("cancel_reason", String(500), nullable=True),
     Column("cancel_version", Integer, nullable=True),
     Column("version", Integer, nullable=False),
@@ -178,7 +178,7 @@ memos = Table(
     Column("group_id", ID, nullable=False),
     Column("summary", String(20_000), nullable=False),
     Column("facilitator_id", ID, nullable=True),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_memos_published_at_id", memos.c.published_at, memos.c.meeting_id)
@@ -216,7 +216,7 @@ activities = Table(
     Column("example", String(2000), nullable=False),
     Column("coder_id", ID, nullable=True),
     # the meeting's starts_at, kept in step with it; the activity's own time until then
-    Column("meeting_starts_at", DateTime(timezone=True), nullable=False),
+    Column("meeting_starts_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_activities_starts_at_id", activities.c.meeting_starts_at, activities.c.id)
@@ -280,11 +280,11 @@ surveys = Table(
     Column("invited", Integer, nullable=False),
     Column("invited_version", Integer, nullable=False),
     # facet "opened"
-    Column("opened_at", DateTime(timezone=True), nullable=True),
-    Column("closes_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=True),
+    Column("closes_at", UtcDateTime(), nullable=True),
     Column("opened_version", Integer, nullable=True),
     # facet "closed"
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("closed_version", Integer, nullable=True),
 )
 Index("ix_surveys_region_group_id", surveys.c.region, surveys.c.group_id, surveys.c.id)
@@ -330,8 +330,8 @@ access_tokens = Table(
     Column("role", String(16), nullable=False),  # researcher | agency | public
     Column("region", String(32), nullable=True),  # an agency's own region
     Column("label", String(200), nullable=False, server_default=text("''")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
 # --- research views: summaries kept by services.gateway.views ---------------------------
@@ -343,7 +343,7 @@ view_state = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("needs_rebuild", Boolean, nullable=False),
-    Column("rebuilt_at", DateTime(timezone=True), nullable=True),
+    Column("rebuilt_at", UtcDateTime(), nullable=True),
 )
 
 view_cop_cells = Table(
@@ -454,7 +454,7 @@ view_group_health = Table(
     Column("members_ever", Integer, nullable=False),
     Column("members_left", Integer, nullable=False),
     Column("meetings_held", Integer, nullable=False),
-    Column("last_meeting_at", DateTime(timezone=True), nullable=True),
+    Column("last_meeting_at", UtcDateTime(), nullable=True),
     Column("attendees", Integer, nullable=False),
     Column("expected", Integer, nullable=False),
     Column("longest_streak", Integer, nullable=False),
@@ -485,7 +485,7 @@ view_region_summary = Table(
     Column("groups", Integer, nullable=False),
     Column("members_active", Integer, nullable=False),
     Column("meetings_held", Integer, nullable=False),
-    Column("last_meeting_at", DateTime(timezone=True), nullable=True),
+    Column("last_meeting_at", UtcDateTime(), nullable=True),
     Column("attendees", Integer, nullable=False),
     Column("expected", Integer, nullable=False),
     Column("activities", Integer, nullable=False),

@@ -15,7 +15,6 @@ at all when the values happen to match).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,11 +41,6 @@ from services.groups.orm import (
     MembershipHistoryRow,
     PersonRow,
 )
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite gives back naive datetimes; everything stored is UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def group_from_row(row: GroupRow, facilitators: Iterable[FacilitatorRow] = ()) -> Group:
@@ -95,9 +89,9 @@ def person_from_row(row: PersonRow, history: Iterable[ConsentHistoryRow] = ()) -
         phone=row.phone,
         language=row.language,  # type: ignore[arg-type]
         version=row.version,
-        erased_at=_aware(row.erased_at) if row.erased_at is not None else None,
+        erased_at=row.erased_at,
         consent_history=[
-            ConsentChange(h.purpose, h.action, _aware(h.at))  # type: ignore[arg-type]
+            ConsentChange(h.purpose, h.action, h.at)  # type: ignore[arg-type]
             for h in history
         ],
     )

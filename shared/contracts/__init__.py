@@ -23,6 +23,7 @@ from shared.contracts.errors import (
     UnsupportedSchemaVersion,
 )
 from shared.contracts.feedback import (
+    K_ANONYMITY,
     InterviewRecorded,
     ResponseSubmitted,
     SurveyClosed,
@@ -69,6 +70,7 @@ from shared.contracts.subjects import (
 
 __all__ = [
     "ACTIVITY_TYPES",
+    "K_ANONYMITY",
     "ActionItemAgreed",
     "ActionItemClosed",
     "ActivityRecorded",
