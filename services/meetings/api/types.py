@@ -22,6 +22,7 @@ from services.meetings.domain import Membership
 from shared.activity_types import ActivityTypeText
 from shared.directory import MaskedText as DirectoryMaskedText
 from shared.i18n import current_language
+from shared.runtime.activity import ActivityType as ActivityType  # re-exported
 from shared.runtime.graphql_errors import FieldProblem
 
 
@@ -196,21 +197,6 @@ class ActionItem:
             closed_on=item.closed_on,
             outcome=item.outcome,
         )
-
-
-@strawberry.enum(description="Wenger's 11 typical community-of-practice activities.")
-class ActivityType(Enum):
-    PROBLEM_SOLVING = "problem_solving"
-    REQUESTS_FOR_INFORMATION = "requests_for_information"
-    SEEKING_EXPERIENCE = "seeking_experience"
-    REUSING_ASSETS = "reusing_assets"
-    COORDINATION_AND_STRATEGY = "coordination_and_strategy"
-    BUILDING_AN_ARGUMENT = "building_an_argument"
-    GROWING_CONFIDENCE = "growing_confidence"
-    DISCUSSING_DEVELOPMENTS = "discussing_developments"
-    DOCUMENTATION_PROJECTS = "documentation_projects"
-    VISITS = "visits"
-    MAPPING_KNOWLEDGE_AND_IDENTIFYING_GAPS = "mapping_knowledge_and_identifying_gaps"
 
 
 @strawberry.type(
