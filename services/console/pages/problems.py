@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -15,12 +15,12 @@ def snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Problem:
     code: str
     field: str | None  # the form's field (snake_case); None: about the whole form
     message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_api(cls, problem: Mapping[str, Any], renamed: Mapping[str, str] = {}) -> Problem:
