@@ -28,6 +28,10 @@ BASE = """<!doctype html><html lang="fi"><head><title>{% block title %}{% endblo
 {% block content %}{% endblock %}</main></body></html>"""
 
 
+HOME = """{% extends "base.html" %}{% block content %}{% include "home/panels.html" %}
+{% endblock %}"""
+
+
 @dataclass
 class User:
     role: str
@@ -42,7 +46,10 @@ class Host:
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
-                [jinja2.DictLoader({"base.html": BASE}), jinja2.FileSystemLoader(TEMPLATES)]
+                [
+                    jinja2.DictLoader({"base.html": BASE, "home.html": HOME}),
+                    jinja2.FileSystemLoader(TEMPLATES),
+                ]
             ),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -121,9 +128,9 @@ class Host:
         return RedirectResponse(f"{path}{sep}{urlencode({'notice': notice})}", status_code=303)
 
     async def node_link(self, request: Request) -> NodeLink:
-        from services.console.node_link import Link
+        from services.console.node_link import Link, ServiceHealth
 
-        return NodeLink(Link.UNKNOWN, ())
+        return NodeLink(Link.DOWN, (ServiceHealth("groups", True, True, 3),))
 
 
 def app(host: Host) -> Starlette:
@@ -137,7 +144,18 @@ def app(host: Host) -> Starlette:
         members_import,
     )
 
+    from services.console.pages.home_panels import home_panels
+
+    async def home(request: Request) -> Response:
+        groups = await area.visible_groups(request)
+        found = await home_panels(request, groups)
+        names = {g["id"]: g["name"] for g in groups}
+        return area.render(request, "home.html", home=found, group_names=names)
+
+    from starlette.routing import Route
+
     routes = [
+        Route("/", home),
         *members_import.ROUTES,
         *members.ROUTES,
         *interviews.ROUTES,

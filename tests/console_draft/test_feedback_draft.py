@@ -94,3 +94,18 @@ async def test_survey_list_and_page_say_when_results_are_not_yet_shown(site):
     assert "Mails that could not be sent" in page.text
     other = await client.get(f"/feedback/meetings/{meeting}", headers={"x-test-user": "facilitator:"})
     assert other.status_code == 403
+
+
+async def test_home(site):
+    client, feedback, group, directory = site
+    member, person, meeting = uuid4(), uuid4(), uuid4()
+    directory.add(member, Contact(person, "Yrittäjä", "p@x.fi", "fi"))
+    await apply(feedback, PersonRegistered(person_id=person, member_id=member, language="fi"), person)
+    held = MeetingHeld(meeting_id=meeting, group_id=UUID(group), held_at=datetime.now(UTC) - timedelta(hours=1),
+                       attendee_member_ids=(member,))
+    await apply(feedback, held, meeting)
+    home = await client.get("/")
+    assert home.status_code == 200, home.text
+    assert "0 of 1 answered" in home.text
+    assert "3 events waiting" in home.text
+    assert "Down" in home.text
