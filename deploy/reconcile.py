@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ from shared.contracts import EventDecodeError, decode, parse_subject
 from shared.messaging.jetstream import NATIONAL_STREAM, region_stream_name
 from shared.messaging.reset import reset_consumer
 from shared.storage import create_engine
+from shared.storage.chunks import chunks
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ async def _reconcile_service(
             resend = [
                 r.event_id for r in rows if r.published_at is None and r.event_id in in_stream
             ]
-            for chunk in _chunks(resend, 500):
+            for chunk in chunks(resend, 500):
                 await conn.execute(
                     update(outbox)
                     .where(outbox.c.event_id.in_(chunk))
@@ -263,11 +264,6 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # -- the hub -------------------------------------------------------------------------------

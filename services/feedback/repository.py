@@ -31,7 +31,8 @@ from services.feedback.orm import (
     SurveyLinkRow,
     SurveyRow,
 )
-from shared.messaging.inbox import already_processed, record_processed
+from shared.contracts import Envelope
+from shared.messaging.inbox import admit
 
 
 def _survey(row: SurveyRow) -> Survey:
@@ -83,11 +84,9 @@ class FeedbackRepository:
 
     # -- idempotency ---------------------------------------------------------------------
 
-    async def seen(self, event_id: UUID) -> bool:
-        return bool(await already_processed(self.session, TABLES.processed, [str(event_id)]))
-
-    async def mark_seen(self, event_id: UUID) -> None:
-        await record_processed(self.session, TABLES.processed, [str(event_id)])
+    async def admit_all(self, envelopes: Sequence[Envelope]) -> list[int]:
+        """Record those of ``envelopes`` not processed before; return their positions."""
+        return await admit(self.session, TABLES, envelopes)
 
     # -- replica -------------------------------------------------------------------------
 

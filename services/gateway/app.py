@@ -28,7 +28,9 @@ from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
 from services.gateway.graphql.access import GatewayGraphQL
 from services.gateway.live import Broadcaster
+from services.gateway.orm import TABLES
 from services.gateway.registrar import Registrar
+from services.gateway.research.store import ensure_first_codebook
 from services.gateway.settings import GatewaySettings
 from services.gateway.views.refresh import rebuild_if_marked
 from shared.messaging.consumer import EventConsumer
@@ -38,8 +40,10 @@ from shared.messaging.jetstream import (
     ensure_national_stream,
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
+from shared.messaging.retention import Pruner
 from shared.runtime.asgi import service_app
 from shared.runtime.metrics import Metrics
+from shared.runtime.observability import retention
 from shared.runtime.tasks import cancel_and_wait
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
@@ -66,6 +70,8 @@ class Gateway:
         self.nc: NATS | None = None
         self.consumer: EventConsumer | None = None  # the current one (a new one per start)
         self._task: asyncio.Task[None] | None = None
+        self.pruner = Pruner(self.sessions, TABLES, retention())  # processed_events
+        self._prune_task: asyncio.Task[None] | None = None
         self.registrar: Registrar | None = None  # joins and per-region freshness
         self.live = Broadcaster(settings.live_queue_size)  # new events for subscriptions
         self.probe = BrokerProbe()  # does the hub answer a ping now
@@ -145,12 +151,15 @@ class Gateway:
             self.registrar.links if self.registrar else {},
             guard=guard,
             live=self.live,
+            write_sessions=self.sessions,
         )
 
     async def start(self) -> None:
         migrations = Path(__file__).parent / "migrations"
         await migrate(self.engine, migrations, version_table=version_table("gateway"))
         await rebuild_if_marked(self.sessions)  # once, after a migration that adds views
+        async with self.sessions() as session, session.begin():
+            await ensure_first_codebook(session)  # Wenger's types, version 1
         self.nc = await nats.connect(
             self.settings.nats_url,
             name="mgn-gateway",
@@ -170,6 +179,7 @@ class Gateway:
             raise
         self.consumer = national_consumer(js, self.sessions, self.settings, self.live)
         self._task = asyncio.create_task(self._run(self.consumer), name="gateway-consumer")
+        self._prune_task = asyncio.create_task(self.pruner.run(), name="gateway-prune")
         if self.settings.registrar:
             self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
             await self.registrar.start()
@@ -179,6 +189,9 @@ class Gateway:
         registrar, self.registrar = self.registrar, None
         if registrar is not None:
             await registrar.stop()
+        prune_task, self._prune_task = self._prune_task, None
+        if prune_task is not None:
+            await cancel_and_wait(prune_task)
         task, self._task = self._task, None
         if task is not None:
             # Let the batch in hand commit and acknowledge; cancel only as a last resort.

@@ -505,3 +505,7 @@ VIEW_TABLES = (
     view_coding,
     view_region_summary,
 )
+
+# The researchers' workspace (codebooks, codings, panel) lives in its own module on the same
+# metadata; imported last, as it imports ``metadata`` and ``ID`` from here.
+from services.gateway.research import tables as _research_tables  # noqa: E402, F401

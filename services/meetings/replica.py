@@ -6,12 +6,12 @@ ON CONFLICT DO NOTHING, then locked (FOR UPDATE), merged by the domain's rules, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,9 @@ from services.meetings.orm import (
     ReplicaMemberRow,
     ReplicaPersonRow,
 )
-from shared.messaging.inbox import already_processed, record_processed
+from shared.contracts import Envelope
+from shared.messaging.inbox import admit
+from shared.messaging.tables import MessagingTables
 
 
 def _membership(row: ReplicaMemberRow) -> Membership:
@@ -46,9 +48,9 @@ def _aware(value: datetime) -> datetime:
 
 
 class ReplicaStore:
-    def __init__(self, session: AsyncSession, processed: Table = TABLES.processed) -> None:
+    def __init__(self, session: AsyncSession, tables: MessagingTables = TABLES) -> None:
         self._session = session
-        self._processed = processed
+        self._tables = tables
 
     # -- reads -------------------------------------------------------------------
 
@@ -100,11 +102,9 @@ class ReplicaStore:
 
     # -- idempotency -------------------------------------------------------------
 
-    async def seen(self, event_id: UUID) -> bool:
-        return bool(await already_processed(self._session, self._processed, [str(event_id)]))
-
-    async def mark_seen(self, event_id: UUID) -> None:
-        await record_processed(self._session, self._processed, [str(event_id)])
+    async def admit_all(self, envelopes: Sequence[Envelope]) -> list[int]:
+        """Record those of ``envelopes`` not processed before; return their positions."""
+        return await admit(self._session, self._tables, envelopes)
 
     # -- writes ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
@@ -19,7 +19,6 @@ from services.meetings.domain import (
     Meeting,
     MeetingStatus,
 )
-from services.meetings.domain.errors import ConcurrentChange
 from services.meetings.orm import (
     ActionItemRow,
     ActivityRow,
@@ -29,6 +28,7 @@ from services.meetings.orm import (
     MeetingRow,
     RsvpRow,
 )
+from shared.errors import ConcurrentChange
 
 
 def _utc(value: datetime) -> datetime:
@@ -118,6 +118,19 @@ class MeetingRepository:
         ).all()
         return await self._many(rows)
 
+    async def around(self, group_id: UUID, moment: datetime, margin: timedelta) -> list[Meeting]:
+        """The group's meetings starting less than ``margin`` before or after ``moment``."""
+        rows = await self._session.scalars(
+            select(MeetingRow)
+            .where(
+                MeetingRow.group_id == group_id,
+                MeetingRow.starts_at > moment - margin,
+                MeetingRow.starts_at < moment + margin,
+            )
+            .order_by(MeetingRow.starts_at)
+        )
+        return await self._many(list(rows))
+
     async def with_memos(self, group_id: UUID) -> list[Meeting]:
         """The group's meetings with a published memo, in date order."""
         rows = (
@@ -179,7 +192,7 @@ class MeetingRepository:
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise ConcurrentChange(meeting.id)
+            raise ConcurrentChange(field="meeting_id", meeting_id=meeting.id)
         await self._session.execute(delete(AttendeeRow).where(AttendeeRow.meeting_id == meeting.id))
         self._session.add_all(
             AttendeeRow(meeting_id=meeting.id, member_id=member_id, position=position)
@@ -273,7 +286,7 @@ class ActionRepository:
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise ConcurrentChange(item.id, "Action item", "actionId")
+            raise ConcurrentChange(field="action_id", action_id=item.id)
 
     async def of_meeting(self, meeting_id: UUID) -> list[ActionItem]:
         rows = await self._session.scalars(
@@ -423,7 +436,7 @@ class InitiativeRepository:
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
-            raise ConcurrentChange(initiative.id, "Initiative", "initiativeId")
+            raise ConcurrentChange(field="initiative_id", initiative_id=initiative.id)
         self._add_update(initiative)
         await self._session.flush()
 

@@ -105,5 +105,30 @@ def parse_local_datetime(day: str, at: str, language: Language | None = None) ->
     return datetime.combine(parse_date(day, language), parse_time(at, language), HELSINKI)
 
 
+_DATETIME = re.compile(
+    r"^\s*(\d{1,2}\s*[./]\s*\d{1,2}\s*[./]\s*\d{4})\s*(?:,|\s)\s*(?:klo|kl\.?|at)?\s*"
+    r"(\d{1,2}[.:]\d{2})\s*$",
+    re.IGNORECASE,
+)  # 7.12.2026 klo 18.00, 7.12.2026 kl. 18.00, 7.12.2026 18:00
+
+
+def parse_datetime(text: str, language: Language | None = None) -> datetime:
+    """``7.12.2026 klo 18.00`` (Finnish time) or ISO 8601 with a time; an ISO value without
+    an offset is Finnish time too. Always an aware datetime."""
+    found = _DATETIME.match(text)
+    if found:
+        return parse_local_datetime(found.group(1), found.group(2), language)
+    stripped = text.strip()
+    try:
+        if len(stripped) <= len("2026-12-07"):
+            raise ValueError("no time")
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        lang = _lang(language)
+        example = format_datetime(datetime(2026, 12, 7, 18, tzinfo=HELSINKI), lang)
+        raise FormatError("date and time", text, f"{example} (or 2026-12-07T18:00+02:00)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=HELSINKI)
+
+
 def _example_date(language: Language) -> str:
     return f"{format_date(date(2026, 12, 7), language)} (or 2026-12-07)"

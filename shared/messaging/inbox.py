@@ -1,23 +1,81 @@
-"""Idempotent consumption: the ids of processed events are recorded in the same
-transaction as the change they caused, so a redelivered or duplicated event changes nothing."""
+"""Idempotent consumption: what a consumer has processed is recorded in the same
+transaction as the change it caused, so a redelivered or duplicated event changes nothing.
+
+The record does not grow with every event forever. Every aggregate's events carry a
+sequence that increases by one with each event (:class:`~shared.contracts.Envelope`), so
+per aggregate one row, ``processed_marks(aggregate_id, upto)``, says "every event of it up
+to ``upto`` is processed". An event arriving out of order (above a gap) is recorded by its
+id in ``processed_events`` and counted in the mark's ``ahead``; when the gap fills, the mark
+moves past it. An event is a duplicate if its sequence is at most its aggregate's mark or
+its id is recorded.
+
+``processed_events`` also keeps one row per processed event for a while (when and in which
+batch it was applied: operators and tests read it); :func:`prune_processed` deletes the rows
+the marks cover once they are older than the retention. That is safe whatever JetStream
+does later: a row is deleted only when its sequence is at or below its aggregate's mark, and
+the mark alone recognises any later delivery of that event (a relay's republish past the
+stream's duplicate window, a redelivery after a consumer's restart, a replay of a whole
+stream into the same database). Rows above a gap that never fills (an event of the
+aggregate dead-lettered, or older than the stream's history) and rows from before the marks
+existed are kept: their number does not grow with the traffic of healthy aggregates.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts import Envelope
+from shared.messaging.tables import MessagingTables
+from shared.storage.chunks import chunks
 
-async def already_processed(
-    session: AsyncSession, processed: Table, event_ids: Iterable[str]
-) -> set[str]:
-    ids = list(dict.fromkeys(event_ids))
+
+async def admit(
+    session: AsyncSession, tables: MessagingTables, envelopes: Sequence[Envelope]
+) -> list[int]:
+    """Record the events of ``envelopes`` not processed before (duplicates inside the batch
+    count once) and return their positions, in order. Call it in the transaction that
+    applies them: a rollback forgets both."""
+    marks = await _marks(session, tables.marks, {str(e.aggregate_id) for e in envelopes})
+    candidates = [e for e in envelopes if e.sequence > marks.get(str(e.aggregate_id), (0, 0))[0]]
+    recorded = await _recorded(session, tables.processed, [str(e.event_id) for e in candidates])
+    fresh: list[int] = []
+    taken: set[tuple[str, int]] = set()
+    for position, envelope in enumerate(envelopes):
+        key = (str(envelope.aggregate_id), envelope.sequence)
+        event_id = str(envelope.event_id)
+        if key[1] <= marks.get(key[0], (0, 0))[0] or event_id in recorded or key in taken:
+            continue
+        taken.add(key)
+        recorded.add(event_id)
+        fresh.append(position)
+    if fresh:
+        await _record(session, tables, [envelopes[i] for i in fresh], marks)
+    return fresh
+
+
+async def _marks(
+    session: AsyncSession, marks: Table, aggregate_ids: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    for chunk in chunks(sorted(aggregate_ids)):
+        rows = await session.execute(
+            select(marks.c.aggregate_id, marks.c.upto, marks.c.ahead).where(
+                marks.c.aggregate_id.in_(chunk)
+            )
+        )
+        found.update((row.aggregate_id, (row.upto, row.ahead)) for row in rows)
+    return found
+
+
+async def _recorded(session: AsyncSession, processed: Table, event_ids: list[str]) -> set[str]:
     seen: set[str] = set()
-    # Stay far below SQLite's bound-parameter limit.
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
+    for chunk in chunks(event_ids):
         result = await session.execute(
             select(processed.c.event_id).where(processed.c.event_id.in_(chunk))
         )
@@ -25,10 +83,89 @@ async def already_processed(
     return seen
 
 
-async def record_processed(
-    session: AsyncSession, processed: Table, event_ids: Iterable[str]
+async def _record(
+    session: AsyncSession,
+    tables: MessagingTables,
+    fresh: list[Envelope],
+    marks: dict[str, tuple[int, int]],
 ) -> None:
     now = datetime.now(UTC)
-    rows = [{"event_id": event_id, "processed_at": now} for event_id in event_ids]
-    if rows:
-        await session.execute(insert(processed), rows)
+    await session.execute(
+        tables.processed.insert(),
+        [
+            {
+                "event_id": str(e.event_id),
+                "processed_at": now,
+                "aggregate_id": str(e.aggregate_id),
+                "sequence": e.sequence,
+            }
+            for e in fresh
+        ],
+    )
+    present: dict[str, set[int]] = defaultdict(set)
+    for e in fresh:
+        present[str(e.aggregate_id)].add(e.sequence)
+    # Aggregates with events recorded above their mark before: fetch those sequences too.
+    ahead = [a for a in present if marks.get(a, (0, 0))[1] > 0]
+    for chunk in chunks(ahead):
+        p = tables.processed
+        m = tables.marks
+        rows = await session.execute(
+            select(p.c.aggregate_id, p.c.sequence)
+            .join(m, m.c.aggregate_id == p.c.aggregate_id)
+            .where(p.c.aggregate_id.in_(chunk), p.c.sequence > m.c.upto)
+        )
+        for row in rows:
+            present[row.aggregate_id].add(int(row.sequence))
+    values = []
+    for aggregate_id, sequences in present.items():
+        upto = marks.get(aggregate_id, (0, 0))[0]
+        while upto + 1 in sequences:
+            upto += 1
+        values.append(
+            {
+                "aggregate_id": aggregate_id,
+                "upto": upto,
+                "ahead": sum(1 for s in sequences if s > upto),
+            }
+        )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(tables.marks)
+    for piece in chunks(values, 2000):
+        await session.execute(
+            statement.values(piece).on_conflict_do_update(
+                index_elements=[tables.marks.c.aggregate_id],
+                set_={"upto": statement.excluded.upto, "ahead": statement.excluded.ahead},
+            )
+        )
+
+
+async def processed_ids(
+    session: AsyncSession, tables: MessagingTables, envelopes: Sequence[Envelope]
+) -> set[str]:
+    """The ids of those of ``envelopes`` that were processed (for checks and tests)."""
+    marks = await _marks(session, tables.marks, {str(e.aggregate_id) for e in envelopes})
+    covered = {
+        str(e.event_id)
+        for e in envelopes
+        if e.sequence <= marks.get(str(e.aggregate_id), (0, 0))[0]
+    }
+    rest = [str(e.event_id) for e in envelopes if str(e.event_id) not in covered]
+    return covered | await _recorded(session, tables.processed, rest)
+
+
+async def prune_processed(
+    session: AsyncSession, tables: MessagingTables, older_than: datetime, *, limit: int
+) -> int:
+    """Delete up to ``limit`` rows of ``processed_events`` processed before ``older_than``
+    whose aggregate's mark covers them; return how many."""
+    p, m = tables.processed, tables.marks
+    covered = (
+        select(p.c.event_id)
+        .join(m, m.c.aggregate_id == p.c.aggregate_id)
+        .where(p.c.processed_at < older_than, p.c.sequence <= m.c.upto)
+        .limit(limit)
+    )
+    result = await session.execute(delete(p).where(p.c.event_id.in_(covered.scalar_subquery())))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

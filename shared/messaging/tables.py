@@ -22,10 +22,12 @@ from sqlalchemy import (
 class MessagingTables:
     outbox: Table
     processed: Table
+    marks: Table  # per aggregate: every sequence up to ``upto`` processed (shared.messaging.inbox)
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
-    """Define ``outbox`` and ``processed_events`` in a service's ``metadata``."""
+    """Define ``outbox``, ``processed_events`` and ``processed_marks`` in a service's
+    ``metadata``."""
     outbox = Table(
         "outbox",
         metadata,
@@ -53,5 +55,16 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         metadata,
         Column("event_id", String(36), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False),
+        # Null on rows recorded before the marks existed (found by event_id, never pruned).
+        Column("aggregate_id", String(36), nullable=True),
+        Column("sequence", BigInteger, nullable=True),
     )
-    return MessagingTables(outbox=outbox, processed=processed)
+    Index("ix_processed_events_aggregate", processed.c.aggregate_id, processed.c.sequence)
+    marks = Table(
+        "processed_marks",
+        metadata,
+        Column("aggregate_id", String(36), primary_key=True),
+        Column("upto", BigInteger, nullable=False),  # sequences 1..upto are all processed
+        Column("ahead", Integer, nullable=False),  # rows of processed_events above upto
+    )
+    return MessagingTables(outbox=outbox, processed=processed, marks=marks)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.messaging.retention import Retention
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -30,10 +32,31 @@ class OperationsSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="the lowest level written"
     )
+    outbox_retention_days: float = Field(
+        7.0,
+        gt=0,
+        description="days a published event stays in a service's outbox before it is "
+        "deleted (the stream keeps the event); an unsent one is never deleted",
+    )
+    processed_retention_days: float = Field(
+        7.0,
+        gt=0,
+        description="days a consumer keeps the per-event row of an event it processed; "
+        "after that the per-aggregate sequence mark alone recognises a redelivery",
+    )
     metrics_token: str = Field(
         "",
         description="bearer token that lets a scraper on another machine read /metrics; "
         "empty: /metrics answers only on the loopback interface",
+    )
+
+
+def retention(settings: OperationsSettings | None = None) -> Retention:
+    """The messaging tables' retention from the settings (shared.messaging.retention)."""
+    settings = settings or OperationsSettings()
+    return Retention(
+        outbox=timedelta(days=settings.outbox_retention_days),
+        processed=timedelta(days=settings.processed_retention_days),
     )
 
 

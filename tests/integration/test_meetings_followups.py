@@ -32,7 +32,7 @@ from services.meetings.commands import (
     StartInitiative,
     UpdateInitiative,
 )
-from services.meetings.domain import MeetingStatus, errors
+from services.meetings.domain import MeetingStatus
 from services.meetings.http import http_routes
 from services.meetings.orm import TABLES, Base
 from services.meetings.replica import ReplicaStore
@@ -53,6 +53,9 @@ from shared.contracts import (
     encode,
     make_envelope,
 )
+from shared.errors import DomainError
+from shared.errors import meetings as errors
+from shared.errors import meetings_work as work_errors
 from shared.runtime import UnitOfWork
 from shared.storage import create_engine, create_schema, session_factory
 
@@ -210,10 +213,12 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pb1, b, True, T0, 2)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert refused.value.details["memberIds"] == [str(b)]
-    (blocking,) = refused.value.details["members"]
-    assert blocking["personsWithoutConsent"] == [{"personId": str(pb2), "name": None}]
-    assert "MGN_MEETINGS_GROUPS_URL" in refused.value.details["namesNote"]  # no directory
+    params = refused.value.json_params()
+    assert params["member_ids"] == [str(b)]
+    (blocking,) = params["members"]
+    assert blocking["params"]["person_ids"] == [str(pb2)]
+    assert blocking["params"]["company_name"] is None
+    assert "MGN_MEETINGS_GROUPS_URL" in params["names_note"]  # no directory
     # a withdrawal older than the consent changes nothing; a newer one counts
     await consent(pb2, b, True, T0 + timedelta(hours=2), 2)
     await consent(pb2, b, False, T0 + timedelta(hours=1), 3)
@@ -222,7 +227,7 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pa, a, False, T0 + timedelta(days=1), 3)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert refused.value.details["memberIds"] == [str(a)]
+    assert refused.value.json_params()["member_ids"] == [str(a)]
     # a's only person is erased: a has no registered person; late consent does not revive
     await apply(
         sessions, PersonErased(person_id=pa, member_id=a, erased_at=T0 + timedelta(days=2)), pa, 4
@@ -230,7 +235,7 @@ async def test_consent_replica_decides_recording(sessions):
     await consent(pa, a, True, T0 + timedelta(days=3), 5)
     with pytest.raises(errors.RecordingConsentMissing) as refused:
         await mark()
-    assert "no registered person" in refused.value.message
+    assert "has no registered contact person" in str(refused.value)
     pa2 = uuid4()
     await apply(sessions, PersonRegistered(person_id=pa2, member_id=a), pa2, 1)
     await consent(pa2, a, True, T0, 2)
@@ -265,9 +270,9 @@ async def test_memo_actions_agenda_and_memo_series(sessions):
         CloseAction(first.id, date(2024, 5, 30), "Sent"), uow(sessions), NODE
     )
     assert closed.closed_on == date(2024, 5, 30)
-    with pytest.raises(errors.ActionAlreadyClosed):
+    with pytest.raises(work_errors.ActionAlreadyClosed):
         await handlers.close_action(CloseAction(first.id), uow(sessions), NODE)
-    with pytest.raises(errors.ActionNotFound):
+    with pytest.raises(work_errors.ActionNotFound):
         await handlers.close_action(CloseAction(uuid4()), uow(sessions), NODE)
     assert [i.id for i in await handlers.agenda(june.id, uow(sessions))] == [second.id]
     june_held = await handlers.record_meeting_held(
@@ -296,8 +301,8 @@ async def test_activities_and_initiatives(sessions):
         await handlers.record_activity(
             RecordActivity(meeting.id, "visits", "Visit", (a, stranger)), uow(sessions), NODE
         )
-    assert refused.value.details == {"memberIds": [str(stranger)]}
-    with pytest.raises(errors.UnknownActivityType):
+    assert refused.value.json_params()["member_ids"] == [str(stranger)]
+    with pytest.raises(work_errors.UnknownActivityType):
         await handlers.record_activity(RecordActivity(meeting.id, "chat", "x"), uow(sessions), NODE)
     initiative = await handlers.start_initiative(
         StartInitiative(meeting.id, "Festival booth", (a, b)), uow(sessions), NODE
@@ -314,11 +319,11 @@ async def test_activities_and_initiatives(sessions):
         stored = await InitiativeRepository(session).get(initiative.id)
     assert stored == done
     assert [u.status for u in stored.history] == ["active", "paused", "completed"]
-    with pytest.raises(errors.InitiativeFinished):
+    with pytest.raises(work_errors.InitiativeFinished):
         await handlers.update_initiative(
             UpdateInitiative(initiative.id, "active"), uow(sessions), NODE
         )
-    with pytest.raises(errors.InitiativeNotFound):
+    with pytest.raises(work_errors.InitiativeNotFound):
         await handlers.update_initiative(UpdateInitiative(uuid4(), "active"), uow(sessions), NODE)
     assert [e for e in await outbox(sessions) if not e[0].endswith(("scheduled", "held"))] == [
         ("meetings.activity.recorded", 1),
@@ -523,7 +528,7 @@ async def test_every_follow_up_refusal_has_its_code(sessions):
     }
     got = {}
     for code, call in cases.items():
-        with pytest.raises(errors.DomainError) as refused:
+        with pytest.raises(DomainError) as refused:
             await call
         got[code] = refused.value.code
     assert got == {code: code for code in cases}

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.meetings import handlers
 from services.meetings.commands import CancelMeeting, Node, RecordMeetingHeld, ScheduleMeeting
-from services.meetings.domain import MeetingStatus, errors
+from services.meetings.domain import MeetingStatus
 from services.meetings.orm import TABLES, Base
 from services.meetings.replica import ReplicaStore
 from services.meetings.repository import MeetingRepository
@@ -32,6 +32,8 @@ from shared.contracts import (
     encode,
     make_envelope,
 )
+from shared.errors import ConcurrentChange
+from shared.errors import meetings as errors
 from shared.runtime import UnitOfWork
 from shared.storage import create_engine, create_schema, session_factory
 
@@ -129,7 +131,7 @@ async def test_concurrent_holds_of_one_meeting_let_exactly_one_win(sessions):
     winners = [r for r in results if not isinstance(r, BaseException)]
     losers = [r for r in results if isinstance(r, BaseException)]
     assert len(winners) == 1
-    assert all(isinstance(e, (errors.ConcurrentChange, errors.MeetingAlreadyHeld)) for e in losers)
+    assert all(isinstance(e, (ConcurrentChange, errors.MeetingAlreadyHeld)) for e in losers)
     assert [t for t in await outbox_types(sessions) if t[0].endswith("held")] == [
         ("meetings.meeting.held", 2)
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,12 +18,14 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
+from strawberry.utils.str_converters import to_camel_case
 
 from services.meetings.app import MeetingsService, build
-from services.meetings.consumers import REPLICA_DURABLE
+from services.meetings.events import REPLICA_DURABLE
 from services.meetings.orm import TABLES
 from services.meetings.settings import MeetingsSettings
 from shared.contracts import (
+    AttendanceCorrected,
     ConsentGiven,
     Envelope,
     Event,
@@ -38,6 +40,7 @@ from shared.contracts import (
     subject_for,
 )
 from shared.contracts.subjects import build_subject, service_filter
+from shared.i18n.formats import HELSINKI
 from shared.messaging.deadletter import REASON_HEADER, SUBJECT_HEADER
 from shared.messaging.jetstream import DEADLETTER_STREAM, region_stream_name
 from tests.fixtures.nats import wait_for
@@ -79,17 +82,29 @@ class Node:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
+    async def gql_in(self, language: str, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Accept-Language": language},
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
     async def ok(self, query: str, **variables: Any) -> dict[str, Any]:
         body = await self.gql(query, **variables)
         assert not body.get("errors"), body
         return dict(body["data"])
 
     async def refused(self, query: str, **variables: Any) -> dict[str, Any]:
-        """The one error of a refused mutation (its ``extensions`` plus ``message``)."""
+        """The one error of a refused mutation: ``message``, ``code``, ``field`` and its
+        ``params`` (camelCase, as the API's inputs are named)."""
         body = await self.gql(query, **variables)
         assert body["data"] is None, body
         (error,) = body["errors"]
-        return {"message": error["message"], **error["extensions"]}
+        ext = error["extensions"]
+        params = {to_camel_case(k): v for k, v in (ext.get("params") or {}).items()}
+        return {"message": error["message"], "code": ext["code"], "field": ext["field"], **params}
 
     async def publish(
         self, event: Event, aggregate_id: UUID, sequence: int, *, msg_id: str | None = None
@@ -194,7 +209,7 @@ async def test_schedule_then_hold_emits_events_with_sequences(node: Node):
     planned = (await node.ok(SCHEDULE, input=schedule_input(group, host)))["scheduleMeeting"]
     assert planned["status"] == "PLANNED"
     assert planned["theme"] == "Pricing our services"
-    assert planned["startsAt"].startswith("2024-05-14T15:00:00")  # stored in UTC
+    assert planned["startsAt"] == "2024-05-14T18:00:00+03:00"  # answered in Helsinki time
     held = (
         await node.ok(
             HOLD, input={"meetingId": planned["id"], "attendeeMemberIds": [str(host), str(guest)]}
@@ -255,14 +270,21 @@ async def test_every_refusal_has_its_code(node: Node):
         "HOST_NOT_ACTIVE": await schedule_refused(hostMemberId=str(newcomer)),
         "THEME_REQUIRED": await schedule_refused(theme="  "),
         "THEME_TOO_LONG": await schedule_refused(theme="x" * 301),
-        "TIMEZONE_REQUIRED": await schedule_refused(startsAt="2024-05-14T18:00:00"),
+        "INVALID_DATETIME": await schedule_refused(startsAt="14.5.2024 at six"),
     }
     for code, error in cases.items():
         assert error["code"] == code, error
     assert cases["UNKNOWN_HOST"]["field"] == "hostMemberId"
-    assert "may not have received the member yet" in cases["UNKNOWN_HOST"]["message"]
+    assert "arrives within seconds" in cases["UNKNOWN_HOST"]["message"]
     assert cases["UNKNOWN_GROUP"]["field"] == "groupId"
-    assert cases["TIMEZONE_REQUIRED"]["field"] == "startsAt"
+    assert (
+        "7.12.2026 klo 18.00"
+        in (
+            await node.gql_in(
+                "fi", SCHEDULE, input={**schedule_input(group, host), "startsAt": "x"}
+            )
+        )["errors"][0]["message"]
+    )
 
     meeting = (await node.ok(SCHEDULE, input=schedule_input(group, host)))["scheduleMeeting"]
     mid = meeting["id"]
@@ -567,3 +589,69 @@ async def test_consent_replica_gates_recording_and_follow_ups_reach_the_stream(n
     events = await wait_for(all_published, timeout=10, message="follow-up events published")
     assert [(e.type, e.sequence) for e, _ in events] == expected
     assert all(msg_id == str(e.event_id) for e, msg_id in events)
+
+
+async def test_held_after_start_overlap_warnings_and_a_correction_through_the_service(node: Node):
+    group = await seed_group(node, joined=[date(2020, 1, 1)] * 3)
+    host, guest, late = group.members
+    soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=30)
+    ahead = (await node.ok(SCHEDULE, input=schedule_input(group, host, soon.isoformat())))[
+        "scheduleMeeting"
+    ]
+    early = await node.refused(HOLD, input={"meetingId": ahead["id"]})
+    assert early["code"] == "MEETING_NOT_STARTED"
+    assert early["startsAt"] == ahead["startsAt"]  # both in Helsinki time with the offset
+    assert datetime.fromisoformat(early["startsAt"]) == soon
+
+    # an hour later, in Finnish form: accepted, with a warning naming the other meeting
+    finnish = soon.astimezone(HELSINKI) + timedelta(hours=1)
+    second = await node.ok(
+        """mutation($input: ScheduleMeetingInput!) { scheduleMeeting(input: $input) {
+             startsAt warnings { code field params } } }""",
+        input=schedule_input(group, guest, finnish.strftime("%-d.%-m.%Y klo %H.%M")),
+    )
+    answer = second["scheduleMeeting"]
+    assert datetime.fromisoformat(answer["startsAt"]) == soon + timedelta(hours=1)
+    (warning,) = answer["warnings"]
+    assert (warning["code"], warning["field"]) == ("MEETINGS_OVERLAP", "startsAt")
+    assert warning["params"]["other_meeting_id"] == ahead["id"]
+
+    held = (
+        await node.ok(
+            HOLD,
+            input={
+                "meetingId": (await past_meeting(node, group))["id"],
+                "attendeeMemberIds": [str(host), str(guest)],
+            },
+        )
+    )["recordMeetingHeld"]
+    corrected = await node.ok(
+        f"""mutation($input: CorrectAttendanceInput!) {{
+          correctAttendance(input: $input) {{ {MEETING_FIELDS} }} }}""",
+        input={"meetingId": held["id"], "attendeeMemberIds": [str(host), str(late)]},
+    )
+    assert corrected["correctAttendance"]["attendeeMemberIds"] == [str(host), str(late)]
+    unchanged = await node.refused(
+        """mutation($input: CorrectAttendanceInput!) { correctAttendance(input: $input) { id } }""",
+        input={"meetingId": held["id"], "attendeeMemberIds": [str(late), str(host)]},
+    )
+    assert unchanged["code"] == "ATTENDANCE_UNCHANGED"
+
+    async def correction_published() -> Envelope | None:
+        events = await node.stream_events(service_filter(REGION, "meetings"))
+        found = [e for e, _ in events if e.type == AttendanceCorrected.TYPE]
+        return found[0] if found else None
+
+    envelope = await wait_for(correction_published, timeout=10, message="AttendanceCorrected")
+    assert (str(envelope.aggregate_id), envelope.sequence, envelope.schema_version) == (
+        held["id"],
+        3,
+        1,
+    )
+    assert envelope.payload["added_member_ids"] == [str(late)]
+    assert envelope.payload["removed_member_ids"] == [str(guest)]
+
+
+async def past_meeting(node: Node, group: Group) -> dict[str, Any]:
+    planned = await node.ok(SCHEDULE, input=schedule_input(group, group.members[0]))
+    return dict(planned["scheduleMeeting"])

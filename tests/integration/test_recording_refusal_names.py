@@ -109,7 +109,8 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
             if not body.get("errors"):
                 return None
             (error,) = body["errors"]
-            return error if error["extensions"].get("memberIds") == [paja] else None
+            member_ids = error["extensions"]["params"].get("member_ids")
+            return error if member_ids == [paja] else None
 
         error = await wait_for(refusal_for_paja_only, timeout=30, message="consents applied")
         ext = error["extensions"]
@@ -118,28 +119,31 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
         assert "Stina Berg" in error["message"]
         assert "Kalatalo" not in error["message"]
         assert "Aino" not in error["message"]
-        assert ext["namesNote"] is None
-        assert ext["members"] == [
-            {
-                "memberId": paja,
-                "companyName": "Paja Oy",
-                "reason": "1 of 1 persons without consent",
-                "personsWithoutConsent": [{"personId": stina, "name": "Stina Berg"}],
-            }
-        ]
+        assert ext["params"]["names_note"] is None
+        (card,) = ext["params"]["members"]
+        assert card["code"] == "MEMBER_WITHOUT_CONSENT"
+        assert card["field"] == "memberId"
+        assert card["message"] == (
+            "Paja Oy: 1 of 1 contact persons have not consented to audio recording (Stina Berg)."
+        )
+        assert card["params"]["member_id"] == paja
+        assert card["params"]["company_name"] == "Paja Oy"
+        assert card["params"]["person_ids"] == [stina]
+        assert card["params"]["names"] == ["Stina Berg"]
 
         await asyncio.to_thread(groups.stop)  # groups gone: ids, and a note saying why
         body = await gql(meetings_url, RECORD, m=meeting_id)
         (error,) = body["errors"]
         ext = error["extensions"]
         assert ext["code"] == "RECORDING_CONSENT_MISSING"
-        assert ext["memberIds"] == [paja]
-        assert f"member {paja}" in error["message"]
+        assert ext["params"]["member_ids"] == [paja]
+        assert f"{paja}: 1 of 1 contact persons" in error["message"]
         assert "Paja Oy" not in error["message"]
-        assert "Names unavailable" in error["message"]
-        assert groups_url in ext["namesNote"]
-        assert ext["members"][0]["companyName"] is None
-        assert ext["members"][0]["personsWithoutConsent"] == [{"personId": stina, "name": None}]
+        assert groups_url in ext["params"]["names_note"]
+        (card,) = ext["params"]["members"]
+        assert card["params"]["company_name"] is None
+        assert card["params"]["person_ids"] == [stina]
+        assert card["params"]["names"] == [stina]  # shown by id
         assert meetings.running  # the meetings service carries on
     finally:
         await asyncio.to_thread(sup.stop)

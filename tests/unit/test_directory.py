@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from services.meetings.domain import Names, RecordingProblem
-from services.meetings.domain.errors import RecordingConsentMissing
 from services.meetings.settings import MeetingsSettings
 from shared.directory import DirectoryError, GroupsDirectory, MemberCard
+from shared.errors.meetings import RecordingConsentMissing
 
 URL = "http://groups/graphql"
 
@@ -72,24 +72,24 @@ async def test_timeouts_and_a_missing_url_are_named():
 
 def test_a_named_refusal_lists_company_and_persons_and_an_unnamed_one_says_why():
     meeting, member, person = uuid4(), uuid4(), uuid4()
-    problem = RecordingProblem("1 of 2 persons without consent", (person,))
-    refusal = RecordingConsentMissing(meeting, {member: problem})
-    named = refusal.named(Names(members={member: "Paja Oy"}, persons={person: "Stina Berg"}))
-    assert f"Paja Oy (member {member}): 1 of 2 persons without consent (Stina Berg)" in (
-        named.message
+    problem = RecordingProblem(2, (person,))
+    names = Names(members={member: "Paja Oy"}, persons={person: "Stina Berg"})
+    named = RecordingConsentMissing(meeting, [problem.refusal(member, names)])
+    assert "Paja Oy: 1 of 2 contact persons have not consented to audio recording " in (
+        named.render("en")
     )
-    assert named.details["members"] == [
-        {
-            "memberId": str(member),
-            "companyName": "Paja Oy",
-            "reason": "1 of 2 persons without consent",
-            "personsWithoutConsent": [{"personId": str(person), "name": "Stina Berg"}],
-        }
-    ]
-    unnamed = refusal.named(None, "groups service at http://g did not answer within 3 s")
-    assert f"member {member}: 1 of 2 persons without consent." in unnamed.message
-    assert "Names unavailable (groups service at http://g did not answer" in unnamed.message
-    assert unnamed.details["namesNote"].startswith("groups service")
+    assert "(Stina Berg)" in named.render("en")
+    assert "Paja Oy: 1/2 yhteyshenkilöä" in named.render("fi") or "Paja Oy" in named.render("fi")
+    (card,) = named.json_params()["members"]
+    assert card["code"] == "MEMBER_WITHOUT_CONSENT"
+    assert card["params"]["company_name"] == "Paja Oy"
+    assert card["params"]["person_ids"] == [str(person)]
+    assert card["params"]["names"] == ["Stina Berg"]
+    note = "groups service at http://g did not answer within 3 s"
+    unnamed = RecordingConsentMissing(meeting, [problem.refusal(member)], note)
+    assert f"{member}: 1 of 2 contact persons" in unnamed.render("en")
+    assert unnamed.json_params()["names_note"] == note
+    assert unnamed.json_params()["members"][0]["params"]["company_name"] is None
 
 
 def test_meetings_settings_for_the_groups_directory(monkeypatch):

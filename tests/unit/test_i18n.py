@@ -16,10 +16,12 @@ from shared.i18n.formats import (
     format_datetime,
     format_number,
     parse_date,
+    parse_datetime,
     parse_local_datetime,
     parse_time,
 )
 from shared.runtime.graphql_errors import Schema
+from shared.runtime.scalars import parse_datetime_value, serialize_datetime
 
 
 class NotAMicroEnterprise(DomainError):
@@ -76,6 +78,38 @@ def test_times_are_read_as_people_write_them(text: str) -> None:
 def test_a_local_date_and_time_is_helsinki_time() -> None:
     moment = parse_local_datetime("7.12.2026", "18.00")
     assert moment.astimezone(UTC) == datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "7.12.2026 klo 18.00",
+        "7.12.2026 kl. 18.00",
+        "07.12.2026 18:00",
+        "2026-12-07T18:00:00+02:00",
+        "2026-12-07T16:00:00Z",
+        "2026-12-07T18:00",  # no offset: Finnish time (a browser's datetime-local input)
+    ],
+)
+def test_a_moment_is_read_in_finnish_form_and_iso(text: str) -> None:
+    assert parse_datetime(text) == datetime(2026, 12, 7, 16, tzinfo=UTC)
+
+
+def test_a_moment_is_answered_in_helsinki_time_with_its_offset() -> None:
+    assert serialize_datetime(datetime(2026, 12, 7, 16, tzinfo=UTC)) == "2026-12-07T18:00:00+02:00"
+    summer = parse_datetime_value("14.5.2024 klo 18.00")
+    assert serialize_datetime(summer) == "2024-05-14T18:00:00+03:00"
+
+
+@pytest.mark.parametrize("text", ["7.12.2026", "2026-12-07", "7.12.2026 klo 25.00", "soon", ""])
+def test_an_unreadable_moment_is_refused_naming_the_form_in_the_readers_language(
+    text: str,
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        parse_datetime_value(text)
+    assert refused.value.code == "INVALID_DATETIME"
+    assert "7.12.2026 klo 18.00 (Suomen aikaa)" in refused.value.render("fi")
+    assert "7.12.2026 kl. 18.00 (finsk tid)" in refused.value.render("sv")
 
 
 @pytest.mark.parametrize("text", ["31.2.2026", "1.12.26", "tomorrow", "2026-13-01", ""])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -14,12 +15,16 @@ from services.meetings.domain import (
     Meeting,
     MeetingStatus,
     Membership,
-    errors,
     local_date,
+    overlaps,
 )
-from shared.contracts import MeetingCancelled, MeetingHeld, MeetingScheduled
+from shared.contracts import AttendanceCorrected, MeetingCancelled, MeetingHeld, MeetingScheduled
+from shared.errors import DomainError
+from shared.errors import meetings as errors
+from shared.errors import meetings_work as work_errors
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 GROUP = uuid4()
 OTHER_GROUP = uuid4()
 STARTS = datetime(2024, 5, 14, 18, 0, tzinfo=HELSINKI)
@@ -110,14 +115,14 @@ def test_starts_at_needs_a_time_zone():
     with pytest.raises(errors.TimezoneRequired) as caught:
         schedule(starts_at=datetime(2024, 5, 14, 18, 0))
     assert caught.value.code == "TIMEZONE_REQUIRED"
-    assert caught.value.field == "startsAt"
+    assert caught.value.field == "starts_at"
 
 
 def test_unknown_group():
     with pytest.raises(errors.UnknownGroup) as caught:
         schedule(group=None)
     assert caught.value.code == "UNKNOWN_GROUP"
-    assert caught.value.field == "groupId"
+    assert caught.value.field == "group_id"
 
 
 def test_unknown_host_says_the_member_may_not_have_arrived_yet():
@@ -125,9 +130,9 @@ def test_unknown_host_says_the_member_may_not_have_arrived_yet():
     with pytest.raises(errors.UnknownHost) as caught:
         schedule(host_member_id=host_id, host=None)
     assert caught.value.code == "UNKNOWN_HOST"
-    assert caught.value.field == "hostMemberId"
-    assert "may not have received the member yet" in caught.value.message
-    assert str(host_id) in caught.value.message
+    assert caught.value.field == "host_member_id"
+    assert "arrives within seconds" in str(caught.value)
+    assert str(host_id) in str(caught.value)
 
 
 def test_host_whose_joining_has_not_arrived_is_unknown():
@@ -142,7 +147,7 @@ def test_host_in_another_group():
     with pytest.raises(errors.HostInAnotherGroup) as caught:
         schedule(member(group_id=OTHER_GROUP))
     assert caught.value.code == "HOST_IN_ANOTHER_GROUP"
-    assert str(OTHER_GROUP) in caught.value.message
+    assert str(OTHER_GROUP) in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +161,8 @@ def test_host_not_active_on_the_meetings_date(joined_on, left_on):
     with pytest.raises(errors.HostNotActive) as caught:
         schedule(member(joined_on=joined_on, left_on=left_on))
     assert caught.value.code == "HOST_NOT_ACTIVE"
-    assert "2024-05-14" in caught.value.message
+    assert "14.5.2024" in caught.value.render("fi")
+    assert caught.value.params["problem"].code == "MEMBER_NOT_ACTIVE"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -183,6 +189,7 @@ def test_hold_records_attendance_and_raises_meeting_held():
     host, guest = member(), member()
     meeting = planned(host)
     held, event = meeting.hold(
+        now=NOW,
         held_at=None,
         attendee_member_ids=[host.member_id, guest.member_id],
         members={m.member_id: m for m in (host, guest)},
@@ -204,6 +211,7 @@ def test_hold_at_another_time_checks_that_date():
     late_joiner = member(joined_on=date(2024, 5, 20))
     held_at = datetime(2024, 5, 21, 18, tzinfo=HELSINKI)
     held, _ = planned(host).hold(
+        now=NOW,
         held_at=held_at,
         attendee_member_ids=[late_joiner.member_id],
         members={late_joiner.member_id: late_joiner},
@@ -215,22 +223,27 @@ def test_hold_at_another_time_checks_that_date():
 def test_hold_needs_a_time_zone():
     with pytest.raises(errors.TimezoneRequired) as caught:
         planned().hold(
-            held_at=datetime(2024, 5, 14, 18), attendee_member_ids=[], members={}, tz=HELSINKI
+            now=NOW,
+            held_at=datetime(2024, 5, 14, 18),
+            attendee_member_ids=[],
+            members={},
+            tz=HELSINKI,
         )
-    assert caught.value.field == "heldAt"
+    assert caught.value.field == "held_at"
 
 
 def test_duplicate_attendees_are_refused():
     host = member()
     with pytest.raises(errors.DuplicateAttendees) as caught:
         planned(host).hold(
+            now=NOW,
             held_at=None,
             attendee_member_ids=[host.member_id, host.member_id],
             members={host.member_id: host},
             tz=HELSINKI,
         )
     assert caught.value.code == "DUPLICATE_ATTENDEES"
-    assert caught.value.details["memberIds"] == [str(host.member_id)]
+    assert caught.value.json_params()["member_ids"] == [str(host.member_id)]
 
 
 def test_attendees_must_be_active_members_of_the_group_and_all_offenders_are_listed():
@@ -243,6 +256,7 @@ def test_attendees_must_be_active_members_of_the_group_and_all_offenders_are_lis
     offenders = [unknown, elsewhere.member_id, gone.member_id, not_yet.member_id]
     with pytest.raises(errors.AttendeesNotActive) as caught:
         planned(host).hold(
+            now=NOW,
             held_at=None,
             attendee_member_ids=[host.member_id, *offenders],
             members=members,
@@ -250,24 +264,32 @@ def test_attendees_must_be_active_members_of_the_group_and_all_offenders_are_lis
         )
     error = caught.value
     assert error.code == "ATTENDEES_NOT_ACTIVE"
-    assert error.field == "attendeeMemberIds"
-    assert error.details["memberIds"] == [str(m) for m in offenders]
-    assert str(host.member_id) not in error.message
-    assert "not known to the meetings service" in error.message
-    assert "another group" in error.message
-    assert "left 2023-12-31" in error.message
+    assert error.field == "attendee_member_ids"
+    assert error.json_params()["member_ids"] == [str(m) for m in offenders]
+    codes = [p["code"] for p in error.json_params()["problems"]]
+    assert codes == [
+        "UNKNOWN_MEMBER",
+        "MEMBER_OF_ANOTHER_GROUP",
+        "MEMBER_NOT_ACTIVE",
+        "MEMBER_NOT_ACTIVE",
+    ]
+    assert str(host.member_id) not in str(error)
+    assert "is not known here yet" in str(error)
+    assert f"belongs to group {OTHER_GROUP}" in str(error)
+    assert "it left on 31.12.2023" in error.render("fi") or "31.12.2023" in error.render("fi")
+    assert "it joined on 01/06/2024" in str(error)
 
 
 def test_only_a_planned_meeting_can_be_held():
     host = member()
     meeting = planned(host)
-    held, _ = meeting.hold(held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
+    held, _ = meeting.hold(now=NOW, held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
     with pytest.raises(errors.MeetingAlreadyHeld) as caught:
-        held.hold(held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
+        held.hold(now=NOW, held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
     assert caught.value.code == "MEETING_ALREADY_HELD"
     cancelled, _ = meeting.cancel("The host fell ill")
     with pytest.raises(errors.MeetingAlreadyCancelled) as caught2:
-        cancelled.hold(held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
+        cancelled.hold(now=NOW, held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
     assert caught2.value.code == "MEETING_ALREADY_CANCELLED"
 
 
@@ -297,8 +319,8 @@ def test_cancel_needs_a_reason_of_at_most_500_characters():
 
 def test_cancelling_a_held_or_cancelled_meeting_is_refused():
     meeting = planned()
-    held, _ = meeting.hold(held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
-    with pytest.raises(errors.MeetingAlreadyHeld, match="cannot be cancelled"):
+    held, _ = meeting.hold(now=NOW, held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI)
+    with pytest.raises(errors.MeetingAlreadyHeld, match="only a planned meeting"):
         held.cancel("too late")
     cancelled, _ = meeting.cancel("once")
     with pytest.raises(errors.MeetingAlreadyCancelled):
@@ -370,11 +392,92 @@ def test_a_member_moving_groups_takes_the_latest_joinings_group():
 def test_every_error_has_a_distinct_code():
     classes = [
         cls
-        for cls in vars(errors).values()
+        for module in (errors, work_errors)
+        for cls in vars(module).values()
         if isinstance(cls, type)
-        and issubclass(cls, errors.DomainError)
-        and cls is not errors.DomainError
+        and issubclass(cls, DomainError)
+        and "code" in cls.__dict__
+        and cls.__module__ == module.__name__
     ]
     codes = [cls.code for cls in classes]
     assert len(codes) == len(set(codes))
     assert all(code.isupper() for code in codes)
+    assert all(DomainError.by_code[cls.code] is cls for cls in classes)
+
+
+# -- held only once started; attendance corrected; overlaps ------------------------
+
+
+def test_a_meeting_is_held_only_once_its_start_has_passed():
+    meeting = planned()
+    with pytest.raises(errors.MeetingNotStarted) as caught:
+        meeting.hold(
+            now=STARTS - timedelta(minutes=1),
+            held_at=None,
+            attendee_member_ids=[],
+            members={},
+            tz=HELSINKI,
+        )
+    assert caught.value.json_params() == {
+        "meeting_id": str(meeting.id),
+        "starts_at": STARTS.isoformat(),
+    }
+    assert "14.5.2024 klo 18.00" in caught.value.render("fi")
+    held, _ = meeting.hold(
+        now=STARTS, held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI
+    )
+    assert held.status is MeetingStatus.HELD
+
+
+def test_attendance_is_corrected_with_the_whole_new_list():
+    host, guest, late = member(), member(), member()
+    members = {m.member_id: m for m in (host, guest, late)}
+    held, _ = planned(host).hold(
+        now=NOW,
+        held_at=None,
+        attendee_member_ids=[host.member_id, guest.member_id],
+        members=members,
+        tz=HELSINKI,
+    )
+    fixed, event = held.correct_attendance(
+        attendee_member_ids=[host.member_id, late.member_id], members=members, tz=HELSINKI
+    )
+    assert fixed.attendee_member_ids == (host.member_id, late.member_id)
+    assert fixed.version == held.version + 1
+    assert isinstance(event, AttendanceCorrected)
+    assert event.held_at == held.held_at
+    assert event.attendee_member_ids == (host.member_id, late.member_id)
+    assert (event.added_member_ids, event.removed_member_ids) == (
+        (late.member_id,),
+        (guest.member_id,),
+    )
+    with pytest.raises(errors.AttendanceUnchanged):
+        fixed.correct_attendance(
+            attendee_member_ids=[late.member_id, host.member_id], members=members, tz=HELSINKI
+        )
+    with pytest.raises(errors.AttendeesNotActive):
+        fixed.correct_attendance(attendee_member_ids=[uuid4()], members=members, tz=HELSINKI)
+    with pytest.raises(errors.DuplicateAttendees):
+        fixed.correct_attendance(
+            attendee_member_ids=[late.member_id] * 2, members=members, tz=HELSINKI
+        )
+    with pytest.raises(errors.MeetingNotHeld):
+        planned(host).correct_attendance(attendee_member_ids=[], members=members, tz=HELSINKI)
+    cancelled, _ = planned(host).cancel("Snow")
+    with pytest.raises(errors.CancelledMeetingNotHeld):
+        cancelled.correct_attendance(attendee_member_ids=[], members=members, tz=HELSINKI)
+
+
+def test_overlapping_meetings_of_the_group_are_warned_about_not_refused():
+    host = member()
+    meeting = planned(host)
+    near, _ = schedule(host, starts_at=STARTS + timedelta(hours=2, minutes=59))
+    far, _ = schedule(host, starts_at=STARTS + timedelta(hours=3))
+    gone, _ = schedule(host, starts_at=STARTS)
+    gone, _ = gone.cancel("Double booked")
+    other_group = replace(near, id=uuid4(), group_id=OTHER_GROUP)
+    (warning,) = overlaps(meeting, [meeting, near, far, gone, other_group])
+    assert warning.code == "MEETINGS_OVERLAP"
+    assert warning.json_params()["other_meeting_id"] == str(near.id)
+    assert "14.5.2024 klo 20.59" in warning.render("fi")
+    assert overlaps(gone, [meeting]) == []

@@ -24,7 +24,6 @@ from services.meetings.domain import (
     Membership,
     Person,
     RecordingProblem,
-    errors,
     recording_problems,
     suggest_hosts,
 )
@@ -40,12 +39,15 @@ from shared.contracts import (
     MemoPublished,
     RsvpRecorded,
 )
+from shared.errors import meetings as errors
+from shared.errors import meetings_work as work_errors
 
 TZ = ZoneInfo("Europe/Helsinki")
 GROUP, OTHER = uuid4(), uuid4()
 HOST, GUEST, OUTSIDER = uuid4(), uuid4(), uuid4()
 STARTS = datetime(2024, 5, 14, 18, tzinfo=TZ)
 MEETING_DAY = date(2024, 5, 14)
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
 
 def member(member_id: UUID, group_id: UUID = GROUP, **kw) -> Membership:
@@ -71,7 +73,9 @@ def planned() -> Meeting:
 
 
 def held(attendees: tuple[UUID, ...] = (HOST, GUEST)) -> Meeting:
-    meeting, _ = planned().hold(held_at=None, attendee_member_ids=attendees, members=MEMBERS, tz=TZ)
+    meeting, _ = planned().hold(
+        now=NOW, held_at=None, attendee_member_ids=attendees, members=MEMBERS, tz=TZ
+    )
     return meeting
 
 
@@ -190,7 +194,8 @@ def test_rsvp_per_member_latest_answer_wins():
 def test_rsvp_refusals():
     with pytest.raises(errors.MemberNotInGroup) as refused:
         planned().rsvp(member_id=OUTSIDER, coming=True, member=MEMBERS[OUTSIDER], tz=TZ)
-    assert refused.value.details == {"memberIds": [str(OUTSIDER)]}
+    assert refused.value.json_params()["member_ids"] == [str(OUTSIDER)]
+    assert refused.value.params["problem"].code == "MEMBER_OF_ANOTHER_GROUP"  # type: ignore[union-attr]
     with pytest.raises(errors.MemberNotInGroup):
         planned().rsvp(member_id=uuid4(), coming=True, member=None, tz=TZ)
     with pytest.raises(errors.MeetingAlreadyHeld):
@@ -222,18 +227,21 @@ def test_recording_problems_name_each_member_without_full_consent():
     ]
     problems = recording_problems([HOST, GUEST, OUTSIDER], persons, {p1: True, p2: True})
     assert set(problems) == {GUEST, OUTSIDER}
-    assert problems[OUTSIDER] == RecordingProblem("no registered person")
-    assert problems[GUEST] == RecordingProblem("1 of 2 persons without consent", (p3,))
+    assert problems[OUTSIDER] == RecordingProblem()
+    assert problems[GUEST] == RecordingProblem(2, (p3,))
+    assert problems[GUEST].refusal(GUEST).render("en") == (
+        f"{GUEST}: 1 of 2 contact persons have not consented to audio recording ({p3})."
+    )
     assert recording_problems([HOST, GUEST], persons, {p1: True, p2: True, p3: True}) == {}
 
 
 def test_mark_recorded_only_held_once_and_with_every_attendees_consent():
     meeting = held()
     with pytest.raises(errors.RecordingConsentMissing) as refused:
-        meeting.mark_recorded({GUEST: RecordingProblem("no registered person")})
+        meeting.mark_recorded({GUEST: RecordingProblem()})
     assert refused.value.code == "RECORDING_CONSENT_MISSING"
-    assert refused.value.details["memberIds"] == [str(GUEST)]
-    assert str(GUEST) in refused.value.message
+    assert refused.value.json_params()["member_ids"] == [str(GUEST)]
+    assert f"{GUEST} has no registered contact person" in refused.value.render("en")
     recorded, event = meeting.mark_recorded({})
     assert recorded.recorded
     assert recorded.version == 3
@@ -263,9 +271,9 @@ def test_memo_is_published_for_a_held_meeting_and_can_be_corrected():
     )
     corrected, _ = meeting.publish_memo(summary="Price much higher.", facilitator_id=None, at=at)
     assert corrected.memo == "Price much higher."
-    with pytest.raises(errors.TextRequired):
+    with pytest.raises(work_errors.TextRequired):
         held().publish_memo(summary=" ", facilitator_id=None, at=at)
-    with pytest.raises(errors.TextTooLong):
+    with pytest.raises(work_errors.TextTooLong):
         held().publish_memo(summary="x" * 20_001, facilitator_id=None, at=at)
     with pytest.raises(errors.MeetingNotHeld):
         planned().publish_memo(summary="x", facilitator_id=None, at=at)
@@ -297,9 +305,9 @@ def test_agree_then_close_an_action():
     assert closed_event == ActionItemClosed(
         action_id=item.id, group_id=GROUP, closed_on=date(2024, 6, 2), outcome="Sent"
     )
-    with pytest.raises(errors.ActionAlreadyClosed):
+    with pytest.raises(work_errors.ActionAlreadyClosed):
         closed.close(closed_on=date(2024, 6, 3), outcome="")
-    with pytest.raises(errors.DateBeforeStart):
+    with pytest.raises(work_errors.DateBeforeStart):
         item.close(closed_on=date(2024, 5, 1), outcome="")
 
 
@@ -308,10 +316,10 @@ def test_action_refusals():
         agree(planned())
     with pytest.raises(errors.MemberNotInGroup) as refused:
         agree(owner_member_id=OUTSIDER, owner=MEMBERS[OUTSIDER])
-    assert refused.value.field == "ownerMemberId"
-    with pytest.raises(errors.TextRequired):
+    assert refused.value.field == "owner_member_id"
+    with pytest.raises(work_errors.TextRequired):
         agree(description="")
-    with pytest.raises(errors.DateBeforeStart):
+    with pytest.raises(work_errors.DateBeforeStart):
         agree(due_on=date(2024, 5, 1))
 
 
@@ -345,15 +353,15 @@ def test_record_an_activity():
 
 
 def test_activity_refusals():
-    with pytest.raises(errors.UnknownActivityType):
+    with pytest.raises(work_errors.UnknownActivityType):
         record(activity_type="gossip")
-    with pytest.raises(errors.TextRequired):
+    with pytest.raises(work_errors.TextRequired):
         record(example=" ")
-    with pytest.raises(errors.TextTooLong):
+    with pytest.raises(work_errors.TextTooLong):
         record(example="x" * 2001)
     with pytest.raises(errors.MembersNotInGroup) as refused:
         record(member_ids=(HOST, OUTSIDER, UUID(int=7)))
-    assert refused.value.details == {"memberIds": [str(OUTSIDER), str(UUID(int=7))]}
+    assert refused.value.json_params()["member_ids"] == [str(OUTSIDER), str(UUID(int=7))]
     with pytest.raises(errors.DuplicateMembers):
         record(member_ids=(HOST, HOST))
     with pytest.raises(errors.MeetingNotHeld):
@@ -397,7 +405,7 @@ def test_initiative_history_keeps_every_update():
         (3, "completed", (GUEST,)),
     ]
     assert (done.outcome, done.version) == ("12 new customers", 3)
-    with pytest.raises(errors.InitiativeFinished):
+    with pytest.raises(work_errors.InitiativeFinished):
         done.update(
             status="active",
             outcome=None,
@@ -411,13 +419,13 @@ def test_initiative_refusals():
     initiative, _ = start()
     with pytest.raises(errors.MeetingNotHeld):
         start(planned())
-    with pytest.raises(errors.InitiativeNeedsMembers):
+    with pytest.raises(work_errors.InitiativeNeedsMembers):
         start(member_ids=())
     with pytest.raises(errors.MembersNotInGroup):
         start(member_ids=(OUTSIDER,))
-    with pytest.raises(errors.TextRequired):
+    with pytest.raises(work_errors.TextRequired):
         start(title="")
-    with pytest.raises(errors.DateBeforeStart):
+    with pytest.raises(work_errors.DateBeforeStart):
         start(started_on=date(2024, 1, 1))
 
     def update(**kw):
@@ -430,15 +438,15 @@ def test_initiative_refusals():
         }
         return initiative.update(**{**args, **kw})
 
-    with pytest.raises(errors.UnknownInitiativeStatus):
+    with pytest.raises(work_errors.UnknownInitiativeStatus):
         update(status="sleeping")
-    with pytest.raises(errors.DateBeforeStart):
+    with pytest.raises(work_errors.DateBeforeStart):
         update(updated_on=date(2024, 5, 1))
-    with pytest.raises(errors.InitiativeNeedsMembers):
+    with pytest.raises(work_errors.InitiativeNeedsMembers):
         update(member_ids=())
     with pytest.raises(errors.MembersNotInGroup):
         update(member_ids=(OUTSIDER,))
-    with pytest.raises(errors.TextTooLong):
+    with pytest.raises(work_errors.TextTooLong):
         update(outcome="x" * 2001)
 
 

@@ -74,6 +74,15 @@ class Guard:
         if not self.allows(needed, region):
             raise AccessDenied(self.refusal(needed, region, what))
 
+    def reads_texts(self, region: str | None) -> bool:
+        """Whether an answer about ``region`` may carry the regions' own words (the CoP
+        table's example texts): only for callers who see that region in full (its own
+        agency, researchers). ``None``, the nation, mixes every region's words: only for
+        callers who see every region in full (researchers); never the public or an agency."""
+        if region is None:
+            return self.full_regions() is None
+        return self.allows(Level.FULL, region)
+
     def full_regions(self) -> frozenset[str] | None:
         """Regions whose rows the caller sees: ``None`` for all, else exactly these."""
         return self.regions_at(Level.FULL)

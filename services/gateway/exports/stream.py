@@ -1,12 +1,13 @@
 """Streaming a dataset as CSV or JSON lines, a chunk of rows at a time.
 
-Memory stays flat whatever the size: rows come from a server-side cursor
-(``AsyncSession.stream`` with ``yield_per``) and leave as text chunks.
+CSV cells a spreadsheet would take for a formula are neutralised (:mod:`shared.csv_out`);
+JSON lines carry the values as they are. Memory stays flat whatever the size: rows come
+from a server-side cursor (``AsyncSession.stream`` with ``yield_per``) and leave as text
+chunks.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.gateway.auth.guard import AccessDenied, Guard, Level
 from services.gateway.auth.sql import visible
 from services.gateway.exports.registry import Dataset
+from shared.csv_out import SafeCsvWriter
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK = 2000  # rows per fetch and per piece of output
@@ -42,7 +44,7 @@ def scoped(dataset: Dataset, guard: Guard, region: str | None = None) -> Select[
     what = f"the {dataset.name} export"
     if dataset.totals is not None:  # a research view: the nation's totals or one region's
         guard.require(dataset.national if region is None else dataset.level, region, what)
-        return dataset.totals(region, guard.allows(Level.REGIONAL, region))
+        return dataset.totals(region, guard.reads_texts(region))
     if dataset.region is None:
         guard.require(dataset.level, None, what)
         return dataset.query
@@ -67,13 +69,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
-    value = _plain(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else value
-
-
 async def stream(
     sessions: async_sessionmaker[AsyncSession],
     dataset: Dataset,
@@ -85,7 +80,7 @@ async def stream(
     check_format(fmt)
     names = dataset.column_names
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer)  # formulas neutralised (shared/csv_out.py)
     if fmt == "csv":
         writer.writerow(names)
         yield _take(buffer)
@@ -96,7 +91,7 @@ async def stream(
             if dataset.derive is not None:
                 rows = [dataset.derive(row) for row in rows]
             if fmt == "csv":
-                writer.writerows([_csv_cell(v) for v in row] for row in rows)
+                writer.writerows([_plain(v) for v in row] for row in rows)
                 piece = _take(buffer)
             else:
                 piece = "".join(_json_line(names, row) for row in rows)

@@ -5,7 +5,8 @@
 * views of totals (CoP table, meetings over time, retention, feedback trend, initiative
   statuses): without ``region`` the national totals, for every role; ``region=R`` that
   region's figures, for agencies and researchers (REGIONAL). The CoP table's example texts
-  are null for callers without regional detail (the public);
+  (a region's own words) only for callers who see that region in full (its agency,
+  researchers), in national totals only for researchers (``Guard.reads_texts``);
 * coding agreement: coder pairs' pseudonyms, REGIONAL even for the nation;
 * per-group and per-region rows (group months, host rotation, group health, region
   overview): REGIONAL for the region of each row (agencies see every region's, the public
@@ -126,7 +127,11 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("activities", "integer", "Activities of the type in the year"),
                 column("meetings", "integer", "Meetings with at least one such activity"),
                 column("groups", "integer", "Group-years: groups summed over regions"),
-                column("example", "string", "An example text (null for the public)"),
+                column(
+                    "example",
+                    "string",
+                    "An example text: only for who sees the region in full",
+                ),
             ),
             lambda region, examples: queries.cop_table(region, examples),
         ),

@@ -6,11 +6,18 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from services.gateway.graphql.coding.mutation import CodingMutation
 from services.gateway.graphql.context import GatewayContext
 from services.gateway.graphql.query import Query
 from services.gateway.graphql.safety import log_errors, safety_extensions
 from services.gateway.graphql.subscription import Subscription
 from services.gateway.settings import GatewaySettings
+from shared.runtime.graphql_errors import DomainErrors
+
+
+@strawberry.type
+class Mutation(CodingMutation):
+    """The national API's only writes: the researchers' coding workspace."""
 
 
 class GatewaySchema(strawberry.Schema):
@@ -29,7 +36,10 @@ def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
     """
     settings = settings or GatewaySettings.model_construct()
     return GatewaySchema(
-        query=Query, subscription=Subscription, extensions=safety_extensions(settings)
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[*safety_extensions(settings), DomainErrors],
     )
 
 

@@ -41,6 +41,7 @@ from services.gateway.graphql.group import Group
 from services.gateway.graphql.meeting import Meeting
 from services.gateway.graphql.member import Member
 from services.gateway.orm import groups, meetings, members
+from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
 
 FORBIDDEN = "FORBIDDEN"
 _UNSET = UnsetType()  # "no payload" for connection_ack (strawberry's UNSET is typed Any)
@@ -139,6 +140,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
+        # refusals of the coding workspace in the caller's language (shared/errors)
+        set_language(negotiate(request.headers.get("accept-language"), default=SOURCE_LANGUAGE))
         guard = getattr(request.state, "guard", None)
         if guard is None and isinstance(request, Request):
             # TokenAuth resolves every HTTP request's token; without it, refuse to guess

@@ -32,6 +32,8 @@ class GatewayContext:
     live: Broadcaster | None = None  # new national events, for subscriptions
     authenticated: bool = True
     connection_params: dict[str, Any] | None = None  # set by graphql-transport-ws
+    # the writer's sessions, for the coding workspace's mutations (None: ``sessions``)
+    write_sessions: async_sessionmaker[AsyncSession] | None = None
 
     @classmethod
     def create(
@@ -41,6 +43,7 @@ class GatewayContext:
         *,
         guard: Guard | None = ANONYMOUS,
         live: Broadcaster | None = None,
+        write_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> GatewayContext:
         return cls(
             sessions=sessions,
@@ -49,6 +52,7 @@ class GatewayContext:
             guard=guard or ANONYMOUS,
             live=live,
             authenticated=guard is not None,
+            write_sessions=write_sessions,
         )
 
     def set_guard(self, guard: Guard) -> None:

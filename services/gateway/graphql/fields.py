@@ -19,3 +19,12 @@ def resolved(description: str) -> Callable[[F], F]:
         return cast(F, strawberry.field(fn, description=description))
 
     return decorate
+
+
+def mutation(description: str) -> Callable[[F], F]:
+    """``@strawberry.mutation(description=...)``, typed like :func:`resolved`."""
+
+    def decorate(fn: F) -> F:
+        return cast(F, strawberry.mutation(fn, description=description))
+
+    return decorate

@@ -36,7 +36,7 @@ from services.gateway.orm import (
     rsvps,
     survey_responses,
 )
-from services.gateway.projections.sql import chunks
+from shared.storage.chunks import chunks
 
 Rows = list[Row[Any]]
 

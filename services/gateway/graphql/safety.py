@@ -32,6 +32,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from services.gateway.graphql.cost import cost_rule
 from services.gateway.settings import GatewaySettings
+from shared.errors import DomainError
 
 log = logging.getLogger(__name__)
 INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
@@ -47,7 +48,9 @@ def is_internal(error: GraphQLError) -> bool:
     client. Errors without a path come from parsing, validation or variable coercion: they
     describe the request (a ``ValueError`` from a scalar's parser included).
     """
-    return error.path is not None and not isinstance(error.original_error, GraphQLError)
+    return error.path is not None and not isinstance(
+        error.original_error, GraphQLError | DomainError
+    )
 
 
 class MaskInternalErrors(MaskErrors):

@@ -18,11 +18,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnCollection
 
+# Re-exported for the projections: the one chunks() is shared.storage's.
+from shared.storage.chunks import IN_CHUNK as IN_CHUNK
+from shared.storage.chunks import chunks as chunks
+
 Row = dict[str, Any]
 Columns = ColumnCollection[str, Any]
 # (current row's columns, excluded = the row we tried to insert) -> SET clause
 Merge = Callable[[Columns, Columns], Mapping[str, Any]]
-IN_CHUNK = 5000  # ids per IN (...) list: far below either database's parameter limit
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -89,7 +92,3 @@ def facet(
     """SET clause for one facet: its columns come from the newer of the two versions."""
     newer = is_newer(ex[version], cur[version])
     return {name: take_if(newer, ex[name], cur[name]) for name in (*columns, version)}
-
-
-def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -13,13 +13,13 @@ import strawberry
 
 from services.meetings import handlers
 from services.meetings.api.context import MeetingsContext
-from services.meetings.api.errors import DomainErrors
 from services.meetings.api.types import (
     ActionItem,
     Activity,
     AgreeActionInput,
     CancelMeetingInput,
     CloseActionInput,
+    CorrectAttendanceInput,
     HostSuggestion,
     Initiative,
     KnownMember,
@@ -40,6 +40,7 @@ from services.meetings.commands import (
     AgreeAction,
     CancelMeeting,
     CloseAction,
+    CorrectAttendance,
     MarkRecorded,
     PublishMemo,
     RecordActivity,
@@ -58,6 +59,8 @@ from services.meetings.repository import (
     InitiativeRepository,
     MeetingRepository,
 )
+from shared.runtime.graphql_errors import Schema
+from shared.runtime.scalars import SCALARS_WITH_TIMES
 
 MAX_PAGE = 500
 Info = strawberry.Info[MeetingsContext, None]
@@ -115,6 +118,14 @@ async def record_meeting_held(info: Info, input: RecordMeetingHeldInput) -> Meet
     return Meeting.from_domain(
         await handlers.record_meeting_held(cmd, ctx.unit_of_work(), ctx.node)
     )
+
+
+async def correct_attendance(info: Info, input: CorrectAttendanceInput) -> Meeting:
+    cmd = CorrectAttendance(
+        meeting_id=input.meeting_id, attendee_member_ids=tuple(input.attendee_member_ids)
+    )
+    ctx = info.context
+    return Meeting.from_domain(await handlers.correct_attendance(cmd, ctx.unit_of_work(), ctx.node))
 
 
 async def cancel_meeting(info: Info, input: CancelMeetingInput) -> Meeting:
@@ -264,13 +275,11 @@ class Query:
     )
     suggest_next_host: list[HostSuggestion] = strawberry.field(
         resolver=resolve_suggest_next_host,
-        extensions=[DomainErrors()],
         description="Members active on `on`, who hosted least recently first (never hosted "
         "first); the first is the suggestion. Paused and departed members are left out.",
     )
     agenda: list[ActionItem] = strawberry.field(
         resolver=resolve_agenda,
-        extensions=[DomainErrors()],
         description="Open follow-up actions of the meeting's group agreed in earlier meetings.",
     )
     actions: list[ActionItem] = strawberry.field(
@@ -294,64 +303,61 @@ class Query:
 @strawberry.type
 class Mutation:
     schedule_meeting: Meeting = strawberry.mutation(
-        resolver=schedule_meeting, extensions=[DomainErrors()], description="Plan a meeting."
+        resolver=schedule_meeting, description="Plan a meeting."
     )
     record_meeting_held: Meeting = strawberry.mutation(
         resolver=record_meeting_held,
-        extensions=[DomainErrors()],
-        description="Record that a planned meeting took place, and who came.",
+        description="Record that a planned meeting took place, and who came; only once its "
+        "start has passed (MEETING_NOT_STARTED, params.starts_at).",
+    )
+    correct_attendance: Meeting = strawberry.mutation(
+        resolver=correct_attendance,
+        description="Correct who came to a held meeting after the fact: the whole new list, "
+        "checked as when it was held (AttendanceCorrected; the nation's counts follow).",
     )
     cancel_meeting: Meeting = strawberry.mutation(
         resolver=cancel_meeting,
-        extensions=[DomainErrors()],
         description="Call a planned meeting off, saying why.",
     )
     reschedule_meeting: Meeting = strawberry.mutation(
         resolver=reschedule_meeting,
-        extensions=[DomainErrors()],
         description="Move a planned meeting and/or change its theme.",
     )
     record_rsvp: Meeting = strawberry.mutation(
         resolver=record_rsvp,
-        extensions=[DomainErrors()],
         description="A member says it is coming or not to a planned meeting.",
     )
     mark_recorded: Meeting = strawberry.mutation(
         resolver=mark_recorded,
-        extensions=[DomainErrors()],
         description="Mark a held meeting as audio-recorded; refused unless every attendee "
-        "consented (RECORDING_CONSENT_MISSING names who has not: extensions.memberIds, and "
-        "extensions.members with company and person names from the groups service, or "
-        "extensions.namesNote saying why names are missing).",
+        "consented (RECORDING_CONSENT_MISSING names who has not: extensions.params.memberIds, "
+        "and extensions.params.members, one MEMBER_WITHOUT_CONSENT each with companyName and "
+        "the persons' names from the groups service, or params.namesNote saying why names are "
+        "missing).",
     )
     publish_memo: Meeting = strawberry.mutation(
         resolver=publish_memo,
-        extensions=[DomainErrors()],
         description="Publish the facilitator's summary of a held meeting (again: corrects it).",
     )
     agree_action: ActionItem = strawberry.mutation(
         resolver=agree_action,
-        extensions=[DomainErrors()],
         description="A follow-up action agreed in a held meeting; on later agendas until closed.",
     )
     close_action: ActionItem = strawberry.mutation(
-        resolver=close_action, extensions=[DomainErrors()], description="Close an open action."
+        resolver=close_action, description="Close an open action."
     )
     record_activity: Activity = strawberry.mutation(
         resolver=record_activity,
-        extensions=[DomainErrors()],
         description="Record a CoP activity of a held meeting, classified by Wenger's types.",
     )
     start_initiative: Initiative = strawberry.mutation(
         resolver=start_initiative,
-        extensions=[DomainErrors()],
         description="Joint work that started in a held meeting.",
     )
     update_initiative: Initiative = strawberry.mutation(
         resolver=update_initiative,
-        extensions=[DomainErrors()],
         description="A new status (and outcome, members) of an initiative; all kept as history.",
     )
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+schema = Schema(query=Query, mutation=Mutation, scalar_overrides=SCALARS_WITH_TIMES)

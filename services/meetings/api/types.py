@@ -8,6 +8,8 @@ from uuid import UUID
 
 import strawberry
 
+from services.meetings import handlers
+from services.meetings.api.context import MeetingsContext
 from services.meetings.domain import ActionItem as DomainActionItem
 from services.meetings.domain import Activity as DomainActivity
 from services.meetings.domain import HostSuggestion as DomainHostSuggestion
@@ -16,6 +18,7 @@ from services.meetings.domain import InitiativeUpdate as DomainInitiativeUpdate
 from services.meetings.domain import Meeting as DomainMeeting
 from services.meetings.domain import MeetingStatus as DomainStatus
 from services.meetings.domain import Membership
+from shared.runtime.graphql_errors import FieldProblem
 
 
 @strawberry.enum(description="Lifecycle of a meeting: planned, then held or cancelled.")
@@ -30,6 +33,13 @@ class MeetingStatus(Enum):
 
     def to_domain(self) -> DomainStatus:
         return DomainStatus(self.value)
+
+
+async def resolve_warnings(
+    root: Meeting, info: strawberry.Info[MeetingsContext, None]
+) -> list[FieldProblem]:
+    found = await handlers.overlap_warnings(root.domain, info.context.unit_of_work())
+    return [FieldProblem.from_error(w) for w in found]
 
 
 @strawberry.type(description="A monthly meeting of a core group at a member's premises.")
@@ -47,10 +57,18 @@ class Meeting:
     rsvps: list[Rsvp] = strawberry.field(description="Latest answer of each member who answered.")
     recorded: bool = strawberry.field(description="Audio-recorded (with every attendee's consent).")
     memo: Memo | None
+    warnings: list[FieldProblem] = strawberry.field(
+        resolver=resolve_warnings,
+        description="Worth a second look, not refused: another meeting of the group at an "
+        "overlapping time (code MEETINGS_OVERLAP; params other_meeting_id, theme, starts_at). "
+        "Ask for it in scheduleMeeting's and rescheduleMeeting's answer.",
+    )
+    domain: strawberry.Private[DomainMeeting]
 
     @classmethod
     def from_domain(cls, meeting: DomainMeeting) -> Meeting:
         return cls(
+            domain=meeting,
             id=meeting.id,
             group_id=meeting.group_id,
             host_member_id=meeting.host_member_id,
@@ -278,6 +296,15 @@ class RecordMeetingHeldInput:
         default=None, description="Defaults to the meeting's startsAt."
     )
     attendee_member_ids: list[UUID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="The whole corrected list of who came to a held meeting (it replaces the "
+    "recorded one; the nation applies it too)."
+)
+class CorrectAttendanceInput:
+    meeting_id: UUID
+    attendee_member_ids: list[UUID]
 
 
 @strawberry.input

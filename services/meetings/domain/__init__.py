@@ -8,13 +8,14 @@ from services.meetings.domain.consent import (
     RecordingProblem,
     recording_problems,
 )
-from services.meetings.domain.errors import DomainError
 from services.meetings.domain.meeting import (
+    MEETING_LENGTH,
     MEMO_MAX,
     REASON_MAX,
     THEME_MAX,
     Meeting,
     MeetingStatus,
+    overlaps,
 )
 from services.meetings.domain.membership import (
     KnownGroup,
@@ -35,6 +36,7 @@ from services.meetings.domain.work import (
 __all__ = [
     "AUDIO",
     "INITIATIVE_STATUSES",
+    "MEETING_LENGTH",
     "MEMO_MAX",
     "REASON_MAX",
     "THEME_MAX",
@@ -42,7 +44,6 @@ __all__ = [
     "ActionStatus",
     "Activity",
     "ConsentState",
-    "DomainError",
     "HostSuggestion",
     "Initiative",
     "InitiativeUpdate",
@@ -54,6 +55,7 @@ __all__ = [
     "Person",
     "RecordingProblem",
     "local_date",
+    "overlaps",
     "recording_problems",
     "suggest_hosts",
 ]

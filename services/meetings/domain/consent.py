@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from shared.errors.meetings import MemberWithoutConsent, MemberWithoutPerson
+
 AUDIO = "audio_recording"
 
 
@@ -46,14 +48,25 @@ class Names:
 
 @dataclass(frozen=True, slots=True)
 class RecordingProblem:
-    """Why an attending member blocks a recording; ``person_ids``: its persons without
-    audio consent (empty when it has no registered person at all)."""
+    """Why an attending member blocks a recording: ``persons`` registered persons (0: none
+    at all), ``person_ids`` those without audio consent."""
 
-    reason: str
+    persons: int = 0
     person_ids: tuple[UUID, ...] = ()
 
-    def __str__(self) -> str:
-        return self.reason
+    def refusal(self, member_id: UUID, names: Names | None = None) -> MemberWithoutConsent:
+        """The member's part of the refusal, with the names ``names`` knows."""
+        known = names or Names()
+        company = known.members.get(member_id, "")
+        if not self.persons:
+            return MemberWithoutPerson(member_id, company_name=company)
+        return MemberWithoutConsent(
+            member_id,
+            company_name=company,
+            persons=self.persons,
+            person_ids=self.person_ids,
+            person_names=[known.persons.get(p) or str(p) for p in self.person_ids],
+        )
 
 
 def recording_problems(
@@ -71,11 +84,9 @@ def recording_problems(
     for member_id in attendee_ids:
         people = by_member.get(member_id, [])
         if not people:
-            problems[member_id] = RecordingProblem("no registered person")
+            problems[member_id] = RecordingProblem()
             continue
         without = tuple(p.person_id for p in people if not audio.get(p.person_id, False))
         if without:
-            problems[member_id] = RecordingProblem(
-                f"{len(without)} of {len(people)} persons without consent", without
-            )
+            problems[member_id] = RecordingProblem(len(people), without)
     return problems

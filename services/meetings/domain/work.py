@@ -8,13 +8,12 @@ from datetime import date, tzinfo
 from enum import StrEnum
 from uuid import UUID
 
-from services.meetings.domain import errors
 from services.meetings.domain.meeting import (
     Meeting,
-    MeetingStatus,
     check_members,
     clean_text,
     member_problem,
+    require_held,
 )
 from services.meetings.domain.membership import Membership
 from shared.contracts import (
@@ -25,6 +24,8 @@ from shared.contracts import (
     InitiativeStarted,
     InitiativeUpdated,
 )
+from shared.errors import meetings as errors
+from shared.errors import meetings_work as work_errors
 
 ACTION_MAX = 1000
 EXAMPLE_MAX = 2000
@@ -32,11 +33,6 @@ TITLE_MAX = 300
 OUTCOME_MAX = 2000
 INITIATIVE_STATUSES: tuple[str, ...] = ("active", "paused", "completed", "abandoned")
 FINISHED = ("completed", "abandoned")
-
-
-def _require_held(meeting: Meeting, action: str) -> None:
-    if meeting.status is not MeetingStatus.HELD:
-        raise errors.MeetingNotHeld(meeting.id, meeting.status.value, action)
 
 
 class ActionStatus(StrEnum):
@@ -72,18 +68,14 @@ class ActionItem:
         due_on: date | None,
         tz: tzinfo,
     ) -> tuple[ActionItem, ActionItemAgreed]:
-        _require_held(meeting, "follow-up actions are agreed")
-        text = clean_text(
-            description, field="description", what="What is to be done", limit=ACTION_MAX
-        )
+        require_held(meeting)
+        text = clean_text(description, field="description", limit=ACTION_MAX)
         day = meeting.day(tz)
-        why = member_problem(meeting.group_id, owner, day)
+        why = member_problem(meeting.group_id, owner_member_id, owner, day)
         if why:
-            raise errors.MemberNotInGroup(
-                owner_member_id, meeting.group_id, why, field="ownerMemberId"
-            )
+            raise errors.MemberNotInGroup(owner_member_id, why, field="owner_member_id")
         if due_on is not None and due_on < day:
-            raise errors.DateBeforeStart("dueOn", due_on, day, "the meeting")
+            raise work_errors.DateBeforeStart("due_on", due_on, day)
         item = cls(
             id=action_id,
             meeting_id=meeting.id,
@@ -105,12 +97,12 @@ class ActionItem:
 
     def close(self, *, closed_on: date, outcome: str) -> tuple[ActionItem, ActionItemClosed]:
         if self.status is ActionStatus.CLOSED:
-            raise errors.ActionAlreadyClosed(self.id, self.closed_on)
+            raise work_errors.ActionAlreadyClosed(self.id, self.closed_on)
         if closed_on < self.agreed_on:
-            raise errors.DateBeforeStart("closedOn", closed_on, self.agreed_on, "its meeting")
+            raise work_errors.DateBeforeStart("closed_on", closed_on, self.agreed_on)
         text = outcome.strip()
         if len(text) > ACTION_MAX:
-            raise errors.TextTooLong("outcome", len(text), ACTION_MAX)
+            raise work_errors.TextTooLong("outcome", len(text), ACTION_MAX)
         closed = replace(
             self,
             status=ActionStatus.CLOSED,
@@ -148,10 +140,10 @@ class Activity:
         members: Mapping[UUID, Membership],
         coder_id: UUID | None,
     ) -> tuple[Activity, ActivityRecorded]:
-        _require_held(meeting, "activities are recorded")
+        require_held(meeting)
         if activity_type not in ACTIVITY_TYPES:
-            raise errors.UnknownActivityType(activity_type, ACTIVITY_TYPES)
-        text = clean_text(example, field="example", what="The example text", limit=EXAMPLE_MAX)
+            raise work_errors.UnknownActivityType(activity_type, ACTIVITY_TYPES)
+        text = clean_text(example, field="example", limit=EXAMPLE_MAX)
         involved = check_members(meeting.group_id, member_ids, members)
         activity = cls(
             id=activity_id,
@@ -212,15 +204,15 @@ class Initiative:
         started_on: date | None,
         tz: tzinfo,
     ) -> tuple[Initiative, InitiativeStarted]:
-        _require_held(meeting, "an initiative starts from it")
-        text = clean_text(title, field="title", what="The initiative's title", limit=TITLE_MAX)
+        require_held(meeting)
+        text = clean_text(title, field="title", limit=TITLE_MAX)
         if not member_ids:
-            raise errors.InitiativeNeedsMembers()
+            raise work_errors.InitiativeNeedsMembers()
         involved = check_members(meeting.group_id, member_ids, members)
         day = meeting.day(tz)
         start = started_on or day
         if start < day:
-            raise errors.DateBeforeStart("startedOn", start, day, "the meeting it started in")
+            raise work_errors.DateBeforeStart("started_on", start, day)
         initiative = cls(
             id=initiative_id,
             group_id=meeting.group_id,
@@ -251,20 +243,20 @@ class Initiative:
     ) -> tuple[Initiative, InitiativeUpdated]:
         """A new status (and outcome, members); unchanged parts carry over."""
         if self.status in FINISHED:
-            raise errors.InitiativeFinished(self.id, self.status)
+            raise work_errors.InitiativeFinished(self.id, self.status)
         if status not in INITIATIVE_STATUSES:
-            raise errors.UnknownInitiativeStatus(status, INITIATIVE_STATUSES)
+            raise work_errors.UnknownInitiativeStatus(status, INITIATIVE_STATUSES)
         text = self.outcome if outcome is None else outcome.strip()
         if len(text) > OUTCOME_MAX:
-            raise errors.TextTooLong("outcome", len(text), OUTCOME_MAX)
+            raise work_errors.TextTooLong("outcome", len(text), OUTCOME_MAX)
         involved = self.member_ids
         if member_ids is not None:
             if not member_ids:
-                raise errors.InitiativeNeedsMembers()
+                raise work_errors.InitiativeNeedsMembers()
             involved = check_members(self.group_id, member_ids, members)
         last = self.history[-1].on if self.history else self.started_on
         if updated_on < last:
-            raise errors.DateBeforeStart("updatedOn", updated_on, last, "its latest update")
+            raise work_errors.DateBeforeLatestUpdate("updated_on", updated_on, last)
         version = self.version + 1
         updated = replace(
             self,

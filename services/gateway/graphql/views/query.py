@@ -23,7 +23,7 @@ from strawberry.relay import PageInfo
 
 from services.gateway.auth.guard import Level
 from services.gateway.graphql import cursor
-from services.gateway.graphql.access import require, scope_of
+from services.gateway.graphql.access import require
 from services.gateway.graphql.activity import ActivityType
 from services.gateway.graphql.connection import Connection, Edge
 from services.gateway.graphql.context import Info
@@ -95,8 +95,8 @@ class ViewsQuery:
     ) -> list[t.CopCell]:
         _aggregate(info, region, "the CoP activity table")
         _check_period(from_, to)
-        # example texts are the regions' own words: only for callers with REGIONAL rights
-        examples = scope_of(info, region) >= Level.REGIONAL
+        # example texts are the regions' own words: only for who sees the region in full
+        examples = info.context.guard.reads_texts(region)
         kind = None if type is None else type.value
         query = queries.cop_table(region, examples, kind, from_, to)
         return [
