@@ -3,65 +3,55 @@ group (admin)."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from services.console.pages import area
-from services.console.pages.problems import Problem
-from services.console.texts import _
-from shared.errors.dates import InvalidDate
-from shared.i18n.formats import FormatError, parse_date
+from services.console.backend import BackendError, Problem
+from services.console.i18n import _
+from services.console.pages.lookup import at_field, read_date, today_shown, visible_groups
+from services.console.web import Ctx, Routes
+
+routes = Routes()
 
 CREATE = """mutation($i: CreateGroupInput!) { createGroup(input: $i) { id name } }"""
-COUNTS = """query($g: UUID!) { searchMembers(groupId: $g, status: ACTIVE, first: 0) { total } }"""
+ACTIVE = """query($g: UUID!) { searchMembers(groupId: $g, status: ACTIVE, first: 0) { total } }"""
 
 
-async def _show(request: Request, status: int = 200, **context: object) -> Response:
-    groups = await area.visible_groups(request)
+async def _show(ctx: Ctx, status: int = 200, **values: object) -> Response:
+    groups = await visible_groups(ctx)
     counts = {}
     for group in groups:
-        found = await area.gql(request, "groups", COUNTS, g=group["id"])
+        found = await ctx.backend.groups(ACTIVE, g=group["id"])
         counts[group["id"]] = found["searchMembers"]["total"]
-    context.setdefault("values", {"name": "", "municipality": "", "founded_on": area.today_shown()})
-    context.setdefault("problems", [])
-    return area.render(
-        request, "groups/list.html", status=status, groups=groups, counts=counts, **context
-    )
+    values.setdefault("values", {"name": "", "municipality": "", "founded_on": today_shown()})
+    values.setdefault("errors", {})
+    return ctx.render("groups/list.html", status=status, groups=groups, counts=counts, **values)
 
 
-async def group_list(request: Request) -> Response:
-    return await _show(request)
+@routes.get("/groups")
+async def group_list(ctx: Ctx) -> Response:
+    return await _show(ctx)
 
 
-async def create_group(request: Request) -> Response:
-    area.require_admin(request)
-    data = await request.form()
-    values = {k: str(data.get(k, "")).strip() for k in ("name", "municipality", "founded_on")}
+@routes.post("/groups", role="admin")
+async def create_group(ctx: Ctx) -> Response:
+    data = await ctx.form()
+    values = {k: data.get(k, "").strip() for k in ("name", "municipality", "founded_on")}
     problems: list[Problem] = []
     if not values["name"]:
-        problems.append(Problem("REQUIRED", "name", _("Give the group's name.")))
-    founded = None
-    try:
-        founded = parse_date(values["founded_on"]).isoformat()
-    except FormatError:
-        error = InvalidDate(values["founded_on"], field="founded_on")
-        problems.append(Problem(error.code, "founded_on", error.render()))
+        problems.append(Problem("REQUIRED", _("Give the group's name."), "name"))
+    founded, problem = read_date(values["founded_on"], "founded_on")
+    if problem is not None:
+        problems.append(problem)
     if not problems:
         given = {"name": values["name"], "municipality": values["municipality"]}
         try:
-            created = await area.gql(request, "groups", CREATE, i={**given, "foundedOn": founded})
-        except area.Refused as refused:
-            problems = list(refused.problems)
+            created = await ctx.backend.groups(CREATE, i={**given, "foundedOn": founded})
+        except BackendError as refused:
+            problems = [at_field(p, {}) for p in refused.problems]
         else:
             group = created["createGroup"]
-            await area.audit(request, "group.create", group["id"], group["name"])
+            await ctx.audit("group.create", f"group:{group['id']}")
             notice = _("The core group {name} was founded.", name=group["name"])
-            return area.redirect(request, "/groups", notice)
-    return await _show(request, 422, values=values, problems=problems)
-
-
-ROUTES = [
-    Route("/groups", group_list, methods=["GET"]),
-    Route("/groups", create_group, methods=["POST"]),
-]
+            return ctx.redirect("/groups", notice=notice)
+    errors = {p.field: p.message for p in problems}
+    return await _show(ctx, 422, values=values, errors=errors)

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.requests import Request
-
-from services.console.node_link import NodeLink
-from services.console.pages import area
+from services.console.backend import BackendUnavailable
+from services.console.node_link import NodeLink, node_link
+from services.console.web import Ctx
 
 NEXT_MEETINGS = 8
 PLANNED = """query($g: UUID!) { meetings(groupId: $g, status: PLANNED, first: 50) { id groupId
@@ -27,7 +26,7 @@ OPEN_ACTIONS = """query($m: UUID!) {
 WAITING = """query($groups: [UUID!]) { surveys(groupIds: $groups, openOnly: true, first: 50) {
   total surveys { meetingId groupId heldAt closesAt invited responses k
     mails { failed } } } }"""
-NAMES = """query($g: UUID!) { group(id: $g) { members { id companyName } } }"""
+COMPANIES = """query($g: UUID!) { group(id: $g) { members { id companyName } } }"""
 
 
 @dataclass
@@ -41,13 +40,13 @@ class Home:
     companies: dict[str, str] = field(default_factory=dict)
 
 
-async def _group_panels(request: Request, home: Home, group: dict[str, Any]) -> None:
-    now = datetime.now(UTC).isoformat()
-    planned = (await area.gql(request, "meetings", PLANNED, g=group["id"]))["meetings"]
-    home.meetings += [m for m in planned if m["startsAt"] >= now]
-    held = (await area.gql(request, "meetings", LAST_HELD, g=group["id"]))["meetings"]
+async def _group_panels(ctx: Ctx, home: Home, group: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    planned = (await ctx.backend.meetings(PLANNED, g=group["id"]))["meetings"]
+    home.meetings += [m for m in planned if datetime.fromisoformat(m["startsAt"]) >= now]
+    held = (await ctx.backend.meetings(LAST_HELD, g=group["id"]))["meetings"]
     if held:
-        found = await area.gql(request, "meetings", OPEN_ACTIONS, m=held[0]["id"])
+        found = await ctx.backend.meetings(OPEN_ACTIONS, m=held[0]["id"])
         seen = {a["id"] for a in home.actions}
         for action in found["agenda"] + found["actions"]:
             if action["status"] == "OPEN" and action["id"] not in seen:
@@ -55,30 +54,34 @@ async def _group_panels(request: Request, home: Home, group: dict[str, Any]) -> 
                 seen.add(action["id"])
 
 
-async def _names(request: Request, home: Home) -> None:
+async def _names(ctx: Ctx, home: Home) -> None:
     for group in home.groups:
-        found = (await area.gql(request, "groups", NAMES, g=group["id"]))["group"]
+        found = (await ctx.backend.groups(COMPANIES, g=group["id"]))["group"]
         for member in (found or {}).get("members", []):
             home.companies[member["id"]] = member["companyName"]
 
 
-async def home_panels(request: Request, groups: list[dict[str, Any]]) -> Home:
+async def home_panels(ctx: Ctx, groups: list[dict[str, Any]]) -> Home:
     home = Home(groups=groups)
     ids = [g["id"] for g in groups]
     try:
         for group in groups:
-            await _group_panels(request, home, group)
-    except area.Unavailable:
+            await _group_panels(ctx, home, group)
+    except BackendUnavailable:
         home.away.append("meetings")
     home.meetings.sort(key=lambda m: m["startsAt"])
     home.meetings = home.meetings[:NEXT_MEETINGS]
     home.actions.sort(key=lambda a: (a["dueOn"] or "9999", a["agreedOn"]))
     try:
         if ids:
-            found = (await area.gql(request, "feedback", WAITING, groups=ids))["surveys"]
+            found = (await ctx.backend.feedback(WAITING, groups=ids))["surveys"]
             home.surveys = [s for s in found["surveys"] if s["responses"] < s["invited"]]
-    except area.Unavailable:
+    except BackendUnavailable:
         home.away.append("feedback")
-    link, _ = await asyncio.gather(area.node_link(request), _names(request, home))
-    home.link = link
+    backend = ctx.backend
+    health = {name: f"{url}/healthz" for name, url in backend.urls.items()}
+    home.link, _ = await asyncio.gather(
+        node_link(backend.http, ctx.console.settings.leaf_monitor_url, health),
+        _names(ctx, home),
+    )
     return home

@@ -4,22 +4,20 @@ time) and recording one."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from services.console.pages import area
-from services.console.pages.problems import Problem
-from services.console.texts import _
-from shared.errors.dates import InvalidDate
-from shared.i18n.formats import FormatError, parse_date
+from services.console.backend import BackendError, Problem
+from services.console.i18n import _
+from services.console.pages.lookup import at_field, read_date, today_shown
+from services.console.pages.member_page import load_member
+from services.console.pages.names import NAMES
+from services.console.web import Ctx, Routes
 
-MEMBER = """query($id: UUID!) { member(id: $id) { id groupId companyName
-  contacts { id name erased } } }"""
+routes = Routes()
+
 INTERVIEWS = """query($m: UUID!) { interviews(memberId: $m) { id personId interviewedOn
-  intendsToGrow plannedHires barriers barrierOther recordedAt } }"""
+  intendsToGrow plannedHires barriers barrierOther } }"""
 RECORD = "mutation($i: RecordInterviewInput!) { recordInterview(input: $i) { id } }"
 INTENTIONS = ("YES", "NO", "UNSURE")
 BARRIERS = (
@@ -33,77 +31,59 @@ BARRIERS = (
     "LOCATION",
     "OTHER",
 )
-RENAMED = {"interviewed_on": "on", "person_id": "person", "intends_to_grow": "intends"}
-
-
-async def _member(request: Request, *, changing: bool) -> dict[str, Any] | None:
-    member_id = area.path_uuid(request, "member_id")
-    found = (await area.gql(request, "groups", MEMBER, id=str(member_id)))["member"]
-    if found is None:
-        return None
-    await area.require_group(request, UUID(found["groupId"]), changing=changing)
-    return dict(found)
+RENAMED = {
+    "interviewed_on": "on",
+    "person_id": "person",
+    "intends_to_grow": "intends",
+    "planned_hires": "hires",
+    "barrier_other": "other",
+}
 
 
 async def _show(
-    request: Request,
-    member: dict[str, Any],
-    values: dict[str, Any] | None = None,
-    problems: list[Problem] | None = None,
-    status: int = 200,
+    ctx: Ctx, member: dict[str, Any], values: dict[str, Any], problems: list[Problem]
 ) -> Response:
-    found = (await area.gql(request, "feedback", INTERVIEWS, m=member["id"]))["interviews"]
-    names = {p["id"]: p["name"] for p in member["contacts"]}
-    return area.render(
-        request,
+    found = (await ctx.backend.feedback(INTERVIEWS, m=member["id"]))["interviews"]
+    return ctx.render(
         "feedback/interviews.html",
-        status=status,
+        status=422 if problems else 200,
         member=member,
         interviews=list(reversed(found)),
-        names=names,
-        values=values or {"on": area.today_shown(), "barriers": []},
-        problems=problems or [],
+        names={p["id"]: p["name"] for p in member["contacts"]},
+        values=values,
+        problems=problems,
+        errors={p.field: p.message for p in problems},
         intentions=INTENTIONS,
         barriers=BARRIERS,
+        **NAMES,
     )
 
 
-async def interview_list(request: Request) -> Response:
-    member = await _member(request, changing=False)
-    if member is None:
-        return area.not_found(request)
-    return await _show(request, member)
-
-
-async def record(request: Request) -> Response:
-    member = await _member(request, changing=True)
-    if member is None:
-        return area.not_found(request)
-    data = await request.form()
+@routes.form("/members/{member_id}/interviews")
+async def interviews(ctx: Ctx) -> Response:
+    member = await load_member(ctx, ctx.path("member_id"))
+    if ctx.request.method == "GET":
+        return await _show(ctx, member, {"on": today_shown(), "hires": "0", "barriers": []}, [])
+    data = await ctx.form()
     values: dict[str, Any] = {
-        k: str(data.get(k, "")).strip() for k in ("person", "on", "intends", "hires", "other")
+        k: data.get(k, "").strip() for k in ("person", "on", "intends", "hires", "other")
     }
-    values["barriers"] = [b for b in data.getlist("barriers") if b in BARRIERS]
+    values["barriers"] = [b for b in (await ctx.form_lists()).get("barriers", []) if b in BARRIERS]
     problems: list[Problem] = []
-    persons = {p["id"] for p in member["contacts"] if not p["erased"]}
-    if values["person"] not in persons:
-        problems.append(Problem("REQUIRED", "person", _("Choose the entrepreneur interviewed.")))
-    try:
-        on = parse_date(values["on"]).isoformat()
-    except FormatError:
-        error = InvalidDate(values["on"], field="on")
-        problems.append(Problem(error.code, "on", error.render()))
+    if values["person"] not in {p["id"] for p in member["contacts"] if not p["erased"]}:
+        problems.append(Problem("REQUIRED", _("Choose the entrepreneur interviewed."), "person"))
+    on, problem = read_date(values["on"], "on")
+    if problem is not None:
+        problems.append(problem)
     if values["intends"] not in INTENTIONS:
-        problems.append(
-            Problem("REQUIRED", "intends", _("Choose whether they intend to grow the business."))
-        )
+        message = _("Choose whether they intend to grow the business.")
+        problems.append(Problem("REQUIRED", message, "intends"))
     hires = values["hires"].replace(" ", "") or "0"
     if not hires.isdigit():
-        problems.append(
-            Problem("NOT_A_NUMBER", "hires", _("Give the planned hires as a whole number."))
-        )
+        message = _("Give the planned hires as a whole number.")
+        problems.append(Problem("NOT_A_NUMBER", message, "hires"))
     if problems:
-        return await _show(request, member, values, problems, 422)
+        return await _show(ctx, member, values, problems)
     given = {
         "memberId": member["id"],
         "personId": values["person"],
@@ -114,16 +94,10 @@ async def record(request: Request) -> Response:
         "barrierOther": values["other"],
     }
     try:
-        await area.gql(request, "feedback", RECORD, i=given)
-    except area.Refused as refused:
-        problems = [p.at(RENAMED) for p in refused.problems]
-        return await _show(request, member, values, problems, 422)
-    await area.audit(request, "interview.record", member["id"], member["companyName"])
-    notice = _("The interview was recorded.")
-    return area.redirect(request, f"/members/{member['id']}/interviews", notice)
-
-
-ROUTES = [
-    Route("/members/{member_id}/interviews", interview_list, methods=["GET"]),
-    Route("/members/{member_id}/interviews", record, methods=["POST"]),
-]
+        await ctx.backend.feedback(RECORD, i=given)
+    except BackendError as refused:
+        return await _show(ctx, member, values, [at_field(p, RENAMED) for p in refused.problems])
+    await ctx.audit("interview.record", f"member:{member['id']}", group=member["groupId"])
+    return ctx.redirect(
+        f"/members/{member['id']}/interviews", notice=_("The interview was recorded.")
+    )

@@ -5,7 +5,9 @@ The form keeps every value exactly as typed (nothing lost on a bad form). Readin
 does what the service cannot: numbers written the Finnish way (``250 000``) and dates
 (``1.4.2016`` or ``2016-04-01``). Every rule about the values themselves (business ID,
 micro-enterprise size, TOL 2008 code, join date) is the groups service's, asked with
-``validateMember`` before saving and shown at the field it names.
+``validateMember`` before saving and shown at the field it names. A likely duplicate is a
+warning: the form is shown again with it, and "save anyway" saves only while the warnings
+are the same ones the user saw.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.console.pages.problems import Problem
-from services.console.texts import _
-from shared.errors.dates import InvalidDate
-from shared.i18n.formats import FormatError, parse_date
+from services.console.backend import Problem
+from services.console.i18n import _
+from services.console.pages.lookup import read_date
 
 FIELDS = (
     "company_name",
@@ -30,14 +31,14 @@ FIELDS = (
 )
 NUMBERS = ("employees", "turnover_eur", "balance_sheet_eur")
 API_NAMES = {
-    "companyName": "company_name",
-    "businessId": "business_id",
-    "industryCode": "industry_code",
+    "company_name": "companyName",
+    "business_id": "businessId",
+    "industry_code": "industryCode",
     "employees": "employees",
-    "turnoverEur": "turnover_eur",
-    "balanceSheetEur": "balance_sheet_eur",
-    "joinedOn": "joined_on",
-}  # the API's input names -> the form's
+    "turnover_eur": "turnoverEur",
+    "balance_sheet_eur": "balanceSheetEur",
+    "joined_on": "joinedOn",
+}  # the form's names -> the API's
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 
 
@@ -52,17 +53,22 @@ class MemberForm:
         return cls({name: values.get(name, "") for name in FIELDS})
 
     @classmethod
-    def from_form(cls, form: Mapping[str, Any]) -> MemberForm:
+    def from_form(cls, form: Mapping[str, str]) -> MemberForm:
         return cls({name: str(form.get(name, "") or "").strip() for name in FIELDS})
 
     @classmethod
     def from_member(cls, member: Mapping[str, Any], shown: Mapping[str, str]) -> MemberForm:
-        """A saved member (``shown``: its date and numbers as the reader writes them)."""
-        values = dict.fromkeys(FIELDS, "")
-        for api, name in API_NAMES.items():
+        """A saved member (``shown``: its date and figures as the reader writes them)."""
+        values = {}
+        for name, api in API_NAMES.items():
             value = member.get(api)
             values[name] = shown.get(name, "" if value is None else str(value))
         return cls(values)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """``{field: message}`` for the form macros (``""``: not about one field)."""
+        return {p.field: p.message for p in self.problems}
 
     @property
     def warning_key(self) -> str:
@@ -73,42 +79,39 @@ class MemberForm:
         """No warnings, or the same ones the user chose to save anyway."""
         return not self.warnings or key == self.warning_key
 
-    def error(self, name: str) -> Problem | None:
-        return next((p for p in self.problems if p.field == name), None)
-
     def warning(self, name: str) -> Problem | None:
         return next((w for w in self.warnings if w.field == name), None)
 
     def add(self, problem: Problem) -> None:
-        """Keep one problem a field (the first said)."""
-        if problem.field is None or self.error(problem.field) is None:
+        """One problem a field (the first said)."""
+        if not problem.field or problem.field not in self.errors:
             self.problems.append(problem)
 
     def read(self) -> dict[str, Any]:
-        """The values as the API takes them; what cannot be read becomes a problem at its
-        field (and is left out, so the service still checks the rest)."""
+        """The values as the API takes them (its names); what cannot be read becomes a
+        problem at its field and is left out, so the service still checks the rest."""
         read: dict[str, Any] = {}
         for name in ("company_name", "business_id", "industry_code"):
             if self.values[name]:
-                read[name] = self.values[name]
+                read[API_NAMES[name]] = self.values[name]
         for name in NUMBERS:
             raw = self.values[name].translate(_SPACES)
             if not raw:
                 continue
             try:
-                read[name] = int(raw)
+                read[API_NAMES[name]] = int(raw)
             except ValueError:
                 message = _(
                     "{value} is not a whole number: write digits only, e.g. 250 000.",
                     value=self.values[name],
                 )
-                self.add(Problem("NOT_A_NUMBER", name, message))
+                self.add(Problem("NOT_A_NUMBER", message, name))
         if self.values["joined_on"]:
-            try:
-                read["joined_on"] = parse_date(self.values["joined_on"]).isoformat()
-            except FormatError:
-                error = InvalidDate(self.values["joined_on"], field="joined_on")
-                self.add(Problem(error.code, "joined_on", error.render()))
+            day, problem = read_date(self.values["joined_on"], "joined_on")
+            if problem is not None:
+                self.add(problem)
+            else:
+                read["joinedOn"] = day
         return read
 
     def require(self, *names: str) -> None:
@@ -120,10 +123,4 @@ class MemberForm:
         }
         for name in names:
             if not self.values[name]:
-                self.add(Problem("REQUIRED", name, messages[name]))
-
-
-def api_input(read: Mapping[str, Any]) -> dict[str, Any]:
-    """The read values with the API's (camelCase) names."""
-    camel = {name: api for api, name in API_NAMES.items()}
-    return {camel[name]: value for name, value in read.items()}
+                self.add(Problem("REQUIRED", messages[name], name))

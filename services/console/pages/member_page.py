@@ -7,20 +7,20 @@ with the message at the field and the values as typed (422).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import date
 from typing import Any
 from uuid import UUID
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from services.console.pages import area
-from services.console.pages.names import purpose_name
-from services.console.pages.problems import Problem
-from services.console.texts import _
-from shared.errors.dates import InvalidDate
-from shared.i18n.formats import FormatError, parse_date
+from services.console.backend import BackendError, Problem
+from services.console.i18n import _
+from services.console.pages.lookup import at_field, read_date, today_shown
+from services.console.pages.names import NAMES, purpose_name
+from services.console.web import Ctx, NotFound, Routes
+from shared.i18n.formats import format_date
+
+routes = Routes()
 
 PERSON = """id name email phone language erased erasedAt
   consents { purpose given givenAt withdrawnAt }"""
@@ -29,16 +29,16 @@ MEMBER = f"""query($id: UUID!) {{ member(id: $id) {{ id groupId companyName busi
   leaveReason pausedOn status history {{ kind on reason }} contacts {{ {PERSON} }}
   likelyDuplicates {{ code field message params }} }} }}"""
 GROUP_NAME = "query($id: UUID!) { group(id: $id) { id name } }"
-STEPS = {
-    # step: (mutation, its input type, the date field in the form and the input)
+STEPS = {  # step: (mutation, its input type, the date's name in the input)
     "pause": ("pauseMember", "PauseMemberInput", "pausedOn"),
     "leave": ("memberLeaves", "MemberLeavesInput", "leftOn"),
     "rejoin": ("rejoinMember", "RejoinMemberInput", "rejoinedOn"),
 }
+ON = {"paused_on": "on", "left_on": "on", "rejoined_on": "on"}
 CONTACT = """mutation($m: UUID!, $name: String!, $email: String!, $phone: String!,
   $language: Language!) { addContact(memberId: $m, name: $name, email: $email, phone: $phone,
-  language: $language) { id name } }"""
-PERSON_OWNER = "query($id: UUID!) { person(id: $id) { id memberId name } }"
+  language: $language) { id } }"""
+PERSON_OWNER = "query($id: UUID!) { person(id: $id) { id memberId } }"
 CONSENT = {
     "give": "mutation($i: ConsentInput!) { giveConsent(input: $i) { id } }",
     "withdraw": "mutation($i: ConsentInput!) { withdrawConsent(input: $i) { id } }",
@@ -48,14 +48,14 @@ LANGUAGES = ("FI", "SV", "EN")
 
 
 class Forms:
-    """The page's forms as typed, with their problems (form name -> field -> Problem)."""
+    """The page's forms as typed and their problems (form name -> problems)."""
 
     def __init__(self) -> None:
         self.values: dict[str, dict[str, str]] = {}
         self.problems: dict[str, list[Problem]] = {}
 
-    def keep(self, name: str, values: Mapping[str, Any]) -> None:
-        self.values[name] = {k: str(v) for k, v in values.items()}
+    def keep(self, name: str, values: dict[str, str]) -> None:
+        self.values[name] = dict(values)
 
     def add(self, name: str, problem: Problem) -> None:
         self.problems.setdefault(name, []).append(problem)
@@ -66,108 +66,87 @@ class Forms:
     def error(self, name: str, key: str) -> Problem | None:
         return next((p for p in self.problems.get(name, []) if p.field == key), None)
 
-    def errors(self, name: str) -> list[Problem]:
-        return self.problems.get(name, [])
+    def others(self, name: str, keys: tuple[str, ...]) -> list[Problem]:
+        """Problems of the form not at one of its fields (shown above it)."""
+        return [p for p in self.problems.get(name, []) if p.field not in keys]
 
 
-async def _load(request: Request, member_id: UUID, *, changing: bool) -> dict[str, Any] | None:
-    found = (await area.gql(request, "groups", MEMBER, id=str(member_id)))["member"]
+async def load_member(ctx: Ctx, member_id: str) -> dict[str, Any]:
+    """The member with its contacts, if the account may see its group (403, 404)."""
+    try:
+        UUID(member_id)
+    except ValueError:
+        raise NotFound() from None
+    found = (await ctx.backend.groups(MEMBER, id=member_id))["member"]
     if found is None:
-        return None
-    await area.require_group(request, UUID(found["groupId"]), changing=changing)
+        raise NotFound()
+    ctx.require_group(found["groupId"])
     return dict(found)
 
 
-async def _show(
-    request: Request, member: dict[str, Any], forms: Forms | None = None, status: int = 200
-) -> Response:
-    group = (await area.gql(request, "groups", GROUP_NAME, id=member["groupId"]))["group"]
-    return area.render(
-        request,
+async def _show(ctx: Ctx, member: dict[str, Any], forms: Forms | None = None) -> Response:
+    group = (await ctx.backend.groups(GROUP_NAME, id=member["groupId"]))["group"]
+    return ctx.render(
         "members/member.html",
-        status=status,
+        status=422 if forms is not None and forms.problems else 200,
         member=member,
         group=group,
         forms=forms or Forms(),
-        today=area.today_shown(),
+        today=today_shown(),
         purposes=PURPOSES,
         languages=LANGUAGES,
-        can_change=await area.can_change_group(request, UUID(member["groupId"])),
+        can_change=ctx.staff.can_access_group(member["groupId"]),
+        **NAMES,
     )
 
 
-async def member_page(request: Request) -> Response:
-    member = await _load(request, area.path_uuid(request, "member_id"), changing=False)
-    if member is None:
-        return area.not_found(request)
-    return await _show(request, member)
+@routes.get("/members/{member_id}")
+async def member_page(ctx: Ctx) -> Response:
+    return await _show(ctx, await load_member(ctx, ctx.path("member_id")))
 
 
-def _date(forms: Forms, form: str, raw: str, field: str) -> str | None:
-    try:
-        return parse_date(raw).isoformat()
-    except FormatError:
-        error = InvalidDate(raw, field=field)
-        forms.add(form, Problem(error.code, field, error.render()))
-        return None
-
-
-async def membership_step(request: Request) -> Response:
-    member_id = area.path_uuid(request, "member_id")
-    step = request.path_params["step"]
+@routes.post("/members/{member_id}/membership/{step}")
+async def membership_step(ctx: Ctx) -> Response:
+    step = ctx.path("step")
     if step not in STEPS:
-        return area.not_found(request)
-    member = await _load(request, member_id, changing=True)
-    if member is None:
-        return area.not_found(request)
-    data = await request.form()
+        raise NotFound()
+    member = await load_member(ctx, ctx.path("member_id"))
+    data = await ctx.form()
     forms = Forms()
     forms.keep(step, data)
-    mutation, input_type, date_field = STEPS[step]
-    on = _date(forms, step, str(data.get("on", "")).strip(), "on")
-    if on is None:
-        return await _show(request, member, forms, 422)
-    given: dict[str, Any] = {"memberId": str(member_id), date_field: on}
-    reason = str(data.get("reason", "")).strip()
+    mutation, input_type, date_name = STEPS[step]
+    on, problem = read_date(data.get("on", "").strip(), "on")
+    if problem is not None:
+        forms.add(step, problem)
+        return await _show(ctx, member, forms)
+    given: dict[str, Any] = {"memberId": member["id"], date_name: on}
+    reason = data.get("reason", "").strip()
     if step != "rejoin" and reason:
         given["reason"] = reason
     query = f"mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ id status }} }}"
     try:
-        await area.gql(request, "groups", query, i=given)
-    except area.Refused as refused:
-        for problem in refused.problems:
-            forms.add(step, problem.at({"paused_on": "on", "left_on": "on", "rejoined_on": "on"}))
-        return await _show(request, member, forms, 422)
-    await area.audit(request, f"member.{step}", str(member_id), f"{member['companyName']} {on}")
+        await ctx.backend.groups(query, i=given)
+    except BackendError as refused:
+        for found in refused.problems:
+            forms.add(step, at_field(found, ON))
+        return await _show(ctx, member, forms)
+    await ctx.audit(f"member.{step}", f"member:{member['id']}", on=on, group=member["groupId"])
+    said = {"company": member["companyName"], "date": format_date(date.fromisoformat(str(on)))}
     notices = {
-        "pause": _(
-            "{company} is paused from {date}.",
-            company=member["companyName"],
-            date=area.date_shown(on),
-        ),
-        "leave": _(
-            "{company} left the group on {date}.",
-            company=member["companyName"],
-            date=area.date_shown(on),
-        ),
-        "rejoin": _(
-            "{company} is active again from {date}.",
-            company=member["companyName"],
-            date=area.date_shown(on),
-        ),
+        "pause": _("{company} is paused from {date}.", **said),
+        "leave": _("{company} left the group on {date}.", **said),
+        "rejoin": _("{company} is active again from {date}.", **said),
     }
-    return area.redirect(request, f"/members/{member_id}", notices[step])
+    return ctx.redirect(f"/members/{member['id']}", notice=notices[step])
 
 
-async def add_contact(request: Request) -> Response:
-    member_id = area.path_uuid(request, "member_id")
-    member = await _load(request, member_id, changing=True)
-    if member is None:
-        return area.not_found(request)
-    data = await request.form()
+@routes.post("/members/{member_id}/contacts")
+async def add_contact(ctx: Ctx) -> Response:
+    member = await load_member(ctx, ctx.path("member_id"))
+    data = await ctx.form()
     forms = Forms()
     forms.keep("contact", data)
-    values = {k: str(data.get(k, "")).strip() for k in ("name", "email", "phone", "language")}
+    values = {k: data.get(k, "").strip() for k in ("name", "email", "phone", "language")}
     if values["language"] not in LANGUAGES:
         values["language"] = "FI"
     for key, message in (
@@ -175,53 +154,47 @@ async def add_contact(request: Request) -> Response:
         ("email", _("Give the person's e-mail address: the surveys are sent to it.")),
     ):
         if not values[key]:
-            forms.add("contact", Problem("REQUIRED", key, message))
-    if forms.errors("contact"):
-        return await _show(request, member, forms, 422)
+            forms.add("contact", Problem("REQUIRED", message, key))
+    if forms.problems:
+        return await _show(ctx, member, forms)
     try:
-        await area.gql(request, "groups", CONTACT, m=str(member_id), **values)
-    except area.Refused as refused:
-        for problem in refused.problems:
-            forms.add("contact", problem)
-        return await _show(request, member, forms, 422)
-    await area.audit(request, "person.add", str(member_id), member["companyName"])
+        await ctx.backend.groups(CONTACT, m=member["id"], **values)
+    except BackendError as refused:
+        for found in refused.problems:
+            forms.add("contact", found)
+        return await _show(ctx, member, forms)
+    await ctx.audit("person.add", f"member:{member['id']}", group=member["groupId"])
     notice = _("{name} was added as a contact person.", name=values["name"])
-    return area.redirect(request, f"/members/{member_id}#contacts", notice)
+    return ctx.redirect(f"/members/{member['id']}#contacts", notice=notice)
 
 
-async def change_consent(request: Request) -> Response:
-    person_id = area.path_uuid(request, "person_id")
-    person = (await area.gql(request, "groups", PERSON_OWNER, id=str(person_id)))["person"]
-    if person is None:
-        return area.not_found(request)
-    member = await _load(request, UUID(person["memberId"]), changing=True)
-    if member is None:
-        return area.not_found(request)
-    data = await request.form()
-    action, purpose = str(data.get("action", "")), str(data.get("purpose", ""))
-    if action not in CONSENT or purpose not in PURPOSES:
-        return area.bad_request(request)
+@routes.post("/persons/{person_id}/consent")
+async def change_consent(ctx: Ctx) -> Response:
     try:
-        await area.gql(
-            request, "groups", CONSENT[action], i={"personId": str(person_id), "purpose": purpose}
-        )
-    except area.Refused as refused:
+        person_id = str(UUID(ctx.path("person_id")))
+    except ValueError:
+        raise NotFound() from None
+    person = (await ctx.backend.groups(PERSON_OWNER, id=person_id))["person"]
+    if person is None:
+        raise NotFound()
+    member = await load_member(ctx, person["memberId"])
+    data = await ctx.form()
+    action, purpose = data.get("action", ""), data.get("purpose", "")
+    if action not in CONSENT or purpose not in PURPOSES:
+        raise NotFound()
+    try:
+        await ctx.backend.groups(CONSENT[action], i={"personId": person_id, "purpose": purpose})
+    except BackendError as refused:
         forms = Forms()
-        for problem in refused.problems:
-            forms.add(f"consent-{person_id}", problem)
-        return await _show(request, member, forms, 422)
-    await area.audit(request, f"consent.{action}", str(person_id), purpose.lower())
+        for found in refused.problems:
+            forms.add(f"consent-{person_id}", found)
+        return await _show(ctx, member, forms)
+    await ctx.audit(
+        f"consent.{action}", f"person:{person_id}", purpose=purpose.lower(), group=member["groupId"]
+    )
     notice = (
         _("Consent recorded: {purpose}.", purpose=purpose_name(purpose))
         if action == "give"
         else _("Consent withdrawn: {purpose}.", purpose=purpose_name(purpose))
     )
-    return area.redirect(request, f"/members/{member['id']}#contacts", notice)
-
-
-ROUTES = [
-    Route("/members/{member_id}", member_page, methods=["GET"]),
-    Route("/members/{member_id}/membership/{step}", membership_step, methods=["POST"]),
-    Route("/members/{member_id}/contacts", add_contact, methods=["POST"]),
-    Route("/persons/{person_id}/consent", change_consent, methods=["POST"]),
-]
+    return ctx.redirect(f"/members/{member['id']}#contacts", notice=notice)

@@ -2,222 +2,185 @@
 likely duplicate confirmed with "save anyway") and editing one.
 
 Facilitators see and change only the members of their groups: every route checks the
-group (of the member asked for) against the signed-in user's, not only the navigation.
+group (of the member asked for) against the signed-in account's, not only the navigation.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from services.console.pages import area
-from services.console.pages.member_form import MemberForm, api_input
-from services.console.pages.problems import Problem
-from services.console.texts import _
+from services.console.backend import BackendError, Problem
+from services.console.i18n import _
+from services.console.pages.lookup import field_problem, today_shown, visible_groups
+from services.console.pages.member_form import API_NAMES, MemberForm
+from services.console.pages.names import NAMES
+from services.console.web import Ctx, NotFound, Routes
+from shared.i18n.formats import format_date, format_number
+
+routes = Routes()
 
 PAGE_SIZE = 50
 STATUSES = ("ACTIVE", "PAUSED", "LEFT")
-MEMBER_ROW = """id groupId companyName businessId industryCode status joinedOn leftOn pausedOn
-  contacts { name email erased }"""
-SEARCH = f"""query($text: String!, $group: UUID, $status: MembershipStatus, $first: Int!,
-  $offset: Int!) {{
-  searchMembers(text: $text, groupId: $group, status: $status, first: $first, offset: $offset)
-  {{ total hasMore members {{ {MEMBER_ROW} }} }} }}"""
+SEARCH = """query($text: String!, $group: UUID, $groups: [UUID!], $status: MembershipStatus,
+  $first: Int!, $offset: Int!) {
+  searchMembers(text: $text, groupId: $group, groupIds: $groups, status: $status,
+    first: $first, offset: $offset) {
+    total hasMore members { id groupId companyName businessId status joinedOn
+      contacts { name erased } } } }"""
 VALIDATE = """query($input: ValidateMemberInput!) { validateMember(input: $input) {
-  valid problems { code field message params } warnings { code field message params }
-  industry { code name } } }"""
+  valid problems { code field message params } warnings { code field message params } } }"""
 ADD = """mutation($input: AddMemberInput!) { addMember(input: $input) { id companyName } }"""
 UPDATE = """mutation($input: UpdateMemberInput!) { updateMember(input: $input) { id } }"""
-MEMBER_FOR_EDIT = """query($id: UUID!) { member(id: $id) { id groupId companyName businessId
+FOR_EDIT = """query($id: UUID!) { member(id: $id) { id groupId companyName businessId
   industryCode employees turnoverEur balanceSheetEur joinedOn } }"""
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+def _uuid(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
 
 
-async def member_list(request: Request) -> Response:
-    groups = await area.visible_groups(request)
-    if not groups:
-        return area.render(request, "members/list.html", groups=[], page=None, query={})
-    text = request.query_params.get("q", "").strip()[:200]
-    status = request.query_params.get("status", "")
-    status = status if status in STATUSES else ""
-    wanted = area.uuid_or_none(request.query_params.get("group", ""))
-    ids = {g["id"] for g in groups}
-    if wanted is not None and str(wanted) not in ids:
-        return area.forbidden(request)
-    if wanted is None and not area.is_admin(request):
-        wanted = UUID(groups[0]["id"])  # a facilitator searches one of their groups at a time
-    page_number = _page_number(request)
-    found = await area.gql(
-        request,
-        "groups",
-        SEARCH,
-        text=text,
-        group=str(wanted) if wanted else None,
-        status=status or None,
-        first=PAGE_SIZE,
-        offset=(page_number - 1) * PAGE_SIZE,
-    )
-    page = found["searchMembers"]
-    names = {g["id"]: g["name"] for g in groups}
+@routes.get("/members")
+async def member_list(ctx: Ctx) -> Response:
+    groups = await visible_groups(ctx)
+    text = ctx.query("q").strip()[:200]
+    status = ctx.query("status") if ctx.query("status") in STATUSES else ""
+    wanted = _uuid(ctx.query("group"))
+    if wanted is not None:
+        ctx.require_group(wanted)
+    raw_page = ctx.query("page", "1")
+    page_number = max(1, int(raw_page)) if raw_page.isdigit() else 1
+    page: dict[str, Any] = {"total": 0, "hasMore": False, "members": []}
+    if groups:
+        mine = None if ctx.staff.is_admin else [g["id"] for g in groups]
+        page = (
+            await ctx.backend.groups(
+                SEARCH,
+                text=text,
+                group=str(wanted) if wanted else None,
+                groups=None if wanted else mine,
+                status=status or None,
+                first=PAGE_SIZE,
+                offset=(page_number - 1) * PAGE_SIZE,
+            )
+        )["searchMembers"]
     query = {"q": text, "status": status, "group": str(wanted) if wanted else ""}
-    return area.render(
-        request,
+
+    def page_url(number: int) -> str:
+        return "/members?" + urlencode({**{k: v for k, v in query.items() if v}, "page": number})
+
+    return ctx.render(
         "members/list.html",
         groups=groups,
-        group_names=names,
+        group_names={g["id"]: g["name"] for g in groups},
         page=page,
         page_number=page_number,
         pages=max(1, -(-page["total"] // PAGE_SIZE)),
+        prev_url=page_url(page_number - 1),
+        next_url=page_url(page_number + 1),
         query=query,
         statuses=STATUSES,
+        **NAMES,
     )
 
 
-async def _check(request: Request, form: MemberForm, extra: dict[str, Any]) -> dict[str, Any]:
-    """Ask the service about the form; its problems and warnings are put at their fields."""
+async def _check(ctx: Ctx, form: MemberForm, extra: dict[str, Any]) -> dict[str, Any]:
+    """Ask the service about the form; its problems and warnings go to their fields."""
     read = form.read()
-    checked = await area.gql(request, "groups", VALIDATE, input={**extra, **api_input(read)})
-    for problem in checked["validateMember"]["problems"]:
-        form.add(Problem.from_api(problem))
-    form.warnings = [Problem.from_api(w) for w in checked["validateMember"]["warnings"]]
+    checked = (await ctx.backend.groups(VALIDATE, input={**extra, **read}))["validateMember"]
+    for problem in checked["problems"]:
+        form.add(field_problem(problem))
+    form.warnings = [field_problem(w) for w in checked["warnings"]]
     return read
 
 
-async def new_member(request: Request) -> Response:
-    groups = await area.visible_groups(request, changing=True)
-    group = area.uuid_or_none(request.query_params.get("group", ""))
-    form = MemberForm.empty(joined_on=area.today_shown())
-    return area.render(
-        request, "members/form.html", form=form, groups=groups, group=str(group or ""), editing=None
+def _show_form(
+    ctx: Ctx, form: MemberForm, groups: list[dict[str, Any]], group: str, editing: Any = None
+) -> Response:
+    status = 422 if form.problems else 200
+    return ctx.render(
+        "members/form.html",
+        status=status,
+        form=form,
+        groups=groups,
+        group=group,
+        editing=editing,
+        date_example=today_shown(),
     )
 
 
-async def add_member(request: Request) -> Response:
-    data = await request.form()
-    groups = await area.visible_groups(request, changing=True)
-    group = area.uuid_or_none(str(data.get("group", "")))
+@routes.form("/members/new")
+async def add_member(ctx: Ctx) -> Response:
+    groups = await visible_groups(ctx)
+    if ctx.request.method == "GET":
+        chosen = ctx.query("group")
+        form = MemberForm.empty(joined_on=today_shown())
+        return _show_form(ctx, form, groups, chosen if chosen in {g["id"] for g in groups} else "")
+    data = await ctx.form()
+    group = _uuid(data.get("group", ""))
     form = MemberForm.from_form(data)
-    if group is None or str(group) not in {g["id"] for g in groups}:
-        form.add(Problem("REQUIRED", "group", _("Choose the core group the company joins.")))
+    if group is None:
+        form.add(Problem("REQUIRED", _("Choose the core group the company joins."), "group"))
+    else:
+        ctx.require_group(group)
     form.require("company_name", "employees", "joined_on")
-    extra = {"groupId": str(group)} if group else {}
-    read = await _check(request, form, extra)
+    read = await _check(ctx, form, {"groupId": str(group)} if group else {})
     if form.problems or not form.confirmed(data.get("confirm")):
-        status = 422 if form.problems else 200
-        return area.render(
-            request,
-            "members/form.html",
-            status=status,
-            form=form,
-            groups=groups,
-            group=str(group or ""),
-            editing=None,
-        )
+        return _show_form(ctx, form, groups, str(group or ""))
     try:
-        added = await area.gql(
-            request, "groups", ADD, input={"groupId": str(group), **api_input(read)}
-        )
-    except area.Refused as refused:
+        added = (await ctx.backend.groups(ADD, input={"groupId": str(group), **read}))["addMember"]
+    except BackendError as refused:
         for problem in refused.problems:
             form.add(problem)
-        return area.render(
-            request,
-            "members/form.html",
-            status=422,
-            form=form,
-            groups=groups,
-            group=str(group or ""),
-            editing=None,
-        )
-    member = added["addMember"]
-    await area.audit(
-        request,
-        "member.add",
-        member["id"],
-        f"{member['companyName']} ({read.get('business_id', '')})",
-    )
-    notice = _("{company} was added to the group.", company=member["companyName"])
-    return area.redirect(request, f"/members/{member['id']}", notice)
+        return _show_form(ctx, form, groups, str(group))
+    await ctx.audit("member.add", f"member:{added['id']}", group=str(group))
+    notice = _("{company} was added to the group.", company=added["companyName"])
+    return ctx.redirect(f"/members/{added['id']}", notice=notice)
 
 
-async def _member_for_edit(request: Request, member_id: UUID) -> dict[str, Any] | None:
-    found = (await area.gql(request, "groups", MEMBER_FOR_EDIT, id=str(member_id)))["member"]
+async def member_to_edit(ctx: Ctx, member_id: str) -> dict[str, Any]:
+    """The member, if the account may change its group (else 403; none: 404)."""
+    if _uuid(member_id) is None:
+        raise NotFound()
+    found = (await ctx.backend.groups(FOR_EDIT, id=member_id))["member"]
     if found is None:
-        return None
-    await area.require_group(request, UUID(found["groupId"]), changing=True)
+        raise NotFound()
+    ctx.require_group(found["groupId"])
     return dict(found)
 
 
-async def edit_member(request: Request) -> Response:
-    member_id = area.path_uuid(request, "member_id")
-    member = await _member_for_edit(request, member_id)
-    if member is None:
-        return area.not_found(request)
-    shown = {
-        "joined_on": area.date_shown(member["joinedOn"]),
-        **{
-            name: area.number_shown(member[api])
-            for name, api in (
-                ("employees", "employees"),
-                ("turnover_eur", "turnoverEur"),
-                ("balance_sheet_eur", "balanceSheetEur"),
-            )
-            if member[api] is not None
-        },
-    }
-    form = MemberForm.from_member(member, shown)
-    return area.render(request, "members/form.html", form=form, editing=member, groups=[])
-
-
-async def update_member(request: Request) -> Response:
-    member_id = area.path_uuid(request, "member_id")
-    member = await _member_for_edit(request, member_id)
-    if member is None:
-        return area.not_found(request)
-    data = await request.form()
-    form = MemberForm.from_form(data)
-    form.values["joined_on"] = area.date_shown(member["joinedOn"])  # not changed here
+@routes.form("/members/{member_id}/edit")
+async def edit_member(ctx: Ctx) -> Response:
+    member = await member_to_edit(ctx, ctx.path("member_id"))
+    joined = format_date(date.fromisoformat(member["joinedOn"]))
+    if ctx.request.method == "GET":
+        shown = {"joined_on": joined}
+        for name in ("employees", "turnover_eur", "balance_sheet_eur"):
+            if member[API_NAMES[name]] is not None:
+                shown[name] = format_number(member[API_NAMES[name]])
+        return _show_form(ctx, MemberForm.from_member(member, shown), [], "", member)
+    data = await ctx.form()
+    form = MemberForm.from_form({**data, "joined_on": joined})  # joining is not edited here
     form.require("company_name", "employees")
-    read = await _check(request, form, {"memberId": str(member_id)})
-    read.pop("joined_on", None)
+    read = await _check(ctx, form, {"memberId": member["id"]})
+    read.pop("joinedOn", None)
     if form.problems or not form.confirmed(data.get("confirm")):
-        return area.render(
-            request,
-            "members/form.html",
-            status=422 if form.problems else 200,
-            form=form,
-            editing=member,
-            groups=[],
-        )
-    changes = {"memberId": str(member_id), **api_input(read)}
+        return _show_form(ctx, form, [], "", member)
     for cleared in ("business_id", "industry_code", "turnover_eur", "balance_sheet_eur"):
-        if not form.values[cleared]:
-            changes[api_input({cleared: None}).popitem()[0]] = None
+        read.setdefault(API_NAMES[cleared], None)  # emptied on the form: cleared
     try:
-        await area.gql(request, "groups", UPDATE, input=changes)
-    except area.Refused as refused:
+        await ctx.backend.groups(UPDATE, input={"memberId": member["id"], **read})
+    except BackendError as refused:
         for problem in refused.problems:
             form.add(problem)
-        return area.render(
-            request, "members/form.html", status=422, form=form, editing=member, groups=[]
-        )
-    await area.audit(request, "member.update", str(member_id), form.values["company_name"])
+        return _show_form(ctx, form, [], "", member)
+    await ctx.audit("member.update", f"member:{member['id']}", group=member["groupId"])
     notice = _("The changes to {company} were saved.", company=form.values["company_name"])
-    return area.redirect(request, f"/members/{member_id}", notice)
-
-
-ROUTES = [
-    Route("/members", member_list, methods=["GET"]),
-    Route("/members/new", new_member, methods=["GET"]),
-    Route("/members/new", add_member, methods=["POST"]),
-    Route("/members/{member_id}/edit", edit_member, methods=["GET"]),
-    Route("/members/{member_id}/edit", update_member, methods=["POST"]),
-]
+    return ctx.redirect(f"/members/{member['id']}", notice=notice)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.console.texts import _
+from services.console.i18n import _
+from shared.i18n import LANGUAGE_NAMES
 
 
 def status_name(status: str) -> str:
@@ -30,8 +31,8 @@ def purpose_name(purpose: str) -> str:
 
 
 def language_name(code: str) -> str:
-    names = {"FI": "suomi", "SV": "svenska", "EN": "English"}
-    return names.get(code.upper(), code)
+    """The language's own name (suomi, svenska, English)."""
+    return LANGUAGE_NAMES.get(code.lower(), code)
 
 
 def mail_kind(kind: str) -> str:
@@ -59,7 +60,7 @@ def barrier_name(value: str) -> str:
     return names.get(value.upper(), value)
 
 
-TEMPLATE_NAMES = {
+NAMES = {  # passed to the templates that show these values
     "status_name": status_name,
     "step_name": step_name,
     "purpose_name": purpose_name,
