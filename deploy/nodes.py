@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from deploy import backup_commands
+from deploy import backup_commands, console_users
 from deploy.backup import write_private
 from deploy.federation import (
     REGION_STATE,
@@ -117,12 +117,24 @@ def add_commands(commands: Any) -> None:
     rup.add_argument(
         "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
     )
+    rup.add_argument(
+        "--console-port",
+        type=int,
+        help="HTTP port of the console, the node's front door (default free)",
+    )
+    rup.add_argument(
+        "--public-url",
+        default="",
+        help="the console's address as people reach it, e.g. https://mgn.agency.fi (survey "
+        "links are built from it; default http://127.0.0.1:CONSOLE_PORT)",
+    )
     status = region_cmds.add_parser(
         "status", help="the region's processes, the leaf link and the services' outboxes"
     )
     status.add_argument("--region", required=True, help="region id")
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
     backup_commands.add_commands(hub_cmds, region_cmds)
+    console_users.add_commands(region_cmds)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
+    if args.region_command == "user":
+        return console_users.run(args)
     return region_status(args)
 
 
@@ -252,6 +266,9 @@ def region_up(args: argparse.Namespace) -> int:
             database_url=args.database_url,
             base_port=args.base_port,
             nats_port=args.nats_port,
+            console_port=args.console_port,
+            public_url=args.public_url,
+            mail_dir=workdir / "mail",  # until region up takes SMTP settings
         )
         state = {
             "region": args.region,
@@ -259,11 +276,13 @@ def region_up(args: argparse.Namespace) -> int:
             "leaf_client_url": node.leaf.client_url,
             "leaf_monitor_url": node.leaf.monitor_url,
             "services": {s: p.health_url for s, p in node.services.items()},
+            "console": node.console.health_url,
             "database_template": args.database_url,  # for `mgn region backup` (may hold a password)
         }
         write_private(workdir / REGION_STATE, json.dumps(state, indent=2))
         print(f"Region {args.region} up (data and logs in {workdir}).")
         print(f"  leaf NATS: {node.leaf.client_url} (link: {node.leaf.monitor_url}/leafz)")
+        print(f"  console: {node.console_url}/ (add staff: mgn region user add ...)")
         for service in REGIONAL_SERVICES:
             print(f"  {service}: {node.graphql_url(service)}")
 

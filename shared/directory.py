@@ -76,6 +76,7 @@ class GroupsDirectory:
 
     ``setting`` names the configuration variable holding the URL, for error messages.
     ``transport``: tests may pass an ASGI transport to an in-process groups app.
+    ``headers``: the caller's node credential (``NodeCredentials.headers(service)``).
     """
 
     def __init__(
@@ -85,8 +86,10 @@ class GroupsDirectory:
         timeout: float = 10.0,
         setting: str = "the groups service URL",
         transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.url = graphql_url
+        self.headers = dict(headers or {})
         self.timeout = timeout
         self._setting = setting
         self._transport = transport
@@ -97,7 +100,7 @@ class GroupsDirectory:
         payload = {"query": query, "variables": dict(variables)}
         try:
             async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.post(self.url, json=payload)
+                response = await client.post(self.url, json=payload, headers=self.headers)
         except httpx.TimeoutException as exc:
             raise DirectoryError(
                 f"groups service at {self.url} did not answer within {self.timeout:g} s"

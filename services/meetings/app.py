@@ -23,6 +23,7 @@ from shared.messaging.consumer import EventConsumer
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
 from shared.runtime.asyncapi import asyncapi_route
+from shared.runtime.credentials import NodeCredentials
 
 SERVICE = "meetings"
 log = logging.getLogger(__name__)
@@ -38,8 +39,13 @@ class MeetingsService:
     app: Starlette
 
 
-def build(settings: MeetingsSettings | None = None) -> MeetingsService:
+def build(
+    settings: MeetingsSettings | None = None, *, credentials: NodeCredentials | None = None
+) -> MeetingsService:
+    """``credentials``: who may call its API, and its own to call groups (default: the
+    node's, MGN_NODE_CREDENTIALS_FILE)."""
     settings = settings or MeetingsSettings()
+    credentials = credentials if credentials is not None else NodeCredentials.from_settings()
     node = Node(region=settings.region, tz=settings.zone)
     runtime = ServiceRuntime(
         service=SERVICE,
@@ -66,7 +72,10 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
 
     directory = (
         GroupsDirectory(
-            settings.groups_url, timeout=settings.groups_timeout, setting="MGN_MEETINGS_GROUPS_URL"
+            settings.groups_url,
+            timeout=settings.groups_timeout,
+            setting="MGN_MEETINGS_GROUPS_URL",
+            headers=credentials.headers(SERVICE),
         )
         if settings.groups_url
         else None
@@ -99,6 +108,8 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
+        credentials=credentials,
+        service=SERVICE,
     )
     return MeetingsService(settings=settings, runtime=runtime, replica=replica, app=app)
 

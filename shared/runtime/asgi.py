@@ -20,6 +20,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
+from shared.runtime.credentials import PUBLIC_PATHS, ApiAuthMiddleware, NodeCredentials
 from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
 from shared.runtime.observability import OperationsSettings
 
@@ -81,11 +82,16 @@ def service_app(
     cache_documents: bool = False,
     graphql: GraphQL[Any, None] | None = None,
     metrics: Metrics | None = None,
+    credentials: NodeCredentials | None = None,
+    public_paths: Sequence[str] = (),
+    service: str = "",
 ) -> Starlette:
     """``cache_documents``: see :func:`with_document_caches` (regional services turn it on).
     ``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
     ``context_factory`` (the gateway's reads the caller's token).
-    ``metrics``: served at /metrics, and every HTTP request timed into it."""
+    ``metrics``: served at /metrics, and every HTTP request timed into it.
+    ``credentials``: the node's (a regional service): every path but /healthz, /metrics and
+    ``public_paths`` answers only callers with one (:mod:`shared.runtime.credentials`)."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -118,6 +124,13 @@ def service_app(
     )
     if metrics is not None:
         app.add_middleware(TimingMiddleware, metrics=metrics, routes=app.router.routes)
+    if credentials is not None:
+        app.add_middleware(
+            ApiAuthMiddleware,
+            credentials=credentials,
+            service=service or "regional",
+            public=(*PUBLIC_PATHS, *public_paths),
+        )
     return app
 
 

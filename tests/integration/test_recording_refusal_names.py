@@ -14,6 +14,7 @@ import pytest
 
 from deploy.natsserver import free_port
 from deploy.supervisor import Supervisor
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -21,7 +22,7 @@ REGION = "oulu"
 
 
 async def gql(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=20) as http:
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
         response = await http.post(url, json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     return dict(response.json())

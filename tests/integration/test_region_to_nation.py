@@ -17,6 +17,7 @@ from services.groups.settings import GroupsSettings
 from services.meetings.app import build as build_meetings
 from services.meetings.settings import MeetingsSettings
 from shared.messaging.jetstream import add_region_source, ensure_national_stream
+from tests.fixtures.credentials import headers_for
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -36,7 +37,9 @@ class Api:
 
 async def _serve(stack: AsyncExitStack, app) -> Api:
     await stack.enter_async_context(app.router.lifespan_context(app))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=headers_for(app)
+    )
     await stack.enter_async_context(client)
     return Api(client)
 
