@@ -400,6 +400,7 @@ def start_region(
     console_env = {
         **node_env,
         "MGN_CONSOLE_PUBLIC_URL": public,
+        "MGN_CONSOLE_LEAF_MONITOR_URL": leaf.monitor_url,
         **{
             f"MGN_CONSOLE_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}"
             for s in REGIONAL_SERVICES

@@ -88,7 +88,9 @@ async def test_a_facilitator_sees_and_changes_only_the_members_of_their_groups(
     assert step.status_code == 403
     listed = await anna.http.get("/members", params={"q": "kemin"})
     assert "Kemin Paja Oy" not in listed.text
-    assert (await anna.http.get("/members", params={"group": console_node.groups[1]})).status_code == 403
+    assert (
+        await anna.http.get("/members", params={"group": console_node.groups[1]})
+    ).status_code == 403
     refused = await add(anna, console_node.groups[1], company_name="Tornion Paja Oy")
     assert refused.status_code == 403
     assert (await anna.http.get("/admin/erasure")).status_code == 403
@@ -191,4 +193,6 @@ async def test_groups_are_listed_and_an_admin_founds_one(console):
     listed = await anna.http.get("/groups")
     assert "Ryhmä A" in listed.text
     assert "Ryhmä C" not in listed.text
-    assert (await anna.post_form("/groups", "/groups", name="X", founded_on="1.1.2020")).status_code == 403
+    assert (
+        await anna.post_form("/groups", "/groups", name="X", founded_on="1.1.2020")
+    ).status_code == 403

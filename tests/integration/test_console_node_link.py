@@ -3,7 +3,6 @@ monitoring endpoints, a service health endpoint that answers and one that does n
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
 from starlette.applications import Starlette

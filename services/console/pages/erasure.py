@@ -64,7 +64,9 @@ async def _person(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(person), dict(member)
 
 
-def _review(ctx: Ctx, person: dict[str, Any], member: dict[str, Any], problem: str = "") -> Response:
+def _review(
+    ctx: Ctx, person: dict[str, Any], member: dict[str, Any], problem: str = ""
+) -> Response:
     in_force = [purpose_name(c["purpose"]) for c in person["consents"] if c["given"]]
     return ctx.render(
         "erasure/review.html",
@@ -82,7 +84,9 @@ async def erase(ctx: Ctx) -> Response:
     if ctx.request.method == "GET" or person["erased"]:
         return _review(ctx, person, member)
     if (await ctx.form()).get("confirm") != "yes":
-        return _review(ctx, person, member, _("Tick the box to confirm that the person asked for erasure."))
+        return _review(
+            ctx, person, member, _("Tick the box to confirm that the person asked for erasure.")
+        )
     try:
         erased = (await ctx.backend.groups(ERASE, p=person["id"]))["erasePerson"]
     except BackendError as refused:

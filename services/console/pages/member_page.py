@@ -94,7 +94,7 @@ async def _show(ctx: Ctx, member: dict[str, Any], forms: Forms | None = None) ->
         forms=forms or Forms(),
         today=today_shown(),
         purposes=PURPOSES,
-        languages=LANGUAGES,
+        contact_languages=LANGUAGES,
         can_change=ctx.staff.can_access_group(member["groupId"]),
         **NAMES,
     )

@@ -80,7 +80,9 @@ async def import_members(ctx: Ctx) -> Response:
     groups = await visible_groups(ctx)
     if ctx.request.method == "GET":
         chosen = ctx.query("group")
-        return _show(ctx, groups=groups, group=chosen if chosen in {g["id"] for g in groups} else "")
+        return _show(
+            ctx, groups=groups, group=chosen if chosen in {g["id"] for g in groups} else ""
+        )
     data = await ctx.form()
     group = await _group(ctx, data.get("group", ""))
     csv, problem = await _csv_text(ctx, data)

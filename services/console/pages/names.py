@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.console.i18n import _
 from shared.i18n import LANGUAGE_NAMES
 
@@ -60,7 +62,7 @@ def barrier_name(value: str) -> str:
     return names.get(value.upper(), value)
 
 
-NAMES = {  # passed to the templates that show these values
+NAMES: dict[str, Any] = {  # passed to the templates that show these values
     "status_name": status_name,
     "step_name": step_name,
     "purpose_name": purpose_name,
