@@ -70,6 +70,12 @@ async def test_a_member_is_refused_at_its_field_then_added_and_a_duplicate_confi
     assert found.text.count('<th scope="row"><a href="/members/') == 2
     actions = await audited(anna, "anna")
     assert [a for a, _ in actions].count("member.add") == 2
+    assert (
+        await anna.post_form("/language", "/", language="sv", next="/members")
+    ).status_code == 303
+    swedish = await anna.http.get("/members/new")
+    assert "Lägg till en medlem" in swedish.text
+    assert "FO-nummer (Y-tunnus)" in swedish.text
     assert (("member.add", "member:" + second.rsplit("/", 1)[1])) in actions
 
 
