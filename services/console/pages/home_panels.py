@@ -26,7 +26,8 @@ OPEN_ACTIONS = """query($m: UUID!) {
 WAITING = """query($groups: [UUID!]) { surveys(groupIds: $groups, openOnly: true, first: 50) {
   total surveys { meetingId groupId heldAt closesAt invited responses k
     mails { failed } } } }"""
-COMPANIES = """query($g: UUID!) { group(id: $g) { members { id companyName } } }"""
+COMPANIES = """query($groups: [UUID!]) { searchMembers(groupIds: $groups, first: 500) {
+  members { id companyName } } }"""
 
 
 @dataclass
@@ -40,48 +41,67 @@ class Home:
     companies: dict[str, str] = field(default_factory=dict)
 
 
-async def _group_panels(ctx: Ctx, home: Home, group: dict[str, Any]) -> None:
+async def _group_panels(ctx: Ctx, group: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The group's planned meetings still ahead, and its open follow-ups (agreed in its
+    last held meeting or carried to it)."""
     now = datetime.now(UTC)
-    planned = (await ctx.backend.meetings(PLANNED, g=group["id"]))["meetings"]
-    home.meetings += [m for m in planned if datetime.fromisoformat(m["startsAt"]) >= now]
-    held = (await ctx.backend.meetings(LAST_HELD, g=group["id"]))["meetings"]
-    if held:
-        found = await ctx.backend.meetings(OPEN_ACTIONS, m=held[0]["id"])
-        seen = {a["id"] for a in home.actions}
-        for action in found["agenda"] + found["actions"]:
-            if action["status"] == "OPEN" and action["id"] not in seen:
-                home.actions.append(action)
-                seen.add(action["id"])
+    planned, held = await asyncio.gather(
+        ctx.backend.meetings(PLANNED, g=group["id"]),
+        ctx.backend.meetings(LAST_HELD, g=group["id"]),
+    )
+    ahead = [m for m in planned["meetings"] if datetime.fromisoformat(m["startsAt"]) >= now]
+    if not held["meetings"]:
+        return ahead, []
+    found = await ctx.backend.meetings(OPEN_ACTIONS, m=held["meetings"][0]["id"])
+    actions = {a["id"]: a for a in found["agenda"] + found["actions"] if a["status"] == "OPEN"}
+    return ahead, list(actions.values())
+
+
+async def _meetings(ctx: Ctx, home: Home) -> None:
+    try:
+        found = await asyncio.gather(*(_group_panels(ctx, g) for g in home.groups))
+    except BackendUnavailable:
+        home.away.append("meetings")
+        return
+    for ahead, actions in found:
+        home.meetings += ahead
+        home.actions += actions
+    home.meetings.sort(key=lambda m: m["startsAt"])
+    home.meetings = home.meetings[:NEXT_MEETINGS]
+    home.actions.sort(key=lambda a: (a["dueOn"] or "9999", a["agreedOn"]))
+
+
+async def _surveys(ctx: Ctx, home: Home) -> None:
+    if not home.groups:
+        return
+    try:
+        ids = [g["id"] for g in home.groups]
+        found = (await ctx.backend.feedback(WAITING, groups=ids))["surveys"]
+    except BackendUnavailable:
+        home.away.append("feedback")
+        return
+    home.surveys = [s for s in found["surveys"] if s["responses"] < s["invited"]]
 
 
 async def _names(ctx: Ctx, home: Home) -> None:
-    for group in home.groups:
-        found = (await ctx.backend.groups(COMPANIES, g=group["id"]))["group"]
-        for member in (found or {}).get("members", []):
-            home.companies[member["id"]] = member["companyName"]
+    """The companies that host the next meetings and own the follow-ups."""
+    wanted = {m["hostMemberId"] for m in home.meetings} | {a["ownerMemberId"] for a in home.actions}
+    if not wanted:
+        return
+    ids = [g["id"] for g in home.groups]
+    found = (await ctx.backend.groups(COMPANIES, groups=ids))["searchMembers"]["members"]
+    home.companies = {m["id"]: m["companyName"] for m in found if m["id"] in wanted}
 
 
 async def home_panels(ctx: Ctx, groups: list[dict[str, Any]]) -> Home:
     home = Home(groups=groups)
-    ids = [g["id"] for g in groups]
-    try:
-        for group in groups:
-            await _group_panels(ctx, home, group)
-    except BackendUnavailable:
-        home.away.append("meetings")
-    home.meetings.sort(key=lambda m: m["startsAt"])
-    home.meetings = home.meetings[:NEXT_MEETINGS]
-    home.actions.sort(key=lambda a: (a["dueOn"] or "9999", a["agreedOn"]))
-    try:
-        if ids:
-            found = (await ctx.backend.feedback(WAITING, groups=ids))["surveys"]
-            home.surveys = [s for s in found["surveys"] if s["responses"] < s["invited"]]
-    except BackendUnavailable:
-        home.away.append("feedback")
     backend = ctx.backend
     health = {name: f"{url}/healthz" for name, url in backend.urls.items()}
-    home.link, _ = await asyncio.gather(
+    link, *_ = await asyncio.gather(
         node_link(backend.http, ctx.console.settings.leaf_monitor_url, health),
-        _names(ctx, home),
+        _meetings(ctx, home),
+        _surveys(ctx, home),
     )
+    home.link = link
+    await _names(ctx, home)
     return home
