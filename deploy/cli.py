@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import io
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_service(args: argparse.Namespace) -> int:
-    import uvicorn
+    from shared.runtime.edge import serve
 
     settings_ref, factory_ref = SERVICES[args.name]
     overrides = {
@@ -182,9 +184,37 @@ def _run_service(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         raise SystemExit(f"mgn service {args.name}: invalid setting: {exc}") from None
     app = _load(factory_ref)(settings)
-    # log_config=None: uvicorn's own loggers go through configure_logging's handler
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # log_config=None: uvicorn's own loggers go through configure_logging's handler;
+    # serve: behind the HTTP edge (header deadline, allowed hosts, connection cap)
+    with _profiled(args.name):
+        serve(app, settings.host, settings.port, log_config=None)
     return 0
+
+
+@contextlib.contextmanager
+def _profiled(name: str) -> Iterator[None]:
+    """With ``MGN_PROFILE_DIR`` set (bench/pipeline.py --profile), run under cProfile and
+    write ``<dir>/<name>.prof`` when the service stops: CPU time of the event loop's thread
+    (what aiosqlite does in its own thread is not in it)."""
+    directory = os.environ.get("MGN_PROFILE_DIR")
+    if not directory:
+        yield
+        return
+    import cProfile
+    import signal
+
+    # uvicorn re-raises the SIGTERM it shut down on; this handler turns it into SystemExit,
+    # so the profile below is still written.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    import time
+
+    profiler = cProfile.Profile(time.thread_time)  # CPU time, not the time spent waiting
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(Path(directory) / f"{name}.prof")
 
 
 def _migrate(args: argparse.Namespace) -> int:

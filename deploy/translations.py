@@ -59,6 +59,12 @@ DOMAINS: tuple[Domain, ...] = (
         method_map=(("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")),
         options={"**/templates/**.html": {"silent": "false"}},
     ),
+    Domain(
+        "research",
+        ROOT / "services/gateway/dashboard/locale",
+        sources=(ROOT / "services/gateway/dashboard",),
+        keywords={"_": None},
+    ),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")

@@ -26,7 +26,7 @@ import httpx
 CONTACTS_QUERY = """
 query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
 """
-MEMBER_FIELDS = "companyName contacts { id name erased }"
+MEMBER_FIELDS = "companyName address contacts { id name erased }"
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
 """
@@ -51,6 +51,7 @@ class MemberCard:
     member_id: UUID
     company_name: str
     person_names: Mapping[UUID, str]
+    address: str = ""  # the premises (street, postal code and town), "" if not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,12 @@ class GroupsDirectory:
                     for c in found.get("contacts") or []
                     if not c.get("erased")
                 }
-                cards[member_id] = MemberCard(member_id, found.get("companyName") or "", names)
+                cards[member_id] = MemberCard(
+                    member_id,
+                    found.get("companyName") or "",
+                    names,
+                    address=found.get("address") or "",
+                )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc
         return cards

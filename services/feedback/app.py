@@ -23,6 +23,7 @@ from services.feedback.settings import FeedbackSettings
 from services.feedback.web import survey_routes
 from shared.contracts import DecodedEvent
 from shared.messaging.consumer import EventConsumer
+from shared.redact import register_secret
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
 from shared.runtime.asyncapi import asyncapi_route
@@ -49,6 +50,7 @@ class FeedbackService:
 def transport_for(settings: FeedbackSettings) -> MailTransport:
     if settings.mail_dir:
         return DirectoryTransport(Path(settings.mail_dir))
+    register_secret(settings.smtp_password)  # masked in every log line
     return SmtpTransport(
         host=settings.smtp_host,
         port=settings.smtp_port,

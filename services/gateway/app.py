@@ -12,17 +12,22 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from services.gateway.auth.guard import Guard
-from services.gateway.auth.http import TokenAuth
+from services.gateway.auth.guard import Guard, Role
+from services.gateway.auth.http import TokenAuth, bearer
+from services.gateway.auth.tokens import TokenError, resolve_token
 from services.gateway.consumer import DURABLE, national_consumer
+from services.gateway.dashboard.coding import coding_routes
 from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
@@ -41,7 +46,8 @@ from shared.messaging.jetstream import (
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.retention import Pruner
-from shared.runtime.asgi import service_app
+from shared.redact import redact_url, register_secret
+from shared.runtime.asgi import LOOPBACK, service_app
 from shared.runtime.metrics import Metrics
 from shared.runtime.observability import retention
 from shared.runtime.tasks import cancel_and_wait
@@ -57,6 +63,8 @@ class Gateway:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
+        register_secret(urlsplit(settings.nats_url).password)  # the hub's full-rights login
+        register_secret(make_url(settings.database_url).password)
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)  # the consumer's (writes)
         # GraphQL only reads: on SQLite its transactions must not BEGIN IMMEDIATE, or every
@@ -94,14 +102,16 @@ class Gateway:
                 WebSocketRoute("/graphql", graphql),
                 *export_routes(self.read_sessions),
                 *dashboard_routes(),
+                *coding_routes(self.sessions, self.read_sessions, settings.require_token),
             ],
             graphiql=settings.graphiql,
             graphql=graphql,
             metrics=self.metrics,
-        )
-        # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
-        self.app.add_middleware(
-            TokenAuth, sessions=self.read_sessions, require=settings.require_token
+            health_details=self._health_details,
+            # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
+            middleware=[
+                Middleware(TokenAuth, sessions=self.read_sessions, require=settings.require_token)
+            ],
         )
 
     def _metrics(self) -> Metrics:
@@ -183,7 +193,11 @@ class Gateway:
         if self.settings.registrar:
             self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
             await self.registrar.start()
-        log.info("gateway started (db %s, nats %s)", self.engine.url, self.settings.nats_url)
+        log.info(
+            "gateway started (db %s, nats %s)",
+            redact_url(str(self.engine.url)),
+            redact_url(self.settings.nats_url),
+        )
 
     async def stop(self) -> None:
         registrar, self.registrar = self.registrar, None
@@ -206,6 +220,20 @@ class Gateway:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+    async def _health_details(self, request: Request) -> bool:
+        """/healthz in full (regions, links, counters) only with a valid token of a
+        researcher or an agency; without a token only on the loopback interface of a
+        gateway that requires none (the demo). Everyone else: ``{"status": ...}``."""
+        header = request.headers.get("authorization")
+        if header is None:
+            client = request.client.host if request.client else ""
+            return not self.settings.require_token and client in LOOPBACK
+        try:
+            guard = await resolve_token(self.read_sessions, bearer(header))
+        except TokenError:
+            return False
+        return guard.role is not Role.PUBLIC
 
     async def _reconnected(self) -> None:
         if self.registrar is not None:  # the hub is back: resync stalled sources now

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
+from services.meetings.api.names import MemberNames
 from services.meetings.commands import Node
 from services.meetings.events import CONSUMED, DESCRIPTION, GROUPS_REPLICA, PUBLISHED
 from services.meetings.http import http_routes
@@ -40,9 +41,14 @@ class MeetingsService:
 
 
 def build(
-    settings: MeetingsSettings | None = None, *, credentials: NodeCredentials | None = None
+    settings: MeetingsSettings | None = None,
+    *,
+    directory: GroupsDirectory | None = None,
+    credentials: NodeCredentials | None = None,
 ) -> MeetingsService:
-    """``credentials``: who may call its API, and its own to call groups (default: the
+    """``directory``: the groups service to ask for names (default: from the settings'
+    ``groups_url``; tests pass one bound to an in-process groups app).
+    ``credentials``: who may call its API, and its own to call groups (default: the
     node's, MGN_NODE_CREDENTIALS_FILE)."""
     settings = settings or MeetingsSettings()
     credentials = credentials if credentials is not None else NodeCredentials.from_settings()
@@ -70,7 +76,7 @@ def build(
     async def health() -> dict[str, Any]:
         return {**await runtime.health(), "replica": vars(replica.stats)}
 
-    directory = (
+    directory = directory or (
         GroupsDirectory(
             settings.groups_url,
             timeout=settings.groups_timeout,
@@ -87,6 +93,7 @@ def build(
             unit_of_work=runtime.unit_of_work,
             node=node,
             directory=directory,
+            names=MemberNames(directory),
         )
 
     app = service_app(
@@ -104,7 +111,7 @@ def build(
                 published=PUBLISHED,
                 consumed=CONSUMED,
             ),
-            *http_routes(runtime.sessions, node),
+            *http_routes(runtime.sessions, node, directory),
         ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
