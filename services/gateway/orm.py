@@ -506,6 +506,17 @@ VIEW_TABLES = (
     view_region_summary,
 )
 
+# Which gateway process projects NATIONAL into this read model (services/gateway/lease.py):
+# one row per lease, its holder and when the lease ends unless renewed (epoch seconds).
+projection_leases = Table(
+    "projection_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+)
+
 # The researchers' workspace (codebooks, codings, panel) lives in its own module on the same
 # metadata; imported last, as it imports ``metadata`` and ``ID`` from here.
 from services.gateway.research import tables as _research_tables  # noqa: E402, F401
