@@ -20,7 +20,6 @@ from deploy.backup import (
     Database,
     restore_databases,
     take_backup,
-    write_private,
 )
 from deploy.federation import (
     HUB_STATE,
@@ -37,6 +36,7 @@ from deploy.reconcile import (
     reset_national_consumer,
 )
 from deploy.supervisor import read_state
+from shared.files import write_private
 from shared.messaging.tables import MessagingTables
 
 REPORT = "restore-report.json"

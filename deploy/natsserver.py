@@ -35,6 +35,7 @@ from deploy.natsconfig import (
     render,
 )
 from deploy.processes import die_with_parent
+from shared.files import open_private, private_dir, write_private
 
 if TYPE_CHECKING:
     from deploy.credentials import RegionCredentials
@@ -194,15 +195,13 @@ class NatsServer:
     # -- lifecycle ---------------------------------------------------------------
 
     def write_config(self) -> Path:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config.store_dir.mkdir(parents=True, exist_ok=True)
-        self.workdir.chmod(0o700)
-        self.config_path.touch(mode=0o600)  # it holds secrets (a password, an nkey seed)
-        self.config_path.chmod(0o600)
-        self.config_path.write_text(render(self.config), encoding="utf-8")
+        private_dir(self.workdir)
+        private_dir(self.config.store_dir)  # the streams: every event body
+        # it holds secrets (a password, an nkey seed)
+        write_private(self.config_path, render(self.config))
         ca_file = getattr(self.config, "hub_ca_file", None)
         if ca_file is not None and self.hub_ca_pem:
-            ca_file.write_text(self.hub_ca_pem, encoding="ascii")
+            write_private(ca_file, self.hub_ca_pem)  # public, but nobody else's business
         return self.config_path
 
     def spawn(self) -> None:
@@ -210,7 +209,7 @@ class NatsServer:
         if self.running:
             raise NatsServerError(f"{self.config.server_name} is already running (pid {self.pid})")
         self.write_config()
-        with self.log_path.open("ab") as log:
+        with open_private(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 [str(nats_server_binary()), "-c", str(self.config_path)],
                 stdin=subprocess.DEVNULL,

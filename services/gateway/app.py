@@ -13,9 +13,11 @@ import socket
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -26,6 +28,7 @@ from services.gateway.auth.guard import Guard, Role
 from services.gateway.auth.http import TokenAuth, bearer
 from services.gateway.auth.tokens import TokenError, resolve_token
 from services.gateway.consumer import DURABLE, national_consumer
+from services.gateway.dashboard.coding import coding_routes
 from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
@@ -45,6 +48,7 @@ from shared.messaging.jetstream import (
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.retention import Pruner
+from shared.redact import redact_url, register_secret
 from shared.runtime.asgi import LOOPBACK, service_app
 from shared.runtime.metrics import Metrics
 from shared.runtime.observability import retention
@@ -61,6 +65,8 @@ class Gateway:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
+        register_secret(urlsplit(settings.nats_url).password)  # the hub's full-rights login
+        register_secret(make_url(settings.database_url).password)
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)  # the consumer's (writes)
         # GraphQL only reads: on SQLite its transactions must not BEGIN IMMEDIATE, or every
@@ -102,6 +108,7 @@ class Gateway:
                 WebSocketRoute("/graphql", graphql),
                 *export_routes(self.read_sessions),
                 *dashboard_routes(),
+                *coding_routes(self.sessions, self.read_sessions, settings.require_token),
             ],
             graphiql=settings.graphiql,
             graphql=graphql,
@@ -196,7 +203,11 @@ class Gateway:
         lease = Lease(self.sessions, holder, ttl=self.settings.lease_ttl)
         self.keeper = LeaseKeeper(lease, self._project, self._stand_by)
         self._keeper_task = asyncio.create_task(self.keeper.run(), name="gateway-lease")
-        log.info("gateway started (db %s, nats %s)", self.engine.url, self.settings.nats_url)
+        log.info(
+            "gateway started (db %s, nats %s)",
+            redact_url(str(self.engine.url)),
+            ",".join(redact_url(url) for url in self.settings.nats_url.split(",")),
+        )
 
     async def _project(self) -> None:
         """We hold the lease: consume NATIONAL, prune, answer joins."""

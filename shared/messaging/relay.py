@@ -171,8 +171,6 @@ class OutboxRelay:
                     select(func.count(), func.min(self._outbox.c.created_at)).where(unpublished)
                 )
             ).one()
-        if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC
-            oldest = oldest.replace(tzinfo=UTC)
         return int(count or 0), oldest
 
     async def pending_count(self) -> int:

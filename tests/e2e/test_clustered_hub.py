@@ -61,8 +61,16 @@ def free_run(n: int = 3) -> int:
             continue
 
 
-async def post(client: httpx.AsyncClient, url: str, query: str, **variables: Any) -> Any:
-    body = (await client.post(url, json={"query": query, "variables": variables})).json()
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    query: str,
+    headers: dict[str, str] | None = None,
+    **variables: Any,
+) -> Any:
+    body = (
+        await client.post(url, json={"query": query, "variables": variables}, headers=headers)
+    ).json()
     assert not body.get("errors"), body["errors"]
     return body["data"]
 
@@ -118,6 +126,7 @@ async def test_losing_a_hub_server_then_the_projecting_gateway_loses_nothing(
         )
         await join_hub(node.leaf.client_url, "oulu", timeout=60)
         groups_url = node.graphql_url("groups")
+        node_headers = node.api_headers()  # the services' APIs answer the node's callers
 
         hub_nc = await nats.connect(
             servers=[auth.gateway_url(s.client_url) for s in servers], error_cb=_quiet
@@ -135,7 +144,7 @@ async def test_losing_a_hub_server_then_the_projecting_gateway_loses_nothing(
                 while not stop.is_set():
                     name = f"Ryhmä {len(written):04d} {uuid.uuid4().hex[:6]}"
                     group = {"name": name, "municipality": "Oulu", "foundedOn": "2015-02-01"}
-                    await post(client, groups_url, CREATE_GROUP, i=group)
+                    await post(client, groups_url, CREATE_GROUP, i=group, headers=node_headers)
                     written.append(name)
                     await asyncio.sleep(0.05)
 

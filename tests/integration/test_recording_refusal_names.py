@@ -6,6 +6,7 @@ why."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from deploy.natsserver import free_port
 from deploy.supervisor import Supervisor
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -21,7 +23,7 @@ REGION = "oulu"
 
 
 async def gql(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=20) as http:
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
         response = await http.post(url, json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -40,6 +42,63 @@ ADD_CONTACT = """mutation($m: UUID!, $name: String!) {
 CONSENT = """mutation($p: UUID!) { giveConsent(input: {personId: $p, purpose: AUDIO_RECORDING,
   at: "2024-01-01T10:00:00Z"}) { id } }"""
 RECORD = "mutation($m: UUID!) { markRecorded(input: {meetingId: $m}) { id recorded } }"
+
+
+MEETING_NAMES = """query($m: UUID!) { meeting(id: $m) {
+  hostCompanyName attendees { memberId companyName } rsvps { companyName } } }"""
+
+
+async def names_where_a_person_needs_them(
+    meetings_url: str, groups_url: str, group_id: str, meeting_id: str, paja: str, kala: str
+) -> None:
+    """suggestNextHost, the meeting, memos.md and the iCal feed name the companies."""
+    suggested = await ok(
+        meetings_url,
+        """query($g: UUID!) { suggestNextHost(groupId: $g, on: "1.6.2024") {
+          memberId companyName reason reasonCode } }""",
+        g=group_id,
+    )
+    first, second = suggested["suggestNextHost"]
+    assert (first["memberId"], first["companyName"], first["reasonCode"]) == (
+        kala,
+        "Kalatalo Ky",
+        "HOST_NEVER_HOSTED",
+    )
+    assert (second["companyName"], second["reasonCode"]) == ("Paja Oy", "HOST_LONGEST_AGO")
+    assert "14/05/2024" in second["reason"]
+    named = (await ok(meetings_url, MEETING_NAMES, m=meeting_id))["meeting"]
+    assert named["hostCompanyName"] == "Paja Oy"
+    assert [a["companyName"] for a in named["attendees"]] == ["Paja Oy", "Kalatalo Ky"]
+    await ok(
+        meetings_url,
+        """mutation($m: UUID!) { publishMemo(input: {meetingId: $m, summary: "Vienti."}) {
+          id } }""",
+        m=meeting_id,
+    )
+    base = meetings_url.removesuffix("/graphql")
+    async with httpx.AsyncClient(timeout=20) as http:
+        memos = (await http.get(f"{base}/groups/{group_id}/memos.md")).text
+        assert "Host: Paja Oy. Attendance: 2." in memos
+        assert paja not in memos
+        upcoming = datetime.now(UTC) + timedelta(days=20)
+        await ok(
+            meetings_url,
+            """mutation($g: UUID!, $h: UUID!, $at: DateTime!) { scheduleMeeting(input:
+              {groupId: $g, hostMemberId: $h, theme: "Hinnoittelu", startsAt: $at}) { id } }""",
+            g=group_id,
+            h=kala,
+            at=upcoming.isoformat(),
+        )
+        edited = await ok(
+            groups_url,
+            """mutation($m: UUID!) { updateMember(input: {memberId: $m,
+              address: "Rantakatu 1, 90100 Oulu"}) { address } }""",
+            m=kala,
+        )
+        assert edited["updateMember"]["address"] == "Rantakatu 1, 90100 Oulu"
+        feed = (await http.get(f"{base}/calendar/group/{group_id}.ics")).text
+    assert "LOCATION:Kalatalo Ky\\, Rantakatu 1\\, 90100 Oulu\r\n" in feed.replace("\r\n ", "")
+    assert "premises of Kalatalo Ky." in feed
 
 
 async def test_refusal_names_company_and_person_then_falls_back_to_ids(
@@ -131,6 +190,10 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
         assert card["params"]["person_ids"] == [stina]
         assert card["params"]["names"] == ["Stina Berg"]
 
+        await names_where_a_person_needs_them(
+            meetings_url, groups_url, group_id, meeting_id, paja, kala
+        )
+
         await asyncio.to_thread(groups.stop)  # groups gone: ids, and a note saying why
         body = await gql(meetings_url, RECORD, m=meeting_id)
         (error,) = body["errors"]
@@ -145,6 +208,9 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
         assert card["params"]["person_ids"] == [stina]
         assert card["params"]["names"] == [stina]  # shown by id
         assert meetings.running  # the meetings service carries on
+        unnamed = await ok(meetings_url, MEETING_NAMES, m=meeting_id)
+        assert unnamed["meeting"]["hostCompanyName"] is None  # no name, no failure
+        assert unnamed["meeting"]["attendees"][0]["memberId"] == paja
     finally:
         await asyncio.to_thread(sup.stop)
     assert sup.running_pids() == []

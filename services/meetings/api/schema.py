@@ -16,6 +16,7 @@ from services.meetings.api.context import MeetingsContext
 from services.meetings.api.types import (
     ActionItem,
     Activity,
+    ActivityTypeInfo,
     AgreeActionInput,
     CancelMeetingInput,
     CloseActionInput,
@@ -24,6 +25,7 @@ from services.meetings.api.types import (
     Initiative,
     KnownMember,
     MarkRecordedInput,
+    MaskedText,
     Meeting,
     MeetingStatus,
     Memo,
@@ -59,6 +61,7 @@ from services.meetings.repository import (
     InitiativeRepository,
     MeetingRepository,
 )
+from shared.activity_types import ACTIVITY_TYPE_TEXTS
 from shared.runtime.graphql_errors import Schema
 from shared.runtime.scalars import SCALARS_WITH_TIMES
 
@@ -202,7 +205,17 @@ async def publish_memo(info: Info, input: PublishMemoInput) -> Meeting:
         meeting_id=input.meeting_id, summary=input.summary, facilitator_id=input.facilitator_id
     )
     ctx = info.context
-    return Meeting.from_domain(await handlers.publish_memo(cmd, ctx.unit_of_work(), ctx.node))
+    return Meeting.from_domain(
+        await handlers.publish_memo(cmd, ctx.unit_of_work(), ctx.node, ctx.directory)
+    )
+
+
+async def resolve_memo_mask_preview(
+    info: Info, text: str | None = None, meeting_id: UUID | None = None
+) -> MaskedText:
+    ctx = info.context
+    found = await handlers.memo_mask_preview(text, meeting_id, ctx.unit_of_work(), ctx.directory)
+    return MaskedText.from_domain(found)
 
 
 async def agree_action(info: Info, input: AgreeActionInput) -> ActionItem:
@@ -261,6 +274,10 @@ async def update_initiative(info: Info, input: UpdateInitiativeInput) -> Initiat
     )
 
 
+def resolve_activity_types() -> list[ActivityTypeInfo]:
+    return [ActivityTypeInfo.of(text) for text in ACTIVITY_TYPE_TEXTS.values()]
+
+
 @strawberry.type
 class Query:
     meeting: Meeting | None = strawberry.field(
@@ -288,6 +305,18 @@ class Query:
     memo_series: list[Memo] = strawberry.field(
         resolver=resolve_memo_series,
         description="A group's published memos in date order (also GET /groups/<id>/memos.md).",
+    )
+    memo_mask_preview: MaskedText = strawberry.field(
+        resolver=resolve_memo_mask_preview,
+        description="What the nation will read of a memo: `text` (a draft) or, without it, "
+        "the published memo of `meetingId`, with the region's person names replaced by "
+        "[name] and member companies' by [company], and what was masked. The region keeps "
+        "the original. MEMO_MASKING_UNAVAILABLE when the groups service cannot be asked.",
+    )
+    activity_types: list[ActivityTypeInfo] = strawberry.field(
+        resolver=resolve_activity_types,
+        description="The 11 CoP activity types with a name and a description each, in the "
+        "caller's language (Accept-Language), in the order of the contract.",
     )
     activities: list[Activity] = strawberry.field(
         resolver=resolve_activities, description="CoP activities recorded for a meeting."
@@ -337,7 +366,10 @@ class Mutation:
     )
     publish_memo: Meeting = strawberry.mutation(
         resolver=publish_memo,
-        description="Publish the facilitator's summary of a held meeting (again: corrects it).",
+        description="Publish the facilitator's summary of a held meeting (again: corrects it). "
+        "The region keeps the text as written; the copy that leaves the region has the "
+        "region's names masked (see memoMaskPreview); MEMO_MASKING_UNAVAILABLE, and nothing "
+        "published, when the groups service cannot be asked.",
     )
     agree_action: ActionItem = strawberry.mutation(
         resolver=agree_action,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Protocol
 from uuid import UUID
 
 import strawberry
@@ -18,6 +19,10 @@ from services.meetings.domain import InitiativeUpdate as DomainInitiativeUpdate
 from services.meetings.domain import Meeting as DomainMeeting
 from services.meetings.domain import MeetingStatus as DomainStatus
 from services.meetings.domain import Membership
+from shared.activity_types import ActivityTypeText
+from shared.directory import MaskedText as DirectoryMaskedText
+from shared.i18n import current_language
+from shared.runtime.activity import ActivityType as ActivityType  # re-exported
 from shared.runtime.graphql_errors import FieldProblem
 
 
@@ -35,6 +40,28 @@ class MeetingStatus(Enum):
         return DomainStatus(self.value)
 
 
+class HasMember(Protocol):
+    member_id: UUID
+
+
+Info = strawberry.Info[MeetingsContext, None]
+
+
+async def resolve_company_name(root: HasMember, info: Info) -> str | None:
+    return await info.context.names.company(root.member_id)
+
+
+COMPANY_NAME = "The member's company name from the groups service (null if it does not answer)."
+
+
+async def resolve_host_name(root: Meeting, info: Info) -> str | None:
+    return await info.context.names.company(root.host_member_id)
+
+
+async def resolve_owner_name(root: ActionItem, info: Info) -> str | None:
+    return await info.context.names.company(root.owner_member_id)
+
+
 async def resolve_warnings(
     root: Meeting, info: strawberry.Info[MeetingsContext, None]
 ) -> list[FieldProblem]:
@@ -47,11 +74,19 @@ class Meeting:
     id: UUID
     group_id: UUID
     host_member_id: UUID
+    host_company_name: str | None = strawberry.field(
+        resolver=resolve_host_name,
+        description="The host's company name from the groups service (null if it does not "
+        "answer); the meeting is at its premises.",
+    )
     theme: str
     starts_at: datetime
     status: MeetingStatus
     held_at: datetime | None
     attendee_member_ids: list[UUID]
+    attendees: list[Attendee] = strawberry.field(
+        description="Who came, with company names (the attendance checklist's names)."
+    )
     attendance_count: int
     cancel_reason: str | None
     rsvps: list[Rsvp] = strawberry.field(description="Latest answer of each member who answered.")
@@ -77,6 +112,7 @@ class Meeting:
             status=MeetingStatus.from_domain(meeting.status),
             held_at=meeting.held_at,
             attendee_member_ids=list(meeting.attendee_member_ids),
+            attendees=[Attendee(member_id=m) for m in meeting.attendee_member_ids],
             attendance_count=meeting.attendance_count,
             cancel_reason=meeting.cancel_reason,
             rsvps=[Rsvp(member_id=m, coming=c) for m, c in meeting.rsvps],
@@ -88,7 +124,18 @@ class Meeting:
 @strawberry.type(description="A member's answer to a planned meeting's invitation.")
 class Rsvp:
     member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
     coming: bool
+
+
+@strawberry.type(description="A member who came to a meeting.")
+class Attendee:
+    member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
 
 
 @strawberry.type(description="The facilitator's summary of a held meeting's main conclusions.")
@@ -126,6 +173,9 @@ class ActionItem:
     meeting_id: UUID
     group_id: UUID
     owner_member_id: UUID
+    owner_company_name: str | None = strawberry.field(
+        resolver=resolve_owner_name, description="The owner's company name (null if unknown)."
+    )
     description: str
     agreed_on: date
     due_on: date | None
@@ -149,19 +199,23 @@ class ActionItem:
         )
 
 
-@strawberry.enum(description="Wenger's 11 typical community-of-practice activities.")
-class ActivityType(Enum):
-    PROBLEM_SOLVING = "problem_solving"
-    REQUESTS_FOR_INFORMATION = "requests_for_information"
-    SEEKING_EXPERIENCE = "seeking_experience"
-    REUSING_ASSETS = "reusing_assets"
-    COORDINATION_AND_STRATEGY = "coordination_and_strategy"
-    BUILDING_AN_ARGUMENT = "building_an_argument"
-    GROWING_CONFIDENCE = "growing_confidence"
-    DISCUSSING_DEVELOPMENTS = "discussing_developments"
-    DOCUMENTATION_PROJECTS = "documentation_projects"
-    VISITS = "visits"
-    MAPPING_KNOWLEDGE_AND_IDENTIFYING_GAPS = "mapping_knowledge_and_identifying_gaps"
+@strawberry.type(
+    description="One of the 11 CoP activity types, named and described in the caller's "
+    "language (fi, sv, en)."
+)
+class ActivityTypeInfo:
+    type: ActivityType
+    name: str
+    description: str
+
+    @classmethod
+    def of(cls, text: ActivityTypeText) -> ActivityTypeInfo:
+        language = current_language()
+        return cls(
+            type=ActivityType(text.code),
+            name=text.name.get(language),
+            description=text.description.get(language),
+        )
 
 
 @strawberry.type(description="A CoP activity observed in a meeting, with an example text.")
@@ -244,15 +298,28 @@ class Initiative:
 @strawberry.type(description="A candidate host: who hosted least recently comes first.")
 class HostSuggestion:
     member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
     last_hosted_on: date | None = strawberry.field(description="Null: never hosted.")
     times_hosted: int
+    joined_on: date | None
+    reason: str = strawberry.field(
+        description="Why the fair rotation suggests this member (never hosted, or hosted "
+        "longest ago), in the caller's language."
+    )
+    reason_code: str = strawberry.field(description="HOST_NEVER_HOSTED or HOST_LONGEST_AGO.")
 
     @classmethod
     def from_domain(cls, suggestion: DomainHostSuggestion) -> HostSuggestion:
+        why = suggestion.reason()
         return cls(
             member_id=suggestion.member_id,
             last_hosted_on=suggestion.last_hosted_on,
             times_hosted=suggestion.times_hosted,
+            joined_on=suggestion.joined_on,
+            reason=why.render(),
+            reason_code=why.code,
         )
 
 
@@ -262,6 +329,9 @@ class HostSuggestion:
 )
 class KnownMember:
     member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
     group_id: UUID
     joined_on: date
     left_on: date | None
@@ -296,6 +366,40 @@ class RecordMeetingHeldInput:
         default=None, description="Defaults to the meeting's startsAt."
     )
     attendee_member_ids: list[UUID] = strawberry.field(default_factory=list)
+
+
+@strawberry.enum(description="Whose name was masked.")
+class NameKind(Enum):
+    PERSON = "person"
+    COMPANY = "company"
+
+
+@strawberry.type(description="A name masked in a text, and how often.")
+class MaskedName:
+    kind: NameKind
+    name: str | None = strawberry.field(
+        description="The name; null for an erased person's (it is no longer known)."
+    )
+    occurrences: int
+
+
+@strawberry.type(
+    description="A memo's text as the nation receives it: the region's person names "
+    "replaced by [name], member companies' by [company], and what was masked."
+)
+class MaskedText:
+    text: str
+    masked: list[MaskedName]
+
+    @classmethod
+    def from_domain(cls, found: DirectoryMaskedText) -> MaskedText:
+        return cls(
+            text=found.text,
+            masked=[
+                MaskedName(kind=NameKind(m.kind), name=m.name, occurrences=m.occurrences)
+                for m in found.masked
+            ],
+        )
 
 
 @strawberry.input(
