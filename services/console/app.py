@@ -26,6 +26,7 @@ from services.console.pages import AREAS
 from services.console.proxy import api_routes, survey_routes
 from services.console.settings import ConsoleSettings
 from services.console.web import Console, template_environment
+from shared.runtime.asgi import graphiql_assets_route
 from shared.runtime.credentials import NodeCredentials
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
@@ -79,6 +80,7 @@ def build(
     routes += api_routes(console)
     routes += survey_routes(console)
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    routes.append(graphiql_assets_route())  # GraphiQL's files for /api/<service>/graphql
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = console
     return ConsoleApp(settings, console, app)
