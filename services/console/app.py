@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from services.console.backend import SERVICES, Backend
+from services.console.oidc import OidcClient
 from services.console.orm import Base
 from services.console.pages import AREAS
 from services.console.proxy import api_routes, survey_routes
@@ -60,7 +61,13 @@ def build(
         timeout=settings.backend_timeout,
         transport=transport,
     )
-    console = Console(settings, session_factory(engine), backend, template_environment())
+    console = Console(
+        settings,
+        session_factory(engine),
+        backend,
+        template_environment(),
+        OidcClient(settings, httpx.AsyncClient(timeout=settings.backend_timeout)),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -69,6 +76,7 @@ def build(
             yield
         finally:
             await backend.aclose()
+            await console.oidc.http.aclose()
             await engine.dispose()
 
     async def healthz(_request: Request) -> Response:
