@@ -7,7 +7,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-PROJECTION_TARGET = 5_000.0  # national projection, events/s, on SQLite and on PostgreSQL
+PROJECTION_TARGET = 10_000.0  # national projection, events/s, on SQLite and on PostgreSQL
+FLAT_TOLERANCE = 1.3  # consumer CPU per event: the largest case within 1.3x of the smallest
 P99_TARGET_MS = 1_000.0  # write-to-visible p99 ...
 P99_TARGET_RATE = 200.0  # ... at this many writes/s
 NODE_CPU_TARGET_MS = 8.0  # CPU per regional write over the node's processes, at P99_TARGET_RATE
@@ -43,6 +44,15 @@ class Verdicts:
             worst >= PROJECTION_TARGET,
             f"national projection >= {PROJECTION_TARGET:,.0f} events/s on {kind}",
             "runs " + ", ".join(f"{r:,.0f}" for r in rates) + " events/s",
+        )
+
+    def flat(self, kind: str, cpu: dict[str, float]) -> None:
+        """Consumer CPU per event does not grow with history: max <= 1.3 x min."""
+        low, high = min(cpu.values()), max(cpu.values())
+        self.check(
+            high <= FLAT_TOLERANCE * low,
+            f"consumer CPU per event flat within {FLAT_TOLERANCE}x on {kind}",
+            ", ".join(f"{k}: {v:,.0f} µs" for k, v in cpu.items()) + f" (x{high / low:.2f})",
         )
 
     def latency(self, kind: str, paced: dict[float, list[dict[str, float]]]) -> None:
