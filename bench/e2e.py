@@ -201,7 +201,9 @@ async def measure(
     # time); idle ones dropped before uvicorn's 5 s keep-alive closes them under a request.
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2)
     try:
-        async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        async with httpx.AsyncClient(
+            timeout=60, limits=limits, headers=fed.node.api_headers()
+        ) as http:
             groups = await _create_groups(
                 http, fed.groups_url, max(1, -(-writes // MEMBERS_PER_GROUP))
             )

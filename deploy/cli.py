@@ -23,6 +23,7 @@ SERVICES: dict[str, tuple[str, str]] = {
     "meetings": ("services.meetings.settings:MeetingsSettings", "services.meetings.app:create_app"),
     "feedback": ("services.feedback.settings:FeedbackSettings", "services.feedback.app:create_app"),
     "gateway": ("services.gateway.settings:GatewaySettings", "services.gateway.app:create_app"),
+    "console": ("services.console.settings:ConsoleSettings", "services.console.app:create_app"),
 }
 
 

@@ -52,10 +52,14 @@ from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
 from shared.files import write_private
 from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
+from shared.runtime.credentials import NodeCredentials
 
 log = logging.getLogger(__name__)
 
 REGIONAL_SERVICES = ("groups", "meetings", "feedback")
+CONSOLE = "console"  # the node's front door: pages, survey forms, the services' APIs
+NODE_CREDENTIALS = "node-credentials.json"
+CREDENTIALS_ENV = "MGN_NODE_CREDENTIALS_FILE"
 JOIN_BACKOFF = (0.5, 30.0)  # first and longest wait between join attempts, seconds
 
 
@@ -174,9 +178,21 @@ class RegionNode:
     region: str
     leaf: NatsServer
     services: dict[str, ServiceProcess]
+    console: ServiceProcess
+    console_url: str  # as people reach it (the public URL)
+    credentials: NodeCredentials  # the services' APIs answer only these
 
     def graphql_url(self, service: str) -> str:
+        """The service's own API (on 127.0.0.1: call it with ``api_headers()``)."""
         return self.services[service].health_url.replace("/healthz", "/graphql")
+
+    def api_headers(self) -> dict[str, str]:
+        """The console's credential: what a caller of ``graphql_url`` sends."""
+        return self.credentials.headers(CONSOLE)
+
+    @property
+    def console_local_url(self) -> str:
+        return self.console.health_url.removesuffix("/healthz")
 
 
 # -- the hub -------------------------------------------------------------------------------
@@ -333,41 +349,83 @@ def start_region(
     database_url: str | None = None,
     base_port: int | None = None,
     nats_port: int | None = None,
+    console_port: int | None = None,
+    public_url: str = "",
+    mail_dir: Path | None = None,
+    feedback_env: dict[str, str] | None = None,
+    console_env: dict[str, str] | None = None,
 ) -> RegionNode:
-    """The region's leaf server (with the region's key and the hub's CA if ``credentials``)
-    and its services.
+    """The region's leaf server (with the region's key and the hub's CA if ``credentials``),
+    its services and its console (the node's front door).
 
     ``database_url`` may use ``{service}``, ``{region}`` and ``{dir}`` (the region's directory);
-    default: one SQLite file per service in ``region_dir``.
+    default: one SQLite file per service in ``region_dir``. Ports: the services at
+    ``base_port``, +1, +2 (groups, meetings, feedback) and the console at ``console_port``;
+    free ones when not given. The node's credentials (who may call the services' APIs) are
+    generated once into ``region_dir/node-credentials.json`` (mode 0600) and kept. Survey
+    links are built from ``public_url`` (default: the console's own address).
+    ``mail_dir``: the feedback service writes its mail there as files instead of sending it
+    (the demo); ``feedback_env`` / ``console_env``: more settings of those two (SMTP).
     """
     if credentials is not None and credentials.region != region:
         raise ValueError(f"credentials are for region {credentials.region!r}, not {region!r}")
-    for service in REGIONAL_SERVICES:  # a bad template fails before anything starts
+    for service in (*REGIONAL_SERVICES, CONSOLE):  # a bad template fails before anything starts
         database_url_for(database_url, region_dir, service, region)
+    node_credentials = NodeCredentials.generate().load_or_create(region_dir / NODE_CREDENTIALS)
+    node_env = {CREDENTIALS_ENV: str(region_dir / NODE_CREDENTIALS)}
     leaf = NatsServer.region(
         region, region_dir / "nats", hub_leafnode_url, credentials=credentials, port=nats_port
     )
     sup.start_server(leaf)
+    ports = {
+        service: base_port + i if base_port else free_port()
+        for i, service in enumerate(REGIONAL_SERVICES)
+    }
+    console_port = console_port or free_port()
+    public = (public_url or f"http://127.0.0.1:{console_port}").rstrip("/")
+    groups_url = f"http://127.0.0.1:{ports['groups']}/graphql"
     services: dict[str, ServiceProcess] = {}
-    for i, service in enumerate(REGIONAL_SERVICES):
+    for service in REGIONAL_SERVICES:
         db = database_url_for(database_url, region_dir, service, region)
-        port = base_port + i if base_port else free_port()
-        env = None
-        groups_url = (
-            services["groups"].health_url.replace("/healthz", "/graphql") if services else ""
-        )
+        prefix = f"MGN_{service.upper()}_"
+        env = {**node_env, f"{prefix}NATS_URL": leaf.client_url}
         if service == "meetings":  # names attendees who block a recording
-            env = {"MGN_MEETINGS_NATS_URL": leaf.client_url, "MGN_MEETINGS_GROUPS_URL": groups_url}
-        if service == "feedback":  # contacts from the region's groups API; demo mail to files
-            env = {
-                "MGN_FEEDBACK_NATS_URL": leaf.client_url,
-                "MGN_FEEDBACK_GROUPS_URL": groups_url,
-                "MGN_FEEDBACK_MAIL_DIR": str(region_dir / "mail"),
-            }
-        services[service] = sup.spawn_service(service, region, port, db, leaf.client_url, env=env)
-    for process in services.values():
+            env[f"{prefix}GROUPS_URL"] = groups_url
+        if service == "feedback":  # contacts from the region's groups API; links to the console
+            env[f"{prefix}GROUPS_URL"] = groups_url
+            env[f"{prefix}PUBLIC_BASE_URL"] = public
+            if mail_dir is not None:
+                env[f"{prefix}MAIL_DIR"] = str(mail_dir)
+            env.update(feedback_env or {})
+        services[service] = sup.spawn_service(
+            service, region, ports[service], db, leaf.client_url, env=env
+        )
+    hosts = os.environ.get("MGN_HTTP_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+    console_env = {
+        **node_env,
+        "MGN_CONSOLE_PUBLIC_URL": public,
+        # the Host header people's browsers send (through the agency's proxy) is the
+        # public URL's; the console's edge answers 400 to others
+        "MGN_HTTP_ALLOWED_HOSTS": ",".join(
+            dict.fromkeys([*hosts, urlsplit(public).hostname or ""])
+        ),
+        **{
+            f"MGN_CONSOLE_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}"
+            for s in REGIONAL_SERVICES
+        },
+        **(console_env or {}),
+    }
+    console = sup.spawn_service(
+        CONSOLE,
+        region,
+        console_port,
+        database_url_for(database_url, region_dir, CONSOLE, region),
+        leaf.client_url,
+        env=console_env,
+    )
+    for process in (*services.values(), console):
         process.wait_healthy()
-    return RegionNode(region, leaf, services)
+    return RegionNode(region, leaf, services, console, public, node_credentials)
 
 
 async def join_hub(
@@ -510,6 +568,7 @@ class Federation:
             hub.leafnode_url,
             credentials=creds,
             database_url=database_url,
+            mail_dir=self.workdir / region / "mail",
         )
         self.regions[region] = node
         asyncio.run(join_hub(node.leaf.client_url, region, timeout=join_timeout))

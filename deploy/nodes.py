@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from deploy import backup_commands, rebuild_command
+from deploy import backup_commands, console_users, rebuild_command
 from deploy.credentials import CredentialsError, RegionCredentials
 from deploy.federation import (
     REGION_STATE,
@@ -132,6 +132,17 @@ def add_commands(commands: Any) -> None:
     rup.add_argument(
         "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
     )
+    rup.add_argument(
+        "--console-port",
+        type=int,
+        help="HTTP port of the console, the node's front door (default free)",
+    )
+    rup.add_argument(
+        "--public-url",
+        default="",
+        help="the console's address as people reach it, e.g. https://mgn.agency.fi (survey "
+        "links are built from it; default http://127.0.0.1:CONSOLE_PORT)",
+    )
     check = region_cmds.add_parser(
         "check-link",
         help="try a credentials file: does the hub prove itself and accept the region's key?",
@@ -149,6 +160,7 @@ def add_commands(commands: Any) -> None:
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
     backup_commands.add_commands(hub_cmds, region_cmds)
     rebuild_command.add_command(hub_cmds)
+    console_users.add_commands(region_cmds)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
+    if args.region_command == "user":
+        return console_users.run(args)
     if args.region_command == "check-link":
         return region_check_link(args)
     return region_status(args)
@@ -296,6 +310,9 @@ def region_up(args: argparse.Namespace) -> int:
             database_url=args.database_url,
             base_port=args.base_port,
             nats_port=args.nats_port,
+            console_port=args.console_port,
+            public_url=args.public_url,
+            mail_dir=workdir / "mail",  # until region up takes SMTP settings
         )
         state = {
             "region": args.region,
@@ -304,11 +321,13 @@ def region_up(args: argparse.Namespace) -> int:
             "leaf_monitor_url": node.leaf.monitor_url,
             "leaf_log": str(node.leaf.log_path),
             "services": {s: p.health_url for s, p in node.services.items()},
+            "console": node.console.health_url,
             "database_template": args.database_url,  # for `mgn region backup` (may hold a password)
         }
         write_private(workdir / REGION_STATE, json.dumps(state, indent=2))
         print(f"Region {args.region} up (data and logs in {workdir}).")
         print(f"  leaf NATS: {node.leaf.client_url} (link: {node.leaf.monitor_url}/leafz)")
+        print(f"  console: {node.console_url}/ (add staff: mgn region user add ...)")
         for service in REGIONAL_SERVICES:
             print(f"  {service}: {node.graphql_url(service)}")
 

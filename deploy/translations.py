@@ -52,6 +52,14 @@ DOMAINS: tuple[Domain, ...] = (
         keywords={"_": None},
     ),
     Domain(
+        "console",
+        ROOT / "services/console/locale",
+        sources=(ROOT / "services/console",),
+        keywords={"_": None},
+        method_map=(("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")),
+        options={"**/templates/**.html": {"silent": "false"}},
+    ),
+    Domain(
         "research",
         ROOT / "services/gateway/dashboard/locale",
         sources=(ROOT / "services/gateway/dashboard",),

@@ -47,6 +47,7 @@ class MemberRow(Base):
     name_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
     business_id: Mapped[str | None] = mapped_column(String(9), index=True)
     industry_code: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(300))
     employees: Mapped[int]
     turnover_eur: Mapped[int | None] = mapped_column(BigInteger)
     balance_sheet_eur: Mapped[int | None] = mapped_column(BigInteger)

@@ -65,6 +65,7 @@ def member_from_row(row: MemberRow, history: Iterable[MembershipHistoryRow] = ()
         balance_sheet_eur=row.balance_sheet_eur,
         business_id=row.business_id,
         industry_code=row.industry_code,
+        address=row.address,
     )
     return Member(
         id=row.id,
@@ -104,6 +105,7 @@ def _member_values(member: Member) -> dict[str, object]:
         "name_key": fold(company.company_name),
         "business_id": company.business_id,
         "industry_code": company.industry_code,
+        "address": company.address,
         "employees": company.employees,
         "turnover_eur": company.turnover_eur,
         "balance_sheet_eur": company.balance_sheet_eur,

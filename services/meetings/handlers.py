@@ -55,6 +55,7 @@ from shared.contracts import (
     FacilitatorAssigned,
     FacilitatorRemoved,
     GroupCreated,
+    MemberDetailsChanged,
     MemberJoined,
     MemberLeft,
     MemberPaused,
@@ -226,7 +227,11 @@ REPLICATED: dict[type[Event], ReplicaApply] = {
     ConsentWithdrawn: _consent_withdrawn,
     PersonErased: _person_erased,
 }
-NOT_REPLICATED: frozenset[type[Event]] = frozenset({FacilitatorAssigned, FacilitatorRemoved})
+# MemberDetailsChanged: the replica keeps memberships by id only; company names and the
+# host's address are asked from the groups service when a page or a calendar needs them.
+NOT_REPLICATED: frozenset[type[Event]] = frozenset(
+    {FacilitatorAssigned, FacilitatorRemoved, MemberDetailsChanged}
+)
 
 
 async def apply_groups_events(events: Sequence[DecodedEvent], uow: UnitOfWork) -> int:

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from deploy.credentials import RegionCredentials
 from deploy.natsserver import free_port
 from deploy.pki import ensure_hub_tls, new_region_key
+from shared.runtime.credentials import NodeCredentials
 from tests.e2e.support import RecordingProxy
 from tests.fixtures.db import _admin
 from tests.fixtures.nats import wait_for
@@ -132,7 +133,7 @@ async def databases(
         return
     admin = str(request.getfixturevalue("postgres_admin_url"))
     prefix = f"fed_e2e_{uuid.uuid4().hex[:8]}"
-    names = [f"{prefix}_{s}" for s in (*SERVICES, "gateway")]
+    names = [f"{prefix}_{s}" for s in (*SERVICES, "console", "gateway")]
     for name in names:
         await _admin(admin, f'CREATE DATABASE "{name}"')
     base = make_url(admin).set(drivername="postgresql")
@@ -145,12 +146,19 @@ async def databases(
             await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def graphql(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as client:
+async def graphql(
+    url: str, query: str, headers: dict[str, str] | None = None, **variables: Any
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
         body = (await client.post(url, json={"query": query, "variables": variables})).json()
     assert not body.get("errors"), body["errors"]
     data: dict[str, Any] = body["data"]
     return data
+
+
+def node_headers(region_dir: Path) -> dict[str, str]:
+    """The console's credential of the node ``mgn region up`` runs in ``region_dir``."""
+    return NodeCredentials.load(region_dir / "node-credentials.json").headers("console")
 
 
 CREATE_GROUP = "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }"
@@ -218,6 +226,7 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         await graphql(
             groups_url,
             CREATE_GROUP,
+            node_headers(region_dir),
             i={"name": name, "municipality": "Oulu", "foundedOn": "2015-02-01"},
         )
         national = f"http://127.0.0.1:{gateway_port}/graphql"

@@ -43,6 +43,7 @@ from shared.contracts.subjects import build_subject, service_filter
 from shared.i18n.formats import HELSINKI
 from shared.messaging.deadletter import REASON_HEADER, SUBJECT_HEADER
 from shared.messaging.jetstream import DEADLETTER_STREAM, region_stream_name
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -159,7 +160,9 @@ async def node(leaf_factory, nats_connect, database_url) -> AsyncIterator[Node]:
     async with (
         service.app.router.lifespan_context(service.app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=service.app), base_url="http://meetings"
+            transport=httpx.ASGITransport(app=service.app),
+            base_url="http://meetings",
+            headers=CONSOLE_HEADERS,
         ) as http,
     ):
         yield Node(service, http, nc.jetstream())

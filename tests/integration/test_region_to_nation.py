@@ -18,6 +18,7 @@ from services.meetings.app import build as build_meetings
 from services.meetings.settings import MeetingsSettings
 from shared.directory import GroupsDirectory
 from shared.messaging.jetstream import add_region_source, ensure_national_stream
+from tests.fixtures.credentials import TEST_CREDENTIALS, headers_for
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -37,7 +38,9 @@ class Api:
 
 async def _serve(stack: AsyncExitStack, app) -> Api:
     await stack.enter_async_context(app.router.lifespan_context(app))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=headers_for(app)
+    )
     await stack.enter_async_context(client)
     return Api(client)
 
@@ -61,7 +64,9 @@ async def test_a_regional_write_arrives_in_national_graphql(
         groups = await _serve(stack, groups_app)
         # the meetings service asks the groups service for names (to mask memos)
         directory = GroupsDirectory(
-            "http://groups/graphql", transport=httpx.ASGITransport(app=groups_app)
+            "http://groups/graphql",
+            transport=httpx.ASGITransport(app=groups_app),
+            headers=TEST_CREDENTIALS.headers("meetings"),  # the meetings service's own
         )
         meetings = await _serve(
             stack,

@@ -14,6 +14,7 @@ from shared.errors import DomainError
 from shared.errors.groups import (
     DuplicateBusinessId,
     DuplicateCompanyName,
+    InvalidAddress,
     InvalidCompanyName,
     MemberWarning,
 )
@@ -22,6 +23,17 @@ if TYPE_CHECKING:
     from services.groups.domain.model import Member
 
 COMPANY_NAME_MAX = 200
+ADDRESS_MAX = 300
+# what an edit may change, in the order a form shows them
+DETAIL_FIELDS = (
+    "company_name",
+    "business_id",
+    "industry_code",
+    "address",
+    "employees",
+    "turnover_eur",
+    "balance_sheet_eur",
+)
 
 
 def check_company_name(name: str) -> str:
@@ -73,6 +85,7 @@ class Enterprise:
     balance_sheet_eur: int | None = None
     business_id: str | None = None
     industry_code: str | None = None
+    address: str | None = None  # the premises, where the member hosts meetings
 
     def validated(self) -> Enterprise:
         """A normalised copy (whitespace trimmed, blanks to ``None``, the industry code as TOL
@@ -82,9 +95,13 @@ class Enterprise:
             raise problems[0]
         business_id = (self.business_id or "").strip() or None
         industry_code = (self.industry_code or "").strip()
+        address = " ".join((self.address or "").split()) or None
+        if address is not None and len(address) > ADDRESS_MAX:
+            raise InvalidAddress(length=len(address), max=ADDRESS_MAX)
         return replace(
             self,
             company_name=self.company_name.strip(),
+            address=address,
             business_id=business_id,
             industry_code=check_industry_code(industry_code) if industry_code else None,
         )
