@@ -69,7 +69,7 @@ class Verdicts:
         ok = True
         parts = []
         for rate, r in runs:
-            at_rate = r["completed/s"] >= RATE_TOLERANCE * rate
+            at_rate = r["completed/s"] >= RATE_TOLERANCE * rate and not r.get("failed writes")
             ok = ok and at_rate and r["visible p99 ms"] < P99_TARGET_MS
             parts.append(
                 f"p99 {r['visible p99 ms']:,.0f} ms, {r['completed/s']:,.0f} of {rate:g} writes/s"
@@ -116,5 +116,11 @@ def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
         f"       relay p50 {r['relay p50 ms']:,.0f} p99 {r['relay p99 ms']:,.0f} ms | "
         f"node cpu {node_cpu_ms(r):.1f} ms/write | "
         f"cpu {r['cpu ms/write']:.1f} ms/write ({cpu}; bench client "
-        f"{r['client cpu ms/write']:.1f}) | {load()}"
+        f"{r['client cpu ms/write']:.1f})"
+        + (
+            f" | {r['failed writes']:.0f} writes FAILED (connection)"
+            if r.get("failed writes")
+            else ""
+        )
+        + f" | {load()}"
     )

@@ -404,6 +404,7 @@ def start_region(
     console_env = {
         **node_env,
         "MGN_CONSOLE_PUBLIC_URL": public,
+        "MGN_CONSOLE_LEAF_MONITOR_URL": leaf.monitor_url,
         # the Host header people's browsers send (through the agency's proxy) is the
         # public URL's; the console's edge answers 400 to others
         "MGN_HTTP_ALLOWED_HOSTS": ",".join(

@@ -50,6 +50,11 @@ class ConsoleSettings(BaseSettings):
     feedback_url: str = Field(
         default="http://127.0.0.1:8103", description="base URL of the region's feedback service"
     )
+    leaf_monitor_url: str = Field(
+        default="",
+        description="the region's leaf NATS server's monitoring URL (http://127.0.0.1:8222): "
+        "the home page shows the link to the hub from its /leafz; empty: shown as unknown",
+    )
     backend_timeout: float = Field(
         default=15.0, gt=0, description="seconds to wait for a service's answer"
     )

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # A regional consumer waits this long after a short batch for more events: at 200 writes/s
 # a replica applies ~10 per transaction instead of 1-2 (bench/pipeline.py, the node's CPU).
 REPLICA_LINGER = 0.05  # seconds
+# The relay waits this long after a commit woke it, so a pass carries several writes' events.
+RELAY_LINGER = 0.02  # seconds
 
 
 @dataclass
@@ -86,7 +88,9 @@ class ServiceRuntime:
         self.probe = BrokerProbe()
         self.engine = create_engine(self.database_url)
         self.sessions = session_factory(self.engine)
-        self.relay = OutboxRelay(self.sessions, self.tables.outbox, self.jetstream)
+        self.relay = OutboxRelay(
+            self.sessions, self.tables.outbox, self.jetstream, linger=RELAY_LINGER
+        )
         self.pruner = Pruner(self.sessions, self.tables, retention())
         self.metrics = self._metrics()
 

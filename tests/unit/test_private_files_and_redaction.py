@@ -111,3 +111,20 @@ def test_the_log_filter_masks_messages_and_tracebacks() -> None:
     assert "ConnectionError: refused with ***" in lines[1]["exc"]
     assert secret not in out.getvalue()
     assert "pw-abcdef" not in out.getvalue()
+
+
+def test_a_refused_setting_is_named_without_the_values_given(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deploy.cli import main
+
+    password = "Pw-" + os.urandom(8).hex()
+    monkeypatch.setenv("MGN_GATEWAY_PROFILE", "production")
+    monkeypatch.setenv("MGN_GATEWAY_REQUIRE_TOKEN", "false")  # a contradiction: refused
+    monkeypatch.setenv("MGN_GATEWAY_NATS_URL", f"nats://gateway:{password}@hub:4222")
+    with pytest.raises(SystemExit) as refused:
+        main(["service", "gateway", "--port", "8999"])
+    message = str(refused.value)
+    assert "MGN_GATEWAY_REQUIRE_TOKEN" in message
+    assert password[:6] not in message  # pydantic's own text repeats every value given
+    assert "nats://" not in message

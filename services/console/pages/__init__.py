@@ -6,10 +6,27 @@ To add an area: write ``pages/<area>.py`` (README.md, "How to add a page") and a
 
 from __future__ import annotations
 
-from services.console.pages import auth, home
+from services.console.pages import (
+    auth,
+    erasure,
+    feedback,
+    groups,
+    home,
+    interviews,
+    member_page,
+    members,
+    members_import,
+)
 from services.console.web import Routes
 
 AREAS: tuple[Routes, ...] = (
     auth.routes,
     home.routes,
+    groups.routes,
+    members_import.routes,  # /members/import before /members/{member_id}
+    members.routes,  # /members/new before /members/{member_id}
+    interviews.routes,
+    member_page.routes,
+    feedback.routes,
+    erasure.routes,
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from services.console.pages.home_panels import home_panels
 from services.console.web import Ctx, NotFound, Routes
 
 routes = Routes()
@@ -21,7 +22,9 @@ async def home(ctx: Ctx) -> Response:
     groups: list[dict[str, Any]] = [
         g for g in data["groups"] if ctx.staff.can_access_group(g["id"])
     ]
-    return ctx.render("home/index.html", groups=groups)
+    panels = await home_panels(ctx, groups)
+    names = {g["id"]: g["name"] for g in groups}
+    return ctx.render("home/index.html", groups=groups, home=panels, group_names=names)
 
 
 @routes.get("/groups/{group_id}")
