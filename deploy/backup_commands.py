@@ -225,9 +225,8 @@ async def _hub_ack_floor(workdir: Path) -> int | None:
     try:
         state = json.loads((workdir / HUB_STATE).read_text(encoding="utf-8"))
         auth = HubAuth.load_or_create(workdir / "auth.json")
-        nc = await nats.connect(
-            auth.gateway_url(state["client_url"]), connect_timeout=2, max_reconnect_attempts=0
-        )
+        urls = [auth.gateway_url(url) for url in state["client_url"].split(",")]
+        nc = await nats.connect(servers=urls, connect_timeout=2, max_reconnect_attempts=0)
     except Exception:
         return None
     try:

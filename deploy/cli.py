@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.redact import settings_problems
 from shared.runtime.observability import OperationsSettings, configure_logging
 
 # service name -> (settings class, app factory), imported only when that service runs.
@@ -128,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         operations = OperationsSettings()
     except ValidationError as exc:
-        raise SystemExit(f"mgn: invalid setting: {exc}") from None
+        raise SystemExit(f"mgn: invalid setting: {settings_problems(exc)}") from None
     configure_logging(operations)  # MGN_LOG_FORMAT=json: JSON lines, here and in every child
     if args.command == "demo":
         from deploy.demo import run_demo
@@ -182,7 +183,8 @@ def _run_service(args: argparse.Namespace) -> int:
     try:
         settings = _load(settings_ref)(**overrides)
     except ValidationError as exc:
-        raise SystemExit(f"mgn service {args.name}: invalid setting: {exc}") from None
+        problems = settings_problems(exc)
+        raise SystemExit(f"mgn service {args.name}: invalid setting: {problems}") from None
     app = _load(factory_ref)(settings)
     # log_config=None: uvicorn's own loggers go through configure_logging's handler;
     # serve: behind the HTTP edge (header deadline, allowed hosts, connection cap)

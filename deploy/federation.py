@@ -4,12 +4,13 @@ hub's machine, ``mgn region up`` on each region's).
 - :class:`~deploy.supervisor.Supervisor`: the processes one command started (nats-server,
   services), restarted when they die; each logs under its ``logs`` directory and is stopped
   in reverse start order by its own pid.
-- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, a leafnode listener that requires
-  TLS (:func:`hub_tls`), the accounts block of :class:`HubAuth`: the gateway with full
-  rights, one restricted nkey user per region) and :func:`start_gateway` (which holds the
-  registrar that sources joining regions). :func:`add_region` creates a region's nkey and
-  credentials file (:mod:`deploy.credentials`) and makes a running hub re-read its config
-  (SIGHUP to its pid): no restart.
+- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, one server or a cluster of three
+  with NATIONAL and DEADLETTER at R3, a leafnode listener that requires TLS
+  (:func:`hub_tls`), the accounts block of :class:`HubAuth`: the gateway with full rights,
+  one restricted nkey user per region) and :func:`start_gateway` (which holds the registrar
+  that sources joining regions; several may share one read model). :func:`add_region`
+  creates a region's nkey and credentials file (:mod:`deploy.credentials`) and makes a
+  running hub (every server) re-read its config (SIGHUP to its pid): no restart.
 - Region: :func:`start_region` (its leaf server, signing in with the region's key over TLS
   checked against the hub's CA, and its services) and :func:`join_hub` (asks the gateway's
   registrar to source the region, retrying with backoff until answered: the link may come up
@@ -40,6 +41,7 @@ from deploy.credentials import RegionCredentials
 from deploy.natsconfig import (
     GATEWAY_USER,
     LOCALHOST,
+    ClusterConfig,
     HubConfig,
     render,
     render_accounts,
@@ -51,7 +53,12 @@ from deploy.processes import ServiceProcess
 from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
 from shared.files import write_private
-from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
+from shared.messaging.jetstream import (
+    ensure_deadletter_stream,
+    ensure_national_stream,
+    join_inbox_prefix,
+    join_subject,
+)
 from shared.runtime.credentials import NodeCredentials
 
 log = logging.getLogger(__name__)
@@ -212,57 +219,131 @@ def start_hub_nats(
     http_port: int | None = None,
     host: str = LOCALHOST,
     advertise: str = "",
+    cluster_port: int | None = None,
 ) -> NatsServer:
     """The hub's nats-server (open if ``auth`` is None; leafnode TLS with ``tls``),
-    NATIONAL created; state in hub.json.
+    NATIONAL created; state in hub.json. With ``cluster_port``: three servers (ports
+    ``P``, ``P+1``, ``P+2`` of each kind) clustered on ``host``, NATIONAL and DEADLETTER R3;
+    the first is returned, :func:`hub_servers` gives all three.
 
-    ``advertise``: the leafnode URL regions are told (written into their credentials files),
-    e.g. ``nats-leaf://hub.example.fi:7422``; default the listener's own address.
+    ``advertise``: the leafnode URL(s) regions are told (comma-separated, written into their
+    credentials files), e.g. ``nats-leaf://hub.example.fi:7422``; default the listeners'.
     """
-    hub = NatsServer.hub(
-        hub_dir / "nats",
-        accounts=auth.accounts() if auth else "",
-        port=port,
-        leaf_port=leaf_port,
-        http_port=http_port,
-        host=host,
-        tls=tls,
+    members = 3 if cluster_port is not None else 1
+
+    def nth(base: int | None, i: int) -> int | None:
+        return None if base is None else base + i
+
+    routes = (
+        tuple(f"nats-route://{host}:{cluster_port + i}" for i in range(members))
+        if (cluster_port is not None)
+        else ()
     )
+    servers = [
+        NatsServer.hub(
+            hub_dir / ("nats" if members == 1 else f"nats-{i + 1}"),
+            server_name="mgn-hub" if members == 1 else f"mgn-hub-{i + 1}",
+            accounts=auth.accounts() if auth else "",
+            port=nth(port, i),
+            leaf_port=nth(leaf_port, i),
+            http_port=nth(http_port, i),
+            host=host,
+            tls=tls,
+            cluster=None
+            if cluster_port is None
+            else ClusterConfig(port=cluster_port + i, routes=routes),
+        )
+        for i in range(members)
+    ]
     state_path = hub_dir / HUB_STATE
 
-    def reread_users() -> None:  # `mgn hub add-region` may have added some since the start
-        if auth is not None:
-            fresh = HubAuth.load_or_create(auth.path).accounts()
-            hub.config = replace(_hub_config(hub), accounts=fresh)
+    def reread_users(server: NatsServer) -> Any:  # `mgn hub add-region` may have added some
+        def hook() -> None:
+            if auth is not None:
+                fresh = HubAuth.load_or_create(auth.path).accounts()
+                server.config = replace(_hub_config(server), accounts=fresh)
 
-    def record_pid() -> None:  # `mgn hub add-region` signals the hub's current pid
-        with contextlib.suppress(OSError, ValueError):
-            state = json.loads(state_path.read_text(encoding="utf-8"))
-            state["pid"] = hub.pid
-            write_private(state_path, json.dumps(state, indent=2))
+        return hook
 
-    sup.start_server(hub, before_restart=reread_users, after_start=record_pid)
-    client_url = auth.gateway_url(hub.client_url) if auth else hub.client_url
-    asyncio.run(_ensure_national(client_url))
-    cfg = _hub_config(hub)
+    def record_pid(i: int, server: NatsServer) -> Any:  # add-region signals the current pid
+        def hook() -> None:
+            with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+                state = json.loads(state_path.read_text(encoding="utf-8"))
+                state["servers"][i]["pid"] = server.pid
+                if i == 0:
+                    state["pid"] = server.pid
+                write_private(state_path, json.dumps(state, indent=2))
+
+        return hook
+
+    for i, server in enumerate(servers):
+        if members > 1:  # a cluster's JetStream waits for its peers: start all, then wait
+            sup.add(server.config.server_name, server, before_restart=reread_users(server),
+                    after_start=record_pid(i, server))  # fmt: skip
+        else:
+            sup.start_server(
+                server, before_restart=reread_users(server), after_start=record_pid(i, server)
+            )
+    if members > 1:
+        for server in servers:
+            server.wait_ready()
+    client_urls = [s.client_url for s in servers]
+    gateway_urls = [auth.gateway_url(u) if auth else u for u in client_urls]
+    asyncio.run(_ensure_national(",".join(gateway_urls), replicas=members))
+    listening = host not in ("0.0.0.0", "::")
+    leafnode_urls = (
+        [u.strip() for u in advertise.split(",") if u.strip()]
+        if advertise
+        else ([s.leafnode_url for s in servers] if listening else [])
+    )
     state = {
-        "pid": hub.pid,
-        "config_path": str(hub.config_path),
+        "pid": servers[0].pid,
+        "config_path": str(servers[0].config_path),
         # What credentials files name; not a listen-everywhere address no region can dial.
-        "leafnode_url": advertise or ("" if host in ("0.0.0.0", "::") else hub.leafnode_url),
+        "leafnode_url": leafnode_urls[0] if leafnode_urls else "",
+        "leafnode_urls": leafnode_urls,
         "tls": None if tls is None else {k: str(getattr(tls, k)) for k in ("cert", "key", "ca")},
-        "client_url": hub.client_url,
-        "monitor_url": hub.monitor_url,
-        "config": {
-            "port": cfg.port,
-            "http_port": cfg.http_port,
-            "leaf_port": cfg.leaf_port,
-            "host": cfg.host,
-            "server_name": cfg.server_name,
-        },
+        "client_url": ",".join(client_urls),
+        "monitor_url": servers[0].monitor_url,
+        "config": _state_config(servers[0]),
+        "servers": [
+            {
+                "pid": s.pid,
+                "config_path": str(s.config_path),
+                "store_dir": str(_hub_config(s).store_dir),
+                "config": _state_config(s),
+            }
+            for s in servers
+        ],
     }
     write_private(state_path, json.dumps(state, indent=2))
-    return hub
+    _CLUSTERS[servers[0].pid or 0] = servers
+    return servers[0]
+
+
+_CLUSTERS: dict[int, list[NatsServer]] = {}  # first server's pid -> every server of its hub
+
+
+def hub_servers(first: NatsServer) -> list[NatsServer]:
+    """Every server of the hub :func:`start_hub_nats` returned ``first`` of."""
+    for servers in _CLUSTERS.values():
+        if servers[0] is first:
+            return servers
+    return [first]
+
+
+def _state_config(server: NatsServer) -> dict[str, Any]:
+    cfg = _hub_config(server)
+    out: dict[str, Any] = {
+        "port": cfg.port,
+        "http_port": cfg.http_port,
+        "leaf_port": cfg.leaf_port,
+        "host": cfg.host,
+        "server_name": cfg.server_name,
+    }
+    if cfg.cluster is not None:
+        out["cluster"] = {"port": cfg.cluster.port, "routes": list(cfg.cluster.routes)}
+    return out
 
 
 def _hub_config(hub: NatsServer) -> HubConfig:
@@ -279,13 +360,22 @@ def start_gateway(
     port: int,
     auth: HubAuth | None,
     database_url: str | None = None,
+    label: str = "hub",
+    wait: bool = True,
 ) -> ServiceProcess:
-    """The gateway (with its registrar), on the hub's NATS server as the full-rights user."""
+    """A gateway (with its registrar), on the hub's NATS servers (every one of a cluster)
+    as the full-rights user. Several may share one PostgreSQL read model (each its own
+    ``label`` and ``port``): one projects, the others stand by (services/gateway/lease.py)."""
     db = database_url or f"sqlite:///{hub_dir / 'gateway.db'}"
+    servers = hub_servers(hub)
+    urls = [auth.gateway_url(s.client_url) if auth else s.client_url for s in servers]
     # Credentials go through the environment, not the command line (``ps`` shows that).
-    url = auth.gateway_url(hub.client_url) if auth else hub.client_url
-    gateway = sup.spawn_service("gateway", "hub", port, db, url, env={"MGN_GATEWAY_NATS_URL": url})
-    gateway.wait_healthy()
+    env = {"MGN_GATEWAY_NATS_URL": ",".join(urls)}
+    if len(servers) > 1:
+        env["MGN_GATEWAY_STREAM_REPLICAS"] = "3"
+    gateway = sup.spawn_service("gateway", label, port, db, env["MGN_GATEWAY_NATS_URL"], env=env)
+    if wait:
+        gateway.wait_healthy()
     return gateway
 
 
@@ -302,20 +392,28 @@ def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Pat
     tls = _state_tls(state)
     if tls is None:  # the hub has not started yet: its own CA now, the certificate at `up`
         tls, _ = hub_tls(hub_dir)
-    url = str(state.get("leafnode_url", ""))
-    creds = auth.add_region(region, (url,) if url else (), tls.ca_pem())
+    urls = state.get("leafnode_urls") or (
+        [state["leafnode_url"]] if state.get("leafnode_url") else []
+    )
+    creds = auth.add_region(region, tuple(urls), tls.ca_pem())
     path = creds.save(out or hub_dir / "credentials" / f"{region}.json")
     reloaded = False
-    if state:
+    servers = state.get("servers") or ([state] if state else [])
+    for server in servers:
+        config = dict(server["config"])
+        cluster = config.pop("cluster", None)
         cfg = HubConfig(
-            **state["config"],
-            store_dir=hub_dir / "nats" / "jetstream",
+            **config,
+            store_dir=Path(server.get("store_dir") or hub_dir / "nats" / "jetstream"),
             accounts=auth.accounts(),
             tls=_state_tls(state),
+            cluster=None
+            if cluster is None
+            else ClusterConfig(port=cluster["port"], routes=tuple(cluster["routes"])),
         )
-        config_path = Path(state["config_path"])
-        write_private(config_path, render(cfg))  # it holds the users' passwords
-        pid = int(state["pid"])
+        config_path = Path(server["config_path"])
+        write_private(config_path, render(cfg))  # it holds the users' keys and a password
+        pid = int(server["pid"])
         if _is_our_nats_server(pid, config_path):
             os.kill(pid, signal.SIGHUP)
             reloaded = True
@@ -585,10 +683,22 @@ def _fields(cfg: HubConfig) -> dict[str, Any]:
     return {name: getattr(cfg, name) for name in HubConfig.__dataclass_fields__}
 
 
-async def _ensure_national(hub_url: str) -> None:
-    nc = await nats.connect(hub_url)
+async def _ensure_national(hub_urls: str, *, replicas: int = 1, timeout: float = 30.0) -> None:
+    """NATIONAL (and on a cluster DEADLETTER too, both at R3) before the gateway starts."""
+    nc = await nats.connect(servers=hub_urls.split(","))
     try:
-        await ensure_national_stream(nc.jetstream())
+        deadline = time.monotonic() + timeout
+        while True:
+            try:  # a new cluster elects its JetStream leader first: retry a few seconds
+                js = nc.jetstream()
+                await ensure_national_stream(js, replicas=replicas)
+                if replicas > 1:
+                    await ensure_deadletter_stream(js, replicas=replicas)
+                return
+            except (nats.errors.Error, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await nc.close()
 

@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy.natsconfig import LOCALHOST, HubConfig, RegionConfig, ServerConfig, render
+from deploy.natsconfig import (
+    LOCALHOST,
+    ClusterConfig,
+    HubConfig,
+    RegionConfig,
+    ServerConfig,
+    render,
+)
 from deploy.processes import die_with_parent
 from shared.files import open_private, private_dir, write_private
 
@@ -89,6 +96,7 @@ class NatsServer:
         leaf_port: int | None = None,
         host: str = LOCALHOST,
         tls: HubTLS | None = None,
+        cluster: ClusterConfig | None = None,
     ) -> NatsServer:
         """A hub (free local ports unless given), storing JetStream data in ``workdir/jetstream``.
 
@@ -104,6 +112,7 @@ class NatsServer:
             host=host,
             accounts=accounts,
             tls=tls,
+            cluster=cluster,
         )
         return cls(cfg, workdir)
 
@@ -213,6 +222,10 @@ class NatsServer:
     def start(self) -> None:
         """Start and block until JetStream answers (at most ``ready_timeout`` seconds)."""
         self.spawn()
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until the spawned server's JetStream answers (``ready_timeout`` at most)."""
         deadline = time.monotonic() + self.ready_timeout
         while not self._check_ready(deadline):
             time.sleep(_POLL)

@@ -1,7 +1,8 @@
 """``mgn hub ...`` and ``mgn region ...``: the hub and a region run apart, each in the foreground.
 
-- ``mgn hub up``: the hub's nats-server (accounts: gateway + one user per region) and the
-  gateway (read model, GraphQL, the registrar that sources joining regions).
+- ``mgn hub up``: the hub's nats-server (``--cluster``: three clustered servers; accounts:
+  gateway + one nkey user per region; leafnode TLS) and the gateway (read model, GraphQL,
+  the registrar that sources joining regions).
 - ``mgn hub add-region <id>``: the region's user and credentials file; a running hub reloads.
 - ``mgn region up --region <id> --hub <leafnode URL> --credentials <file>``: the region's leaf
   server and services; the node asks the hub's registrar to source it (retrying until the
@@ -24,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from deploy import backup_commands, console_users
+from deploy import backup_commands, console_users, rebuild_command
 from deploy.credentials import CredentialsError, RegionCredentials
 from deploy.federation import (
     REGION_STATE,
@@ -32,6 +33,7 @@ from deploy.federation import (
     HubAuth,
     add_region,
     database_url_for,
+    hub_servers,
     hub_tls,
     join_in_background,
     start_gateway,
@@ -81,6 +83,14 @@ def add_commands(commands: Any) -> None:
             help=f"{what}; without the three, the hub makes its own CA and certificate in "
             "WORKDIR/tls on first start",
         )
+    up.add_argument(
+        "--cluster",
+        action="store_true",
+        help="three hub servers on HOST (ports P, P+1, P+2 of each kind) clustered, NATIONAL "
+        "and DEADLETTER kept on all three (R3): the hub survives losing one; regions' "
+        "credentials list all three leafnode URLs",
+    )
+    up.add_argument("--cluster-port", type=int, default=6222, help="first route port (%(default)s)")
     up.add_argument("--db", dest="database_url", help="gateway read model URL (default SQLite)")
     up.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
     add = hub_cmds.add_parser(
@@ -159,6 +169,7 @@ def add_commands(commands: Any) -> None:
     status.add_argument("--region", required=True, help="region id")
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
     backup_commands.add_commands(hub_cmds, region_cmds)
+    rebuild_command.add_command(hub_cmds)
     console_users.add_commands(region_cmds)
 
 
@@ -171,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "hub":
         if args.hub_command == "status":
             return hub_status(args)
+        if args.hub_command == "rebuild":
+            return rebuild_command.run(args)
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
@@ -184,7 +197,8 @@ def run(args: argparse.Namespace) -> int:
 def hub_up(args: argparse.Namespace) -> int:
     if args.advertise:
         try:
-            validate_leafnode_url(args.advertise)
+            for url in args.advertise.split(","):
+                validate_leafnode_url(url.strip())
         except ValueError as exc:
             raise SystemExit(f"mgn hub up: error: --advertise: {exc}") from None
     workdir = private_dir(args.workdir.resolve())
@@ -193,7 +207,7 @@ def hub_up(args: argparse.Namespace) -> int:
         tls, tls_news = hub_tls(
             workdir,
             host=args.host,
-            advertise=(args.advertise,) if args.advertise else (),
+            advertise=tuple(u.strip() for u in args.advertise.split(",") if u.strip()),
             cert=args.tls_cert,
             key=args.tls_key,
             ca=args.tls_ca,
@@ -219,13 +233,18 @@ def hub_up(args: argparse.Namespace) -> int:
             http_port=args.monitor_port,
             host=args.host,
             advertise=args.advertise,
+            cluster_port=args.cluster_port if args.cluster else None,
         )
+        servers = hub_servers(hub)
         reset = backup_commands.apply_pending_reset(workdir, auth.gateway_url(hub.client_url))
         if reset:
             print(reset)
         start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
         print(f"Hub up (data and logs in {workdir}).")
-        print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url} (TLS only)")
+        leaf_urls = args.advertise or ", ".join(s.leafnode_url for s in servers)
+        print(f"  leafnode URL for regions: {leaf_urls} (TLS only)")
+        if len(servers) > 1:
+            print(f"  a cluster of {len(servers)} servers: NATIONAL and DEADLETTER kept on all")
         if not args.advertise and args.host in ("0.0.0.0", "::"):
             print("  (listening on all interfaces: give --advertise nats-leaf://HOST:PORT so the")
             print("   credentials files name an address the regions can reach)")

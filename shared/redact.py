@@ -5,6 +5,8 @@
 * :func:`redact`: the same for every URL in a text, and every secret registered with
   :func:`register_secret` (the gateway's NATS password, the SMTP password, the metrics
   token) wherever it appears, e.g. in an exception's message;
+* :func:`settings_problems`: a settings error as ``field: problem`` without the values
+  pydantic would repeat (all of them, for a rule over several settings);
 * :class:`RedactingFilter`: on the log handler (:func:`~shared.runtime.observability.
   configure_logging` installs it), applies :func:`redact` to every record's message and
   traceback, whichever library wrote it.
@@ -16,6 +18,8 @@ import logging
 import re
 import traceback
 from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import ValidationError
 
 MASK = "***"
 # scheme://user:password@ (password up to the last "@" before the host)
@@ -61,6 +65,16 @@ def redact(text: str) -> str:
     return text
 
 
+def settings_problems(exc: ValidationError) -> str:
+    """A settings class's validation error without the values given: pydantic's own text
+    repeats them (``input_value={...}``: every setting, passwords and URLs included)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or exc.title
+        lines.append(f"{where}: {redact(error['msg'])}")
+    return "; ".join(lines)
+
+
 class RedactingFilter(logging.Filter):
     """Masks secrets in a record's message and traceback before any formatter sees it."""
 
@@ -80,4 +94,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-__all__ = ["MASK", "RedactingFilter", "redact", "redact_url", "register_secret"]
+__all__ = [
+    "MASK",
+    "RedactingFilter",
+    "redact",
+    "redact_url",
+    "register_secret",
+    "settings_problems",
+]

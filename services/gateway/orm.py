@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -435,6 +436,17 @@ Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 
 FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding)
+
+# Which gateway process projects NATIONAL into this read model (services/gateway/lease.py):
+# one row per lease, its holder and when the lease ends unless renewed (epoch seconds).
+projection_leases = Table(
+    "projection_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+)
 
 # The researchers' workspace (codebooks, codings, panel) lives in its own module on the same
 # metadata; imported last, as it imports ``metadata`` and ``ID`` from here.

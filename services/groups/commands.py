@@ -131,6 +131,7 @@ class CheckMember:
     turnover_eur: int | None = None
     balance_sheet_eur: int | None = None
     joined_on: date | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

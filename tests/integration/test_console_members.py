@@ -137,8 +137,10 @@ async def test_membership_steps_contacts_consent_then_erasure_on_request(console
 
     admin = await console()
     await admin.sign_in("admin")
-    found = await admin.http.get("/admin/erasure", params={"q": "oberg"})
     review_url = f"/admin/erasure/{person.group(1)}"
+    assert review_url not in page.text  # a facilitator does not erase
+    assert review_url in (await admin.http.get(url)).text
+    found = await admin.http.get("/admin/erasure", params={"q": "oberg"})
     assert review_url in found.text
     review = await admin.http.get(review_url)
     assert "Åsa Öberg" in review.text

@@ -76,7 +76,7 @@ async def names_where_a_person_needs_them(
         m=meeting_id,
     )
     base = meetings_url.removesuffix("/graphql")
-    async with httpx.AsyncClient(timeout=20) as http:
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
         memos = (await http.get(f"{base}/groups/{group_id}/memos.md")).text
         assert "Host: Paja Oy. Attendance: 2." in memos
         assert paja not in memos

@@ -148,7 +148,7 @@ async def test_validate_member_lists_every_problem_at_its_field_without_saving(a
             VALIDATE,
             input={
                 "companyName": "Uusi Oy", "businessId": "0112038-8", "industryCode": "banana",
-                "employees": 12, "turnoverEur": 10,
+                "employees": 12, "turnoverEur": 10, "address": "Katu " * 61,
             },
         )
     )["validateMember"]  # fmt: skip
@@ -156,6 +156,7 @@ async def test_validate_member_lists_every_problem_at_its_field_without_saving(a
     assert [(p["code"], p["field"]) for p in check["problems"]] == [
         ("BUSINESS_ID_CHECKSUM_MISMATCH", "businessId"),
         ("INVALID_INDUSTRY_CODE", "industryCode"),
+        ("INVALID_ADDRESS", "address"),
         ("NOT_A_MICRO_ENTERPRISE", "employees"),
     ]
     assert check["problems"][1]["params"] == {"industry_code": "banana"}

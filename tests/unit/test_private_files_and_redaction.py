@@ -58,8 +58,13 @@ def test_private_files_and_directories(tmp_path: Path, umask: int) -> None:
     assert mode(shared) == 0o700
     db = private_file(tmp_path / "x.db")
     assert (db.read_bytes(), mode(db)) == (b"", 0o600)
-    with pytest.raises(ValueError, match="appends"):
-        open_private(tmp_path / "y", "w")
+    with open_private(tmp_path / "export.csv", "w", encoding="utf-8") as out:
+        out.write("a,b\n")
+    with open_private(tmp_path / "export.csv", "w", encoding="utf-8") as out:
+        out.write("c\n")  # written from the start
+    assert ((tmp_path / "export.csv").read_text(), mode(tmp_path / "export.csv")) == ("c\n", 0o600)
+    with pytest.raises(ValueError, match="mode"):
+        open_private(tmp_path / "y", "r")
 
 
 async def test_sqlite_files_made_by_the_engine_are_private(tmp_path: Path, umask: int) -> None:
@@ -111,3 +116,20 @@ def test_the_log_filter_masks_messages_and_tracebacks() -> None:
     assert "ConnectionError: refused with ***" in lines[1]["exc"]
     assert secret not in out.getvalue()
     assert "pw-abcdef" not in out.getvalue()
+
+
+def test_a_refused_setting_is_named_without_the_values_given(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deploy.cli import main
+
+    password = "Pw-" + os.urandom(8).hex()
+    monkeypatch.setenv("MGN_GATEWAY_PROFILE", "production")
+    monkeypatch.setenv("MGN_GATEWAY_REQUIRE_TOKEN", "false")  # a contradiction: refused
+    monkeypatch.setenv("MGN_GATEWAY_NATS_URL", f"nats://gateway:{password}@hub:4222")
+    with pytest.raises(SystemExit) as refused:
+        main(["service", "gateway", "--port", "8999"])
+    message = str(refused.value)
+    assert "MGN_GATEWAY_REQUIRE_TOKEN" in message
+    assert password[:6] not in message  # pydantic's own text repeats every value given
+    assert "nats://" not in message

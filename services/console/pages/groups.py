@@ -3,6 +3,8 @@ group (admin)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.responses import Response
 
 from services.console.backend import BackendError, Problem
@@ -18,10 +20,8 @@ ACTIVE = """query($g: UUID!) { searchMembers(groupId: $g, status: ACTIVE, first:
 
 async def _show(ctx: Ctx, status: int = 200, **values: object) -> Response:
     groups = await visible_groups(ctx)
-    counts = {}
-    for group in groups:
-        found = await ctx.backend.groups(ACTIVE, g=group["id"])
-        counts[group["id"]] = found["searchMembers"]["total"]
+    found = await asyncio.gather(*(ctx.backend.groups(ACTIVE, g=g["id"]) for g in groups))
+    counts = {g["id"]: f["searchMembers"]["total"] for g, f in zip(groups, found, strict=True)}
     values.setdefault("values", {"name": "", "municipality": "", "founded_on": today_shown()})
     values.setdefault("errors", {})
     return ctx.render("groups/list.html", status=status, groups=groups, counts=counts, **values)

@@ -39,7 +39,6 @@ FAMILIES = (groups, meetings, followups, research, feedback, panel)
 # Registered event types no family applies, deliberately: they carry nothing the nation
 # keeps (they still count towards their region's freshness). A test fails when a registered
 # type is neither applied nor listed here.
-# MemberDetailsChanged: the nation keeps a member's profile as it joined (projections/groups).
 IGNORED = (PersonRegistered, ConsentGiven, ConsentWithdrawn, MemberDetailsChanged)
 
 

@@ -182,6 +182,7 @@ class ValidateMemberInput:
     turnover_eur: int | None = None
     balance_sheet_eur: int | None = None
     joined_on: date | None = None
+    address: str | None = None
 
     def command(self) -> CheckMember:
         return CheckMember(
@@ -194,4 +195,5 @@ class ValidateMemberInput:
             turnover_eur=self.turnover_eur,
             balance_sheet_eur=self.balance_sheet_eur,
             joined_on=self.joined_on,
+            address=self.address,
         )
