@@ -124,6 +124,7 @@ async def test_membership_steps_contacts_consent_then_erasure_on_request(console
     assert wrong.status_code == 422
     assert 'value="Åsa Öberg"' in wrong.text
     assert 'aria-invalid="true" aria-describedby="contact-email-error"' in wrong.text
+    assert 'href="#contact-email"' in wrong.text  # the summary at the top links to the field
     contact["email"] = "asa@verstas.example.fi"
     assert member_url(await anna.post_form(f"{url}/contacts", url, **contact))
     page = await anna.http.get(url)
