@@ -9,7 +9,7 @@ and every directory for them 0700, whatever the process's umask, through these h
 * :func:`write_private`: a whole file written atomically, 0600;
 * :func:`private_file`: a file that exists and is 0600 (e.g. a SQLite database before
   SQLite opens it: SQLite gives its -wal and -shm files the database file's mode);
-* :func:`open_private`: a file opened for appending (a log), 0600.
+* :func:`open_private`: a file opened for appending (a log) or writing (an export), 0600.
 """
 
 from __future__ import annotations
@@ -73,13 +73,15 @@ def private_file(path: str | os.PathLike[str]) -> Path:
 
 
 def open_private(path: str | os.PathLike[str], mode: str = "ab", **kwargs: Any) -> IO[Any]:
-    """``path`` opened for appending (``"ab"`` or ``"a"``), created 0600 if missing and
+    """``path`` opened for appending (``"a"``, ``"ab"``: a log) or written from the start
+    (``"w"``, ``"wb"``: e.g. an export streamed to a file), created 0600 if missing and
     made 0600 if it was not."""
-    if mode not in ("a", "ab"):
-        raise ValueError(f"open_private appends: mode 'a' or 'ab', not {mode!r}")
+    flags = {"a": os.O_APPEND, "ab": os.O_APPEND, "w": os.O_TRUNC, "wb": os.O_TRUNC}
+    if mode not in flags:
+        raise ValueError(f"open_private: mode 'a', 'ab', 'w' or 'wb', not {mode!r}")
     path = Path(path)
     private_dir(path.parent, tighten=False)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags[mode], FILE_MODE)
     os.fchmod(fd, FILE_MODE)
     return os.fdopen(fd, mode, **kwargs)
 

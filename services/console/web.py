@@ -212,9 +212,11 @@ class Ctx:
     # -- answers --------------------------------------------------------------------------
 
     def render(self, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
-        html = self.console.templates.get_template(template).render(
-            **self.template_globals(), **values
-        )
+        shared = self.template_globals()
+        taken = sorted(shared.keys() & values.keys())
+        if taken:
+            raise TypeError(f"{template}: {', '.join(taken)} are the base template's; rename")
+        html = self.console.templates.get_template(template).render(**shared, **values)
         return HTMLResponse(html, status_code=status)
 
     def template_globals(self) -> dict[str, Any]:

@@ -58,8 +58,13 @@ def test_private_files_and_directories(tmp_path: Path, umask: int) -> None:
     assert mode(shared) == 0o700
     db = private_file(tmp_path / "x.db")
     assert (db.read_bytes(), mode(db)) == (b"", 0o600)
-    with pytest.raises(ValueError, match="appends"):
-        open_private(tmp_path / "y", "w")
+    with open_private(tmp_path / "export.csv", "w", encoding="utf-8") as out:
+        out.write("a,b\n")
+    with open_private(tmp_path / "export.csv", "w", encoding="utf-8") as out:
+        out.write("c\n")  # written from the start
+    assert ((tmp_path / "export.csv").read_text(), mode(tmp_path / "export.csv")) == ("c\n", 0o600)
+    with pytest.raises(ValueError, match="mode"):
+        open_private(tmp_path / "y", "r")
 
 
 async def test_sqlite_files_made_by_the_engine_are_private(tmp_path: Path, umask: int) -> None:

@@ -7,6 +7,7 @@ To add an area: write ``pages/<area>.py`` (README.md, "How to add a page") and a
 from __future__ import annotations
 
 from services.console.pages import (
+    admin,
     auth,
     erasure,
     feedback,
@@ -29,4 +30,5 @@ AREAS: tuple[Routes, ...] = (
     member_page.routes,
     feedback.routes,
     erasure.routes,
+    admin.routes,
 )
