@@ -28,7 +28,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from deploy import backup_commands, console_users
+from deploy import backup_commands, console_users, rebuild_command
 from deploy.credentials import CredentialsError, RegionCredentials
 from deploy.federation import (
     REGION_STATE,
@@ -190,6 +190,7 @@ def add_commands(commands: Any) -> None:
     status.add_argument("--region", required=True, help="region id")
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
     backup_commands.add_commands(hub_cmds, region_cmds)
+    rebuild_command.add_command(hub_cmds)
     console_users.add_commands(region_cmds)
 
 
@@ -202,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "hub":
         if args.hub_command == "status":
             return hub_status(args)
+        if args.hub_command == "rebuild":
+            return rebuild_command.run(args)
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
