@@ -53,7 +53,9 @@ async def oidc_console(
             )  # fmt: skip
             await db.commit()
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app.app), base_url="https://console.test"
+            transport=httpx.ASGITransport(app=app.app),
+            base_url="https://console.test",
+            headers={"Accept-Language": "en"},
         ) as browser:
             yield browser, app
 
