@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.credentials",
     "tests.fixtures.console",
+    "tests.fixtures.logging_state",
 ]
