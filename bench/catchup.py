@@ -26,7 +26,7 @@ from nats.aio.client import Client as NATS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deploy.federation import HubAuth
+from deploy.federation import HubAuth, hub_tls
 from deploy.natsserver import NatsServer
 from services.gateway.registrar import Registrar
 from shared.contracts.subjects import build_subject
@@ -71,16 +71,15 @@ async def _national_count(hub_url: str) -> int:
 async def run(mode: str, regions: int, events: int, rounds: int, workdir: Path) -> list[float]:
     ids = REGION_IDS[:regions]
     auth = HubAuth.load_or_create(workdir / "auth.json")
-    for region in ids:
-        auth.add_region(region)
-    hub = NatsServer.hub(workdir / "hub", accounts=auth.accounts())
+    tls, _ = hub_tls(workdir)
+    credentials = {region: auth.add_region(region, hub_ca=tls.ca_pem()) for region in ids}
+    hub = NatsServer.hub(workdir / "hub", accounts=auth.accounts(), tls=tls)
     await hub.astart()
     hub_url = auth.gateway_url(hub.client_url)
     leaves = []
     for region in ids:
-        creds = auth.add_region(region)
         leaf = NatsServer.region(
-            region, workdir / region, hub.leafnode_url, user=creds.user, password=creds.password
+            region, workdir / region, hub.leafnode_url, credentials=credentials[region]
         )
         await leaf.astart()
         leaves.append(leaf)

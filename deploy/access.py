@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Coroutine
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -48,12 +49,22 @@ def add_commands(commands: Any) -> None:
         description="Stream a pseudonymous dataset of the gateway's read model to a file. "
         "Datasets and their columns: `mgn export --list`.",
     )
-    export.add_argument("name", nargs="?", help="dataset name (see --list)")
+    export.add_argument("name", nargs="?", help="dataset name (see --list), or table1")
     export.add_argument("--list", action="store_true", help="print the data dictionary")
-    export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    export.add_argument(
+        "--format", choices=["csv", "jsonl", "md", "tex"], default="csv", help="md, tex: table1"
+    )
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
     export.add_argument("--region", help="only this region's rows")
     export.add_argument("--token", help="apply this token's role (default: researcher)")
+    table1 = export.add_argument_group("table1 (Table 1 of a codebook, from the codings)")
+    table1.add_argument("--codebook", default="wenger", help="key (its newest version) or id")
+    table1.add_argument("--from", dest="from_", type=date.fromisoformat, help="first meeting day")
+    table1.add_argument("--to", type=date.fromisoformat, help="last meeting day (inclusive)")
+    table1.add_argument("--group", help="only this group's meetings")
+    table1.add_argument("--coder", help="this coder's coding (default: the consensus)")
+    table1.add_argument("--examples", type=int, default=2, help="examples per code (<= 10)")
+    table1.add_argument("--language", choices=["fi", "sv", "en"], default="en")
     _db_option(export)
 
 
@@ -72,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
         return _dictionary(sys.stdout)
     if not args.name:
         raise SystemExit("mgn: error: export: name a dataset (see `mgn export --list`)")
+    if args.name == "table1":
+        if args.format == "jsonl":
+            raise SystemExit("mgn: error: export table1: --format csv, md or tex")
+        return _with_db(args, _table1)
+    if args.format in ("md", "tex"):
+        raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} is for table1")
     return _with_db(args, _export)
 
 
@@ -173,6 +190,59 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
     print(
         f"export {ds.name}: {last[1]:,} rows to {target} in {took:.2f} s "
         f"({last[1] / max(took, 1e-9):,.0f} rows/s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _table1(sessions: Sessions, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from services.gateway.auth import ANONYMOUS, AccessDenied, Level, TokenError, resolve_token
+    from services.gateway.research.scope import Scope
+    from services.gateway.research.store import ensure_first_codebook
+    from services.gateway.research.table1 import table1
+    from services.gateway.research.table1_render import render
+    from services.gateway.research.tables import codebooks
+    from shared.errors import DomainError
+
+    c = codebooks.c
+    async with sessions() as session, session.begin():
+        await ensure_first_codebook(session)  # as the gateway does when it starts
+    async with sessions() as session:
+        try:
+            guard = ANONYMOUS if args.token is None else await resolve_token(sessions, args.token)
+            if args.region is not None or guard.regions_at(Level.FULL) == frozenset():
+                guard.require(Level.FULL, args.region, "table1")  # rows in full, as in GraphQL
+            book = await session.scalar(
+                select(c.id)
+                .where((c.id == args.codebook) | (c.key == args.codebook))
+                .order_by(c.version.desc())
+                .limit(1)
+            )
+            if book is None:
+                raise SystemExit(f"mgn: error: export table1: no codebook {args.codebook!r}")
+            scope = Scope(args.from_, args.to, args.region, args.group)
+            table = await table1(
+                session,
+                book,
+                scope,
+                guard,
+                coder=args.coder,
+                examples=args.examples,
+                language=args.language,
+            )
+        except (TokenError, AccessDenied, DomainError) as exc:
+            raise SystemExit(f"mgn: error: export table1: {exc}") from None
+    text = render(table, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+    print(
+        f"export table1: {table.codebook_key} v{table.version}, {len(table.rows)} codes, "
+        f"{sum(r.activities for r in table.rows):,} activities ({table.coder}) to "
+        f"{args.out or 'standard output'}",
         file=sys.stderr,
     )
     return 0

@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_service(args: argparse.Namespace) -> int:
-    import uvicorn
+    from shared.runtime.edge import serve
 
     settings_ref, factory_ref = SERVICES[args.name]
     overrides = {
@@ -181,8 +181,9 @@ def _run_service(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         raise SystemExit(f"mgn service {args.name}: invalid setting: {exc}") from None
     app = _load(factory_ref)(settings)
-    # log_config=None: uvicorn's own loggers go through configure_logging's handler
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # log_config=None: uvicorn's own loggers go through configure_logging's handler;
+    # serve: behind the HTTP edge (header deadline, allowed hosts, connection cap)
+    serve(app, settings.host, settings.port, log_config=None)
     return 0
 
 

@@ -4,14 +4,16 @@ hub's machine, ``mgn region up`` on each region's).
 - :class:`~deploy.supervisor.Supervisor`: the processes one command started (nats-server,
   services), restarted when they die; each logs under its ``logs`` directory and is stopped
   in reverse start order by its own pid.
-- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, leafnode listener, the accounts
-  block of :class:`HubAuth`: the gateway with full rights, one restricted user per region)
-  and :func:`start_gateway` (which holds the registrar that sources joining regions).
-  :func:`add_region` creates a region's user and credentials file and makes a running hub
-  re-read its config (SIGHUP to its pid): no restart.
-- Region: :func:`start_region` (its leaf server, logged in as the region's user, and its
-  services) and :func:`join_hub` (asks the gateway's registrar to source the region, retrying
-  with backoff until answered: the link may come up later).
+- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, a leafnode listener that requires
+  TLS (:func:`hub_tls`), the accounts block of :class:`HubAuth`: the gateway with full
+  rights, one restricted nkey user per region) and :func:`start_gateway` (which holds the
+  registrar that sources joining regions). :func:`add_region` creates a region's nkey and
+  credentials file (:mod:`deploy.credentials`) and makes a running hub re-read its config
+  (SIGHUP to its pid): no restart.
+- Region: :func:`start_region` (its leaf server, signing in with the region's key over TLS
+  checked against the hub's CA, and its services) and :func:`join_hub` (asks the gateway's
+  registrar to source the region, retrying with backoff until answered: the link may come up
+  later).
 - :class:`Federation`: all of it on one machine, for ``mgn demo`` and end-to-end tests.
 """
 
@@ -27,12 +29,14 @@ import signal
 import string
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 
+from deploy.credentials import RegionCredentials
 from deploy.natsconfig import (
     GATEWAY_USER,
     LOCALHOST,
@@ -42,6 +46,7 @@ from deploy.natsconfig import (
     with_userinfo,
 )
 from deploy.natsserver import NatsServer, free_port
+from deploy.pki import HubTLS, ensure_hub_tls, hub_names, is_public_user_key, new_region_key
 from deploy.processes import ServiceProcess
 from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
@@ -51,57 +56,6 @@ log = logging.getLogger(__name__)
 
 REGIONAL_SERVICES = ("groups", "meetings", "feedback")
 JOIN_BACKOFF = (0.5, 30.0)  # first and longest wait between join attempts, seconds
-
-
-# -- credentials ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RegionCredentials:
-    """What a region needs from the hub to log in: written by ``mgn hub add-region``."""
-
-    region: str
-    user: str
-    password: str
-    hub: str = ""  # the hub's leafnode URL, when the hub knows it
-
-    def save(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(asdict(self), out, indent=2)
-            out.write("\n")
-        return path
-
-    @classmethod
-    def load(cls, path: Path) -> RegionCredentials:
-        """Read a credentials file; :class:`CredentialsError` says what is wrong with it."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CredentialsError(f"credentials file {path} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CredentialsError(f"credentials file {path} cannot be read: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise CredentialsError(f"credentials file {path} is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise CredentialsError(f"credentials file {path}: expected a JSON object")
-        missing = [k for k in ("region", "user", "password") if not data.get(k)]
-        if missing:
-            raise CredentialsError(f"credentials file {path} lacks {', '.join(missing)}")
-        creds = cls(
-            **{k: str(data[k]) for k in ("region", "user", "password")},
-            hub=str(data.get("hub") or ""),
-        )
-        try:
-            validate_region(creds.region)
-        except ValueError as exc:
-            raise CredentialsError(f"credentials file {path}: {exc}") from None
-        return creds
-
-
-class CredentialsError(ValueError):
-    """A region's credentials file is missing, unreadable or incomplete."""
 
 
 DATABASE_PLACEHOLDERS = ("service", "region", "dir")
@@ -138,17 +92,27 @@ def database_url_for(template: str | None, region_dir: Path, service: str, regio
 
 @dataclass
 class HubAuth:
-    """The hub's users, kept in ``auth.json`` (mode 0600) beside its config."""
+    """The hub's users, kept in ``auth.json`` (mode 0600) beside its config: the gateway's
+    password (it connects on the hub's own machine) and each region's public nkey."""
 
     path: Path
     gateway_password: str
-    regions: dict[str, str] = field(default_factory=dict)  # region id -> password
+    regions: dict[str, str] = field(default_factory=dict)  # region id -> public user nkey
+    legacy: list[str] = field(default_factory=list)  # regions that had a password: re-onboard
 
     @classmethod
     def load_or_create(cls, path: Path) -> HubAuth:
         if path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, str(data["gateway_password"]), dict(data.get("regions", {})))
+            keys = dict(data.get("region_keys", {}))
+            # auth.json of the password era: {"regions": {id: password}}. Passwords no
+            # longer open the link; those regions need a key (`mgn hub add-region` again).
+            old = [r for r in data.get("regions", {}) if r not in keys]
+            legacy = sorted({*old, *data.get("legacy", [])} - set(keys))
+            auth = cls(path, str(data["gateway_password"]), keys, legacy)
+            if "regions" in data:
+                auth.save()  # the passwords are gone from disk too
+            return auth
         auth = cls(path, secrets.token_urlsafe(24))
         auth.save()
         return auth
@@ -156,23 +120,53 @@ class HubAuth:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        data = {"gateway_password": self.gateway_password, "regions": self.regions}
+        data: dict[str, Any] = {
+            "gateway_password": self.gateway_password,
+            "region_keys": self.regions,
+        }
+        if self.legacy:
+            data["legacy"] = self.legacy
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2)
+        self.path.chmod(0o600)
 
-    def add_region(self, region: str, hub_leafnode_url: str = "") -> RegionCredentials:
-        """The region's user (created once; the same password on every later call)."""
+    def add_region(
+        self, region: str, hubs: tuple[str, ...] | list[str] = (), hub_ca: str = ""
+    ) -> RegionCredentials:
+        """A new nkey for the region: the public key is kept here, the seed goes only into
+        the credentials returned. Called again, it replaces the key (the old file stops
+        working once the hub reloads: a lost or leaked file is revoked this way)."""
         validate_region(region)
-        if region not in self.regions:
-            self.regions[region] = secrets.token_urlsafe(24)
-            self.save()
-        return RegionCredentials(region, region, self.regions[region], hub_leafnode_url)
+        seed, public = new_region_key()
+        assert is_public_user_key(public)
+        self.regions[region] = public
+        if region in self.legacy:
+            self.legacy.remove(region)
+        self.save()
+        return RegionCredentials(region, seed, tuple(hubs), hub_ca)
 
     def accounts(self) -> str:
         return render_accounts(self.gateway_password, self.regions)
 
     def gateway_url(self, client_url: str) -> str:
         return with_userinfo(client_url, GATEWAY_USER, self.gateway_password)
+
+
+def hub_tls(
+    hub_dir: Path,
+    *,
+    host: str = LOCALHOST,
+    advertise: tuple[str, ...] = (),
+    cert: Path | None = None,
+    key: Path | None = None,
+    ca: Path | None = None,
+) -> tuple[HubTLS, str]:
+    """The hub's leafnode TLS (:func:`deploy.pki.ensure_hub_tls`): the given files, or its
+    own CA and certificate in ``hub_dir/tls`` for the listen address and advertised hosts."""
+    hosts = [urlsplit(url).hostname or "" for url in advertise]
+    return ensure_hub_tls(
+        hub_dir / "tls", hub_names(host, [h for h in hosts if h]), cert=cert, key=key, ca=ca
+    )
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -199,13 +193,15 @@ def start_hub_nats(
     hub_dir: Path,
     *,
     auth: HubAuth | None,
+    tls: HubTLS | None = None,
     port: int | None = None,
     leaf_port: int | None = None,
     http_port: int | None = None,
     host: str = LOCALHOST,
     advertise: str = "",
 ) -> NatsServer:
-    """The hub's nats-server (open if ``auth`` is None), NATIONAL created; state in hub.json.
+    """The hub's nats-server (open if ``auth`` is None; leafnode TLS with ``tls``),
+    NATIONAL created; state in hub.json.
 
     ``advertise``: the leafnode URL regions are told (written into their credentials files),
     e.g. ``nats-leaf://hub.example.fi:7422``; default the listener's own address.
@@ -217,6 +213,7 @@ def start_hub_nats(
         leaf_port=leaf_port,
         http_port=http_port,
         host=host,
+        tls=tls,
     )
     state_path = hub_dir / HUB_STATE
 
@@ -240,6 +237,7 @@ def start_hub_nats(
         "config_path": str(hub.config_path),
         # What credentials files name; not a listen-everywhere address no region can dial.
         "leafnode_url": advertise or ("" if host in ("0.0.0.0", "::") else hub.leafnode_url),
+        "tls": None if tls is None else {k: str(getattr(tls, k)) for k in ("cert", "key", "ca")},
         "client_url": hub.client_url,
         "monitor_url": hub.monitor_url,
         "config": {
@@ -279,20 +277,28 @@ def start_gateway(
 
 
 def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Path, bool]:
-    """``mgn hub add-region``: create the region's user (once), write its credentials file,
-    rewrite the hub's config and make the running hub re-read it. Returns the credentials
-    file and whether a running hub was told to reload."""
+    """``mgn hub add-region``: a new nkey for the region (its public key kept in auth.json),
+    its credentials file (seed, the hub's URLs, the hub's CA), the hub's config rewritten and
+    a running hub told to re-read it. Returns the credentials file and whether a running hub
+    was told to reload."""
     auth = HubAuth.load_or_create(hub_dir / "auth.json")
     state_path = hub_dir / HUB_STATE
     state: dict[str, Any] = (
         json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
     )
-    creds = auth.add_region(region, str(state.get("leafnode_url", "")))
+    tls = _state_tls(state)
+    if tls is None:  # the hub has not started yet: its own CA now, the certificate at `up`
+        tls, _ = hub_tls(hub_dir)
+    url = str(state.get("leafnode_url", ""))
+    creds = auth.add_region(region, (url,) if url else (), tls.ca_pem())
     path = creds.save(out or hub_dir / "credentials" / f"{region}.json")
     reloaded = False
     if state:
         cfg = HubConfig(
-            **state["config"], store_dir=hub_dir / "nats" / "jetstream", accounts=auth.accounts()
+            **state["config"],
+            store_dir=hub_dir / "nats" / "jetstream",
+            accounts=auth.accounts(),
+            tls=_state_tls(state),
         )
         config_path = Path(state["config_path"])
         config_path.write_text(render(cfg), encoding="utf-8")
@@ -301,6 +307,11 @@ def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Pat
             os.kill(pid, signal.SIGHUP)
             reloaded = True
     return path, reloaded
+
+
+def _state_tls(state: dict[str, Any]) -> HubTLS | None:
+    paths = state.get("tls")
+    return None if not paths else HubTLS(Path(paths["cert"]), Path(paths["key"]), Path(paths["ca"]))
 
 
 def _is_our_nats_server(pid: int, config_path: Path) -> bool:
@@ -319,14 +330,15 @@ def start_region(
     sup: Supervisor,
     region: str,
     region_dir: Path,
-    hub_leafnode_url: str,
+    hub_leafnode_url: str | tuple[str, ...],
     *,
     credentials: RegionCredentials | None = None,
     database_url: str | None = None,
     base_port: int | None = None,
     nats_port: int | None = None,
 ) -> RegionNode:
-    """The region's leaf server (as the region's user if ``credentials``) and its services.
+    """The region's leaf server (with the region's key and the hub's CA if ``credentials``)
+    and its services.
 
     ``database_url`` may use ``{service}``, ``{region}`` and ``{dir}`` (the region's directory);
     default: one SQLite file per service in ``region_dir``.
@@ -336,12 +348,7 @@ def start_region(
     for service in REGIONAL_SERVICES:  # a bad template fails before anything starts
         database_url_for(database_url, region_dir, service, region)
     leaf = NatsServer.region(
-        region,
-        region_dir / "nats",
-        hub_leafnode_url,
-        user=credentials.user if credentials else "",
-        password=credentials.password if credentials else "",
-        port=nats_port,
+        region, region_dir / "nats", hub_leafnode_url, credentials=credentials, port=nats_port
     )
     sup.start_server(leaf)
     services: dict[str, ServiceProcess] = {}
@@ -464,8 +471,11 @@ class Federation:
         return self.workdir / "hub"
 
     def start_hub(self) -> NatsServer:
-        self.auth = HubAuth.load_or_create(self.hub_dir / "auth.json") if self.secure else None
-        self.hub = start_hub_nats(self.sup, self.hub_dir, auth=self.auth)
+        tls = None
+        if self.secure:
+            self.auth = HubAuth.load_or_create(self.hub_dir / "auth.json")
+            tls = hub_tls(self.hub_dir)[0]
+        self.hub = start_hub_nats(self.sup, self.hub_dir, auth=self.auth, tls=tls)
         return self.hub
 
     def start_gateway(self, port: int, database_url: str | None = None) -> ServiceProcess:
@@ -484,7 +494,7 @@ class Federation:
         hub = self._require_hub()
         if self.auth is None:
             return None
-        creds = self.auth.add_region(region, hub.leafnode_url)
+        creds = self.auth.add_region(region, (hub.leafnode_url,), hub.hub_ca)
         cfg = hub.config
         assert isinstance(cfg, HubConfig)
         hub.reload(HubConfig(**{**_fields(cfg), "accounts": self.auth.accounts()}))

@@ -3,9 +3,14 @@
 The templates live in ``deploy/templates`` (plain text, :class:`string.Template`
 placeholders). Both end in an ``$accounts`` placeholder: :attr:`HubConfig.accounts` carries
 an accounts block rendered by :func:`render_accounts` (the gateway with full rights, one
-user per region with :func:`~shared.messaging.jetstream.region_user_permissions`), or
-nothing for an open hub (tests, development). A region's leaf server logs in to the hub
-as its own user (:attr:`RegionConfig.leaf_user` / :attr:`RegionConfig.leaf_password`).
+nkey user per region with :func:`~shared.messaging.jetstream.region_user_permissions`), or
+nothing for an open hub (tests, development).
+
+The link (see :mod:`deploy.pki`): with :attr:`HubConfig.tls` the hub's leafnode listener
+requires TLS from the first byte (``handshake_first``: not even the server's INFO goes out
+in clear). A region's leaf server with :attr:`RegionConfig.leaf_seed` signs the hub's nonce
+with its nkey and, with :attr:`RegionConfig.hub_ca_file`, accepts only a hub whose
+certificate that CA signed (TLS first as well); it may know several hub URLs (a cluster).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from deploy.pki import HubTLS, is_public_user_key
 from shared.contracts.subjects import validate_region
 from shared.messaging.jetstream import region_user_permissions
 
@@ -55,6 +61,7 @@ class HubConfig:
     server_name: str = "mgn-hub"
     host: str = LOCALHOST
     accounts: str = ""
+    tls: HubTLS | None = None  # the leafnode listener's certificate; None: plain (tests)
 
     @property
     def domain(self) -> str:
@@ -68,19 +75,25 @@ class RegionConfig:
     region: str
     port: int
     http_port: int
-    hub_leafnode_url: str
+    hub_leafnode_url: str | tuple[str, ...]  # one URL, or every server of a clustered hub
     store_dir: Path
     server_name: str = ""
     host: str = LOCALHOST
     reconnect: str = "1s"
     accounts: str = ""
-    leaf_user: str = ""  # the region's user at the hub; empty: an open hub
-    leaf_password: str = ""
+    leaf_seed: str = ""  # the region's nkey seed; empty: an open hub
+    hub_ca_file: Path | None = None  # the CA the hub's certificate must be signed by
+    jetstream: bool = True  # False: a link check's throwaway leaf (no domain to collide)
 
     def __post_init__(self) -> None:
         validate_region(self.region)
         if not self.server_name:
             object.__setattr__(self, "server_name", f"mgn-{self.region}")
+
+    @property
+    def hub_urls(self) -> tuple[str, ...]:
+        url = self.hub_leafnode_url
+        return (url,) if isinstance(url, str) else url
 
     @property
     def domain(self) -> str:
@@ -97,9 +110,44 @@ def render_hub(cfg: HubConfig) -> str:
         port=cfg.port,
         http_port=cfg.http_port,
         leaf_port=cfg.leaf_port,
+        leaf_tls=_hub_tls(cfg.tls),
         store_dir=_quote(cfg.store_dir),
         accounts=cfg.accounts,
     )
+
+
+def _hub_tls(tls: HubTLS | None) -> str:
+    if tls is None:
+        return ""
+    return (
+        "\n  # Only TLS, from the first byte; regions check this certificate against the CA\n"
+        "  # in their credentials file.\n"
+        f"  tls {{\n    cert_file: {_quote(tls.cert)}\n    key_file: {_quote(tls.key)}\n"
+        "    handshake_first: true\n    timeout: 3\n  }"
+    )
+
+
+def _region_jetstream(cfg: RegionConfig) -> str:
+    return (
+        "jetstream {\n"
+        "  # The region's own domain: its stream lives here and the hub reaches it as "
+        f"$JS.{cfg.region}.API.\n"
+        f"  domain: {cfg.region}\n"
+        f"  store_dir: {_quote(cfg.store_dir)}\n"
+        "  # A regional node is small and quiet: fsync every write before acknowledging it.\n"
+        "  sync_interval: always\n"
+        "}\n"
+    )
+
+
+def _remote(cfg: RegionConfig) -> str:
+    urls = ", ".join(_quote(url) for url in cfg.hub_urls)
+    parts = [f"urls: [{urls}]"]
+    if cfg.leaf_seed:
+        parts.append(f"nkey: {_quote(cfg.leaf_seed)}")
+    if cfg.hub_ca_file is not None:
+        parts.append(f"tls: {{ ca_file: {_quote(cfg.hub_ca_file)}, handshake_first: true }}")
+    return "{ " + ", ".join(parts) + " }"
 
 
 def render_region(cfg: RegionConfig) -> str:
@@ -108,12 +156,9 @@ def render_region(cfg: RegionConfig) -> str:
         host=cfg.host,
         port=cfg.port,
         http_port=cfg.http_port,
-        region=cfg.region,
-        store_dir=_quote(cfg.store_dir),
+        jetstream=_region_jetstream(cfg) if cfg.jetstream else "jetstream: disabled\n",
         reconnect=_quote(cfg.reconnect),
-        hub_leafnode_url=_quote(
-            with_userinfo(cfg.hub_leafnode_url, cfg.leaf_user, cfg.leaf_password)
-        ),
+        remote=_remote(cfg),
         accounts=cfg.accounts,
     )
 
@@ -155,19 +200,20 @@ def with_userinfo(url: str, user: str, password: str) -> str:
 
 def render_accounts(gateway_password: str, regions: dict[str, str]) -> str:
     """The hub's accounts block: account ``NET`` with JetStream, the gateway user with full
-    rights and, per region id in ``regions`` (id -> password), a user of that name allowed
-    exactly what sourcing and onboarding need. Leaf connections log in as one of these users
-    (the hub's ``leafnodes`` block has no authorization of its own)."""
+    rights and, per region id in ``regions`` (id -> the public key of its nkey), an nkey
+    user allowed exactly what sourcing and onboarding need. Leaf connections log in as one
+    of these users (the hub's ``leafnodes`` block has no authorization of its own)."""
     users = [f"      {{ user: {_quote(GATEWAY_USER)}, password: {_quote(gateway_password)} }}"]
     for region in sorted(regions):
+        validate_region(region)
+        key = regions[region]
+        if not is_public_user_key(key):
+            raise ValueError(f"region {region}: {key[:4]}... is not a public user nkey")
         perms = json.dumps(region_user_permissions(region))
-        users.append(
-            f"      {{ user: {_quote(validate_region(region))}, "
-            f"password: {_quote(regions[region])}, permissions: {perms} }}"
-        )
+        users.append(f"      # {region}\n      {{ nkey: {_quote(key)}, permissions: {perms} }}")
     body = "\n".join(users)
     return (
-        "\n# Who may connect: the gateway (full rights) and one user per region.\n"
+        "\n# Who may connect: the gateway (full rights) and one nkey user per region.\n"
         f"accounts {{\n  {ACCOUNT} {{\n    jetstream: enabled\n"
         f"    users: [\n{body}\n    ]\n  }}\n}}\n"
     )

@@ -21,12 +21,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.natsconfig import LOCALHOST, HubConfig, RegionConfig, ServerConfig, render
 from deploy.processes import die_with_parent
+
+if TYPE_CHECKING:
+    from deploy.credentials import RegionCredentials
+    from deploy.pki import HubTLS
+
+HUB_CA_FILE = "hub-ca.pem"  # beside a region's config: the CA from its credentials file
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -66,6 +73,7 @@ class NatsServer:
     config: ServerConfig
     workdir: Path
     ready_timeout: float = READY_TIMEOUT
+    hub_ca_pem: str = ""  # a region's: written to its config's hub_ca_file
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -79,10 +87,12 @@ class NatsServer:
         http_port: int | None = None,
         leaf_port: int | None = None,
         host: str = LOCALHOST,
+        tls: HubTLS | None = None,
     ) -> NatsServer:
         """A hub (free local ports unless given), storing JetStream data in ``workdir/jetstream``.
 
         ``accounts``: a block from :func:`deploy.natsconfig.render_accounts`; empty: open hub.
+        ``tls``: the leafnode listener requires TLS with this certificate; None: plain.
         """
         cfg = HubConfig(
             port=port or free_port(),
@@ -92,6 +102,7 @@ class NatsServer:
             server_name=server_name,
             host=host,
             accounts=accounts,
+            tls=tls,
         )
         return cls(cfg, workdir)
 
@@ -100,25 +111,28 @@ class NatsServer:
         cls,
         region: str,
         workdir: Path,
-        hub_leafnode_url: str,
+        hub_leafnode_url: str | Sequence[str],
         *,
-        user: str = "",
-        password: str = "",
+        credentials: RegionCredentials | None = None,
         port: int | None = None,
         http_port: int | None = None,
     ) -> NatsServer:
-        """A region's leaf server (free local ports unless given), linked to the hub as
-        ``user`` (empty: an open hub)."""
+        """A region's leaf server (free local ports unless given), linked to the hub (one
+        URL or a cluster's) with the region's nkey, over TLS checked against the CA of
+        ``credentials``; without credentials: plain, to an open hub."""
+        urls = hub_leafnode_url if isinstance(hub_leafnode_url, str) else tuple(hub_leafnode_url)
         cfg = RegionConfig(
             region=region,
             port=port or free_port(),
             http_port=http_port or free_port(),
-            hub_leafnode_url=hub_leafnode_url,
+            hub_leafnode_url=urls,
             store_dir=workdir / "jetstream",
-            leaf_user=user,
-            leaf_password=password,
+            leaf_seed=credentials.nkey_seed if credentials else "",
+            hub_ca_file=workdir / HUB_CA_FILE if credentials else None,
         )
-        return cls(cfg, workdir)
+        server = cls(cfg, workdir)
+        server.hub_ca_pem = credentials.hub_ca if credentials else ""
+        return server
 
     # -- addresses ---------------------------------------------------------------
 
@@ -131,6 +145,13 @@ class NatsServer:
         if not isinstance(self.config, HubConfig):
             raise AttributeError("only the hub accepts leafnode connections")
         return f"nats-leaf://{self.config.host}:{self.config.leaf_port}"
+
+    @property
+    def hub_ca(self) -> str:
+        """The CA (PEM) a region must check this hub's leafnode certificate against."""
+        if not isinstance(self.config, HubConfig) or self.config.tls is None:
+            raise AttributeError("only a hub with TLS has a CA")
+        return self.config.tls.ca_pem()
 
     @property
     def monitor_url(self) -> str:
@@ -166,9 +187,13 @@ class NatsServer:
     def write_config(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config.store_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.touch(mode=0o600)  # it may hold passwords (accounts, leaf remote)
+        self.workdir.chmod(0o700)
+        self.config_path.touch(mode=0o600)  # it holds secrets (a password, an nkey seed)
         self.config_path.chmod(0o600)
         self.config_path.write_text(render(self.config), encoding="utf-8")
+        ca_file = getattr(self.config, "hub_ca_file", None)
+        if ca_file is not None and self.hub_ca_pem:
+            ca_file.write_text(self.hub_ca_pem, encoding="ascii")
         return self.config_path
 
     def spawn(self) -> None:

@@ -26,20 +26,22 @@ from typing import Any
 
 from deploy import backup_commands
 from deploy.backup import write_private
+from deploy.credentials import CredentialsError, RegionCredentials
 from deploy.federation import (
     REGION_STATE,
     REGIONAL_SERVICES,
-    CredentialsError,
     HubAuth,
-    RegionCredentials,
     add_region,
     database_url_for,
+    hub_tls,
     join_in_background,
     start_gateway,
     start_hub_nats,
     start_region,
 )
+from deploy.linkcheck import check_link, leaf_link, watch_link
 from deploy.natsconfig import validate_leafnode_url
+from deploy.pki import PkiError
 from deploy.supervisor import STATE_FILE, Supervisor, format_state, read_state
 from shared.contracts import SubjectError, validate_region
 
@@ -68,14 +70,27 @@ def add_commands(commands: Any) -> None:
         help="the leafnode URL regions use to reach this hub, written into their credentials "
         "files (e.g. nats-leaf://hub.example.fi:7422); default nats-leaf://HOST:LEAF_PORT",
     )
+    for flag, what in (
+        ("--tls-cert", "the leafnode listener's certificate (PEM, may hold the chain)"),
+        ("--tls-key", "its private key (PEM, mode 0600)"),
+        ("--tls-ca", "the CA that signed it: regions trust it (written into credentials files)"),
+    ):
+        up.add_argument(
+            flag,
+            type=Path,
+            help=f"{what}; without the three, the hub makes its own CA and certificate in "
+            "WORKDIR/tls on first start",
+        )
     up.add_argument("--db", dest="database_url", help="gateway read model URL (default SQLite)")
     up.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
     add = hub_cmds.add_parser(
         "add-region",
-        help="create a region's user at the hub and write its credentials file",
-        description="Create the region's NATS user (allowed to publish only under "
-        "mgn.<region>.>), write its credentials file and make a running hub reload its "
-        "config (no restart). Give the file to the region's operator.",
+        help="create a region's key at the hub and write its credentials file",
+        description="Create the region's nkey (its NATS user may publish only under "
+        "mgn.<region>.>; the hub keeps only the public key), write its credentials file (the "
+        "key's seed, the hub's leafnode URLs, the hub's CA) and make a running hub reload its "
+        "config (no restart). Give the file to the region's operator. Run again, it issues "
+        "a new key: the region's old file stops working.",
     )
     add.add_argument("region", help="region id")
     add.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
@@ -117,6 +132,16 @@ def add_commands(commands: Any) -> None:
     rup.add_argument(
         "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
     )
+    check = region_cmds.add_parser(
+        "check-link",
+        help="try a credentials file: does the hub prove itself and accept the region's key?",
+        description="Link a throwaway leaf server (no data, no services) to the hub with the "
+        "credentials file's key, checking the hub's certificate against its CA, and say what "
+        "happened: linked, refused (why), or not reachable. Exit code 0 only if linked.",
+    )
+    check.add_argument("--credentials", type=Path, required=True, help="the region's file")
+    check.add_argument("--hub", help="the hub's leafnode URL(s), comma-separated (default: its)")
+    check.add_argument("--timeout", type=float, default=15.0, help="seconds (%(default)s)")
     status = region_cmds.add_parser(
         "status", help="the region's processes, the leaf link and the services' outboxes"
     )
@@ -137,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
+    if args.region_command == "check-link":
+        return region_check_link(args)
     return region_status(args)
 
 
@@ -148,13 +175,31 @@ def hub_up(args: argparse.Namespace) -> int:
             raise SystemExit(f"mgn hub up: error: --advertise: {exc}") from None
     workdir = args.workdir.resolve()
     auth = HubAuth.load_or_create(workdir / "auth.json")
+    try:
+        tls, tls_news = hub_tls(
+            workdir,
+            host=args.host,
+            advertise=(args.advertise,) if args.advertise else (),
+            cert=args.tls_cert,
+            key=args.tls_key,
+            ca=args.tls_ca,
+        )
+    except PkiError as exc:
+        raise SystemExit(f"mgn hub up: error: {exc}") from None
     sup = _supervisor(workdir, "mgn hub up")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        print(tls_news)
+        for region in auth.legacy:
+            print(
+                f"  region {region} had a password, which no longer opens the link: run "
+                f"`mgn hub add-region {region}` and give the region its new file"
+            )
         hub = start_hub_nats(
             sup,
             workdir,
             auth=auth,
+            tls=tls,
             port=args.nats_port,
             leaf_port=args.leaf_port,
             http_port=args.monitor_port,
@@ -166,7 +211,7 @@ def hub_up(args: argparse.Namespace) -> int:
             print(reset)
         start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
         print(f"Hub up (data and logs in {workdir}).")
-        print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url}")
+        print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url} (TLS only)")
         if not args.advertise and args.host in ("0.0.0.0", "::"):
             print("  (listening on all interfaces: give --advertise nats-leaf://HOST:PORT so the")
             print("   credentials files name an address the regions can reach)")
@@ -201,8 +246,9 @@ def hub_add_region(args: argparse.Namespace) -> int:
         else "The hub is not running: it reads the new user when it starts."
     )
     creds = RegionCredentials.load(path)
-    hub = creds.hub or "nats-leaf://<hub host>:7422"
-    print(f"On the region's machine: mgn region up --region {args.region} --hub {hub} \\")
+    print(f"  its public key (kept by the hub): {creds.public_key}")
+    hub = "" if creds.hubs else " --hub nats-leaf://<hub host>:7422"
+    print(f"On the region's machine: mgn region up --region {args.region}{hub} \\")
     print(f"    --credentials {path.name}")
     return 0
 
@@ -227,13 +273,8 @@ def region_up(args: argparse.Namespace) -> int:
         raise fail(str(exc)) from None
     if creds.region != args.region:
         raise fail(f"{args.credentials} is for region {creds.region!r}, not {args.region!r}")
-    hub_url = args.hub or creds.hub
-    if not hub_url:
-        raise fail(f"--hub URL is required ({args.credentials} does not name the hub)")
-    try:
-        validate_leafnode_url(hub_url)
-    except ValueError as exc:
-        raise fail(f"--hub: {exc}") from None
+    hub_urls = _hub_urls(args.hub, creds, fail)
+    hub_url = ", ".join(hub_urls)
     try:
         database_url_for(args.database_url, Path("."), REGIONAL_SERVICES[0], args.region)
     except ValueError as exc:
@@ -241,13 +282,13 @@ def region_up(args: argparse.Namespace) -> int:
     workdir = (args.workdir or Path("var") / args.region).resolve()
     sup = _supervisor(workdir, "mgn region up")
     signal.signal(signal.SIGTERM, _interrupt)
-    stop_join = None
+    stop_join = stop_link = None
     try:
         node = start_region(
             sup,
             args.region,
             workdir,
-            hub_url,
+            hub_urls,
             credentials=creds,
             database_url=args.database_url,
             base_port=args.base_port,
@@ -258,6 +299,7 @@ def region_up(args: argparse.Namespace) -> int:
             "hub": hub_url,
             "leaf_client_url": node.leaf.client_url,
             "leaf_monitor_url": node.leaf.monitor_url,
+            "leaf_log": str(node.leaf.log_path),
             "services": {s: p.health_url for s, p in node.services.items()},
             "database_template": args.database_url,  # for `mgn region backup` (may hold a password)
         }
@@ -275,6 +317,9 @@ def region_up(args: argparse.Namespace) -> int:
 
         print(f"Asking the hub at {hub_url} to source the region (retrying until it answers) ...")
         _, stop_join = join_in_background(node.leaf.client_url, args.region, joined)
+        # Says at once if the hub is refused (it does not prove itself, or refuses our key):
+        # the region works on offline and retries, but the operator must act.
+        stop_link = watch_link(node.leaf.monitor_url, node.leaf.log_path, print)
         print("Press Ctrl-C to stop.")
         sup.watch()
         return 0  # pragma: no cover (watch returns only by an exception)
@@ -284,11 +329,42 @@ def region_up(args: argparse.Namespace) -> int:
         print(f"error: {exc}")
         return 1
     finally:
-        if stop_join is not None:
-            stop_join.set()
+        for event in (stop_join, stop_link):
+            if event is not None:
+                event.set()
         print(f"Stopping region {args.region} ...")
         sup.stop()
         print("Stopped.")
+
+
+def _hub_urls(arg: str | None, creds: RegionCredentials, fail: Any) -> tuple[str, ...]:
+    """``--hub`` (comma-separated) or the credentials file's URLs, each checked."""
+    urls = tuple(u.strip() for u in arg.split(",") if u.strip()) if arg else creds.hubs
+    if not urls:
+        raise fail("--hub URL is required (the credentials file does not name the hub)")
+    try:
+        for url in urls:
+            validate_leafnode_url(url)
+    except ValueError as exc:
+        raise fail(f"--hub: {exc}") from None
+    return urls
+
+
+def region_check_link(args: argparse.Namespace) -> int:
+    def fail(message: str) -> SystemExit:
+        return SystemExit(f"mgn region check-link: error: {message}")
+
+    try:
+        creds = RegionCredentials.load(args.credentials)
+    except CredentialsError as exc:
+        raise fail(str(exc)) from None
+    urls = _hub_urls(args.hub, creds, fail)
+    print(f"Linking to {', '.join(urls)} as region {creds.region} (key {creds.public_key}) ...")
+    state = check_link(creds, urls, timeout=args.timeout)
+    print(f"Link to the hub: {state.describe()}")
+    if state.detail:
+        print(f"  the leaf server's log: {state.detail}")
+    return 0 if state.up else 1
 
 
 def hub_status(args: argparse.Namespace) -> int:
@@ -305,13 +381,11 @@ def region_status(args: argparse.Namespace) -> int:
         print(f"region {args.region}: not started here ({workdir / REGION_STATE} missing)")
         return 1
     try:
-        leafz = _get_json(f"{state['leaf_monitor_url']}/leafz")
-        links = leafz.get("leafs") or []
-        up = bool(links)
-        print(f"leaf link to the hub: {'UP' if up else 'DOWN'} ({state['hub']})")
-        for link in links:
-            print(f"  {link.get('ip')}:{link.get('port')} rtt {link.get('rtt')}")
-        ok = ok and up
+        link = leaf_link(state["leaf_monitor_url"], Path(state.get("leaf_log", "")))
+        print(f"leaf link to the hub: {link.describe()} ({state['hub']})")
+        if link.detail:
+            print(f"  the leaf server's log: {link.detail}")
+        ok = ok and link.up
     except OSError as exc:
         print(f"leaf server: not answering ({exc})")
         ok = False

@@ -51,6 +51,7 @@ class MemberCard:
     member_id: UUID
     company_name: str
     person_names: Mapping[UUID, str]
+    address: str = ""  # the premises (street, postal code and town), "" if not known
 
 
 @dataclass(frozen=True, slots=True)

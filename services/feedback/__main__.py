@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from services.feedback.app import create_app
 from services.feedback.settings import FeedbackSettings
+from shared.runtime.edge import serve
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = FeedbackSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    serve(create_app(settings), settings.host, settings.port)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,8 @@ from starlette.applications import Starlette
 
 from services.feedback import handlers
 from services.feedback.api import FeedbackContext, schema
-from services.feedback.asyncapi import asyncapi_route, document_publications
-from services.feedback.consumers import GROUPS_DURABLE, MEETINGS_DURABLE, ReplicaConsumer
 from services.feedback.contacts import ContactDirectory, GroupsContactDirectory
+from services.feedback.events import CONSUMED, DESCRIPTION, PUBLISHED
 from services.feedback.handlers import Node
 from services.feedback.mail import DirectoryTransport, MailTransport, MailWorker, SmtpTransport
 from services.feedback.orm import TABLES, Base
@@ -22,8 +22,10 @@ from services.feedback.repository import FeedbackRepository
 from services.feedback.settings import FeedbackSettings
 from services.feedback.web import survey_routes
 from shared.contracts import DecodedEvent
+from shared.messaging.consumer import EventConsumer
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
+from shared.runtime.asyncapi import asyncapi_route
 from shared.runtime.tasks import cancel_and_wait
 
 SERVICE = "feedback"
@@ -37,7 +39,7 @@ class FeedbackService:
     settings: FeedbackSettings
     node: Node
     runtime: ServiceRuntime
-    consumers: list[ReplicaConsumer]
+    consumers: list[EventConsumer]
     mail: MailWorker
     app: Starlette
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -93,35 +95,20 @@ def build(
         max_attempts=settings.mail_max_attempts,
     )
 
-    async def apply(decoded: DecodedEvent) -> bool:
-        applied = await handlers.apply_event(decoded, runtime.unit_of_work(), node)
+    async def apply(events: Sequence[DecodedEvent]) -> int:
+        applied = await handlers.apply_events(events, runtime.unit_of_work(), node)
         mail.notify()
         return applied
 
     consumers = [
-        ReplicaConsumer(
-            region=node.region,
-            source="meetings",
-            durable=MEETINGS_DURABLE,
-            description="Meetings service events: MeetingHeld opens a survey for the "
-            "attendees, MeetingCancelled closes one.",
+        runtime.consume(
+            source=consumed.source,
+            durable=consumed.durable,
             apply=apply,
-            jetstream=runtime.jetstream,
-        ),
-        ReplicaConsumer(
-            region=node.region,
-            source="groups",
-            durable=GROUPS_DURABLE,
-            description="Groups service events: PersonRegistered (who to invite, language), "
-            "PersonErased (delete links and mails), MemberLeft.",
-            apply=apply,
-            jetstream=runtime.jetstream,
-        ),
+            batch_size=settings.replica_batch_size,
+        )
+        for consumed in CONSUMED
     ]
-    for consumer in consumers:
-        consumer.register(runtime.broker, batch_size=settings.replica_batch_size)
-        runtime.watch_consumer(consumer.durable, consumer.stats)
-    document_publications(runtime.broker, node.region)
     tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:
@@ -140,7 +127,7 @@ def build(
             mail_counts = await FeedbackRepository(session).mail_counts()
         return {
             **await runtime.health(),
-            "consumers": {c.durable: vars(c.stats) for c in consumers},
+            "consumers": {c.spec.durable: vars(c.stats) for c in consumers},
             "mail": {**mail_counts, "last_error": mail.stats.last_error},
         }
 
@@ -157,7 +144,13 @@ def build(
         metrics=runtime.metrics,
         health=health,
         routes=[
-            asyncapi_route(runtime.broker, node.region),
+            asyncapi_route(
+                service=SERVICE,
+                region=node.region,
+                description=DESCRIPTION,
+                published=PUBLISHED,
+                consumed=CONSUMED,
+            ),
             *survey_routes(runtime.unit_of_work, node),
         ],
         graphiql=settings.graphiql,

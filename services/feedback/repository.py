@@ -84,9 +84,9 @@ class FeedbackRepository:
 
     # -- idempotency ---------------------------------------------------------------------
 
-    async def admit(self, envelope: Envelope) -> bool:
-        """Record ``envelope`` as processed; False if it was before (a duplicate)."""
-        return bool(await admit(self.session, TABLES, [envelope]))
+    async def admit_all(self, envelopes: Sequence[Envelope]) -> list[int]:
+        """Record those of ``envelopes`` not processed before; return their positions."""
+        return await admit(self.session, TABLES, envelopes)
 
     # -- replica -------------------------------------------------------------------------
 

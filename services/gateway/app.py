@@ -16,12 +16,14 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from services.gateway.auth.guard import Guard
-from services.gateway.auth.http import TokenAuth
+from services.gateway.auth.guard import Guard, Role
+from services.gateway.auth.http import TokenAuth, bearer
+from services.gateway.auth.tokens import TokenError, resolve_token
 from services.gateway.consumer import DURABLE, national_consumer
 from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.exports.routes import export_routes
@@ -41,7 +43,7 @@ from shared.messaging.jetstream import (
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.retention import Pruner
-from shared.runtime.asgi import service_app
+from shared.runtime.asgi import LOOPBACK, service_app
 from shared.runtime.metrics import Metrics
 from shared.runtime.observability import retention
 from shared.runtime.tasks import cancel_and_wait
@@ -98,10 +100,11 @@ class Gateway:
             graphiql=settings.graphiql,
             graphql=graphql,
             metrics=self.metrics,
-        )
-        # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
-        self.app.add_middleware(
-            TokenAuth, sessions=self.read_sessions, require=settings.require_token
+            health_details=self._health_details,
+            # tokens on /graphql and /exports (also for the WebSocket): services/gateway/auth
+            middleware=[
+                Middleware(TokenAuth, sessions=self.read_sessions, require=settings.require_token)
+            ],
         )
 
     def _metrics(self) -> Metrics:
@@ -206,6 +209,20 @@ class Gateway:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+    async def _health_details(self, request: Request) -> bool:
+        """/healthz in full (regions, links, counters) only with a valid token of a
+        researcher or an agency; without a token only on the loopback interface of a
+        gateway that requires none (the demo). Everyone else: ``{"status": ...}``."""
+        header = request.headers.get("authorization")
+        if header is None:
+            client = request.client.host if request.client else ""
+            return not self.settings.require_token and client in LOOPBACK
+        try:
+            guard = await resolve_token(self.read_sessions, bearer(header))
+        except TokenError:
+            return False
+        return guard.role is not Role.PUBLIC
 
     async def _reconnected(self) -> None:
         if self.registrar is not None:  # the hub is back: resync stalled sources now

@@ -9,7 +9,7 @@ from services.gateway.live import Broadcaster, live_projector
 from services.gateway.orm import TABLES
 from services.gateway.projections import project
 from services.gateway.settings import GatewaySettings
-from shared.messaging.consumer import ConsumerSpec, EventConsumer
+from shared.messaging.consumer import ConsumerSpec, EventConsumer, projecting
 from shared.messaging.jetstream import NATIONAL_STREAM
 
 DURABLE = "gateway-read-model"
@@ -35,4 +35,4 @@ def national_consumer(
     projects each batch in one transaction with its event ids, acks after the commit;
     ``live`` hears of each batch once it has committed."""
     projector = project if live is None else live_projector(project, live)
-    return EventConsumer(js, sessions, TABLES, projector, consumer_spec(settings))
+    return EventConsumer(js, projecting(sessions, TABLES, projector), consumer_spec(settings))

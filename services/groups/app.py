@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from services.groups.announce import announce_region
 from services.groups.api import GroupsContext, schema
 from services.groups.commands import AnnounceRegion
-from services.groups.importing_http import import_route
+from services.groups.importing_http import IMPORT_BODY_BYTES, IMPORT_PATH, import_route
 from services.groups.orm import TABLES, Base
 from services.groups.settings import GroupsSettings
 from shared.runtime import ServiceRuntime
@@ -65,6 +65,8 @@ def build(settings: GroupsSettings | None = None) -> GroupsService:
         routes=[import_route(settings.region, runtime.unit_of_work)],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
+        # a member list of up to MAX_CHARS, by HTTP or in the importMembers mutation
+        body_limits={IMPORT_PATH: IMPORT_BODY_BYTES, "/graphql": IMPORT_BODY_BYTES},
     )
     app.state.runtime = runtime
     return GroupsService(settings=settings, runtime=runtime, app=app)

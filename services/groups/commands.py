@@ -125,3 +125,4 @@ class SearchMembers:
     status: str | None = None  # active, paused, left
     first: int = 50
     offset: int = 0
+    group_ids: tuple[UUID, ...] | None = None  # any of these groups (a facilitator's)

@@ -42,6 +42,10 @@ from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
 from shared.runtime import UnitOfWork
 
 MAX_BYTES = MAX_CHARS * 4  # UTF-8: at most four bytes a character
+IMPORT_PATH = "/import/members"
+# the edge's body limit for the import (and the mutation): past what the refusal below
+# (CSV_BODY_TOO_LARGE, in the reader's language) needs to see, never unbounded
+IMPORT_BODY_BYTES = MAX_BYTES + 64 * 1024
 _STATUS = {"GROUP_NOT_FOUND": 404, "CONCURRENT_CHANGE": 409, "ALREADY_A_MEMBER": 409}
 
 
@@ -103,4 +107,4 @@ def import_route(region: str, unit_of_work: Callable[[], UnitOfWork]) -> Route:
         answer = {"imported": result.imported, "errors": errors, "dryRun": dry_run, "rows": rows}
         return JSONResponse(answer, status_code=422 if errors else 200)
 
-    return Route("/import/members", import_members, methods=["POST"])
+    return Route(IMPORT_PATH, import_members, methods=["POST"])

@@ -25,6 +25,7 @@ async def search_members(
     terms: Sequence[str],
     *,
     group_id: UUID | None = None,
+    group_ids: Sequence[UUID] | None = None,
     status: MembershipStatus | None = None,
     limit: int,
     offset: int,
@@ -50,6 +51,8 @@ async def search_members(
         )
     if group_id is not None:
         query = query.where(MemberRow.group_id == group_id)
+    if group_ids is not None:
+        query = query.where(MemberRow.group_id.in_(list(group_ids)))
     if status is not None:
         query = query.where(_status_is(status))
     matches = sorted(

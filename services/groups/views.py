@@ -96,6 +96,7 @@ async def search_members(sessions: Sessions, cmd: SearchMembers) -> MemberPage:
             session,
             [term[:100] for term in terms],
             group_id=cmd.group_id,
+            group_ids=cmd.group_ids,
             status=status,
             limit=max(0, min(cmd.first, PAGE_MAX)),
             offset=max(0, cmd.offset),

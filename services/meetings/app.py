@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,16 +12,18 @@ from starlette.applications import Starlette
 
 from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
-from services.meetings.asyncapi import asyncapi_route, document_publications
+from services.meetings.api.names import MemberNames
 from services.meetings.commands import Node
-from services.meetings.consumers import REPLICA_DURABLE, GroupsReplicaConsumer
+from services.meetings.events import CONSUMED, DESCRIPTION, GROUPS_REPLICA, PUBLISHED
 from services.meetings.http import http_routes
 from services.meetings.orm import TABLES, Base
 from services.meetings.settings import MeetingsSettings
 from shared.contracts import DecodedEvent
 from shared.directory import GroupsDirectory
+from shared.messaging.consumer import EventConsumer
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
+from shared.runtime.asyncapi import asyncapi_route
 
 SERVICE = "meetings"
 log = logging.getLogger(__name__)
@@ -32,7 +35,7 @@ class MeetingsService:
 
     settings: MeetingsSettings
     runtime: ServiceRuntime
-    replica: GroupsReplicaConsumer
+    replica: EventConsumer  # of the groups service's events
     app: Starlette
 
 
@@ -49,13 +52,15 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         migrations=Path(__file__).parent / "migrations",
     )
 
-    async def apply(decoded: DecodedEvent) -> bool:
-        return await handlers.apply_groups_event(decoded, runtime.unit_of_work())
+    async def apply(events: Sequence[DecodedEvent]) -> int:
+        return await handlers.apply_groups_events(events, runtime.unit_of_work())
 
-    replica = GroupsReplicaConsumer(region=node.region, apply=apply, jetstream=runtime.jetstream)
-    replica.register(runtime.broker, batch_size=settings.replica_batch_size)
-    runtime.watch_consumer(REPLICA_DURABLE, replica.stats)
-    document_publications(runtime.broker, node.region)
+    replica = runtime.consume(
+        source=GROUPS_REPLICA.source,
+        durable=GROUPS_REPLICA.durable,
+        apply=apply,
+        batch_size=settings.replica_batch_size,
+    )
 
     async def health() -> dict[str, Any]:
         return {**await runtime.health(), "replica": vars(replica.stats)}
@@ -74,6 +79,7 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
             unit_of_work=runtime.unit_of_work,
             node=node,
             directory=directory,
+            names=MemberNames(directory),
         )
 
     app = service_app(
@@ -83,7 +89,16 @@ def build(settings: MeetingsSettings | None = None) -> MeetingsService:
         stop=runtime.stop,
         metrics=runtime.metrics,
         health=health,
-        routes=[asyncapi_route(runtime.broker, node.region), *http_routes(runtime.sessions, node)],
+        routes=[
+            asyncapi_route(
+                service=SERVICE,
+                region=node.region,
+                description=DESCRIPTION,
+                published=PUBLISHED,
+                consumed=CONSUMED,
+            ),
+            *http_routes(runtime.sessions, node, directory),
+        ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
     )

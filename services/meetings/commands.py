@@ -31,6 +31,12 @@ class RecordMeetingHeld:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectAttendance:
+    meeting_id: UUID
+    attendee_member_ids: tuple[UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CancelMeeting:
     meeting_id: UUID
     reason: str

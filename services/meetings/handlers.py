@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from services.meetings.commands import (
     AgreeAction,
     CancelMeeting,
     CloseAction,
+    CorrectAttendance,
     MarkRecorded,
     Node,
     PublishMemo,
@@ -23,6 +25,7 @@ from services.meetings.commands import (
     UpdateInitiative,
 )
 from services.meetings.domain import (
+    MEETING_LENGTH,
     ActionItem,
     Activity,
     HostSuggestion,
@@ -32,6 +35,7 @@ from services.meetings.domain import (
     Names,
     RecordingProblem,
     local_date,
+    overlaps,
     recording_problems,
     suggest_hosts,
 )
@@ -46,7 +50,10 @@ from shared.contracts import (
     ConsentGiven,
     ConsentWithdrawn,
     DecodedEvent,
+    Envelope,
     Event,
+    FacilitatorAssigned,
+    FacilitatorRemoved,
     GroupCreated,
     MemberJoined,
     MemberLeft,
@@ -57,7 +64,12 @@ from shared.contracts import (
     make_envelope,
 )
 from shared.directory import DirectoryError, GroupsDirectory
-from shared.errors.meetings import MeetingNotFound, RecordingConsentMissing, UnknownGroup
+from shared.errors.meetings import (
+    MeetingNotFound,
+    MeetingsOverlap,
+    RecordingConsentMissing,
+    UnknownGroup,
+)
 from shared.errors.meetings_work import ActionNotFound, InitiativeNotFound
 from shared.runtime import UnitOfWork
 
@@ -110,6 +122,26 @@ async def record_meeting_held(cmd: RecordMeetingHeld, uow: UnitOfWork, node: Nod
     return held
 
 
+async def correct_attendance(cmd: CorrectAttendance, uow: UnitOfWork, node: Node) -> Meeting:
+    async with uow:
+        repo = MeetingRepository(uow.session)
+        meeting = await _load(repo, cmd.meeting_id)
+        members = await ReplicaStore(uow.session).members(cmd.attendee_member_ids)
+        corrected, event = meeting.correct_attendance(
+            attendee_member_ids=cmd.attendee_member_ids, members=members, tz=node.tz
+        )
+        return await _change_meeting(uow, node, meeting, corrected, event, repo)
+
+
+async def overlap_warnings(meeting: Meeting, uow: UnitOfWork) -> list[MeetingsOverlap]:
+    """Other meetings of the group at an overlapping time (warnings, not refusals)."""
+    async with uow:
+        around = await MeetingRepository(uow.session).around(
+            meeting.group_id, meeting.starts_at, MEETING_LENGTH
+        )
+    return overlaps(meeting, around)
+
+
 async def cancel_meeting(cmd: CancelMeeting, uow: UnitOfWork, node: Node) -> Meeting:
     async with uow:
         repo = MeetingRepository(uow.session)
@@ -125,58 +157,95 @@ async def cancel_meeting(cmd: CancelMeeting, uow: UnitOfWork, node: Node) -> Mee
     return cancelled
 
 
-async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
-    """Apply one groups-service event to the replica, at most once.
+async def _group_created(replica: ReplicaStore, event: GroupCreated, _: Envelope) -> None:
+    await replica.put_group(KnownGroup(event.group_id, event.name, event.founded_on))
 
-    The change and the record of the event id commit in one transaction. Returns False
-    for a duplicate (already applied) event; event types the replica does not need are
-    recorded and otherwise ignored.
-    """
-    envelope, event = decoded.envelope, decoded.event
+
+async def _member_joined(replica: ReplicaStore, event: MemberJoined, envelope: Envelope) -> None:
+    current = await replica.locked_member(event.member_id, event.group_id)
+    await replica.put_member(
+        current.joined(
+            group_id=event.group_id, joined_on=event.joined_on, sequence=envelope.sequence
+        )
+    )
+
+
+async def _member_left(replica: ReplicaStore, event: MemberLeft, envelope: Envelope) -> None:
+    current = await replica.locked_member(event.member_id, event.group_id)
+    await replica.put_member(current.left(left_on=event.left_on, sequence=envelope.sequence))
+
+
+async def _member_paused(replica: ReplicaStore, event: MemberPaused, envelope: Envelope) -> None:
+    current = await replica.locked_member(event.member_id, event.group_id)
+    await replica.put_member(current.paused(paused_on=event.paused_on, sequence=envelope.sequence))
+
+
+async def _member_rejoined(
+    replica: ReplicaStore, event: MemberRejoined, envelope: Envelope
+) -> None:
+    current = await replica.locked_member(event.member_id, event.group_id)
+    await replica.put_member(
+        current.rejoined(rejoined_on=event.rejoined_on, sequence=envelope.sequence)
+    )
+
+
+async def _person_registered(replica: ReplicaStore, event: PersonRegistered, _: Envelope) -> None:
+    await replica.register_person(event.person_id, event.member_id)
+
+
+async def _consent_given(replica: ReplicaStore, event: ConsentGiven, _: Envelope) -> None:
+    await replica.state_consent(
+        event.person_id, event.member_id, event.purpose, given=True, at=event.given_at
+    )
+
+
+async def _consent_withdrawn(replica: ReplicaStore, event: ConsentWithdrawn, _: Envelope) -> None:
+    await replica.state_consent(
+        event.person_id, event.member_id, event.purpose, given=False, at=event.withdrawn_at
+    )
+
+
+async def _person_erased(replica: ReplicaStore, event: PersonErased, _: Envelope) -> None:
+    await replica.erase_person(event.person_id, event.member_id)
+
+
+ReplicaApply = Callable[[ReplicaStore, Any, Envelope], Awaitable[None]]
+# The groups service's events the replica keeps, and those it deliberately does not need.
+REPLICATED: dict[type[Event], ReplicaApply] = {
+    GroupCreated: _group_created,
+    MemberJoined: _member_joined,
+    MemberLeft: _member_left,
+    MemberPaused: _member_paused,
+    MemberRejoined: _member_rejoined,
+    PersonRegistered: _person_registered,
+    ConsentGiven: _consent_given,
+    ConsentWithdrawn: _consent_withdrawn,
+    PersonErased: _person_erased,
+}
+NOT_REPLICATED: frozenset[type[Event]] = frozenset({FacilitatorAssigned, FacilitatorRemoved})
+
+
+async def apply_groups_events(events: Sequence[DecodedEvent], uow: UnitOfWork) -> int:
+    """Apply a batch of groups-service events to the replica, each at most once, in one
+    transaction with the record of them; return how many were new (the rest duplicates).
+    Event types the replica does not need are recorded and otherwise ignored."""
     async with uow:
         replica = ReplicaStore(uow.session)
-        if not await replica.admit(envelope):
-            return False
-        if isinstance(event, GroupCreated):
-            await replica.put_group(KnownGroup(event.group_id, event.name, event.founded_on))
-        elif isinstance(event, MemberJoined):
-            current = await replica.locked_member(event.member_id, event.group_id)
-            await replica.put_member(
-                current.joined(
-                    group_id=event.group_id, joined_on=event.joined_on, sequence=envelope.sequence
-                )
-            )
-        elif isinstance(event, MemberLeft):
-            current = await replica.locked_member(event.member_id, event.group_id)
-            await replica.put_member(
-                current.left(left_on=event.left_on, sequence=envelope.sequence)
-            )
-        elif isinstance(event, MemberPaused):
-            current = await replica.locked_member(event.member_id, event.group_id)
-            await replica.put_member(
-                current.paused(paused_on=event.paused_on, sequence=envelope.sequence)
-            )
-        elif isinstance(event, MemberRejoined):
-            current = await replica.locked_member(event.member_id, event.group_id)
-            await replica.put_member(
-                current.rejoined(rejoined_on=event.rejoined_on, sequence=envelope.sequence)
-            )
-        elif isinstance(event, PersonRegistered):
-            await replica.register_person(event.person_id, event.member_id)
-        elif isinstance(event, ConsentGiven):
-            await replica.state_consent(
-                event.person_id, event.member_id, event.purpose, given=True, at=event.given_at
-            )
-        elif isinstance(event, ConsentWithdrawn):
-            await replica.state_consent(
-                event.person_id, event.member_id, event.purpose, given=False, at=event.withdrawn_at
-            )
-        elif isinstance(event, PersonErased):
-            await replica.erase_person(event.person_id, event.member_id)
-        else:
-            log.debug("replica ignores %s %s", envelope.type, envelope.event_id)
+        fresh = await replica.admit_all([e.envelope for e in events])
+        for position in fresh:
+            envelope, event = events[position].envelope, events[position].event
+            apply = REPLICATED.get(type(event))
+            if apply is None:
+                log.debug("replica ignores %s %s", envelope.type, envelope.event_id)
+            else:
+                await apply(replica, event, envelope)
         await uow.commit()
-    return True
+    return len(fresh)
+
+
+async def apply_groups_event(decoded: DecodedEvent, uow: UnitOfWork) -> bool:
+    """:func:`apply_groups_events` for one event: False for a duplicate."""
+    return bool(await apply_groups_events([decoded], uow))
 
 
 def _today(node: Node) -> date:

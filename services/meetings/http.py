@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from services.meetings.api.names import member_cards
 from services.meetings.calendar import render_calendar, render_memo_series
 from services.meetings.commands import Node
-from services.meetings.domain import local_date
+from services.meetings.domain import Meeting, local_date
 from services.meetings.replica import ReplicaStore
 from services.meetings.repository import MeetingRepository
+from shared.directory import GroupsDirectory, MemberCard
 
 ICS = "text/calendar; charset=utf-8"
 
@@ -28,7 +30,12 @@ def _start_of_today(node: Node) -> datetime:
     return datetime.combine(today, time(), tzinfo=node.tz)
 
 
-def http_routes(sessions: async_sessionmaker[AsyncSession], node: Node) -> list[Route]:
+def http_routes(
+    sessions: async_sessionmaker[AsyncSession], node: Node, directory: GroupsDirectory | None = None
+) -> list[Route]:
+    async def hosts(meetings: list[Meeting]) -> dict[UUID, MemberCard]:
+        return await member_cards(directory, {m.host_member_id for m in meetings})
+
     async def group_calendar(request: Request) -> Response:
         group_id: UUID = request.path_params["group_id"]
         async with sessions() as session:
@@ -36,7 +43,9 @@ def http_routes(sessions: async_sessionmaker[AsyncSession], node: Node) -> list[
             if group is None:
                 return _not_found(f"Group {group_id}")
             meetings = await MeetingRepository(session).upcoming([group_id], _start_of_today(node))
-        body = render_calendar(meetings, region=node.region, name=f"{group.name} meetings")
+        body = render_calendar(
+            meetings, region=node.region, name=f"{group.name} meetings", hosts=await hosts(meetings)
+        )
         return Response(body, media_type=ICS)
 
     async def member_calendar(request: Request) -> Response:
@@ -46,13 +55,14 @@ def http_routes(sessions: async_sessionmaker[AsyncSession], node: Node) -> list[
             if member is None or not member.has_joined:
                 return _not_found(f"Member {member_id}")
             group = await ReplicaStore(session).group(member.group_id)
-            meetings = []
+            meetings: list[Meeting] = []
             if member.effective_left_on is None:  # a member who left gets an empty feed
                 meetings = await MeetingRepository(session).upcoming(
                     [member.group_id], _start_of_today(node)
                 )
         name = f"{group.name if group else member.group_id} meetings"
-        return Response(render_calendar(meetings, region=node.region, name=name), media_type=ICS)
+        body = render_calendar(meetings, region=node.region, name=name, hosts=await hosts(meetings))
+        return Response(body, media_type=ICS)
 
     async def memo_series(request: Request) -> Response:
         group_id: UUID = request.path_params["group_id"]
@@ -62,7 +72,7 @@ def http_routes(sessions: async_sessionmaker[AsyncSession], node: Node) -> list[
                 return _not_found(f"Group {group_id}")
             meetings = await MeetingRepository(session).with_memos(group_id)
         return PlainTextResponse(
-            render_memo_series(group.name, meetings, node.tz),
+            render_memo_series(group.name, meetings, node.tz, hosts=await hosts(meetings)),
             media_type="text/markdown; charset=utf-8",
         )
 

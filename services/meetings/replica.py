@@ -6,7 +6,7 @@ ON CONFLICT DO NOTHING, then locked (FOR UPDATE), merged by the domain's rules, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -102,9 +102,9 @@ class ReplicaStore:
 
     # -- idempotency -------------------------------------------------------------
 
-    async def admit(self, envelope: Envelope) -> bool:
-        """Record ``envelope`` as processed; False if it was before (a duplicate)."""
-        return bool(await admit(self._session, self._tables, [envelope]))
+    async def admit_all(self, envelopes: Sequence[Envelope]) -> list[int]:
+        """Record those of ``envelopes`` not processed before; return their positions."""
+        return await admit(self._session, self._tables, envelopes)
 
     # -- writes ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
@@ -117,6 +117,19 @@ class MeetingRepository:
             )
         ).all()
         return await self._many(rows)
+
+    async def around(self, group_id: UUID, moment: datetime, margin: timedelta) -> list[Meeting]:
+        """The group's meetings starting less than ``margin`` before or after ``moment``."""
+        rows = await self._session.scalars(
+            select(MeetingRow)
+            .where(
+                MeetingRow.group_id == group_id,
+                MeetingRow.starts_at > moment - margin,
+                MeetingRow.starts_at < moment + margin,
+            )
+            .order_by(MeetingRow.starts_at)
+        )
+        return await self._many(list(rows))
 
     async def with_memos(self, group_id: UUID) -> list[Meeting]:
         """The group's meetings with a published memo, in date order."""

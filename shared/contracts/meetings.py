@@ -38,6 +38,27 @@ class MeetingHeld(Event):
         return len(self.attendee_member_ids)
 
 
+class AttendanceCorrected(Event):
+    """The attendance of a held meeting was corrected after the fact (aggregate: the
+    meeting). ``attendee_member_ids`` is the whole corrected list, replacing the one of
+    ``MeetingHeld`` or of an earlier correction (the newest sequence wins); ``held_at``
+    repeats the meeting's time so the event stands on its own."""
+
+    TYPE = "meetings.meeting.attendance_corrected"
+    VERSION = 1
+
+    meeting_id: UUID
+    group_id: UUID
+    held_at: AwareDatetime
+    attendee_member_ids: tuple[UUID, ...] = ()
+    added_member_ids: tuple[UUID, ...] = ()
+    removed_member_ids: tuple[UUID, ...] = ()
+
+    @property
+    def attendance_count(self) -> int:
+        return len(self.attendee_member_ids)
+
+
 class MeetingCancelled(Event):
     """A planned meeting will not take place (aggregate: the meeting)."""
 

@@ -30,7 +30,7 @@ from uuid import UUID
 
 from shared.i18n import N_, Language, current_language
 from shared.i18n.catalogues import ERRORS
-from shared.i18n.formats import format_date, format_datetime, format_number
+from shared.i18n.formats import format_date, format_datetime, format_number, local
 
 Param: TypeAlias = (
     "str | int | float | Decimal | date | datetime | UUID | DomainError | Sequence[Any] | None"
@@ -70,7 +70,8 @@ class DomainError(Exception):
             return self.message.format_map(shown)
 
     def json_params(self) -> dict[str, Any]:
-        """``params`` for an API's error extensions (ISO dates, ids as strings)."""
+        """``params`` for an API's error extensions (ISO dates, datetimes in Europe/Helsinki,
+        ids as strings)."""
         return {name: _json(value) for name, value in self.params.items()}
 
 
@@ -114,7 +115,9 @@ def _json(value: Param) -> Any:
             "message": value.render(),
             "params": value.json_params(),
         }
-    if isinstance(value, date | datetime):
+    if isinstance(value, datetime):  # in Europe/Helsinki with its offset, as the API answers
+        return local(value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)

@@ -293,15 +293,6 @@ class AttendanceUnchanged(DomainError):
         super().__init__(meeting_id=meeting_id)
 
 
-class CorrectionReasonTooLong(DomainError):
-    code = "CORRECTION_REASON_TOO_LONG"
-    default_field = "reason"
-    message = N_("The reason has {length} characters; shorten it to at most {limit}.")
-
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__(length=length, limit=limit)
-
-
 # -- warnings (returned, not raised) -------------------------------------------------
 
 
@@ -317,6 +308,35 @@ class MeetingsOverlap(DomainError):
 
     def __init__(self, other_meeting_id: UUID, theme: str, starts_at: datetime) -> None:
         super().__init__(other_meeting_id=other_meeting_id, theme=theme, starts_at=starts_at)
+
+
+# -- why a host is suggested (not refusals: the reason shown with a suggestion) -----
+
+
+class RotationReason(DomainError):
+    """Why the fair rotation suggests a member as the next host."""
+
+
+class NeverHosted(RotationReason):
+    code = "HOST_NEVER_HOSTED"
+    message = N_(
+        "Has not hosted a meeting yet (a member since {joined_on}); the rotation asks "
+        "those who have not hosted first."
+    )
+
+    def __init__(self, joined_on: date | None) -> None:
+        super().__init__(joined_on=joined_on)
+
+
+class HostedLongestAgo(RotationReason):
+    code = "HOST_LONGEST_AGO"
+    message = N_(
+        "Hosted last on {last_hosted_on} ({times_hosted} times in all); the rotation asks "
+        "who hosted longest ago."
+    )
+
+    def __init__(self, last_hosted_on: date, times_hosted: int) -> None:
+        super().__init__(last_hosted_on=last_hosted_on, times_hosted=times_hosted)
 
 
 # -- recording -----------------------------------------------------------------------

@@ -1,10 +1,20 @@
-"""A durable JetStream pull consumer that applies events exactly once to a SQL database.
+"""The one consumer stack: a durable JetStream pull consumer that applies events exactly
+once to a SQL database. The national projection (the gateway) and the regional replicas
+(meetings, feedback) all run it; only what they apply differs (a :data:`BatchApply`).
 
 For each fetched batch: undecodable messages go to the dead-letter stream (with the
 reason) and are acknowledged; the rest are applied in ONE transaction together with the
-record of their event ids; only after the commit are they acknowledged. A crash anywhere
-leaves messages unacknowledged, so they are redelivered, and the processed-ids record
-makes the redelivery a no-op.
+record of what was processed (:func:`shared.messaging.inbox.admit`); only after the commit
+are they acknowledged. A crash anywhere leaves messages unacknowledged, so they are
+redelivered, and the record makes the redelivery a no-op.
+
+One retry and dead-letter policy (:func:`retry_delay`, :func:`is_transient`): when a batch
+fails its events are applied one by one; an event that fails is nak'ed with a delay
+growing from 0.5 s to a minute. A failure of the database or the network (the database
+away, locked, a timeout) is retried for as long as it lasts and never dead-letters
+anything; any other failure of the same event ``max_attempts`` deliveries in a row sends
+it to the dead-letter stream with the reason, so one poisoned event does not stop the
+others behind it.
 
 Fast, ordered recovery: a batch being applied is kept alive with progress acknowledgements
 (``+WPI``) so a slow commit is not redelivered under it; and when the consumer starts and
@@ -25,6 +35,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import DecodedEvent, EventDecodeError, decode
@@ -36,6 +47,42 @@ from shared.messaging.tables import MessagingTables
 log = logging.getLogger(__name__)
 
 Projector = Callable[[AsyncSession, Sequence[DecodedEvent]], Awaitable[None]]
+# Applies the events of a batch not applied before, in one transaction with the record of
+# them; returns how many it applied (the rest were duplicates).
+BatchApply = Callable[[Sequence[DecodedEvent]], Awaitable[int]]
+JetStreamSource = JetStreamContext | Callable[[], JetStreamContext]
+
+MAX_RETRY_DELAY = 60.0
+
+
+def retry_delay(num_delivered: int) -> float:
+    """0.5 s after the first failed delivery, doubling, at most a minute."""
+    return float(min(0.5 * 2 ** max(num_delivered - 1, 0), MAX_RETRY_DELAY))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the database or the network rather than of the event: retried for as
+    long as it lasts, never a reason to dead-letter."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | OSError | TimeoutError | ConnectionError)
+
+
+def projecting(
+    sessions: async_sessionmaker[AsyncSession], tables: MessagingTables, project: Projector
+) -> BatchApply:
+    """A :data:`BatchApply` that opens a transaction, admits the batch's new events
+    (:func:`~shared.messaging.inbox.admit`) and hands them to ``project``."""
+
+    async def apply(events: Sequence[DecodedEvent]) -> int:
+        async with sessions() as session, session.begin():
+            positions = await admit(session, tables, [e.envelope for e in events])
+            fresh = [events[i] for i in positions]
+            if fresh:
+                await project(session, fresh)
+        return len(fresh)
+
+    return apply
 
 
 @dataclass
@@ -45,6 +92,7 @@ class ConsumerStats:
     dead_lettered: int = 0
     batches: int = 0
     reclaimed: int = 0  # events taken back at start from a predecessor that died holding them
+    retries: int = 0  # deliveries that failed to apply and were nak'ed for another try
     last_error: str = ""
 
 
@@ -57,25 +105,36 @@ class ConsumerSpec:
     batch_size: int = 500
     fetch_timeout: float = 1.0
     ack_wait: float = 30.0
-    max_attempts: int = 5  # deliveries of one event that fails to apply before dead-lettering
+    # deliveries of one event that fails to apply (not transiently) before dead-lettering
+    max_attempts: int = 5
     # At start, take back at once what a dead predecessor fetched and never acknowledged.
     # Only for a durable with one worker at a time (the gateway's projection).
     reclaim_on_start: bool = True
 
 
+RESTART_DELAY = 1.0  # seconds before a crashed consumer loop starts again
+
+
+async def keep_running(consumer: EventConsumer) -> None:
+    """Run ``consumer``; an unexpected error restarts it after a second; only its
+    :meth:`~EventConsumer.stop` (or a cancellation) ends this."""
+    while not consumer.stopping:
+        try:
+            await consumer.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            consumer.stats.last_error = f"consumer: {type(exc).__name__}: {exc}"
+            log.exception("%s stopped; restarting in %ss", consumer.spec.durable, RESTART_DELAY)
+            await asyncio.sleep(RESTART_DELAY)
+
+
 class EventConsumer:
-    def __init__(
-        self,
-        js: JetStreamContext,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: MessagingTables,
-        project: Projector,
-        spec: ConsumerSpec,
-    ) -> None:
-        self._js = js
-        self._sessions = sessions
-        self._tables = tables
-        self._project = project
+    def __init__(self, js: JetStreamSource, apply: BatchApply, spec: ConsumerSpec) -> None:
+        """``js``: the JetStream context, or a function giving it when :meth:`run` starts
+        (a regional service connects after building its consumers)."""
+        self._js_source = js
+        self._apply = apply
         self.spec = spec
         self.stats = ConsumerStats()
         self._stopping = False
@@ -113,6 +172,11 @@ class EventConsumer:
         finally:
             self._running = False
             self._stopped.set()
+
+    @property
+    def _js(self) -> JetStreamContext:
+        source = self._js_source
+        return source if isinstance(source, JetStreamContext) else source()
 
     async def _consume(self) -> None:
         sub = await self._js.pull_subscribe(
@@ -201,31 +265,29 @@ class EventConsumer:
         await asyncio.gather(*(msg.ack() for msg, _ in decoded))
 
     async def apply_batch(self, events: Sequence[DecodedEvent]) -> None:
-        """Apply the events not applied before, and record their ids, in one transaction."""
-        async with self._sessions() as session, session.begin():
-            positions = await admit(session, self._tables, [e.envelope for e in events])
-            fresh = [events[i] for i in positions]
-            if fresh:
-                await self._project(session, fresh)
-        self.stats.applied += len(fresh)
-        self.stats.duplicates += len(events) - len(fresh)
+        """Apply the events not applied before, and record them, in one transaction."""
+        applied = await self._apply(events)
+        self.stats.applied += applied
+        self.stats.duplicates += len(events) - applied
 
     async def _apply_one(self, msg: Msg, event: DecodedEvent) -> None:
         try:
             await self.apply_batch([event])
         except Exception as exc:
-            attempts = msg.metadata.num_delivered if msg.metadata else 1
-            if attempts >= self.spec.max_attempts:
-                await self._reject(msg, "apply_failed", f"{type(exc).__name__}: {exc}")
+            attempts = (msg.metadata.num_delivered if msg.metadata else None) or 1
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            if attempts >= self.spec.max_attempts and not is_transient(exc):
+                await self._reject(msg, "apply_failed", self.stats.last_error)
             else:
+                self.stats.retries += 1
                 log.warning(
-                    "%s: %s failed (attempt %d): %s",
+                    "%s: applying %s failed (delivery %d), retrying: %s",
                     self.spec.durable,
                     event.envelope.event_id,
                     attempts,
-                    exc,
+                    self.stats.last_error,
                 )
-                await msg.nak(delay=min(2.0**attempts, 30.0))
+                await msg.nak(delay=retry_delay(attempts))
             return
         await msg.ack()
 

@@ -5,13 +5,14 @@ Prometheus metrics at /metrics (loopback callers, or a bearer token: see
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from hmac import compare_digest
 from typing import Any
 
 import strawberry
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -20,6 +21,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
+from shared.runtime.edge import BodyLimit
 from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
 from shared.runtime.observability import OperationsSettings
 
@@ -81,11 +83,19 @@ def service_app(
     cache_documents: bool = False,
     graphql: GraphQL[Any, None] | None = None,
     metrics: Metrics | None = None,
+    body_limits: Mapping[str, int] | None = None,
+    health_details: Callable[[Request], Awaitable[bool]] | None = None,
+    middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """``cache_documents``: see :func:`with_document_caches` (regional services turn it on).
     ``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
     ``context_factory`` (the gateway's reads the caller's token).
-    ``metrics``: served at /metrics, and every HTTP request timed into it."""
+    ``metrics``: served at /metrics, and every HTTP request timed into it.
+    ``body_limits``: paths that may take a larger body than MGN_HTTP_MAX_BODY_BYTES
+    (:class:`~shared.runtime.edge.BodyLimit`, in front of every route).
+    ``health_details``: whether a request may read /healthz in full; without it only
+    ``{"status": ...}`` (default: everyone may).
+    ``middleware``: the app's own (e.g. the gateway's tokens), inside the body limit."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -95,8 +105,11 @@ def service_app(
         finally:
             await stop()
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse(await health())
+    async def healthz(request: Request) -> Response:
+        report = await health()
+        if health_details is not None and not await health_details(request):
+            report = {"status": report.get("status", "ok")}
+        return JSONResponse(report)
 
     extra: list[BaseRoute] = []
     if metrics is not None:
@@ -116,6 +129,9 @@ def service_app(
         ],
         lifespan=lifespan,
     )
+    for inner in reversed(middleware):  # the first given is the outermost of them
+        app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
+    app.add_middleware(BodyLimit, routes=body_limits)  # before anything reads a body
     if metrics is not None:
         app.add_middleware(TimingMiddleware, metrics=metrics, routes=app.router.routes)
     return app

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult
 from strawberry.utils.str_converters import to_camel_case
@@ -83,3 +84,23 @@ class Schema(strawberry.Schema):
             else:
                 log.info("refused: %s %s", found.code, found.render("en"))
         super().process_errors(unexpected, execution_context)
+
+
+@strawberry.type(
+    description="A rule a field breaks, or a warning about it: the code, field and params a "
+    "refusal carries in its extensions, and the message in the caller's language."
+)
+class FieldProblem:
+    code: str
+    field: str | None = strawberry.field(description="The input field, as the API names it.")
+    message: str
+    params: JSON
+
+    @classmethod
+    def from_error(cls, error: DomainError) -> FieldProblem:
+        return cls(
+            code=error.code,
+            field=to_camel_case(error.field) if error.field else None,
+            message=error.render(),
+            params=cast(JSON, error.json_params()),
+        )

@@ -16,6 +16,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.contracts import validate_region
+from shared.contracts.subjects import service_filter
+from shared.messaging.consumer import BatchApply, ConsumerSpec, EventConsumer, keep_running
 from shared.messaging.jetstream import (
     ensure_deadletter_stream,
     ensure_region_stream,
@@ -59,6 +61,8 @@ class ServiceRuntime:
     pruner: Pruner = field(init=False)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
     _prune_task: asyncio.Task[None] | None = field(init=False, default=None)
+    consumers: list[EventConsumer] = field(init=False, default_factory=list)
+    _consumer_tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _connect_task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -112,6 +116,32 @@ class ServiceRuntime:
 
         self.metrics.watch_consumer(durable, stats, info)
 
+    def consume(
+        self,
+        *,
+        source: str,
+        durable: str,
+        apply: BatchApply,
+        batch_size: int,
+    ) -> EventConsumer:
+        """A consumer of the ``source`` service's events of the region's stream (the one
+        consumer stack, :mod:`shared.messaging.consumer`), started once NATS is connected
+        and stopped with the service; its metrics are watched."""
+        consumer = EventConsumer(
+            self.jetstream,
+            apply,
+            ConsumerSpec(
+                stream=region_stream_name(self.region),
+                durable=durable,
+                filter_subject=service_filter(self.region, source),
+                deadletter_scope=self.region,
+                batch_size=batch_size,
+            ),
+        )
+        self.consumers.append(consumer)
+        self.watch_consumer(durable, consumer.stats)
+        return consumer
+
     def jetstream(self) -> JetStreamContext:
         if self._js is None:
             raise RuntimeError(f"{self.service}: not connected to NATS yet")
@@ -147,6 +177,10 @@ class ServiceRuntime:
         await ensure_deadletter_stream(js, self.region)
         self._js = js  # before the subscribers start: they may dead-letter their first message
         await self.broker.start()
+        self._consumer_tasks = [
+            asyncio.create_task(keep_running(c), name=f"{self.service}-{c.spec.durable}")
+            for c in self.consumers
+        ]
         self.relay.notify()
         log.info("%s/%s connected to NATS at %s", self.region, self.service, self.nats_url)
 
@@ -167,6 +201,12 @@ class ServiceRuntime:
     async def stop(self) -> None:
         if self._connect_task is not None:
             await cancel_and_wait(self._connect_task)
+        tasks, self._consumer_tasks = self._consumer_tasks, []
+        for consumer, task in zip(self.consumers, tasks, strict=False):
+            # Let the batch in hand commit and acknowledge; cancel only as a last resort.
+            if not await consumer.stop(timeout=10.0):
+                await cancel_and_wait(task)
+            await asyncio.wait({task}, timeout=5)
         if self._prune_task is not None:
             await cancel_and_wait(self._prune_task)
             self._prune_task = None

@@ -13,6 +13,7 @@ from shared.contracts import (
     ActionItemAgreed,
     ActionItemClosed,
     ActivityRecorded,
+    AttendanceCorrected,
     ConsentGiven,
     ConsentWithdrawn,
     Envelope,
@@ -88,6 +89,14 @@ SAMPLES: list[Event] = [
     PersonErased(person_id=uuid4(), member_id=uuid4(), erased_at=NOW),
     MeetingRescheduled(meeting_id=uuid4(), group_id=uuid4(), starts_at=NOW, theme="Export"),
     RsvpRecorded(meeting_id=uuid4(), group_id=uuid4(), member_id=uuid4(), coming=True),
+    AttendanceCorrected(
+        meeting_id=uuid4(),
+        group_id=uuid4(),
+        held_at=NOW,
+        attendee_member_ids=(uuid4(),),
+        added_member_ids=(),
+        removed_member_ids=(uuid4(),),
+    ),
     MeetingRecorded(meeting_id=uuid4(), group_id=uuid4()),
     MemoPublished(meeting_id=uuid4(), group_id=uuid4(), summary="Hire slowly, fire fast."),
     ActionItemAgreed(

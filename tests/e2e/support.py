@@ -131,3 +131,58 @@ async def stream_msg_ids(js: JetStreamContext, stream: str) -> list[str]:
         msg = await js.get_msg(stream, seq)
         ids.append((msg.headers or {}).get("Nats-Msg-Id", ""))
     return ids
+
+
+class RecordingProxy:
+    """A TCP proxy on a free local port that forwards to ``target_port`` and keeps every byte
+    it carries, each direction apart: what a capture of the link would see."""
+
+    def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.target_port = target_port
+        self.port = free_port()
+        self.upstream = bytearray()  # client -> server
+        self.downstream = bytearray()  # server -> client
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def captured(self) -> bytes:
+        return bytes(self.upstream + self.downstream)
+
+    async def __aenter__(self) -> RecordingProxy:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
+        except OSError:
+            writer.close()
+            return
+        pairs = ((reader, up_writer, self.upstream), (up_reader, writer, self.downstream))
+        for src, dst, sink in pairs:
+            task = asyncio.create_task(self._pump(src, dst, sink))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, sink: bytearray) -> None:
+        try:
+            while data := await src.read(65536):
+                sink += data
+                dst.write(data)
+                await dst.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            dst.close()

@@ -2,7 +2,11 @@
 ``mgn hub up``, ``mgn hub add-region``, ``mgn region up`` (credentials file from the hub, no
 ``--hub``: the file names it), ``mgn region status``; a regional write reaches national
 GraphQL; SIGINT stops every child process (their pids are gone afterwards). On SQLite and on
-PostgreSQL (one database per service and one for the gateway)."""
+PostgreSQL (one database per service and one for the gateway).
+
+The leafnode link runs through a recording TCP proxy (the address the hub advertises): the
+bytes carry neither the region's key seed nor the event bodies (TLS from the first byte).
+``mgn region check-link`` refuses a wrong CA and a wrong key, saying which."""
 
 from __future__ import annotations
 
@@ -23,7 +27,10 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from deploy.credentials import RegionCredentials
 from deploy.natsserver import free_port
+from deploy.pki import ensure_hub_tls, new_region_key
+from tests.e2e.support import RecordingProxy
 from tests.fixtures.db import _admin
 from tests.fixtures.nats import wait_for
 
@@ -154,7 +161,8 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
 ) -> None:
     gateway_port, nats_port, leaf_port, monitor_port = (free_port() for _ in range(4))
     hub_dir, region_dir = tmp_path / "hub", tmp_path / "oulu"
-    advertise = f"nats-leaf://127.0.0.1:{leaf_port}"
+    proxy = RecordingProxy(leaf_port)  # regions reach the hub through it: a capture
+    advertise = f"nats-leaf://127.0.0.1:{proxy.port}"
     started = time.monotonic()
     hub = Command(
         "mgn hub up",
@@ -168,7 +176,10 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
     )  # fmt: skip
     region: Command | None = None
     try:
+        await proxy.__aenter__()
         await hub.wait_for_line("Press Ctrl-C")
+        assert "TLS: made a new CA" in hub.output()
+        assert (hub_dir / "tls" / "ca-key.pem").stat().st_mode & 0o777 == 0o600
         assert f"leafnode URL for regions: {advertise}" in hub.output()
 
         added = await asyncio.to_thread(run, "hub", "add-region", "oulu", "--workdir", str(hub_dir))
@@ -176,7 +187,11 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         assert "The running hub reloaded its users." in added.stdout
         credentials = hub_dir / "credentials" / "oulu.json"
         assert credentials.stat().st_mode & 0o077 == 0
-        assert advertise in credentials.read_text()  # the region is told where the hub is
+        creds = RegionCredentials.load(credentials)
+        assert creds.hubs == (advertise,)  # the region is told where the hub is
+        auth = (hub_dir / "auth.json").read_text()
+        assert creds.public_key in auth  # the hub keeps the public key, never the seed
+        assert creds.nkey_seed not in auth
 
         region_args = ["region", "up", "--region", "oulu", "--credentials", str(credentials)]
         region_args += ["--workdir", str(region_dir)]
@@ -184,6 +199,7 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
             region_args += ["--db", databases["region"]]
         region = Command("mgn region up", region_args, tmp_path / "region.out")
         await region.wait_for_line(r"Joined the hub: NATIONAL sources oulu")
+        await region.wait_for_line(r"Link to the hub: UP")
         groups_url = (await region.wait_for_line(r"groups: (http://\S+/graphql)")).group(1)
         record_property("federation_up_seconds", round(time.monotonic() - started, 1))
 
@@ -195,7 +211,8 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         for service in SERVICES:
             assert f"{service}: nats_connected=True" in status.stdout, status.stdout
 
-        name = f"Kasvuryhmä {uuid.uuid4().hex[:6]}"
+        marker = uuid.uuid4().hex[:12]
+        name = f"Kasvuryhmä {marker}"
         await graphql(
             groups_url,
             CREATE_GROUP,
@@ -213,6 +230,18 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
 
         await wait_for(visible, timeout=60, interval=0.5, message="the group nationally")
 
+        # What a capture of the link shows: TLS records both ways from the first byte, and
+        # neither the seed, nor the event, nor the protocol's own words in clear.
+        assert proxy.connections >= 1
+        assert proxy.upstream[:1] == b"\x16"  # a TLS handshake record, before any INFO
+        assert proxy.downstream[:1] == b"\x16"
+        for secret in (creds.nkey_seed, marker, "Kasvuryhm", "CONNECT", "INFO", "mgn.oulu"):
+            assert secret.encode() not in proxy.captured, secret
+        assert len(proxy.captured) > 10_000  # the event and the sourcing did cross it
+
+        if not databases["region"]:  # once is enough: a wrong CA, a wrong key, the right file
+            await check_link_refusals(tmp_path, creds, advertise)
+
         # Ctrl-C: each command stops everything it started.
         children = descendants(region.proc.pid) | descendants(hub.proc.pid)
         assert len(children) >= 5, children  # 2 nats-servers, gateway, 3 services
@@ -227,6 +256,37 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         for command in (region, hub):
             if command is not None:
                 command.kill()
+        await proxy.__aexit__()
+
+
+async def check_link_refusals(tmp_path: Path, creds: RegionCredentials, hub: str) -> None:
+    """``mgn region check-link``: the right file links; another CA and another key are each
+    refused with a message that says which."""
+    other_ca, _ = ensure_hub_tls(tmp_path / "other-hub", ["127.0.0.1"])
+    cases = {
+        "right": (creds, 0, "Link to the hub: UP"),
+        "wrong-ca": (
+            RegionCredentials(creds.region, creds.nkey_seed, creds.hubs, other_ca.ca_pem()),
+            1,
+            "the hub did not prove itself: its TLS certificate is not signed by the CA",
+        ),
+        "wrong-key": (
+            RegionCredentials(creds.region, new_region_key()[0], creds.hubs, creds.hub_ca),
+            1,
+            "the hub refused the region's key",
+        ),
+    }
+
+    async def check(name: str) -> None:
+        given, code, says = cases[name]
+        path = given.save(tmp_path / f"{name}.json")
+        result = await asyncio.to_thread(
+            run, "region", "check-link", "--credentials", str(path), "--timeout", "20"
+        )
+        assert result.returncode == code, (name, result.stdout + result.stderr)
+        assert says in result.stdout, (name, result.stdout)
+
+    await asyncio.gather(*(check(name) for name in cases))
 
 
 def test_region_up_without_credentials_or_with_a_shared_database_is_refused(
@@ -238,10 +298,11 @@ def test_region_up_without_credentials_or_with_a_shared_database_is_refused(
     assert "--credentials FILE is required" in no_creds.stderr
     assert "mgn hub add-region oulu" in no_creds.stderr
 
-    creds = tmp_path / "oulu.json"
-    creds.write_text('{"region": "oulu", "user": "oulu", "password": "x", "hub": ""}')
+    tls, _ = ensure_hub_tls(tmp_path / "hub-tls", ["127.0.0.1"])
+    creds = RegionCredentials("oulu", new_region_key()[0], (), tls.ca_pem())
+    creds.save(tmp_path / "oulu.json")
     shared_db = run(
-        "region", "up", "--region", "oulu", "--credentials", str(creds),
+        "region", "up", "--region", "oulu", "--credentials", str(tmp_path / "oulu.json"),
         "--hub", "nats-leaf://127.0.0.1:7422", "--db", "postgresql://mgn@db/region",
         "--workdir", str(tmp_path / "oulu"),
     )  # fmt: skip

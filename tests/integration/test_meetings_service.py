@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from strawberry.utils.str_converters import to_camel_case
 
 from services.meetings.app import MeetingsService, build
-from services.meetings.consumers import REPLICA_DURABLE
+from services.meetings.events import REPLICA_DURABLE
 from services.meetings.orm import TABLES
 from services.meetings.settings import MeetingsSettings
 from shared.contracts import (
+    AttendanceCorrected,
     ConsentGiven,
     Envelope,
     Event,
@@ -39,6 +40,7 @@ from shared.contracts import (
     subject_for,
 )
 from shared.contracts.subjects import build_subject, service_filter
+from shared.i18n.formats import HELSINKI
 from shared.messaging.deadletter import REASON_HEADER, SUBJECT_HEADER
 from shared.messaging.jetstream import DEADLETTER_STREAM, region_stream_name
 from tests.fixtures.nats import wait_for
@@ -587,3 +589,69 @@ async def test_consent_replica_gates_recording_and_follow_ups_reach_the_stream(n
     events = await wait_for(all_published, timeout=10, message="follow-up events published")
     assert [(e.type, e.sequence) for e, _ in events] == expected
     assert all(msg_id == str(e.event_id) for e, msg_id in events)
+
+
+async def test_held_after_start_overlap_warnings_and_a_correction_through_the_service(node: Node):
+    group = await seed_group(node, joined=[date(2020, 1, 1)] * 3)
+    host, guest, late = group.members
+    soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=30)
+    ahead = (await node.ok(SCHEDULE, input=schedule_input(group, host, soon.isoformat())))[
+        "scheduleMeeting"
+    ]
+    early = await node.refused(HOLD, input={"meetingId": ahead["id"]})
+    assert early["code"] == "MEETING_NOT_STARTED"
+    assert early["startsAt"] == ahead["startsAt"]  # both in Helsinki time with the offset
+    assert datetime.fromisoformat(early["startsAt"]) == soon
+
+    # an hour later, in Finnish form: accepted, with a warning naming the other meeting
+    finnish = soon.astimezone(HELSINKI) + timedelta(hours=1)
+    second = await node.ok(
+        """mutation($input: ScheduleMeetingInput!) { scheduleMeeting(input: $input) {
+             startsAt warnings { code field params } } }""",
+        input=schedule_input(group, guest, finnish.strftime("%-d.%-m.%Y klo %H.%M")),
+    )
+    answer = second["scheduleMeeting"]
+    assert datetime.fromisoformat(answer["startsAt"]) == soon + timedelta(hours=1)
+    (warning,) = answer["warnings"]
+    assert (warning["code"], warning["field"]) == ("MEETINGS_OVERLAP", "startsAt")
+    assert warning["params"]["other_meeting_id"] == ahead["id"]
+
+    held = (
+        await node.ok(
+            HOLD,
+            input={
+                "meetingId": (await past_meeting(node, group))["id"],
+                "attendeeMemberIds": [str(host), str(guest)],
+            },
+        )
+    )["recordMeetingHeld"]
+    corrected = await node.ok(
+        f"""mutation($input: CorrectAttendanceInput!) {{
+          correctAttendance(input: $input) {{ {MEETING_FIELDS} }} }}""",
+        input={"meetingId": held["id"], "attendeeMemberIds": [str(host), str(late)]},
+    )
+    assert corrected["correctAttendance"]["attendeeMemberIds"] == [str(host), str(late)]
+    unchanged = await node.refused(
+        """mutation($input: CorrectAttendanceInput!) { correctAttendance(input: $input) { id } }""",
+        input={"meetingId": held["id"], "attendeeMemberIds": [str(late), str(host)]},
+    )
+    assert unchanged["code"] == "ATTENDANCE_UNCHANGED"
+
+    async def correction_published() -> Envelope | None:
+        events = await node.stream_events(service_filter(REGION, "meetings"))
+        found = [e for e, _ in events if e.type == AttendanceCorrected.TYPE]
+        return found[0] if found else None
+
+    envelope = await wait_for(correction_published, timeout=10, message="AttendanceCorrected")
+    assert (str(envelope.aggregate_id), envelope.sequence, envelope.schema_version) == (
+        held["id"],
+        3,
+        1,
+    )
+    assert envelope.payload["added_member_ids"] == [str(late)]
+    assert envelope.payload["removed_member_ids"] == [str(guest)]
+
+
+async def past_meeting(node: Node, group: Group) -> dict[str, Any]:
+    planned = await node.ok(SCHEDULE, input=schedule_input(group, group.members[0]))
+    return dict(planned["scheduleMeeting"])

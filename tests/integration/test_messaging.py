@@ -13,7 +13,7 @@ from nats.js.api import ConsumerConfig, StreamConfig
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from shared.contracts import DecodedEvent, GroupCreated, decode, encode, make_envelope, subject_for
-from shared.messaging.consumer import ConsumerSpec, EventConsumer
+from shared.messaging.consumer import ConsumerSpec, EventConsumer, projecting
 from shared.messaging.deadletter import REASON_HEADER
 from shared.messaging.jetstream import ensure_deadletter_stream
 from shared.messaging.relay import OutboxRelay
@@ -158,9 +158,7 @@ async def test_consumer_applies_once_dead_letters_and_keeps_going(db, js):
     await ensure_deadletter_stream(js)
     consumer = EventConsumer(
         js,
-        db,
-        TABLES,
-        _project,
+        projecting(db, TABLES, _project),
         ConsumerSpec(stream="TEST", durable="test-consumer", max_attempts=2, fetch_timeout=0.3),
     )
     task = asyncio.create_task(consumer.run())
@@ -194,9 +192,7 @@ async def test_consumer_applies_once_dead_letters_and_keeps_going(db, js):
 async def test_redelivery_after_a_crash_between_commit_and_ack_changes_nothing(db, js):
     consumer = EventConsumer(
         js,
-        db,
-        TABLES,
-        _project,
+        projecting(db, TABLES, _project),
         ConsumerSpec(stream="TEST", durable="crashy", ack_wait=1.0, fetch_timeout=0.3),
     )
     e = _event()

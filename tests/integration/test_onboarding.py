@@ -89,7 +89,9 @@ async def test_a_fourth_region_joins_a_running_federation(
 
         # The newcomer: its user exists but the running hub does not know it yet, so its
         # leaf server cannot link; the node keeps asking until the link comes up.
-        creds = secure_hub.auth.add_region(NEWCOMER, secure_hub.leafnode_url)
+        creds = secure_hub.auth.add_region(
+            NEWCOMER, (secure_hub.leafnode_url,), secure_hub.server.hub_ca
+        )
         leaf = await secure_leaf_factory(NEWCOMER, credentials=creds, wait_connected=False)
         await start_groups(stack, NEWCOMER, leaf.client_url, tmp_path)
         started = asyncio.get_running_loop().time()
@@ -99,7 +101,7 @@ async def test_a_fourth_region_joins_a_running_federation(
         await asyncio.sleep(2)
         assert not join.done()
         assert await asyncio.to_thread(leaf.leafnode_count) == 0
-        secure_hub.add_region(NEWCOMER)  # `mgn hub add-region`: a config reload, no restart
+        secure_hub.reload()  # as `mgn hub add-region` does: a config reload, no restart
         answer = await asyncio.wait_for(join, timeout=30)
         assert answer == {"region": NEWCOMER, "added": True, "resynced": False}
         assert await sources(hub_js) == sorted(region_stream_name(r) for r in (*REGIONS, NEWCOMER))
@@ -141,7 +143,8 @@ async def test_the_registrar_serialises_concurrent_joins(nats_hub, nats_connect)
 async def test_hub_add_region_reloads_a_running_hub_started_elsewhere(tmp_path):
     """`mgn hub add-region` runs in another process than `mgn hub up`: it finds the hub by
     hub.json, rewrites its config and signals its pid; the new region's leaf links up."""
-    from deploy.federation import HubAuth, RegionCredentials, add_region, start_hub_nats
+    from deploy.credentials import RegionCredentials
+    from deploy.federation import HubAuth, add_region, hub_tls, start_hub_nats
     from deploy.natsserver import NatsServer
     from deploy.supervisor import Supervisor
 
@@ -149,20 +152,29 @@ async def test_hub_add_region_reloads_a_running_hub_started_elsewhere(tmp_path):
     sup = Supervisor(tmp_path / "logs")
     try:
         auth = HubAuth.load_or_create(hub_dir / "auth.json")
-        hub = await asyncio.to_thread(start_hub_nats, sup, hub_dir, auth=auth)
-        path, reloaded = add_region(hub_dir, "oulu")
+        tls, _ = hub_tls(hub_dir)
+        hub = await asyncio.to_thread(start_hub_nats, sup, hub_dir, auth=auth, tls=tls)
+        first, _ = add_region(hub_dir, "oulu")
+        revoked = RegionCredentials.load(first)
+        path, reloaded = add_region(hub_dir, "oulu")  # again: a new key, the old one revoked
         assert reloaded
+        assert path == first
         assert path.stat().st_mode & 0o077 == 0  # only its owner may read it
         creds = RegionCredentials.load(path)
-        assert (creds.region, creds.user, creds.hub) == ("oulu", "oulu", hub.leafnode_url)
-        assert add_region(hub_dir, "oulu")[0] == path  # again: the same user and password
-        assert RegionCredentials.load(path) == creds
+        assert (creds.region, creds.hubs) == ("oulu", (hub.leafnode_url,))
+        assert creds.hub_ca == tls.ca_pem()
+        assert creds.nkey_seed != revoked.nkey_seed
+        stored = (hub_dir / "auth.json").read_text()
+        assert creds.public_key in stored  # the public key only
+        assert creds.nkey_seed not in stored
 
-        leaf = NatsServer.region(
-            "oulu", tmp_path / "oulu", creds.hub, user=creds.user, password=creds.password
-        )
+        leaf = NatsServer.region("oulu", tmp_path / "oulu", creds.hubs, credentials=creds)
         await asyncio.to_thread(sup.start_server, leaf)
         await wait_for(lambda: asyncio.to_thread(leaf.leafnode_count), timeout=15)
+        old = NatsServer.region("oulu", tmp_path / "old", creds.hubs, credentials=revoked)
+        await asyncio.to_thread(sup.start_server, old)
+        await wait_for(lambda: "Authorization Violation" in old.log_path.read_text(), timeout=15)
+        assert await asyncio.to_thread(old.leafnode_count) == 0
     finally:
         await asyncio.to_thread(sup.stop)
     assert sup.running_pids() == []

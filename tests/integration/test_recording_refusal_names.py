@@ -6,6 +6,7 @@ why."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,56 @@ ADD_CONTACT = """mutation($m: UUID!, $name: String!) {
 CONSENT = """mutation($p: UUID!) { giveConsent(input: {personId: $p, purpose: AUDIO_RECORDING,
   at: "2024-01-01T10:00:00Z"}) { id } }"""
 RECORD = "mutation($m: UUID!) { markRecorded(input: {meetingId: $m}) { id recorded } }"
+
+
+MEETING_NAMES = """query($m: UUID!) { meeting(id: $m) {
+  hostCompanyName attendees { memberId companyName } rsvps { companyName } } }"""
+
+
+async def names_where_a_person_needs_them(
+    meetings_url: str, group_id: str, meeting_id: str, paja: str, kala: str
+) -> None:
+    """suggestNextHost, the meeting, memos.md and the iCal feed name the companies."""
+    suggested = await ok(
+        meetings_url,
+        """query($g: UUID!) { suggestNextHost(groupId: $g, on: "1.6.2024") {
+          memberId companyName reason reasonCode } }""",
+        g=group_id,
+    )
+    first, second = suggested["suggestNextHost"]
+    assert (first["memberId"], first["companyName"], first["reasonCode"]) == (
+        kala,
+        "Kalatalo Ky",
+        "HOST_NEVER_HOSTED",
+    )
+    assert (second["companyName"], second["reasonCode"]) == ("Paja Oy", "HOST_LONGEST_AGO")
+    assert "14/05/2024" in second["reason"]
+    named = (await ok(meetings_url, MEETING_NAMES, m=meeting_id))["meeting"]
+    assert named["hostCompanyName"] == "Paja Oy"
+    assert [a["companyName"] for a in named["attendees"]] == ["Paja Oy", "Kalatalo Ky"]
+    await ok(
+        meetings_url,
+        """mutation($m: UUID!) { publishMemo(input: {meetingId: $m, summary: "Vienti."}) {
+          id } }""",
+        m=meeting_id,
+    )
+    base = meetings_url.removesuffix("/graphql")
+    async with httpx.AsyncClient(timeout=20) as http:
+        memos = (await http.get(f"{base}/groups/{group_id}/memos.md")).text
+        assert "Host: Paja Oy. Attendance: 2." in memos
+        assert paja not in memos
+        upcoming = datetime.now(UTC) + timedelta(days=20)
+        await ok(
+            meetings_url,
+            """mutation($g: UUID!, $h: UUID!, $at: DateTime!) { scheduleMeeting(input:
+              {groupId: $g, hostMemberId: $h, theme: "Hinnoittelu", startsAt: $at}) { id } }""",
+            g=group_id,
+            h=kala,
+            at=upcoming.isoformat(),
+        )
+        feed = (await http.get(f"{base}/calendar/group/{group_id}.ics")).text
+    assert "LOCATION:Kalatalo Ky" in feed
+    assert "premises of Kalatalo Ky." in feed
 
 
 async def test_refusal_names_company_and_person_then_falls_back_to_ids(
@@ -131,6 +182,8 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
         assert card["params"]["person_ids"] == [stina]
         assert card["params"]["names"] == ["Stina Berg"]
 
+        await names_where_a_person_needs_them(meetings_url, group_id, meeting_id, paja, kala)
+
         await asyncio.to_thread(groups.stop)  # groups gone: ids, and a note saying why
         body = await gql(meetings_url, RECORD, m=meeting_id)
         (error,) = body["errors"]
@@ -145,6 +198,9 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
         assert card["params"]["person_ids"] == [stina]
         assert card["params"]["names"] == [stina]  # shown by id
         assert meetings.running  # the meetings service carries on
+        unnamed = await ok(meetings_url, MEETING_NAMES, m=meeting_id)
+        assert unnamed["meeting"]["hostCompanyName"] is None  # no name, no failure
+        assert unnamed["meeting"]["attendees"][0]["memberId"] == paja
     finally:
         await asyncio.to_thread(sup.stop)
     assert sup.running_pids() == []

@@ -157,3 +157,28 @@ async def test_a_regional_write_arrives_in_national_graphql(
         assert region["lastEventAt"] is not None
         # announced + group created + 3 members joined + meeting scheduled + meeting held
         assert region["eventsApplied"] == 7
+
+        # attendance corrected after the fact: the nation's count and research facts follow
+        corrected = await meetings(
+            """mutation($i: CorrectAttendanceInput!) {
+              correctAttendance(input: $i) { attendanceCount attendeeMemberIds } }""",
+            i={"meetingId": meeting, "attendeeMemberIds": members[:2]},
+        )
+        assert corrected["correctAttendance"]["attendanceCount"] == 2
+        after = """{
+          meetings(region: "oulu", first: 10) {
+            edges { node { status attendanceCount attendeeIds } } }
+          meetingsOverTime(region: "oulu") { month meetingsHeld attendees }
+        }"""
+
+        async def corrected_nationally() -> dict[str, Any] | None:
+            data = await nation(after)
+            node = data["meetings"]["edges"][0]["node"]
+            return data if node["attendanceCount"] == 2 else None
+
+        data = await wait_for(corrected_nationally, timeout=30, message="the correction applied")
+        node = data["meetings"]["edges"][0]["node"]
+        assert node["status"] == "HELD"
+        assert sorted(node["attendeeIds"]) == sorted(members[:2])
+        (month,) = data["meetingsOverTime"]
+        assert (month["meetingsHeld"], month["attendees"]) == (1, 2)

@@ -10,7 +10,8 @@ import time
 import nats
 import pytest
 
-from deploy.federation import RegionCredentials
+from deploy.credentials import RegionCredentials
+from deploy.pki import new_region_key
 from shared.contracts.subjects import build_subject, region_filter
 from shared.messaging.jetstream import (
     NATIONAL_STREAM,
@@ -149,7 +150,8 @@ async def test_a_forged_stream_is_filtered_out_of_national(
 async def test_a_leaf_without_valid_credentials_gets_no_link(
     secure_hub, secure_leaf_factory, nats_connect
 ):
-    forged = RegionCredentials("oulu", "oulu", "not-the-password")
+    real = secure_hub.add_region("oulu")
+    forged = RegionCredentials("oulu", new_region_key()[0], real.hubs, real.hub_ca)
     leaf = await secure_leaf_factory("oulu", credentials=forged, wait_connected=False)
     await asyncio.sleep(2.5)
     assert await asyncio.to_thread(leaf.leafnode_count) == 0

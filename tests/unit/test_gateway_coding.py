@@ -7,109 +7,40 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.gateway.auth.guard import Guard, Role
-from services.gateway.graphql import GatewayContext, schema
-from services.gateway.orm import metadata
-from services.gateway.projections import project
-from services.gateway.research.store import coded_marks, coded_units, ensure_first_codebook
+from services.gateway.graphql import schema
+from services.gateway.research.store import coded_marks, coded_units
 from services.gateway.research.tables import codebooks, codings
-from shared.contracts import (
-    ACTIVITY_TYPES,
-    GroupCreated,
-    MeetingHeld,
-    MeetingScheduled,
-    MemoPublished,
-    decode,
-    encode,
-    make_envelope,
+from shared.contracts import ACTIVITY_TYPES
+from tests.unit.coding_desk import (
+    AGENCY,
+    ANNA,
+    ANNA_ID,
+    BO,
+    BO_ID,
+    CAJ,
+    CAJ_ID,
+    MEMO,
+    PUBLIC,
+    T0,
+    Desk,
+    open_desk,
 )
-from shared.contracts.base import Event
-from shared.storage import create_engine, create_schema, session_factory
-
-T0 = datetime(2024, 3, 5, 16, 0, tzinfo=UTC)
-ANNA_ID, BO_ID, CAJ_ID = "anna00000001", "bo0000000002", "caj000000003"
-ANNA = Guard(Role.RESEARCHER, token_id=ANNA_ID)
-BO = Guard(Role.RESEARCHER, token_id=BO_ID)
-CAJ = Guard(Role.RESEARCHER, token_id=CAJ_ID)
-AGENCY = Guard(Role.AGENCY, region="oulu", token_id="agency000001")
-PUBLIC = Guard(Role.PUBLIC, token_id="public000001")
-MEMO = "The host told of a cash-flow gap. Two members will share a booth at the fair."
-
-Sessions = async_sessionmaker[AsyncSession]
-
-
-@dataclass
-class Desk:
-    sessions: Sessions
-    meetings: list[str]
-    wenger: str  # the first codebook's id
-
-    async def run(self, query: str, guard: Guard = ANNA, /, **variables: Any) -> Any:
-        ctx = GatewayContext.create(self.sessions, guard=guard, write_sessions=self.sessions)
-        return await schema.execute(query, variable_values=variables, context_value=ctx)
-
-    async def ok(self, query: str, guard: Guard = ANNA, /, **variables: Any) -> dict[str, Any]:
-        result = await self.run(query, guard, **variables)
-        assert result.errors is None, result.errors
-        assert result.data is not None
-        return result.data
-
-    async def refused(self, query: str, guard: Guard = ANNA, /, **variables: Any) -> dict[str, Any]:
-        result = await self.run(query, guard, **variables)
-        assert result.errors, result.data
-        return dict(result.errors[0].extensions or {}) | {"message": result.errors[0].message}
 
 
 @pytest.fixture
 async def desk(database_url: str) -> AsyncIterator[Desk]:
     """oulu: one group, four held meetings a month apart, each with a memo."""
-    engine = create_engine(database_url)
-    await create_schema(engine, metadata)
-    sessions = session_factory(engine)
-    events = []
-    seq: dict[uuid.UUID, int] = {}
-
-    def emit(event: Event, aggregate: uuid.UUID) -> None:
-        seq[aggregate] = n = seq.get(aggregate, 0) + 1
-        env = make_envelope(
-            event, region="oulu", aggregate_id=aggregate, sequence=n, occurred_at=T0
-        )
-        events.append(decode(encode(env)))
-
-    group, host = uuid.uuid4(), uuid.uuid4()
-    emit(GroupCreated(group_id=group, name="Alfa", founded_on=date(2015, 1, 1)), group)
-    ids = []
-    for i in range(4):
-        m = uuid.uuid4()
-        starts = T0 + timedelta(days=30 * i)
-        emit(
-            MeetingScheduled(
-                meeting_id=m, group_id=group, host_member_id=host, theme="T", starts_at=starts
-            ),
-            m,
-        )
-        emit(MeetingHeld(meeting_id=m, group_id=group, held_at=starts), m)
-        emit(MemoPublished(meeting_id=m, group_id=group, summary=MEMO), m)
-        ids.append(str(m))
-    async with sessions() as session, session.begin():
-        await project(session, events)
-        await ensure_first_codebook(session)
-        await ensure_first_codebook(session)  # idempotent
-    desk = Desk(sessions, ids, "")
-    data = await desk.ok('{ codebooks(key: "wenger") { id version } }')
-    desk.wenger = data["codebooks"][0]["id"]
+    desk = await open_desk(database_url, ("oulu", "Alfa", 4))
     try:
         yield desk
     finally:
-        await engine.dispose()
+        await desk.engine.dispose()
 
 
 CODE = """mutation($input: CodingInput!) { recordCoding(input: $input) {

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.gateway.orm import attendance, groups, meetings, members, metadata, regions
 from services.gateway.projections import project
 from shared.contracts import (
+    AttendanceCorrected,
     DecodedEvent,
     Event,
     GroupCreated,
@@ -279,6 +280,37 @@ async def test_a_stale_event_changes_nothing_and_a_newer_one_wins(sessions: Sess
             ).scalars()
         )
     assert ids == {str(a), str(d)}
+
+
+async def test_an_attendance_correction_replaces_the_attendees_and_stale_ones_do_not(
+    sessions: Sessions,
+) -> None:
+    g, meet, a, b, c = (uuid.uuid4() for _ in range(5))
+    starts = datetime(2025, 6, 1, 15, 0, tzinfo=UTC)
+    held = MeetingHeld(meeting_id=meet, group_id=g, held_at=starts, attendee_member_ids=(a, b))
+    fixed = AttendanceCorrected(
+        meeting_id=meet,
+        group_id=g,
+        held_at=starts,
+        attendee_member_ids=(a, b, c),
+        added_member_ids=(c,),
+    )
+    await apply(
+        sessions,
+        [ev(scheduled(meet, g, a, "Pricing", starts), "oulu", meet, 1), ev(held, "oulu", meet, 2)],
+        [ev(fixed, "oulu", meet, 3)],
+        [ev(held, "oulu", meet, 2)],  # the holding re-sent: older than the correction
+    )
+    row = await one(sessions, meetings, meet)
+    assert (row.status, row.attendance_count, utc(row.held_at)) == ("HELD", 3, starts)
+    assert await count(sessions, attendance, attendance.c.meeting_id == str(meet)) == 3
+    # a second correction in the same batch as the first: the newest wins
+    again = AttendanceCorrected(
+        meeting_id=meet, group_id=g, held_at=starts, attendee_member_ids=(c,)
+    )
+    await apply(sessions, [ev(again, "oulu", meet, 5), ev(fixed, "oulu", meet, 4)])
+    assert (await one(sessions, meetings, meet)).attendance_count == 1
+    assert await count(sessions, attendance, attendance.c.meeting_id == str(meet)) == 1
 
 
 async def test_region_freshness_and_announcements_tolerate_disorder(sessions: Sessions) -> None:

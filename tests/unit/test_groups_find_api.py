@@ -24,8 +24,9 @@ ADD = """mutation($input: AddMemberInput!) {
 CONTACT = """mutation($m: UUID!, $name: String!, $email: String!) {
   addContact(memberId: $m, name: $name, email: $email) { id } }"""
 ERASE = "mutation($p: UUID!) { erasePerson(personId: $p) { erased } }"
-SEARCH = """query($text: String!, $status: MembershipStatus, $first: Int, $offset: Int) {
-  searchMembers(text: $text, status: $status, first: $first, offset: $offset) {
+SEARCH = """query($text: String!, $status: MembershipStatus, $first: Int, $offset: Int,
+  $groups: [UUID!]) {
+  searchMembers(text: $text, status: $status, first: $first, offset: $offset, groupIds: $groups) {
     total hasMore members { companyName } } }"""
 VALIDATE = """query($input: ValidateMemberInput!) { validateMember(input: $input) {
   valid problems { code field message params } warnings { code field message params }
@@ -122,6 +123,20 @@ async def test_members_are_found_by_company_business_id_or_person_ignoring_accen
     )
     assert await found(api, "", status="LEFT") == ["Paja Oy"]
     assert len(await found(api, "", status="ACTIVE")) == 2
+
+
+async def test_members_of_several_groups_are_found_together(api, region):
+    other = (await api.ok(CREATE, input={"name": "Kemi", "foundedOn": "2016-03-01"}))[
+        "createGroup"
+    ]["id"]
+    third = (await api.ok(CREATE, input={"name": "Tornio", "foundedOn": "2016-03-01"}))[
+        "createGroup"
+    ]["id"]
+    await add(api, other, "Kemin Paja Oy")
+    await add(api, third, "Tornion Paja Oy")
+    assert await found(api, "paja", groups=[region["group"], other]) == ["Kemin Paja Oy", "Paja Oy"]
+    assert await found(api, "paja", groups=[third]) == ["Tornion Paja Oy"]
+    assert await found(api, "paja", groups=[]) == []
 
 
 async def test_validate_member_lists_every_problem_at_its_field_without_saving(api, region):

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from services.meetings.app import build
-from services.meetings.consumers import retry_delay
 from services.meetings.settings import MeetingsSettings
+from shared.messaging.consumer import retry_delay
 
 
 def test_settings_defaults(monkeypatch):
@@ -66,6 +66,7 @@ async def test_asyncapi_document_lists_what_the_service_publishes_and_consumes(t
     assert addresses == {
         "mgn.oulu.meetings.meeting.scheduled",
         "mgn.oulu.meetings.meeting.held",
+        "mgn.oulu.meetings.meeting.attendance_corrected",
         "mgn.oulu.meetings.meeting.cancelled",
         "mgn.oulu.meetings.meeting.rescheduled",
         "mgn.oulu.meetings.meeting.rsvp_recorded",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -15,8 +16,9 @@ from services.meetings.domain import (
     MeetingStatus,
     Membership,
     local_date,
+    overlaps,
 )
-from shared.contracts import MeetingCancelled, MeetingHeld, MeetingScheduled
+from shared.contracts import AttendanceCorrected, MeetingCancelled, MeetingHeld, MeetingScheduled
 from shared.errors import DomainError
 from shared.errors import meetings as errors
 from shared.errors import meetings_work as work_errors
@@ -401,3 +403,81 @@ def test_every_error_has_a_distinct_code():
     assert len(codes) == len(set(codes))
     assert all(code.isupper() for code in codes)
     assert all(DomainError.by_code[cls.code] is cls for cls in classes)
+
+
+# -- held only once started; attendance corrected; overlaps ------------------------
+
+
+def test_a_meeting_is_held_only_once_its_start_has_passed():
+    meeting = planned()
+    with pytest.raises(errors.MeetingNotStarted) as caught:
+        meeting.hold(
+            now=STARTS - timedelta(minutes=1),
+            held_at=None,
+            attendee_member_ids=[],
+            members={},
+            tz=HELSINKI,
+        )
+    assert caught.value.json_params() == {
+        "meeting_id": str(meeting.id),
+        "starts_at": STARTS.isoformat(),
+    }
+    assert "14.5.2024 klo 18.00" in caught.value.render("fi")
+    held, _ = meeting.hold(
+        now=STARTS, held_at=None, attendee_member_ids=[], members={}, tz=HELSINKI
+    )
+    assert held.status is MeetingStatus.HELD
+
+
+def test_attendance_is_corrected_with_the_whole_new_list():
+    host, guest, late = member(), member(), member()
+    members = {m.member_id: m for m in (host, guest, late)}
+    held, _ = planned(host).hold(
+        now=NOW,
+        held_at=None,
+        attendee_member_ids=[host.member_id, guest.member_id],
+        members=members,
+        tz=HELSINKI,
+    )
+    fixed, event = held.correct_attendance(
+        attendee_member_ids=[host.member_id, late.member_id], members=members, tz=HELSINKI
+    )
+    assert fixed.attendee_member_ids == (host.member_id, late.member_id)
+    assert fixed.version == held.version + 1
+    assert isinstance(event, AttendanceCorrected)
+    assert event.held_at == held.held_at
+    assert event.attendee_member_ids == (host.member_id, late.member_id)
+    assert (event.added_member_ids, event.removed_member_ids) == (
+        (late.member_id,),
+        (guest.member_id,),
+    )
+    with pytest.raises(errors.AttendanceUnchanged):
+        fixed.correct_attendance(
+            attendee_member_ids=[late.member_id, host.member_id], members=members, tz=HELSINKI
+        )
+    with pytest.raises(errors.AttendeesNotActive):
+        fixed.correct_attendance(attendee_member_ids=[uuid4()], members=members, tz=HELSINKI)
+    with pytest.raises(errors.DuplicateAttendees):
+        fixed.correct_attendance(
+            attendee_member_ids=[late.member_id] * 2, members=members, tz=HELSINKI
+        )
+    with pytest.raises(errors.MeetingNotHeld):
+        planned(host).correct_attendance(attendee_member_ids=[], members=members, tz=HELSINKI)
+    cancelled, _ = planned(host).cancel("Snow")
+    with pytest.raises(errors.CancelledMeetingNotHeld):
+        cancelled.correct_attendance(attendee_member_ids=[], members=members, tz=HELSINKI)
+
+
+def test_overlapping_meetings_of_the_group_are_warned_about_not_refused():
+    host = member()
+    meeting = planned(host)
+    near, _ = schedule(host, starts_at=STARTS + timedelta(hours=2, minutes=59))
+    far, _ = schedule(host, starts_at=STARTS + timedelta(hours=3))
+    gone, _ = schedule(host, starts_at=STARTS)
+    gone, _ = gone.cancel("Double booked")
+    other_group = replace(near, id=uuid4(), group_id=OTHER_GROUP)
+    (warning,) = overlaps(meeting, [meeting, near, far, gone, other_group])
+    assert warning.code == "MEETINGS_OVERLAP"
+    assert warning.json_params()["other_meeting_id"] == str(near.id)
+    assert "14.5.2024 klo 20.59" in warning.render("fi")
+    assert overlaps(gone, [meeting]) == []

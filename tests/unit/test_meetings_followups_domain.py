@@ -27,6 +27,7 @@ from services.meetings.domain import (
     recording_problems,
     suggest_hosts,
 )
+from shared.activity_types import ACTIVITY_TYPE_TEXTS
 from shared.contracts import (
     ACTIVITY_TYPES,
     ActionItemAgreed,
@@ -39,6 +40,7 @@ from shared.contracts import (
     MemoPublished,
     RsvpRecorded,
 )
+from shared.directory import MemberCard
 from shared.errors import meetings as errors
 from shared.errors import meetings_work as work_errors
 
@@ -328,6 +330,9 @@ def test_action_refusals():
 
 def test_the_api_enum_is_wengers_eleven_types():
     assert tuple(t.value for t in ActivityType) == ACTIVITY_TYPES
+    assert tuple(ACTIVITY_TYPE_TEXTS) == ACTIVITY_TYPES
+    assert all(t.description.fi and t.description.sv and t.description.en
+               for t in ACTIVITY_TYPE_TEXTS.values())  # fmt: skip
     assert len(ACTIVITY_TYPES) == 11
 
 
@@ -490,15 +495,28 @@ def test_calendar_lists_meetings_with_cancelled_ones_marked():
     assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
     assert text.endswith("END:VCALENDAR\r\n")
     assert text.count("BEGIN:VEVENT") == 2
-    assert "DTSTART:20240514T150000Z" in text
+    assert "DTSTART:20240514T150000Z" in text  # 18.00 in Helsinki, as UTC
+    assert "DTEND:20240514T180000Z" in text
+    assert f"LOCATION:host member {HOST}" in text  # no names given: the id
     assert "STATUS:CONFIRMED" in text
     assert "STATUS:CANCELLED" in text
     assert f"UID:{meeting.id}@oulu.meetings.mgn" in text
 
 
+def test_calendar_names_the_host_company_and_its_address_as_location():
+    card = MemberCard(HOST, "Paja, Oy", {}, address="Rantakatu 1, 90100 Oulu")
+    text = render_calendar([planned()], region="oulu", name="Oulu 1", hosts={HOST: card})
+    unfolded = text.replace("\r\n ", "")
+    assert "LOCATION:Paja\\, Oy\\, Rantakatu 1\\, 90100 Oulu\r\n" in unfolded
+    assert "premises of Paja\\, Oy." in unfolded
+
+
 def test_memo_series_markdown_in_given_order():
     first = held().publish_memo(summary="One", facilitator_id=None, at=STARTS)[0]
     text = render_memo_series("Oulu 1", [first], TZ)
+    assert f"Host: member {HOST}. Attendance: 2." in text
+    named = render_memo_series("Oulu 1", [first], TZ, hosts={HOST: MemberCard(HOST, "Paja Oy", {})})
+    assert "Host: Paja Oy. Attendance: 2." in named
     assert text.startswith("# Memos of Oulu 1")
     assert "## 2024-05-14: Pricing" in text
     assert "One" in text
@@ -507,3 +525,16 @@ def test_memo_series_markdown_in_given_order():
 
 def test_meeting_status_values_unchanged():
     assert [s.value for s in MeetingStatus] == ["planned", "held", "cancelled"]
+
+
+async def test_the_api_lists_the_activity_types_described_in_the_callers_language():
+    from services.meetings.api import schema
+    from shared.i18n import use_language
+
+    with use_language("sv"):
+        result = await schema.execute("{ activityTypes { type name description } }")
+    assert result.errors is None
+    listed = result.data["activityTypes"]  # type: ignore[index]
+    assert [t["type"] for t in listed] == [t.upper() for t in ACTIVITY_TYPES]
+    assert listed[0]["name"] == "Problemlösning"
+    assert listed[9]["description"] == ACTIVITY_TYPE_TEXTS["visits"].description.sv

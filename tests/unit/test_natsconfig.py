@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from deploy.natsconfig import HubConfig, RegionConfig, render
+from deploy.federation import hub_tls
+from deploy.natsconfig import HubConfig, RegionConfig, render, render_accounts
 from deploy.natsserver import nats_server_binary
+from deploy.pki import new_region_key
 from shared.contracts.subjects import SubjectError
 
 
@@ -55,7 +58,7 @@ def test_region_config(tmp_path):
     assert "domain: oulu" in text
     assert "sync_interval: always" in text
     assert 'reconnect: "1s"' in text
-    assert '{ url: "nats-leaf://127.0.0.1:17422" }' in text
+    assert '{ urls: ["nats-leaf://127.0.0.1:17422"] }' in text
     assert "$JS.oulu.API" in text  # the comment names the hub's way in
     assert "$" not in text.replace("$JS", "")
 
@@ -77,10 +80,43 @@ def test_region_id_is_validated(tmp_path):
         )
 
 
-@pytest.mark.parametrize("kind", ["hub", "region"])
+def secure_configs(tmp_path: Path) -> tuple[HubConfig, RegionConfig, str]:
+    tls, _ = hub_tls(tmp_path)
+    seed, public = new_region_key()
+    hub = replace(hub_config(tmp_path), tls=tls, accounts=render_accounts("pw", {"oulu": public}))
+    urls = ("nats-leaf://127.0.0.1:17422", "nats-leaf://127.0.0.1:17423")
+    region = replace(
+        region_config(tmp_path), hub_leafnode_url=urls, leaf_seed=seed, hub_ca_file=tls.ca
+    )
+    return hub, region, public
+
+
+def test_secure_configs_say_tls_first_and_keys(tmp_path):
+    hub, region, public = secure_configs(tmp_path)
+    assert hub.tls is not None
+    hub_text, region_text = render(hub), render(region)
+    assert "handshake_first: true" in hub_text
+    assert f'cert_file: "{hub.tls.cert}"' in hub_text
+    assert f'nkey: "{public}"' in hub_text
+    assert "password" not in hub_text.split("oulu")[-1]
+    assert f'nkey: "{region.leaf_seed}"' in region_text
+    assert f'tls: {{ ca_file: "{region.hub_ca_file}", handshake_first: true }}' in region_text
+    assert '"nats-leaf://127.0.0.1:17422", "nats-leaf://127.0.0.1:17423"' in region_text
+    with pytest.raises(ValueError, match="not a public user nkey"):
+        render_accounts("pw", {"oulu": "a-password"})
+
+
+@pytest.mark.parametrize("kind", ["hub", "region", "secure hub", "secure region"])
 def test_server_accepts_rendered_config(tmp_path, kind):
-    cfg = hub_config(tmp_path) if kind == "hub" else region_config(tmp_path)
-    result = server_accepts(render(cfg), tmp_path / f"{kind}.conf")
+    secure_hub, secure_region, _ = secure_configs(tmp_path)
+    configs: dict[str, HubConfig | RegionConfig] = {
+        "hub": hub_config(tmp_path),
+        "region": region_config(tmp_path),
+        "secure hub": secure_hub,
+        "secure region": secure_region,
+    }
+    cfg = configs[kind]
+    result = server_accepts(render(cfg), tmp_path / f"{kind.replace(' ', '-')}.conf")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid" in result.stdout + result.stderr
 

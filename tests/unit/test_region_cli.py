@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from deploy.cli import main
-from deploy.federation import CredentialsError, RegionCredentials, database_url_for
+from deploy.credentials import CredentialsError, RegionCredentials
+from deploy.federation import database_url_for, hub_tls
 from deploy.natsconfig import validate_leafnode_url
+from deploy.pki import new_region_key
 from shared.messaging.jetstream import region_source, region_user_permissions
 
 
@@ -39,22 +41,50 @@ def test_bad_leafnode_urls_are_refused(url: str, reason: str):
     assert validate_leafnode_url("nats-leaf://hub.example.fi:7422")
 
 
+def credentials(tmp_path: Path, region: str = "oulu", hubs: tuple[str, ...] = ()) -> Path:
+    """A valid credentials file of ``region`` (a fresh key, a CA made in ``tmp_path``)."""
+    tls, _ = hub_tls(tmp_path / "hub")
+    creds = RegionCredentials(region, new_region_key()[0], hubs, tls.ca_pem())
+    return creds.save(tmp_path / f"{region}.json")
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
         (None, "does not exist"),
         ("not json", "is not JSON"),
         ("[1]", "expected a JSON object"),
-        ('{"region": "oulu", "user": "oulu"}', "lacks password"),
-        ('{"region": "Not A Region", "user": "x", "password": "y"}', "credentials file"),
+        ('{"region": "oulu", "nkey_seed": "SU"}', "lacks hub_ca"),
+        ('{"region": "oulu", "nkey_seed": "SUx", "hub_ca": "x"}', "not a valid NATS user nkey"),
+        ('{"region": "oulu", "nkey_seed": "UABC", "hub_ca": "x"}', "should start with SU"),
+        # the password era: refused, saying how to re-onboard
+        ('{"region": "oulu", "user": "oulu", "password": "p"}', "mgn hub add-region oulu"),
     ],
 )
 def test_bad_credentials_files_are_named(tmp_path: Path, content: str | None, reason: str):
     path = tmp_path / "creds.json"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(CredentialsError, match=reason):
+    with pytest.raises(CredentialsError, match=re.escape(reason)):
         RegionCredentials.load(path)
+
+
+def test_credentials_round_trip_and_refuse_a_bad_ca_or_region(tmp_path: Path):
+    path = credentials(tmp_path, hubs=("nats-leaf://a:7422", "nats-leaf://b:7422"))
+    assert path.stat().st_mode & 0o777 == 0o600
+    creds = RegionCredentials.load(path)
+    assert creds.hubs == ("nats-leaf://a:7422", "nats-leaf://b:7422")
+    assert creds.public_key.startswith("U")
+    assert creds.public_key not in path.read_text()  # the seed is kept, not the public key
+    data = json.loads(path.read_text())
+    for key, value, reason in (
+        ("hub_ca", "-----BEGIN CERTIFICATE-----\nnope", "not a CA certificate"),
+        ("region", "Not A Region", "credentials file"),
+        ("hubs", "nats-leaf://a:7422", "hubs must be a list"),
+    ):
+        path.write_text(json.dumps({**data, key: value}))
+        with pytest.raises(CredentialsError, match=reason):
+            RegionCredentials.load(path)
 
 
 def _fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -71,8 +101,13 @@ def test_region_up_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert "--credentials FILE is required" in msg
     assert "mgn hub add-region oulu" in msg
 
-    creds = tmp_path / "oulu.json"
-    creds.write_text(json.dumps({"region": "oulu", "user": "oulu", "password": "p", "hub": ""}))
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"region": "oulu", "user": "oulu", "password": "p", "hub": ""}))
+    msg = _fails(capsys, "region", "up", "--region", "oulu", "--credentials", str(old))
+    assert "of the old kind" in msg
+    assert "`mgn hub add-region oulu` again" in msg
+
+    creds = credentials(tmp_path)
     base = ("region", "up", "--region", "oulu", "--credentials", str(creds))
     assert "--hub URL is required" in _fails(capsys, *base)
     assert "--hub: leafnode URL" in _fails(capsys, *base, "--hub", "127.0.0.1:7422")

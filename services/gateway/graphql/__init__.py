@@ -21,12 +21,26 @@ class Mutation(CodingMutation):
 
 
 class GatewaySchema(strawberry.Schema):
-    """A strawberry schema whose internal errors are logged once, with their reference id."""
+    """A strawberry schema whose internal errors are logged once, with their reference id.
+
+    ``hide_suggestions`` (introspection off): no "Did you mean 'meetings'?" in any error
+    (unknown fields, arguments, types, enum values, input fields), which would otherwise
+    reveal the schema a field name at a time."""
+
+    hide_suggestions = False
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = without_suggestions(error.message)
         log_errors(errors, execution_context)
+
+
+def without_suggestions(message: str) -> str:
+    """graphql-core ends a message with " Did you mean ...?" when it has suggestions."""
+    return message.split(" Did you mean ", 1)[0]
 
 
 def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
@@ -35,12 +49,14 @@ def build_schema(settings: GatewaySettings | None = None) -> GatewaySchema:
     ``None``: the built-in defaults (the demo profile), not the environment's ``MGN_GATEWAY_*``.
     """
     settings = settings or GatewaySettings.model_construct()
-    return GatewaySchema(
+    built = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[*safety_extensions(settings), DomainErrors],
     )
+    built.hide_suggestions = not settings.introspection
+    return built
 
 
 schema = build_schema()  # the demo defaults, for tools and tests that import it

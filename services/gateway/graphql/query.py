@@ -9,7 +9,9 @@ import strawberry
 from sqlalchemy import ColumnElement, select
 
 from services.gateway.graphql.access import AccessQuery
+from services.gateway.graphql.coding.panel import PanelQuery
 from services.gateway.graphql.coding.query import CodingQuery
+from services.gateway.graphql.coding.table1 import Table1Query
 from services.gateway.graphql.connection import Connection
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.cursor import INSTANT, TEXT
@@ -37,7 +39,9 @@ def _day_start(day: date) -> datetime:
 
 
 @strawberry.type
-class Query(AccessQuery, CodingQuery, ExportsQuery, ResearchQuery, ViewsQuery):
+class Query(
+    AccessQuery, CodingQuery, ExportsQuery, PanelQuery, ResearchQuery, Table1Query, ViewsQuery
+):
     @resolved("Every region seen in NATIONAL, with its freshness.")
     async def regions(self, info: Info) -> list[Region]:
         async with info.context.sessions() as session:

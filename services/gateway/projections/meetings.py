@@ -6,8 +6,9 @@ cancelled. ``status`` follows the newest of scheduled / held / cancelled (its ow
 ``status_version``: a reschedule, an RSVP or a memo shares the meeting's sequence but
 leaves the status alone). So ``MeetingHeld`` (seq 2) followed by a late
 ``MeetingScheduled`` (seq 1) leaves the meeting HELD with the schedule's theme, host and
-start filled in. Attendance rows are those of the newest ``MeetingHeld``; ``recorded``
-once set stays set.
+start filled in. Attendance rows are those of the newest ``MeetingHeld`` or
+``AttendanceCorrected`` (a correction carries the whole list and the holding's time, so it
+is folded as a newer holding); ``recorded`` once set stays set.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.gateway.projections.sql import (
     upsert,
 )
 from shared.contracts import (
+    AttendanceCorrected,
     DecodedEvent,
     MeetingCancelled,
     MeetingHeld,
@@ -39,7 +41,14 @@ from shared.contracts import (
     MeetingScheduled,
 )
 
-HANDLES = (MeetingScheduled, MeetingHeld, MeetingCancelled, MeetingRescheduled, MeetingRecorded)
+HANDLES = (
+    MeetingScheduled,
+    MeetingHeld,
+    AttendanceCorrected,
+    MeetingCancelled,
+    MeetingRescheduled,
+    MeetingRecorded,
+)
 PLANNED, HELD, CANCELLED = "PLANNED", "HELD", "CANCELLED"
 _SCHEDULE = ("group_id", "host_member_id")
 _TIMING = ("theme",)  # starts_at: see _merge
@@ -57,8 +66,8 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
             _fold(rows, attendees, decoded)
     stored = await _held_versions(session, list(attendees))
     await upsert(session, meetings, list(rows.values()), key=["id"], merge=_merge)
-    # Attendance follows the newest MeetingHeld only: a stale one adds nothing, a newer
-    # one replaces the list an older one left.
+    # Attendance follows the newest MeetingHeld / AttendanceCorrected only: a stale one adds
+    # nothing, a newer one replaces the list an older one left.
     winners = {
         meeting_id: ids
         for meeting_id, (version, ids) in attendees.items()
@@ -113,7 +122,7 @@ def _fold(
         )
     if isinstance(event, MeetingScheduled):
         row.update(status=PLANNED, status_version=env.sequence)
-    elif isinstance(event, MeetingHeld):
+    elif isinstance(event, MeetingHeld | AttendanceCorrected):  # a correction: a newer list
         ids = tuple(dict.fromkeys(str(m) for m in event.attendee_member_ids))
         row.update(
             held_at=event.held_at.astimezone(UTC),

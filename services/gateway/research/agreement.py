@@ -17,10 +17,6 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import krippendorff
-import numpy as np
-from statsmodels.stats.inter_rater import cohens_kappa
-
 # a coder's coding of a meeting: the codes applied (empty: coded, nothing found)
 Codings = Mapping[str, Mapping[str, frozenset[str]]]  # meeting -> coder -> codes
 
@@ -110,6 +106,9 @@ def _figures(
 
 
 def _kappa(both: int, first_only: int, second_only: int, neither: int) -> Kappa | None:
+    import numpy as np  # imported when used: the rest of the gateway runs without them
+    from statsmodels.stats.inter_rater import cohens_kappa
+
     table = np.array([[both, first_only], [second_only, neither]], dtype=float)
     if table.sum() == 0:
         return None
@@ -125,6 +124,9 @@ def _kappa(both: int, first_only: int, second_only: int, neither: int) -> Kappa 
 def _alpha(matrix: list[list[float]]) -> float | None:
     if not matrix:
         return None
+    import krippendorff
+    import numpy as np
+
     data = np.array(matrix, dtype=float).T  # coders x units
     try:
         with warnings.catch_warnings():

@@ -97,4 +97,26 @@ coding_marks = Table(
 )
 Index("ix_coding_marks_coding", coding_marks.c.coding_id, coding_marks.c.code)
 
-RESEARCH_TABLES = (codebooks, codebook_codes, codings, coding_marks)
+
+# --- the longitudinal panel (services/gateway/research/panel.py) -----------------------
+# An interview's person, nationally: ``person_key`` = HMAC-SHA256 of the region's person id
+# with that region's secret (stable within the region, unlinkable across regions and to the
+# person id without the secret, which never leaves this table). Interviews themselves stay
+# in ``interviews`` (orm.py); a person's erasure deletes their keys here.
+
+panel_secrets = Table(
+    "panel_secrets",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("secret", String(64), nullable=False),  # hex of 32 random bytes
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+panel_persons = Table(
+    "panel_persons",
+    metadata,
+    Column("interview_id", ID, primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("person_key", String(64), nullable=False),
+)
+Index("ix_panel_persons_key", panel_persons.c.region, panel_persons.c.person_key)

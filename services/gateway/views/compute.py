@@ -17,21 +17,11 @@ from itertools import combinations, pairwise
 from statistics import fmean
 from typing import Any
 
+from shared.contracts.meetings import ACTIVITY_TYPES
+
 K_ANONYMITY = 3  # a survey counts only once closed with at least this many responses
 HELD, CANCELLED, LEFT, ACTIVE = "HELD", "CANCELLED", "LEFT", "ACTIVE"
-WENGER_TYPES = (
-    "problem_solving",
-    "requests_for_information",
-    "seeking_experience",
-    "reusing_assets",
-    "coordination_and_strategy",
-    "building_an_argument",
-    "growing_confidence",
-    "discussing_developments",
-    "documentation_projects",
-    "visits",
-    "mapping_knowledge_and_identifying_gaps",
-)
+WENGER_TYPES = ACTIVITY_TYPES  # the one definition of the 11 types (shared.activity_types)
 FEEDBACK_WINDOW = 3  # group health: mean of the last 3 counted surveys vs the 3 before
 
 Row = dict[str, Any]

@@ -7,36 +7,15 @@ industry codes by name, names masked in a text."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import cast
 
 import strawberry
-from strawberry.scalars import JSON
-from strawberry.utils.str_converters import to_camel_case
 
 from services.groups.domain import names
 from services.groups.domain.industry import IndustryClass
-from shared.errors import DomainError
 from shared.i18n import current_language
+from shared.runtime.graphql_errors import FieldProblem
 
-
-@strawberry.type(
-    description="A rule a field breaks, or a warning about it: the code, field and params a "
-    "refusal carries in its extensions, and the message in the caller's language."
-)
-class FieldProblem:
-    code: str
-    field: str | None = strawberry.field(description="The input field, as the API names it.")
-    message: str
-    params: JSON
-
-    @classmethod
-    def from_error(cls, error: DomainError) -> FieldProblem:
-        return cls(
-            code=error.code,
-            field=to_camel_case(error.field) if error.field else None,
-            message=error.render(),
-            params=cast(JSON, error.json_params()),
-        )
+__all__ = ["FieldProblem", "IndustryCode", "MaskedName", "MaskedText", "NameKind"]
 
 
 @strawberry.type(

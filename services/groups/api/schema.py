@@ -75,7 +75,7 @@ class Query:
         "hyphen) or a contact's name or email: every word must match one of them, case and "
         "accents ignored (Oberg finds Öberg). In Finnish alphabetical order of company names "
         f"(Å, Ä, Ö after Z); at most {views.PAGE_MAX} a page. Without text: every member (of "
-        "the group, in the status)."
+        "the group, in the status). groupIds: members of any of these groups."
     )
     async def search_members(
         self,
@@ -85,8 +85,16 @@ class Query:
         status: MembershipStatus | None = None,
         first: int = 50,
         offset: int = 0,
+        group_ids: list[UUID] | None = None,
     ) -> MemberPage:
-        cmd = SearchMembers(text, group_id, status.value if status else None, first, offset)
+        cmd = SearchMembers(
+            text,
+            group_id,
+            status.value if status else None,
+            first,
+            offset,
+            tuple(group_ids) if group_ids is not None else None,
+        )
         page = await views.search_members(info.context.sessions, cmd)
         return MemberPage(
             total=page.total,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.meetings.api.names import MemberNames
 from services.meetings.commands import Node
 from shared.directory import GroupsDirectory
 from shared.runtime import UnitOfWork
@@ -18,3 +19,4 @@ class MeetingsContext:
     unit_of_work: Callable[[], UnitOfWork]
     node: Node
     directory: GroupsDirectory | None = None  # names for refusals; None: ids only
+    names: MemberNames = field(default_factory=lambda: MemberNames(None))  # per request

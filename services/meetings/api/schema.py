@@ -16,9 +16,11 @@ from services.meetings.api.context import MeetingsContext
 from services.meetings.api.types import (
     ActionItem,
     Activity,
+    ActivityTypeInfo,
     AgreeActionInput,
     CancelMeetingInput,
     CloseActionInput,
+    CorrectAttendanceInput,
     HostSuggestion,
     Initiative,
     KnownMember,
@@ -39,6 +41,7 @@ from services.meetings.commands import (
     AgreeAction,
     CancelMeeting,
     CloseAction,
+    CorrectAttendance,
     MarkRecorded,
     PublishMemo,
     RecordActivity,
@@ -57,6 +60,7 @@ from services.meetings.repository import (
     InitiativeRepository,
     MeetingRepository,
 )
+from shared.activity_types import ACTIVITY_TYPE_TEXTS
 from shared.runtime.graphql_errors import Schema
 from shared.runtime.scalars import SCALARS_WITH_TIMES
 
@@ -116,6 +120,14 @@ async def record_meeting_held(info: Info, input: RecordMeetingHeldInput) -> Meet
     return Meeting.from_domain(
         await handlers.record_meeting_held(cmd, ctx.unit_of_work(), ctx.node)
     )
+
+
+async def correct_attendance(info: Info, input: CorrectAttendanceInput) -> Meeting:
+    cmd = CorrectAttendance(
+        meeting_id=input.meeting_id, attendee_member_ids=tuple(input.attendee_member_ids)
+    )
+    ctx = info.context
+    return Meeting.from_domain(await handlers.correct_attendance(cmd, ctx.unit_of_work(), ctx.node))
 
 
 async def cancel_meeting(info: Info, input: CancelMeetingInput) -> Meeting:
@@ -251,6 +263,10 @@ async def update_initiative(info: Info, input: UpdateInitiativeInput) -> Initiat
     )
 
 
+def resolve_activity_types() -> list[ActivityTypeInfo]:
+    return [ActivityTypeInfo.of(text) for text in ACTIVITY_TYPE_TEXTS.values()]
+
+
 @strawberry.type
 class Query:
     meeting: Meeting | None = strawberry.field(
@@ -279,6 +295,11 @@ class Query:
         resolver=resolve_memo_series,
         description="A group's published memos in date order (also GET /groups/<id>/memos.md).",
     )
+    activity_types: list[ActivityTypeInfo] = strawberry.field(
+        resolver=resolve_activity_types,
+        description="The 11 CoP activity types with a name and a description each, in the "
+        "caller's language (Accept-Language), in the order of the contract.",
+    )
     activities: list[Activity] = strawberry.field(
         resolver=resolve_activities, description="CoP activities recorded for a meeting."
     )
@@ -297,7 +318,13 @@ class Mutation:
     )
     record_meeting_held: Meeting = strawberry.mutation(
         resolver=record_meeting_held,
-        description="Record that a planned meeting took place, and who came.",
+        description="Record that a planned meeting took place, and who came; only once its "
+        "start has passed (MEETING_NOT_STARTED, params.starts_at).",
+    )
+    correct_attendance: Meeting = strawberry.mutation(
+        resolver=correct_attendance,
+        description="Correct who came to a held meeting after the fact: the whole new list, "
+        "checked as when it was held (AttendanceCorrected; the nation's counts follow).",
     )
     cancel_meeting: Meeting = strawberry.mutation(
         resolver=cancel_meeting,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Protocol
 from uuid import UUID
 
 import strawberry
 
+from services.meetings import handlers
+from services.meetings.api.context import MeetingsContext
 from services.meetings.domain import ActionItem as DomainActionItem
 from services.meetings.domain import Activity as DomainActivity
 from services.meetings.domain import HostSuggestion as DomainHostSuggestion
@@ -16,6 +19,9 @@ from services.meetings.domain import InitiativeUpdate as DomainInitiativeUpdate
 from services.meetings.domain import Meeting as DomainMeeting
 from services.meetings.domain import MeetingStatus as DomainStatus
 from services.meetings.domain import Membership
+from shared.activity_types import ActivityTypeText
+from shared.i18n import current_language
+from shared.runtime.graphql_errors import FieldProblem
 
 
 @strawberry.enum(description="Lifecycle of a meeting: planned, then held or cancelled.")
@@ -32,25 +38,70 @@ class MeetingStatus(Enum):
         return DomainStatus(self.value)
 
 
+class HasMember(Protocol):
+    member_id: UUID
+
+
+Info = strawberry.Info[MeetingsContext, None]
+
+
+async def resolve_company_name(root: HasMember, info: Info) -> str | None:
+    return await info.context.names.company(root.member_id)
+
+
+COMPANY_NAME = "The member's company name from the groups service (null if it does not answer)."
+
+
+async def resolve_host_name(root: Meeting, info: Info) -> str | None:
+    return await info.context.names.company(root.host_member_id)
+
+
+async def resolve_owner_name(root: ActionItem, info: Info) -> str | None:
+    return await info.context.names.company(root.owner_member_id)
+
+
+async def resolve_warnings(
+    root: Meeting, info: strawberry.Info[MeetingsContext, None]
+) -> list[FieldProblem]:
+    found = await handlers.overlap_warnings(root.domain, info.context.unit_of_work())
+    return [FieldProblem.from_error(w) for w in found]
+
+
 @strawberry.type(description="A monthly meeting of a core group at a member's premises.")
 class Meeting:
     id: UUID
     group_id: UUID
     host_member_id: UUID
+    host_company_name: str | None = strawberry.field(
+        resolver=resolve_host_name,
+        description="The host's company name from the groups service (null if it does not "
+        "answer); the meeting is at its premises.",
+    )
     theme: str
     starts_at: datetime
     status: MeetingStatus
     held_at: datetime | None
     attendee_member_ids: list[UUID]
+    attendees: list[Attendee] = strawberry.field(
+        description="Who came, with company names (the attendance checklist's names)."
+    )
     attendance_count: int
     cancel_reason: str | None
     rsvps: list[Rsvp] = strawberry.field(description="Latest answer of each member who answered.")
     recorded: bool = strawberry.field(description="Audio-recorded (with every attendee's consent).")
     memo: Memo | None
+    warnings: list[FieldProblem] = strawberry.field(
+        resolver=resolve_warnings,
+        description="Worth a second look, not refused: another meeting of the group at an "
+        "overlapping time (code MEETINGS_OVERLAP; params other_meeting_id, theme, starts_at). "
+        "Ask for it in scheduleMeeting's and rescheduleMeeting's answer.",
+    )
+    domain: strawberry.Private[DomainMeeting]
 
     @classmethod
     def from_domain(cls, meeting: DomainMeeting) -> Meeting:
         return cls(
+            domain=meeting,
             id=meeting.id,
             group_id=meeting.group_id,
             host_member_id=meeting.host_member_id,
@@ -59,6 +110,7 @@ class Meeting:
             status=MeetingStatus.from_domain(meeting.status),
             held_at=meeting.held_at,
             attendee_member_ids=list(meeting.attendee_member_ids),
+            attendees=[Attendee(member_id=m) for m in meeting.attendee_member_ids],
             attendance_count=meeting.attendance_count,
             cancel_reason=meeting.cancel_reason,
             rsvps=[Rsvp(member_id=m, coming=c) for m, c in meeting.rsvps],
@@ -70,7 +122,18 @@ class Meeting:
 @strawberry.type(description="A member's answer to a planned meeting's invitation.")
 class Rsvp:
     member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
     coming: bool
+
+
+@strawberry.type(description="A member who came to a meeting.")
+class Attendee:
+    member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
 
 
 @strawberry.type(description="The facilitator's summary of a held meeting's main conclusions.")
@@ -108,6 +171,9 @@ class ActionItem:
     meeting_id: UUID
     group_id: UUID
     owner_member_id: UUID
+    owner_company_name: str | None = strawberry.field(
+        resolver=resolve_owner_name, description="The owner's company name (null if unknown)."
+    )
     description: str
     agreed_on: date
     due_on: date | None
@@ -144,6 +210,25 @@ class ActivityType(Enum):
     DOCUMENTATION_PROJECTS = "documentation_projects"
     VISITS = "visits"
     MAPPING_KNOWLEDGE_AND_IDENTIFYING_GAPS = "mapping_knowledge_and_identifying_gaps"
+
+
+@strawberry.type(
+    description="One of the 11 CoP activity types, named and described in the caller's "
+    "language (fi, sv, en)."
+)
+class ActivityTypeInfo:
+    type: ActivityType
+    name: str
+    description: str
+
+    @classmethod
+    def of(cls, text: ActivityTypeText) -> ActivityTypeInfo:
+        language = current_language()
+        return cls(
+            type=ActivityType(text.code),
+            name=text.name.get(language),
+            description=text.description.get(language),
+        )
 
 
 @strawberry.type(description="A CoP activity observed in a meeting, with an example text.")
@@ -226,15 +311,28 @@ class Initiative:
 @strawberry.type(description="A candidate host: who hosted least recently comes first.")
 class HostSuggestion:
     member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
     last_hosted_on: date | None = strawberry.field(description="Null: never hosted.")
     times_hosted: int
+    joined_on: date | None
+    reason: str = strawberry.field(
+        description="Why the fair rotation suggests this member (never hosted, or hosted "
+        "longest ago), in the caller's language."
+    )
+    reason_code: str = strawberry.field(description="HOST_NEVER_HOSTED or HOST_LONGEST_AGO.")
 
     @classmethod
     def from_domain(cls, suggestion: DomainHostSuggestion) -> HostSuggestion:
+        why = suggestion.reason()
         return cls(
             member_id=suggestion.member_id,
             last_hosted_on=suggestion.last_hosted_on,
             times_hosted=suggestion.times_hosted,
+            joined_on=suggestion.joined_on,
+            reason=why.render(),
+            reason_code=why.code,
         )
 
 
@@ -244,6 +342,9 @@ class HostSuggestion:
 )
 class KnownMember:
     member_id: UUID
+    company_name: str | None = strawberry.field(
+        resolver=resolve_company_name, description=COMPANY_NAME
+    )
     group_id: UUID
     joined_on: date
     left_on: date | None
@@ -278,6 +379,15 @@ class RecordMeetingHeldInput:
         default=None, description="Defaults to the meeting's startsAt."
     )
     attendee_member_ids: list[UUID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="The whole corrected list of who came to a held meeting (it replaces the "
+    "recorded one; the nation applies it too)."
+)
+class CorrectAttendanceInput:
+    meeting_id: UUID
+    attendee_member_ids: list[UUID]
 
 
 @strawberry.input

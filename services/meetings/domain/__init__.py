@@ -9,11 +9,13 @@ from services.meetings.domain.consent import (
     recording_problems,
 )
 from services.meetings.domain.meeting import (
+    MEETING_LENGTH,
     MEMO_MAX,
     REASON_MAX,
     THEME_MAX,
     Meeting,
     MeetingStatus,
+    overlaps,
 )
 from services.meetings.domain.membership import (
     KnownGroup,
@@ -34,6 +36,7 @@ from services.meetings.domain.work import (
 __all__ = [
     "AUDIO",
     "INITIATIVE_STATUSES",
+    "MEETING_LENGTH",
     "MEMO_MAX",
     "REASON_MAX",
     "THEME_MAX",
@@ -52,6 +55,7 @@ __all__ = [
     "Person",
     "RecordingProblem",
     "local_date",
+    "overlaps",
     "recording_problems",
     "suggest_hosts",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from uuid import UUID
 
 from services.meetings.domain.consent import RecordingProblem
 from services.meetings.domain.membership import KnownGroup, Membership, local_date
 from shared.contracts import (
+    AttendanceCorrected,
     MeetingCancelled,
     MeetingHeld,
     MeetingRecorded,
@@ -28,6 +29,7 @@ from shared.errors.replica import UnknownMember
 THEME_MAX = 300
 REASON_MAX = 500
 MEMO_MAX = 20_000
+MEETING_LENGTH = timedelta(hours=3)  # two meetings closer than this overlap
 
 
 class MeetingStatus(StrEnum):
@@ -140,18 +142,7 @@ class Meeting:
         if now < self.starts_at:
             raise errors.MeetingNotStarted(self.id, self.starts_at)
         held_utc = self.starts_at if held_at is None else _aware_utc(held_at, "held_at")
-        repeated = [m for m, n in Counter(attendee_member_ids).items() if n > 1]
-        if repeated:
-            raise errors.DuplicateAttendees(repeated)
-        day = local_date(held_utc, tz)
-        problems = {
-            member_id: why
-            for member_id in attendee_member_ids
-            if (why := member_problem(self.group_id, member_id, members.get(member_id), day))
-        }
-        if problems:
-            raise errors.AttendeesNotActive(day, problems)
-        attendees = tuple(attendee_member_ids)
+        attendees = self._check_attendees(attendee_member_ids, members, tz, held_utc)
         held = replace(
             self,
             status=MeetingStatus.HELD,
@@ -166,6 +157,52 @@ class Meeting:
             attendee_member_ids=attendees,
         )
         return held, event
+
+    def correct_attendance(
+        self,
+        *,
+        attendee_member_ids: Sequence[UUID],
+        members: Mapping[UUID, Membership],
+        tz: tzinfo,
+    ) -> tuple[Meeting, AttendanceCorrected]:
+        """Correct who came to a held meeting: the whole new list, by the same rules as
+        holding it (each once, each an active member of the group that day)."""
+        require_held(self)
+        assert self.held_at is not None
+        attendees = self._check_attendees(attendee_member_ids, members, tz, self.held_at)
+        if set(attendees) == set(self.attendee_member_ids):
+            raise errors.AttendanceUnchanged(self.id)
+        before = set(self.attendee_member_ids)
+        corrected = replace(self, attendee_member_ids=attendees, version=self.version + 1)
+        event = AttendanceCorrected(
+            meeting_id=self.id,
+            group_id=self.group_id,
+            held_at=self.held_at,
+            attendee_member_ids=attendees,
+            added_member_ids=tuple(m for m in attendees if m not in before),
+            removed_member_ids=tuple(m for m in self.attendee_member_ids if m not in attendees),
+        )
+        return corrected, event
+
+    def _check_attendees(
+        self,
+        attendee_member_ids: Sequence[UUID],
+        members: Mapping[UUID, Membership],
+        tz: tzinfo,
+        held_at: datetime,
+    ) -> tuple[UUID, ...]:
+        repeated = [m for m, n in Counter(attendee_member_ids).items() if n > 1]
+        if repeated:
+            raise errors.DuplicateAttendees(repeated)
+        day = local_date(held_at, tz)
+        problems = {
+            member_id: why
+            for member_id in attendee_member_ids
+            if (why := member_problem(self.group_id, member_id, members.get(member_id), day))
+        }
+        if problems:
+            raise errors.AttendeesNotActive(day, problems)
+        return tuple(attendee_member_ids)
 
     def cancel(self, reason: str) -> tuple[Meeting, MeetingCancelled]:
         """Call off a planned meeting, saying why."""
@@ -260,6 +297,21 @@ class Meeting:
             meeting_id=self.id, group_id=self.group_id, summary=text, facilitator_id=facilitator_id
         )
         return published, event
+
+
+def overlaps(meeting: Meeting, others: Sequence[Meeting]) -> list[errors.MeetingsOverlap]:
+    """Warnings (not refusals) for other meetings of the group, not cancelled, that start
+    less than :data:`MEETING_LENGTH` before or after ``meeting``."""
+    if meeting.status is MeetingStatus.CANCELLED:
+        return []
+    return [
+        errors.MeetingsOverlap(other.id, other.theme, other.starts_at)
+        for other in sorted(others, key=lambda m: m.starts_at)
+        if other.id != meeting.id
+        and other.group_id == meeting.group_id
+        and other.status is not MeetingStatus.CANCELLED
+        and abs(other.starts_at - meeting.starts_at) < MEETING_LENGTH
+    ]
 
 
 def require_held(meeting: Meeting) -> None:

@@ -282,6 +282,13 @@ class HostSuggestion:
     member_id: UUID
     last_hosted_on: date | None
     times_hosted: int
+    joined_on: date | None = None
+
+    def reason(self) -> errors.RotationReason:
+        """Why the rotation puts this member where it is (shown with the suggestion)."""
+        if self.last_hosted_on is None:
+            return errors.NeverHosted(self.joined_on)
+        return errors.HostedLongestAgo(self.last_hosted_on, self.times_hosted)
 
 
 def suggest_hosts(
@@ -296,6 +303,7 @@ def suggest_hosts(
             member_id=m.member_id,
             last_hosted_on=max(hosted[m.member_id]) if hosted.get(m.member_id) else None,
             times_hosted=len(hosted.get(m.member_id, ())),
+            joined_on=m.joined_on,
         )
         for m in members
         if m.active_on(on)

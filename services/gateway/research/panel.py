@@ -1,0 +1,267 @@
+"""The longitudinal panel: interviews per pseudonymous person with their waves, growth
+intentions and barriers by year and by join cohort, retention by join cohort (survival per
+year in the network), and firm size by year.
+
+Interviews: the ``interviews`` read model with each one's ``person_key``
+(:mod:`.panel_keys`; none for interviews that name no person, or whose person was erased).
+A person's waves are their interviews in date order (1, 2, ...), counted over all of them,
+whatever the period asked. Join cohort: the calendar year the member company joined.
+Periods are of interview days (intentions) or join days (retention), exact and inclusive.
+Rows are guarded like every listing: researchers see all regions, an agency its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from statistics import fmean, median
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.auth.guard import Guard
+from services.gateway.auth.sql import visible
+from services.gateway.orm import interviews, members
+from services.gateway.research.scope import Scope
+from services.gateway.research.tables import panel_persons
+from shared.contracts.feedback import GROWTH_BARRIERS
+
+LEFT = "LEFT"
+
+
+@dataclass(frozen=True)
+class PanelInterview:
+    id: str
+    person_key: str | None
+    wave: int | None
+    region: str
+    member_id: str
+    group_id: str | None
+    join_cohort: int | None
+    interviewed_on: date
+    intends_to_grow: str
+    planned_hires: int
+    barriers: tuple[str, ...]
+
+
+def _member_terms(scope: Scope, guard: Guard) -> list[ColumnElement[bool]]:
+    m = members.c
+    where: list[ColumnElement[bool]] = list(visible(guard, m.region))
+    if scope.region is not None:
+        where.append(m.region == scope.region)
+    if scope.group_id is not None:
+        where.append(m.group_id == scope.group_id)
+    return where
+
+
+def _interview_rows() -> Any:
+    """Interviews with person key, wave and member (a subquery)."""
+    i, p = interviews.c, panel_persons.c
+    wave = func.row_number().over(partition_by=p.person_key, order_by=(i.interviewed_on, i.id))
+    return (
+        select(
+            i.id,
+            i.region,
+            i.member_id,
+            i.interviewed_on,
+            i.intends_to_grow,
+            i.planned_hires,
+            i.barriers,
+            p.person_key,
+            wave.label("wave"),
+        )
+        .select_from(interviews.outerjoin(panel_persons, p.interview_id == i.id))
+        .subquery()
+    )
+
+
+async def panel_interviews(
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    *,
+    first: int | None = None,
+    after: tuple[date, str] | None = None,
+) -> list[PanelInterview]:
+    """Interviews in the period (interview days), by day and id."""
+    rows = _interview_rows()
+    m = members.c
+    query = (
+        select(rows, m.group_id, m.joined_on)
+        .select_from(rows.outerjoin(members, m.id == rows.c.member_id))
+        .where(*list(visible(guard, rows.c.region)))
+    )
+    if scope.region is not None:
+        query = query.where(rows.c.region == scope.region)
+    if scope.group_id is not None:
+        query = query.where(m.group_id == scope.group_id)
+    if scope.from_ is not None:
+        query = query.where(rows.c.interviewed_on >= scope.from_)
+    if scope.to is not None:
+        query = query.where(rows.c.interviewed_on <= scope.to)
+    if after is not None:
+        query = query.where(tuple_(rows.c.interviewed_on, rows.c.id) > tuple_(*after))
+    query = query.order_by(rows.c.interviewed_on, rows.c.id)
+    if first is not None:
+        query = query.limit(first)
+    return [
+        PanelInterview(
+            id=r.id,
+            person_key=r.person_key,
+            wave=None if r.person_key is None else int(r.wave),
+            region=r.region,
+            member_id=r.member_id,
+            group_id=r.group_id,
+            join_cohort=None if r.joined_on is None else r.joined_on.year,
+            interviewed_on=r.interviewed_on,
+            intends_to_grow=r.intends_to_grow,
+            planned_hires=r.planned_hires,
+            barriers=tuple(b for b in r.barriers.split(",") if b),
+        )
+        for r in await session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class IntentionCell:
+    period: int  # the interview year, or the join cohort
+    interviews: int
+    persons: int  # distinct person keys
+    members: int  # distinct member companies
+    yes: int
+    no: int
+    unsure: int
+    planned_hires_mean: float | None
+    barriers: tuple[tuple[str, int], ...]  # every barrier, in the contract's order
+
+
+async def growth_intentions(
+    session: AsyncSession, scope: Scope, guard: Guard, *, by: str = "year"
+) -> list[IntentionCell]:
+    """Intentions and barriers by interview year (``by="year"``) or join cohort."""
+    cells: dict[int, list[PanelInterview]] = {}
+    for row in await panel_interviews(session, scope, guard):
+        period = row.interviewed_on.year if by == "year" else row.join_cohort
+        if period is not None:
+            cells.setdefault(period, []).append(row)
+    result = []
+    for period, rows in sorted(cells.items()):
+        said = Counter(r.intends_to_grow for r in rows)
+        named = Counter(b for r in rows for b in r.barriers)
+        result.append(
+            IntentionCell(
+                period=period,
+                interviews=len(rows),
+                persons=len({r.person_key for r in rows if r.person_key is not None}),
+                members=len({r.member_id for r in rows}),
+                yes=said["yes"],
+                no=said["no"],
+                unsure=said["unsure"],
+                planned_hires_mean=fmean(r.planned_hires for r in rows),
+                barriers=tuple((b, named[b]) for b in GROWTH_BARRIERS),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Survival:
+    years: int  # years in the network
+    at_risk: int  # members whose n-th anniversary has come (by ``today``)
+    retained: int  # of them, still members on it
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class CohortRetention:
+    cohort: int
+    joined: int
+    survival: tuple[Survival, ...]
+
+
+def _anniversary(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+async def retention_by_cohort(
+    session: AsyncSession, scope: Scope, guard: Guard, today: date
+) -> list[CohortRetention]:
+    """Per join cohort, the share of members still in the network n years after joining
+    (a member who paused is still in; one who left is out from the day it left)."""
+    m = members.c
+    query = select(m.joined_on, m.left_on, m.status).where(
+        m.joined_on.is_not(None), *_member_terms(scope, guard)
+    )
+    if scope.from_ is not None:
+        query = query.where(m.joined_on >= scope.from_)
+    if scope.to is not None:
+        query = query.where(m.joined_on <= scope.to)
+    cohorts: dict[int, list[tuple[date, date | None]]] = {}
+    for joined_on, left_on, status in await session.execute(query):
+        gone = left_on if status == LEFT else None
+        cohorts.setdefault(joined_on.year, []).append((joined_on, gone))
+    result = []
+    for cohort, people in sorted(cohorts.items()):
+        survival = []
+        for n in range(1, today.year - cohort + 1):
+            due = [(j, g) for j, g in people if _anniversary(j, n) <= today]
+            if not due:
+                break
+            kept = sum(1 for j, g in due if g is None or g > _anniversary(j, n))
+            survival.append(Survival(n, len(due), kept, kept / len(due)))
+        result.append(CohortRetention(cohort, len(people), tuple(survival)))
+    return result
+
+
+@dataclass(frozen=True)
+class FirmSize:
+    year: int
+    firms: int  # member companies in the network at the end of the year (or today)
+    employees_mean: float | None
+    employees_median: float | None
+    turnover_mean_eur: float | None
+
+
+async def firm_size_by_year(
+    session: AsyncSession, scope: Scope, guard: Guard, today: date
+) -> list[FirmSize]:
+    """Per calendar year, the member companies in the network at its end and their size as
+    the national data knows it: reported when they joined (no later size reaches it yet)."""
+    m = members.c
+    query = select(m.joined_on, m.left_on, m.status, m.employees, m.turnover_eur).where(
+        m.joined_on.is_not(None), *_member_terms(scope, guard)
+    )
+    firms = list(await session.execute(query))
+    if not firms:
+        return []
+    first = min(f.joined_on.year for f in firms)
+    last = today.year
+    if scope.from_ is not None:
+        first = max(first, scope.from_.year)
+    if scope.to is not None:
+        last = min(last, scope.to.year)
+    result = []
+    for year in range(first, last + 1):
+        end = min(date(year, 12, 31), today)
+        inside = [
+            f
+            for f in firms
+            if f.joined_on <= end and not (f.status == LEFT and f.left_on and f.left_on <= end)
+        ]
+        staff = [f.employees for f in inside if f.employees is not None]
+        turnover = [f.turnover_eur for f in inside if f.turnover_eur is not None]
+        result.append(
+            FirmSize(
+                year=year,
+                firms=len(inside),
+                employees_mean=fmean(staff) if staff else None,
+                employees_median=float(median(staff)) if staff else None,
+                turnover_mean_eur=fmean(turnover) if turnover else None,
+            )
+        )
+    return result
