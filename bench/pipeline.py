@@ -12,7 +12,14 @@ load average beside it, because the machine may be shared):
   3. end to end through real processes (hub, leaf, groups/meetings/feedback, gateway):
      ``--writes`` regional writes over the groups API until visible in the national read
      model, closed loop at full speed and open loop at ``--rate`` writes/s;
-  4. PASS/FAIL against the targets (projection >= 5,000 events/s; p99 < 1 s at 200 writes/s).
+  4. the regional write path: CPU per write over the node's processes (leaf server, groups,
+     meetings, feedback) in each end-to-end run, and with ``--profile DIR`` the functions
+     each regional service spent its time in (cProfile, ``DIR/<service>.prof``);
+  5. (part "scaling") consumer CPU per event at each --history size of one region's history
+     and with --spread events over --regions regions (bench/scaling.py);
+  6. PASS/FAIL against the targets (projection >= 10,000 events/s; p99 < 1 s at 200 writes/s;
+     <= 8 ms of the node's CPU per write at 200 writes/s; consumer CPU per event flat within
+     1.3x from the --history sizes of one region to --regions regions).
 See bench/README.md for how to read the numbers.
 """
 
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -35,8 +43,12 @@ from bench.databases import (
     postgres_answers,
 )
 from bench.e2e import NotVisibleError, measure, start_federation
+from bench.profiles import profile_report
 from bench.projection import fill_national, projection_rate
 from bench.report import Verdicts, format_e2e, load
+from bench.scaling import cases as scaling_cases
+from bench.scaling import measure as scaling_measure
+from deploy.federation import REGIONAL_SERVICES
 from deploy.natsserver import NatsServer
 
 
@@ -55,6 +67,16 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of event counts: {value!r}") from exc
+    if not sizes or any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {value!r}")
+    return sizes
 
 
 def _rates(value: str) -> list[float]:
@@ -85,9 +107,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=_positive, default=500, help="gateway batch size")
     parser.add_argument("--repeat", type=_positive, default=2, help="runs of each measurement")
     parser.add_argument(
-        "--skip", default="", help="comma list of parts to skip: ceilings, projection, e2e"
+        "--skip",
+        default="",
+        help="comma list of parts to skip: ceilings, projection, e2e, scaling",
+    )
+    parser.add_argument(
+        "--history",
+        type=_sizes,
+        default=[5_000, 50_000, 200_000],
+        help="scaling: events of one region's history, e.g. 5000,50000,200000",
+    )
+    parser.add_argument("--regions", type=_positive, default=1_000, help="scaling: regions")
+    parser.add_argument(
+        "--spread", type=_positive, default=50_000, help="scaling: events over --regions"
     )
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="directory: run the services under cProfile (their .prof files go there) and "
+        "print where each regional service spent its time",
+    )
     return parser.parse_args(argv)
 
 
@@ -109,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             ceilings_and_projection(args, kinds, workdir, skip, verdicts)
         if "e2e" not in skip:
             end_to_end(args, kinds, workdir, verdicts)
+        if "scaling" not in skip:
+            scaling(args, kinds, workdir, verdicts)
     finally:
         if "postgres" in kinds:
             asyncio.run(drop_postgres_databases(args.pg_admin_url))
-    print("\n4. Against the targets")
+    print("\n6. Against the targets")
     for line in verdicts.lines:
         print(f"   {line}")
     return 0
@@ -127,10 +170,13 @@ def ceilings_and_projection(
     try:
         leaf = NatsServer.region("bench", workdir / "leaf", hub.leafnode_url)
         leaf.start()
+        consume: list[float] = []
+        upsert: dict[str, list[float]] = {kind: [] for kind in kinds}
         if "ceilings" not in skip:
             print("\n1. Raw ceilings on this machine")
             for run in range(args.repeat):
                 pub, con = asyncio.run(nats_ceiling(hub.client_url, args.events, b"x" * 450))
+                consume.append(con)
                 print(
                     f"   [{run + 1}] nats-py JetStream publish, 500 in flight ...... "
                     f"{pub:>9,.0f} msg/s   {load()}"
@@ -143,6 +189,7 @@ def ceilings_and_projection(
                 for run in range(args.repeat):
                     url = asyncio.run(database_url(kind, workdir, "ceiling", args.pg_admin_url))
                     rate = asyncio.run(sql_ceiling(url, args.events))
+                    upsert[kind].append(rate)
                     print(
                         f"   [{run + 1}] SQL upsert, 500-row batches, {kind:<8} ...... "
                         f"{rate:>9,.0f} rows/s  {load()}"
@@ -161,12 +208,39 @@ def ceilings_and_projection(
                         f"{result.events_per_s:>9,.0f} events/s {load()}\n"
                         f"       CPU {result.cpu_us_per_event:,.0f} µs/event in the consumer "
                         f"process = {result.per_core:,.0f} events/s per core"
+                        + _ratios(result.events_per_s, consume, upsert[kind])
                     )
                 verdicts.projection(kind, rates)
     finally:
         if leaf:
             leaf.stop()
         hub.stop()
+
+
+def _ratios(rate: float, consume: list[float], upsert: list[float]) -> str:
+    """The projection beside the same run's raw ceilings (their best runs)."""
+    if not consume or not upsert:
+        return ""
+    return (
+        f"\n       = {rate / max(consume):.2f} x the NATS consume ceiling, "
+        f"{rate / max(upsert):.2f} x the SQL upsert ceiling (rows/s)"
+    )
+
+
+def scaling(args: argparse.Namespace, kinds: list[str], workdir: Path, verdicts: Verdicts) -> None:
+    print("\n5. Consumer CPU per event as history grows (fresh NATIONAL and read model each)")
+    for kind in kinds:
+        cpu: dict[str, float] = {}
+        for case in scaling_cases(args.history, args.regions, args.spread):
+            url = asyncio.run(database_url(kind, workdir, "scaling", args.pg_admin_url))
+            run = scaling_measure(workdir, case, url, args.batch)
+            cpu[case.label] = run.cpu_us_per_event
+            print(
+                f"   {kind:<8} {case.label:<28} {run.events_per_s:>8,.0f} events/s  "
+                f"CPU {run.cpu_us_per_event:>5,.0f} µs/event "
+                f"(last quarter {run.last_quarter_cpu_us:,.0f})  {load()}"
+            )
+        verdicts.flat(kind, cpu)
 
 
 def end_to_end(
@@ -177,6 +251,9 @@ def end_to_end(
         "\n   (writes/s issued and completed; latencies in ms: write = API call, visible ="
         "\n   due → in the read model, relay = outbox commit → published; CPU over all processes)"
     )
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["MGN_PROFILE_DIR"] = str(args.profile.resolve())  # deploy/cli.py
     for kind in kinds:
         fed = start_federation(kind, workdir, args.pg_admin_url)
         try:
@@ -200,8 +277,12 @@ def end_to_end(
                     if rate:
                         paced.setdefault(rate, []).append(r)
             verdicts.latency(kind, paced)
+            verdicts.write_cost(kind, paced)
         finally:
             fed.stop()
+        if args.profile is not None:
+            print(f"\n4. Regional write path on {kind}: where each service spent its time")
+            print(profile_report(args.profile, REGIONAL_SERVICES))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ async def fill_national(hub: NatsServer, leaf: NatsServer, n: int) -> int:
 class ProjectionRun:
     events_per_s: float
     cpu_us_per_event: float  # this process (consumer + projection + driver), not the servers
+    last_quarter_cpu_us: float = 0.0  # the same over the run's last quarter of events
 
     @property
     def per_core(self) -> float:
@@ -87,19 +88,25 @@ async def projection_rate(hub: NatsServer, db_url: str, n: int, batch: int) -> P
         started = time.perf_counter()
         cpu_started = own_cpu_seconds()
         first = consumer.stats.applied
+        quarter: tuple[int, float] | None = None
         while consumer.stats.applied + consumer.stats.dead_lettered < n:
             if task.done():
                 task.result()
+            if quarter is None and consumer.stats.applied >= 0.75 * n:
+                quarter = (consumer.stats.applied, own_cpu_seconds())
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - started
         cpu = own_cpu_seconds() - cpu_started
+        tail = 0.0
+        if quarter is not None and consumer.stats.applied > quarter[0]:
+            tail = 1e6 * (own_cpu_seconds() - quarter[1]) / (consumer.stats.applied - quarter[0])
         if not await consumer.stop():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         if consumer.stats.dead_lettered:
             raise RuntimeError(f"{consumer.stats.dead_lettered} events dead-lettered")
         applied = consumer.stats.applied - first
-        return ProjectionRun(applied / elapsed, 1e6 * cpu / max(applied, 1))
+        return ProjectionRun(applied / elapsed, 1e6 * cpu / max(applied, 1), tail)
     finally:
         await nc.close()
         await engine.dispose()

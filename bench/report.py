@@ -7,9 +7,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-PROJECTION_TARGET = 5_000.0  # national projection, events/s, on SQLite and on PostgreSQL
+PROJECTION_TARGET = 10_000.0  # national projection, events/s, on SQLite and on PostgreSQL
+FLAT_TOLERANCE = 1.3  # consumer CPU per event: the largest case within 1.3x of the smallest
 P99_TARGET_MS = 1_000.0  # write-to-visible p99 ...
 P99_TARGET_RATE = 200.0  # ... at this many writes/s
+NODE_CPU_TARGET_MS = 8.0  # CPU per regional write over the node's processes, at P99_TARGET_RATE
+NODE_PROCESSES = ("nats leaf", "groups", "meetings", "feedback")
 RATE_TOLERANCE = 0.95  # a paced run counts as "at the rate" if it achieved 95 % of it
 
 
@@ -43,6 +46,15 @@ class Verdicts:
             "runs " + ", ".join(f"{r:,.0f}" for r in rates) + " events/s",
         )
 
+    def flat(self, kind: str, cpu: dict[str, float]) -> None:
+        """Consumer CPU per event does not grow with history: max <= 1.3 x min."""
+        low, high = min(cpu.values()), max(cpu.values())
+        self.check(
+            high <= FLAT_TOLERANCE * low,
+            f"consumer CPU per event flat within {FLAT_TOLERANCE}x on {kind}",
+            ", ".join(f"{k}: {v:,.0f} µs" for k, v in cpu.items()) + f" (x{high / low:.2f})",
+        )
+
     def latency(self, kind: str, paced: dict[float, list[dict[str, float]]]) -> None:
         """The target holds if every open-loop run at >= 200 writes/s completed 95 % of its
         offered rate with p99 under 1 s; with no such run it is not shown to hold."""
@@ -57,13 +69,36 @@ class Verdicts:
         ok = True
         parts = []
         for rate, r in runs:
-            at_rate = r["completed/s"] >= RATE_TOLERANCE * rate
+            at_rate = r["completed/s"] >= RATE_TOLERANCE * rate and not r.get("failed writes")
             ok = ok and at_rate and r["visible p99 ms"] < P99_TARGET_MS
             parts.append(
                 f"p99 {r['visible p99 ms']:,.0f} ms, {r['completed/s']:,.0f} of {rate:g} writes/s"
                 + ("" if at_rate else " (rate not reached)")
             )
         self.check(ok, what, "; ".join(parts))
+
+    def write_cost(self, kind: str, paced: dict[float, list[dict[str, float]]]) -> None:
+        """The regional write path: every open-loop run at >= 200 writes/s spent at most
+        8 ms of the node's CPU per write."""
+        what = (
+            f"regional node CPU <= {NODE_CPU_TARGET_MS:g} ms per write at "
+            f"{P99_TARGET_RATE:g} writes/s on {kind} ({', '.join(NODE_PROCESSES)})"
+        )
+        runs = [r for rate, rs in paced.items() if rate >= P99_TARGET_RATE for r in rs]
+        if not runs:
+            self.check(False, what, f"no open-loop run at >= {P99_TARGET_RATE:g}/s (use --rate)")
+            return
+        costs = [node_cpu_ms(r) for r in runs]
+        self.check(
+            all(c <= NODE_CPU_TARGET_MS for c in costs),
+            what,
+            "runs " + ", ".join(f"{c:.1f}" for c in costs) + " ms",
+        )
+
+
+def node_cpu_ms(r: dict[str, float]) -> float:
+    """CPU per write over the regional node's processes (not the hub's, not the gateway's)."""
+    return sum(r.get(f"cpu ms/write {name}", 0.0) for name in NODE_PROCESSES)
 
 
 def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
@@ -79,6 +114,13 @@ def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
         f"p99 {r['write p99 ms']:>6,.0f} | visible p50 {r['visible p50 ms']:>6,.0f} "
         f"p99 {r['visible p99 ms']:>6,.0f} ms\n"
         f"       relay p50 {r['relay p50 ms']:,.0f} p99 {r['relay p99 ms']:,.0f} ms | "
+        f"node cpu {node_cpu_ms(r):.1f} ms/write | "
         f"cpu {r['cpu ms/write']:.1f} ms/write ({cpu}; bench client "
-        f"{r['client cpu ms/write']:.1f}) | {load()}"
+        f"{r['client cpu ms/write']:.1f})"
+        + (
+            f" | {r['failed writes']:.0f} writes FAILED (connection)"
+            if r.get("failed writes")
+            else ""
+        )
+        + f" | {load()}"
     )

@@ -10,10 +10,10 @@ per meeting (a second researcher codes a tenth of them), a survey after half the
 (0-6 responses, most closed), members leaving and initiatives. Generated synthetically
 THROUGH THE PROJECTION PATH: every region's events are one batch given to
 ``services.gateway.projections.project`` (the function the consumer calls), which also
-refreshes that region's views in the same transaction. Events are built as validated
-contract models directly (no JSON round trip; the projection reads the decoded event, not
-the payload). The generated database is cached under bench/.cache (gitignored) and reused by
-later runs with the same --db, --scale and --seed.
+keeps the research facts of what each batch touched in the same transaction. Events are
+built as validated contract models directly (no JSON round trip; the projection reads the
+decoded event, not the payload). The generated database is cached under bench/.cache
+(gitignored) and reused by later runs with the same --db, --scale and --seed.
 
 Then every research view is asked through the GraphQL schema (national and per region, with
 filters), and 100-item pages of the big connections at random cursors; prints p50/p95 per
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from services.gateway.graphql import GatewayContext, schema
 from services.gateway.graphql.cursor import encode as encode_cursor
-from services.gateway.orm import groups, metadata, regions, view_group_health
+from services.gateway.orm import groups, metadata, regions
 from services.gateway.projections import project
 from services.gateway.views.compute import WENGER_TYPES
 from shared.contracts import (
@@ -396,10 +396,7 @@ async def measure(db: str, scale: float, runs: int, seed: int) -> list[dict[str,
         async with sessions() as session:
             region_ids = [r for (r,) in await session.execute(select(regions.c.id))]
             health_keys = [
-                (r, g)
-                for r, g in await session.execute(
-                    select(view_group_health.c.region, view_group_health.c.group_id)
-                )
+                (r, g) for r, g in await session.execute(select(groups.c.region, groups.c.id))
             ]
             group_total = await session.scalar(select(func.count()).select_from(groups))
         print(f"{len(region_ids)} regions, {group_total} groups in the read model", flush=True)
@@ -436,9 +433,9 @@ async def measure(db: str, scale: float, runs: int, seed: int) -> list[dict[str,
 
 
 async def live_batch(sessions: Any, region_ids: list[str], rng: random.Random) -> dict[str, Any]:
-    """The cost of the same-transaction refresh on the live path: a batch of 40 events
-    spread over 20 regions (a new group and its first member in each), projected with the
-    views' refresh and rolled back (the cached database stays as generated)."""
+    """The cost of the same-transaction fact maintenance on the live path: a batch of 40
+    events spread over 20 regions (a new group and its first member in each), projected
+    with the facts' upkeep and rolled back (the cached database stays as generated)."""
     chosen = rng.sample(region_ids, min(20, len(region_ids)))
     batch: list[DecodedEvent] = []
     for region_id in chosen:

@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.files import open_private
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -177,8 +179,12 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
             rate = rows / max(now - started, 1e-9)
             print(f"export {ds.name}: {rows:,} rows ({rate:,.0f} rows/s)", file=sys.stderr)
 
-    out: TextIO
-    out = sys.stdout if args.out is None else args.out.open("w", encoding="utf-8", newline="")
+    out: IO[str]
+    out = (  # a file of research data: 0600, like every file the project writes
+        sys.stdout
+        if args.out is None
+        else open_private(args.out, "w", encoding="utf-8", newline="")
+    )
     try:
         async for piece in stream(sessions, ds, args.format, query, progress):
             out.write(piece)

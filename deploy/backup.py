@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from shared.files import private_dir, write_private
 from shared.messaging.tables import MessagingTables
 from shared.storage import create_engine
 
@@ -68,8 +69,7 @@ def take_backup(kind: str, node: str, databases: list[Database], out: Path) -> d
     """Copy every database into ``out`` (created, mode 0700) and write its manifest."""
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"{out} is not empty; give --out a new directory")
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    out.chmod(0o700)
+    private_dir(out)
     entries = []
     for db in databases:
         target = out / db.file_name
@@ -156,7 +156,7 @@ def restore_databases(
         copy = source / entries[db.name]["file"]
         if db.backend == "sqlite":
             target = _sqlite_path(db.url)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent, tighten=False)
             for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
                 leftover.unlink(missing_ok=True)
             _sqlite_copy(copy, target)
@@ -227,9 +227,3 @@ def _run(command: list[str], db: Database, dump: Path | None = None) -> None:
             f"{db.name}: {Path(command[0]).name} failed on {_safe(db.url)} "
             f"(exit {done.returncode}): {done.stderr.strip()[-2000:]}"
         )
-
-
-def write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)

@@ -20,7 +20,6 @@ from deploy.backup import (
     Database,
     restore_databases,
     take_backup,
-    write_private,
 )
 from deploy.federation import (
     HUB_STATE,
@@ -37,6 +36,7 @@ from deploy.reconcile import (
     reset_national_consumer,
 )
 from deploy.supervisor import read_state
+from shared.files import write_private
 from shared.messaging.tables import MessagingTables
 
 REPORT = "restore-report.json"
@@ -225,9 +225,8 @@ async def _hub_ack_floor(workdir: Path) -> int | None:
     try:
         state = json.loads((workdir / HUB_STATE).read_text(encoding="utf-8"))
         auth = HubAuth.load_or_create(workdir / "auth.json")
-        nc = await nats.connect(
-            auth.gateway_url(state["client_url"]), connect_timeout=2, max_reconnect_attempts=0
-        )
+        urls = [auth.gateway_url(url) for url in state["client_url"].split(",")]
+        nc = await nats.connect(servers=urls, connect_timeout=2, max_reconnect_attempts=0)
     except Exception:
         return None
     try:

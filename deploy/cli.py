@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import io
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from shared.redact import settings_problems
 from shared.runtime.observability import OperationsSettings, configure_logging
 
 # service name -> (settings class, app factory), imported only when that service runs.
@@ -21,6 +24,7 @@ SERVICES: dict[str, tuple[str, str]] = {
     "meetings": ("services.meetings.settings:MeetingsSettings", "services.meetings.app:create_app"),
     "feedback": ("services.feedback.settings:FeedbackSettings", "services.feedback.app:create_app"),
     "gateway": ("services.gateway.settings:GatewaySettings", "services.gateway.app:create_app"),
+    "console": ("services.console.settings:ConsoleSettings", "services.console.app:create_app"),
 }
 
 
@@ -125,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         operations = OperationsSettings()
     except ValidationError as exc:
-        raise SystemExit(f"mgn: invalid setting: {exc}") from None
+        raise SystemExit(f"mgn: invalid setting: {settings_problems(exc)}") from None
     configure_logging(operations)  # MGN_LOG_FORMAT=json: JSON lines, here and in every child
     if args.command == "demo":
         from deploy.demo import run_demo
@@ -179,12 +183,40 @@ def _run_service(args: argparse.Namespace) -> int:
     try:
         settings = _load(settings_ref)(**overrides)
     except ValidationError as exc:
-        raise SystemExit(f"mgn service {args.name}: invalid setting: {exc}") from None
+        problems = settings_problems(exc)
+        raise SystemExit(f"mgn service {args.name}: invalid setting: {problems}") from None
     app = _load(factory_ref)(settings)
     # log_config=None: uvicorn's own loggers go through configure_logging's handler;
     # serve: behind the HTTP edge (header deadline, allowed hosts, connection cap)
-    serve(app, settings.host, settings.port, log_config=None)
+    with _profiled(args.name):
+        serve(app, settings.host, settings.port, log_config=None)
     return 0
+
+
+@contextlib.contextmanager
+def _profiled(name: str) -> Iterator[None]:
+    """With ``MGN_PROFILE_DIR`` set (bench/pipeline.py --profile), run under cProfile and
+    write ``<dir>/<name>.prof`` when the service stops: CPU time of the event loop's thread
+    (what aiosqlite does in its own thread is not in it)."""
+    directory = os.environ.get("MGN_PROFILE_DIR")
+    if not directory:
+        yield
+        return
+    import cProfile
+    import signal
+
+    # uvicorn re-raises the SIGTERM it shut down on; this handler turns it into SystemExit,
+    # so the profile below is still written.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    import time
+
+    profiler = cProfile.Profile(time.thread_time)  # CPU time, not the time spent waiting
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(Path(directory) / f"{name}.prof")
 
 
 def _migrate(args: argparse.Namespace) -> int:

@@ -15,13 +15,13 @@ how to re-onboard: the hub no longer accepts passwords on the link.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploy.pki import PkiError, check_ca_pem, public_key_of
 from shared.contracts.subjects import validate_region
+from shared.files import write_private
 
 FORMAT = "mgn-region-credentials/2"
 
@@ -49,7 +49,6 @@ class RegionCredentials:
         return self.hubs[0] if self.hubs else ""
 
     def save(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "format": FORMAT,
             "region": self.region,
@@ -57,12 +56,7 @@ class RegionCredentials:
             "hubs": list(self.hubs),
             "hub_ca": self.hub_ca,
         }
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
-        path.chmod(0o600)
-        return path
+        return write_private(path, json.dumps(data, indent=2) + "\n")  # 0600
 
     @classmethod
     def load(cls, path: Path) -> RegionCredentials:

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from deploy.federation import Federation
+from deploy.console_users import demo_staff
+from deploy.federation import Federation, database_url_for
 from deploy.loader import RegionEndpoints, load_region
 from deploy.sample_data import HELSINKI, plan_region
 
@@ -60,8 +61,8 @@ def run_demo(
         for region in regions:
             node = federation.start_region(region)
             say(
-                f"  region {region}: leaf NATS {node.leaf.client_url}, "
-                f"groups {node.graphql_url('groups')}, meetings {node.graphql_url('meetings')}"
+                f"  region {region}: console {node.console_url}, leaf NATS "
+                f"{node.leaf.client_url}, services on 127.0.0.1 behind it"
             )
         say(f"Federation up in {time.monotonic() - started:.1f}s.")
         if load:
@@ -79,6 +80,12 @@ def run_demo(
             asyncio.run(_wait_national(port, expected, say))
         graphql = f"http://127.0.0.1:{port}/graphql"
         say("")
+        say("Regional consoles (sign in with these; passwords are shown only now):")
+        for region, node in federation.regions.items():
+            accounts = asyncio.run(_demo_staff(federation, region))
+            say(f"  {region}: {node.console_url}/")
+            for username, password, role in accounts:
+                say(f"    {role:<12} {username:<24} password {password}")
         say(f"National GraphQL API (GraphiQL in a browser): {graphql}")
         say("Try this query:")
         say(TRY_QUERY)
@@ -87,7 +94,10 @@ def run_demo(
             f"role: mgn token create --role agency --region {(regions or ['oulu'])[0]} "
             f"--db sqlite:///{federation.hub_dir / 'gateway.db'}"
         )
-        say("Regional APIs: see above. Press Ctrl-C to stop everything.")
+        say(
+            "Regional APIs: <console>/api/groups/graphql (meetings, feedback) for admins "
+            "and API tokens. Press Ctrl-C to stop everything."
+        )
         if wait:
             federation.sup.watch(say)  # restarts a process that dies; raises if one keeps dying
         return 0
@@ -124,6 +134,7 @@ async def _load(federation: Federation, plans: list[Any], say: Say) -> dict[str,
                     meetings_url=federation.regions[plan.region].graphql_url("meetings"),
                     feedback_url=federation.regions[plan.region].graphql_url("feedback"),
                     mail_dir=federation.workdir / plan.region / "mail",
+                    headers=federation.regions[plan.region].api_headers(),
                 ),
                 progress,
                 report=lambda line: say(f"  {line}"),
@@ -134,6 +145,17 @@ async def _load(federation: Federation, plans: list[Any], say: Say) -> dict[str,
     elapsed = time.monotonic() - started
     say(f"Loaded {sum(counts)} writes in {elapsed:.1f}s ({sum(counts) / elapsed:.0f} writes/s).")
     return {plan.region: plan.events for plan in plans}  # what the nation must apply
+
+
+async def _demo_staff(federation: Federation, region: str) -> list[tuple[str, str, str]]:
+    node = federation.regions[region]
+    async with httpx.AsyncClient(timeout=10, headers=node.api_headers()) as http:
+        body = (
+            await http.post(node.graphql_url("groups"), json={"query": "{ groups { id name } }"})
+        ).json()
+    groups = [(g["id"], g["name"]) for g in (body.get("data") or {}).get("groups", [])]
+    url = database_url_for(None, federation.workdir / region, "console", region)
+    return await demo_staff(url, region, groups)
 
 
 async def _wait_national(port: int, expected: dict[str, int], say: Say) -> None:
@@ -174,6 +196,9 @@ async def _wait_national(port: int, expected: dict[str, int], say: Say) -> None:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # like the server that will listen there: a port whose old connections wait in
+        # TIME_WAIT (the demo just stopped) is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -4,12 +4,13 @@ hub's machine, ``mgn region up`` on each region's).
 - :class:`~deploy.supervisor.Supervisor`: the processes one command started (nats-server,
   services), restarted when they die; each logs under its ``logs`` directory and is stopped
   in reverse start order by its own pid.
-- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, a leafnode listener that requires
-  TLS (:func:`hub_tls`), the accounts block of :class:`HubAuth`: the gateway with full
-  rights, one restricted nkey user per region) and :func:`start_gateway` (which holds the
-  registrar that sources joining regions). :func:`add_region` creates a region's nkey and
-  credentials file (:mod:`deploy.credentials`) and makes a running hub re-read its config
-  (SIGHUP to its pid): no restart.
+- Hub: :func:`start_hub_nats` (JetStream domain ``hub``, one server or a cluster of three
+  with NATIONAL and DEADLETTER at R3, a leafnode listener that requires TLS
+  (:func:`hub_tls`), the accounts block of :class:`HubAuth`: the gateway with full rights,
+  one restricted nkey user per region) and :func:`start_gateway` (which holds the registrar
+  that sources joining regions; several may share one read model). :func:`add_region`
+  creates a region's nkey and credentials file (:mod:`deploy.credentials`) and makes a
+  running hub (every server) re-read its config (SIGHUP to its pid): no restart.
 - Region: :func:`start_region` (its leaf server, signing in with the region's key over TLS
   checked against the hub's CA, and its services) and :func:`join_hub` (asks the gateway's
   registrar to source the region, retrying with backoff until answered: the link may come up
@@ -40,6 +41,7 @@ from deploy.credentials import RegionCredentials
 from deploy.natsconfig import (
     GATEWAY_USER,
     LOCALHOST,
+    ClusterConfig,
     HubConfig,
     render,
     render_accounts,
@@ -50,11 +52,21 @@ from deploy.pki import HubTLS, ensure_hub_tls, hub_names, is_public_user_key, ne
 from deploy.processes import ServiceProcess
 from deploy.supervisor import STATE_FILE, Supervisor
 from shared.contracts.subjects import validate_region
-from shared.messaging.jetstream import ensure_national_stream, join_inbox_prefix, join_subject
+from shared.files import write_private
+from shared.messaging.jetstream import (
+    ensure_deadletter_stream,
+    ensure_national_stream,
+    join_inbox_prefix,
+    join_subject,
+)
+from shared.runtime.credentials import NodeCredentials
 
 log = logging.getLogger(__name__)
 
 REGIONAL_SERVICES = ("groups", "meetings", "feedback")
+CONSOLE = "console"  # the node's front door: pages, survey forms, the services' APIs
+NODE_CREDENTIALS = "node-credentials.json"
+CREDENTIALS_ENV = "MGN_NODE_CREDENTIALS_FILE"
 JOIN_BACKOFF = (0.5, 30.0)  # first and longest wait between join attempts, seconds
 
 
@@ -118,17 +130,13 @@ class HubAuth:
         return auth
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         data: dict[str, Any] = {
             "gateway_password": self.gateway_password,
             "region_keys": self.regions,
         }
         if self.legacy:
             data["legacy"] = self.legacy
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-        self.path.chmod(0o600)
+        write_private(self.path, json.dumps(data, indent=2))
 
     def add_region(
         self, region: str, hubs: tuple[str, ...] | list[str] = (), hub_ca: str = ""
@@ -177,9 +185,21 @@ class RegionNode:
     region: str
     leaf: NatsServer
     services: dict[str, ServiceProcess]
+    console: ServiceProcess
+    console_url: str  # as people reach it (the public URL)
+    credentials: NodeCredentials  # the services' APIs answer only these
 
     def graphql_url(self, service: str) -> str:
+        """The service's own API (on 127.0.0.1: call it with ``api_headers()``)."""
         return self.services[service].health_url.replace("/healthz", "/graphql")
+
+    def api_headers(self) -> dict[str, str]:
+        """The console's credential: what a caller of ``graphql_url`` sends."""
+        return self.credentials.headers(CONSOLE)
+
+    @property
+    def console_local_url(self) -> str:
+        return self.console.health_url.removesuffix("/healthz")
 
 
 # -- the hub -------------------------------------------------------------------------------
@@ -199,57 +219,131 @@ def start_hub_nats(
     http_port: int | None = None,
     host: str = LOCALHOST,
     advertise: str = "",
+    cluster_port: int | None = None,
 ) -> NatsServer:
     """The hub's nats-server (open if ``auth`` is None; leafnode TLS with ``tls``),
-    NATIONAL created; state in hub.json.
+    NATIONAL created; state in hub.json. With ``cluster_port``: three servers (ports
+    ``P``, ``P+1``, ``P+2`` of each kind) clustered on ``host``, NATIONAL and DEADLETTER R3;
+    the first is returned, :func:`hub_servers` gives all three.
 
-    ``advertise``: the leafnode URL regions are told (written into their credentials files),
-    e.g. ``nats-leaf://hub.example.fi:7422``; default the listener's own address.
+    ``advertise``: the leafnode URL(s) regions are told (comma-separated, written into their
+    credentials files), e.g. ``nats-leaf://hub.example.fi:7422``; default the listeners'.
     """
-    hub = NatsServer.hub(
-        hub_dir / "nats",
-        accounts=auth.accounts() if auth else "",
-        port=port,
-        leaf_port=leaf_port,
-        http_port=http_port,
-        host=host,
-        tls=tls,
+    members = 3 if cluster_port is not None else 1
+
+    def nth(base: int | None, i: int) -> int | None:
+        return None if base is None else base + i
+
+    routes = (
+        tuple(f"nats-route://{host}:{cluster_port + i}" for i in range(members))
+        if (cluster_port is not None)
+        else ()
     )
+    servers = [
+        NatsServer.hub(
+            hub_dir / ("nats" if members == 1 else f"nats-{i + 1}"),
+            server_name="mgn-hub" if members == 1 else f"mgn-hub-{i + 1}",
+            accounts=auth.accounts() if auth else "",
+            port=nth(port, i),
+            leaf_port=nth(leaf_port, i),
+            http_port=nth(http_port, i),
+            host=host,
+            tls=tls,
+            cluster=None
+            if cluster_port is None
+            else ClusterConfig(port=cluster_port + i, routes=routes),
+        )
+        for i in range(members)
+    ]
     state_path = hub_dir / HUB_STATE
 
-    def reread_users() -> None:  # `mgn hub add-region` may have added some since the start
-        if auth is not None:
-            fresh = HubAuth.load_or_create(auth.path).accounts()
-            hub.config = replace(_hub_config(hub), accounts=fresh)
+    def reread_users(server: NatsServer) -> Any:  # `mgn hub add-region` may have added some
+        def hook() -> None:
+            if auth is not None:
+                fresh = HubAuth.load_or_create(auth.path).accounts()
+                server.config = replace(_hub_config(server), accounts=fresh)
 
-    def record_pid() -> None:  # `mgn hub add-region` signals the hub's current pid
-        with contextlib.suppress(OSError, ValueError):
-            state = json.loads(state_path.read_text(encoding="utf-8"))
-            state["pid"] = hub.pid
-            state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        return hook
 
-    sup.start_server(hub, before_restart=reread_users, after_start=record_pid)
-    client_url = auth.gateway_url(hub.client_url) if auth else hub.client_url
-    asyncio.run(_ensure_national(client_url))
-    cfg = _hub_config(hub)
+    def record_pid(i: int, server: NatsServer) -> Any:  # add-region signals the current pid
+        def hook() -> None:
+            with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+                state = json.loads(state_path.read_text(encoding="utf-8"))
+                state["servers"][i]["pid"] = server.pid
+                if i == 0:
+                    state["pid"] = server.pid
+                write_private(state_path, json.dumps(state, indent=2))
+
+        return hook
+
+    for i, server in enumerate(servers):
+        if members > 1:  # a cluster's JetStream waits for its peers: start all, then wait
+            sup.add(server.config.server_name, server, before_restart=reread_users(server),
+                    after_start=record_pid(i, server))  # fmt: skip
+        else:
+            sup.start_server(
+                server, before_restart=reread_users(server), after_start=record_pid(i, server)
+            )
+    if members > 1:
+        for server in servers:
+            server.wait_ready()
+    client_urls = [s.client_url for s in servers]
+    gateway_urls = [auth.gateway_url(u) if auth else u for u in client_urls]
+    asyncio.run(_ensure_national(",".join(gateway_urls), replicas=members))
+    listening = host not in ("0.0.0.0", "::")
+    leafnode_urls = (
+        [u.strip() for u in advertise.split(",") if u.strip()]
+        if advertise
+        else ([s.leafnode_url for s in servers] if listening else [])
+    )
     state = {
-        "pid": hub.pid,
-        "config_path": str(hub.config_path),
+        "pid": servers[0].pid,
+        "config_path": str(servers[0].config_path),
         # What credentials files name; not a listen-everywhere address no region can dial.
-        "leafnode_url": advertise or ("" if host in ("0.0.0.0", "::") else hub.leafnode_url),
+        "leafnode_url": leafnode_urls[0] if leafnode_urls else "",
+        "leafnode_urls": leafnode_urls,
         "tls": None if tls is None else {k: str(getattr(tls, k)) for k in ("cert", "key", "ca")},
-        "client_url": hub.client_url,
-        "monitor_url": hub.monitor_url,
-        "config": {
-            "port": cfg.port,
-            "http_port": cfg.http_port,
-            "leaf_port": cfg.leaf_port,
-            "host": cfg.host,
-            "server_name": cfg.server_name,
-        },
+        "client_url": ",".join(client_urls),
+        "monitor_url": servers[0].monitor_url,
+        "config": _state_config(servers[0]),
+        "servers": [
+            {
+                "pid": s.pid,
+                "config_path": str(s.config_path),
+                "store_dir": str(_hub_config(s).store_dir),
+                "config": _state_config(s),
+            }
+            for s in servers
+        ],
     }
-    state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
-    return hub
+    write_private(state_path, json.dumps(state, indent=2))
+    _CLUSTERS[servers[0].pid or 0] = servers
+    return servers[0]
+
+
+_CLUSTERS: dict[int, list[NatsServer]] = {}  # first server's pid -> every server of its hub
+
+
+def hub_servers(first: NatsServer) -> list[NatsServer]:
+    """Every server of the hub :func:`start_hub_nats` returned ``first`` of."""
+    for servers in _CLUSTERS.values():
+        if servers[0] is first:
+            return servers
+    return [first]
+
+
+def _state_config(server: NatsServer) -> dict[str, Any]:
+    cfg = _hub_config(server)
+    out: dict[str, Any] = {
+        "port": cfg.port,
+        "http_port": cfg.http_port,
+        "leaf_port": cfg.leaf_port,
+        "host": cfg.host,
+        "server_name": cfg.server_name,
+    }
+    if cfg.cluster is not None:
+        out["cluster"] = {"port": cfg.cluster.port, "routes": list(cfg.cluster.routes)}
+    return out
 
 
 def _hub_config(hub: NatsServer) -> HubConfig:
@@ -266,13 +360,22 @@ def start_gateway(
     port: int,
     auth: HubAuth | None,
     database_url: str | None = None,
+    label: str = "hub",
+    wait: bool = True,
 ) -> ServiceProcess:
-    """The gateway (with its registrar), on the hub's NATS server as the full-rights user."""
+    """A gateway (with its registrar), on the hub's NATS servers (every one of a cluster)
+    as the full-rights user. Several may share one PostgreSQL read model (each its own
+    ``label`` and ``port``): one projects, the others stand by (services/gateway/lease.py)."""
     db = database_url or f"sqlite:///{hub_dir / 'gateway.db'}"
+    servers = hub_servers(hub)
+    urls = [auth.gateway_url(s.client_url) if auth else s.client_url for s in servers]
     # Credentials go through the environment, not the command line (``ps`` shows that).
-    url = auth.gateway_url(hub.client_url) if auth else hub.client_url
-    gateway = sup.spawn_service("gateway", "hub", port, db, url, env={"MGN_GATEWAY_NATS_URL": url})
-    gateway.wait_healthy()
+    env = {"MGN_GATEWAY_NATS_URL": ",".join(urls)}
+    if len(servers) > 1:
+        env["MGN_GATEWAY_STREAM_REPLICAS"] = "3"
+    gateway = sup.spawn_service("gateway", label, port, db, env["MGN_GATEWAY_NATS_URL"], env=env)
+    if wait:
+        gateway.wait_healthy()
     return gateway
 
 
@@ -289,20 +392,28 @@ def add_region(hub_dir: Path, region: str, out: Path | None = None) -> tuple[Pat
     tls = _state_tls(state)
     if tls is None:  # the hub has not started yet: its own CA now, the certificate at `up`
         tls, _ = hub_tls(hub_dir)
-    url = str(state.get("leafnode_url", ""))
-    creds = auth.add_region(region, (url,) if url else (), tls.ca_pem())
+    urls = state.get("leafnode_urls") or (
+        [state["leafnode_url"]] if state.get("leafnode_url") else []
+    )
+    creds = auth.add_region(region, tuple(urls), tls.ca_pem())
     path = creds.save(out or hub_dir / "credentials" / f"{region}.json")
     reloaded = False
-    if state:
+    servers = state.get("servers") or ([state] if state else [])
+    for server in servers:
+        config = dict(server["config"])
+        cluster = config.pop("cluster", None)
         cfg = HubConfig(
-            **state["config"],
-            store_dir=hub_dir / "nats" / "jetstream",
+            **config,
+            store_dir=Path(server.get("store_dir") or hub_dir / "nats" / "jetstream"),
             accounts=auth.accounts(),
             tls=_state_tls(state),
+            cluster=None
+            if cluster is None
+            else ClusterConfig(port=cluster["port"], routes=tuple(cluster["routes"])),
         )
-        config_path = Path(state["config_path"])
-        config_path.write_text(render(cfg), encoding="utf-8")
-        pid = int(state["pid"])
+        config_path = Path(server["config_path"])
+        write_private(config_path, render(cfg))  # it holds the users' keys and a password
+        pid = int(server["pid"])
         if _is_our_nats_server(pid, config_path):
             os.kill(pid, signal.SIGHUP)
             reloaded = True
@@ -336,41 +447,84 @@ def start_region(
     database_url: str | None = None,
     base_port: int | None = None,
     nats_port: int | None = None,
+    console_port: int | None = None,
+    public_url: str = "",
+    mail_dir: Path | None = None,
+    feedback_env: dict[str, str] | None = None,
+    console_env: dict[str, str] | None = None,
 ) -> RegionNode:
-    """The region's leaf server (with the region's key and the hub's CA if ``credentials``)
-    and its services.
+    """The region's leaf server (with the region's key and the hub's CA if ``credentials``),
+    its services and its console (the node's front door).
 
     ``database_url`` may use ``{service}``, ``{region}`` and ``{dir}`` (the region's directory);
-    default: one SQLite file per service in ``region_dir``.
+    default: one SQLite file per service in ``region_dir``. Ports: the services at
+    ``base_port``, +1, +2 (groups, meetings, feedback) and the console at ``console_port``;
+    free ones when not given. The node's credentials (who may call the services' APIs) are
+    generated once into ``region_dir/node-credentials.json`` (mode 0600) and kept. Survey
+    links are built from ``public_url`` (default: the console's own address).
+    ``mail_dir``: the feedback service writes its mail there as files instead of sending it
+    (the demo); ``feedback_env`` / ``console_env``: more settings of those two (SMTP).
     """
     if credentials is not None and credentials.region != region:
         raise ValueError(f"credentials are for region {credentials.region!r}, not {region!r}")
-    for service in REGIONAL_SERVICES:  # a bad template fails before anything starts
+    for service in (*REGIONAL_SERVICES, CONSOLE):  # a bad template fails before anything starts
         database_url_for(database_url, region_dir, service, region)
+    node_credentials = NodeCredentials.generate().load_or_create(region_dir / NODE_CREDENTIALS)
+    node_env = {CREDENTIALS_ENV: str(region_dir / NODE_CREDENTIALS)}
     leaf = NatsServer.region(
         region, region_dir / "nats", hub_leafnode_url, credentials=credentials, port=nats_port
     )
     sup.start_server(leaf)
+    ports = {
+        service: base_port + i if base_port else free_port()
+        for i, service in enumerate(REGIONAL_SERVICES)
+    }
+    console_port = console_port or free_port()
+    public = (public_url or f"http://127.0.0.1:{console_port}").rstrip("/")
+    groups_url = f"http://127.0.0.1:{ports['groups']}/graphql"
     services: dict[str, ServiceProcess] = {}
-    for i, service in enumerate(REGIONAL_SERVICES):
+    for service in REGIONAL_SERVICES:
         db = database_url_for(database_url, region_dir, service, region)
-        port = base_port + i if base_port else free_port()
-        env = None
-        groups_url = (
-            services["groups"].health_url.replace("/healthz", "/graphql") if services else ""
-        )
+        prefix = f"MGN_{service.upper()}_"
+        env = {**node_env, f"{prefix}NATS_URL": leaf.client_url}
         if service == "meetings":  # names attendees who block a recording
-            env = {"MGN_MEETINGS_NATS_URL": leaf.client_url, "MGN_MEETINGS_GROUPS_URL": groups_url}
-        if service == "feedback":  # contacts from the region's groups API; demo mail to files
-            env = {
-                "MGN_FEEDBACK_NATS_URL": leaf.client_url,
-                "MGN_FEEDBACK_GROUPS_URL": groups_url,
-                "MGN_FEEDBACK_MAIL_DIR": str(region_dir / "mail"),
-            }
-        services[service] = sup.spawn_service(service, region, port, db, leaf.client_url, env=env)
-    for process in services.values():
+            env[f"{prefix}GROUPS_URL"] = groups_url
+        if service == "feedback":  # contacts from the region's groups API; links to the console
+            env[f"{prefix}GROUPS_URL"] = groups_url
+            env[f"{prefix}PUBLIC_BASE_URL"] = public
+            if mail_dir is not None:
+                env[f"{prefix}MAIL_DIR"] = str(mail_dir)
+            env.update(feedback_env or {})
+        services[service] = sup.spawn_service(
+            service, region, ports[service], db, leaf.client_url, env=env
+        )
+    hosts = os.environ.get("MGN_HTTP_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+    console_env = {
+        **node_env,
+        "MGN_CONSOLE_PUBLIC_URL": public,
+        "MGN_CONSOLE_LEAF_MONITOR_URL": leaf.monitor_url,
+        # the Host header people's browsers send (through the agency's proxy) is the
+        # public URL's; the console's edge answers 400 to others
+        "MGN_HTTP_ALLOWED_HOSTS": ",".join(
+            dict.fromkeys([*hosts, urlsplit(public).hostname or ""])
+        ),
+        **{
+            f"MGN_CONSOLE_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}"
+            for s in REGIONAL_SERVICES
+        },
+        **(console_env or {}),
+    }
+    console = sup.spawn_service(
+        CONSOLE,
+        region,
+        console_port,
+        database_url_for(database_url, region_dir, CONSOLE, region),
+        leaf.client_url,
+        env=console_env,
+    )
+    for process in (*services.values(), console):
         process.wait_healthy()
-    return RegionNode(region, leaf, services)
+    return RegionNode(region, leaf, services, console, public, node_credentials)
 
 
 async def join_hub(
@@ -513,6 +667,7 @@ class Federation:
             hub.leafnode_url,
             credentials=creds,
             database_url=database_url,
+            mail_dir=self.workdir / region / "mail",
         )
         self.regions[region] = node
         asyncio.run(join_hub(node.leaf.client_url, region, timeout=join_timeout))
@@ -528,10 +683,22 @@ def _fields(cfg: HubConfig) -> dict[str, Any]:
     return {name: getattr(cfg, name) for name in HubConfig.__dataclass_fields__}
 
 
-async def _ensure_national(hub_url: str) -> None:
-    nc = await nats.connect(hub_url)
+async def _ensure_national(hub_urls: str, *, replicas: int = 1, timeout: float = 30.0) -> None:
+    """NATIONAL (and on a cluster DEADLETTER too, both at R3) before the gateway starts."""
+    nc = await nats.connect(servers=hub_urls.split(","))
     try:
-        await ensure_national_stream(nc.jetstream())
+        deadline = time.monotonic() + timeout
+        while True:
+            try:  # a new cluster elects its JetStream leader first: retry a few seconds
+                js = nc.jetstream()
+                await ensure_national_stream(js, replicas=replicas)
+                if replicas > 1:
+                    await ensure_deadletter_stream(js, replicas=replicas)
+                return
+            except (nats.errors.Error, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await nc.close()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
@@ -41,6 +41,7 @@ class RegionEndpoints:
     meetings_url: str
     feedback_url: str = ""  # without it, no interviews and no survey answers are loaded
     mail_dir: Path | None = None  # where the feedback service writes its mail (.eml)
+    headers: Mapping[str, str] = field(default_factory=dict)  # the node credential to send
 
 
 class GraphQLClient:
@@ -131,7 +132,7 @@ async def load_region(
 
     ``report`` gets a line for each thing a newcomer should notice (the CSV import refused
     then fixed, the erasure)."""
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, headers=dict(endpoints.headers)) as http:
         run = _Run(
             plan,
             GraphQLClient(http, endpoints.groups_url),

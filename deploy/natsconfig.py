@@ -51,6 +51,16 @@ def _server_name(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """One server's part in a clustered hub: the route port it listens on and every
+    member's route URL (its own among them; the server skips itself)."""
+
+    port: int
+    routes: tuple[str, ...]
+    name: str = "mgn-hub"
+
+
+@dataclass(frozen=True, slots=True)
 class HubConfig:
     """The national hub: JetStream domain ``hub`` and a leafnode listener for the regions."""
 
@@ -62,6 +72,7 @@ class HubConfig:
     host: str = LOCALHOST
     accounts: str = ""
     tls: HubTLS | None = None  # the leafnode listener's certificate; None: plain (tests)
+    cluster: ClusterConfig | None = None  # one of three servers of a clustered hub
 
     @property
     def domain(self) -> str:
@@ -111,8 +122,20 @@ def render_hub(cfg: HubConfig) -> str:
         http_port=cfg.http_port,
         leaf_port=cfg.leaf_port,
         leaf_tls=_hub_tls(cfg.tls),
+        cluster=_cluster(cfg),
         store_dir=_quote(cfg.store_dir),
         accounts=cfg.accounts,
+    )
+
+
+def _cluster(cfg: HubConfig) -> str:
+    if cfg.cluster is None:
+        return ""
+    routes = ", ".join(_quote(url) for url in cfg.cluster.routes)
+    return (
+        "\n# One of the hub's servers: NATIONAL and DEADLETTER are kept on three of them (R3).\n"
+        f"cluster {{\n  name: {_server_name(cfg.cluster.name)}\n"
+        f"  listen: {cfg.host}:{cfg.cluster.port}\n  routes: [{routes}]\n}}\n"
     )
 
 

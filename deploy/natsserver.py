@@ -26,8 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy.natsconfig import LOCALHOST, HubConfig, RegionConfig, ServerConfig, render
+from deploy.natsconfig import (
+    LOCALHOST,
+    ClusterConfig,
+    HubConfig,
+    RegionConfig,
+    ServerConfig,
+    render,
+)
 from deploy.processes import die_with_parent
+from shared.files import open_private, private_dir, write_private
 
 if TYPE_CHECKING:
     from deploy.credentials import RegionCredentials
@@ -88,6 +96,7 @@ class NatsServer:
         leaf_port: int | None = None,
         host: str = LOCALHOST,
         tls: HubTLS | None = None,
+        cluster: ClusterConfig | None = None,
     ) -> NatsServer:
         """A hub (free local ports unless given), storing JetStream data in ``workdir/jetstream``.
 
@@ -103,6 +112,7 @@ class NatsServer:
             host=host,
             accounts=accounts,
             tls=tls,
+            cluster=cluster,
         )
         return cls(cfg, workdir)
 
@@ -185,15 +195,13 @@ class NatsServer:
     # -- lifecycle ---------------------------------------------------------------
 
     def write_config(self) -> Path:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config.store_dir.mkdir(parents=True, exist_ok=True)
-        self.workdir.chmod(0o700)
-        self.config_path.touch(mode=0o600)  # it holds secrets (a password, an nkey seed)
-        self.config_path.chmod(0o600)
-        self.config_path.write_text(render(self.config), encoding="utf-8")
+        private_dir(self.workdir)
+        private_dir(self.config.store_dir)  # the streams: every event body
+        # it holds secrets (a password, an nkey seed)
+        write_private(self.config_path, render(self.config))
         ca_file = getattr(self.config, "hub_ca_file", None)
         if ca_file is not None and self.hub_ca_pem:
-            ca_file.write_text(self.hub_ca_pem, encoding="ascii")
+            write_private(ca_file, self.hub_ca_pem)  # public, but nobody else's business
         return self.config_path
 
     def spawn(self) -> None:
@@ -201,7 +209,7 @@ class NatsServer:
         if self.running:
             raise NatsServerError(f"{self.config.server_name} is already running (pid {self.pid})")
         self.write_config()
-        with self.log_path.open("ab") as log:
+        with open_private(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 [str(nats_server_binary()), "-c", str(self.config_path)],
                 stdin=subprocess.DEVNULL,
@@ -214,6 +222,10 @@ class NatsServer:
     def start(self) -> None:
         """Start and block until JetStream answers (at most ``ready_timeout`` seconds)."""
         self.spawn()
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until the spawned server's JetStream answers (``ready_timeout`` at most)."""
         deadline = time.monotonic() + self.ready_timeout
         while not self._check_ready(deadline):
             time.sleep(_POLL)

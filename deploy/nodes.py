@@ -1,7 +1,8 @@
 """``mgn hub ...`` and ``mgn region ...``: the hub and a region run apart, each in the foreground.
 
-- ``mgn hub up``: the hub's nats-server (accounts: gateway + one user per region) and the
-  gateway (read model, GraphQL, the registrar that sources joining regions).
+- ``mgn hub up``: the hub's nats-server (``--cluster``: three clustered servers; accounts:
+  gateway + one nkey user per region; leafnode TLS) and the gateway (read model, GraphQL,
+  the registrar that sources joining regions).
 - ``mgn hub add-region <id>``: the region's user and credentials file; a running hub reloads.
 - ``mgn region up --region <id> --hub <leafnode URL> --credentials <file>``: the region's leaf
   server and services; the node asks the hub's registrar to source it (retrying until the
@@ -24,8 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from deploy import backup_commands
-from deploy.backup import write_private
+from deploy import backup_commands, console_users, rebuild_command
 from deploy.credentials import CredentialsError, RegionCredentials
 from deploy.federation import (
     REGION_STATE,
@@ -33,6 +33,7 @@ from deploy.federation import (
     HubAuth,
     add_region,
     database_url_for,
+    hub_servers,
     hub_tls,
     join_in_background,
     start_gateway,
@@ -44,6 +45,7 @@ from deploy.natsconfig import validate_leafnode_url
 from deploy.pki import PkiError
 from deploy.supervisor import STATE_FILE, Supervisor, format_state, read_state
 from shared.contracts import SubjectError, validate_region
+from shared.files import private_dir, write_private
 
 
 def add_commands(commands: Any) -> None:
@@ -81,6 +83,14 @@ def add_commands(commands: Any) -> None:
             help=f"{what}; without the three, the hub makes its own CA and certificate in "
             "WORKDIR/tls on first start",
         )
+    up.add_argument(
+        "--cluster",
+        action="store_true",
+        help="three hub servers on HOST (ports P, P+1, P+2 of each kind) clustered, NATIONAL "
+        "and DEADLETTER kept on all three (R3): the hub survives losing one; regions' "
+        "credentials list all three leafnode URLs",
+    )
+    up.add_argument("--cluster-port", type=int, default=6222, help="first route port (%(default)s)")
     up.add_argument("--db", dest="database_url", help="gateway read model URL (default SQLite)")
     up.add_argument("--workdir", type=Path, default=Path("var/hub"), help="(%(default)s)")
     add = hub_cmds.add_parser(
@@ -132,6 +142,17 @@ def add_commands(commands: Any) -> None:
     rup.add_argument(
         "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
     )
+    rup.add_argument(
+        "--console-port",
+        type=int,
+        help="HTTP port of the console, the node's front door (default free)",
+    )
+    rup.add_argument(
+        "--public-url",
+        default="",
+        help="the console's address as people reach it, e.g. https://mgn.agency.fi (survey "
+        "links are built from it; default http://127.0.0.1:CONSOLE_PORT)",
+    )
     check = region_cmds.add_parser(
         "check-link",
         help="try a credentials file: does the hub prove itself and accept the region's key?",
@@ -148,6 +169,8 @@ def add_commands(commands: Any) -> None:
     status.add_argument("--region", required=True, help="region id")
     status.add_argument("--workdir", type=Path, help="(default var/<region>)")
     backup_commands.add_commands(hub_cmds, region_cmds)
+    rebuild_command.add_command(hub_cmds)
+    console_users.add_commands(region_cmds)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,9 +182,13 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "hub":
         if args.hub_command == "status":
             return hub_status(args)
+        if args.hub_command == "rebuild":
+            return rebuild_command.run(args)
         return hub_up(args) if args.hub_command == "up" else hub_add_region(args)
     if args.region_command == "up":
         return region_up(args)
+    if args.region_command == "user":
+        return console_users.run(args)
     if args.region_command == "check-link":
         return region_check_link(args)
     return region_status(args)
@@ -170,16 +197,17 @@ def run(args: argparse.Namespace) -> int:
 def hub_up(args: argparse.Namespace) -> int:
     if args.advertise:
         try:
-            validate_leafnode_url(args.advertise)
+            for url in args.advertise.split(","):
+                validate_leafnode_url(url.strip())
         except ValueError as exc:
             raise SystemExit(f"mgn hub up: error: --advertise: {exc}") from None
-    workdir = args.workdir.resolve()
+    workdir = private_dir(args.workdir.resolve())
     auth = HubAuth.load_or_create(workdir / "auth.json")
     try:
         tls, tls_news = hub_tls(
             workdir,
             host=args.host,
-            advertise=(args.advertise,) if args.advertise else (),
+            advertise=tuple(u.strip() for u in args.advertise.split(",") if u.strip()),
             cert=args.tls_cert,
             key=args.tls_key,
             ca=args.tls_ca,
@@ -205,13 +233,18 @@ def hub_up(args: argparse.Namespace) -> int:
             http_port=args.monitor_port,
             host=args.host,
             advertise=args.advertise,
+            cluster_port=args.cluster_port if args.cluster else None,
         )
+        servers = hub_servers(hub)
         reset = backup_commands.apply_pending_reset(workdir, auth.gateway_url(hub.client_url))
         if reset:
             print(reset)
         start_gateway(sup, workdir, hub, port=args.port, auth=auth, database_url=args.database_url)
         print(f"Hub up (data and logs in {workdir}).")
-        print(f"  leafnode URL for regions: {args.advertise or hub.leafnode_url} (TLS only)")
+        leaf_urls = args.advertise or ", ".join(s.leafnode_url for s in servers)
+        print(f"  leafnode URL for regions: {leaf_urls} (TLS only)")
+        if len(servers) > 1:
+            print(f"  a cluster of {len(servers)} servers: NATIONAL and DEADLETTER kept on all")
         if not args.advertise and args.host in ("0.0.0.0", "::"):
             print("  (listening on all interfaces: give --advertise nats-leaf://HOST:PORT so the")
             print("   credentials files name an address the regions can reach)")
@@ -293,6 +326,9 @@ def region_up(args: argparse.Namespace) -> int:
             database_url=args.database_url,
             base_port=args.base_port,
             nats_port=args.nats_port,
+            console_port=args.console_port,
+            public_url=args.public_url,
+            mail_dir=workdir / "mail",  # until region up takes SMTP settings
         )
         state = {
             "region": args.region,
@@ -301,11 +337,13 @@ def region_up(args: argparse.Namespace) -> int:
             "leaf_monitor_url": node.leaf.monitor_url,
             "leaf_log": str(node.leaf.log_path),
             "services": {s: p.health_url for s, p in node.services.items()},
+            "console": node.console.health_url,
             "database_template": args.database_url,  # for `mgn region backup` (may hold a password)
         }
         write_private(workdir / REGION_STATE, json.dumps(state, indent=2))
         print(f"Region {args.region} up (data and logs in {workdir}).")
         print(f"  leaf NATS: {node.leaf.client_url} (link: {node.leaf.monitor_url}/leafz)")
+        print(f"  console: {node.console_url}/ (add staff: mgn region user add ...)")
         for service in REGIONAL_SERVICES:
             print(f"  {service}: {node.graphql_url(service)}")
 
@@ -425,6 +463,9 @@ def _get_json(url: str) -> Any:
 
 
 def _supervisor(workdir: Path, command: str) -> Supervisor:
+    """The node's supervisor; the workdir (databases, state, logs) is 0700 (shared.files)."""
+    private_dir(workdir)
+    private_dir(workdir / "logs")
     return Supervisor(workdir / "logs", state_file=workdir / STATE_FILE, command=command)
 
 

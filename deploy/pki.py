@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from deploy.backup import write_private
+from shared.files import private_dir, write_private
 
 CA_YEARS = 10
 SERVER_YEARS = 2
@@ -288,10 +288,8 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
+    private_dir(path)
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    write_private(path, data.decode("ascii"))
-    path.chmod(0o600)  # an older file keeps its mode otherwise
+    write_private(path, data)  # 0600, replaced atomically: an older file's mode goes too

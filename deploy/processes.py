@@ -15,6 +15,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.files import open_private
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -54,8 +56,7 @@ class ServiceProcess:
         return self._proc.poll() if self._proc is not None else None
 
     def spawn(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        with open_private(self.log_path, "ab") as log:  # 0600: logs may name people
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "deploy.cli", *self.args],
                 stdin=subprocess.DEVNULL,

@@ -20,6 +20,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
 from deploy.cli import SERVICES, _load
+from shared.runtime.credentials import NodeSettings
 from shared.runtime.edge import EdgeSettings
 from shared.runtime.observability import OperationsSettings
 
@@ -38,7 +39,12 @@ def settings_classes() -> dict[str, type[BaseSettings]]:
     classes: dict[str, type[BaseSettings]] = {
         service: _load(ref) for service, (ref, _) in SERVICES.items()
     }
-    return {**classes, "every process": OperationsSettings, "every HTTP server": EdgeSettings}
+    return {
+        **classes,
+        "every process": OperationsSettings,
+        "every HTTP server": EdgeSettings,
+        "every regional process": NodeSettings,
+    }
 
 
 def _default(value: Any) -> str:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from deploy.natsserver import NatsServer
 from deploy.processes import ServiceProcess
+from shared.files import open_private, write_private
 
 STATE_FILE = "supervisor.json"
 
@@ -183,8 +184,7 @@ class Supervisor:
 
     def _note_pid(self, pid: int | None) -> None:
         if self.pids_file is not None and pid is not None:
-            self.pids_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.pids_file.open("a", encoding="utf-8") as out:
+            with open_private(self.pids_file, "a", encoding="utf-8") as out:
                 out.write(f"{pid}\n")
 
     # -- watching ----------------------------------------------------------------------
@@ -276,16 +276,7 @@ class Supervisor:
             "updated_at": _iso(time.time()),
             "children": self.children(),
         }
-        _write_private(self.state_file, json.dumps(state, indent=2))
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)
+        write_private(self.state_file, json.dumps(state, indent=2))
 
 
 def _iso(ts: float | None) -> str | None:

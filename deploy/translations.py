@@ -51,6 +51,20 @@ DOMAINS: tuple[Domain, ...] = (
         sources=(ROOT / "services/feedback",),
         keywords={"_": None},
     ),
+    Domain(
+        "console",
+        ROOT / "services/console/locale",
+        sources=(ROOT / "services/console",),
+        keywords={"_": None},
+        method_map=(("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")),
+        options={"**/templates/**.html": {"silent": "false"}},
+    ),
+    Domain(
+        "research",
+        ROOT / "services/gateway/dashboard/locale",
+        sources=(ROOT / "services/gateway/dashboard",),
+        keywords={"_": None},
+    ),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")

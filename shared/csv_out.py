@@ -36,6 +36,10 @@ def is_formula(text: str) -> bool:
 
 def safe_cell(value: Any) -> Any:
     """``value`` as a CSV cell: formulas neutralised, numbers as they are."""
+    if value.__class__ is str:  # the common case first: most texts start harmlessly
+        if value and (value[0] in FORMULA_STARTS or value[0].isspace()) and is_formula(value):
+            return "'" + value
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -26,7 +26,7 @@ import httpx
 CONTACTS_QUERY = """
 query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
 """
-MEMBER_FIELDS = "companyName contacts { id name erased }"
+MEMBER_FIELDS = "companyName address contacts { id name erased }"
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
 """
@@ -77,6 +77,7 @@ class GroupsDirectory:
 
     ``setting`` names the configuration variable holding the URL, for error messages.
     ``transport``: tests may pass an ASGI transport to an in-process groups app.
+    ``headers``: the caller's node credential (``NodeCredentials.headers(service)``).
     """
 
     def __init__(
@@ -86,8 +87,10 @@ class GroupsDirectory:
         timeout: float = 10.0,
         setting: str = "the groups service URL",
         transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.url = graphql_url
+        self.headers = dict(headers or {})
         self.timeout = timeout
         self._setting = setting
         self._transport = transport
@@ -98,7 +101,7 @@ class GroupsDirectory:
         payload = {"query": query, "variables": dict(variables)}
         try:
             async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.post(self.url, json=payload)
+                response = await client.post(self.url, json=payload, headers=self.headers)
         except httpx.TimeoutException as exc:
             raise DirectoryError(
                 f"groups service at {self.url} did not answer within {self.timeout:g} s"
@@ -162,7 +165,12 @@ class GroupsDirectory:
                     for c in found.get("contacts") or []
                     if not c.get("erased")
                 }
-                cards[member_id] = MemberCard(member_id, found.get("companyName") or "", names)
+                cards[member_id] = MemberCard(
+                    member_id,
+                    found.get("companyName") or "",
+                    names,
+                    address=found.get("address") or "",
+                )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc
         return cards

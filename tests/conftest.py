@@ -7,7 +7,12 @@ worker (one ``xdist_group``), so no two of them compete for the machine's cores 
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.nats", "tests.fixtures.db"]
+pytest_plugins = [
+    "tests.fixtures.nats",
+    "tests.fixtures.db",
+    "tests.fixtures.credentials",
+    "tests.fixtures.console",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,3 +2,4 @@
 CREATE DATABASE groups;
 CREATE DATABASE meetings;
 CREATE DATABASE feedback;
+CREATE DATABASE console; -- the console: staff accounts, sessions, audit trail

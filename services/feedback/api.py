@@ -15,9 +15,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.feedback import handlers
-from services.feedback.domain import K_ANONYMITY, PaperAnswer
 from services.feedback.domain import Comments as DomainComments
 from services.feedback.domain import Interview as DomainInterview
+from services.feedback.domain import PaperAnswer
 from services.feedback.domain import Summary as DomainSummary
 from services.feedback.domain import Survey as DomainSurvey
 from services.feedback.handlers import Node, RecordInterview
@@ -25,6 +25,7 @@ from services.feedback.orm import MailRow
 from services.feedback.repository import FeedbackRepository
 from services.feedback.survey_list import SurveyPage, resolve_surveys
 from services.feedback.texts import _
+from shared.contracts import K_ANONYMITY
 from shared.contracts.feedback import GROWTH_BARRIERS
 from shared.runtime import UnitOfWork
 from shared.runtime.graphql_errors import Schema

@@ -23,9 +23,11 @@ from services.feedback.settings import FeedbackSettings
 from services.feedback.web import survey_routes
 from shared.contracts import DecodedEvent
 from shared.messaging.consumer import EventConsumer
+from shared.redact import register_secret
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
 from shared.runtime.asyncapi import asyncapi_route
+from shared.runtime.credentials import NodeCredentials
 from shared.runtime.tasks import cancel_and_wait
 
 SERVICE = "feedback"
@@ -48,6 +50,7 @@ class FeedbackService:
 def transport_for(settings: FeedbackSettings) -> MailTransport:
     if settings.mail_dir:
         return DirectoryTransport(Path(settings.mail_dir))
+    register_secret(settings.smtp_password)  # masked in every log line
     return SmtpTransport(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -64,10 +67,12 @@ def build(
     directory: ContactDirectory | None = None,
     transport: MailTransport | None = None,
     run_mail_worker: bool = True,
+    credentials: NodeCredentials | None = None,
 ) -> FeedbackService:
     """Assemble the service; tests may pass a contact directory and a mail transport, and
     switch the periodic mail worker off to drive it themselves (``service.mail.run_once``)."""
     settings = settings or FeedbackSettings()
+    credentials = credentials if credentials is not None else NodeCredentials.from_settings()
     node = Node(
         region=settings.region,
         tz=settings.zone,
@@ -86,7 +91,8 @@ def build(
     mail = MailWorker(
         uows=runtime.unit_of_work,
         node=node,
-        directory=directory or GroupsContactDirectory(settings.groups_url),
+        directory=directory
+        or GroupsContactDirectory(settings.groups_url, headers=credentials.headers(SERVICE)),
         transport=transport or transport_for(settings),
         public_base_url=settings.public_base_url,
         sender=settings.smtp_from,
@@ -155,6 +161,9 @@ def build(
         ],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
+        credentials=credentials,
+        service=SERVICE,
+        public_paths=("/survey/",),  # the token in the link is the credential
     )
     return FeedbackService(settings, node, runtime, consumers, mail, app, tasks)
 

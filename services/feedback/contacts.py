@@ -7,7 +7,7 @@ asks the region's groups GraphQL API through :mod:`shared.directory`;
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 from uuid import UUID
 
@@ -41,9 +41,14 @@ class GroupsContactDirectory(GroupsDirectory):
         *,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
-            graphql_url, timeout=timeout, setting="MGN_FEEDBACK_GROUPS_URL", transport=transport
+            graphql_url,
+            timeout=timeout,
+            setting="MGN_FEEDBACK_GROUPS_URL",
+            transport=transport,
+            headers=headers,
         )
 
 

@@ -15,7 +15,13 @@ from enum import Enum
 from typing import cast
 from uuid import UUID
 
-from shared.contracts import InterviewRecorded, ResponseSubmitted, SurveyClosed, SurveyOpened
+from shared.contracts import (
+    K_ANONYMITY,
+    InterviewRecorded,
+    ResponseSubmitted,
+    SurveyClosed,
+    SurveyOpened,
+)
 from shared.contracts.feedback import GROWTH_BARRIERS, GrowthBarrier, GrowthIntention
 from shared.errors import DomainError
 from shared.errors.feedback import (
@@ -37,7 +43,6 @@ from shared.errors.feedback import (
     UnknownGrowthIntention,
 )
 
-K_ANONYMITY = 3  # aggregates of fewer responses are never shown
 TEXT_MAX = 2000
 BARRIER_OTHER_MAX = 500
 PLANNED_HIRES_MAX = 1000

@@ -42,6 +42,7 @@ from shared.contracts import (
     MeetingRecorded,
     MeetingRescheduled,
     MeetingScheduled,
+    MemberDetailsChanged,
     MemberJoined,
     MemberLeft,
     MemberPaused,
@@ -138,6 +139,9 @@ APPLIED: dict[type[Event], Callable[[_Applying, Any], Awaitable[None]]] = {
 }
 NOT_APPLIED: frozenset[type[Event]] = frozenset(
     {
+        # A member's edited details: feedback keeps only who belongs where and when; the
+        # contacts' names and addresses are asked from the groups service when mailing.
+        MemberDetailsChanged,
         # A corrected attendance does not invite the added attendees or withdraw the removed
         # ones' invitations yet: a decision for the survey's owners (issue to file).
         AttendanceCorrected,

@@ -28,6 +28,7 @@ from services.feedback.domain import Survey, hash_token, new_token
 from services.feedback.handlers import Node, UowFactory, utcnow
 from services.feedback.repository import FeedbackRepository
 from services.feedback.texts import _, language, local_date
+from shared.files import private_dir, write_private
 from shared.i18n import Language, use_language
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,9 @@ class DirectoryTransport:
         await asyncio.to_thread(self._write, message)
 
     def _write(self, message: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)  # mails name people: 0700, each .eml 0600
         name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
-        (self.directory / f"{name}.eml").write_bytes(bytes(message))
+        write_private(self.directory / f"{name}.eml", bytes(message))
 
 
 def retry_delay(attempts: int, base: float) -> float:

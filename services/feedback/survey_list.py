@@ -14,9 +14,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.feedback import handlers
-from services.feedback.domain import K_ANONYMITY
 from services.feedback.domain import Survey as DomainSurvey
 from services.feedback.repository import FeedbackRepository
+from shared.contracts import K_ANONYMITY
 
 MAX_PAGE = 500
 

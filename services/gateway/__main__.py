@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.runtime.edge import serve
+from shared.runtime.observability import configure_logging
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # MGN_LOG_FORMAT, secrets masked (shared/redact.py)
     settings = GatewaySettings()
-    serve(create_app(settings), settings.host, settings.port)
+    serve(create_app(settings), settings.host, settings.port, log_config=None)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,10 +28,12 @@ from services.gateway.auth.guard import Guard, Role
 from services.gateway.auth.http import TokenAuth, bearer
 from services.gateway.auth.tokens import TokenError, resolve_token
 from services.gateway.consumer import DURABLE, national_consumer
+from services.gateway.dashboard.coding import coding_routes
 from services.gateway.dashboard.routes import dashboard_routes
 from services.gateway.exports.routes import export_routes
 from services.gateway.graphql import GatewayContext, build_schema
 from services.gateway.graphql.access import GatewayGraphQL
+from services.gateway.lease import Lease, LeaseKeeper
 from services.gateway.live import Broadcaster
 from services.gateway.orm import TABLES
 from services.gateway.registrar import Registrar
@@ -43,6 +48,7 @@ from shared.messaging.jetstream import (
 )
 from shared.messaging.probe import MAX_OUTSTANDING_PINGS, PING_INTERVAL, BrokerProbe
 from shared.messaging.retention import Pruner
+from shared.redact import redact_url, register_secret
 from shared.runtime.asgi import LOOPBACK, service_app
 from shared.runtime.metrics import Metrics
 from shared.runtime.observability import retention
@@ -59,6 +65,8 @@ class Gateway:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
+        register_secret(urlsplit(settings.nats_url).password)  # the hub's full-rights login
+        register_secret(make_url(settings.database_url).password)
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)  # the consumer's (writes)
         # GraphQL only reads: on SQLite its transactions must not BEGIN IMMEDIATE, or every
@@ -77,6 +85,10 @@ class Gateway:
         self.registrar: Registrar | None = None  # joins and per-region freshness
         self.live = Broadcaster(settings.live_queue_size)  # new events for subscriptions
         self.probe = BrokerProbe()  # does the hub answer a ping now
+        # Of several gateways on one read model only the lease holder projects (lease.py).
+        self.keeper: LeaseKeeper | None = None
+        self._keeper_task: asyncio.Task[None] | None = None
+        self._js: Any = None
         self.metrics = self._metrics()
         schema = build_schema(settings)
         graphql = GatewayGraphQL(
@@ -96,6 +108,7 @@ class Gateway:
                 WebSocketRoute("/graphql", graphql),
                 *export_routes(self.read_sessions),
                 *dashboard_routes(),
+                *coding_routes(self.sessions, self.read_sessions, settings.require_token),
             ],
             graphiql=settings.graphiql,
             graphql=graphql,
@@ -164,7 +177,7 @@ class Gateway:
         async with self.sessions() as session, session.begin():
             await ensure_first_codebook(session)  # Wenger's types, version 1
         self.nc = await nats.connect(
-            self.settings.nats_url,
+            servers=[url.strip() for url in self.settings.nats_url.split(",") if url.strip()],
             name="mgn-gateway",
             connect_timeout=5,
             reconnect_time_wait=1,
@@ -173,25 +186,44 @@ class Gateway:
             max_outstanding_pings=MAX_OUTSTANDING_PINGS,
             reconnected_cb=self._reconnected,
         )
-        js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
+        js = self._js = self.nc.jetstream(domain=self.settings.jetstream_domain or None)
         try:
-            await ensure_national_stream(js)
-            await ensure_deadletter_stream(js)
+            replicas = self.settings.stream_replicas
+            await ensure_national_stream(js, replicas=replicas)
+            await ensure_deadletter_stream(js, replicas=replicas)
         except BaseException:
             await self.stop()
             raise
-        self.consumer = national_consumer(js, self.sessions, self.settings, self.live)
+        if self.settings.registrar:
+            self.registrar = Registrar(
+                self.nc, js, interval=self.settings.freshness_interval, active=False
+            )
+            await self.registrar.start()
+        holder = self.settings.instance or f"{socket.gethostname()}:{self.settings.port}"
+        lease = Lease(self.sessions, holder, ttl=self.settings.lease_ttl)
+        self.keeper = LeaseKeeper(lease, self._project, self._stand_by)
+        self._keeper_task = asyncio.create_task(self.keeper.run(), name="gateway-lease")
+        log.info(
+            "gateway started (db %s, nats %s)",
+            redact_url(str(self.engine.url)),
+            ",".join(redact_url(url) for url in self.settings.nats_url.split(",")),
+        )
+
+    async def _project(self) -> None:
+        """We hold the lease: consume NATIONAL, prune, answer joins."""
+        self.consumer = national_consumer(self._js, self.sessions, self.settings, self.live)
         self._task = asyncio.create_task(self._run(self.consumer), name="gateway-consumer")
         self._prune_task = asyncio.create_task(self.pruner.run(), name="gateway-prune")
-        if self.settings.registrar:
-            self.registrar = Registrar(self.nc, js, interval=self.settings.freshness_interval)
-            await self.registrar.start()
-        log.info("gateway started (db %s, nats %s)", self.engine.url, self.settings.nats_url)
+        if self.registrar is not None:
+            await self.registrar.set_active(True)
 
-    async def stop(self) -> None:
-        registrar, self.registrar = self.registrar, None
-        if registrar is not None:
-            await registrar.stop()
+    async def _stand_by(self) -> None:
+        """The lease is gone (another gateway projects now): stop projecting at once."""
+        if self.registrar is not None:
+            await self.registrar.set_active(False)
+        await self._stop_projecting()
+
+    async def _stop_projecting(self) -> None:
         prune_task, self._prune_task = self._prune_task, None
         if prune_task is not None:
             await cancel_and_wait(prune_task)
@@ -202,6 +234,17 @@ class Gateway:
             if not stopped:
                 await cancel_and_wait(task)
             await asyncio.wait({task}, timeout=5)
+
+    async def stop(self) -> None:
+        keeper_task, self._keeper_task = self._keeper_task, None
+        if keeper_task is not None:
+            await cancel_and_wait(keeper_task)
+        registrar, self.registrar = self.registrar, None
+        if registrar is not None:
+            await registrar.stop()
+        await self._stop_projecting()
+        if self.keeper is not None:
+            await self.keeper.release()  # a standby takes over at once
         nc, self.nc = self.nc, None
         if nc is not None and not nc.is_closed:
             with contextlib.suppress(Exception):
@@ -230,11 +273,14 @@ class Gateway:
 
     async def health(self) -> dict[str, Any]:
         running = self._task is not None and not self._task.done()
+        projecting = self.keeper is not None and self.keeper.held
         connected = await self.probe.check(self.nc)
+        standby_ok = self.keeper is not None and not projecting
         return {
-            "status": "ok" if running and connected else "degraded",
+            "status": "ok" if (running or standby_ok) and connected else "degraded",
             "nats_connected": connected,
             "consumer_running": running,
+            "projecting": projecting,  # False: another gateway holds the projection lease
             "consumer": asdict(self.consumer.stats) if self.consumer else None,
             "registrar": self.registrar.summary() if self.registrar else None,
             "live": {

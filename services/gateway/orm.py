@@ -21,7 +21,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -32,6 +31,7 @@ from sqlalchemy import (
 )
 
 from shared.messaging.tables import messaging_tables
+from shared.storage.types import UtcDateTime
 
 metadata = MetaData()
 TABLES = messaging_tables(metadata)
@@ -45,9 +45,9 @@ regions = Table(
     Column("display_name", String(200), nullable=True),  # until the node announces itself
     Column("agency", String(200), nullable=True),
     Column("software_version", String(40), nullable=True),
-    Column("announced_at", DateTime(timezone=True), nullable=True),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_event_at", DateTime(timezone=True), nullable=False),
+    Column("announced_at", UtcDateTime(), nullable=True),
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_event_at", UtcDateTime(), nullable=False),
     Column("events_applied", BigInteger, nullable=False),
 )
 
@@ -109,15 +109,15 @@ meetings = Table(
     # facet "timing" (MeetingScheduled, MeetingRescheduled): until one arrives, starts_at
     # holds held_at / the cancellation time / the time of the first event seen
     Column("theme", String(300), nullable=True),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
     Column("timing_version", Integer, nullable=True),
     Column("recorded", Boolean, nullable=False, server_default=text("false")),
     # facet "held"
-    Column("held_at", DateTime(timezone=True), nullable=True),
+    Column("held_at", UtcDateTime(), nullable=True),
     Column("attendance_count", Integer, nullable=True),
     Column("held_version", Integer, nullable=True),
     # facet "cancelled"
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
     Column("cancel_reason", String(500), nullable=True),
     Column("cancel_version", Integer, nullable=True),
     Column("version", Integer, nullable=False),
@@ -178,7 +178,7 @@ memos = Table(
     Column("group_id", ID, nullable=False),
     Column("summary", String(20_000), nullable=False),
     Column("facilitator_id", ID, nullable=True),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_memos_published_at_id", memos.c.published_at, memos.c.meeting_id)
@@ -216,7 +216,9 @@ activities = Table(
     Column("example", String(2000), nullable=False),
     Column("coder_id", ID, nullable=True),
     # the meeting's starts_at, kept in step with it; the activity's own time until then
-    Column("meeting_starts_at", DateTime(timezone=True), nullable=False),
+    Column("meeting_starts_at", UtcDateTime(), nullable=False),
+    # the earliest envelope time of its events: decides a meeting's first coder
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_activities_starts_at_id", activities.c.meeting_starts_at, activities.c.id)
@@ -280,11 +282,11 @@ surveys = Table(
     Column("invited", Integer, nullable=False),
     Column("invited_version", Integer, nullable=False),
     # facet "opened"
-    Column("opened_at", DateTime(timezone=True), nullable=True),
-    Column("closes_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=True),
+    Column("closes_at", UtcDateTime(), nullable=True),
     Column("opened_version", Integer, nullable=True),
     # facet "closed"
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("closed_version", Integer, nullable=True),
 )
 Index("ix_surveys_region_group_id", surveys.c.region, surveys.c.group_id, surveys.c.id)
@@ -330,101 +332,59 @@ access_tokens = Table(
     Column("role", String(16), nullable=False),  # researcher | agency | public
     Column("region", String(32), nullable=True),  # an agency's own region
     Column("label", String(200), nullable=False, server_default=text("''")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
-# --- research views: summaries kept by services.gateway.views ---------------------------
-# Recomputed for every region a batch touches, in the batch's transaction (see
-# services/gateway/views/refresh.py); months are 'YYYY-MM' (UTC), years integers.
+# --- research views: facts kept by services.gateway.views -------------------------------
 
 view_state = Table(
     "view_state",
     metadata,
     Column("name", String(40), primary_key=True),
     Column("needs_rebuild", Boolean, nullable=False),
-    Column("rebuilt_at", DateTime(timezone=True), nullable=True),
+    Column("rebuilt_at", UtcDateTime(), nullable=True),
 )
 
-view_cop_cells = Table(
-    "view_cop_cells",
-    metadata,
-    Column("region", String(32), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("activity_type", String(40), primary_key=True),
-    Column("activities", Integer, nullable=False),
-    Column("meetings", Integer, nullable=False),
-    Column("groups", Integer, nullable=False),
-    Column("example", String(2000), nullable=False),  # of its earliest activity
-)
-Index(
-    "ix_view_cop_cells_type_year",
-    view_cop_cells.c.activity_type,
-    view_cop_cells.c.year,
-    view_cop_cells.c.region,
-)
+# Facts: one row per meeting, survey, or (meeting, coder, type) of CoP activities, at the
+# meeting's day in Europe/Helsinki (``day``, its ``month`` 'YYYY-MM', ``day_number`` =
+# date.toordinal() for day arithmetic in SQL). Kept by services/gateway/views/facts.py from
+# each batch's changes (the units it touched), in the batch's transaction; the views are
+# queries over them (services/gateway/views/queries.py) with exact-day filters.
 
-view_group_months = Table(
-    "view_group_months",
+fact_meetings = Table(
+    "fact_meetings",
     metadata,
-    Column("group_id", ID, primary_key=True),
-    Column("month", String(7), primary_key=True),
+    Column("meeting_id", ID, primary_key=True),
     Column("region", String(32), nullable=False),
-    Column("meetings_held", Integer, nullable=False),
-    Column("meetings_cancelled", Integer, nullable=False),
-    Column("attendees", Integer, nullable=False),
-    Column("expected", Integer, nullable=False),  # members on the days of held meetings
+    Column("group_id", ID, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("day_number", Integer, nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),  # PLANNED | HELD | CANCELLED
+    Column("held", Integer, nullable=False),  # 1 if HELD
+    Column("cancelled", Integer, nullable=False),  # 1 if CANCELLED
+    Column("host_member_id", ID, nullable=True),  # held meetings only
+    Column("attendees", Integer, nullable=False),  # held meetings only, else 0
+    Column("expected", Integer, nullable=False),  # members on the day, held meetings only
 )
-Index("ix_view_group_months_region_group", view_group_months.c.region, view_group_months.c.group_id)
+Index("ix_fact_meetings_day", fact_meetings.c.day, fact_meetings.c.group_id)
+Index("ix_fact_meetings_region_day", fact_meetings.c.region, fact_meetings.c.day)
+Index("ix_fact_meetings_group_day", fact_meetings.c.group_id, fact_meetings.c.day)
 
-view_region_months = Table(
-    "view_region_months",
+fact_surveys = Table(
+    "fact_surveys",
     metadata,
-    Column("region", String(32), primary_key=True),
-    Column("month", String(7), primary_key=True),
-    Column("groups_meeting", Integer, nullable=False),
-    Column("meetings_held", Integer, nullable=False),
-    Column("meetings_cancelled", Integer, nullable=False),
-    Column("attendees", Integer, nullable=False),
-    Column("expected", Integer, nullable=False),
-)
-Index("ix_view_region_months_month", view_region_months.c.month)
-
-view_retention = Table(
-    "view_retention",
-    metadata,
-    Column("region", String(32), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("members_start", Integer, nullable=False),
-    Column("joined", Integer, nullable=False),
-    Column("left", Integer, nullable=False),
-    Column("retained", Integer, nullable=False),  # members at the start still in at the end
-    Column("members_end", Integer, nullable=False),
-)
-
-view_host_rotation = Table(
-    "view_host_rotation",
-    metadata,
-    Column("group_id", ID, primary_key=True),
+    Column("survey_id", ID, primary_key=True),
     Column("region", String(32), nullable=False),
-    Column("members", Integer, nullable=False),
-    Column("meetings_hosted", Integer, nullable=False),
-    Column("distinct_hosts", Integer, nullable=False),
-    Column("repeat_hostings", Integer, nullable=False),  # gaps between a member's hostings
-    Column("mean_days_between", Float, nullable=True),
-    Column("min_days_between", Integer, nullable=True),
-)
-Index(
-    "ix_view_host_rotation_region_group", view_host_rotation.c.region, view_host_rotation.c.group_id
-)
-
-view_feedback_months = Table(
-    "view_feedback_months",
-    metadata,
-    Column("region", String(32), primary_key=True),
-    Column("month", String(7), primary_key=True),  # the month surveys closed
-    Column("surveys", Integer, nullable=False),  # counted: closed with >= K responses
-    Column("surveys_withheld", Integer, nullable=False),  # closed with fewer
+    Column("group_id", ID, nullable=False),
+    Column("meeting_id", ID, nullable=False),
+    Column("day", Date, nullable=False),  # its meeting's (the survey's own until known)
+    Column("month", String(7), nullable=False),
+    Column("closed", Integer, nullable=False),  # 1 once closed
+    Column("counted", Integer, nullable=False),  # 1: closed with >= K_ANONYMITY responses
+    # the rest: counted surveys only (0 otherwise), so nothing below the threshold is kept
     Column("invited", Integer, nullable=False),
     Column("responses", Integer, nullable=False),
     Column("overall_sum", Integer, nullable=False),
@@ -433,77 +393,59 @@ view_feedback_months = Table(
     Column("promoters", Integer, nullable=False),  # recommend 9-10
     Column("detractors", Integer, nullable=False),  # recommend 0-6
 )
-Index("ix_view_feedback_months_month", view_feedback_months.c.month)
+Index("ix_fact_surveys_day", fact_surveys.c.day)
+Index("ix_fact_surveys_region_day", fact_surveys.c.region, fact_surveys.c.day)
+Index("ix_fact_surveys_group_day", fact_surveys.c.group_id, fact_surveys.c.day)
+Index("ix_fact_surveys_meeting", fact_surveys.c.meeting_id)
 
-view_initiative_status = Table(
-    "view_initiative_status",
+fact_cop = Table(
+    "fact_cop",
     metadata,
-    Column("region", String(32), primary_key=True),
-    Column("status", String(12), primary_key=True),
-    Column("initiatives", Integer, nullable=False),
-    Column("members", Integer, nullable=False),  # distinct members who joined them
-    Column("joinings", Integer, nullable=False),  # (initiative, member) pairs
-)
-
-view_group_health = Table(
-    "view_group_health",
-    metadata,
-    Column("group_id", ID, primary_key=True),
+    Column("meeting_id", ID, primary_key=True),
+    # a coder's records ('' for records without a coder); a consensus coding can be one more
+    Column("coder", String(40), primary_key=True),
+    Column("activity_type", String(40), primary_key=True),
     Column("region", String(32), nullable=False),
-    Column("members_active", Integer, nullable=False),
-    Column("members_ever", Integer, nullable=False),
-    Column("members_left", Integer, nullable=False),
-    Column("meetings_held", Integer, nullable=False),
-    Column("last_meeting_at", DateTime(timezone=True), nullable=True),
-    Column("attendees", Integer, nullable=False),
-    Column("expected", Integer, nullable=False),
-    Column("longest_streak", Integer, nullable=False),
-    Column("mean_current_streak", Float, nullable=True),
-    Column("active_hosted", Integer, nullable=False),  # active members who have hosted
-    Column("feedback_recent", Float, nullable=True),  # mean overall, last 3 counted surveys
-    Column("feedback_previous", Float, nullable=True),  # the 3 before those
+    Column("group_id", ID, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("activities", Integer, nullable=False),
+    Column("example", String(2000), nullable=False),  # of its first-recorded activity
+    # 1: the coder whose records the views count for this meeting (the first to record)
+    Column("counted", Integer, nullable=False),
 )
-Index("ix_view_group_health_region_group", view_group_health.c.region, view_group_health.c.group_id)
+Index("ix_fact_cop_type_day", fact_cop.c.activity_type, fact_cop.c.day)
+Index("ix_fact_cop_region_day", fact_cop.c.region, fact_cop.c.day)
+Index("ix_fact_cop_group_day", fact_cop.c.group_id, fact_cop.c.day)
 
-view_coding = Table(
-    "view_coding",
+fact_coding = Table(
+    "fact_coding",
     metadata,
-    Column("region", String(32), primary_key=True),
-    Column("coder_a", ID, primary_key=True),  # coder_a < coder_b
+    Column("meeting_id", ID, primary_key=True),
+    Column("coder_a", ID, primary_key=True),  # coder_a < coder_b, both recorded the meeting
     Column("coder_b", ID, primary_key=True),
     Column("activity_type", String(40), primary_key=True),
-    Column("both", Integer, nullable=False),  # meetings where both saw the type
+    Column("region", String(32), nullable=False),
+    Column("group_id", ID, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("both", Integer, nullable=False),  # 1 in exactly one of the four cells
     Column("a_only", Integer, nullable=False),
     Column("b_only", Integer, nullable=False),
     Column("neither", Integer, nullable=False),
 )
+Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
+Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 
-view_region_summary = Table(
-    "view_region_summary",
+FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding)
+
+# Which gateway process projects NATIONAL into this read model (services/gateway/lease.py):
+# one row per lease, its holder and when the lease ends unless renewed (epoch seconds).
+projection_leases = Table(
+    "projection_leases",
     metadata,
-    Column("region", String(32), primary_key=True),
-    Column("groups", Integer, nullable=False),
-    Column("members_active", Integer, nullable=False),
-    Column("meetings_held", Integer, nullable=False),
-    Column("last_meeting_at", DateTime(timezone=True), nullable=True),
-    Column("attendees", Integer, nullable=False),
-    Column("expected", Integer, nullable=False),
-    Column("activities", Integer, nullable=False),
-    Column("initiatives", Integer, nullable=False),
-    Column("responses", Integer, nullable=False),  # in counted surveys
-)
-
-VIEW_TABLES = (
-    view_cop_cells,
-    view_group_months,
-    view_region_months,
-    view_retention,
-    view_host_rotation,
-    view_feedback_months,
-    view_initiative_status,
-    view_group_health,
-    view_coding,
-    view_region_summary,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
 )
 
 # The researchers' workspace (codebooks, codings, panel) lives in its own module on the same

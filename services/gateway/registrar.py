@@ -21,6 +21,9 @@
   :meth:`Registrar.wake` checks every source at once instead of at the next tick, and the
   pacing starts over: the sources stalled by the restart are resynced within a second or
   two of the links returning.
+- **Standby**: of several gateways on one read model only the projecting one (the lease
+  holder, :mod:`services.gateway.lease`) answers joins and resyncs; the others only read
+  the sources' state for their own GraphQL (``active=False``, :meth:`Registrar.set_active`).
 - **Forged replies**: a region's user must be able to answer the hub's consumer-create
   requests on ``$JSC.R.>`` (the server picks those inboxes), so a region could answer
   another region's request first and leave that source waiting on a consumer that does not
@@ -82,7 +85,9 @@ class Registrar:
         stale_after: float = 5.0,
         resync_backoff: tuple[float, float] = (2.0, 15.0),
         ping_timeout: float = 1.0,
+        active: bool = True,
     ) -> None:
+        self.active = active
         self.nc = nc
         self.js = js
         self.interval = interval
@@ -101,8 +106,20 @@ class Registrar:
         self._nuid = NUID()
 
     async def start(self) -> None:
-        self._sub = await self.nc.subscribe(JOIN_SUBSCRIPTION, cb=self._on_join)
+        if self.active:
+            self._sub = await self.nc.subscribe(JOIN_SUBSCRIPTION, cb=self._on_join)
         self._task = asyncio.create_task(self._watch(), name="gateway-registrar")
+
+    async def set_active(self, active: bool) -> None:
+        """Answer joins and resync (the projecting gateway), or only watch (a standby)."""
+        self.active = active
+        if active and self._sub is None and self._task is not None:
+            self._sub = await self.nc.subscribe(JOIN_SUBSCRIPTION, cb=self._on_join)
+            self.wake()
+        elif not active and self._sub is not None:
+            sub, self._sub = self._sub, None
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -182,7 +199,7 @@ class Registrar:
         """Read every source's state, ping the stalled ones, resync those whose link is up."""
         states = await source_states(self.js)
         now = time.monotonic()
-        stalled = [region for region, state in states.items() if self._stalled(state)]
+        stalled = [r for r, state in states.items() if self.active and self._stalled(state)]
         answers = await asyncio.gather(*(self.ping(region) for region in stalled))
         reachable = {region for region, up in zip(stalled, answers, strict=True) if up}
         links: dict[str, RegionLink] = {}

@@ -43,6 +43,26 @@ class GatewaySettings(BaseSettings):
     registrar: bool = Field(
         default=True, description="answer regions' join requests and watch their links"
     )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="replicas of NATIONAL and DEADLETTER: 3 on a clustered hub (mgn hub up "
+        "--cluster), 1 on a single server",
+    )
+    lease_ttl: float = Field(
+        default=6.0,
+        ge=1.0,
+        le=60.0,
+        description="seconds the projection lease lasts unless renewed (renewed every third "
+        "of it): of several gateways on one read model one projects, a standby takes over "
+        "within this plus a third",
+    )
+    instance: str = Field(
+        default="",
+        max_length=200,
+        description="this gateway's name in the projection lease (default HOST:PORT)",
+    )
     freshness_interval: float = Field(
         default=2.0, gt=0, description="seconds between reads of NATIONAL's per-region state"
     )

@@ -20,6 +20,7 @@ from services.groups.orm import TABLES, Base
 from services.groups.settings import GroupsSettings
 from shared.runtime import ServiceRuntime
 from shared.runtime.asgi import service_app
+from shared.runtime.credentials import NodeCredentials
 
 SERVICE = "groups"
 
@@ -31,8 +32,11 @@ class GroupsService:
     app: Starlette
 
 
-def build(settings: GroupsSettings | None = None) -> GroupsService:
-    """Wire the service; nothing connects until the app's lifespan starts the runtime."""
+def build(
+    settings: GroupsSettings | None = None, *, credentials: NodeCredentials | None = None
+) -> GroupsService:
+    """Wire the service; nothing connects until the app's lifespan starts the runtime.
+    ``credentials``: who may call its API (default: the node's, MGN_NODE_CREDENTIALS_FILE)."""
     settings = settings or GroupsSettings()
     runtime = ServiceRuntime(
         service=SERVICE,
@@ -65,6 +69,8 @@ def build(settings: GroupsSettings | None = None) -> GroupsService:
         routes=[import_route(settings.region, runtime.unit_of_work)],
         graphiql=settings.graphiql,
         cache_documents=True,  # no variable-dependent validation rules here
+        credentials=credentials or NodeCredentials.from_settings(),
+        service=SERVICE,
         # a member list of up to MAX_CHARS, by HTTP or in the importMembers mutation
         body_limits={IMPORT_PATH: IMPORT_BODY_BYTES, "/graphql": IMPORT_BODY_BYTES},
     )

@@ -24,6 +24,21 @@ class AddMember:
     industry_code: str | None = None
     turnover_eur: int | None = None
     balance_sheet_eur: int | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateMember:
+    """Edit a member's details; ``None``: unchanged (an empty text clears an optional one)."""
+
+    member_id: UUID
+    company_name: str | None = None
+    business_id: str | None = None
+    industry_code: str | None = None
+    address: str | None = None
+    employees: int | None = None
+    turnover_eur: int | None = None
+    balance_sheet_eur: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +131,7 @@ class CheckMember:
     turnover_eur: int | None = None
     balance_sheet_eur: int | None = None
     joined_on: date | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

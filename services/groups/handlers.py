@@ -27,6 +27,7 @@ from services.groups.commands import (
     PauseMember,
     RejoinMember,
     RemoveFacilitator,
+    UpdateMember,
     WithdrawConsent,
 )
 from services.groups.domain import (
@@ -92,6 +93,7 @@ async def add_member(cmd: AddMember, uow: UnitOfWork, *, region: str) -> Member:
         balance_sheet_eur=cmd.balance_sheet_eur,
         business_id=cmd.business_id,
         industry_code=cmd.industry_code,
+        address=cmd.address,
     )
     async with uow:
         repo = GroupRepository(uow.session)
@@ -118,6 +120,43 @@ async def add_member(cmd: AddMember, uow: UnitOfWork, *, region: str) -> Member:
         uow.emit(
             make_envelope(event, region=region, aggregate_id=member.id, sequence=member.version)
         )
+        await uow.commit()
+    return member
+
+
+async def update_member(cmd: UpdateMember, uow: UnitOfWork, *, region: str) -> Member:
+    """Edit a member's details by the rules of adding it; emits MemberDetailsChanged."""
+    async with uow:
+        repo = GroupRepository(uow.session)
+        member = await repo.get_member(cmd.member_id)
+        if member is None:
+            raise MemberNotFound(cmd.member_id)
+        now = member.enterprise
+        changed = Enterprise(
+            company_name=now.company_name if cmd.company_name is None else cmd.company_name,
+            employees=now.employees if cmd.employees is None else cmd.employees,
+            turnover_eur=now.turnover_eur if cmd.turnover_eur is None else cmd.turnover_eur,
+            balance_sheet_eur=(
+                now.balance_sheet_eur if cmd.balance_sheet_eur is None else cmd.balance_sheet_eur
+            ),
+            business_id=now.business_id if cmd.business_id is None else cmd.business_id,
+            industry_code=now.industry_code if cmd.industry_code is None else cmd.industry_code,
+            address=now.address if cmd.address is None else cmd.address,
+        )
+        group = await repo.get_group(member.group_id)
+        group_name = group.name if group else str(member.group_id)
+        event = member.change_details(
+            changed, group=group_name, active_members=await repo.current_members(member.group_id)
+        )
+        try:
+            await _saving(repo.save_member(member), member.id)
+        except IntegrityError as exc:  # the same business ID was added concurrently
+            raise AlreadyActiveMember(
+                company=member.enterprise.company_name,
+                business_id=member.enterprise.business_id or "",
+                group=group_name,
+            ) from exc
+        _emit(uow, region, member.id, member.version, event)
         await uow.commit()
     return member
 

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.messaging.tables import messaging_tables
+from shared.storage.types import UtcDateTime
 
 _ACTIVE_WITH_BUSINESS_ID = "left_on IS NULL AND business_id IS NOT NULL"
 
@@ -47,6 +47,7 @@ class MemberRow(Base):
     name_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
     business_id: Mapped[str | None] = mapped_column(String(9), index=True)
     industry_code: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(300))
     employees: Mapped[int]
     turnover_eur: Mapped[int | None] = mapped_column(BigInteger)
     balance_sheet_eur: Mapped[int | None] = mapped_column(BigInteger)
@@ -117,7 +118,7 @@ class PersonRow(Base):
     email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(40), default="")
     language: Mapped[str] = mapped_column(String(2))
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column()
     # name and email folded for search; blank once erased
     search_key: Mapped[str] = mapped_column(String(460), server_default="")
@@ -141,7 +142,7 @@ class ConsentHistoryRow(Base):
     person_id: Mapped[UUID] = mapped_column(ForeignKey("persons.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RegionProfileRow(Base):

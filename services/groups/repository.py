@@ -15,7 +15,6 @@ at all when the values happen to match).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,11 +43,6 @@ from services.groups.orm import (
 )
 
 
-def _aware(at: datetime) -> datetime:
-    """SQLite gives back naive datetimes; everything stored is UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def group_from_row(row: GroupRow, facilitators: Iterable[FacilitatorRow] = ()) -> Group:
     return Group(
         row.id,
@@ -71,6 +65,7 @@ def member_from_row(row: MemberRow, history: Iterable[MembershipHistoryRow] = ()
         balance_sheet_eur=row.balance_sheet_eur,
         business_id=row.business_id,
         industry_code=row.industry_code,
+        address=row.address,
     )
     return Member(
         id=row.id,
@@ -94,9 +89,9 @@ def person_from_row(row: PersonRow, history: Iterable[ConsentHistoryRow] = ()) -
         phone=row.phone,
         language=row.language,  # type: ignore[arg-type]
         version=row.version,
-        erased_at=_aware(row.erased_at) if row.erased_at is not None else None,
+        erased_at=row.erased_at,
         consent_history=[
-            ConsentChange(h.purpose, h.action, _aware(h.at))  # type: ignore[arg-type]
+            ConsentChange(h.purpose, h.action, h.at)  # type: ignore[arg-type]
             for h in history
         ],
     )
@@ -110,6 +105,7 @@ def _member_values(member: Member) -> dict[str, object]:
         "name_key": fold(company.company_name),
         "business_id": company.business_id,
         "industry_code": company.industry_code,
+        "address": company.address,
         "employees": company.employees,
         "turnover_eur": company.turnover_eur,
         "balance_sheet_eur": company.balance_sheet_eur,

@@ -121,6 +121,7 @@ async def check_member(sessions: Sessions, cmd: CheckMember) -> MemberCheck:
         business_id=cmd.business_id,
         industry_code=cmd.industry_code,
         figures=figures,
+        address=cmd.address,
     )
     async with sessions() as session:
         if cmd.group_id is not None and cmd.joined_on is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from services.meetings.commands import (
@@ -55,6 +55,7 @@ from shared.contracts import (
     FacilitatorAssigned,
     FacilitatorRemoved,
     GroupCreated,
+    MemberDetailsChanged,
     MemberJoined,
     MemberLeft,
     MemberPaused,
@@ -63,14 +64,18 @@ from shared.contracts import (
     PersonRegistered,
     make_envelope,
 )
-from shared.directory import DirectoryError, GroupsDirectory
+from shared.directory import DirectoryError, GroupsDirectory, MaskedText
 from shared.errors.meetings import (
     MeetingNotFound,
     MeetingsOverlap,
     RecordingConsentMissing,
     UnknownGroup,
 )
-from shared.errors.meetings_work import ActionNotFound, InitiativeNotFound
+from shared.errors.meetings_work import (
+    ActionNotFound,
+    InitiativeNotFound,
+    MemoMaskingUnavailable,
+)
 from shared.runtime import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -222,7 +227,11 @@ REPLICATED: dict[type[Event], ReplicaApply] = {
     ConsentWithdrawn: _consent_withdrawn,
     PersonErased: _person_erased,
 }
-NOT_REPLICATED: frozenset[type[Event]] = frozenset({FacilitatorAssigned, FacilitatorRemoved})
+# MemberDetailsChanged: the replica keeps memberships by id only; company names and the
+# host's address are asked from the groups service when a page or a calendar needs them.
+NOT_REPLICATED: frozenset[type[Event]] = frozenset(
+    {FacilitatorAssigned, FacilitatorRemoved, MemberDetailsChanged}
+)
 
 
 async def apply_groups_events(events: Sequence[DecodedEvent], uow: UnitOfWork) -> int:
@@ -339,14 +348,54 @@ async def member_names(
     return names, ""
 
 
-async def publish_memo(cmd: PublishMemo, uow: UnitOfWork, node: Node) -> Meeting:
+class NameMasker(Protocol):
+    """Masks the region's person and company names in a text (the groups service)."""
+
+    async def mask_names(self, text: str) -> MaskedText: ...
+
+
+async def masked(text: str, masker: NameMasker | None) -> MaskedText:
+    """``text`` as it may leave the region: the region's names masked by the groups
+    service; :class:`MemoMaskingUnavailable` when it cannot be asked (nothing unmasked
+    ever leaves)."""
+    if not text.strip():
+        return MaskedText(text="", masked=())
+    if masker is None:
+        raise MemoMaskingUnavailable("no groups service configured: MGN_MEETINGS_GROUPS_URL")
+    try:
+        return await masker.mask_names(text.strip())
+    except DirectoryError as exc:
+        log.warning("memo not published, names not masked: %s", exc)
+        raise MemoMaskingUnavailable(str(exc)) from None
+
+
+async def publish_memo(
+    cmd: PublishMemo, uow: UnitOfWork, node: Node, masker: NameMasker | None
+) -> Meeting:
+    """Publish a memo: the region keeps its text; the event that leaves the region carries
+    the text with the region's names masked (asked before the transaction opens)."""
+    shared = await masked(cmd.summary, masker)
     async with uow:
         repo = MeetingRepository(uow.session)
         meeting = await _load(repo, cmd.meeting_id)
         published, event = meeting.publish_memo(
-            summary=cmd.summary, facilitator_id=cmd.facilitator_id, at=datetime.now(UTC)
+            summary=cmd.summary,
+            shared_summary=shared.text,
+            facilitator_id=cmd.facilitator_id,
+            at=datetime.now(UTC),
         )
         return await _change_meeting(uow, node, meeting, published, event, repo)
+
+
+async def memo_mask_preview(
+    text: str | None, meeting_id: UUID | None, uow: UnitOfWork, masker: NameMasker | None
+) -> MaskedText:
+    """What of ``text`` (or of the meeting's published memo) would be masked."""
+    if text is None:
+        async with uow:
+            meeting = await _load(MeetingRepository(uow.session), meeting_id or uuid4())
+        text = meeting.memo or ""
+    return await masked(text, masker)
 
 
 async def agree_action(cmd: AgreeAction, uow: UnitOfWork, node: Node) -> ActionItem:

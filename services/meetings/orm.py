@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.messaging.tables import messaging_tables
+from shared.storage.types import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -35,15 +35,15 @@ class MeetingRow(Base):
     group_id: Mapped[UUID] = mapped_column(Uuid, index=True)
     host_member_id: Mapped[UUID] = mapped_column(Uuid)
     theme: Mapped[str] = mapped_column(String(300))
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     memo: Mapped[str | None] = mapped_column(Text)
     memo_facilitator_id: Mapped[UUID | None] = mapped_column(Uuid)
-    memo_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    memo_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AttendeeRow(Base):
@@ -170,7 +170,7 @@ class ReplicaConsentRow(Base):
     person_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
     given: Mapped[bool] = mapped_column(Boolean)
-    stated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 TABLES = messaging_tables(Base.metadata)

@@ -7,7 +7,7 @@ ON CONFLICT DO NOTHING, then locked (FOR UPDATE), merged by the domain's rules, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -41,10 +41,6 @@ def _membership(row: ReplicaMemberRow) -> Membership:
         rejoined_on=row.rejoined_on,
         rejoined_sequence=row.rejoined_sequence or 0,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class ReplicaStore:
@@ -170,7 +166,7 @@ class ReplicaStore:
                 ReplicaConsentRow(person_id=person_id, purpose=purpose, given=given, stated_at=at)
             )
         else:
-            merged = ConsentState(row.given, _aware(row.stated_at)).apply(given=given, at=at)
+            merged = ConsentState(row.given, row.stated_at).apply(given=given, at=at)
             row.given, row.stated_at = merged.given, merged.at
         await self._session.flush()
 

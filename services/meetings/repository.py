@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
@@ -31,11 +31,6 @@ from services.meetings.orm import (
 from shared.errors import ConcurrentChange
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _ids(values: Sequence[str]) -> tuple[UUID, ...]:
     return tuple(UUID(v) for v in values)
 
@@ -52,17 +47,17 @@ def _to_domain(
         group_id=row.group_id,
         host_member_id=row.host_member_id,
         theme=row.theme,
-        starts_at=_utc(row.starts_at),
+        starts_at=row.starts_at,
         status=MeetingStatus(row.status),
         version=row.version,
-        held_at=_utc(row.held_at) if row.held_at is not None else None,
+        held_at=row.held_at,
         attendee_member_ids=tuple(attendees),
         cancel_reason=row.cancel_reason,
         rsvps=tuple(rsvps),
         recorded=row.recorded,
         memo=row.memo,
         memo_facilitator_id=row.memo_facilitator_id,
-        memo_published_at=_utc(row.memo_published_at) if row.memo_published_at else None,
+        memo_published_at=row.memo_published_at,
     )
 
 
@@ -154,7 +149,7 @@ class MeetingRepository:
         )
         found: dict[UUID, list[datetime]] = defaultdict(list)
         for row in rows:
-            found[row.host_member_id].append(_utc(row.starts_at))
+            found[row.host_member_id].append(row.starts_at)
         return found
 
     def add(self, meeting: Meeting) -> None:

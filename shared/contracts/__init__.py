@@ -23,6 +23,7 @@ from shared.contracts.errors import (
     UnsupportedSchemaVersion,
 )
 from shared.contracts.feedback import (
+    K_ANONYMITY,
     InterviewRecorded,
     ResponseSubmitted,
     SurveyClosed,
@@ -34,6 +35,7 @@ from shared.contracts.groups import (
     FacilitatorAssigned,
     FacilitatorRemoved,
     GroupCreated,
+    MemberDetailsChanged,
     MemberJoined,
     MemberLeft,
     MemberPaused,
@@ -68,6 +70,7 @@ from shared.contracts.subjects import (
 
 __all__ = [
     "ACTIVITY_TYPES",
+    "K_ANONYMITY",
     "ActionItemAgreed",
     "ActionItemClosed",
     "ActivityRecorded",
@@ -91,6 +94,7 @@ __all__ = [
     "MeetingRecorded",
     "MeetingRescheduled",
     "MeetingScheduled",
+    "MemberDetailsChanged",
     "MemberJoined",
     "MemberLeft",
     "MemberPaused",

@@ -26,6 +26,9 @@ GrowthBarrier = Literal[
     "other",
 ]
 GROWTH_BARRIERS: tuple[str, ...] = get_args(GrowthBarrier)
+# The smallest number of responses whose aggregates (means, comments) may be shown, in the
+# region and in the nation alike.
+K_ANONYMITY = 3
 
 
 class SurveyOpened(Event):

@@ -40,6 +40,23 @@ class MemberJoined(Event):
     industry_code: str = Field(default="", max_length=10)
 
 
+class MemberDetailsChanged(Event):
+    """A member company's details were edited in the region (aggregate: the member). It
+    carries what ``MemberJoined`` carries, as now; of the fields that never leave the region
+    (company name, business ID, address) only their names in ``changed_fields``."""
+
+    TYPE = "groups.member.details_changed"
+    VERSION = 1
+
+    member_id: UUID
+    group_id: UUID
+    employees: int = Field(ge=0)
+    turnover_eur: int | None = Field(default=None, ge=0)
+    balance_sheet_eur: int | None = Field(default=None, ge=0)
+    industry_code: str = Field(default="", max_length=10)
+    changed_fields: tuple[str, ...] = ()
+
+
 class MemberLeft(Event):
     """A member enterprise left its core group (aggregate: the member)."""
 

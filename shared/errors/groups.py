@@ -326,6 +326,18 @@ class DuplicateCompanyName(MemberWarning):
     )
 
 
+class InvalidAddress(DomainError):
+    code = "INVALID_ADDRESS"
+    default_field = "address"
+    message = N_("The address has {length} characters; shorten it to at most {max}.")
+
+
+class MemberDetailsUnchanged(DomainError):
+    code = "MEMBER_DETAILS_UNCHANGED"
+    default_field = "member_id"
+    message = N_("{company}'s details are already exactly these; nothing was changed.")
+
+
 class TextTooLongToMask(DomainError):
     code = "TEXT_TOO_LONG_TO_MASK"
     default_field = "text"

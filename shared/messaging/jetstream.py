@@ -38,7 +38,15 @@ DUPLICATE_WINDOW = 120.0  # seconds
 
 _NS = 1_000_000_000
 # The settings each ensure_* owns; anything else on the server is left as it is.
-_OWNED = ("subjects", "retention", "storage", "max_age", "duplicate_window", "description")
+_OWNED = (
+    "subjects",
+    "retention",
+    "storage",
+    "max_age",
+    "duplicate_window",
+    "description",
+    "num_replicas",  # 1 -> 3 when a hub becomes a cluster: the server adds the copies
+)
 _source_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
@@ -82,17 +90,18 @@ def region_stream_config(region: str) -> StreamConfig:
     )
 
 
-def national_stream_config() -> StreamConfig:
+def national_stream_config(replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=NATIONAL_STREAM,
         description="Every region's events, sourced across the leafnode links",
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW,
+        num_replicas=replicas,
     )
 
 
-def deadletter_stream_config(scope: str = "hub") -> StreamConfig:
+def deadletter_stream_config(scope: str = "hub", replicas: int = 1) -> StreamConfig:
     """``DEADLETTER`` on ``deadletter.<scope>.>``: scope ``hub`` at the hub, the region id
     in a region's domain. Distinct subjects per domain keep the two from storing each
     other's dead letters across the leafnode link."""
@@ -103,6 +112,7 @@ def deadletter_stream_config(scope: str = "hub") -> StreamConfig:
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW,
+        num_replicas=replicas,
     )
 
 
@@ -129,8 +139,10 @@ def region_source(region: str) -> StreamSource:
     )
 
 
-def _norm(value: Any) -> Any:
+def _norm(value: Any, name: str = "") -> Any:
     # The server reports an empty subject list / unlimited age as None, [] or 0.
+    if name == "num_replicas":
+        return value or 1  # not given: one copy
     return value or None
 
 
@@ -146,7 +158,7 @@ async def ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> StreamInf
     changes = {
         name: getattr(wanted, name)
         for name in _OWNED
-        if _norm(getattr(current, name)) != _norm(getattr(wanted, name))
+        if _norm(getattr(current, name), name) != _norm(getattr(wanted, name), name)
     }
     if not changes:
         return info
@@ -169,13 +181,15 @@ async def ensure_region_stream(js: JetStreamContext, region: str) -> StreamInfo:
     return await ensure_stream(js, region_stream_config(region))
 
 
-async def ensure_national_stream(js: JetStreamContext) -> StreamInfo:
-    """``NATIONAL`` at the hub; keeps the sources already added."""
-    return await ensure_stream(js, national_stream_config())
+async def ensure_national_stream(js: JetStreamContext, *, replicas: int = 1) -> StreamInfo:
+    """``NATIONAL`` at the hub (``replicas`` 3 on a clustered hub); keeps the sources."""
+    return await ensure_stream(js, national_stream_config(replicas))
 
 
-async def ensure_deadletter_stream(js: JetStreamContext, scope: str = "hub") -> StreamInfo:
-    return await ensure_stream(js, deadletter_stream_config(scope))
+async def ensure_deadletter_stream(
+    js: JetStreamContext, scope: str = "hub", *, replicas: int = 1
+) -> StreamInfo:
+    return await ensure_stream(js, deadletter_stream_config(scope, replicas))
 
 
 def _same_source(a: StreamSource, b: StreamSource) -> bool:

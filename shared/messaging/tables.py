@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     Table,
     text,
 )
+
+from shared.storage.types import UtcDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("event_id", String(36), nullable=False, unique=True),
         Column("subject", String(200), nullable=False),
         Column("body", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True),
     )
     # The relay's query: unpublished rows in id order. A partial index keeps it small.
     Index(
@@ -54,7 +55,7 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         "processed_events",
         metadata,
         Column("event_id", String(36), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
         # Null on rows recorded before the marks existed (found by event_id, never pruned).
         Column("aggregate_id", String(36), nullable=True),
         Column("sequence", BigInteger, nullable=True),

@@ -21,6 +21,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
+from shared.runtime.credentials import PUBLIC_PATHS, ApiAuthMiddleware, NodeCredentials
 from shared.runtime.edge import BodyLimit
 from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
 from shared.runtime.observability import OperationsSettings
@@ -83,6 +84,9 @@ def service_app(
     cache_documents: bool = False,
     graphql: GraphQL[Any, None] | None = None,
     metrics: Metrics | None = None,
+    credentials: NodeCredentials | None = None,
+    public_paths: Sequence[str] = (),
+    service: str = "",
     body_limits: Mapping[str, int] | None = None,
     health_details: Callable[[Request], Awaitable[bool]] | None = None,
     middleware: Sequence[Middleware] = (),
@@ -91,6 +95,8 @@ def service_app(
     ``graphql``: a ready GraphQL app to serve instead of one built from ``schema`` and
     ``context_factory`` (the gateway's reads the caller's token).
     ``metrics``: served at /metrics, and every HTTP request timed into it.
+    ``credentials``: the node's (a regional service): every path but /healthz, /metrics and
+    ``public_paths`` answers only callers with one (:mod:`shared.runtime.credentials`).
     ``body_limits``: paths that may take a larger body than MGN_HTTP_MAX_BODY_BYTES
     (:class:`~shared.runtime.edge.BodyLimit`, in front of every route).
     ``health_details``: whether a request may read /healthz in full; without it only
@@ -134,6 +140,13 @@ def service_app(
     app.add_middleware(BodyLimit, routes=body_limits)  # before anything reads a body
     if metrics is not None:
         app.add_middleware(TimingMiddleware, metrics=metrics, routes=app.router.routes)
+    if credentials is not None:
+        app.add_middleware(
+            ApiAuthMiddleware,
+            credentials=credentials,
+            service=service or "regional",
+            public=(*PUBLIC_PATHS, *public_paths),
+        )
     return app
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.messaging.retention import Retention
+from shared.redact import RedactingFilter, redact, register_secret
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -73,6 +75,8 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # (RedactingFilter formats and masks it first)
+            entry["exc"] = record.exc_text
         for key, value in record.__dict__.items():
             if key not in _RECORD_FIELDS and not key.startswith("_"):
                 entry[key] = value if isinstance(value, str | int | float | bool) else repr(value)
@@ -81,9 +85,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(settings: OperationsSettings | None = None) -> None:
     """Send every logger (uvicorn's too, which must then be run with ``log_config=None``)
-    to stderr in the configured format."""
+    to stderr in the configured format, secrets masked (:mod:`shared.redact`), uncaught
+    exceptions too."""
     settings = settings or OperationsSettings()
+    register_secret(settings.metrics_token)
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
@@ -94,3 +101,10 @@ def configure_logging(settings: OperationsSettings | None = None) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    sys.excepthook = _redacted_excepthook
+
+
+def _redacted_excepthook(kind: Any, value: Any, tb: Any) -> None:
+    """An uncaught exception's traceback on stderr, secrets masked (it ends in the log)."""
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(redact(text))

@@ -13,10 +13,12 @@ from shared.storage.engine import (
     sqlite_url,
 )
 from shared.storage.schema import create_schema
+from shared.storage.types import UtcDateTime
 
 __all__ = [
     "AsyncSession",
     "DatabaseUrlError",
+    "UtcDateTime",
     "create_engine",
     "create_schema",
     "normalise_url",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from shared.files import private_file
 from shared.storage.turns import install_write_turns
 
 SQLITE_BUSY_SECONDS = 30.0  # how long a SQLite writer waits for the lock or its turn
@@ -61,8 +63,11 @@ def create_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> 
     url = normalise_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # 0600 before SQLite opens it (its -wal and -shm files take the file's mode),
+            # in a directory created 0700; a file of another user is left as it is
+            with contextlib.suppress(PermissionError):
+                private_file(database)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if sqlite_immediate:

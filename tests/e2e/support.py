@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from deploy.natsserver import free_port
 from deploy.processes import ServiceProcess
 from shared.storage import create_engine
+from tests.fixtures.credentials import headers_for
 
 
 class Api:
@@ -36,7 +37,9 @@ class Api:
 async def serve(stack: AsyncExitStack, app: Starlette) -> Api:
     """Run ``app``'s lifespan inside ``stack`` and give a GraphQL client of it."""
     await stack.enter_async_context(app.router.lifespan_context(app))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=headers_for(app)
+    )
     await stack.enter_async_context(client)
     return Api(client)
 

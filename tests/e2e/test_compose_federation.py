@@ -5,12 +5,14 @@ reaches national GraphQL, and the region shows linked."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from shared.runtime.credentials import NodeCredentials
 from tests.fixtures.containers import compose_hub, compose_region_factory, mgn_image
 from tests.fixtures.nats import wait_for
 
@@ -23,8 +25,10 @@ NATION = """{ regions { id linkActive eventsBehind }
 CREATE_GROUP = "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }"
 
 
-async def graphql(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as client:
+async def graphql(
+    url: str, query: str, headers: dict[str, str] | None = None, **variables: Any
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
         body = (await client.post(url, json={"query": query, "variables": variables})).json()
     assert not body.get("errors"), body["errors"]
     data: dict[str, Any] = body["data"]
@@ -38,12 +42,19 @@ async def test_a_region_from_compose_reaches_the_hub_from_compose(
     national = f"http://127.0.0.1:{compose_hub.ports['gateway']}/graphql"
     groups = f"http://127.0.0.1:{oulu.ports['groups']}/graphql"
     name = f"Kasvuryhmä {uuid.uuid4().hex[:6]}"
-    await wait_for(
-        lambda: graphql(
+
+    async def create() -> dict[str, Any]:
+        # the node's credentials, written by `mgn region up` in the container at its start
+        secrets = json.loads(oulu.exec("node", "cat", "/data/node-credentials.json"))
+        return await graphql(
             groups,
             CREATE_GROUP,
+            NodeCredentials(secrets).headers("console"),
             i={"name": name, "municipality": "Oulu", "foundedOn": "2015-02-01"},
-        ),
+        )
+
+    await wait_for(
+        create,
         timeout=120,
         interval=1.0,
         message="the region's groups API",

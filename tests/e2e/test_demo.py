@@ -162,6 +162,32 @@ def gql(url: str, query: str, **variables: Any) -> dict[str, Any]:
     return dict(body["data"])
 
 
+def _sign_in_to_each_console(out: str) -> dict[str, httpx.Client]:
+    """The demo printed each region's console URL and its admin's sign-in: both work.
+    Returns each region's console signed in as its admin."""
+    consoles = dict(re.findall(r"^  (\w+): (http://127\.0\.0\.1:\d+)/$", out, re.M))
+    admins = dict(re.findall(r"^    admin\s+admin-(\w+)\s+password (\S+)$", out, re.M))
+    assert set(consoles) == set(admins) == set(REGIONS), out
+    signed_in = {}
+    for region, url in consoles.items():
+        browser = signed_in[region] = httpx.Client(base_url=url, timeout=30)
+        page = browser.get("/signin")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        signed = browser.post(
+            "/signin",
+            data={"username": f"admin-{region}", "password": admins[region],
+                  "csrf_token": csrf.group(1)},
+        )  # fmt: skip
+        assert signed.status_code == 303, signed.text
+        home = browser.get("/")
+        assert home.status_code == 200
+        assert "Welcome" in home.text or "Tervetuloa" in home.text
+        api = browser.post("/api/groups/graphql", json={"query": "{ groups { id } }"})
+        assert len(api.json()["data"]["groups"]) == 1, region
+    return signed_in
+
+
 NATIONAL = """query($r: String!) {
   groups(region: $r) { totalCount }
   members(region: $r, first: 500) { totalCount edges { node { status } } }
@@ -188,6 +214,7 @@ def test_every_feature_reaches_the_nation_and_ctrl_c_stops_everything(tmp_path: 
         assert "error" not in out.lower(), out
         assert "warning: the nation is still behind" not in out
         assert f":{SYSTEM_NATS[1]}" not in out  # every leaf has its own port
+        consoles = _sign_in_to_each_console(out)
 
         regions = {r["id"]: r for r in gql(graphql, "{ regions { id eventsApplied } }")["regions"]}
         assert set(regions) == set(REGIONS)
@@ -236,15 +263,17 @@ def test_every_feature_reaches_the_nation_and_ctrl_c_stops_everything(tmp_path: 
             (erasure,) = [line for line in demo.lines if f"{region}: person " in line]
             person_id = re.search(r"person ([0-9a-f-]{36}) erased", erasure)
             assert person_id, erasure
-            groups_url = re.search(
-                rf"region {region}: .*groups (http://\S+/graphql)", out
-            )  # fmt: skip
-            assert groups_url, out
-            person = gql(
-                groups_url.group(1),
-                "query($id: UUID!) { person(id: $id) { erased name email } }",
-                id=person_id.group(1),
-            )["person"]
+            person = (
+                consoles[region]
+                .post(  # the groups API through the console, as admin
+                    "/api/groups/graphql",
+                    json={
+                        "query": "query($id: UUID!) { person(id: $id) { erased name email } }",
+                        "variables": {"id": person_id.group(1)},
+                    },
+                )
+                .json()["data"]["person"]
+            )
             assert person == {"erased": True, "name": None, "email": None}
 
         assert set(seen_statuses) == {"HELD", "CANCELLED", "PLANNED"}

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -30,6 +32,7 @@ from sqlalchemy.engine import make_url
 from deploy.credentials import RegionCredentials
 from deploy.natsserver import free_port
 from deploy.pki import ensure_hub_tls, new_region_key
+from shared.runtime.credentials import NodeCredentials
 from tests.e2e.support import RecordingProxy
 from tests.fixtures.db import _admin
 from tests.fixtures.nats import wait_for
@@ -130,7 +133,7 @@ async def databases(
         return
     admin = str(request.getfixturevalue("postgres_admin_url"))
     prefix = f"fed_e2e_{uuid.uuid4().hex[:8]}"
-    names = [f"{prefix}_{s}" for s in (*SERVICES, "gateway")]
+    names = [f"{prefix}_{s}" for s in (*SERVICES, "console", "gateway")]
     for name in names:
         await _admin(admin, f'CREATE DATABASE "{name}"')
     base = make_url(admin).set(drivername="postgresql")
@@ -143,12 +146,19 @@ async def databases(
             await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def graphql(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as client:
+async def graphql(
+    url: str, query: str, headers: dict[str, str] | None = None, **variables: Any
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
         body = (await client.post(url, json={"query": query, "variables": variables})).json()
     assert not body.get("errors"), body["errors"]
     data: dict[str, Any] = body["data"]
     return data
+
+
+def node_headers(region_dir: Path) -> dict[str, str]:
+    """The console's credential of the node ``mgn region up`` runs in ``region_dir``."""
+    return NodeCredentials.load(region_dir / "node-credentials.json").headers("console")
 
 
 CREATE_GROUP = "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }"
@@ -216,6 +226,7 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         await graphql(
             groups_url,
             CREATE_GROUP,
+            node_headers(region_dir),
             i={"name": name, "municipality": "Oulu", "foundedOn": "2015-02-01"},
         )
         national = f"http://127.0.0.1:{gateway_port}/graphql"
@@ -252,6 +263,7 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         await wait_for(
             lambda: not [p for p in children if alive(p)], timeout=20, message="children gone"
         )
+        no_secret_in_logs_and_nothing_readable_by_others(tmp_path, hub_dir, credentials)
     finally:
         for command in (region, hub):
             if command is not None:
@@ -287,6 +299,41 @@ async def check_link_refusals(tmp_path: Path, creds: RegionCredentials, hub: str
         assert says in result.stdout, (name, result.stdout)
 
     await asyncio.gather(*(check(name) for name in cases))
+
+
+# where a secret must be: the hub's users, a region's credentials, each nats-server's config
+SECRET_HOLDERS = ("auth.json", "oulu.json", "nats-server.conf")
+
+
+def no_secret_in_logs_and_nothing_readable_by_others(
+    tmp_path: Path, hub_dir: Path, credentials: Path
+) -> None:
+    """After a real run: neither the gateway's full-rights NATS password nor the region's
+    appears in any log, state file or output; every file and directory the commands made
+    is its owner's alone (0600/0700)."""
+    auth = json.loads((hub_dir / "auth.json").read_text())
+    region = json.loads(credentials.read_text())
+    secrets = [auth["gateway_password"], region.get("nkey_seed") or region["password"]]
+    assert all(len(s) >= 16 for s in secrets)
+    found = []
+    written = [*hub_dir.rglob("*"), *(tmp_path / "oulu").rglob("*"), *tmp_path.glob("*.out")]
+    for path in written:  # (not the test's own copies of credentials files)
+        if path.is_file() and path.name not in SECRET_HOLDERS:
+            data = path.read_bytes()
+            found += [f"{path}" for s in secrets if s.encode() in data]
+    assert not found, f"a password is written in: {found}"
+    logs = list(tmp_path.rglob("*.log"))
+    assert len(logs) >= 6, logs  # 2 nats-servers, the gateway, 3 services
+    assert any("gateway started" in p.read_text(errors="replace") for p in logs)
+    loose = [
+        f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}"
+        for made in (hub_dir, tmp_path / "oulu")
+        for p in (made, *made.rglob("*"))
+        if stat.S_IMODE(p.stat().st_mode) & 0o077
+    ]
+    # the gateway's SQLite read model, when the test put it beside the workdirs
+    loose += [f"{p}" for p in tmp_path.glob("gateway.db*") if p.stat().st_mode & 0o077]
+    assert not loose, "readable by others:\n" + "\n".join(loose)
 
 
 def test_region_up_without_credentials_or_with_a_shared_database_is_refused(

@@ -37,6 +37,7 @@ from tests.e2e.test_hub_region_commands import (  # noqa: F401 - `databases` is 
     alive,
     databases,
     graphql,
+    node_headers,
     run,
 )
 from tests.fixtures.nats import wait_for
@@ -99,7 +100,7 @@ class Federation:
 
     async def write(self, name: str) -> None:
         group = {"name": name, "municipality": "Oulu", "foundedOn": "2015-02-01"}
-        await graphql(self.groups_url, CREATE_GROUP, i=group)
+        await graphql(self.groups_url, CREATE_GROUP, node_headers(self.region_dir), i=group)
 
     async def national_groups(self) -> set[str]:
         data = await graphql(self.national, NATION)

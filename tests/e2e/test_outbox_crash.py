@@ -18,6 +18,7 @@ from sqlalchemy import update
 from services.groups.orm import TABLES
 from shared.messaging.jetstream import region_stream_name
 from tests.e2e.support import Api, Database, create_group, service_process, sigkill, stream_msg_ids
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats]
@@ -37,7 +38,9 @@ async def test_outbox_survives_a_kill_while_the_leaf_is_down(
     try:
         groups.spawn()
         await asyncio.to_thread(groups.wait_healthy, 60)
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=base_url, timeout=30, headers=CONSOLE_HEADERS
+        ) as client:
             api = Api(client)
             for n in range(3):
                 await create_group(api, f"online group {n}")

@@ -34,6 +34,7 @@ from shared.contracts import (
 )
 from shared.contracts.subjects import service_filter
 from shared.messaging.jetstream import region_stream_name
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -134,7 +135,9 @@ async def test_meeting_held_to_invitation_to_response_in_the_stream(running, nat
     token = found.group(1)
 
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=service.app), base_url="http://feedback"
+        transport=httpx.ASGITransport(app=service.app),
+        base_url="http://feedback",
+        headers=CONSOLE_HEADERS,
     ) as http:
         page = await http.get(f"/survey/{token}")
         assert page.status_code == 200

@@ -31,6 +31,7 @@ from shared.contracts import (
     decode,
 )
 from shared.messaging.jetstream import region_stream_name
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -90,7 +91,9 @@ async def node(database_url, leaf_factory, nats_connect) -> AsyncIterator[Node]:
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://groups"
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://groups",
+            headers=CONSOLE_HEADERS,
         ) as client,
     ):
         js = (await nats_connect(leaf)).jetstream()

@@ -53,6 +53,7 @@ from shared.contracts import (
     encode,
     make_envelope,
 )
+from shared.directory import MaskedText
 from shared.errors import DomainError
 from shared.errors import meetings as errors
 from shared.errors import meetings_work as work_errors
@@ -61,6 +62,17 @@ from shared.storage import create_engine, create_schema, session_factory
 
 TZ = ZoneInfo("Europe/Helsinki")
 NODE = Node(region="oulu", tz=TZ)
+
+
+class NoNames:
+    """A stand-in for the groups service's masking, for tests about memos' storage (the
+    masking itself is tested through the running services, test_region_to_nation)."""
+
+    async def mask_names(self, text: str) -> MaskedText:
+        return MaskedText(text=text, masked=())
+
+
+MASKER = NoNames()
 PAST = datetime(2024, 5, 14, 18, tzinfo=TZ)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -251,10 +263,12 @@ async def test_memo_actions_agenda_and_memo_series(sessions):
     may = await held_meeting(sessions, group_id, a, [a, b])
     june = await schedule(sessions, group_id, b, starts=PAST + timedelta(days=28))
     with pytest.raises(errors.MeetingNotHeld):
-        await handlers.publish_memo(PublishMemo(june.id, "Too early"), uow(sessions), NODE)
+        await handlers.publish_memo(PublishMemo(june.id, "Too early"), uow(sessions), NODE, MASKER)
     with pytest.raises(errors.MeetingNotHeld):
         await handlers.agree_action(AgreeAction(june.id, a, "x"), uow(sessions), NODE)
-    await handlers.publish_memo(PublishMemo(may.id, "Raise prices by 10 %."), uow(sessions), NODE)
+    await handlers.publish_memo(
+        PublishMemo(may.id, "Raise prices by 10 %."), uow(sessions), NODE, MASKER
+    )
     first = await handlers.agree_action(
         AgreeAction(may.id, b, "Send the template", date(2024, 6, 1)), uow(sessions), NODE
     )
@@ -278,7 +292,9 @@ async def test_memo_actions_agenda_and_memo_series(sessions):
     june_held = await handlers.record_meeting_held(
         RecordMeetingHeld(june.id, (a, b)), uow(sessions), NODE
     )
-    await handlers.publish_memo(PublishMemo(june_held.id, "Second memo"), uow(sessions), NODE)
+    await handlers.publish_memo(
+        PublishMemo(june_held.id, "Second memo"), uow(sessions), NODE, MASKER
+    )
     async with sessions() as session:
         series = await MeetingRepository(session).with_memos(group_id)
     assert [m.memo for m in series] == ["Raise prices by 10 %.", "Second memo"]
@@ -365,7 +381,7 @@ async def test_calendar_feeds_and_memo_markdown_over_http(sessions):
     await handlers.cancel_meeting(CancelMeeting(called_off.id, "Flu"), uow(sessions), NODE)
     past = await held_meeting(sessions, group_id, a, [a, b])
     await handlers.publish_memo(
-        PublishMemo(past.id, "Conclusions:\n- price up"), uow(sessions), NODE
+        PublishMemo(past.id, "Conclusions:\n- price up"), uow(sessions), NODE, MASKER
     )
     await apply(
         sessions,
@@ -495,8 +511,10 @@ async def test_every_follow_up_refusal_has_its_code(sessions):
         ),
         "MEETING_NOT_HELD": handlers.mark_recorded(MarkRecorded(planned.id), u(sessions), n),
         "RECORDING_CONSENT_MISSING": handlers.mark_recorded(MarkRecorded(held.id), u(sessions), n),
-        "TEXT_REQUIRED": handlers.publish_memo(PublishMemo(held.id, "  "), u(sessions), n),
-        "TEXT_TOO_LONG": handlers.publish_memo(PublishMemo(held.id, "x" * 20_001), u(sessions), n),
+        "TEXT_REQUIRED": handlers.publish_memo(PublishMemo(held.id, "  "), u(sessions), n, MASKER),
+        "TEXT_TOO_LONG": handlers.publish_memo(
+            PublishMemo(held.id, "x" * 20_001), u(sessions), n, MASKER
+        ),
         "DATE_BEFORE_START": handlers.agree_action(
             AgreeAction(held.id, a, "x", date(2024, 1, 1)), u(sessions), n
         ),

@@ -43,6 +43,7 @@ from shared.contracts.subjects import build_subject, service_filter
 from shared.i18n.formats import HELSINKI
 from shared.messaging.deadletter import REASON_HEADER, SUBJECT_HEADER
 from shared.messaging.jetstream import DEADLETTER_STREAM, region_stream_name
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -159,7 +160,9 @@ async def node(leaf_factory, nats_connect, database_url) -> AsyncIterator[Node]:
     async with (
         service.app.router.lifespan_context(service.app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=service.app), base_url="http://meetings"
+            transport=httpx.ASGITransport(app=service.app),
+            base_url="http://meetings",
+            headers=CONSOLE_HEADERS,
         ) as http,
     ):
         yield Node(service, http, nc.jetstream())
@@ -516,8 +519,12 @@ async def test_consent_replica_gates_recording_and_follow_ups_reach_the_stream(n
 
     await wait_for(recorded, timeout=10, message="guest's consent applied, recording allowed")
 
-    memo = await node.ok(q["memo"], input={"meetingId": planned["id"], "summary": "Go abroad."})
-    assert memo["publishMemo"]["memo"]["summary"] == "Go abroad."
+    # no groups service configured here: no names can be masked, so nothing is published
+    unmasked = await node.refused(
+        q["memo"], input={"meetingId": planned["id"], "summary": "Go abroad."}
+    )
+    assert unmasked["code"] == "MEMO_MASKING_UNAVAILABLE"
+    assert "MGN_MEETINGS_GROUPS_URL" in unmasked["reason"]
     action = await node.ok(
         q["agree"],
         input={"meetingId": planned["id"], "ownerMemberId": str(guest), "description": "Visa"},
@@ -564,7 +571,7 @@ async def test_consent_replica_gates_recording_and_follow_ups_reach_the_stream(n
     found = await node.ok(q["queries"], g=str(group.id), m=june["id"], on="2024-07-01")
     assert [s["memberId"] for s in found["suggestNextHost"]] == [str(host), str(guest)]
     assert found["agenda"] == [{"description": "Visa"}]
-    assert found["memoSeries"] == [{"summary": "Go abroad."}]
+    assert found["memoSeries"] == []
     paused = {m["memberId"]: m for m in found["knownMembers"]}[str(resting)]
     assert paused == {"memberId": str(resting), "pausedOn": "2024-01-01", "active": False}
 
@@ -574,7 +581,6 @@ async def test_consent_replica_gates_recording_and_follow_ups_reach_the_stream(n
         ("meetings.meeting.rsvp_recorded", 3),
         ("meetings.meeting.held", 4),
         ("meetings.meeting.recorded", 5),
-        ("meetings.meeting.memo_published", 6),
         ("meetings.action.agreed", 1),
         ("meetings.activity.recorded", 1),
         ("meetings.initiative.started", 1),

@@ -210,3 +210,23 @@ async def test_redelivery_after_a_crash_between_commit_and_ack_changes_nothing(d
         assert await _count(db, TABLES.processed) == 1
     finally:
         task.cancel()
+
+
+async def test_a_lingering_consumer_applies_a_trickle_in_few_transactions(db, js):
+    consumer = EventConsumer(
+        js,
+        projecting(db, TABLES, _project),
+        ConsumerSpec(stream="TEST", durable="lingering", fetch_timeout=0.3, linger=0.3),
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        events = [_event(f"t{i}") for i in range(6)]
+        for e in events:  # a trickle: one every 20 ms, all within one linger
+            await js.publish(subject_for(e), encode(e), headers={"Nats-Msg-Id": str(e.event_id)})
+            await asyncio.sleep(0.02)
+        await wait_for(lambda: consumer.stats.applied == 6, timeout=15)
+        assert consumer.stats.batches <= 2
+        assert await _count(db, groups) == 6
+    finally:
+        await consumer.stop(5)
+        task.cancel()

@@ -145,7 +145,8 @@ async def test_migrated_schema_matches_orm(service: str, engine: AsyncEngine) ->
         f'`mgn migrate {service} --autogenerate -m "..."`: {diffs}'
     )
     assert partial == _expected_partial_indexes(metadata, engine.dialect.name)
-    assert "ix_outbox_unpublished" in partial
+    if "outbox" in metadata.tables:  # the console publishes no events
+        assert "ix_outbox_unpublished" in partial
 
 
 async def test_downgrade_to_base_and_up_again(service: str, engine: AsyncEngine) -> None:

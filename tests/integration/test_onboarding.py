@@ -22,6 +22,7 @@ from services.gateway.settings import GatewaySettings
 from services.groups.app import build as build_groups
 from services.groups.settings import GroupsSettings
 from shared.messaging.jetstream import NATIONAL_STREAM, region_stream_name
+from tests.fixtures.credentials import headers_for
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -44,7 +45,9 @@ class Api:
 
 async def serve(stack: AsyncExitStack, app: Any) -> Api:
     await stack.enter_async_context(app.router.lifespan_context(app))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=headers_for(app)
+    )
     await stack.enter_async_context(client)
     return Api(client)
 

@@ -29,6 +29,7 @@ from services.groups.app import build as build_groups
 from services.groups.settings import GroupsSettings
 from shared.contracts import GroupCreated, encode, make_envelope, subject_for
 from shared.messaging.jetstream import NATIONAL_STREAM
+from tests.fixtures.credentials import headers_for
 from tests.fixtures.db import DatabaseMaker
 from tests.fixtures.nats import LeafFactory, NatsConnect, wait_for
 
@@ -55,7 +56,9 @@ def sample(text: str, name: str, **labels: str) -> float | None:
 async def serving(app, client: tuple[str, int] = ("127.0.0.1", 50000)):  # type: ignore[no-untyped-def]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=client)
-        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://svc", headers=headers_for(app)
+        ) as http:
             yield http
 
 

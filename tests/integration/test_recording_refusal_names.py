@@ -15,6 +15,7 @@ import pytest
 
 from deploy.natsserver import free_port
 from deploy.supervisor import Supervisor
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -22,7 +23,7 @@ REGION = "oulu"
 
 
 async def gql(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=20) as http:
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
         response = await http.post(url, json={"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -48,7 +49,7 @@ MEETING_NAMES = """query($m: UUID!) { meeting(id: $m) {
 
 
 async def names_where_a_person_needs_them(
-    meetings_url: str, group_id: str, meeting_id: str, paja: str, kala: str
+    meetings_url: str, groups_url: str, group_id: str, meeting_id: str, paja: str, kala: str
 ) -> None:
     """suggestNextHost, the meeting, memos.md and the iCal feed name the companies."""
     suggested = await ok(
@@ -75,7 +76,7 @@ async def names_where_a_person_needs_them(
         m=meeting_id,
     )
     base = meetings_url.removesuffix("/graphql")
-    async with httpx.AsyncClient(timeout=20) as http:
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
         memos = (await http.get(f"{base}/groups/{group_id}/memos.md")).text
         assert "Host: Paja Oy. Attendance: 2." in memos
         assert paja not in memos
@@ -88,8 +89,15 @@ async def names_where_a_person_needs_them(
             h=kala,
             at=upcoming.isoformat(),
         )
+        edited = await ok(
+            groups_url,
+            """mutation($m: UUID!) { updateMember(input: {memberId: $m,
+              address: "Rantakatu 1, 90100 Oulu"}) { address } }""",
+            m=kala,
+        )
+        assert edited["updateMember"]["address"] == "Rantakatu 1, 90100 Oulu"
         feed = (await http.get(f"{base}/calendar/group/{group_id}.ics")).text
-    assert "LOCATION:Kalatalo Ky" in feed
+    assert "LOCATION:Kalatalo Ky\\, Rantakatu 1\\, 90100 Oulu\r\n" in feed.replace("\r\n ", "")
     assert "premises of Kalatalo Ky." in feed
 
 
@@ -182,7 +190,9 @@ async def test_refusal_names_company_and_person_then_falls_back_to_ids(
         assert card["params"]["person_ids"] == [stina]
         assert card["params"]["names"] == ["Stina Berg"]
 
-        await names_where_a_person_needs_them(meetings_url, group_id, meeting_id, paja, kala)
+        await names_where_a_person_needs_them(
+            meetings_url, groups_url, group_id, meeting_id, paja, kala
+        )
 
         await asyncio.to_thread(groups.stop)  # groups gone: ids, and a note saying why
         body = await gql(meetings_url, RECORD, m=meeting_id)

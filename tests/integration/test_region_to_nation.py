@@ -16,7 +16,9 @@ from services.groups.app import build as build_groups
 from services.groups.settings import GroupsSettings
 from services.meetings.app import build as build_meetings
 from services.meetings.settings import MeetingsSettings
+from shared.directory import GroupsDirectory
 from shared.messaging.jetstream import add_region_source, ensure_national_stream
+from tests.fixtures.credentials import TEST_CREDENTIALS, headers_for
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -36,7 +38,9 @@ class Api:
 
 async def _serve(stack: AsyncExitStack, app) -> Api:
     await stack.enter_async_context(app.router.lifespan_context(app))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=headers_for(app)
+    )
     await stack.enter_async_context(client)
     return Api(client)
 
@@ -50,15 +54,19 @@ async def test_a_regional_write_arrives_in_national_graphql(
     await add_region_source(hub_js, "oulu")
 
     async with AsyncExitStack() as stack:
-        groups = await _serve(
-            stack,
-            build_groups(
-                GroupsSettings(
-                    region="oulu",
-                    database_url=await make_database_url("groups"),
-                    nats_url=leaf.client_url,
-                )
-            ).app,
+        groups_app = build_groups(
+            GroupsSettings(
+                region="oulu",
+                database_url=await make_database_url("groups"),
+                nats_url=leaf.client_url,
+            )
+        ).app
+        groups = await _serve(stack, groups_app)
+        # the meetings service asks the groups service for names (to mask memos)
+        directory = GroupsDirectory(
+            "http://groups/graphql",
+            transport=httpx.ASGITransport(app=groups_app),
+            headers=TEST_CREDENTIALS.headers("meetings"),  # the meetings service's own
         )
         meetings = await _serve(
             stack,
@@ -67,7 +75,8 @@ async def test_a_regional_write_arrives_in_national_graphql(
                     region="oulu",
                     database_url=await make_database_url("meetings"),
                     nats_url=leaf.client_url,
-                )
+                ),
+                directory=directory,
             ).app,
         )
         nation = await _serve(
@@ -182,3 +191,42 @@ async def test_a_regional_write_arrives_in_national_graphql(
         assert sorted(node["attendeeIds"]) == sorted(members[:2])
         (month,) = data["meetingsOverTime"]
         assert (month["meetingsHeld"], month["attendees"]) == (1, 2)
+
+        # a memo naming a person and a member company: the region keeps it as written, the
+        # nation reads it with the names masked
+        await groups(
+            """mutation($m: UUID!) { addContact(memberId: $m, name: "Åsa Öberg",
+              email: "asa@example.fi") { id } }""",
+            m=members[0],
+        )
+        text = "Åsa Öberg showed Kallio Puusepät Oy's price list; Pohjan Leipomo will copy it."
+        preview = await meetings(
+            """query($t: String!) { memoMaskPreview(text: $t) {
+              text masked { kind name occurrences } } }""",
+            t=text,
+        )
+        shown = preview["memoMaskPreview"]
+        assert "Åsa" not in shown["text"]
+        assert "Kallio" not in shown["text"]
+        assert {(m["kind"], m["name"]) for m in shown["masked"]} >= {
+            ("PERSON", "Åsa Öberg"),
+            ("COMPANY", "Kallio Puusepät Oy"),
+        }
+        published = await meetings(
+            """mutation($i: PublishMemoInput!) { publishMemo(input: $i) { memo { summary } } }""",
+            i={"meetingId": meeting, "summary": text},
+        )
+        assert published["publishMemo"]["memo"]["summary"] == text  # the region's original
+        memo_query = """{ meetings(region: "oulu", first: 10) {
+            edges { node { memo { summary } } } } }"""
+
+        async def memo_nationally() -> str | None:
+            node = (await nation(memo_query))["meetings"]["edges"][0]["node"]
+            return node["memo"]["summary"] if node["memo"] else None
+
+        national = await wait_for(memo_nationally, timeout=30, message="the memo in the nation")
+        assert national == shown["text"]
+        for name in ("Åsa", "Öberg", "Kallio", "Puusepät", "Pohjan Leipomo"):
+            assert name not in national
+        assert "[name]" in national
+        assert "[company]" in national

@@ -151,5 +151,6 @@ async def test_mgn_export_quotes_formulas_in_every_dataset(net: Net, tmp_path: P
         out = tmp_path / f"{name}.csv"
         code = await asyncio.to_thread(main, ["export", name, "--out", str(out), "--db", db])
         assert code == 0
+        assert out.stat().st_mode & 0o077 == 0  # research data: the operator's alone
         found |= check(out.read_text(encoding="utf-8"), f"mgn export {name}", written)
     assert quoted_kinds(found) >= MUST, quoted_kinds(found)

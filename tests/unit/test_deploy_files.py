@@ -168,7 +168,8 @@ def test_region_node_runs_region_up_with_region_hub_and_database():
     doc = load_yaml(COMPOSE / "region.yaml")
     [secret] = doc["services"]["node"]["secrets"]
     assert args["--credentials"] == f"/run/secrets/{secret['target']}"
-    published = [p.rpartition(":")[2] for p in doc["services"]["node"]["ports"]]
+    console, *published = [p.rpartition(":")[2] for p in doc["services"]["node"]["ports"]]
+    assert console == args["--console-port"]
     assert published == [str(int(args["--base-port"]) + i) for i in range(len(published))]
     raw = (COMPOSE / "region.yaml").read_text(encoding="utf-8")
     for required in ("MGN_REGION", "MGN_HUB_LEAFNODE_URL"):

@@ -11,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 
 from services.feedback.domain import (
-    K_ANONYMITY,
     TEXT_MAX,
     Answers,
     Interview,
@@ -26,7 +25,7 @@ from services.feedback.domain import (
 from services.feedback.mail import retry_delay
 from services.feedback.settings import FeedbackSettings
 from services.feedback.texts import _, label, language, language_name
-from shared.contracts import InterviewRecorded
+from shared.contracts import K_ANONYMITY, InterviewRecorded
 from shared.contracts.feedback import GROWTH_BARRIERS
 from shared.errors.feedback import InvalidAnswers, InvalidInterview, SurveyIsClosed
 from shared.i18n import use_language

@@ -43,6 +43,7 @@ from shared.contracts import (
     make_envelope,
 )
 from shared.storage.migrations import migrate
+from tests.fixtures.credentials import CONSOLE_HEADERS
 
 REGION = "oulu"
 LINK = re.compile(r"https?://\S+/survey/([A-Za-z0-9_-]+)")
@@ -160,7 +161,9 @@ async def fb(database_url: str, tmp_path: Path) -> AsyncIterator[Fb]:
     runtime = service.runtime
     await migrate(runtime.engine, runtime.migrations, version_table="alembic_version_feedback")
     transport_ = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport_, base_url="http://feedback") as http:
+    async with httpx.AsyncClient(
+        transport=transport_, base_url="http://feedback", headers=CONSOLE_HEADERS
+    ) as http:
         yield Fb(service, http, directory, transport)
     await runtime.engine.dispose()
 
@@ -928,7 +931,9 @@ async def test_contacts_from_the_real_groups_api(tmp_path: Path):
     transport = httpx.ASGITransport(app=groups.app)
 
     async def gql(query: str, **variables: Any) -> dict[str, Any]:
-        async with httpx.AsyncClient(transport=transport, base_url="http://groups") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://groups", headers=CONSOLE_HEADERS
+        ) as http:
             body = (
                 await http.post("/graphql", json={"query": query, "variables": variables})
             ).json()
@@ -951,7 +956,9 @@ async def test_contacts_from_the_real_groups_api(tmp_path: Path):
             'email: "stina@paja.fi", language: SV) { id } }',
             m=member_id,
         )
-        directory = GroupsContactDirectory("http://groups/graphql", transport=transport)
+        directory = GroupsContactDirectory(
+            "http://groups/graphql", transport=transport, headers=CONSOLE_HEADERS
+        )
         contacts = await directory.contacts(UUID(member_id))
         assert contacts == [
             Contact(UUID(person["addContact"]["id"]), "Stina Berg", "stina@paja.fi", "sv")

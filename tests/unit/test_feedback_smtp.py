@@ -24,6 +24,7 @@ from services.feedback.mail import DirectoryTransport, SmtpTransport
 from services.feedback.settings import FeedbackSettings
 from shared.i18n.formats import format_date
 from shared.storage.migrations import migrate
+from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.unit.test_feedback_service import REGION, Fb, token_of
 
 
@@ -63,7 +64,9 @@ async def make_fb(settings: FeedbackSettings) -> Fb:
     runtime = service.runtime
     await migrate(runtime.engine, runtime.migrations, version_table="alembic_version_feedback")
     http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=service.app), base_url="http://feedback"
+        transport=httpx.ASGITransport(app=service.app),
+        base_url="http://feedback",
+        headers=CONSOLE_HEADERS,
     )
     return Fb(service, http, directory, transport=None)  # type: ignore[arg-type]
 

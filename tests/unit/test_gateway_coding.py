@@ -303,3 +303,27 @@ async def test_the_workspace_is_for_researchers_only(desk: Desk) -> None:
     async with desk.sessions() as session:
         assert (await session.execute(select(codings))).all() == []
         assert [r.key for r in await session.execute(select(codebooks))] == ["wenger"]
+
+
+def test_statsmodels_kappa_is_the_textbook_formula_and_the_views_one() -> None:
+    """The workspace's kappa (statsmodels) equals the textbook formula and the research
+    views' own (views/compute.py, kept there: statsmodels takes ~7 ms a table, too slow for
+    a listing of coder pairs by type) on every 2x2 table up to 2 per cell."""
+    from itertools import product
+
+    from services.gateway.research.agreement import cohen_kappa
+    from services.gateway.views.compute import cohen_kappa as views_kappa
+
+    for cells in product(range(3), repeat=4):
+        n = sum(cells)
+        both, a_only, b_only, _neither = cells
+        chance = None
+        if n:
+            a_yes, b_yes = (both + a_only) / n, (both + b_only) / n
+            chance = a_yes * b_yes + (1 - a_yes) * (1 - b_yes)
+        if chance is None or chance == 1:
+            assert cohen_kappa(*cells) is None, cells
+            assert views_kappa(*cells) is None, cells
+        else:
+            assert cohen_kappa(*cells) == pytest.approx(_kappa_by_hand(*cells)), cells
+            assert views_kappa(*cells) == pytest.approx(_kappa_by_hand(*cells)), cells

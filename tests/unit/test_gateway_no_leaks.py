@@ -6,8 +6,10 @@ in both (so a national answer has to pick one; tests/unit/two_regions.py). The t
 introspects the schema over HTTP and calls every Query field with every combination of
 its filters that names a region or an object of one (``region``, ``groupId``,
 ``memberId``, ``id``), selecting every field reachable from it (nested objects too), then
-downloads every export in both formats with and without ``?region=``; each as the public,
-each agency and a researcher, with real tokens through the gateway's own HTTP app.
+downloads every export in both formats with and without ``?region=``, each as the public,
+each agency and a researcher, with real tokens through the gateway's own HTTP app; and it
+subscribes to every Subscription field with each region filter, for every role, while
+both regions' events are published to the live feed.
 Whatever answers: the caller's text must carry no marker of a region it does not see in
 full, and no id of that region's rows (an agency sees other regions' per-group
 aggregates, so group and coder ids are rows only for the public). Refusals (FORBIDDEN,
@@ -16,6 +18,7 @@ aggregates, so group and coder ids are rows only for the public). Refusals (FORB
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -33,8 +36,14 @@ from graphql import (
     get_introspection_query,
 )
 from graphql.type import GraphQLEnumType, GraphQLScalarType
+from strawberry.types import ExecutionResult
 
+from services.gateway.auth import Guard, Role
 from services.gateway.exports.registry import DATASETS
+from services.gateway.graphql import GatewayContext, build_schema
+from services.gateway.live import Broadcaster
+from services.gateway.settings import GatewaySettings
+from tests.fixtures.nats import wait_for
 from tests.unit.two_regions import REGIONS, ROLES, Net, Region, marker, served
 
 MAX_DEPTH = 7  # Query -> groups -> edges -> node -> meetings -> activities -> example
@@ -224,3 +233,55 @@ async def test_no_export_shows_a_role_another_regions_words_or_rows(net: Net, fm
     for name in REGIONS:
         assert marker(name) in served["researcher"]
         assert marker(name) in served[f"agency:{name}"]
+
+
+def guard_of(role: str) -> Guard:
+    if role.startswith("agency:"):
+        return Guard(Role.AGENCY, role.split(":", 1)[1])
+    return Guard(Role(role))
+
+
+async def test_no_subscription_shows_a_role_another_regions_rows(net: Net) -> None:
+    """Every Subscription field (introspected), with each region filter, for every role:
+    the live feed of both regions' events delivers only what the role sees in full."""
+    introspection = await introspected(net)
+    assert introspection.subscription_type is not None
+    schema = build_schema(GatewaySettings.model_construct(**UNLIMITED))  # type: ignore[arg-type]
+    problems: list[str] = []
+    delivered = 0
+    for name, f in introspection.subscription_type.fields.items():
+        for given, role in itertools.product(argument_sets(f, net.regions, {}), ROLES):
+            skipped: list[str] = []
+            doc = "subscription " + document(name, f, given, skipped)
+            guard = guard_of(role)
+            shown = {given["region"]} if "region" in given else None
+            if shown is None:
+                full = guard.full_regions()
+                shown = set(REGIONS) if full is None else set(full)
+            live = Broadcaster()
+            context = GatewayContext.create(net.gateway.read_sessions, guard=guard, live=live)
+            stream = await schema.subscribe(doc, context_value=context)
+            assert not isinstance(stream, ExecutionResult), stream.errors
+            first = asyncio.ensure_future(anext(stream))
+            # subscribed, or refused at once
+            await wait_for(lambda: live.subscribers == 1 or first.done(), timeout=10)  # noqa: B023
+            if first.done() and live.subscribers == 0:
+                codes = {(e.extensions or {}).get("code") for e in first.result().errors or []}
+                assert codes == {"FORBIDDEN"}, (role, given, first.result())
+                continue
+            # what it must not see first, then what it may: once that has all come, every
+            # other event has been passed over already (one queue, in order)
+            hidden = [e for r in REGIONS if r not in shown for e in net.regions[r].events]
+            allowed = [e for r in REGIONS if r in shown for e in net.regions[r].events]
+            live.publish(hidden + allowed)
+            got = [await first] + [await anext(stream) for _ in range(len(allowed) - 1)]
+            await stream.aclose()
+            assert all(r.errors is None for r in got), (role, given, got[0].errors)
+            delivered += len(got)
+            text = json.dumps([r.data for r in got])
+            problems += [
+                f"{role} reads {leak} through {doc}" for leak in leaks(text, unseen(net, role))
+            ]
+            assert {(r.data or {})[name]["region"] for r in got} == shown, (role, given)
+    assert not problems, "\n".join(problems[:40])
+    assert delivered > 0

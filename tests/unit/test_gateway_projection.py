@@ -21,6 +21,7 @@ from shared.contracts import (
     MeetingCancelled,
     MeetingHeld,
     MeetingScheduled,
+    MemberDetailsChanged,
     MemberJoined,
     MemberLeft,
     RegionAnnounced,
@@ -311,6 +312,28 @@ async def test_an_attendance_correction_replaces_the_attendees_and_stale_ones_do
     await apply(sessions, [ev(again, "oulu", meet, 5), ev(fixed, "oulu", meet, 4)])
     assert (await one(sessions, meetings, meet)).attendance_count == 1
     assert await count(sessions, attendance, attendance.c.meeting_id == str(meet)) == 1
+
+
+async def test_edited_member_details_count_as_activity_and_change_nothing_national(
+    sessions: Sessions,
+) -> None:
+    g, m = uuid.uuid4(), uuid.uuid4()
+    joined = MemberJoined(
+        member_id=m, group_id=g, joined_on=date(2024, 1, 1), employees=4, industry_code="62010"
+    )
+    edited = MemberDetailsChanged(
+        member_id=m,
+        group_id=g,
+        employees=7,
+        industry_code="47110",
+        changed_fields=("company_name", "address", "employees", "industry_code"),
+    )
+    await apply(sessions, [ev(joined, "oulu", m, 1)], [ev(edited, "oulu", m, 2, T0 + timedelta(1))])
+    row = await one(sessions, members, m)
+    assert (row.employees, row.industry_code, row.version) == (4, "62010", 1)
+    region = await one(sessions, regions, "oulu")
+    assert region.events_applied == 2
+    assert utc(region.last_event_at) == T0 + timedelta(1)
 
 
 async def test_region_freshness_and_announcements_tolerate_disorder(sessions: Sessions) -> None:

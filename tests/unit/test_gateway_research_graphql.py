@@ -406,6 +406,13 @@ async def test_memos_by_region_and_period(world: World) -> None:
         world.sessions, query, "memos", **{"from": (T0 + timedelta(days=100)).date().isoformat()}
     )
     assert [n["summary"] for p in later for n in p] == ["Memo 4", "Memo 5"]
+    # dated by the meeting: memo 3 was published the day after its meeting's day
+    to = """query($after: String, $to: Date) {
+        memos(region: "oulu", first: 4, after: $after, to: $to) {
+            pageInfo { hasNextPage endCursor } edges { node { summary } } } }"""
+    day = (T0 + timedelta(days=90)).date().isoformat()
+    upto = await pages(world.sessions, to, "memos", to=day)
+    assert [n["summary"] for p in upto for n in p] == [f"Memo {i}" for i in range(4)]
 
 
 async def test_surveys_show_means_only_from_three_responses(world: World) -> None:

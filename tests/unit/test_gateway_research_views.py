@@ -1,13 +1,15 @@
-"""The research views (summary tables) against brute force over the raw read model.
+"""The research facts and views against brute force over the raw read model.
 
 A seeded random network of two regions is projected (a) in one batch, (b) shuffled into
-small batches, some applied twice, with late and re-sent events; the view tables must be
-the same, equal :func:`rebuild`'s, and equal what a brute-force computation straight from
-the raw tables gives. On SQLite and PostgreSQL.
+small batches, some applied twice, with late and re-sent events; the fact tables must be
+the same, equal :func:`rebuild`'s, and every view (national, per region, per group, over
+exact-day periods in Europe/Helsinki) must equal what a brute-force computation straight
+from the raw tables gives. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections import Counter, defaultdict
@@ -22,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.gateway import app as gateway_app
 from services.gateway.orm import (
-    VIEW_TABLES,
+    FACT_TABLES,
     activities,
     attendance,
+    groups,
     initiative_members,
     initiatives,
     meetings,
@@ -35,7 +38,10 @@ from services.gateway.orm import (
     view_state,
 )
 from services.gateway.projections import project
+from services.gateway.views import compute, queries
 from services.gateway.views.compute import WENGER_TYPES, cohen_kappa
+from services.gateway.views.days import day_of
+from services.gateway.views.queries import Scope
 from services.gateway.views.refresh import rebuild, rebuild_if_marked
 from shared.contracts import (
     ActivityRecorded,
@@ -111,6 +117,8 @@ def network(seed: int) -> Net:
             for k in range(14):
                 m = net.uid()
                 starts = T0 + timedelta(days=33 * k + 20 * g)
+                if rng.random() < 0.3:  # 22:30 UTC: already the next day in Helsinki
+                    starts += timedelta(hours=6, minutes=30)
                 host = rng.choice(people)
                 net.emit(
                     region,
@@ -143,7 +151,8 @@ def network(seed: int) -> Net:
                     ),
                     m,
                 )
-                for coder in rng.sample(coders, rng.randrange(0, 3)):
+                for c, coder in enumerate(rng.sample(coders, rng.randrange(0, 3))):
+                    recorded = starts + timedelta(days=1 + c + rng.randrange(0, 2))
                     for kind in rng.sample(WENGER_TYPES, rng.randrange(1, 3)):
                         a = net.uid()
                         net.emit(
@@ -157,6 +166,7 @@ def network(seed: int) -> Net:
                                 coder_id=coder,
                             ),
                             a,
+                            recorded,
                         )
                 if rng.random() < 0.6:
                     s = net.uid()
@@ -243,10 +253,10 @@ def rounded(value: Any) -> Any:
     return value
 
 
-async def views(sessions: Sessions) -> dict[str, list[tuple[Any, ...]]]:
+async def facts(sessions: Sessions) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     async with sessions() as session:
-        for table in VIEW_TABLES:
+        for table in FACT_TABLES:
             rows = (await session.execute(select(table))).all()
             out[table.name] = sorted(tuple(rounded(v) for v in row) for row in rows)
     return out
@@ -286,13 +296,13 @@ async def test_views_do_not_depend_on_order_batches_or_duplicates(two: Any) -> N
     net = network(seed=7)
     await apply(one, [net.events])
     await apply(many, scrambled(net.events, seed=11))
-    expected = await views(one)
-    assert expected["view_cop_cells"], "the world has activities"
-    assert await views(many) == expected
+    expected = await facts(one)
+    assert all(expected.values()), "the world has every kind of fact"
+    assert await facts(many) == expected
     async with many() as session, session.begin():
-        assert await rebuild(session) == 2
-    assert await views(many) == expected
-    await check_brute_force(one, expected)
+        assert await rebuild(session) == len(expected["fact_meetings"])
+    assert await facts(many) == expected
+    await check_brute_force(one)
 
 
 # -- brute force, straight from the raw tables ----------------------------------------------
@@ -302,126 +312,274 @@ def _utc(at: datetime) -> datetime:
     return rounded(at)  # type: ignore[no-any-return]
 
 
-def national_is_the_sum(rows: list[tuple[Any, ...]], keys: int, sums: int) -> None:
-    """Rows (region, *keys, *sums, ...): the '*' rows are the sums of the regions' rows."""
-    total: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * sums)
-    national = {}
-    for row in rows:
-        key, values = row[1 : 1 + keys], row[1 + keys : 1 + keys + sums]
-        if row[0] == "*":
-            national[key] = list(values)
-        else:
-            total[key] = [a + b for a, b in zip(total[key], values, strict=True)]
-    assert national == dict(total)
+class Raw:
+    """The raw read model, and each view recomputed from it for a scope."""
 
+    acts: list[Any]
+    meets: list[Any]
+    people: list[Any]
+    present: list[Any]
+    polls: list[Any]
+    answers: list[Any]
+    inis: list[Any]
+    ini_members: list[Any]
+    groups_: list[Any]
 
-async def check_brute_force(sessions: Sessions, views: dict[str, list[tuple[Any, ...]]]) -> None:
-    national_is_the_sum(views["view_cop_cells"], 2, 3)
-    national_is_the_sum(views["view_region_months"], 1, 5)
-    national_is_the_sum(views["view_feedback_months"], 1, 9)
-    got = {name: [r for r in rows if r[0] != "*"] for name, rows in views.items()}
-    async with sessions() as session:
-        acts = (await session.execute(select(activities))).all()
-        meets = (await session.execute(select(meetings))).all()
-        people = (await session.execute(select(members))).all()
-        present = (await session.execute(select(attendance))).all()
-        polls = (await session.execute(select(surveys))).all()
-        answers = (await session.execute(select(survey_responses))).all()
-        inis = (await session.execute(select(initiatives))).all()
-        ini_members = (await session.execute(select(initiative_members))).all()
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.__dict__.update(tables)
+        self.day = {m.id: day_of(_utc(m.starts_at)) for m in self.meets}
+        self.came: Counter[str] = Counter(p.meeting_id for p in self.present)
+        self.group_region = {g.id: g.region for g in self.groups_}
 
-    # CoP cells: counts per region, year, type
-    cells = Counter((a.region, _utc(a.meeting_starts_at).year, a.activity_type) for a in acts)
-    assert {(r[0], r[1], r[2]): r[3] for r in got["view_cop_cells"]} == dict(cells)
-    starts = {m.id: _utc(m.starts_at) for m in meets}
-    for a in acts:  # activities follow their meeting's (possibly moved) start
-        assert _utc(a.meeting_starts_at) == starts[a.meeting_id]
+    def inside(self, row: Any, day: date, s: Scope) -> bool:
+        return (
+            (s.region is None or row.region == s.region)
+            and (s.group_id is None or row.group_id == s.group_id)
+            and (s.from_ is None or day >= s.from_)
+            and (s.to is None or day <= s.to)
+        )
 
-    # meetings per region and month: held, cancelled, attendees, expected
-    came = Counter(p.meeting_id for p in present)
-
+    @staticmethod
     def member_on(p: Any, day: date) -> bool:
         gone = p.status == "LEFT" and p.left_on is not None and p.left_on <= day
         return p.joined_on is not None and p.joined_on <= day and not gone
 
-    months: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for m in meets:
-        key = (m.region, starts[m.id].strftime("%Y-%m"))
-        if m.status == "HELD":
-            months[key][0] += 1
-            months[key][2] += came[m.id]
-            months[key][3] += sum(
-                1 for p in people if p.group_id == m.group_id and member_on(p, starts[m.id].date())
+    def expected(self, m: Any) -> int:
+        day = self.day[m.id]
+        return sum(1 for p in self.people if p.group_id == m.group_id and self.member_on(p, day))
+
+    def meetings_over_time(self, s: Scope) -> list[tuple[Any, ...]]:
+        months: dict[str, list[Any]] = defaultdict(lambda: [set(), 0, 0, 0, 0])
+        for m in self.meets:
+            day = self.day[m.id]
+            if m.status not in ("HELD", "CANCELLED") or not self.inside(m, day, s):
+                continue
+            cell = months[f"{day:%Y-%m}"]
+            if m.status == "HELD":
+                cell[0].add(m.group_id)
+                cell[1] += 1
+                cell[3] += self.came[m.id]
+                cell[4] += self.expected(m)
+            else:
+                cell[2] += 1
+        return [(k, len(v[0]), *v[1:]) for k, v in sorted(months.items())]
+
+    def feedback(self, s: Scope) -> list[tuple[Any, ...]]:
+        answers = defaultdict(list)
+        for r in self.answers:
+            answers[r.survey_id].append(r)
+        months: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for sv in self.polls:
+            day = self.day.get(sv.meeting_id)
+            if sv.closed_at is None or day is None or not self.inside(sv, day, s):
+                continue
+            got = answers[sv.id]
+            cell = months[f"{day:%Y-%m}"]
+            if len(got) >= compute.K_ANONYMITY:
+                cell[0] += 1
+                cell[2] += len(got)
+                cell[3] += sum(r.overall for r in got)
+            else:
+                cell[1] += 1
+        return [(k, *v) for k, v in sorted(months.items())]
+
+    def first_coder(self) -> dict[str, str]:
+        first: dict[str, tuple[datetime, str]] = {}
+        for a in self.acts:
+            key = (_utc(a.recorded_at), a.coder_id or "")
+            mine = [
+                _utc(x.recorded_at)
+                for x in self.acts
+                if x.meeting_id == a.meeting_id and (x.coder_id or "") == key[1]
+            ]
+            key = (min(mine), key[1])
+            first[a.meeting_id] = min(first.get(a.meeting_id, key), key)
+        return {m: c for m, (_, c) in first.items()}
+
+    def cop(self, s: Scope) -> list[tuple[Any, ...]]:
+        counted = self.first_coder()
+        cells: dict[str, list[Any]] = defaultdict(lambda: [0, set(), set()])
+        for a in self.acts:
+            if (a.coder_id or "") != counted[a.meeting_id]:
+                continue
+            if not self.inside(a, self.day[a.meeting_id], s):
+                continue
+            cell = cells[a.activity_type]
+            cell[0] += 1
+            cell[1].add(a.meeting_id)
+            cell[2].add(a.group_id)
+        return [(k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
+
+    def retention(self, s: Scope) -> list[tuple[int, int, int, int, int, int]]:
+        mine = [
+            p
+            for p in self.people
+            if p.joined_on is not None
+            and (s.region is None or p.region == s.region)
+            and (s.group_id is None or p.group_id == s.group_id)
+        ]
+        years = [p.joined_on.year for p in mine]
+        years += [p.left_on.year for p in mine if p.status == "LEFT" and p.left_on]
+        first, last = min(years), max(years)
+        first = max(first, s.from_.year) if s.from_ else first
+        last = min(last, s.to.year) if s.to else last
+        out = []
+        for year in range(first, last + 1):
+            a = max(date(year, 1, 1), s.from_) if s.from_ else date(year, 1, 1)
+            b = min(date(year, 12, 31), s.to) if s.to else date(year, 12, 31)
+            before = a - timedelta(days=1)
+            left = [p for p in mine if p.status == "LEFT" and p.left_on is not None]
+            out.append(
+                (
+                    year,
+                    sum(self.member_on(p, before) for p in mine),
+                    sum(a <= p.joined_on <= b for p in mine),
+                    sum(a <= p.left_on <= b for p in left),
+                    sum(self.member_on(p, before) and self.member_on(p, b) for p in mine),
+                    sum(self.member_on(p, b) for p in mine),
+                )
             )
-        elif m.status == "CANCELLED":
-            months[key][1] += 1
-    view_months = {(r[0], r[1]): list(r[3:7]) for r in got["view_region_months"]}
-    assert view_months == dict(months)
+        return out
 
-    # retention: members on 31 Dec of each year, per region
-    for region, year, start, joined, left, retained, end in got["view_retention"]:
-        mine = [p for p in people if p.region == region]
-        assert start == sum(member_on(p, date(year - 1, 12, 31)) for p in mine)
-        assert end == sum(member_on(p, date(year, 12, 31)) for p in mine)
-        assert joined == sum(p.joined_on.year == year for p in mine)
-        assert left == sum(p.status == "LEFT" and p.left_on.year == year for p in mine)
-        assert retained == sum(
-            member_on(p, date(year - 1, 12, 31)) and member_on(p, date(year, 12, 31)) for p in mine
+    def hosts(self, s: Scope) -> dict[str, tuple[Any, ...]]:
+        out = {}
+        for g in self.groups_:
+            if (s.region and g.region != s.region) or (s.group_id and g.id != s.group_id):
+                continue
+            held = sorted(
+                (
+                    (self.day[m.id], m.id, m.host_member_id)
+                    for m in self.meets
+                    if m.group_id == g.id
+                    and m.status == "HELD"
+                    and m.host_member_id
+                    and self.inside(m, self.day[m.id], Scope(None, None, s.from_, s.to))
+                ),
+            )
+            by_host: dict[str, list[date]] = defaultdict(list)
+            for day, _, host in held:
+                by_host[host].append(day)
+            gaps = [(y - x).days for days in by_host.values() for x, y in itertools.pairwise(days)]
+            out[g.id] = (
+                len(held),
+                len(by_host),
+                len(gaps),
+                round(sum(gaps) / len(gaps), 6) if gaps else None,
+                min(gaps) if gaps else None,
+            )
+        return out
+
+    def coding(self, s: Scope) -> Counter[tuple[str, str, str, str]]:
+        coded: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for a in self.acts:
+            if a.coder_id and self.inside(a, self.day[a.meeting_id], s):
+                coded[a.meeting_id][a.coder_id].add(a.activity_type)
+        table: Counter[tuple[str, str, str, str]] = Counter()
+        for by in coded.values():
+            names = sorted(by)
+            for i, x in enumerate(names):
+                for y in names[i + 1 :]:
+                    for kind in WENGER_TYPES:
+                        cell = ("both", "a_only", "b_only", "neither")[
+                            (0 if kind in by[x] else 2) + (0 if kind in by[y] else 1)
+                        ]
+                        table[(x, y, kind, cell)] += 1
+        return table
+
+    def initiatives(self, s: Scope) -> list[tuple[Any, ...]]:
+        chosen = {
+            i.id: i.status
+            for i in self.inis
+            if self.inside(i, i.started_on, s)
+            if i.started_on is not None
+        }
+        per: dict[str, list[Any]] = defaultdict(lambda: [0, set(), 0])
+        for status in chosen.values():
+            per[status][0] += 1
+        for link in self.ini_members:
+            if link.initiative_id in chosen:
+                per[chosen[link.initiative_id]][1].add(link.member_id)
+                per[chosen[link.initiative_id]][2] += 1
+        return [(k, v[0], len(v[1]), v[2]) for k, v in sorted(per.items())]
+
+
+async def raw(sessions: Sessions) -> Raw:
+    async with sessions() as session:
+        tables = {
+            name: (await session.execute(select(table))).all()
+            for name, table in (
+                ("acts", activities),
+                ("meets", meetings),
+                ("people", members),
+                ("present", attendance),
+                ("polls", surveys),
+                ("answers", survey_responses),
+                ("inis", initiatives),
+                ("ini_members", initiative_members),
+                ("groups_", groups),
+            )
+        }
+    return Raw(tables)
+
+
+def scopes(world: Raw) -> list[Scope]:
+    """National, each region, a group, and exact-day periods whose edges fall on meeting
+    days (so a day too many or too few changes the answer)."""
+    group = sorted(world.groups_, key=lambda g: g.id)[0]
+    days = sorted(set(world.day.values()))
+    a, b = days[len(days) // 4], days[3 * len(days) // 4]
+    return [
+        Scope(),
+        Scope("oulu"),
+        Scope("lappi"),
+        Scope(group.region, group.id),
+        Scope(None, group.id),
+        Scope(None, None, a, b),
+        Scope(None, None, a + timedelta(days=1), b - timedelta(days=1)),
+        Scope("oulu", None, a, None),
+        Scope(None, None, None, b),
+        Scope(group.region, group.id, a, b),
+    ]
+
+
+async def check_brute_force(sessions: Sessions) -> None:
+    world = await raw(sessions)
+    # the facts follow their meeting's (possibly moved) start, by its Helsinki day
+    for a in world.acts:
+        assert _utc(a.meeting_starts_at) == _utc(
+            next(m.starts_at for m in world.meets if m.id == a.meeting_id)
         )
+    assert any(d != _utc(m.starts_at).date() for m in world.meets for d in [world.day[m.id]])
 
-    # feedback: only closed surveys with >= 3 responses
-    per_survey = defaultdict(list)
-    for r in answers:
-        per_survey[r.survey_id].append(r)
-    feedback: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for s in polls:
-        if s.closed_at is None:
-            continue
-        key = (s.region, _utc(s.closed_at).strftime("%Y-%m"))
-        got_answers = per_survey[s.id]
-        if len(got_answers) >= 3:
-            feedback[key][0] += 1
-            feedback[key][2] += len(got_answers)
-            feedback[key][3] += sum(r.overall for r in got_answers)
-        else:
-            feedback[key][1] += 1
-    view_feedback = {(r[0], r[1]): [r[2], r[3], r[5], r[6]] for r in got["view_feedback_months"]}
-    assert view_feedback == dict(feedback)
-    assert any(v[1] for v in feedback.values()), "some surveys are withheld (< 3 responses)"
+    async def run(query: Any) -> list[tuple[Any, ...]]:
+        async with sessions() as session:
+            return [tuple(rounded(v) for v in r) for r in (await session.execute(query)).all()]
 
-    # initiatives by status with their distinct members
-    status = {i.id: (i.region, i.status) for i in inis}
-    per_status: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for link in ini_members:
-        per_status[status[link.initiative_id]].add(link.member_id)
-    view_ini = {(r[0], r[1]): r[3] for r in got["view_initiative_status"]}
-    assert view_ini == {k: len(v) for k, v in per_status.items()}
-
-    # coding agreement: per pair and type over the meetings both coded
-    coded: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    region_of = {}
-    for a in acts:
-        coded[a.meeting_id][a.coder_id].add(a.activity_type)
-        region_of[a.meeting_id] = a.region
-    table: Counter[tuple[str, str, str, str, str]] = Counter()
-    for meeting_id, by in coded.items():
-        names = sorted(by)
-        for i, x in enumerate(names):
-            for y in names[i + 1 :]:
-                for kind in WENGER_TYPES:
-                    cell = ("both", "a_only", "b_only", "neither")[
-                        (0 if kind in by[x] else 2) + (0 if kind in by[y] else 1)
-                    ]
-                    table[(region_of[meeting_id], x, y, kind, cell)] += 1
-    for region, a, b, kind, both, a_only, b_only, neither in got["view_coding"]:
-        for name, value in (
-            ("both", both),
-            ("a_only", a_only),
-            ("b_only", b_only),
-            ("neither", neither),
-        ):
-            assert table[(region, a, b, kind, name)] == value
-    assert sum(table.values()) == sum(sum(r[4:]) for r in got["view_coding"]) > 0
+    checked = 0
+    for s in scopes(world):
+        got = await run(queries.meetings_over_time(s))
+        assert got == world.meetings_over_time(s), s
+        got = [r[:3] + r[4:6] for r in await run(queries.feedback_trend(s))]
+        assert got == world.feedback(s), s
+        got = [r[:1] + r[2:5] for r in await run(queries.cop_table(s, examples=True))]
+        assert got == world.cop(s), s
+        async with sessions() as session:
+            spans = (await session.execute(queries.member_spans(s))).all()
+        assert queries.retention(spans, s) == world.retention(s), s
+        ids = list(world.hosts(s))
+        rows = await run(queries.host_rotation(s, ids))
+        assert {r[0]: (*r[3:6], None if r[6] is None else round(r[6], 6), r[7]) for r in rows} == (
+            world.hosts(s)
+        ), s
+        table = world.coding(s)
+        for a, b, kind, *cells in await run(queries.coding(s)):
+            for name, value in zip(("both", "a_only", "b_only", "neither"), cells, strict=True):
+                assert table[(a, b, kind, name)] == value, s
+        assert sum(sum(r[3:]) for r in await run(queries.coding(s))) == sum(table.values())
+        assert await run(queries.initiative_statuses(s)) == world.initiatives(s), s
+        checked += bool(world.cop(s)) + bool(world.feedback(s))
+    assert checked > 10, "the scopes are not empty"
+    assert any(r[2] for r in world.feedback(Scope())), "some surveys are withheld (< 3)"
 
 
 def test_cohen_kappa() -> None:
@@ -443,13 +601,13 @@ async def test_migration_marks_the_views_for_one_rebuild(make_database_url: Any)
         location = Path(gateway_app.__file__).parent / "migrations"
         await migrate(engine, location, version_table=version_table("gateway"))
         await apply(sessions, [network(seed=3).events])
-        expected = await views(sessions)
-        async with sessions() as session, session.begin():  # as before 0004: no views yet
-            for table in VIEW_TABLES:
+        expected = await facts(sessions)
+        async with sessions() as session, session.begin():  # as before 0006: no facts yet
+            for table in FACT_TABLES:
                 await session.execute(delete(table))
-        assert not any((await views(sessions)).values())
+        assert not any((await facts(sessions)).values())
         assert await rebuild_if_marked(sessions) is True
-        assert await views(sessions) == expected
+        assert await facts(sessions) == expected
         assert await rebuild_if_marked(sessions) is False  # done once
         async with sessions() as session:
             state = (await session.execute(select(view_state))).one()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from deploy.cli import main
+from services.gateway.auth import create_token
 from services.gateway.research import store
 from services.gateway.research.coding import CodingInput, MarkInput
 from tests.unit.coding_desk import AGENCY, ANNA, BO, CAJ, PUBLIC, T0, Desk, open_desk
@@ -130,9 +131,13 @@ def test_mgn_export_table1_writes_csv_md_and_tex(tmp_path: Path) -> None:
     """The CLI on a migrated SQLite database (the gateway's real schema)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
 
+    tokens: dict[str, str] = {}
+
     async def prepare() -> None:
         desk = await open_desk(url, ("oulu", "Alfa", 2), migrated=True)
         await code(desk, 1, [("visits", "Toured the hall", True)])
+        tokens["public"] = (await create_token(desk.sessions, "public")).token
+        tokens["lappi"] = (await create_token(desk.sessions, "agency", "lappi")).token
         await desk.engine.dispose()
 
     asyncio.run(prepare())
@@ -149,5 +154,28 @@ def test_mgn_export_table1_writes_csv_md_and_tex(tmp_path: Path) -> None:
     )
     with pytest.raises(SystemExit, match="is for table1"):
         main(["export", "groups", "--format", "md", "--db", url])
+    for who, where in (("public", []), ("lappi", ["--region", "oulu"])):
+        with pytest.raises(SystemExit, match="forbidden"):
+            main(["export", "table1", "--db", url, "--token", tokens[who], *where])
+    # an agency without --region: its own region only (lappi has no codings)
+    out = tmp_path / "lappi.md"
+    assert (
+        main(
+            [
+                "export",
+                "table1",
+                "--format",
+                "md",
+                "--db",
+                url,
+                "--token",
+                tokens["lappi"],
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "Toured the hall" not in out.read_text(encoding="utf-8")
     with pytest.raises(SystemExit, match="no codebook"):
         main(["export", "table1", "--codebook", "nope", "--db", url])

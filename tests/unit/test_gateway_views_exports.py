@@ -103,6 +103,8 @@ async def graphql(world: World, guard: Guard, query: str, **variables: Any) -> d
 async def answer(world: World, name: str, guard: Guard, region: str | None) -> list[Any]:
     field, selection, paged = FIELDS[name]
     args = "" if name == "region_overview" else "(region: $r)"
+    if name == "cop_activity_table":
+        args = "(region: $r, byYear: true)"  # the export has a row per type and year
     if paged:
         args = args[:-1] + ", first: 500)" if args else "(first: 500)"
         selection = f"edges {{ node {{ {selection} }} }}"

@@ -12,6 +12,7 @@ from services.groups.app import build
 from services.groups.orm import Base
 from services.groups.settings import GroupsSettings
 from shared.storage import create_schema
+from tests.fixtures.credentials import CONSOLE_HEADERS
 
 CREATE = """mutation($input: CreateGroupInput!) {
   createGroup(input: $input) { id name municipality foundedOn members { id } } }"""
@@ -52,7 +53,9 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     service = build(GroupsSettings(region="oulu", database_url=database_url))
     await create_schema(service.runtime.engine, Base.metadata)
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://groups") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://groups", headers=CONSOLE_HEADERS
+    ) as client:
         yield Api(client)
     await service.runtime.engine.dispose()
 

@@ -17,6 +17,7 @@ from services.groups.orm import Base
 from services.groups.settings import GroupsSettings
 from shared.directory import GroupsDirectory, MaskedName
 from shared.storage import create_schema
+from tests.fixtures.credentials import CONSOLE_HEADERS
 
 CREATE = """mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }"""
 ADD = """mutation($input: AddMemberInput!) {
@@ -58,7 +59,9 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     service = build(GroupsSettings(region="oulu", database_url=database_url))
     await create_schema(service.runtime.engine, Base.metadata)
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://groups") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://groups", headers=CONSOLE_HEADERS
+    ) as client:
         yield Api(client)
     await service.runtime.engine.dispose()
 
@@ -145,7 +148,7 @@ async def test_validate_member_lists_every_problem_at_its_field_without_saving(a
             VALIDATE,
             input={
                 "companyName": "Uusi Oy", "businessId": "0112038-8", "industryCode": "banana",
-                "employees": 12, "turnoverEur": 10,
+                "employees": 12, "turnoverEur": 10, "address": "Katu " * 61,
             },
         )
     )["validateMember"]  # fmt: skip
@@ -153,6 +156,7 @@ async def test_validate_member_lists_every_problem_at_its_field_without_saving(a
     assert [(p["code"], p["field"]) for p in check["problems"]] == [
         ("BUSINESS_ID_CHECKSUM_MISMATCH", "businessId"),
         ("INVALID_INDUSTRY_CODE", "industryCode"),
+        ("INVALID_ADDRESS", "address"),
         ("NOT_A_MICRO_ENTERPRISE", "employees"),
     ]
     assert check["problems"][1]["params"] == {"industry_code": "banana"}
@@ -279,6 +283,7 @@ async def test_the_directory_client_asks_the_groups_service_to_mask(api, region)
     directory = GroupsDirectory(
         "http://groups/graphql",
         transport=httpx.ASGITransport(app=api.client._transport.app),  # type: ignore[attr-defined]
+        headers=CONSOLE_HEADERS,
     )
     masked = await directory.mask_names("Kiitos Onni Ääkköselle ja Paja Oy:lle!")
     assert masked.text == "Kiitos [name] ja [company]:lle!"

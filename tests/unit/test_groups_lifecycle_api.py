@@ -13,6 +13,7 @@ from services.groups.app import build
 from services.groups.orm import Base
 from services.groups.settings import GroupsSettings
 from shared.storage import create_schema
+from tests.fixtures.credentials import CONSOLE_HEADERS
 
 UNKNOWN = "00000000-0000-0000-0000-000000000009"
 MEMBER_FIELDS = "id status active pausedOn leftOn history { kind on reason }"
@@ -82,7 +83,9 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     service = build(GroupsSettings(region="oulu", database_url=database_url))
     await create_schema(service.runtime.engine, Base.metadata)
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://groups") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://groups", headers=CONSOLE_HEADERS
+    ) as client:
         yield Api(client)
     await service.runtime.engine.dispose()
 

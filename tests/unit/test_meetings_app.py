@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from services.meetings.app import build
 from services.meetings.settings import MeetingsSettings
 from shared.messaging.consumer import retry_delay
+from tests.fixtures.credentials import CONSOLE_HEADERS
 
 
 def test_settings_defaults(monkeypatch):
@@ -60,7 +61,9 @@ async def test_asyncapi_document_lists_what_the_service_publishes_and_consumes(t
 
     service = build(MeetingsSettings(database_url=f"sqlite:///{tmp_path / 'm.db'}"))
     transport = httpx.ASGITransport(app=service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://meetings", headers=CONSOLE_HEADERS
+    ) as http:
         document = (await http.get("/asyncapi.json")).json()
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert addresses == {

@@ -261,24 +261,37 @@ def test_memo_is_published_for_a_held_meeting_and_can_be_corrected():
     at = datetime(2024, 5, 15, tzinfo=UTC)
     facilitator = uuid4()
     meeting, event = held().publish_memo(
-        summary=" Price higher. ", facilitator_id=facilitator, at=at
+        summary=" Price higher. Ask Åsa Öberg. ",
+        shared_summary="Price higher. Ask [name].",
+        facilitator_id=facilitator,
+        at=at,
     )
     assert (meeting.memo, meeting.memo_facilitator_id, meeting.memo_published_at) == (
-        "Price higher.",
+        "Price higher. Ask Åsa Öberg.",
         facilitator,
         at,
     )
-    assert event == MemoPublished(
-        meeting_id=meeting.id, group_id=GROUP, summary="Price higher.", facilitator_id=facilitator
+    assert event == MemoPublished(  # the copy that leaves the region: names masked
+        meeting_id=meeting.id,
+        group_id=GROUP,
+        summary="Price higher. Ask [name].",
+        facilitator_id=facilitator,
     )
-    corrected, _ = meeting.publish_memo(summary="Price much higher.", facilitator_id=None, at=at)
+    corrected, _ = meeting.publish_memo(
+        summary="Price much higher.",
+        shared_summary="Price much higher.",
+        facilitator_id=None,
+        at=at,
+    )
     assert corrected.memo == "Price much higher."
     with pytest.raises(work_errors.TextRequired):
-        held().publish_memo(summary=" ", facilitator_id=None, at=at)
+        held().publish_memo(summary=" ", shared_summary=" ", facilitator_id=None, at=at)
     with pytest.raises(work_errors.TextTooLong):
-        held().publish_memo(summary="x" * 20_001, facilitator_id=None, at=at)
+        held().publish_memo(
+            summary="x" * 20_001, shared_summary="x" * 20_001, facilitator_id=None, at=at
+        )
     with pytest.raises(errors.MeetingNotHeld):
-        planned().publish_memo(summary="x", facilitator_id=None, at=at)
+        planned().publish_memo(summary="x", shared_summary="x", facilitator_id=None, at=at)
 
 
 # -- actions -------------------------------------------------------------------------
@@ -512,7 +525,9 @@ def test_calendar_names_the_host_company_and_its_address_as_location():
 
 
 def test_memo_series_markdown_in_given_order():
-    first = held().publish_memo(summary="One", facilitator_id=None, at=STARTS)[0]
+    first = held().publish_memo(
+        summary="One", shared_summary="One", facilitator_id=None, at=STARTS
+    )[0]
     text = render_memo_series("Oulu 1", [first], TZ)
     assert f"Host: member {HOST}. Attendance: 2." in text
     named = render_memo_series("Oulu 1", [first], TZ, hosts={HOST: MemberCard(HOST, "Paja Oy", {})})

@@ -20,7 +20,7 @@ from services.gateway.auth import create_token
 from services.gateway.projections import project
 from services.gateway.research import store
 from services.gateway.research.coding import CodingInput, MarkInput
-from services.gateway.research.tables import codebooks, coding_marks, codings
+from services.gateway.research.tables import codebooks, coding_marks, codings, panel_persons
 from services.gateway.settings import GatewaySettings
 from shared.contracts import (
     ActionItemAgreed,
@@ -242,6 +242,7 @@ def populate(region: Region) -> None:
         InterviewRecorded(
             interview_id=iv,
             member_id=people[0],
+            person_id=r.new("person"),  # never seen nationally; its key is the region's row
             interviewed_on=date(2024, 2, 1),
             intends_to_grow="yes",
             planned_hires=1,
@@ -279,6 +280,8 @@ async def code_meetings(session: AsyncSession, regions: Iterable[Region]) -> dic
         region.rows.add(await store.reconcile_coding(session, coding, "coder-c"))
         marks = select(coding_marks.c.id).join(codings, codings.c.id == coding_marks.c.coding_id)
         region.rows.update(await session.scalars(marks.where(codings.c.region == region.name)))
+        keys = select(panel_persons.c.person_key).where(panel_persons.c.region == region.name)
+        region.rows.update(await session.scalars(keys))
     return {"codebookId": book, "codebook": book}
 
 

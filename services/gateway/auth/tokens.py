@@ -52,23 +52,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)  # SQLite gives naive datetimes back
-
-
 def _info(row: object) -> TokenInfo:
     m = row._mapping  # type: ignore[attr-defined]
-    created = _utc(m["created_at"])
-    assert created is not None
     return TokenInfo(
         id=m["id"],
         role=Role(m["role"]),
         region=m["region"],
         label=m["label"],
-        created_at=created,
-        revoked_at=_utc(m["revoked_at"]),
+        created_at=m["created_at"],
+        revoked_at=m["revoked_at"],
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.guard import Level
 
@@ -33,6 +34,11 @@ class Dataset:
     national: Level = Level.NATIONAL
     # the exported values of a selected row (rates computed as GraphQL computes them)
     derive: Callable[[Row[Any]], Sequence[Any]] | None = None
+    # a view computed in Python: ``expand`` turns each chunk of selected rows into the
+    # exported rows (it may query through the session it is given); ``collect`` turns ALL
+    # selected rows at once (a small grouped select) into the exported rows
+    expand: Callable[[AsyncSession, list[Row[Any]]], Awaitable[list[Sequence[Any]]]] | None = None
+    collect: Callable[[list[Row[Any]]], list[Sequence[Any]]] | None = None
 
     @classmethod
     def of_table(

@@ -32,9 +32,7 @@ from services.gateway.orm import (
     survey_responses,
     surveys,
 )
-
-K_ANONYMITY = 3
-
+from shared.contracts import K_ANONYMITY
 
 _responses = (
     select(

@@ -86,8 +86,20 @@ async def stream(
         yield _take(buffer)
     total = 0
     async with sessions() as session:
-        result = await session.stream(query.execution_options(yield_per=CHUNK))
-        async for rows in result.partitions(CHUNK):
+        partitions: Any
+        if dataset.collect is not None or dataset.expand is not None:
+            # computed views: their select is small (grouped rows, or one row per group);
+            # read it whole, so ``expand`` may query through the same session
+            everything = list((await session.execute(query)).all())
+            if dataset.collect is not None:
+                everything = dataset.collect(everything)  # type: ignore[assignment]
+            partitions = _pieces(everything)
+        else:
+            result = await session.stream(query.execution_options(yield_per=CHUNK))
+            partitions = result.partitions(CHUNK)
+        async for rows in partitions:
+            if dataset.expand is not None:
+                rows = await dataset.expand(session, list(rows))
             if dataset.derive is not None:
                 rows = [dataset.derive(row) for row in rows]
             if fmt == "csv":
@@ -99,6 +111,11 @@ async def stream(
             yield piece
             if progress is not None:
                 progress(total)
+
+
+async def _pieces(rows: list[Any], size: int = 500) -> AsyncIterator[list[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def _json_line(names: Sequence[str], row: Sequence[Any]) -> str:

@@ -1,5 +1,5 @@
 """Exports of the research views: each the select its GraphQL field runs
-(:mod:`services.gateway.views.queries`), unfiltered, with the same rates
+(:mod:`services.gateway.views.queries`) over the whole period, with the same rates
 (:mod:`services.gateway.views.metrics`) and the same guard rules:
 
 * views of totals (CoP table, meetings over time, retention, feedback trend, initiative
@@ -18,21 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import Row, func
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.guard import Level
 from services.gateway.exports.dataset import GROUP, REGION, Column, Dataset, column
-from services.gateway.orm import (
-    view_coding,
-    view_group_health,
-    view_group_months,
-    view_host_rotation,
-    view_region_summary,
-)
-from services.gateway.views import queries
+from services.gateway.orm import fact_coding, fact_meetings, groups, regions
+from services.gateway.views import compute, queries
 from services.gateway.views.metrics import cohen_kappa, ratio, recommend_score, trend
+from services.gateway.views.queries import NATION, Scope
 
-MONTH = column("month", "string", "Month, YYYY-MM (UTC)")
+MONTH = column("month", "string", "Month of the meetings' days, YYYY-MM (Europe/Helsinki)")
 YEAR = column("year", "integer", "Calendar year")
 HELD = column("meetings_held", "integer", "Meetings held")
 CANCELLED = column("meetings_cancelled", "integer", "Meetings cancelled")
@@ -51,8 +47,56 @@ def _attendance(row: Row[Any]) -> float | None:
     return ratio(row.attendees, row.expected)
 
 
-def _rows(table: Table, *order: str) -> Any:
-    return select(*table.c).order_by(*(table.c[name] for name in order))
+def _retention(spans: list[Row[Any]]) -> list[Sequence[Any]]:
+    return [(*r, ratio(r[4], r[1])) for r in queries.retention(spans, NATION)]
+
+
+async def _host_rotation(session: AsyncSession, page: list[Row[Any]]) -> list[Sequence[Any]]:
+    ids = [r.group_id for r in page]
+    rows = (await session.execute(queries.host_rotation(NATION, ids))).all()
+    return [(*r, ratio(r.distinct_hosts, r.members)) for r in rows]
+
+
+_HEALTH = (
+    "group_id",
+    "region",
+    "members_active",
+    "members_ever",
+    "members_left",
+    "meetings_held",
+    "last_meeting_at",
+    "attendees",
+    "expected",
+    "longest_streak",
+    "mean_current_streak",
+    "active_hosted",
+    "feedback_recent",
+    "feedback_previous",
+)
+
+
+async def _group_health(session: AsyncSession, page: list[Row[Any]]) -> list[Sequence[Any]]:
+    ids = [r.group_id for r in page]
+    people = (await session.execute(queries.health_members(ids))).all()
+    held = (await session.execute(queries.health_meetings(NATION, ids))).all()
+    polls = (await session.execute(queries.health_surveys(NATION, ids))).all()
+    keys = [(r.region, r.group_id) for r in page]
+    out: list[Sequence[Any]] = []
+    for h in compute.group_health(keys, people, held, polls, None, None):
+        out.append(
+            (
+                *(h[name] for name in _HEALTH),
+                ratio(h["attendees"], h["expected"]),
+                ratio(h["members_left"], h["members_ever"]),
+                ratio(h["active_hosted"], h["members_active"]),
+                trend(h["feedback_recent"], h["feedback_previous"]),
+            )
+        )
+    return out
+
+
+def _groups() -> Any:
+    return queries.group_page(NATION).order_by(groups.c.region, groups.c.id)
 
 
 def _totals(
@@ -62,12 +106,14 @@ def _totals(
     build: Callable[[str | None, bool], Any],
     derive: Callable[[Row[Any]], Sequence[Any]] | None = None,
     national: Level = Level.NATIONAL,
+    collect: Callable[[list[Row[Any]]], list[Sequence[Any]]] | None = None,
 ) -> Dataset:
     return Dataset(
         name,
         description,
         columns,
         build(None, True),
+        collect=collect,
         region=None,
         level=Level.REGIONAL,
         totals=build,
@@ -80,13 +126,13 @@ _PAIR = ("both", "a_only", "b_only", "neither")
 
 
 def _coding(region: str | None, _examples: bool) -> Any:
-    v = view_coding.c
+    v = fact_coding.c
     pair = (v.coder_a, v.coder_b)
     over = [
         func.sum(func.coalesce(func.sum(v[c]), 0)).over(partition_by=pair).label(f"pair_{c}")
         for c in _PAIR
     ]
-    return queries.coding(region).add_columns(*over)
+    return queries.coding(Scope(region)).add_columns(*over)
 
 
 def _agreement(row: Row[Any]) -> Sequence[Any]:
@@ -119,21 +165,22 @@ VIEW_DATASETS: dict[str, Dataset] = {
     for d in (
         _totals(
             "cop_activity_table",
-            "The CoP activity table (case study's Table 1): per Wenger type and year, "
-            "activities, meetings and group-years with such activities, an example." + TOTALS,
+            "The CoP activity table (case study's Table 1): per Wenger type and Helsinki year "
+            "of the meetings, activities, meetings and distinct groups with such activities "
+            "(each meeting's first coder's records), the earliest example." + TOTALS,
             (
                 column("activity_type", "string", "One of Wenger's 11 activity types"),
                 YEAR,
                 column("activities", "integer", "Activities of the type in the year"),
                 column("meetings", "integer", "Meetings with at least one such activity"),
-                column("groups", "integer", "Group-years: groups summed over regions"),
+                column("groups", "integer", "Distinct groups with such activities in the year"),
                 column(
                     "example",
                     "string",
                     "An example text: only for who sees the region in full",
                 ),
             ),
-            lambda region, examples: queries.cop_table(region, examples),
+            lambda region, examples: queries.cop_table(Scope(region), examples, by_year=True),
         ),
         _totals(
             "meetings_over_time",
@@ -147,15 +194,15 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 EXPECTED,
                 ATTENDANCE_RATE,
             ),
-            lambda region, _: queries.meetings_over_time(region),
+            lambda region, _: queries.meetings_over_time(Scope(region)),
             _plus(_attendance),
         ),
         Dataset(
             "group_months",
             "Meetings per group per month with the attendance rate (not public).",
             (GROUP, MONTH, REGION, HELD, CANCELLED, ATTENDEES, EXPECTED, ATTENDANCE_RATE),
-            _rows(view_group_months, "group_id", "month"),
-            region=view_group_months.c.region,
+            queries.group_months(NATION).order_by(fact_meetings.c.group_id, fact_meetings.c.month),
+            region=fact_meetings.c.region,
             level=Level.REGIONAL,
             derive=_plus(_attendance),
         ),
@@ -171,8 +218,8 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("members_end", "integer", "Members on 31 Dec"),
                 column("retention_rate", "number", "retained / members_start (null if 0)"),
             ),
-            lambda region, _: queries.retention(region),
-            _plus(lambda r: ratio(r.retained, r.members_start)),
+            lambda region, _: queries.member_spans(Scope(region)),
+            collect=_retention,
         ),
         Dataset(
             "host_rotation",
@@ -189,17 +236,17 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("min_days_between", "integer", "Shortest such interval, days"),
                 column("host_share", "number", "distinct_hosts / members"),
             ),
-            _rows(view_host_rotation, "region", "group_id"),
-            region=view_host_rotation.c.region,
+            _groups(),
+            region=groups.c.region,
             level=Level.REGIONAL,
-            derive=_plus(lambda r: ratio(r.distinct_hosts, r.members)),
+            expand=_host_rotation,
         ),
         _totals(
             "feedback_trend",
-            "Feedback per month of closing; only surveys closed with at least 3 responses "
-            "count (k-anonymity), the others only as surveys_withheld." + TOTALS,
+            "Feedback per month of the surveyed meetings' days; only surveys closed with at "
+            "least 3 responses count (k-anonymity), the others only as surveys_withheld." + TOTALS,
             (
-                column("month", "string", "Month the surveys closed, YYYY-MM (UTC)"),
+                MONTH,
                 column("surveys", "integer", "Counted surveys (closed with >= 3 responses)"),
                 column("surveys_withheld", "integer", "Surveys closed with fewer responses"),
                 column("invited", "integer", "Attendees invited, counted surveys"),
@@ -215,7 +262,7 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("mean_recommend", "number", "Mean likelihood to recommend (0-10)"),
                 column("recommend_score", "number", "% promoters - % detractors, -100..100"),
             ),
-            lambda region, _: queries.feedback_trend(region),
+            lambda region, _: queries.feedback_trend(Scope(region)),
             _feedback,
         ),
         _totals(
@@ -227,7 +274,7 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("members", "integer", "Distinct members in these initiatives"),
                 column("joinings", "integer", "(initiative, member) pairs"),
             ),
-            lambda region, _: queries.initiative_statuses(region),
+            lambda region, _: queries.initiative_statuses(Scope(region)),
         ),
         Dataset(
             "group_health",
@@ -253,15 +300,10 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("hosted_share", "number", "active_hosted / members_active"),
                 column("feedback_trend", "number", "feedback_recent - feedback_previous"),
             ),
-            _rows(view_group_health, "region", "group_id"),
-            region=view_group_health.c.region,
+            _groups(),
+            region=groups.c.region,
             level=Level.REGIONAL,
-            derive=_plus(
-                _attendance,
-                lambda r: ratio(r.members_left, r.members_ever),
-                lambda r: ratio(r.active_hosted, r.members_active),
-                lambda r: trend(r.feedback_recent, r.feedback_previous),
-            ),
+            expand=_group_health,
         ),
         _totals(
             "coding_agreement",
@@ -303,8 +345,8 @@ VIEW_DATASETS: dict[str, Dataset] = {
                 column("events_applied", "integer", "Its events applied nationally"),
                 ATTENDANCE_RATE,
             ),
-            queries.region_overview().order_by(view_region_summary.c.region),
-            region=view_region_summary.c.region,
+            queries.region_overview().order_by(regions.c.id),
+            region=regions.c.id,
             level=Level.REGIONAL,
             derive=_plus(_attendance),
         ),

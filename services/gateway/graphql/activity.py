@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -12,27 +11,12 @@ from sqlalchemy import Row
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.group import Group
-from services.gateway.graphql.values import as_utc
+from shared.runtime.activity import ActivityType as ActivityType  # re-exported
 
 if TYPE_CHECKING:
     from services.gateway.graphql.meeting import Meeting
 
 LazyMeeting = Annotated["Meeting", strawberry.lazy("services.gateway.graphql.meeting")]
-
-
-@strawberry.enum(description="Wenger's 11 typical community-of-practice activities.")
-class ActivityType(Enum):
-    PROBLEM_SOLVING = "problem_solving"
-    REQUESTS_FOR_INFORMATION = "requests_for_information"
-    SEEKING_EXPERIENCE = "seeking_experience"
-    REUSING_ASSETS = "reusing_assets"
-    COORDINATION_AND_STRATEGY = "coordination_and_strategy"
-    BUILDING_AN_ARGUMENT = "building_an_argument"
-    GROWING_CONFIDENCE = "growing_confidence"
-    DISCUSSING_DEVELOPMENTS = "discussing_developments"
-    DOCUMENTATION_PROJECTS = "documentation_projects"
-    VISITS = "visits"
-    MAPPING_KNOWLEDGE_AND_IDENTIFYING_GAPS = "mapping_knowledge_and_identifying_gaps"
 
 
 @strawberry.type(description="A CoP activity recorded in a meeting, with its example text.")
@@ -60,7 +44,7 @@ class Activity:
             type=ActivityType(row.activity_type),
             example=row.example,
             coder_id=None if row.coder_id is None else strawberry.ID(row.coder_id),
-            meeting_starts_at=as_utc(row.meeting_starts_at),
+            meeting_starts_at=row.meeting_starts_at,
         )
 
     @resolved("Pseudonymous ids of the members involved.")

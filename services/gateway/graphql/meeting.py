@@ -16,7 +16,6 @@ from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.group import Group
 from services.gateway.graphql.member import Member
 from services.gateway.graphql.memo import Memo
-from services.gateway.graphql.values import as_utc, maybe_utc
 
 
 @strawberry.enum(description="Where a meeting is in its lifecycle: planned -> held | cancelled.")
@@ -53,11 +52,11 @@ class Meeting:
             group_id=strawberry.ID(row.group_id),
             host_member_id=None if host is None else strawberry.ID(host),
             theme=row.theme,
-            starts_at=as_utc(row.starts_at),
+            starts_at=row.starts_at,
             status=MeetingStatus(row.status),
-            held_at=maybe_utc(row.held_at),
+            held_at=row.held_at,
             attendance_count=row.attendance_count,
-            cancelled_at=maybe_utc(row.cancelled_at),
+            cancelled_at=row.cancelled_at,
             cancel_reason=row.cancel_reason,
             recorded=bool(row.recorded),
         )

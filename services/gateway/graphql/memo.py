@@ -11,7 +11,6 @@ from sqlalchemy import Row
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.group import Group
-from services.gateway.graphql.values import as_utc
 
 if TYPE_CHECKING:
     from services.gateway.graphql.meeting import Meeting
@@ -36,7 +35,7 @@ class Memo:
             region=row.region,
             group_id=strawberry.ID(row.group_id),
             summary=row.summary,
-            published_at=as_utc(row.published_at),
+            published_at=row.published_at,
             facilitator_id=None if facilitator is None else strawberry.ID(facilitator),
         )
 

@@ -12,7 +12,6 @@ from services.gateway.auth.guard import Level
 from services.gateway.graphql.access import require
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
-from services.gateway.graphql.values import as_utc, maybe_utc
 
 
 @strawberry.type(description="A regional node (PBAS) and how fresh the nation's copy of it is.")
@@ -35,9 +34,9 @@ class Region:
             id=strawberry.ID(row.id),
             display_name=row.display_name or row.id,
             agency=row.agency or None,
-            announced_at=maybe_utc(row.announced_at),
-            first_seen=as_utc(row.first_seen),
-            last_event_at=as_utc(row.last_event_at),
+            announced_at=row.announced_at,
+            first_seen=row.first_seen,
+            last_event_at=row.last_event_at,
             events_applied=row.events_applied,
         )
 

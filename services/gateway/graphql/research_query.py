@@ -1,16 +1,17 @@
 """The national research queries: CoP activities, initiatives, memos, surveys, interviews.
 
 Each is a keyset-paginated connection (``first`` <= 500) in a stable order; ``from``/``to``
-are inclusive days. ``Query`` (query.py) inherits these fields.
+are inclusive days in Europe/Helsinki, and what belongs to a meeting (activities, memos) is
+dated by the meeting's start. ``Query`` (query.py) inherits these fields.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import Column, ColumnElement
+from sqlalchemy import Column, ColumnElement, select
 
 from services.gateway.graphql.activity import Activity, ActivityType
 from services.gateway.graphql.connection import Connection
@@ -22,7 +23,8 @@ from services.gateway.graphql.interview import Interview
 from services.gateway.graphql.memo import Memo
 from services.gateway.graphql.pagination import Listing, paginate
 from services.gateway.graphql.survey import Survey
-from services.gateway.orm import activities, initiatives, interviews, memos, surveys
+from services.gateway.orm import activities, initiatives, interviews, meetings, memos, surveys
+from services.gateway.views.days import instants
 
 ACTIVITIES = Listing("activities", activities, ("meeting_starts_at", "id"), (INSTANT, TEXT))
 INITIATIVES = Listing("initiatives", initiatives, ("region", "group_id", "id"), (TEXT,) * 3)
@@ -32,12 +34,11 @@ INTERVIEWS = Listing("interviews", interviews, ("interviewed_on", "id"), (DAY, T
 
 First = Annotated[int, strawberry.argument(description="Page size, at most 500.")]
 After = Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")]
-From = Annotated[date | None, strawberry.argument(name="from", description="First day.")]
+From = Annotated[
+    date | None,
+    strawberry.argument(name="from", description="First day (Europe/Helsinki, inclusive)."),
+]
 To = Annotated[date | None, strawberry.argument(description="Last day (inclusive).")]
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _filters(
@@ -58,10 +59,11 @@ def _period(
     column: Column[datetime], from_: date | None, to: date | None
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if from_ is not None:
-        where.append(column >= _day_start(from_))
-    if to is not None:
-        where.append(column < _day_start(to + timedelta(days=1)))
+    start, end = instants(from_, to)
+    if start is not None:
+        where.append(column >= start)
+    if end is not None:
+        where.append(column < end)
     return where
 
 
@@ -122,7 +124,10 @@ class ResearchQuery:
             region=region,
         )
 
-    @resolved("Published memos (the newest of each meeting), by publication time.")
+    @resolved(
+        "Published memos (the newest of each meeting), by publication time; from/to select "
+        "them by their meeting's day."
+    )
     async def memos(
         self,
         info: Info,
@@ -135,7 +140,9 @@ class ResearchQuery:
     ) -> Connection[Memo]:
         c = memos.c
         where = _filters(region, group_id, c.region, c.group_id)
-        where += _period(c.published_at, from_, to)
+        if from_ is not None or to is not None:
+            held = select(meetings.c.id).where(*_period(meetings.c.starts_at, from_, to))
+            where.append(c.meeting_id.in_(held))
         return await paginate(
             info.context.sessions,
             MEMOS,

@@ -17,7 +17,6 @@ from graphql import GraphQLError
 
 from services.gateway.graphql.access import require_rows
 from services.gateway.graphql.context import Info
-from services.gateway.graphql.values import as_utc
 from services.gateway.live import LiveItem, SubscriberDropped
 
 TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
@@ -40,7 +39,7 @@ class LiveEvent:
             region=item.region,
             aggregate_id=strawberry.ID(item.aggregate_id),
             sequence=item.sequence,
-            occurred_at=as_utc(item.occurred_at),
+            occurred_at=item.occurred_at,
         )
 
 

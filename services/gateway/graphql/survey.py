@@ -10,9 +10,7 @@ from sqlalchemy import Row
 
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
-from services.gateway.graphql.values import maybe_utc
-
-K_ANONYMITY = 3  # fewer responses than this and no mean is shown
+from shared.contracts import K_ANONYMITY
 
 
 @strawberry.type(description="A meeting's feedback survey: counts and k-anonymous means.")
@@ -34,9 +32,9 @@ class Survey:
             group_id=strawberry.ID(row.group_id),
             meeting_id=strawberry.ID(row.meeting_id),
             invited=row.invited,
-            opened_at=maybe_utc(row.opened_at),
-            closes_at=maybe_utc(row.closes_at),
-            closed_at=maybe_utc(row.closed_at),
+            opened_at=row.opened_at,
+            closes_at=row.closes_at,
+            closed_at=row.closed_at,
         )
 
     @resolved("Whether the survey has closed.")

@@ -1,4 +1,7 @@
-"""Reading stored values back: SQLite returns naive datetimes; everything stored is UTC."""
+"""Reading stored values back. Every datetime column is ``shared.storage.UtcDateTime``, which
+reads back aware and in UTC on both databases, so resolvers use the values as they come;
+these two remain for the research views' and coding code until its owners drop them (an
+expression that loses the column's type, e.g. a bare ``text()``, still needs them)."""
 
 from __future__ import annotations
 

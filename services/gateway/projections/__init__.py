@@ -2,8 +2,9 @@
 
 :func:`project` is the ``Projector`` the :class:`~shared.messaging.consumer.EventConsumer`
 calls with one batch inside the transaction that also records the batch's event ids.
-After the families, the research views of every region the batch changed are refreshed
-in the same transaction (:mod:`services.gateway.views.refresh`).
+After the families, the research facts of the units the batch touched (meetings, groups'
+memberships, surveys, coded meetings) are recomputed in the same transaction
+(:mod:`services.gateway.views.facts`).
 Every event counts towards its region's freshness; each family applies the event types
 it ``HANDLES`` and ignores the rest (a type no family handles, e.g. the person and
 consent events that carry nothing the nation keeps, still counts as its region's activity).
@@ -24,16 +25,13 @@ from services.gateway.projections import (
     regions,
     research,
 )
-from services.gateway.views.refresh import refresh
+from services.gateway.views import facts
 from shared.contracts import (
     ActivityRecorded,
     ConsentGiven,
     ConsentWithdrawn,
     DecodedEvent,
-    FacilitatorAssigned,
-    FacilitatorRemoved,
-    InterviewRecorded,
-    PersonErased,
+    MemberDetailsChanged,
     PersonRegistered,
 )
 
@@ -41,25 +39,15 @@ FAMILIES = (groups, meetings, followups, research, feedback, panel)
 # Registered event types no family applies, deliberately: they carry nothing the nation
 # keeps (they still count towards their region's freshness). A test fails when a registered
 # type is neither applied nor listed here.
-IGNORED = (PersonRegistered, ConsentGiven, ConsentWithdrawn)
-# what the research views do not read: a batch of only these refreshes no region
-NOT_IN_VIEWS = (
-    *followups.HANDLES,
-    FacilitatorAssigned,
-    FacilitatorRemoved,
-    InterviewRecorded,
-    PersonErased,
-)
+IGNORED = (PersonRegistered, ConsentGiven, ConsentWithdrawn, MemberDetailsChanged)
 
 
 async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:
     await regions.project(session, events)
-    changed: set[str] = set()
     for family in FAMILIES:
         mine = [e for e in events if isinstance(e.event, family.HANDLES)]
         if mine:
             await family.project(session, mine)
-            changed.update(e.envelope.region for e in mine if not isinstance(e.event, NOT_IN_VIEWS))
     moved = {
         str(e.event.meeting_id)  # type: ignore[attr-defined]
         for e in events
@@ -67,8 +55,7 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
     }
     if moved:
         await research.sync_meeting_starts(session, moved)
-    if changed:
-        await refresh(session, changed)
+    await facts.apply(session, facts.touched(events))
 
 
 __all__ = ["FAMILIES", "IGNORED", "project"]

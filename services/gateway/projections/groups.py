@@ -9,6 +9,12 @@ adds nothing), the history retention analysis reads.
 ``PersonRegistered``, ``ConsentGiven``/``Withdrawn`` and ``PersonErased`` are handled by
 no family: the nation holds no personal data and no table keyed by a person's id, so
 they only count towards their region's freshness (and an erasure has nothing to delete).
+
+``MemberDetailsChanged`` (a member's details edited in the region) is deliberately handled
+by no family either: it carries no names (company name, business ID and address stay in
+the region; only the names of the fields that changed travel), and the national read model
+keeps a member's size and industry as announced when it joined, the profile the research
+views compare members by. It counts towards its region's freshness.
 """
 
 from __future__ import annotations

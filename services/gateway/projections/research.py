@@ -34,6 +34,7 @@ from services.gateway.projections.sql import (
     facet,
     greatest,
     is_newer,
+    least,
     take_if,
     upsert,
 )
@@ -56,6 +57,7 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
         env, event = decoded.envelope, decoded.event
         ids = tuple(dict.fromkeys(str(m) for m in getattr(event, "member_ids", ())))
         if isinstance(event, ActivityRecorded):
+            earlier = activity_rows.get(str(event.activity_id), {}).get("recorded_at")
             activity_rows[str(event.activity_id)] = {
                 "id": str(event.activity_id),
                 "region": env.region,
@@ -65,6 +67,7 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
                 "example": event.example,
                 "coder_id": None if event.coder_id is None else str(event.coder_id),
                 "meeting_starts_at": env.occurred_at,  # until the meeting's start is known
+                "recorded_at": min(earlier or env.occurred_at, env.occurred_at),
                 "version": env.sequence,
             }
             activity_people[str(event.activity_id)] = (env.sequence, ids)
@@ -172,7 +175,10 @@ def _history(decoded: DecodedEvent, member_count: int) -> Row:
 
 
 def _merge_activity(cur: Columns, ex: Columns) -> Mapping[str, Any]:
-    return facet(cur, ex, "version", _ACTIVITY)
+    return {
+        **facet(cur, ex, "version", _ACTIVITY),
+        "recorded_at": least(ex.recorded_at, cur.recorded_at),
+    }
 
 
 def _merge_initiative(cur: Columns, ex: Columns) -> Mapping[str, Any]:

@@ -16,6 +16,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # a coder's coding of a meeting: the codes applied (empty: coded, nothing found)
 Codings = Mapping[str, Mapping[str, frozenset[str]]]  # meeting -> coder -> codes
@@ -105,7 +106,15 @@ def _figures(
     )
 
 
-def _kappa(both: int, first_only: int, second_only: int, neither: int) -> Kappa | None:
+def cohen_kappa(both: int, first_only: int, second_only: int, neither: int) -> float | None:
+    """Cohen's kappa of a 2x2 table (statsmodels); None where it is undefined."""
+    result = _statsmodels_kappa(both, first_only, second_only, neither)
+    if result is None or not math.isfinite(float(result.kappa)):
+        return None
+    return float(result.kappa)
+
+
+def _statsmodels_kappa(both: int, first_only: int, second_only: int, neither: int) -> Any:
     import numpy as np  # imported when used: the rest of the gateway runs without them
     from statsmodels.stats.inter_rater import cohens_kappa
 
@@ -114,7 +123,13 @@ def _kappa(both: int, first_only: int, second_only: int, neither: int) -> Kappa 
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # undefined: chance agreement is 1
-        result = cohens_kappa(table, return_results=True)
+        return cohens_kappa(table, return_results=True)
+
+
+def _kappa(both: int, first_only: int, second_only: int, neither: int) -> Kappa | None:
+    result = _statsmodels_kappa(both, first_only, second_only, neither)
+    if result is None:
+        return None
     value, low, high = float(result.kappa), float(result.kappa_low), float(result.kappa_upp)
     if not all(math.isfinite(x) for x in (value, low, high)):
         return None

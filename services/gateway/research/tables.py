@@ -18,7 +18,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     Index,
     Integer,
     String,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 )
 
 from services.gateway.orm import ID, metadata
+from shared.storage.types import UtcDateTime
 
 CONSENSUS = "consensus"  # codings.coder_id of the reconciled coding of a meeting
 TEXT_LENGTH = 4000  # a definition or example, per language
@@ -43,7 +43,7 @@ codebooks = Table(
     Column("title_en", String(300), nullable=False),
     Column("citation", String(2000), nullable=False, server_default=text("''")),
     Column("created_by", String(40), nullable=False),  # a researcher's pseudonym
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("key", "version", name="uq_codebooks_key_version"),
 )
 
@@ -76,11 +76,18 @@ codings = Table(
     Column("nothing_found", Boolean, nullable=False),
     Column("note", String(2000), nullable=False, server_default=text("''")),
     Column("reconciled_by", String(40), nullable=True),  # consensus: who reconciled it
-    Column("coded_at", DateTime(timezone=True), nullable=False),
+    Column("coded_at", UtcDateTime(), nullable=False),
     UniqueConstraint("codebook_id", "meeting_id", "coder_id", name="uq_codings_unit_coder"),
 )
 Index("ix_codings_codebook_coder", codings.c.codebook_id, codings.c.coder_id, codings.c.meeting_id)
 Index("ix_codings_meeting", codings.c.meeting_id)
+Index(
+    "ix_codings_codebook_region",
+    codings.c.codebook_id,
+    codings.c.region,
+    codings.c.group_id,
+    codings.c.coder_id,
+)
 
 coding_marks = Table(
     "coding_marks",
@@ -109,7 +116,7 @@ panel_secrets = Table(
     metadata,
     Column("region", String(32), primary_key=True),
     Column("secret", String(64), nullable=False),  # hex of 32 random bytes
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 panel_persons = Table(

@@ -1,161 +1,500 @@
-"""The research views' SQL, one place for the GraphQL fields and the exports.
+"""The research views' SQL over the facts, one place for the GraphQL fields and the exports.
 
-Each function gives the select of one view over its summary table, for the nation
-(``region=None``) or one region, with optional filters; callers check access first
-(graphql/views/query.py, exports/views.py). Periods are inclusive days, matched by month
-or year as the view is kept.
+Every view takes a :class:`Scope`: region, group and a period of exact Helsinki days
+(``from``/``to`` inclusive, matched on the facts' ``day``, never widened to months or
+years), and groups by the meeting's Helsinki month or year where it has rows per month or
+year. Callers check access first (graphql/views/query.py, exports/views.py).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    Table,
+    and_,
+    case,
+    distinct,
+    extract,
+    func,
+    literal,
+    select,
+)
 
 from services.gateway.orm import (
+    attendance,
+    fact_coding,
+    fact_cop,
+    fact_meetings,
+    fact_surveys,
+    groups,
+    initiative_members,
+    initiatives,
+    members,
     regions,
-    view_coding,
-    view_cop_cells,
-    view_feedback_months,
-    view_initiative_status,
-    view_region_months,
-    view_region_summary,
-    view_retention,
 )
-from services.gateway.views.refresh import NATIONAL
+
+HELD, CANCELLED, LEFT, ACTIVE = "HELD", "CANCELLED", "LEFT", "ACTIVE"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a view covers: a region (None: all), a group, a period of Helsinki days."""
+
+    region: str | None = None
+    group_id: str | None = None
+    from_: date | None = None
+    to: date | None = None
+
+
+NATION = Scope()
+
+
+def where(table: Any, scope: Scope, day: str = "day") -> list[ColumnElement[bool]]:
+    """``scope`` as conditions on a fact table (``region``, ``group_id``, ``day``)."""
+    c = table.c
+    found: list[ColumnElement[bool]] = []
+    if scope.region is not None:
+        found.append(c.region == scope.region)
+    if scope.group_id is not None:
+        found.append(c.group_id == scope.group_id)
+    if scope.from_ is not None:
+        found.append(c[day] >= scope.from_)
+    if scope.to is not None:
+        found.append(c[day] <= scope.to)
+    return found
 
 
 def sums(*columns: Any) -> list[Any]:
     return [func.coalesce(func.sum(col), 0).label(col.name) for col in columns]
 
 
-def months(column: Any, from_: date | None, to: date | None) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if from_ is not None:
-        where.append(column >= from_.strftime("%Y-%m"))
-    if to is not None:
-        where.append(column <= to.strftime("%Y-%m"))
-    return where
+# -- CoP activities ---------------------------------------------------------------------------
 
 
-def years(column: Any, from_: date | None, to: date | None) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if from_ is not None:
-        where.append(column >= from_.year)
-    if to is not None:
-        where.append(column <= to.year)
-    return where
+def _counted(table: Any, coder: str | None) -> ColumnElement[bool]:
+    """The records a view counts: each meeting's counted coder's, or one coder's."""
+    picked: ColumnElement[bool] = table.c.counted == 1 if coder is None else table.c.coder == coder
+    return picked
 
 
 def cop_table(
-    region: str | None,
+    scope: Scope,
     examples: bool,
     activity_type: str | None = None,
-    from_: date | None = None,
-    to: date | None = None,
+    by_year: bool = False,
+    coder: str | None = None,
 ) -> Select[Any]:
-    """``examples``: whether the caller may read the regions' example texts (else null)."""
-    v = view_cop_cells.c
-    cell = view_cop_cells.alias("cell")
-    # the national rows carry no example: take the first region's (one indexed seek)
-    example = (
-        select(cell.c.example)
-        .where(
-            cell.c.activity_type == v.activity_type,
-            cell.c.year == v.year,
-            cell.c.region != NATIONAL,
+    """Per Wenger type (and Helsinki year if ``by_year``): activities, meetings with such
+    activities, distinct groups, and the earliest such activity's example (null unless
+    ``examples``: the texts are the regions' own words)."""
+    v = fact_cop.c
+    conditions = [_counted(fact_cop, coder), *where(fact_cop, scope)]
+    if activity_type is not None:
+        conditions.append(v.activity_type == activity_type)
+    year = extract("year", v.day).cast(Integer)
+    keys = [v.activity_type, *([year.label("year")] if by_year else [])]
+    cells = (
+        select(
+            *keys,
+            func.sum(v.activities).label("activities"),
+            func.count().label("meetings"),
+            func.count(distinct(v.group_id)).label("groups"),
         )
-        .order_by(cell.c.region)
-        .limit(1)
+        .where(*conditions)
+        .group_by(v.activity_type, *([year] if by_year else []))
+        .subquery("cells")
+    )
+    shown: Any = literal(None)
+    if examples:
+        ex = fact_cop.alias("ex")
+        pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
+        if by_year:
+            pick.append(extract("year", ex.c.day).cast(Integer) == cells.c.year)
+        shown = (
+            select(ex.c.example)
+            .where(*pick)
+            .order_by(ex.c.day, ex.c.meeting_id)
+            .limit(1)
+            .scalar_subquery()
+        )
+    return select(
+        cells.c.activity_type,
+        cells.c.year if by_year else literal(None, Integer).label("year"),
+        cells.c.activities,
+        cells.c.meetings,
+        cells.c.groups,
+        shown.label("example"),
+    ).order_by(cells.c.activity_type, *([cells.c.year] if by_year else []))
+
+
+# -- meetings -------------------------------------------------------------------------------
+
+
+def _meeting_sums() -> list[Any]:
+    v = fact_meetings.c
+    return [
+        func.count(distinct(case((v.held == 1, v.group_id)))).label("groups_meeting"),
+        func.coalesce(func.sum(v.held), 0).label("meetings_held"),
+        func.coalesce(func.sum(v.cancelled), 0).label("meetings_cancelled"),
+        func.coalesce(func.sum(v.attendees), 0).label("attendees"),
+        func.coalesce(func.sum(v.expected), 0).label("expected"),
+    ]
+
+
+def meetings_over_time(scope: Scope) -> Select[Any]:
+    """Per Helsinki month of the meetings' days."""
+    v = fact_meetings.c
+    return (
+        select(v.month, *_meeting_sums())
+        .where(*where(fact_meetings, scope), v.status.in_((HELD, CANCELLED)))
+        .group_by(v.month)
+        .order_by(v.month)
+    )
+
+
+def group_months(scope: Scope) -> Select[Any]:
+    """Per group and month (unordered: callers page by (group_id, month))."""
+    v = fact_meetings.c
+    return (
+        select(v.group_id, v.month, v.region, *_meeting_sums()[1:])
+        .where(*where(fact_meetings, scope), v.status.in_((HELD, CANCELLED)))
+        .group_by(v.group_id, v.month, v.region)
+    )
+
+
+def group_months_count(scope: Scope) -> Select[Any]:
+    v = fact_meetings.c
+    keys = (
+        select(v.group_id, v.month)
+        .where(*where(fact_meetings, scope), v.status.in_((HELD, CANCELLED)))
+        .distinct()
+        .subquery()
+    )
+    return select(func.count()).select_from(keys)
+
+
+def _groups_in(scope: Scope) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if scope.region is not None:
+        found.append(groups.c.region == scope.region)
+    if scope.group_id is not None:
+        found.append(groups.c.id == scope.group_id)
+    return found
+
+
+def group_page(scope: Scope) -> Select[Any]:
+    """The groups a per-group view lists (unordered: callers page by (region, group_id))."""
+    return select(groups.c.region, groups.c.id.label("group_id")).where(*_groups_in(scope))
+
+
+def group_count(scope: Scope) -> Select[Any]:
+    return select(func.count()).select_from(groups).where(*_groups_in(scope))
+
+
+def _member_in_period(scope: Scope) -> ColumnElement[bool]:
+    """Joined by the period's end and not left before its start (members ever, if open)."""
+    p = members.c
+    cond: list[ColumnElement[bool]] = [p.joined_on.is_not(None)]
+    if scope.to is not None:
+        cond.append(p.joined_on <= scope.to)
+    if scope.from_ is not None:
+        gone = and_(p.status == LEFT, p.left_on.is_not(None), p.left_on < scope.from_)
+        cond.append(~gone)
+    return and_(*cond)
+
+
+def host_rotation(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
+    """For ``group_ids``: held meetings with a host in the period, distinct hosts, the
+    intervals (days) between a member's consecutive hostings in the period, and the
+    members the group had in the period."""
+    v = fact_meetings.c
+    gap = v.day_number - func.lag(v.day_number).over(
+        partition_by=(v.group_id, v.host_member_id), order_by=(v.day_number, v.meeting_id)
+    )
+    hostings = (
+        select(v.group_id, v.host_member_id, gap.label("gap"))
+        .where(
+            *where(fact_meetings, Scope(None, None, scope.from_, scope.to)),
+            v.group_id.in_(group_ids),
+            v.held == 1,
+            v.host_member_id.is_not(None),
+        )
+        .subquery("hostings")
+    )
+    h = hostings.c
+    per = (
+        select(
+            h.group_id,
+            func.count().label("meetings_hosted"),
+            func.count(distinct(h.host_member_id)).label("distinct_hosts"),
+            func.count(h.gap).label("repeat_hostings"),
+            func.avg(h.gap).cast(Float).label("mean_days_between"),
+            func.min(h.gap).label("min_days_between"),
+        )
+        .group_by(h.group_id)
+        .subquery("per")
+    )
+    people = (
+        select(func.count())
+        .where(members.c.group_id == groups.c.id, _member_in_period(scope))
         .scalar_subquery()
     )
-    shown: Any = (v.example if region is not None else example) if examples else literal(None)
-    query = select(
-        v.activity_type, v.year, v.activities, v.meetings, v.groups, shown.label("example")
-    ).where(v.region == (NATIONAL if region is None else region), *years(v.year, from_, to))
+    return (
+        select(
+            groups.c.id.label("group_id"),
+            groups.c.region,
+            people.label("members"),
+            func.coalesce(per.c.meetings_hosted, 0).label("meetings_hosted"),
+            func.coalesce(per.c.distinct_hosts, 0).label("distinct_hosts"),
+            func.coalesce(per.c.repeat_hostings, 0).label("repeat_hostings"),
+            per.c.mean_days_between,
+            per.c.min_days_between,
+        )
+        .select_from(groups.outerjoin(per, per.c.group_id == groups.c.id))
+        .where(groups.c.id.in_(group_ids))
+        .order_by(groups.c.region, groups.c.id)
+    )
+
+
+# -- members --------------------------------------------------------------------------------
+
+
+def member_spans(scope: Scope) -> Select[Any]:
+    """Members by (joined_on, left_on if left), counted: what :func:`retention` reads."""
+    p = members.c
+    left = case((p.status == LEFT, p.left_on), else_=None)
+    conditions: list[ColumnElement[bool]] = [p.joined_on.is_not(None)]
+    if scope.region is not None:
+        conditions.append(p.region == scope.region)
+    if scope.group_id is not None:
+        conditions.append(p.group_id == scope.group_id)
+    return (
+        select(p.joined_on, left.label("left_on"), func.count().label("n"))
+        .where(*conditions)
+        .group_by(p.joined_on, left)
+    )
+
+
+def retention(spans: Sequence[Any], scope: Scope) -> list[tuple[int, int, int, int, int, int]]:
+    """Per calendar year (clipped to the period's exact days): members the day before its
+    first day, joined and left within it, of the former those still in on its last day,
+    members on its last day. ``spans``: rows of :func:`member_spans`."""
+    if not spans:
+        return []
+    years = [r.joined_on.year for r in spans] + [r.left_on.year for r in spans if r.left_on]
+    first, last = min(years), max(years)
+    if scope.from_ is not None:
+        first = max(first, scope.from_.year)
+    if scope.to is not None:
+        last = min(last, scope.to.year)
+
+    def on(row: Any, day: date) -> bool:
+        return row.joined_on <= day and not (row.left_on is not None and row.left_on <= day)
+
+    out = []
+    for year in range(first, last + 1):
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        if scope.from_ is not None:
+            start = max(start, scope.from_)
+        if scope.to is not None:
+            end = min(end, scope.to)
+        before = start - timedelta(days=1)
+        counts = [0] * 5
+        for r in spans:
+            was, now = on(r, before), on(r, end)
+            counts[0] += r.n * was
+            counts[1] += r.n * (start <= r.joined_on <= end)
+            counts[2] += r.n * (r.left_on is not None and start <= r.left_on <= end)
+            counts[3] += r.n * (was and now)
+            counts[4] += r.n * now
+        out.append((year, counts[0], counts[1], counts[2], counts[3], counts[4]))
+    return out
+
+
+# -- feedback -------------------------------------------------------------------------------
+
+
+def feedback_trend(scope: Scope) -> Select[Any]:
+    """Per Helsinki month of the surveyed meetings: closed surveys, counted or withheld."""
+    v = fact_surveys.c
+    return (
+        select(
+            v.month,
+            func.coalesce(func.sum(v.counted), 0).label("surveys"),
+            func.coalesce(func.sum(v.closed - v.counted), 0).label("surveys_withheld"),
+            *sums(
+                v.invited,
+                v.responses,
+                v.overall_sum,
+                v.usefulness_sum,
+                v.recommend_sum,
+                v.promoters,
+                v.detractors,
+            ),
+        )
+        .where(*where(fact_surveys, scope), v.closed == 1)
+        .group_by(v.month)
+        .order_by(v.month)
+    )
+
+
+# -- initiatives ----------------------------------------------------------------------------
+
+
+def initiative_statuses(scope: Scope) -> Select[Any]:
+    """Initiatives started in the period (by their start day), by current status."""
+    i = initiatives.c
+    conditions = where(initiatives, scope, day="started_on")
+    joined = (
+        select(
+            i.status,
+            func.count(distinct(initiative_members.c.member_id)).label("members"),
+            func.count(initiative_members.c.member_id).label("joinings"),
+        )
+        .select_from(
+            initiatives.join(initiative_members, initiative_members.c.initiative_id == i.id)
+        )
+        .where(*conditions)
+        .group_by(i.status)
+        .subquery("joined")
+    )
+    counts = (
+        select(i.status, func.count().label("initiatives"))
+        .where(*conditions)
+        .group_by(i.status)
+        .subquery("counts")
+    )
+    return (
+        select(
+            counts.c.status,
+            counts.c.initiatives,
+            func.coalesce(joined.c.members, 0).label("members"),
+            func.coalesce(joined.c.joinings, 0).label("joinings"),
+        )
+        .select_from(counts.outerjoin(joined, joined.c.status == counts.c.status))
+        .order_by(counts.c.status)
+    )
+
+
+# -- coding agreement -----------------------------------------------------------------------
+
+
+def coding(scope: Scope, activity_type: str | None = None) -> Select[Any]:
+    """Per coder pair and type over the meetings both coded in the scope."""
+    v = fact_coding.c
+    conditions = where(fact_coding, scope)
     if activity_type is not None:
-        query = query.where(v.activity_type == activity_type)
-    return query.order_by(v.activity_type, v.year)
-
-
-def meetings_over_time(
-    region: str | None, from_: date | None = None, to: date | None = None
-) -> Select[Any]:
-    v = view_region_months.c
-    query = select(
-        v.month,
-        *sums(v.groups_meeting, v.meetings_held, v.meetings_cancelled, v.attendees, v.expected),
-    ).where(*months(v.month, from_, to), v.region == (region or NATIONAL))
-    return query.group_by(v.month).order_by(v.month)
-
-
-def retention(region: str | None, from_: date | None = None, to: date | None = None) -> Select[Any]:
-    v = view_retention.c
-    query = select(v.year, *sums(v.members_start, v.joined, v.left, v.retained, v.members_end))
-    if region is not None:
-        query = query.where(v.region == region)
-    query = query.where(*years(v.year, from_, to))
-    return query.group_by(v.year).order_by(v.year)
-
-
-def feedback_trend(
-    region: str | None, from_: date | None = None, to: date | None = None
-) -> Select[Any]:
-    v = view_feedback_months.c
-    query = select(
-        v.month,
-        *sums(
-            v.surveys,
-            v.surveys_withheld,
-            v.invited,
-            v.responses,
-            v.overall_sum,
-            v.usefulness_sum,
-            v.recommend_sum,
-            v.promoters,
-            v.detractors,
-        ),
-    ).where(*months(v.month, from_, to), v.region == (region or NATIONAL))
-    return query.group_by(v.month).order_by(v.month)
-
-
-def initiative_statuses(region: str | None) -> Select[Any]:
-    v = view_initiative_status.c
-    query = select(v.status, *sums(v.initiatives, v.members, v.joinings))
-    if region is not None:
-        query = query.where(v.region == region)
-    return query.group_by(v.status).order_by(v.status)
-
-
-def coding_where(region: str | None, activity_type: str | None) -> list[ColumnElement[bool]]:
-    v = view_coding.c
-    where: list[ColumnElement[bool]] = []
-    if region is not None:
-        where.append(v.region == region)
-    if activity_type is not None:
-        where.append(v.activity_type == activity_type)
-    return where
-
-
-def coding(region: str | None, activity_type: str | None = None) -> Select[Any]:
-    """Per coder pair and type (summed over regions for the nation), by pair and type."""
-    v = view_coding.c
+        conditions.append(v.activity_type == activity_type)
     return (
         select(v.coder_a, v.coder_b, v.activity_type, *sums(v.both, v.a_only, v.b_only, v.neither))
-        .where(*coding_where(region, activity_type))
+        .where(*conditions)
         .group_by(v.coder_a, v.coder_b, v.activity_type)
         .order_by(v.coder_a, v.coder_b, v.activity_type)
     )
 
 
-def region_overview() -> Select[Any]:
-    """Every region's summary with its freshness (unordered: callers page by region)."""
-    v = view_region_summary.c
-    query = select(
-        view_region_summary,
-        func.coalesce(regions.c.display_name, v.region).label("display_name"),
-        regions.c.last_event_at,
-        func.coalesce(regions.c.events_applied, 0).label("events_applied"),
+def coding_pairs(scope: Scope, activity_type: str | None = None) -> Select[Any]:
+    v = fact_coding.c
+    conditions = where(fact_coding, scope)
+    if activity_type is not None:
+        conditions.append(v.activity_type == activity_type)
+    pairs = select(v.coder_a, v.coder_b).where(*conditions).distinct().subquery()
+    return select(func.count()).select_from(pairs)
+
+
+# -- group health ---------------------------------------------------------------------------
+
+
+def health_members(group_ids: Sequence[str]) -> Select[Any]:
+    p = members.c
+    return select(p.group_id, p.id, p.status, p.joined_on, p.left_on).where(
+        p.group_id.in_(group_ids)
     )
-    return query.select_from(view_region_summary.outerjoin(regions, regions.c.id == v.region))
+
+
+def health_meetings(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
+    """Held meetings of ``group_ids`` in the period with their attendees (one row per
+    attendance, or one with a null member), in order."""
+    v = fact_meetings.c
+    return (
+        select(
+            v.group_id,
+            v.meeting_id,
+            v.starts_at,
+            v.host_member_id,
+            v.attendees,
+            v.expected,
+            attendance.c.member_id,
+        )
+        .select_from(fact_meetings.outerjoin(attendance, attendance.c.meeting_id == v.meeting_id))
+        .where(
+            *where(fact_meetings, Scope(None, None, scope.from_, scope.to)),
+            v.group_id.in_(group_ids),
+            v.held == 1,
+        )
+        .order_by(v.group_id, v.day_number, v.starts_at, v.meeting_id)
+    )
+
+
+def health_surveys(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
+    v = fact_surveys.c
+    return (
+        select(v.group_id, v.responses, v.overall_sum)
+        .where(
+            *where(fact_surveys, Scope(None, None, scope.from_, scope.to)),
+            v.group_id.in_(group_ids),
+            v.counted == 1,
+        )
+        .order_by(v.group_id, v.day, v.survey_id)
+    )
+
+
+# -- regions --------------------------------------------------------------------------------
+
+
+def region_overview(scope: Scope = NATION) -> Select[Any]:
+    """Every region's summary in the period with its freshness (unordered: callers page by
+    region). Groups and active members are current; the rest are the period's."""
+    r = regions.c
+    period = Scope(None, None, scope.from_, scope.to)
+
+    def of(table: Table, value: Any, *extra: ColumnElement[bool]) -> Any:
+        return (
+            select(func.coalesce(value, 0))
+            .where(table.c.region == r.id, *where(table, period), *extra)
+            .scalar_subquery()
+        )
+
+    fm, fs, fc = fact_meetings.c, fact_surveys.c, fact_cop.c
+    return select(
+        r.id.label("region"),
+        select(func.count()).where(groups.c.region == r.id).scalar_subquery().label("groups"),
+        select(func.count())
+        .where(members.c.region == r.id, members.c.status == ACTIVE)
+        .scalar_subquery()
+        .label("members_active"),
+        of(fact_meetings, func.sum(fm.held)).label("meetings_held"),
+        select(func.max(fm.starts_at))
+        .where(fm.region == r.id, fm.held == 1, *where(fact_meetings, period))
+        .scalar_subquery()
+        .label("last_meeting_at"),
+        of(fact_meetings, func.sum(fm.attendees)).label("attendees"),
+        of(fact_meetings, func.sum(fm.expected)).label("expected"),
+        of(fact_cop, func.sum(fc.activities), fc.counted == 1).label("activities"),
+        select(func.count())
+        .where(initiatives.c.region == r.id, *where(initiatives, period, day="started_on"))
+        .scalar_subquery()
+        .label("initiatives"),
+        of(fact_surveys, func.sum(fs.responses), fs.counted == 1).label("responses"),
+        func.coalesce(r.display_name, r.id).label("display_name"),
+        r.last_event_at,
+        func.coalesce(r.events_applied, 0).label("events_applied"),
+    )

@@ -18,6 +18,7 @@ from services.groups.commands import (
     PauseMember,
     RejoinMember,
     RemoveFacilitator,
+    UpdateMember,
     WithdrawConsent,
 )
 
@@ -44,6 +45,9 @@ class AddMemberInput:
     industry_code: str | None = None
     turnover_eur: int | None = None
     balance_sheet_eur: int | None = None
+    address: str | None = strawberry.field(
+        default=None, description="The premises: street, postal code and town (the venue)."
+    )
 
     def command(self) -> AddMember:
         return AddMember(
@@ -53,6 +57,34 @@ class AddMemberInput:
             joined_on=self.joined_on,
             business_id=self.business_id,
             industry_code=self.industry_code,
+            turnover_eur=self.turnover_eur,
+            balance_sheet_eur=self.balance_sheet_eur,
+            address=self.address,
+        )
+
+
+@strawberry.input(
+    description="A member's details to change, checked as when it was added; a field left "
+    "out (null) stays as it is, an empty text clears businessId, industryCode or address."
+)
+class UpdateMemberInput:
+    member_id: UUID
+    company_name: str | None = None
+    business_id: str | None = None
+    industry_code: str | None = None
+    address: str | None = None
+    employees: int | None = None
+    turnover_eur: int | None = None
+    balance_sheet_eur: int | None = None
+
+    def command(self) -> UpdateMember:
+        return UpdateMember(
+            member_id=self.member_id,
+            company_name=self.company_name,
+            business_id=self.business_id,
+            industry_code=self.industry_code,
+            address=self.address,
+            employees=self.employees,
             turnover_eur=self.turnover_eur,
             balance_sheet_eur=self.balance_sheet_eur,
         )
@@ -150,6 +182,7 @@ class ValidateMemberInput:
     turnover_eur: int | None = None
     balance_sheet_eur: int | None = None
     joined_on: date | None = None
+    address: str | None = None
 
     def command(self) -> CheckMember:
         return CheckMember(
@@ -162,4 +195,5 @@ class ValidateMemberInput:
             turnover_eur=self.turnover_eur,
             balance_sheet_eur=self.balance_sheet_eur,
             joined_on=self.joined_on,
+            address=self.address,
         )

@@ -20,6 +20,7 @@ from services.groups.api.inputs import (
     PauseMemberInput,
     RejoinMemberInput,
     RemoveFacilitatorInput,
+    UpdateMemberInput,
     ValidateMemberInput,
 )
 from services.groups.api.notes import FieldProblem, IndustryCode, MaskedText
@@ -152,6 +153,18 @@ class Mutation:
     async def add_member(self, info: Info, input: AddMemberInput) -> Member:
         ctx = info.context
         member = await handlers.add_member(input.command(), ctx.unit_of_work(), region=ctx.region)
+        return Member.from_domain(member)
+
+    @strawberry.mutation(
+        description="Edit a member's details (company name, business ID, industry code, "
+        "address, size) with the checks of adding it; emits MemberDetailsChanged (its names "
+        "and address stay in the region). Likely duplicates: the answer's likelyDuplicates."
+    )
+    async def update_member(self, info: Info, input: UpdateMemberInput) -> Member:
+        ctx = info.context
+        member = await handlers.update_member(
+            input.command(), ctx.unit_of_work(), region=ctx.region
+        )
         return Member.from_domain(member)
 
     @strawberry.mutation(description="Record that a member left its group; emits MemberLeft.")

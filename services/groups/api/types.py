@@ -158,6 +158,9 @@ class Member:
     company_name: str
     business_id: str | None = strawberry.field(description="Finnish business ID (Y-tunnus).")
     industry_code: str | None = strawberry.field(description="TOL 2008 industry code.")
+    address: str | None = strawberry.field(
+        description="The premises (street, postal code and town): the venue when it hosts."
+    )
     employees: int
     turnover_eur: int | None
     balance_sheet_eur: int | None
@@ -204,6 +207,7 @@ class Member:
             company_name=company.company_name,
             business_id=company.business_id,
             industry_code=company.industry_code,
+            address=company.address,
             employees=company.employees,
             turnover_eur=company.turnover_eur,
             balance_sheet_eur=company.balance_sheet_eur,

@@ -14,6 +14,7 @@ from shared.errors import DomainError
 from shared.errors.groups import (
     DuplicateBusinessId,
     DuplicateCompanyName,
+    InvalidAddress,
     InvalidCompanyName,
     MemberWarning,
 )
@@ -22,6 +23,17 @@ if TYPE_CHECKING:
     from services.groups.domain.model import Member
 
 COMPANY_NAME_MAX = 200
+ADDRESS_MAX = 300
+# what an edit may change, in the order a form shows them
+DETAIL_FIELDS = (
+    "company_name",
+    "business_id",
+    "industry_code",
+    "address",
+    "employees",
+    "turnover_eur",
+    "balance_sheet_eur",
+)
 
 
 def check_company_name(name: str) -> str:
@@ -31,12 +43,21 @@ def check_company_name(name: str) -> str:
     return name
 
 
+def check_address(address: str | None) -> str | None:
+    """The address with its spacing tidied (``None`` when blank), or ``InvalidAddress``."""
+    tidy = " ".join((address or "").split()) or None
+    if tidy is not None and len(tidy) > ADDRESS_MAX:
+        raise InvalidAddress(length=len(tidy), max=ADDRESS_MAX)
+    return tidy
+
+
 def field_problems(
     *,
     company_name: str | None = None,
     business_id: str | None = None,
     industry_code: str | None = None,
     figures: tuple[int, int | None, int | None] | None = None,
+    address: str | None = None,
 ) -> list[DomainError]:
     """Every broken rule among the fields given (``None``: not given, not checked), at most
     one per field: what a form shows at its fields before anything is saved. ``figures`` are
@@ -55,6 +76,8 @@ def field_problems(
         attempt(lambda: rules.check_business_id(business_id.strip()))
     if industry_code and industry_code.strip():
         attempt(lambda: check_industry_code(industry_code))
+    if address is not None:
+        attempt(lambda: check_address(address))
     if figures is not None:
         before = len(problems)
         attempt(lambda: rules.check_figures(*figures))
@@ -73,6 +96,7 @@ class Enterprise:
     balance_sheet_eur: int | None = None
     business_id: str | None = None
     industry_code: str | None = None
+    address: str | None = None  # the premises, where the member hosts meetings
 
     def validated(self) -> Enterprise:
         """A normalised copy (whitespace trimmed, blanks to ``None``, the industry code as TOL
@@ -85,6 +109,7 @@ class Enterprise:
         return replace(
             self,
             company_name=self.company_name.strip(),
+            address=check_address(self.address),
             business_id=business_id,
             industry_code=check_industry_code(industry_code) if industry_code else None,
         )
@@ -96,6 +121,7 @@ class Enterprise:
             business_id=self.business_id,
             industry_code=self.industry_code,
             figures=(self.employees, self.turnover_eur, self.balance_sheet_eur),
+            address=self.address,
         )
 
 

@@ -2,8 +2,8 @@
 
 Each aggregate counts its events in ``version`` (the envelope's ``sequence``): a group has
 1 once founded and one more per facilitator assigned or removed; a member has 1 once joined
-and one more per pause, leave or rejoin. Methods that change state return the contract event
-they raise; the service layer puts it in the outbox.
+and one more per pause, leave, rejoin or edit of its details. Methods that change state
+return the contract event they raise; the service layer puts it in the outbox.
 
 A membership's lifecycle: joined -> active; active -> paused | left; paused -> left | active
 (rejoined); left -> active (rejoined). Every change is kept in ``Member.history`` with its
@@ -18,12 +18,13 @@ from datetime import date
 from typing import Literal, get_args
 from uuid import UUID, uuid4
 
-from services.groups.domain.enterprise import Enterprise
+from services.groups.domain.enterprise import DETAIL_FIELDS, Enterprise
 from services.groups.domain.rules import check_email
 from shared.contracts import (
     FacilitatorAssigned,
     FacilitatorRemoved,
     GroupCreated,
+    MemberDetailsChanged,
     MemberJoined,
     MemberLeft,
     MemberPaused,
@@ -46,6 +47,7 @@ from shared.errors.groups import (
     MemberAlreadyActive,
     MemberAlreadyLeft,
     MemberAlreadyPaused,
+    MemberDetailsUnchanged,
     PauseDateInFuture,
     PausedBeforeLastChange,
     RejoinDateInFuture,
@@ -154,6 +156,41 @@ class Member:
         self._record(MembershipChange("paused", paused_on, reason))
         return MemberPaused(
             member_id=self.id, group_id=self.group_id, paused_on=paused_on, reason=reason
+        )
+
+    def change_details(
+        self, changed: Enterprise, *, group: str, active_members: Iterable[Member] = ()
+    ) -> MemberDetailsChanged:
+        """Edit the company's details with the rules of admitting it (``active_members``:
+        the group's current members, for the one-membership-per-business-ID rule)."""
+        company = changed.validated()
+        before = self.enterprise
+        fields = tuple(f for f in DETAIL_FIELDS if getattr(company, f) != getattr(before, f))
+        if not fields:
+            raise MemberDetailsUnchanged(company=company.company_name, member_id=self.id)
+        if company.business_id is not None and self.status != "left":
+            for other in active_members:
+                if (
+                    other.id != self.id
+                    and other.status != "left"
+                    and other.enterprise.business_id == company.business_id
+                ):
+                    raise AlreadyActiveMember(
+                        company=company.company_name,
+                        business_id=company.business_id,
+                        group=group,
+                        member_id=other.id,
+                    )
+        self.enterprise = company
+        self.version += 1
+        return MemberDetailsChanged(
+            member_id=self.id,
+            group_id=self.group_id,
+            employees=company.employees,
+            turnover_eur=company.turnover_eur,
+            balance_sheet_eur=company.balance_sheet_eur,
+            industry_code=company.industry_code or "",
+            changed_fields=fields,
         )
 
     def rejoin(self, *, rejoined_on: date, today: date) -> MemberRejoined:

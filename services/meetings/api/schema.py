@@ -25,6 +25,7 @@ from services.meetings.api.types import (
     Initiative,
     KnownMember,
     MarkRecordedInput,
+    MaskedText,
     Meeting,
     MeetingStatus,
     Memo,
@@ -204,7 +205,17 @@ async def publish_memo(info: Info, input: PublishMemoInput) -> Meeting:
         meeting_id=input.meeting_id, summary=input.summary, facilitator_id=input.facilitator_id
     )
     ctx = info.context
-    return Meeting.from_domain(await handlers.publish_memo(cmd, ctx.unit_of_work(), ctx.node))
+    return Meeting.from_domain(
+        await handlers.publish_memo(cmd, ctx.unit_of_work(), ctx.node, ctx.directory)
+    )
+
+
+async def resolve_memo_mask_preview(
+    info: Info, text: str | None = None, meeting_id: UUID | None = None
+) -> MaskedText:
+    ctx = info.context
+    found = await handlers.memo_mask_preview(text, meeting_id, ctx.unit_of_work(), ctx.directory)
+    return MaskedText.from_domain(found)
 
 
 async def agree_action(info: Info, input: AgreeActionInput) -> ActionItem:
@@ -295,6 +306,13 @@ class Query:
         resolver=resolve_memo_series,
         description="A group's published memos in date order (also GET /groups/<id>/memos.md).",
     )
+    memo_mask_preview: MaskedText = strawberry.field(
+        resolver=resolve_memo_mask_preview,
+        description="What the nation will read of a memo: `text` (a draft) or, without it, "
+        "the published memo of `meetingId`, with the region's person names replaced by "
+        "[name] and member companies' by [company], and what was masked. The region keeps "
+        "the original. MEMO_MASKING_UNAVAILABLE when the groups service cannot be asked.",
+    )
     activity_types: list[ActivityTypeInfo] = strawberry.field(
         resolver=resolve_activity_types,
         description="The 11 CoP activity types with a name and a description each, in the "
@@ -348,7 +366,10 @@ class Mutation:
     )
     publish_memo: Meeting = strawberry.mutation(
         resolver=publish_memo,
-        description="Publish the facilitator's summary of a held meeting (again: corrects it).",
+        description="Publish the facilitator's summary of a held meeting (again: corrects it). "
+        "The region keeps the text as written; the copy that leaves the region has the "
+        "region's names masked (see memoMaskPreview); MEMO_MASKING_UNAVAILABLE, and nothing "
+        "published, when the groups service cannot be asked.",
     )
     agree_action: ActionItem = strawberry.mutation(
         resolver=agree_action,

@@ -20,7 +20,9 @@ from services.meetings.domain import Meeting as DomainMeeting
 from services.meetings.domain import MeetingStatus as DomainStatus
 from services.meetings.domain import Membership
 from shared.activity_types import ActivityTypeText
+from shared.directory import MaskedText as DirectoryMaskedText
 from shared.i18n import current_language
+from shared.runtime.activity import ActivityType as ActivityType  # re-exported
 from shared.runtime.graphql_errors import FieldProblem
 
 
@@ -197,21 +199,6 @@ class ActionItem:
         )
 
 
-@strawberry.enum(description="Wenger's 11 typical community-of-practice activities.")
-class ActivityType(Enum):
-    PROBLEM_SOLVING = "problem_solving"
-    REQUESTS_FOR_INFORMATION = "requests_for_information"
-    SEEKING_EXPERIENCE = "seeking_experience"
-    REUSING_ASSETS = "reusing_assets"
-    COORDINATION_AND_STRATEGY = "coordination_and_strategy"
-    BUILDING_AN_ARGUMENT = "building_an_argument"
-    GROWING_CONFIDENCE = "growing_confidence"
-    DISCUSSING_DEVELOPMENTS = "discussing_developments"
-    DOCUMENTATION_PROJECTS = "documentation_projects"
-    VISITS = "visits"
-    MAPPING_KNOWLEDGE_AND_IDENTIFYING_GAPS = "mapping_knowledge_and_identifying_gaps"
-
-
 @strawberry.type(
     description="One of the 11 CoP activity types, named and described in the caller's "
     "language (fi, sv, en)."
@@ -379,6 +366,40 @@ class RecordMeetingHeldInput:
         default=None, description="Defaults to the meeting's startsAt."
     )
     attendee_member_ids: list[UUID] = strawberry.field(default_factory=list)
+
+
+@strawberry.enum(description="Whose name was masked.")
+class NameKind(Enum):
+    PERSON = "person"
+    COMPANY = "company"
+
+
+@strawberry.type(description="A name masked in a text, and how often.")
+class MaskedName:
+    kind: NameKind
+    name: str | None = strawberry.field(
+        description="The name; null for an erased person's (it is no longer known)."
+    )
+    occurrences: int
+
+
+@strawberry.type(
+    description="A memo's text as the nation receives it: the region's person names "
+    "replaced by [name], member companies' by [company], and what was masked."
+)
+class MaskedText:
+    text: str
+    masked: list[MaskedName]
+
+    @classmethod
+    def from_domain(cls, found: DirectoryMaskedText) -> MaskedText:
+        return cls(
+            text=found.text,
+            masked=[
+                MaskedName(kind=NameKind(m.kind), name=m.name, occurrences=m.occurrences)
+                for m in found.masked
+            ],
+        )
 
 
 @strawberry.input(

@@ -281,11 +281,14 @@ class Meeting:
         return recorded, MeetingRecorded(meeting_id=self.id, group_id=self.group_id)
 
     def publish_memo(
-        self, *, summary: str, facilitator_id: UUID | None, at: datetime
+        self, *, summary: str, shared_summary: str, facilitator_id: UUID | None, at: datetime
     ) -> tuple[Meeting, MemoPublished]:
-        """Publish (or correct: the latest replaces) the summary of a held meeting."""
+        """Publish (or correct: the latest replaces) the summary of a held meeting. The
+        region keeps ``summary``; the event, which leaves the region, carries
+        ``shared_summary`` (the summary with the region's names masked)."""
         self._require_held()
         text = clean_text(summary, field="summary", limit=MEMO_MAX)
+        shared = clean_text(shared_summary, field="summary", limit=MEMO_MAX)
         published = replace(
             self,
             memo=text,
@@ -294,7 +297,10 @@ class Meeting:
             version=self.version + 1,
         )
         event = MemoPublished(
-            meeting_id=self.id, group_id=self.group_id, summary=text, facilitator_id=facilitator_id
+            meeting_id=self.id,
+            group_id=self.group_id,
+            summary=shared,
+            facilitator_id=facilitator_id,
         )
         return published, event
 

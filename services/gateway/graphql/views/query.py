@@ -1,12 +1,10 @@
-"""The research views as Query fields, each ONE SQL statement over the summary tables
-(services/gateway/views keeps them), never a scan of the raw read model per request.
+"""The research views as Query fields, each a query over the facts (services/gateway/views
+keeps them batch by batch), never a scan of the raw read model per request.
 
-Filters: ``region``, ``groupId``, a period (``from``/``to``: inclusive days, matched by
-month or year as the view is kept), the activity type. Results that can be large are keyset
-connections (``first`` <= 500); the others have at most a row per month, year, status or
-coder pair. National answers of the CoP table, meetings and feedback read the views'
-national rows (``region = '*'``), kept beside the regions' (views/refresh.py).
-``Query`` (graphql/query.py) inherits these fields.
+Every view takes ``region``, ``groupId`` and a period (``from``/``to``: inclusive exact days
+in Europe/Helsinki, on the meeting's day; never widened to months or years). Results that
+can be large are keyset connections (``first`` <= 500); the others have at most a row per
+month, year, status or type. ``Query`` (graphql/query.py) inherits these fields.
 """
 
 from __future__ import annotations
@@ -17,61 +15,54 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, Row, Select, func, literal, select, tuple_
+from sqlalchemy import Row, Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import PageInfo
 
 from services.gateway.auth.guard import Level
+from services.gateway.auth.sql import visible
 from services.gateway.graphql import cursor
-from services.gateway.graphql.access import require
+from services.gateway.graphql.access import require, require_rows
 from services.gateway.graphql.activity import ActivityType
 from services.gateway.graphql.connection import Connection, Edge
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.errors import bad_argument
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.initiative import InitiativeStatus
-from services.gateway.graphql.pagination import Listing, check_first, paginate
+from services.gateway.graphql.pagination import check_first
 from services.gateway.graphql.views import types as t
-from services.gateway.orm import (
-    view_coding,
-    view_group_health,
-    view_group_months,
-    view_host_rotation,
-    view_region_summary,
-)
-from services.gateway.views import queries
+from services.gateway.orm import fact_coding, fact_meetings, groups, regions
+from services.gateway.views import compute, queries
+from services.gateway.views.queries import Scope
 
 T = TypeVar("T")
 TEXT = cursor.TEXT
-# per-group rows are aggregates: agencies see every region's, the public none (REGIONAL)
-GROUP_MONTHS = Listing(
-    "groupMonths", view_group_months, ("group_id", "month"), (TEXT, TEXT), Level.REGIONAL
-)
-HOSTS = Listing(
-    "hostRotation", view_host_rotation, ("region", "group_id"), (TEXT, TEXT), Level.REGIONAL
-)
-HEALTH = Listing(
-    "groupHealth", view_group_health, ("region", "group_id"), (TEXT, TEXT), Level.REGIONAL
-)
 
 First = Annotated[int, strawberry.argument(description="Page size, at most 500.")]
 After = Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")]
-From = Annotated[date | None, strawberry.argument(name="from", description="First day.")]
+From = Annotated[
+    date | None,
+    strawberry.argument(name="from", description="First day (Europe/Helsinki, inclusive)."),
+]
 To = Annotated[date | None, strawberry.argument(description="Last day (inclusive).")]
 GroupId = Annotated[strawberry.ID | None, strawberry.argument(name="groupId")]
 
 
-def _aggregate(info: Info, region: str | None, what: str) -> None:
-    """A view's figures: national totals need NATIONAL (every role), one region's need
-    REGIONAL for it (agencies and researchers; the public sees national totals only)."""
-    require(info, Level.NATIONAL if region is None else Level.REGIONAL, region, what)
+def _aggregate(info: Info, scope: Scope, what: str) -> None:
+    """A view's figures: national totals need NATIONAL (every role), one region's or one
+    group's need REGIONAL (agencies and researchers; the public sees national totals)."""
+    national = scope.region is None and scope.group_id is None
+    require(info, Level.NATIONAL if national else Level.REGIONAL, scope.region, what)
 
 
-def _check_period(from_: date | None, to: date | None) -> None:
+def _scope(
+    region: str | None, group_id: strawberry.ID | None, from_: date | None, to: date | None
+) -> Scope:
     if from_ is not None and to is not None and from_ > to:
         raise bad_argument(
             "PERIOD_REVERSED", "from", f"from={from_} is after to={to}: give from <= to."
         )
+    return Scope(region, None if group_id is None else str(group_id), from_, to)
 
 
 async def _all(sessions: async_sessionmaker[AsyncSession], query: Select[Any]) -> list[Row[Any]]:
@@ -83,22 +74,26 @@ async def _all(sessions: async_sessionmaker[AsyncSession], query: Select[Any]) -
 class ViewsQuery:
     @resolved(
         "The CoP activity table (the case study's Table 1, from data): for each Wenger type "
-        "and year, activities, meetings and groups with such activities, and an example."
+        "(and year, with byYear), activities, meetings and distinct groups with such "
+        "activities in the period, and the earliest one's example. Each meeting counts the "
+        "records of its first coder only."
     )
     async def cop_activity_table(
         self,
         info: Info,
         region: str | None = None,
+        group_id: GroupId = None,
         type: ActivityType | None = None,
         from_: From = None,
         to: To = None,
+        by_year: bool = False,
     ) -> list[t.CopCell]:
-        _aggregate(info, region, "the CoP activity table")
-        _check_period(from_, to)
+        scope = _scope(region, group_id, from_, to)
+        _aggregate(info, scope, "the CoP activity table")
         # example texts are the regions' own words: only for who sees the region in full
         examples = info.context.guard.reads_texts(region)
         kind = None if type is None else type.value
-        query = queries.cop_table(region, examples, kind, from_, to)
+        query = queries.cop_table(scope, examples, kind, by_year)
         return [
             t.CopCell(
                 activity_type=ActivityType(r.activity_type),
@@ -111,13 +106,17 @@ class ViewsQuery:
             for r in await _all(info.context.sessions, query)
         ]
 
-    @resolved("Meetings per month (held, cancelled, attendance), over a region or all.")
+    @resolved("Meetings per month of their day (held, cancelled, attendance).")
     async def meetings_over_time(
-        self, info: Info, region: str | None = None, from_: From = None, to: To = None
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: GroupId = None,
+        from_: From = None,
+        to: To = None,
     ) -> list[t.MonthMeetings]:
-        _aggregate(info, region, "meetings over time")
-        _check_period(from_, to)
-        query = queries.meetings_over_time(region, from_, to)
+        scope = _scope(region, group_id, from_, to)
+        _aggregate(info, scope, "meetings over time")
         return [
             t.MonthMeetings(
                 month=r.month,
@@ -127,7 +126,7 @@ class ViewsQuery:
                 attendees=r.attendees,
                 expected=r.expected,
             )
-            for r in await _all(info.context.sessions, query)
+            for r in await _all(info.context.sessions, queries.meetings_over_time(scope))
         ]
 
     @resolved("Meetings per group per month with the attendance rate, by group and month.")
@@ -141,75 +140,81 @@ class ViewsQuery:
         first: First = 100,
         after: After = None,
     ) -> Connection[t.GroupMonth]:
-        v = view_group_months.c
-        _check_period(from_, to)
-        where = queries.months(v.month, from_, to)
-        if region is not None:
-            where.append(v.region == region)
-        if group_id is not None:
-            where.append(v.group_id == str(group_id))
-        return await paginate(
+        scope = _scope(region, group_id, from_, to)
+        guard = info.context.guard
+        require_rows(guard, "groupMonths", region, Level.REGIONAL)
+        v = fact_meetings.c
+        seen = visible(guard, v.region, Level.REGIONAL)
+        return await keyset(
             info.context.sessions,
-            GROUP_MONTHS,
-            where,
+            "groupMonths",
+            queries.group_months(scope).where(*seen),
+            (v.group_id, v.month),
+            (TEXT, TEXT),
+            queries.group_months_count(scope).where(*seen),
             first,
             after,
             t.GroupMonth.from_row,
-            guard=info.context.guard,
-            region=region,
         )
 
-    @resolved("Retention of members per calendar year, over a region or all.")
+    @resolved("Retention of members per calendar year, clipped to the period's days.")
     async def retention(
-        self, info: Info, region: str | None = None, from_: From = None, to: To = None
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: GroupId = None,
+        from_: From = None,
+        to: To = None,
     ) -> list[t.RetentionYear]:
-        _aggregate(info, region, "retention")
-        _check_period(from_, to)
-        query = queries.retention(region, from_, to)
+        scope = _scope(region, group_id, from_, to)
+        _aggregate(info, scope, "retention")
+        spans = await _all(info.context.sessions, queries.member_spans(scope))
         return [
             t.RetentionYear(
-                year=r.year,
-                members_start=r.members_start,
-                joined=r.joined,
-                left=r.left,
-                retained=r.retained,
-                members_end=r.members_end,
+                year=year,
+                members_start=start,
+                joined=joined,
+                left=left,
+                retained=retained,
+                members_end=end,
             )
-            for r in await _all(info.context.sessions, query)
+            for year, start, joined, left, retained, end in queries.retention(spans, scope)
         ]
 
-    @resolved("Host rotation per group: distinct hosts and the days between a member's hostings.")
+    @resolved(
+        "Host rotation per group in the period: distinct hosts and the days between a "
+        "member's hostings; groups by (region, id)."
+    )
     async def host_rotation(
         self,
         info: Info,
         region: str | None = None,
         group_id: GroupId = None,
+        from_: From = None,
+        to: To = None,
         first: First = 100,
         after: After = None,
     ) -> Connection[t.HostRotation]:
-        v = view_host_rotation.c
-        where = _group_filters(v.region, v.group_id, region, group_id)
-        return await paginate(
-            info.context.sessions,
-            HOSTS,
-            where,
-            first,
-            after,
-            t.HostRotation.from_row,
-            guard=info.context.guard,
-            region=region,
-        )
+        scope = _scope(region, group_id, from_, to)
+        page = await _group_page(info, "hostRotation", scope, first, after)
+        ids = [g for _, g in page.keys]
+        rows = await _all(info.context.sessions, queries.host_rotation(scope, ids)) if ids else []
+        return page.connection([t.HostRotation.from_row(r) for r in rows])
 
     @resolved(
-        "Feedback per month of closing: response rate, mean ratings, recommend score; only "
-        "surveys closed with at least 3 responses count (k-anonymity)."
+        "Feedback per month of the surveyed meetings' days: response rate, mean ratings, "
+        "recommend score; only surveys closed with at least 3 responses count (k-anonymity)."
     )
     async def feedback_trend(
-        self, info: Info, region: str | None = None, from_: From = None, to: To = None
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: GroupId = None,
+        from_: From = None,
+        to: To = None,
     ) -> list[t.FeedbackMonth]:
-        _aggregate(info, region, "the feedback trend")
-        _check_period(from_, to)
-        query = queries.feedback_trend(region, from_, to)
+        scope = _scope(region, group_id, from_, to)
+        _aggregate(info, scope, "the feedback trend")
         return [
             t.FeedbackMonth(
                 month=r.month,
@@ -223,15 +228,20 @@ class ViewsQuery:
                 _promoters=r.promoters,
                 _detractors=r.detractors,
             )
-            for r in await _all(info.context.sessions, query)
+            for r in await _all(info.context.sessions, queries.feedback_trend(scope))
         ]
 
-    @resolved("Initiatives by status, with the members who joined them.")
+    @resolved("Initiatives started in the period by current status, with their members.")
     async def initiative_statuses(
-        self, info: Info, region: str | None = None
+        self,
+        info: Info,
+        region: str | None = None,
+        group_id: GroupId = None,
+        from_: From = None,
+        to: To = None,
     ) -> list[t.InitiativeStatusCount]:
-        _aggregate(info, region, "initiative statuses")
-        query = queries.initiative_statuses(region)
+        scope = _scope(region, group_id, from_, to)
+        _aggregate(info, scope, "initiative statuses")
         return [
             t.InitiativeStatusCount(
                 status=InitiativeStatus(r.status),
@@ -239,52 +249,58 @@ class ViewsQuery:
                 members=r.members,
                 joinings=r.joinings,
             )
-            for r in await _all(info.context.sessions, query)
+            for r in await _all(info.context.sessions, queries.initiative_statuses(scope))
         ]
 
     @resolved(
-        "Group health: attendance streaks, churn, share of members who hosted, feedback trend."
+        "Group health in the period: attendance streaks, churn, share of members who "
+        "hosted, feedback trend; groups by (region, id)."
     )
     async def group_health(
         self,
         info: Info,
         region: str | None = None,
         group_id: GroupId = None,
+        from_: From = None,
+        to: To = None,
         first: First = 100,
         after: After = None,
     ) -> Connection[t.GroupHealth]:
-        v = view_group_health.c
-        where = _group_filters(v.region, v.group_id, region, group_id)
-        return await paginate(
-            info.context.sessions,
-            HEALTH,
-            where,
-            first,
-            after,
-            t.GroupHealth.from_row,
-            guard=info.context.guard,
-            region=region,
-        )
+        scope = _scope(region, group_id, from_, to)
+        page = await _group_page(info, "groupHealth", scope, first, after)
+        ids = [g for _, g in page.keys]
+        if not ids:
+            return page.connection([])
+        async with info.context.sessions() as session:
+            people = (await session.execute(queries.health_members(ids))).all()
+            held = (await session.execute(queries.health_meetings(scope, ids))).all()
+            polls = (await session.execute(queries.health_surveys(scope, ids))).all()
+        rows = compute.group_health(page.keys, people, held, polls, scope.from_, scope.to)
+        return page.connection([t.GroupHealth.from_mapping(r) for r in rows])
 
     @resolved(
         "Coding agreement: Cohen's kappa per pair of researchers who classified the same "
-        "meetings, overall and per Wenger type (unit: meeting x type present or not); "
-        "pairs by (coderA, coderB), a page at a time."
+        "meetings in the period, overall and per Wenger type (unit: meeting x type present "
+        "or not); pairs by (coderA, coderB), a page at a time."
     )
     async def coding_agreement(
         self,
         info: Info,
         region: str | None = None,
+        group_id: GroupId = None,
         type: ActivityType | None = None,
+        from_: From = None,
+        to: To = None,
         first: First = 100,
         after: After = None,
     ) -> Connection[t.CoderAgreement]:
         check_first(first)
+        scope = _scope(region, group_id, from_, to)
         # coder ids are researchers' pseudonyms, per pair: REGIONAL even for the nation
         require(info, Level.REGIONAL, region, "coding agreement")
-        v = view_coding.c
-        where = queries.coding_where(region, None if type is None else type.value)
-        query = queries.coding(region, None if type is None else type.value)
+        v = fact_coding.c
+        kind = None if type is None else type.value
+        query = queries.coding(scope, kind)
         if after is not None:
             key = cursor.decode("codingAgreement", after, (TEXT, TEXT))
             bound = [
@@ -292,7 +308,7 @@ class ViewsQuery:
                 for value, col in zip(key, (v.coder_a, v.coder_b), strict=True)
             ]
             query = query.where(tuple_(v.coder_a, v.coder_b) > tuple_(*bound))
-        # every pair has a row per type (compute.py writes all 11): a page is a row count
+        # every pair has a row per type (facts.py writes all 11): a page is a row count
         per_pair = 1 if type is not None else len(ActivityType)
         query = query.limit((first + 1) * per_pair)
         pairs: dict[tuple[str, str], list[t.TypeAgreement]] = defaultdict(list)
@@ -317,9 +333,7 @@ class ViewsQuery:
             )
             for (a, b), types in found[:first]
         ]
-        count = select(func.count()).select_from(
-            select(v.coder_a, v.coder_b).where(*where).distinct().subquery()
-        )
+        count = queries.coding_pairs(scope, kind)
 
         async def total() -> int:
             async with info.context.sessions() as session:
@@ -336,34 +350,92 @@ class ViewsQuery:
             _count=total,
         )
 
-    @resolved("Per-region research summary with freshness, by region id (a page at a time).")
+    @resolved(
+        "Per-region research summary in the period with freshness, by region id (a page at "
+        "a time). Groups and active members are current."
+    )
     async def region_overview(
-        self, info: Info, first: First = 100, after: After = None
+        self,
+        info: Info,
+        from_: From = None,
+        to: To = None,
+        first: First = 100,
+        after: After = None,
     ) -> Connection[t.RegionOverview]:
         require(info, Level.REGIONAL, None, "the per-region overview")
-        v = view_region_summary.c
+        scope = _scope(None, None, from_, to)
         return await keyset(
             info.context.sessions,
             "regionOverview",
-            queries.region_overview(),
-            (v.region,),
+            queries.region_overview(scope),
+            (regions.c.id,),
             (TEXT,),
-            select(func.count()).select_from(view_region_summary),
+            select(func.count()).select_from(regions),
             first,
             after,
             t.RegionOverview.from_row,
+            names=("region",),
         )
 
 
-def _group_filters(
-    region_col: Any, group_col: Any, region: str | None, group_id: strawberry.ID | None
-) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if region is not None:
-        where.append(region_col == region)
-    if group_id is not None:
-        where.append(group_col == str(group_id))
-    return where
+class _Page:
+    """One page of groups ((region, id) keys) and how to make its connection."""
+
+    def __init__(
+        self,
+        kind: str,
+        keys: list[tuple[str, str]],
+        has_next: bool,
+        after: str | None,
+        total: Callable[[], Any],
+    ) -> None:
+        self.kind, self.keys, self.has_next, self.after, self.total = (
+            kind,
+            keys,
+            has_next,
+            after,
+            total,
+        )
+
+    def connection(self, nodes: Sequence[T]) -> Connection[T]:
+        edges = [
+            Edge(cursor=cursor.encode(self.kind, list(key)), node=node)
+            for key, node in zip(self.keys, nodes, strict=True)
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=self.has_next,
+                has_previous_page=self.after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=self.total,
+        )
+
+
+async def _group_page(info: Info, kind: str, scope: Scope, first: int, after: str | None) -> _Page:
+    """The groups of a per-group view's page (REGIONAL rows: agencies see every region's,
+    the public none), by (region, id)."""
+    check_first(first)
+    guard = info.context.guard
+    require_rows(guard, kind, scope.region, Level.REGIONAL)
+    seen = visible(guard, groups.c.region, Level.REGIONAL)
+    query = queries.group_page(scope).where(*seen)
+    columns = (groups.c.region, groups.c.id)
+    if after is not None:
+        key = cursor.decode(kind, after, (TEXT, TEXT))
+        bound = [literal(value, col.type) for value, col in zip(key, columns, strict=True)]
+        query = query.where(tuple_(*columns) > tuple_(*bound))
+    rows = await _all(info.context.sessions, query.order_by(*columns).limit(first + 1))
+    count = queries.group_count(scope).where(*seen)
+
+    async def total() -> int:
+        async with info.context.sessions() as session:
+            return int(await session.scalar(count) or 0)
+
+    keys = [(r.region, r.group_id) for r in rows[:first]]
+    return _Page(kind, keys, len(rows) > first, after, total)
 
 
 async def keyset(
@@ -376,8 +448,10 @@ async def keyset(
     first: int,
     after: str | None,
     to_node: Callable[[Row[Any]], T],
+    names: Sequence[str] | None = None,
 ) -> Connection[T]:
-    """Keyset pagination of an arbitrary ``query`` (e.g. a join) by ``columns``."""
+    """Keyset pagination of an arbitrary ``query`` (e.g. a join) by ``columns`` (selected
+    as ``names``, default their own names)."""
     check_first(first)
     if after is not None:
         key = cursor.decode(kind, after, parsers)
@@ -386,7 +460,7 @@ async def keyset(
     rows = await _all(sessions, query.order_by(*columns).limit(first + 1))
     has_next = len(rows) > first
     rows = rows[:first]
-    names = [col.name for col in columns]
+    names = list(names) if names is not None else [col.name for col in columns]
     edges = [
         Edge(cursor=cursor.encode(kind, [row._mapping[n] for n in names]), node=to_node(row))
         for row in rows

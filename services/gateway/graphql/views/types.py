@@ -20,20 +20,23 @@ from services.gateway.views import metrics
 from services.gateway.views.metrics import cohen_kappa, ratio
 
 
-@strawberry.type(description="One cell of the CoP activity table (Wenger type x year).")
+@strawberry.type(
+    description="One row of the CoP activity table: a Wenger type over the period (or one "
+    "Helsinki year of it, with byYear)."
+)
 class CopCell:
     activity_type: ActivityType
-    year: int
+    year: int | None = strawberry.field(description="The year with byYear, else null.")
     activities: int
     meetings: int = strawberry.field(description="Meetings with at least one such activity.")
-    groups: int = strawberry.field(description="Group-years: groups summed over regions.")
+    groups: int = strawberry.field(description="Distinct groups with such activities.")
     example: str | None = strawberry.field(
         description="An example text of the cell's activities; null for callers who see "
         "national aggregates only (the texts are the regions' own words)."
     )
 
 
-@strawberry.type(description="Meetings in one month (UTC), over the groups filtered.")
+@strawberry.type(description="Meetings in one month of their days (Europe/Helsinki).")
 class MonthMeetings:
     month: str = strawberry.field(description="YYYY-MM")
     groups_meeting: int
@@ -49,7 +52,7 @@ class MonthMeetings:
         return ratio(self.attendees, self.expected)
 
 
-@strawberry.type(description="One group's meetings in one month (UTC).")
+@strawberry.type(description="One group's meetings in one month (Europe/Helsinki).")
 class GroupMonth:
     group_id: strawberry.ID
     region: str
@@ -76,13 +79,15 @@ class GroupMonth:
         )
 
 
-@strawberry.type(description="Membership in one calendar year.")
+@strawberry.type(
+    description="Membership in one calendar year (its days within the period, if given)."
+)
 class RetentionYear:
     year: int
-    members_start: int = strawberry.field(description="Members on 31 Dec of the year before.")
+    members_start: int = strawberry.field(description="Members the day before its first day.")
     joined: int
     left: int
-    retained: int = strawberry.field(description="Of members_start, still members on 31 Dec.")
+    retained: int = strawberry.field(description="Of members_start, still members at its end.")
     members_end: int
 
     @resolved("retained / members_start; null if there were none.")
@@ -90,11 +95,11 @@ class RetentionYear:
         return ratio(self.retained, self.members_start)
 
 
-@strawberry.type(description="How hosting rotates in one group (its held meetings).")
+@strawberry.type(description="How hosting rotates in one group (its held meetings in the period).")
 class HostRotation:
     group_id: strawberry.ID
     region: str
-    members: int
+    members: int = strawberry.field(description="Members the group had in the period.")
     meetings_hosted: int
     distinct_hosts: int
     repeat_hostings: int = strawberry.field(description="Intervals between a host's hostings.")
@@ -122,11 +127,12 @@ class HostRotation:
 
 
 @strawberry.type(
-    description="Feedback of the surveys that closed in one month; only surveys closed with "
-    "at least 3 responses are counted (k-anonymity), the others only as surveys_withheld."
+    description="Feedback on the meetings of one month (their Helsinki days); only surveys "
+    "closed with at least 3 responses are counted (k-anonymity), the other closed ones only "
+    "as surveys_withheld."
 )
 class FeedbackMonth:
-    month: str = strawberry.field(description="YYYY-MM of the surveys' closing")
+    month: str = strawberry.field(description="YYYY-MM of the surveyed meetings' days")
     surveys: int
     surveys_withheld: int
     invited: int
@@ -225,6 +231,15 @@ class GroupHealth:
             feedback_recent=row.feedback_recent,
             feedback_previous=row.feedback_previous,
         )
+
+    @classmethod
+    def from_mapping(cls, row: dict[str, Any]) -> GroupHealth:
+        return cls.from_row(_Attrs(row))  # type: ignore[arg-type]
+
+
+class _Attrs:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 @strawberry.type(description="Two coders' agreement on one Wenger type (unit: a meeting).")

@@ -1,0 +1,93 @@
+"""Feedback: each meeting's survey (invited, answered, reminders, failed mails) and its
+results once k-anonymity allows (saying so until then).
+
+The surveys come from the feedback service, the meetings' themes from the meetings service
+and the names of failed mails' addressees from the groups service; a facilitator sees the
+surveys of their groups only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.responses import Response
+
+from services.console.backend import BackendError
+from services.console.pages.lookup import visible_groups
+from services.console.pages.names import NAMES
+from services.console.web import Ctx, NotFound, Routes
+
+routes = Routes()
+
+PAGE_SIZE = 25
+SURVEYS = """query($groups: [UUID!], $first: Int!, $offset: Int!) {
+  surveys(groupIds: $groups, first: $first, offset: $offset) { total hasMore surveys {
+    surveyId meetingId groupId heldAt closesAt open invited responses k enoughResponses
+    mails { invitationsSent remindersSent waiting failed } } } }"""
+THEMES = """query($g: UUID!) { meetings(groupId: $g, first: 500) { id theme } }"""
+SUMMARY = """query($m: UUID!) { surveySummary(meetingId: $m) { surveyId meetingId groupId open
+  closesAt invited responses k enoughResponses overallMean usefulnessMean
+  recommend { mean promoters passives detractors nps } }
+  surveyComments(meetingId: $m) { enoughResponses takeaways changes } }"""
+MAILS = """query($s: UUID!) { mailQueue(surveyId: $s, first: 500) { personId kind status
+  attempts lastError } }"""
+MEETING = "query($id: UUID!) { meeting(id: $id) { id theme startsAt } }"
+PERSON = "query($id: UUID!) { person(id: $id) { name } }"
+
+
+@routes.get("/feedback")
+async def survey_list(ctx: Ctx) -> Response:
+    groups = await visible_groups(ctx)
+    if not groups:
+        return ctx.render("feedback/list.html", groups=[], group="", page=None, themes={})
+    group = str(ctx.require_group(ctx.query("group"))) if ctx.query("group") else groups[0]["id"]
+    raw = ctx.query("page", "1")
+    page_number = max(1, int(raw)) if raw.isdigit() else 1
+    offset = (page_number - 1) * PAGE_SIZE
+    page = (await ctx.backend.feedback(SURVEYS, groups=[group], first=PAGE_SIZE, offset=offset))[
+        "surveys"
+    ]
+    meetings = (await ctx.backend.meetings(THEMES, g=group))["meetings"]
+    return ctx.render(
+        "feedback/list.html",
+        groups=groups,
+        group=group,
+        page=page,
+        page_number=page_number,
+        themes={m["id"]: m["theme"] for m in meetings},
+    )
+
+
+@routes.get("/feedback/meetings/{meeting_id}")
+async def survey_page(ctx: Ctx) -> Response:
+    try:
+        meeting_id = str(UUID(ctx.path("meeting_id")))
+        found = await ctx.backend.feedback(SUMMARY, m=meeting_id)
+    except (ValueError, BackendError):
+        raise NotFound() from None  # no such meeting, or it has no survey (not held)
+    summary, comments = found["surveySummary"], found["surveyComments"]
+    ctx.require_group(summary["groupId"])
+    meeting = (await ctx.backend.meetings(MEETING, id=meeting_id))["meeting"]
+    mails = (await ctx.backend.feedback(MAILS, s=summary["surveyId"]))["mailQueue"]
+    failed = [m for m in mails if m["status"] == "failed"]
+    names: dict[str, str] = {}
+    for mail in failed:  # few: the addressees the agency has to call
+        if mail["personId"] and mail["personId"] not in names:
+            person = (await ctx.backend.groups(PERSON, id=mail["personId"]))["person"]
+            names[mail["personId"]] = (person or {}).get("name") or ""
+    tally: dict[str, Any] = {
+        "invitations": sum(m["kind"] == "invitation" and m["status"] == "sent" for m in mails),
+        "reminders": sum(m["kind"] == "reminder" and m["status"] == "sent" for m in mails),
+        "waiting": sum(m["status"] in ("pending", "retrying") for m in mails),
+    }
+    return ctx.render(
+        "feedback/survey.html",
+        summary=summary,
+        comments=comments,
+        meeting=meeting,
+        failed=failed,
+        names=names,
+        tally=tally,
+        **NAMES,
+    )

@@ -1,0 +1,57 @@
+"""Core groups: the list (a facilitator sees theirs, an admin every group) and founding a
+group (admin)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.responses import Response
+
+from services.console.backend import BackendError, Problem
+from services.console.i18n import _
+from services.console.pages.lookup import at_field, read_date, today_shown, visible_groups
+from services.console.web import Ctx, Routes
+
+routes = Routes()
+
+CREATE = """mutation($i: CreateGroupInput!) { createGroup(input: $i) { id name } }"""
+ACTIVE = """query($g: UUID!) { searchMembers(groupId: $g, status: ACTIVE, first: 0) { total } }"""
+
+
+async def _show(ctx: Ctx, status: int = 200, **values: object) -> Response:
+    groups = await visible_groups(ctx)
+    found = await asyncio.gather(*(ctx.backend.groups(ACTIVE, g=g["id"]) for g in groups))
+    counts = {g["id"]: f["searchMembers"]["total"] for g, f in zip(groups, found, strict=True)}
+    values.setdefault("values", {"name": "", "municipality": "", "founded_on": today_shown()})
+    values.setdefault("errors", {})
+    return ctx.render("groups/list.html", status=status, groups=groups, counts=counts, **values)
+
+
+@routes.get("/groups")
+async def group_list(ctx: Ctx) -> Response:
+    return await _show(ctx)
+
+
+@routes.post("/groups", role="admin")
+async def create_group(ctx: Ctx) -> Response:
+    data = await ctx.form()
+    values = {k: data.get(k, "").strip() for k in ("name", "municipality", "founded_on")}
+    problems: list[Problem] = []
+    if not values["name"]:
+        problems.append(Problem("REQUIRED", _("Give the group's name."), "name"))
+    founded, problem = read_date(values["founded_on"], "founded_on")
+    if problem is not None:
+        problems.append(problem)
+    if not problems:
+        given = {"name": values["name"], "municipality": values["municipality"]}
+        try:
+            created = await ctx.backend.groups(CREATE, i={**given, "foundedOn": founded})
+        except BackendError as refused:
+            problems = [at_field(p, {}) for p in refused.problems]
+        else:
+            group = created["createGroup"]
+            await ctx.audit("group.create", f"group:{group['id']}")
+            notice = _("The core group {name} was founded.", name=group["name"])
+            return ctx.redirect("/groups", notice=notice)
+    errors = {p.field: p.message for p in problems}
+    return await _show(ctx, 422, values=values, errors=errors)

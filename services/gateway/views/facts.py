@@ -1,0 +1,382 @@
+"""Keeping the research facts from what each batch changed (not by recomputing regions).
+
+The views (:mod:`services.gateway.views.queries`) are queries over four fact tables, each row
+dated by its meeting's day in Europe/Helsinki:
+
+- ``fact_meetings``: one row per meeting: status, host, attendees, *expected* (the group's
+  members on the meeting's day);
+- ``fact_surveys``: one row per survey: counted (closed with >= K_ANONYMITY responses) or
+  withheld, and the sums of counted ones;
+- ``fact_cop``: one row per meeting x coder x Wenger type: activities, an example, and
+  whether this coder is the one the views count for the meeting (its first coder);
+- ``fact_coding``: one row per meeting x coder pair x type: the 2x2 cell it falls in.
+
+:func:`touched` names the units an event batch can have changed; :func:`apply` recomputes
+exactly those rows from the read model (after the families have applied the batch, in the
+same transaction): the meetings the batch scheduled, moved, held or cancelled; every meeting
+of a group whose membership changed (its expected attendance); the surveys the batch
+touched and those of moved meetings; the CoP and coding rows of meetings with new
+activities or a new day. A unit's rows are a function of the read model, so duplicates,
+re-sent batches and any order leave the same facts. The cost of a batch depends on the
+units it touches (and a group's own history), not on its region's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from itertools import combinations
+from typing import Any
+
+from sqlalchemy import Integer, Table, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.orm import (
+    FACT_TABLES,
+    activities,
+    attendance,
+    fact_coding,
+    fact_cop,
+    fact_meetings,
+    fact_surveys,
+    meetings,
+    members,
+    survey_responses,
+    surveys,
+    view_state,
+)
+from services.gateway.projections.groups import MEMBER_EVENTS
+from services.gateway.projections.meetings import MOVES_START
+from services.gateway.projections.sql import chunks
+from services.gateway.views.compute import K_ANONYMITY, WENGER_TYPES
+from services.gateway.views.days import day_of, month_of_day
+from shared.contracts import (
+    ActivityRecorded,
+    AttendanceCorrected,
+    DecodedEvent,
+    ResponseSubmitted,
+    SurveyClosed,
+    SurveyOpened,
+)
+
+STATE = "research"  # the view_state row of the facts
+HELD, CANCELLED, LEFT = "HELD", "CANCELLED", "LEFT"
+Row = dict[str, Any]
+
+
+@dataclass
+class Touched:
+    """Units whose facts a batch may have changed (ids as text)."""
+
+    # scheduled, moved, held, cancelled, attendance corrected
+    meetings: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)  # membership changed: expected attendance
+    surveys: set[str] = field(default_factory=set)
+    coded: set[str] = field(default_factory=set)  # meetings with new activities
+
+    def __bool__(self) -> bool:
+        return bool(self.meetings or self.groups or self.surveys or self.coded)
+
+
+def touched(events: Iterable[DecodedEvent]) -> Touched:
+    found = Touched()
+    for decoded in events:
+        event: Any = decoded.event
+        if isinstance(event, (*MOVES_START, AttendanceCorrected)):
+            found.meetings.add(str(event.meeting_id))
+        elif isinstance(event, MEMBER_EVENTS):
+            found.groups.add(str(event.group_id))
+        elif isinstance(event, SurveyOpened | SurveyClosed | ResponseSubmitted):
+            found.surveys.add(str(event.survey_id))
+        elif isinstance(event, ActivityRecorded):
+            found.coded.add(str(event.meeting_id))
+    return found
+
+
+async def apply(session: AsyncSession, units: Touched) -> None:
+    """Recompute the facts of ``units`` from the read model, in ``session``'s transaction."""
+    if not units:
+        return
+    meeting_ids = set(units.meetings)
+    for chunk in chunks(sorted(units.groups)):
+        query = select(meetings.c.id).where(meetings.c.group_id.in_(chunk))
+        meeting_ids.update(await session.scalars(query))
+    await _meetings(session, sorted(meeting_ids))
+    survey_ids = set(units.surveys)
+    for chunk in chunks(sorted(units.meetings)):  # moved meetings move their surveys
+        query = select(fact_surveys.c.survey_id).where(fact_surveys.c.meeting_id.in_(chunk))
+        survey_ids.update(await session.scalars(query))
+    await _surveys(session, sorted(survey_ids))
+    await _cop(session, sorted(units.coded | units.meetings))
+
+
+async def rebuild(session: AsyncSession) -> int:
+    """Recompute every fact from the read model; returns the meetings there were."""
+    for table in FACT_TABLES:
+        await session.execute(delete(table))
+    meeting_ids = sorted(await session.scalars(select(meetings.c.id)))
+    await _meetings(session, meeting_ids, fresh=True)
+    await _surveys(session, sorted(await session.scalars(select(surveys.c.id))), fresh=True)
+    coded = await session.scalars(select(activities.c.meeting_id).distinct())
+    await _cop(session, sorted(coded), fresh=True)
+    await session.execute(
+        update(view_state)
+        .where(view_state.c.name == STATE)
+        .values(needs_rebuild=False, rebuilt_at=datetime.now(UTC))
+    )
+    return len(meeting_ids)
+
+
+async def _replace(
+    session: AsyncSession, table: Table, key: str, ids: Sequence[str], rows: list[Row], fresh: bool
+) -> None:
+    if not fresh:
+        await session.execute(delete(table).where(table.c[key].in_(ids)))
+    if rows:
+        await session.execute(insert(table), rows)
+
+
+# -- meetings -------------------------------------------------------------------------------
+
+
+async def _meetings(session: AsyncSession, ids: Sequence[str], fresh: bool = False) -> None:
+    m = meetings.c
+    for chunk in chunks(ids):
+        found = (
+            await session.execute(
+                select(m.id, m.region, m.group_id, m.status, m.starts_at, m.host_member_id).where(
+                    m.id.in_(chunk)
+                )
+            )
+        ).all()
+        held = [r.id for r in found if r.status == HELD]
+        came: dict[str, int] = {}
+        if held:
+            query = (
+                select(attendance.c.meeting_id, func.count())
+                .where(attendance.c.meeting_id.in_(held))
+                .group_by(attendance.c.meeting_id)
+            )
+            came = {r[0]: r[1] for r in await session.execute(query)}
+        people = await _members_of(session, {r.group_id for r in found if r.status == HELD})
+        rows = []
+        for r in found:
+            day = day_of(r.starts_at)
+            is_held = r.status == HELD
+            rows.append(
+                {
+                    "meeting_id": r.id,
+                    "region": r.region,
+                    "group_id": r.group_id,
+                    "day": day,
+                    "month": month_of_day(day),
+                    "day_number": day.toordinal(),
+                    "starts_at": _utc(r.starts_at),
+                    "status": r.status,
+                    "held": int(is_held),
+                    "cancelled": int(r.status == CANCELLED),
+                    "host_member_id": r.host_member_id if is_held else None,
+                    "attendees": came.get(r.id, 0) if is_held else 0,
+                    "expected": (
+                        sum(1 for p in people[r.group_id] if member_on(p, day)) if is_held else 0
+                    ),
+                }
+            )
+        await _replace(session, fact_meetings, "meeting_id", chunk, rows, fresh)
+
+
+async def _members_of(session: AsyncSession, group_ids: set[str]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = defaultdict(list)
+    p = members.c
+    for chunk in chunks(sorted(group_ids)):
+        query = select(p.group_id, p.status, p.joined_on, p.left_on).where(p.group_id.in_(chunk))
+        for row in await session.execute(query):
+            out[row.group_id].append(row)
+    return out
+
+
+def member_on(person: Any, day: date) -> bool:
+    """In the group on ``day``: joined by then and not (yet) left (pauses count as in)."""
+    if person.joined_on is None or person.joined_on > day:
+        return False
+    return not (person.status == LEFT and person.left_on is not None and person.left_on <= day)
+
+
+# -- surveys --------------------------------------------------------------------------------
+
+
+async def _surveys(session: AsyncSession, ids: Sequence[str], fresh: bool = False) -> None:
+    s, r = surveys.c, survey_responses.c
+    for chunk in chunks(ids):
+        found = (
+            await session.execute(
+                select(
+                    s.id,
+                    s.region,
+                    s.group_id,
+                    s.meeting_id,
+                    s.invited,
+                    s.opened_at,
+                    s.closes_at,
+                    s.closed_at,
+                ).where(s.id.in_(chunk))
+            )
+        ).all()
+        answers = {
+            row.survey_id: row
+            for row in await session.execute(
+                select(
+                    r.survey_id,
+                    func.count().label("n"),
+                    func.sum(r.overall).label("overall"),
+                    func.sum(r.usefulness).label("usefulness"),
+                    func.sum(r.recommend).label("recommend"),
+                    func.sum((r.recommend >= 9).cast(Integer)).label("promoters"),
+                    func.sum((r.recommend <= 6).cast(Integer)).label("detractors"),
+                )
+                .where(r.survey_id.in_(chunk))
+                .group_by(r.survey_id)
+            )
+        }
+        starts = dict(
+            (
+                await session.execute(
+                    select(meetings.c.id, meetings.c.starts_at).where(
+                        meetings.c.id.in_({row.meeting_id for row in found})
+                    )
+                )
+            ).all()
+        )
+        rows = []
+        for sv in found:
+            at = starts.get(sv.meeting_id) or sv.opened_at or sv.closed_at or sv.closes_at
+            if at is None:
+                continue  # nothing dates it yet; its next event will
+            day = day_of(at)
+            got = answers.get(sv.id)
+            n = got.n if got is not None else 0
+            counted = sv.closed_at is not None and n >= K_ANONYMITY
+            sums: tuple[int, ...] = (0,) * 7
+            if counted and got is not None:
+                sums = (
+                    sv.invited,
+                    n,
+                    got.overall,
+                    got.usefulness,
+                    got.recommend,
+                    got.promoters,
+                    got.detractors,
+                )
+            rows.append(
+                {
+                    "survey_id": sv.id,
+                    "region": sv.region,
+                    "group_id": sv.group_id,
+                    "meeting_id": sv.meeting_id,
+                    "day": day,
+                    "month": month_of_day(day),
+                    "closed": int(sv.closed_at is not None),
+                    "counted": int(counted),
+                    **dict(
+                        zip(
+                            (
+                                "invited",
+                                "responses",
+                                "overall_sum",
+                                "usefulness_sum",
+                                "recommend_sum",
+                                "promoters",
+                                "detractors",
+                            ),
+                            (int(v) for v in sums),
+                            strict=True,
+                        )
+                    ),
+                }
+            )
+        await _replace(session, fact_surveys, "survey_id", chunk, rows, fresh)
+
+
+# -- CoP activities and coding ---------------------------------------------------------------
+
+
+async def _cop(session: AsyncSession, meeting_ids: Sequence[str], fresh: bool = False) -> None:
+    a = activities.c
+    for chunk in chunks(meeting_ids):
+        per_meeting: dict[str, list[Any]] = defaultdict(list)
+        query = select(
+            a.id,
+            a.region,
+            a.group_id,
+            a.meeting_id,
+            a.activity_type,
+            a.example,
+            a.coder_id,
+            a.meeting_starts_at,
+            a.recorded_at,
+        ).where(a.meeting_id.in_(chunk))
+        for row in await session.execute(query):
+            per_meeting[row.meeting_id].append(row)
+        cop_rows: list[Row] = []
+        coding_rows: list[Row] = []
+        for meeting_id, acts in per_meeting.items():
+            cop, coding = meeting_facts(meeting_id, acts)
+            cop_rows += cop
+            coding_rows += coding
+        await _replace(session, fact_cop, "meeting_id", chunk, cop_rows, fresh)
+        await _replace(session, fact_coding, "meeting_id", chunk, coding_rows, fresh)
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def meeting_facts(meeting_id: str, acts: Sequence[Any]) -> tuple[list[Row], list[Row]]:
+    """The CoP rows (per coder and type) and the coding rows (per coder pair and type) of
+    one meeting's activities. The counted coder: the one whose first record came first."""
+    first = acts[0]
+    day = day_of(min(_utc(x.meeting_starts_at) for x in acts))
+    by_coder: dict[str, list[Any]] = defaultdict(list)
+    for x in acts:
+        by_coder[x.coder_id or ""].append(x)
+    counted = min(by_coder, key=lambda c: (min(_utc(x.recorded_at) for x in by_coder[c]), c))
+    place = {"region": first.region, "group_id": first.group_id, "day": day}
+    cop = []
+    for coder, mine in sorted(by_coder.items()):
+        cells: dict[str, list[Any]] = defaultdict(list)
+        for x in mine:
+            cells[x.activity_type].append(x)
+        for kind, items in sorted(cells.items()):
+            earliest = min(items, key=lambda x: (_utc(x.recorded_at), x.id))
+            cop.append(
+                {
+                    "meeting_id": meeting_id,
+                    "coder": coder,
+                    "activity_type": kind,
+                    **place,
+                    "activities": len(items),
+                    "example": earliest.example,
+                    "counted": int(coder == counted),
+                }
+            )
+    seen = {c: {x.activity_type for x in xs} for c, xs in by_coder.items() if c}
+    coding = []
+    for ca, cb in combinations(sorted(seen), 2):
+        for kind in WENGER_TYPES:
+            has_a, has_b = kind in seen[ca], kind in seen[cb]
+            coding.append(
+                {
+                    "meeting_id": meeting_id,
+                    "coder_a": ca,
+                    "coder_b": cb,
+                    "activity_type": kind,
+                    **place,
+                    "both": int(has_a and has_b),
+                    "a_only": int(has_a and not has_b),
+                    "b_only": int(has_b and not has_a),
+                    "neither": int(not has_a and not has_b),
+                }
+            )
+    return cop, coding
