@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.credentials",
     "tests.fixtures.console",
+    "tests.fixtures.logging_state",
 ]
 
 

@@ -19,7 +19,7 @@ from statistics import fmean, median
 from sqlalchemy import ColumnElement, case, extract, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.auth.guard import Guard
+from services.gateway.auth.guard import Guard, Level
 from services.gateway.auth.sql import visible
 from services.gateway.orm import interviews, members
 from services.gateway.research.scope import Scope
@@ -44,9 +44,11 @@ class PanelInterview:
     barriers: tuple[str, ...]
 
 
-def _member_terms(scope: Scope, guard: Guard) -> list[ColumnElement[bool]]:
+def _member_terms(
+    scope: Scope, guard: Guard, level: Level = Level.FULL
+) -> list[ColumnElement[bool]]:
     m = members.c
-    where: list[ColumnElement[bool]] = list(visible(guard, m.region))
+    where: list[ColumnElement[bool]] = list(visible(guard, m.region, level))
     if scope.region is not None:
         where.append(m.region == scope.region)
     if scope.group_id is not None:
@@ -144,7 +146,13 @@ class IntentionCell:
 
 
 async def growth_intentions(
-    session: AsyncSession, scope: Scope, guard: Guard, *, by: str = "year"
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    *,
+    by: str = "year",
+    level: Level = Level.FULL,
+    min_members: int = 0,
 ) -> list[IntentionCell]:
     """Intentions and barriers by interview year (``by="year"``) or join cohort, counted
     in SQL (one row per period)."""
@@ -174,7 +182,7 @@ async def growth_intentions(
                 members, m.id == i.member_id
             )
         )
-        .where(*list(visible(guard, i.region)), period.is_not(None))
+        .where(*list(visible(guard, i.region, level)), period.is_not(None))
         .group_by(period)
         .order_by(period)
     )
@@ -199,6 +207,7 @@ async def growth_intentions(
             barriers=tuple((b, int(getattr(r, f"b_{b}"))) for b in GROWTH_BARRIERS),
         )
         for r in await session.execute(query)
+        if int(r.members) >= min_members  # k-anonymity for callers without the rows
     ]
 
 
@@ -225,13 +234,19 @@ def _anniversary(day: date, years: int) -> date:
 
 
 async def retention_by_cohort(
-    session: AsyncSession, scope: Scope, guard: Guard, today: date
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    today: date,
+    *,
+    level: Level = Level.FULL,
+    min_members: int = 0,
 ) -> list[CohortRetention]:
     """Per join cohort, the share of members still in the network n years after joining
     (a member who paused is still in; one who left is out from the day it left)."""
     m = members.c
     query = select(m.joined_on, m.left_on, m.status).where(
-        m.joined_on.is_not(None), *_member_terms(scope, guard)
+        m.joined_on.is_not(None), *_member_terms(scope, guard, level)
     )
     if scope.from_ is not None:
         query = query.where(m.joined_on >= scope.from_)
@@ -243,10 +258,12 @@ async def retention_by_cohort(
         cohorts.setdefault(joined_on.year, []).append((joined_on, gone))
     result = []
     for cohort, people in sorted(cohorts.items()):
+        if len(people) < min_members:
+            continue
         survival = []
         for n in range(1, today.year - cohort + 1):
             due = [(j, g) for j, g in people if _anniversary(j, n) <= today]
-            if not due:
+            if len(due) < max(1, min_members):
                 break
             kept = sum(1 for j, g in due if g is None or g > _anniversary(j, n))
             survival.append(Survival(n, len(due), kept, kept / len(due)))
@@ -264,13 +281,19 @@ class FirmSize:
 
 
 async def firm_size_by_year(
-    session: AsyncSession, scope: Scope, guard: Guard, today: date
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    today: date,
+    *,
+    level: Level = Level.FULL,
+    min_members: int = 0,
 ) -> list[FirmSize]:
     """Per calendar year, the member companies in the network at its end and their size as
     the national data knows it: reported when they joined (no later size reaches it yet)."""
     m = members.c
     query = select(m.joined_on, m.left_on, m.status, m.employees, m.turnover_eur).where(
-        m.joined_on.is_not(None), *_member_terms(scope, guard)
+        m.joined_on.is_not(None), *_member_terms(scope, guard, level)
     )
     firms = list(await session.execute(query))
     if not firms:
@@ -289,6 +312,8 @@ async def firm_size_by_year(
             for f in firms
             if f.joined_on <= end and not (f.status == LEFT and f.left_on and f.left_on <= end)
         ]
+        if len(inside) < min_members:
+            continue
         staff = [f.employees for f in inside if f.employees is not None]
         turnover = [f.turnover_eur for f in inside if f.turnover_eur is not None]
         result.append(
