@@ -9,14 +9,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.support import service_process
-from tests.e2e.test_dashboard import CHROMIUM, CHROMIUM_ARGS, playwright  # noqa: F401
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, service_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats]
 
 
 async def test_the_gateways_graphiql_loads_from_its_own_origin(
-    playwright: Any,  # noqa: F811
+    playwright: Any,
     nats_hub: Any,
     tmp_path: Path,
 ) -> None:

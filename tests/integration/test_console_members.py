@@ -233,3 +233,27 @@ async def test_a_member_is_edited_with_the_same_checks_and_a_figure_cannot_be_re
     assert "Rantakatu 1, 90100 Oulu" in page.text
     member_id = url.rsplit("/", 1)[1]
     assert ("member.update", f"member:{member_id}") in await audited(anna, "anna")
+
+
+async def test_the_form_script_asks_the_same_checks_before_sending(console, console_node):
+    anna = await console()
+    await anna.sign_in("anna")
+    group = console_node.groups[0]
+    page = f"/members/new?group={group}"
+    assert 'src="/static/member-form.js"' in (await anna.http.get(page)).text
+    assert (await anna.http.get("/static/member-form.js")).status_code == 200
+    fields = {"group": group, "company_name": "Tarkistuspaja Oy", "business_id": "0112038-8",
+              "employees": "12", "turnover_eur": "100 000", "joined_on": "1.4.2016"}  # fmt: skip
+    checked = await anna.post_form("/members/check", page, **fields)
+    assert checked.status_code == 200
+    problems = checked.json()["problems"]
+    assert set(problems) == {"business_id", "employees"}
+    assert "0112038-8" in problems["business_id"]
+    member_url(await add(anna, group, company_name="Tarkistuspaja Oy", business_id=""))
+    again = await anna.post_form("/members/check", page, **{**fields, "business_id": ""})
+    warning = again.json()["warnings"]["company_name"]
+    assert warning["company"] == "Tarkistuspaja Oy"
+    other = {**fields, "group": console_node.groups[1]}
+    assert (await anna.post_form("/members/check", page, **other)).status_code == 403
+    no_token = await anna.http.post("/members/check", data=fields)
+    assert no_token.status_code == 403

@@ -24,8 +24,8 @@ from services.groups.settings import GroupsSettings
 from services.meetings.app import build as build_meetings
 from services.meetings.settings import MeetingsSettings
 from shared.runtime.credentials import PUBLIC_PATHS
-from tests.fixtures.console import Browser, Node
-from tests.fixtures.credentials import CONSOLE_HEADERS, TEST_CREDENTIALS
+from tests.fixtures.console import Browser, Node, schedule_meeting
+from tests.fixtures.credentials import TEST_CREDENTIALS
 
 pytestmark = [pytest.mark.nats]
 
@@ -33,7 +33,6 @@ pytestmark = [pytest.mark.nats]
 # liveness, the stylesheet, token links, GraphiQL's files (the page itself is for admins)
 OPEN = {"/healthz", "/static", "/survey/{token}", "/graphiql-assets"}
 API = "/api/{service}/graphql"
-SCHEDULE = "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) { id } }"
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
@@ -106,31 +105,6 @@ async def test_every_unsafe_page_needs_the_sessions_own_csrf_token(console, cons
     assert (await admin.http.get("/admin/staff/anna")).status_code == 200  # nothing changed
 
 
-async def schedule(node: Node, group: str, member: str) -> str:
-    starts = (datetime.now(UTC) + timedelta(days=20)).isoformat()
-    async with httpx.AsyncClient(timeout=20) as http:
-        body = (
-            await http.post(
-                f"{node.urls['meetings']}/graphql",
-                json={
-                    "query": SCHEDULE,
-                    "variables": {
-                        "i": {
-                            "groupId": group,
-                            "hostMemberId": member,
-                            "theme": "Vienti",
-                            "startsAt": starts,
-                        }
-                    },
-                },
-                headers=CONSOLE_HEADERS,
-            )
-        ).json()
-    if body.get("errors"):  # the meetings service learns of the member by its event
-        return ""
-    return str(body["data"]["scheduleMeeting"]["id"])
-
-
 async def group_b_objects(admin: Browser, node: Node) -> dict[str, str]:
     """A member of group B with a contact person, and a meeting of group B."""
     group = node.groups[1]
@@ -148,11 +122,7 @@ async def group_b_objects(admin: Browser, node: Node) -> dict[str, str]:
         r'action="/persons/([^/"]+)/consent"', (await admin.http.get(member_url)).text
     )
     assert person is not None
-    deadline = datetime.now(UTC) + timedelta(seconds=30)
-    meeting = ""
-    while not meeting:
-        meeting = await schedule(node, group, member)
-        assert meeting or datetime.now(UTC) < deadline, "the meetings service never knew the member"
+    meeting = await schedule_meeting(node, group, member, datetime.now(UTC) + timedelta(days=20))
     return {"group_id": group, "member_id": member, "person_id": person.group(1),
             "meeting_id": meeting, "step": "pause"}  # fmt: skip
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from services.console.backend import BackendError, Problem
 from services.console.i18n import _
@@ -182,3 +182,30 @@ async def edit_member(ctx: Ctx) -> Response:
     await ctx.audit("member.update", f"member:{member['id']}", group=member["groupId"])
     notice = _("The changes to {company} were saved.", company=form.values["company_name"])
     return ctx.redirect(f"/members/{member['id']}", notice=notice)
+
+
+@routes.post("/members/check")
+async def check_member(ctx: Ctx) -> Response:
+    """The add/edit form's fields checked as typed, for the page's script (progressive
+    enhancement: without it the same checks run when the form is sent). JSON:
+    ``{"problems": {field: message}, "warnings": {field: {message, memberId, company}}}``."""
+    data = await ctx.form()
+    form = MemberForm.from_form(data)
+    extra: dict[str, Any] = {}
+    group, member = _uuid(data.get("group", "")), _uuid(data.get("member", ""))
+    if member is not None:
+        found = await member_to_edit(ctx, str(member))
+        extra["memberId"] = found["id"]
+        form.values["joined_on"] = ""  # not edited there
+    elif group is not None:
+        extra["groupId"] = str(ctx.require_group(group))
+    await _check(ctx, form, extra)
+    warnings = {
+        w.field: {
+            "message": w.message,
+            "memberId": w.params.get("member_id"),
+            "company": w.params.get("other_company"),
+        }
+        for w in form.warnings
+    }
+    return JSONResponse({"problems": form.errors, "warnings": warnings})

@@ -24,9 +24,10 @@ from services.gateway.auth.sql import visible
 from services.gateway.orm import interviews, members
 from services.gateway.research.scope import Scope
 from services.gateway.research.tables import panel_persons
+from services.gateway.statuses import MemberStatus
 from shared.contracts.feedback import GROWTH_BARRIERS
 
-LEFT = "LEFT"
+LEFT = MemberStatus.LEFT
 
 
 @dataclass(frozen=True)
