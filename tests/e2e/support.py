@@ -7,9 +7,10 @@ import os
 import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
+import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select
 from starlette.applications import Starlette
@@ -189,3 +190,25 @@ class RecordingProxy:
             pass
         finally:
             dst.close()
+
+
+# -- a browser: Debian's chromium driven by Playwright -----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip, except in CI (CI=true) where a missing browser is a broken setup."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: .ci/run installs it)")
+    pytest.skip(reason)
