@@ -44,6 +44,7 @@ from services.console import audit
 from services.console.accounts import Staff, StaffStore
 from services.console.backend import Backend, BackendUnavailable
 from services.console.i18n import LANGUAGE_COOKIE, _, choose_language, language_choices
+from services.console.oidc import OidcClient
 from services.console.sessions import SESSION_COOKIE, SessionInfo, SessionPolicy, SessionStore
 from services.console.settings import ConsoleSettings
 from shared.i18n import current_language, set_language
@@ -86,6 +87,7 @@ class Console:
     sessions: async_sessionmaker[AsyncSession]
     backend: Backend
     templates: jinja2.Environment
+    oidc: OidcClient
 
     @property
     def policy(self) -> SessionPolicy:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from itertools import product
 
 import httpx
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
 from services.console.pages import AREAS
+from services.console.pages.meeting_page import ACTIONS
 from services.feedback.app import build as build_feedback
 from services.feedback.settings import FeedbackSettings
 from services.groups.app import build as build_groups
@@ -30,8 +32,10 @@ from tests.fixtures.credentials import TEST_CREDENTIALS
 pytestmark = [pytest.mark.nats]
 
 # Routes that are not pages of AREAS, and why they are open or how they refuse.
-OPEN = {"/healthz", "/static", "/survey/{token}"}  # liveness, the stylesheet, token links
+# liveness, the stylesheet, token links, GraphiQL's files (the page itself is for admins)
+OPEN = {"/healthz", "/static", "/survey/{token}", "/graphiql-assets"}
 API = "/api/{service}/graphql"
+MEETING_ACTIONS = ["preview", *ACTIONS]  # /meetings/{meeting_id}/{action}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
@@ -48,13 +52,19 @@ def route_paths(routes: list[BaseRoute]) -> set[str]:
     return {r.path for r in routes if isinstance(r, Route | Mount)}
 
 
-def fill(path: str, values: dict[str, str]) -> str:
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
+def fill(path: str, values: dict[str, str | list[str]]) -> list[str]:
+    """``path`` with each parameter replaced by its value (every one of a list's)."""
+    found: list[str] = [path]
+    for name in PARAM.findall(path):
         assert name in values, f"{path}: say which value its {{{name}}} takes in this sweep"
-        return values[name]
-
-    return PARAM.sub(one, path)
+        choices = values[name]
+        pattern = re.compile("{" + name + r"(?::\w+)?}")
+        found = [
+            pattern.sub(choice, url)
+            for url in found
+            for choice in ([choices] if isinstance(choices, str) else choices)
+        ]
+    return found
 
 
 async def test_every_console_route_refuses_a_caller_without_a_session(console):
@@ -63,14 +73,16 @@ async def test_every_console_route_refuses_a_caller_without_a_session(console):
     paths = route_paths(app.routes)
     unknown = paths - set(registered) - OPEN - {API}
     assert not unknown, f"classify these routes in this sweep: {unknown}"
-    anyone = dict.fromkeys(("group_id", "member_id", "meeting_id", "person_id"), str(uuid.uuid4()))
+    anyone: dict[str, str | list[str]] = dict.fromkeys(
+        ("group_id", "member_id", "meeting_id", "person_id"), str(uuid.uuid4())
+    )
+    anyone["action"] = MEETING_ACTIONS
     anyone |= {"step": "pause", "username": "admin", "token_id": str(uuid.uuid4())}
     visitor = await console()
     for path, (role, methods) in registered.items():
         if role == "public":
             continue
-        url = fill(path, anyone)
-        for method in methods:
+        for url, method in product(fill(path, anyone), methods):
             answer = await visitor.http.request(method, url, data={"x": "1"})
             assert answer.status_code == 303, (method, path, answer.status_code)
             assert answer.headers["location"].startswith("/signin?next="), (method, path)
@@ -80,6 +92,8 @@ async def test_every_console_route_refuses_a_caller_without_a_session(console):
         )
         assert answer.status_code == 401, service
     assert (await visitor.http.get("/static/console.css")).status_code == 200
+    forged = await visitor.http.get(f"/calendar/group/{uuid.uuid4()}/{'k' * 43}.ics")
+    assert forged.status_code == 404  # a calendar link's key is its credential
 
 
 async def test_every_unsafe_page_needs_the_sessions_own_csrf_token(console, console_node):
@@ -90,21 +104,25 @@ async def test_every_unsafe_page_needs_the_sessions_own_csrf_token(console, cons
     foreign = (await other.http.get("/")).text  # another session's token is not this one's
     foreign_token = re.search(r'name="csrf_token" value="([^"]+)"', foreign)
     assert foreign_token is not None
-    values = dict.fromkeys(("member_id", "meeting_id", "person_id"), str(uuid.uuid4()))
+    values: dict[str, str | list[str]] = dict.fromkeys(
+        ("member_id", "meeting_id", "person_id"), str(uuid.uuid4())
+    )
+    values["action"] = MEETING_ACTIONS
     values |= {"group_id": console_node.groups[0], "step": "pause", "username": "anna"}
     values |= {"token_id": str(uuid.uuid4())}
-    unsafe = [(p, m) for p, (_r, ms) in pages().items() for m in ms if m != "GET"]
+    unsafe = [(p, m) for p, (r, ms) in pages().items() for m in ms if m != "GET" and r != "public"]
     assert len(unsafe) >= 10
     for path, method in unsafe:
-        url = fill(path, values)
-        for fields in ({}, {"csrf_token": foreign_token.group(1)}, {"csrf_token": ""}):
+        for url, fields in product(
+            fill(path, values), ({}, {"csrf_token": foreign_token.group(1)}, {"csrf_token": ""})
+        ):
             answer = await admin.http.request(method, url, data={**fields, "name": "x"})
             assert answer.status_code == 403, (method, path, fields, answer.status_code)
             assert "did not come from this console" in answer.text, path
     assert (await admin.http.get("/admin/staff/anna")).status_code == 200  # nothing changed
 
 
-async def group_b_objects(admin: Browser, node: Node) -> dict[str, str]:
+async def group_b_objects(admin: Browser, node: Node) -> dict[str, str | list[str]]:
     """A member of group B with a contact person, and a meeting of group B."""
     group = node.groups[1]
     fields = {"company_name": "Rajapaja Oy", "employees": "2", "turnover_eur": "90000",
@@ -123,7 +141,7 @@ async def group_b_objects(admin: Browser, node: Node) -> dict[str, str]:
     assert person is not None
     meeting = await schedule_meeting(node, group, member, datetime.now(UTC) + timedelta(days=20))
     return {"group_id": group, "member_id": member, "person_id": person.group(1),
-            "meeting_id": meeting, "step": "pause"}  # fmt: skip
+            "meeting_id": meeting, "step": "pause", "action": MEETING_ACTIONS}  # fmt: skip
 
 
 async def test_a_facilitator_of_one_group_is_refused_on_every_page_of_another(
@@ -139,8 +157,7 @@ async def test_a_facilitator_of_one_group_is_refused_on_every_page_of_another(
         names = set(PARAM.findall(path))
         if role != "staff" or not names & {"group_id", "member_id", "meeting_id", "person_id"}:
             continue
-        url = fill(path, values)
-        for method in methods:
+        for url, method in product(fill(path, values), methods):
             if method == "GET":
                 answer = await anna.http.get(url)
             else:
@@ -207,8 +224,10 @@ async def test_every_service_route_refuses_a_caller_without_the_node_credential(
         for service, paths in service_paths().items():
             assert "/graphql" in paths, service
             for path in sorted(paths - public):
-                ids = dict.fromkeys(PARAM.findall(path), str(uuid.uuid4()))
-                url = console_node.urls[service] + fill(path, ids)
+                ids: dict[str, str | list[str]] = dict.fromkeys(
+                    PARAM.findall(path), str(uuid.uuid4())
+                )
+                url = console_node.urls[service] + fill(path, ids)[0]
                 for method in ("GET", "POST"):
                     answer = await http.request(method, url, json={"query": "{ __typename }"})
                     assert answer.status_code == 401, (service, method, path, answer.status_code)
