@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploy.cli import main
-from services.console.accounts import StaffStore
+from services.console.accounts import Staff, StaffStore
 from services.console.audit import entries
 from shared.storage import create_engine, session_factory
 
@@ -22,7 +22,7 @@ def mgn(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return capsys.readouterr().out
 
 
-async def _read(db: Path, username: str) -> tuple[object, list[str]]:
+async def _read(db: Path, username: str) -> tuple[tuple[Staff | None, Staff | None], list[str]]:
     engine = create_engine(f"sqlite:///{db}")
     try:
         async with session_factory(engine)() as session:
