@@ -23,5 +23,8 @@ async def test_one_minute_of_faults_loses_and_doubles_nothing(tmp_path, record_p
     assert result.missing == [], result.lines()
     assert result.unknown == [], result.lines()
     assert result.applied == result.written
-    assert result.members_national == result.members_written == result.writes_ok
+    assert result.members_national == result.members_written
+    # a write killed after its commit, before its answer, is written but not answered
+    no_answer = sum(result.failures.values())
+    assert result.writes_ok <= result.members_written <= result.writes_ok + no_answer
     assert result.ok
