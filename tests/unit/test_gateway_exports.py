@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -137,7 +139,8 @@ async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> Non
         oulu, lappi = Network("oulu"), Network("lappi")
         oulu.group("A", 3)
         lappi.group("B", 2)
-        await load(sessions, oulu.events + lappi.events)
+        events = oulu.events + lappi.events  # as if consumed from NATIONAL at 1, 2, ...
+        await load(sessions, [replace(e, stream_seq=i) for i, e in enumerate(events, 1)])
         agency = await create_token(sessions, "agency", "oulu")
         public = await create_token(sessions, "public")
         transport = httpx.ASGITransport(app=gateway.app)
@@ -152,6 +155,9 @@ async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> Non
             assert 'filename="members.csv"' in resp.headers["content-disposition"]
             rows = list(csv.DictReader(io.StringIO(resp.text)))
             assert len(rows) == 3
+            assert resp.headers["x-mgn-snapshot-stream"] == "NATIONAL"
+            assert resp.headers["x-mgn-snapshot-sequence"] == str(len(events))
+            assert datetime.fromisoformat(resp.headers["x-mgn-snapshot-time"]).tzinfo
             assert {r["region"] for r in rows} == {"oulu"}
             refused = await get("/exports/members.jsonl?region=lappi", agency.token)
             assert refused.status_code == 403
