@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.cpu import cpu_seconds, own_cpu_seconds
-from bench.databases import create_postgres_database
+from bench.databases import PREFIX, create_postgres_database
 from bench.pacer import run_paced
 from bench.report import percentile
-from deploy.federation import REGIONAL_SERVICES, Federation, RegionNode
+from deploy.federation import CONSOLE, REGIONAL_SERVICES, Federation, RegionNode
 from deploy.natsserver import free_port
 from services.gateway.consumer import DURABLE
 from services.gateway.orm import members
@@ -71,6 +71,7 @@ class E2EFederation:
             named["gateway"] = self.federation.gateway.pid
         for service, process in self.node.services.items():
             named[service] = process.pid
+        named[CONSOLE] = self.node.console.pid
         return {name: pid for name, pid in named.items() if pid is not None}
 
     def stop(self) -> None:
@@ -87,9 +88,9 @@ def start_federation(kind: str, workdir: Path, admin_url: str) -> E2EFederation:
             groups_db = f"sqlite:///{federation.workdir / REGION / 'groups.db'}"
         else:
             gateway_db = asyncio.run(create_postgres_database(admin_url, "e2e_gateway"))
-            for service in REGIONAL_SERVICES:
+            for service in (*REGIONAL_SERVICES, CONSOLE):
                 asyncio.run(create_postgres_database(admin_url, f"e2e_{service}"))
-            template = admin_url.rsplit("/", 1)[0] + "/bench_e2e_{service}"
+            template = admin_url.rsplit("/", 1)[0] + f"/{PREFIX}e2e_{{service}}"
             groups_db = template.format(service="groups")
         federation.start_gateway(free_port(), gateway_db)
         node = federation.start_region(REGION, template)

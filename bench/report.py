@@ -12,7 +12,7 @@ FLAT_TOLERANCE = 1.3  # consumer CPU per event: the largest case within 1.3x of 
 P99_TARGET_MS = 1_000.0  # write-to-visible p99 ...
 P99_TARGET_RATE = 200.0  # ... at this many writes/s
 NODE_CPU_TARGET_MS = 8.0  # CPU per regional write over the node's processes, at P99_TARGET_RATE
-NODE_PROCESSES = ("nats leaf", "groups", "meetings", "feedback")
+NODE_PROCESSES = ("nats leaf", "groups", "meetings", "feedback", "console")
 RATE_TOLERANCE = 0.95  # a paced run counts as "at the rate" if it achieved 95 % of it
 
 

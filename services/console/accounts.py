@@ -17,9 +17,10 @@ from uuid import UUID, uuid4
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.console.i18n import _
 from services.console.orm import SessionRow, StaffGroupRow, StaffRow
 
 Role = Literal["admin", "facilitator"]
@@ -77,7 +78,8 @@ def hash_password(password: str) -> str:
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(
-            f"The password is too short: at least {MIN_PASSWORD} characters.", "password"
+            _("The password is too short: at least {count} characters.", count=MIN_PASSWORD),
+            "password",
         )
 
 
@@ -124,9 +126,33 @@ class StaffStore:
         row = await self._row(username)
         return None if row is None else _staff(row, await self._groups(row.id))
 
+    async def by_sign_in(self, subject: str, email: str) -> Staff | None:
+        """The account of an OpenID Connect sign-in: by subject, else the one account with
+        this email and no subject yet (then linked to the subject)."""
+        row = await self.session.scalar(select(StaffRow).where(StaffRow.oidc_subject == subject))
+        if row is None and email:
+            found = list(
+                await self.session.scalars(
+                    select(StaffRow).where(
+                        func.lower(StaffRow.email) == email.lower(),
+                        StaffRow.oidc_subject.is_(None),
+                    )
+                )
+            )
+            if len(found) == 1:
+                row = found[0]
+                row.oidc_subject = subject
+                await self.session.flush()
+        return None if row is None else _staff(row, await self._groups(row.id))
+
+    async def link_subject(self, staff_id: UUID, subject: str) -> None:
+        await self.session.execute(
+            update(StaffRow).where(StaffRow.id == staff_id).values(oidc_subject=subject)
+        )
+
     async def all(self) -> list[Staff]:
         rows = list(await self.session.scalars(select(StaffRow).order_by(StaffRow.username)))
-        links = (await self.session.execute(select(StaffGroupRow))).all()
+        links = await self.session.scalars(select(StaffGroupRow))
         groups: dict[UUID, set[UUID]] = {}
         for link in links:
             groups.setdefault(link.staff_id, set()).add(link.group_id)
@@ -146,12 +172,12 @@ class StaffStore:
         name = normalise_username(username)
         if not _USERNAME.match(name):
             raise AccountError(
-                "A username has 2-120 letters a-z, digits and . _ @ - (no spaces).", "username"
+                _("A username has 2-120 letters a-z, digits and . _ @ - (no spaces)."), "username"
             )
         if role not in ROLES:
-            raise AccountError(f"Unknown role {role!r}: use admin or facilitator.", "role")
+            raise AccountError(_("Choose the role: admin or facilitator."), "role")
         if await self._row(name) is not None:
-            raise AccountError(f"The username {name} is taken.", "username")
+            raise AccountError(_("The username {name} is taken.", name=name), "username")
         if password is not None:
             check_password_rules(password)
         row = StaffRow(
@@ -175,6 +201,20 @@ class StaffStore:
             self.session.add(StaffGroupRow(staff_id=staff_id, group_id=group_id))
         await self.session.flush()
 
+    async def update(
+        self, staff_id: UUID, *, display_name: str, email: str, role: str, language: str
+    ) -> None:
+        if role not in ROLES:
+            raise AccountError(_("Choose the role: admin or facilitator."), "role")
+        row = await self.session.get(StaffRow, staff_id)
+        if row is None:
+            raise AccountError(_("There is no such account."), "username")
+        row.display_name = display_name.strip()[:200] or row.username
+        row.email = email.strip()[:254]
+        row.role = role
+        row.language = language
+        await self.session.flush()
+
     async def set_password(self, staff_id: UUID, password: str) -> None:
         check_password_rules(password)
         await self.session.execute(
@@ -192,7 +232,9 @@ class StaffStore:
         """Disable the account and end its sessions."""
         row = await self._row(username)
         if row is None:
-            raise AccountError(f"No account {normalise_username(username)}.", "username")
+            raise AccountError(
+                _("There is no account {name}.", name=normalise_username(username)), "username"
+            )
         now = datetime.now(UTC)
         if row.disabled_at is None:
             row.disabled_at = now
@@ -207,7 +249,9 @@ class StaffStore:
     async def enable(self, username: str) -> Staff:
         row = await self._row(username)
         if row is None:
-            raise AccountError(f"No account {normalise_username(username)}.", "username")
+            raise AccountError(
+                _("There is no account {name}.", name=normalise_username(username)), "username"
+            )
         row.disabled_at = None
         await self.session.flush()
         return _staff(row, await self._groups(row.id))

@@ -40,7 +40,7 @@ from services.gateway.registrar import Registrar
 from services.gateway.research.store import ensure_first_codebook
 from services.gateway.settings import GatewaySettings
 from services.gateway.views.refresh import rebuild_if_marked
-from shared.messaging.consumer import EventConsumer
+from shared.messaging.consumer import EventConsumer, keep_running
 from shared.messaging.jetstream import (
     NATIONAL_STREAM,
     ensure_deadletter_stream,
@@ -57,7 +57,6 @@ from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
 
 log = logging.getLogger(__name__)
-RESTART_DELAY = 1.0  # seconds before a crashed consumer loop starts again
 
 
 class Gateway:
@@ -212,7 +211,7 @@ class Gateway:
     async def _project(self) -> None:
         """We hold the lease: consume NATIONAL, prune, answer joins."""
         self.consumer = national_consumer(self._js, self.sessions, self.settings, self.live)
-        self._task = asyncio.create_task(self._run(self.consumer), name="gateway-consumer")
+        self._task = asyncio.create_task(keep_running(self.consumer), name="gateway-consumer")
         self._prune_task = asyncio.create_task(self.pruner.run(), name="gateway-prune")
         if self.registrar is not None:
             await self.registrar.set_active(True)
@@ -289,18 +288,6 @@ class Gateway:
                 "dropped": self.live.dropped,
             },
         }
-
-    async def _run(self, consumer: EventConsumer) -> None:
-        """Keep the consumer loop alive: an unexpected error restarts it; only stop ends it."""
-        while not consumer.stopping:
-            try:
-                await consumer.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                consumer.stats.last_error = f"consumer: {type(exc).__name__}: {exc}"
-                log.exception("gateway consumer stopped; restarting in %ss", RESTART_DELAY)
-                await asyncio.sleep(RESTART_DELAY)
 
 
 async def _to_graphql(_request: Request) -> Response:

@@ -133,15 +133,20 @@ class LeaseKeeper:
             else:
                 if got:
                     self._valid_until = started + self.lease.ttl
-            if got and not self.held:
-                self.held = True
-                self.takeovers += 1
-                log.info("projection lease taken by %s: projecting", self.lease.holder)
-                await self.on_acquired()
-            elif self.held and not got:
-                self.held = False
-                log.warning("projection lease lost by %s: standing by", self.lease.holder)
-                await self.on_lost()
+            try:
+                if got and not self.held:
+                    self.held = True
+                    self.takeovers += 1
+                    log.info("projection lease taken by %s: projecting", self.lease.holder)
+                    await self.on_acquired()
+                elif self.held and not got:
+                    self.held = False
+                    log.warning("projection lease lost by %s: standing by", self.lease.holder)
+                    await self.on_lost()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the keeper must go on: the next round tries again
+                log.exception("projection lease: switching %s failed", self.lease.holder)
             await asyncio.sleep(self.interval)
 
     async def release(self) -> None:

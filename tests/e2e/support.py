@@ -7,9 +7,10 @@ import os
 import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
+import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select
 from starlette.applications import Starlette
@@ -189,3 +190,48 @@ class RecordingProxy:
             pass
         finally:
             dst.close()
+
+
+def free_ports_in_a_row(count: int, attempts: int = 50) -> int:
+    """The first of ``count`` consecutive free ports on 127.0.0.1 (for ``--base-port``)."""
+    import socket
+
+    from deploy.natsserver import free_port
+
+    for _ in range(attempts):
+        first = free_port()
+        socks = []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+# -- a browser: Debian's chromium driven by Playwright -----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip, except in CI (CI=true) where a missing browser is a broken setup."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: .ci/run installs it)")
+    pytest.skip(reason)

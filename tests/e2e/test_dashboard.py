@@ -5,7 +5,6 @@ the language switch must work, and the screenshot must show drawn charts."""
 
 from __future__ import annotations
 
-import os
 import struct
 import time
 import uuid
@@ -13,7 +12,7 @@ import zlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import pytest
@@ -38,41 +37,11 @@ from shared.contracts import (
 )
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
-from tests.e2e.support import service_process
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, service_process
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BAR_RGB = (0x1F, 0x5F, 0x99)  # --accent in dashboard.css: the bars' fill
-
-
-def _unavailable(reason: str) -> NoReturn:
-    """Skip, except in CI (CI=true) where a missing browser is a broken setup."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: .ci/run installs it)")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def playwright() -> Any:
-    """Playwright's ``async_playwright``, once the system's chromium is known to be there."""
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    return async_playwright
 
 
 # -- the data ------------------------------------------------------------------------------

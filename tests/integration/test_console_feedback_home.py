@@ -91,6 +91,22 @@ async def test_surveys_and_the_home_page_of_a_facilitator(console, console_node)
     assert f'href="/feedback/meetings/{held}"' in home.text  # the survey waiting for answers
     assert "events reach the national hub" in home.text  # the leaf server's link is up
 
+    interviews = f"/members/{member}/interviews"
+    person = re.search(
+        r'<option value="([^"]+)">Kaija Kysely</option>', (await anna.http.get(interviews)).text
+    )
+    assert person is not None
+    answers = {"person": person.group(1), "on": "1.12.2026", "intends": "YES", "hires": "2",
+               "barriers": "FINANCING"}  # fmt: skip
+    bad = await anna.post_form(interviews, interviews, **{**answers, "hires": "kaksi"})
+    assert bad.status_code == 422
+    assert 'value="kaksi"' in bad.text
+    recorded = await anna.post_form(interviews, interviews, **answers)
+    assert recorded.status_code == 303, recorded.text
+    listed = await anna.http.get(interviews)
+    assert "Financing" in listed.text
+    assert "Kaija Kysely" in listed.text
+
     bea = await console()
     await bea.sign_in("admin")
     other_group = await bea.http.get("/feedback", params={"group": console_node.groups[1]})

@@ -124,6 +124,7 @@ async def test_membership_steps_contacts_consent_then_erasure_on_request(console
     assert wrong.status_code == 422
     assert 'value="Åsa Öberg"' in wrong.text
     assert 'aria-invalid="true" aria-describedby="contact-email-error"' in wrong.text
+    assert 'href="#contact-email"' in wrong.text  # the summary at the top links to the field
     contact["email"] = "asa@verstas.example.fi"
     assert member_url(await anna.post_form(f"{url}/contacts", url, **contact))
     page = await anna.http.get(url)
@@ -204,3 +205,55 @@ async def test_groups_are_listed_and_an_admin_founds_one(console):
     assert (
         await anna.post_form("/groups", "/groups", name="X", founded_on="1.1.2020")
     ).status_code == 403
+
+
+async def test_a_member_is_edited_with_the_same_checks_and_a_figure_cannot_be_removed(
+    console, console_node
+):
+    anna = await console()
+    await anna.sign_in("anna")
+    url = member_url(await add(anna, console_node.groups[0], company_name="Muokkauspaja Oy",
+                               business_id=""))  # fmt: skip
+    form = await anna.http.get(f"{url}/edit")
+    assert form.status_code == 200
+    assert 'value="Muokkauspaja Oy"' in form.text
+    assert 'value="250\u00a0000"' in form.text or 'value="250 000"' in form.text
+    edited = {"company_name": "Muokkauspaja Oy", "business_id": "1000000-3", "industry_code": "",
+              "employees": "4", "turnover_eur": "", "balance_sheet_eur": "",
+              "address": "Rantakatu 1, 90100 Oulu"}  # fmt: skip
+    refused = await anna.post_form(f"{url}/edit", f"{url}/edit", **edited)
+    assert refused.status_code == 422
+    assert 'id="business_id-error"' in refused.text
+    assert 'id="turnover_eur-error"' in refused.text  # emptied: it can be corrected only
+    assert 'value="Rantakatu 1, 90100 Oulu"' in refused.text
+    edited.update(business_id="1000000-4", turnover_eur="300 000")
+    assert member_url(await anna.post_form(f"{url}/edit", f"{url}/edit", **edited)) == url
+    page = await anna.http.get(url)
+    assert "1000000-4" in page.text
+    assert "Rantakatu 1, 90100 Oulu" in page.text
+    member_id = url.rsplit("/", 1)[1]
+    assert ("member.update", f"member:{member_id}") in await audited(anna, "anna")
+
+
+async def test_the_form_script_asks_the_same_checks_before_sending(console, console_node):
+    anna = await console()
+    await anna.sign_in("anna")
+    group = console_node.groups[0]
+    page = f"/members/new?group={group}"
+    assert 'src="/static/member-form.js"' in (await anna.http.get(page)).text
+    assert (await anna.http.get("/static/member-form.js")).status_code == 200
+    fields = {"group": group, "company_name": "Tarkistuspaja Oy", "business_id": "0112038-8",
+              "employees": "12", "turnover_eur": "100 000", "joined_on": "1.4.2016"}  # fmt: skip
+    checked = await anna.post_form("/members/check", page, **fields)
+    assert checked.status_code == 200
+    problems = checked.json()["problems"]
+    assert set(problems) == {"business_id", "employees"}
+    assert "0112038-8" in problems["business_id"]
+    member_url(await add(anna, group, company_name="Tarkistuspaja Oy", business_id=""))
+    again = await anna.post_form("/members/check", page, **{**fields, "business_id": ""})
+    warning = again.json()["warnings"]["company_name"]
+    assert warning["company"] == "Tarkistuspaja Oy"
+    other = {**fields, "group": console_node.groups[1]}
+    assert (await anna.post_form("/members/check", page, **other)).status_code == 403
+    no_token = await anna.http.post("/members/check", data=fields)
+    assert no_token.status_code == 403

@@ -9,7 +9,7 @@ import pytest
 
 from bench.pacer import run_paced
 from bench.pipeline import parse_args
-from bench.report import Verdicts, percentile
+from bench.report import PROJECTION_TARGET, Verdicts, percentile
 
 
 async def test_open_loop_keeps_the_offered_rate_when_operations_are_slow():
@@ -75,10 +75,31 @@ def test_latency_verdict_needs_the_rate_and_the_p99():
     assert "no open-loop run" in v.lines[3]
 
 
+def test_a_failed_write_fails_the_latency_target():
+    v = Verdicts([])
+    v.latency("sqlite", {200.0: [{**_run(400, 199), "failed writes": 1.0}]})
+    assert v.lines[0].startswith("FAIL")
+
+
+def _costs(**per_process: float) -> dict[str, float]:
+    return {f"cpu ms/write {name.replace('_', ' ')}": ms for name, ms in per_process.items()}
+
+
+def test_write_cost_verdict_counts_the_node_not_the_hub():
+    v = Verdicts([])
+    cheap = _costs(nats_leaf=1, groups=4, meetings=1, feedback=1, console=0.5, gateway=9)
+    dear = _costs(nats_leaf=1, groups=6, meetings=1, feedback=1, console=0.5, gateway=0)
+    v.write_cost("sqlite", {200.0: [cheap]})
+    v.write_cost("sqlite", {200.0: [cheap, dear]})
+    v.write_cost("sqlite", {30.0: [cheap]})
+    assert [line.split()[0] for line in v.lines] == ["PASS", "FAIL", "FAIL"]
+    assert "runs 7.5, 9.5 ms" in v.lines[1]
+
+
 def test_projection_verdict_needs_every_run():
     v = Verdicts([])
-    v.projection("postgres", [6000, 5100])
-    v.projection("sqlite", [6000, 4900])
+    v.projection("postgres", [PROJECTION_TARGET + 2000, PROJECTION_TARGET + 100])
+    v.projection("sqlite", [PROJECTION_TARGET + 2000, PROJECTION_TARGET - 100])
     assert [line.split()[0] for line in v.lines] == ["PASS", "FAIL"]
 
 

@@ -256,17 +256,28 @@ async def test_retention_by_cohort_and_firm_size(panel: Panel) -> None:
     }
 
 
-async def test_the_panel_is_rows_in_full(panel: Panel) -> None:
+async def test_rows_in_full_and_k_anonymous_aggregates_for_the_rest(panel: Panel) -> None:
     own = (await panel.ok(ROWS, OULU))["panelInterviews"]["items"]
     assert {i["region"] for i in own} == {"oulu"}
-    fields = {
-        "panelInterviews": "items { region }",
-        "growthIntentions": "period",
-        "retentionByCohort": "cohort",
-        "firmSizeByYear": "year",
-    }
-    for name, inner in fields.items():
-        for guard, args in ((PUBLIC, ""), (OULU, '(region: "lappi")')):
-            refused = await panel.ask(f"{{ {name}{args} {{ {inner} }} }}", guard)
-            assert refused.errors, (name, guard)
-            assert refused.errors[0].extensions["code"] == "FORBIDDEN", (name, guard)
+    for guard, args in ((PUBLIC, ""), (OULU, '(region: "lappi")')):
+        refused = await panel.ask(f"{{ panelInterviews{args} {{ items {{ region }} }} }}", guard)
+        assert refused.errors
+        assert refused.errors[0].extensions["code"] == "FORBIDDEN"
+    # aggregates: national totals for everyone, one region's for agencies and researchers;
+    # a cell of fewer than 3 member companies only for who sees all its rows
+    years = "{ growthIntentions { period members } }"
+    assert [c["period"] for c in (await panel.ok(years))["growthIntentions"]] == [2020, 2021, 2022]
+    public = (await panel.ok(years, PUBLIC))["growthIntentions"]
+    assert public == [{"period": 2022, "members": 3}]
+    for name in ("growthIntentions", "retentionByCohort", "firmSizeByYear"):
+        refused = await panel.ask(f'{{ {name}(region: "oulu") {{ __typename }} }}', PUBLIC)
+        assert refused.errors
+        assert refused.errors[0].extensions["code"] == "FORBIDDEN"
+    mine = await panel.ok('{ growthIntentions(region: "oulu") { period } }', OULU)
+    assert [c["period"] for c in mine["growthIntentions"]] == [2020, 2021, 2022]
+    theirs = await panel.ok('{ growthIntentions(region: "lappi") { period } }', OULU)
+    assert theirs["growthIntentions"] == []  # one member company there
+    assert (await panel.ok("{ retentionByCohort { cohort } }", PUBLIC))["retentionByCohort"] == []
+    sizes = (await panel.ok("{ firmSizeByYear { year firms } }", PUBLIC))["firmSizeByYear"]
+    assert sizes[0] == {"year": 2022, "firms": 3}
+    assert all(s["firms"] >= 3 for s in sizes)

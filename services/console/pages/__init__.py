@@ -7,12 +7,16 @@ To add an area: write ``pages/<area>.py`` (README.md, "How to add a page") and a
 from __future__ import annotations
 
 from services.console.pages import (
+    admin,
     auth,
+    calendar_links,
     erasure,
     feedback,
     groups,
     home,
     interviews,
+    meeting_page,
+    meetings,
     member_page,
     members,
     members_import,
@@ -27,6 +31,10 @@ AREAS: tuple[Routes, ...] = (
     members.routes,  # /members/new before /members/{member_id}
     interviews.routes,
     member_page.routes,
+    meetings.routes,
+    meeting_page.routes,
+    calendar_links.routes,
     feedback.routes,
     erasure.routes,
+    admin.routes,
 )

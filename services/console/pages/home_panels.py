@@ -1,5 +1,6 @@
 """What the home page shows a signed-in user: their groups, the next meetings, open
-follow-ups, surveys waiting for answers, and the node's link to the hub.
+follow-ups, surveys waiting for answers, and the node's link to the hub (the meetings
+service names the hosts and owners).
 
 Each panel asks the service that owns the data; a service that does not answer empties its
 panel with a note instead of failing the page.
@@ -18,16 +19,14 @@ from services.console.web import Ctx
 
 NEXT_MEETINGS = 8
 PLANNED = """query($g: UUID!) { meetings(groupId: $g, status: PLANNED, first: 50) { id groupId
-  theme startsAt hostMemberId } }"""
+  theme startsAt hostCompanyName } }"""
 LAST_HELD = """query($g: UUID!) { meetings(groupId: $g, status: HELD, first: 1) { id startsAt } }"""
 OPEN_ACTIONS = """query($m: UUID!) {
-  actions(meetingId: $m) { id meetingId ownerMemberId description agreedOn dueOn status }
-  agenda(meetingId: $m) { id meetingId ownerMemberId description agreedOn dueOn status } }"""
+  actions(meetingId: $m) { id ownerCompanyName description agreedOn dueOn status }
+  agenda(meetingId: $m) { id ownerCompanyName description agreedOn dueOn status } }"""
 WAITING = """query($groups: [UUID!]) { surveys(groupIds: $groups, openOnly: true, first: 50) {
   total surveys { meetingId groupId heldAt closesAt invited responses k
     mails { failed } } } }"""
-COMPANIES = """query($groups: [UUID!]) { searchMembers(groupIds: $groups, first: 500) {
-  members { id companyName } } }"""
 
 
 @dataclass
@@ -38,7 +37,6 @@ class Home:
     surveys: list[dict[str, Any]] = field(default_factory=list)
     link: NodeLink | None = None
     away: list[str] = field(default_factory=list)  # panels whose service did not answer
-    companies: dict[str, str] = field(default_factory=dict)
 
 
 async def _group_panels(ctx: Ctx, group: dict[str, Any]) -> tuple[list[Any], list[Any]]:
@@ -83,16 +81,6 @@ async def _surveys(ctx: Ctx, home: Home) -> None:
     home.surveys = [s for s in found["surveys"] if s["responses"] < s["invited"]]
 
 
-async def _names(ctx: Ctx, home: Home) -> None:
-    """The companies that host the next meetings and own the follow-ups."""
-    wanted = {m["hostMemberId"] for m in home.meetings} | {a["ownerMemberId"] for a in home.actions}
-    if not wanted:
-        return
-    ids = [g["id"] for g in home.groups]
-    found = (await ctx.backend.groups(COMPANIES, groups=ids))["searchMembers"]["members"]
-    home.companies = {m["id"]: m["companyName"] for m in found if m["id"] in wanted}
-
-
 async def home_panels(ctx: Ctx, groups: list[dict[str, Any]]) -> Home:
     home = Home(groups=groups)
     backend = ctx.backend
@@ -103,5 +91,4 @@ async def home_panels(ctx: Ctx, groups: list[dict[str, Any]]) -> Home:
         _surveys(ctx, home),
     )
     home.link = link
-    await _names(ctx, home)
     return home

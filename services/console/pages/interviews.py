@@ -63,7 +63,8 @@ async def _show(
 async def interviews(ctx: Ctx) -> Response:
     member = await load_member(ctx, ctx.path("member_id"))
     if ctx.request.method == "GET":
-        return await _show(ctx, member, {"on": today_shown(), "hires": "0", "barriers": []}, [])
+        empty = {"person": "", "on": today_shown(), "intends": "", "hires": "0", "other": ""}
+        return await _show(ctx, member, {**empty, "barriers": []}, [])
     data = await ctx.form()
     values: dict[str, Any] = {
         k: data.get(k, "").strip() for k in ("person", "on", "intends", "hires", "other")

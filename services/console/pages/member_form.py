@@ -28,6 +28,7 @@ FIELDS = (
     "turnover_eur",
     "balance_sheet_eur",
     "joined_on",
+    "address",
 )
 NUMBERS = ("employees", "turnover_eur", "balance_sheet_eur")
 API_NAMES = {
@@ -38,6 +39,7 @@ API_NAMES = {
     "turnover_eur": "turnoverEur",
     "balance_sheet_eur": "balanceSheetEur",
     "joined_on": "joinedOn",
+    "address": "address",
 }  # the form's names -> the API's
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 
@@ -91,7 +93,7 @@ class MemberForm:
         """The values as the API takes them (its names); what cannot be read becomes a
         problem at its field and is left out, so the service still checks the rest."""
         read: dict[str, Any] = {}
-        for name in ("company_name", "business_id", "industry_code"):
+        for name in ("company_name", "business_id", "industry_code", "address"):
             if self.values[name]:
                 read[API_NAMES[name]] = self.values[name]
         for name in NUMBERS:
@@ -113,6 +115,23 @@ class MemberForm:
             else:
                 read["joinedOn"] = day
         return read
+
+    def changes(self, saved: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``updateMember`` gets for an edited form: every text field (empty clears the
+        business ID, industry code or address), the figures given. A figure once given can
+        be corrected but not removed: emptying it is a problem at its field."""
+        changes = {
+            API_NAMES[n]: self.values[n] for n in ("business_id", "industry_code", "address")
+        }
+        changes["companyName"] = self.values["company_name"]
+        for name in NUMBERS:
+            api = API_NAMES[name]
+            if api in read:
+                changes[api] = read[api]
+            elif not self.values[name] and saved.get(api) is not None:
+                message = _("Give the figure: it can be corrected, not removed.")
+                self.add(Problem("REQUIRED", message, name))
+        return changes
 
     def require(self, *names: str) -> None:
         """Required fields left empty become problems at their field."""

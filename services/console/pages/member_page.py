@@ -25,8 +25,8 @@ routes = Routes()
 PERSON = """id name email phone language erased erasedAt
   consents { purpose given givenAt withdrawnAt }"""
 MEMBER = f"""query($id: UUID!) {{ member(id: $id) {{ id groupId companyName businessId
-  industryCode industry {{ code name }} employees turnoverEur balanceSheetEur joinedOn leftOn
-  leaveReason pausedOn status history {{ kind on reason }} contacts {{ {PERSON} }}
+  industryCode industry {{ code name }} address employees turnoverEur balanceSheetEur joinedOn
+  leftOn leaveReason pausedOn status history {{ kind on reason }} contacts {{ {PERSON} }}
   likelyDuplicates {{ code field message params }} }} }}"""
 GROUP_NAME = "query($id: UUID!) { group(id: $id) { id name } }"
 STEPS = {  # step: (mutation, its input type, the date's name in the input)

@@ -7,18 +7,20 @@ group (of the member asked for) against the signed-in account's, not only the na
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from services.console.backend import BackendError, Problem
 from services.console.i18n import _
 from services.console.pages.lookup import field_problem, today_shown, visible_groups
-from services.console.pages.member_form import MemberForm
+from services.console.pages.member_form import API_NAMES, NUMBERS, MemberForm
 from services.console.pages.names import NAMES
-from services.console.web import Ctx, Routes
+from services.console.web import Ctx, NotFound, Routes
+from shared.i18n.formats import format_date, format_number
 
 routes = Routes()
 
@@ -33,6 +35,9 @@ SEARCH = """query($text: String!, $group: UUID, $groups: [UUID!], $status: Membe
 VALIDATE = """query($input: ValidateMemberInput!) { validateMember(input: $input) {
   valid problems { code field message params } warnings { code field message params } } }"""
 ADD = """mutation($input: AddMemberInput!) { addMember(input: $input) { id companyName } }"""
+UPDATE = """mutation($input: UpdateMemberInput!) { updateMember(input: $input) { id } }"""
+FOR_EDIT = """query($id: UUID!) { member(id: $id) { id groupId companyName businessId
+  industryCode address employees turnoverEur balanceSheetEur joinedOn } }"""
 
 
 def _uuid(raw: str) -> UUID | None:
@@ -138,3 +143,69 @@ async def add_member(ctx: Ctx) -> Response:
     await ctx.audit("member.add", f"member:{added['id']}", group=str(group))
     notice = _("{company} was added to the group.", company=added["companyName"])
     return ctx.redirect(f"/members/{added['id']}", notice=notice)
+
+
+async def member_to_edit(ctx: Ctx, member_id: str) -> dict[str, Any]:
+    """The member, if the account may change its group (else 403; none: 404)."""
+    if _uuid(member_id) is None:
+        raise NotFound()
+    found = (await ctx.backend.groups(FOR_EDIT, id=member_id))["member"]
+    if found is None:
+        raise NotFound()
+    ctx.require_group(found["groupId"])
+    return dict(found)
+
+
+@routes.form("/members/{member_id}/edit")
+async def edit_member(ctx: Ctx) -> Response:
+    member = await member_to_edit(ctx, ctx.path("member_id"))
+    joined = format_date(date.fromisoformat(member["joinedOn"]))  # not changed here
+    if ctx.request.method == "GET":
+        shown = {"joined_on": joined}
+        for name in NUMBERS:
+            if member[API_NAMES[name]] is not None:
+                shown[name] = format_number(member[API_NAMES[name]])
+        return _show_form(ctx, MemberForm.from_member(member, shown), [], "", member)
+    data = await ctx.form()
+    form = MemberForm.from_form({**data, "joined_on": joined})
+    form.require("company_name", "employees")
+    read = await _check(ctx, form, {"memberId": member["id"]})
+    changes = form.changes(member, read)
+    if form.problems or not form.confirmed(data.get("confirm")):
+        return _show_form(ctx, form, [], "", member)
+    try:
+        await ctx.backend.groups(UPDATE, input={"memberId": member["id"], **changes})
+    except BackendError as refused:
+        for problem in refused.problems:
+            form.add(problem)
+        return _show_form(ctx, form, [], "", member)
+    await ctx.audit("member.update", f"member:{member['id']}", group=member["groupId"])
+    notice = _("The changes to {company} were saved.", company=form.values["company_name"])
+    return ctx.redirect(f"/members/{member['id']}", notice=notice)
+
+
+@routes.post("/members/check")
+async def check_member(ctx: Ctx) -> Response:
+    """The add/edit form's fields checked as typed, for the page's script (progressive
+    enhancement: without it the same checks run when the form is sent). JSON:
+    ``{"problems": {field: message}, "warnings": {field: {message, memberId, company}}}``."""
+    data = await ctx.form()
+    form = MemberForm.from_form(data)
+    extra: dict[str, Any] = {}
+    group, member = _uuid(data.get("group", "")), _uuid(data.get("member", ""))
+    if member is not None:
+        found = await member_to_edit(ctx, str(member))
+        extra["memberId"] = found["id"]
+        form.values["joined_on"] = ""  # not edited there
+    elif group is not None:
+        extra["groupId"] = str(ctx.require_group(group))
+    await _check(ctx, form, extra)
+    warnings = {
+        w.field: {
+            "message": w.message,
+            "memberId": w.params.get("member_id"),
+            "company": w.params.get("other_company"),
+        }
+        for w in form.warnings
+    }
+    return JSONResponse({"problems": form.errors, "warnings": warnings})

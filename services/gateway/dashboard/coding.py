@@ -35,6 +35,7 @@ from services.gateway.research import store
 from services.gateway.research.coding import CodingInput, MarkInput
 from services.gateway.research.scope import Scope, day_start
 from services.gateway.research.tables import CONSENSUS, codebooks, coding_marks, codings
+from services.gateway.statuses import MeetingStatus
 from shared.errors import DomainError
 from shared.i18n import LANGUAGES, Language, is_language, negotiate, set_language
 from shared.i18n.formats import HELSINKI, format_date
@@ -375,7 +376,7 @@ async def _meetings(
         await session.execute(
             select(m.id, m.starts_at, m.region, groups.c.name)
             .select_from(meetings.outerjoin(groups, groups.c.id == m.group_id))
-            .where(m.status == "HELD", *scope.meeting_terms(guard))
+            .where(m.status == MeetingStatus.HELD, *scope.meeting_terms(guard))
             .order_by(m.starts_at.desc(), m.id)
             .limit(PAGE_SIZE)
         )

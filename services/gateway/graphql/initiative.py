@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -12,14 +11,9 @@ from sqlalchemy import Row
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.member import Member
+from services.gateway.statuses import InitiativeStatus as InitiativeStatus  # re-exported
 
-
-@strawberry.enum(description="Where a joint initiative stands.")
-class InitiativeStatus(Enum):
-    ACTIVE = "ACTIVE"
-    PAUSED = "PAUSED"
-    COMPLETED = "COMPLETED"
-    ABANDONED = "ABANDONED"
+strawberry.enum(InitiativeStatus, description="Where a joint initiative stands.")
 
 
 @strawberry.type(description="One step of an initiative's history: its start or an update.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -16,13 +15,11 @@ from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.group import Group
 from services.gateway.graphql.member import Member
 from services.gateway.graphql.memo import Memo
+from services.gateway.statuses import MeetingStatus as MeetingStatus  # re-exported
 
-
-@strawberry.enum(description="Where a meeting is in its lifecycle: planned -> held | cancelled.")
-class MeetingStatus(Enum):
-    PLANNED = "PLANNED"
-    HELD = "HELD"
-    CANCELLED = "CANCELLED"
+strawberry.enum(
+    MeetingStatus, description="Where a meeting is in its lifecycle: planned -> held | cancelled."
+)
 
 
 @strawberry.type(

@@ -9,12 +9,11 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from services.gateway.statuses import MemberStatus as MemberStatus  # re-exported
 
-@strawberry.enum(description="Where a member is now: in its group, on a break, or gone.")
-class MemberStatus(Enum):
-    ACTIVE = "ACTIVE"
-    PAUSED = "PAUSED"
-    LEFT = "LEFT"
+strawberry.enum(
+    MemberStatus, description="Where a member is now: in its group, on a break, or gone."
+)
 
 
 @strawberry.enum(description="What changed in a membership.")

@@ -31,6 +31,7 @@ from shared.contracts import (
     ConsentGiven,
     ConsentWithdrawn,
     DecodedEvent,
+    MemberDetailsChanged,
     PersonRegistered,
 )
 
@@ -38,7 +39,7 @@ FAMILIES = (groups, meetings, followups, research, feedback, panel)
 # Registered event types no family applies, deliberately: they carry nothing the nation
 # keeps (they still count towards their region's freshness). A test fails when a registered
 # type is neither applied nor listed here.
-IGNORED = (PersonRegistered, ConsentGiven, ConsentWithdrawn)
+IGNORED = (PersonRegistered, ConsentGiven, ConsentWithdrawn, MemberDetailsChanged)
 
 
 async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:

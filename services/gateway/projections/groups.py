@@ -35,6 +35,7 @@ from services.gateway.projections.sql import (
     take_if,
     upsert,
 )
+from services.gateway.statuses import MemberStatus
 from shared.contracts import (
     DecodedEvent,
     FacilitatorAssigned,
@@ -48,7 +49,7 @@ from shared.contracts import (
 
 MEMBER_EVENTS = (MemberJoined, MemberLeft, MemberPaused, MemberRejoined)
 HANDLES = (GroupCreated, FacilitatorAssigned, FacilitatorRemoved, *MEMBER_EVENTS)
-ACTIVE, PAUSED, LEFT = "ACTIVE", "PAUSED", "LEFT"
+ACTIVE, PAUSED, LEFT = MemberStatus.ACTIVE, MemberStatus.PAUSED, MemberStatus.LEFT
 _GROUP = ("region", "name", "municipality", "founded_on")
 _JOINED = (
     "group_id",

@@ -31,6 +31,7 @@ from services.gateway.projections.sql import (
     take_if,
     upsert,
 )
+from services.gateway.statuses import MeetingStatus
 from shared.contracts import (
     AttendanceCorrected,
     DecodedEvent,
@@ -49,7 +50,7 @@ HANDLES = (
     MeetingRescheduled,
     MeetingRecorded,
 )
-PLANNED, HELD, CANCELLED = "PLANNED", "HELD", "CANCELLED"
+PLANNED, HELD, CANCELLED = MeetingStatus.PLANNED, MeetingStatus.HELD, MeetingStatus.CANCELLED
 _SCHEDULE = ("group_id", "host_member_id")
 _TIMING = ("theme",)  # starts_at: see _merge
 _HELD = ("held_at", "attendance_count")

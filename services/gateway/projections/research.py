@@ -38,6 +38,7 @@ from services.gateway.projections.sql import (
     take_if,
     upsert,
 )
+from services.gateway.statuses import InitiativeStatus
 from shared.contracts import ActivityRecorded, DecodedEvent, InitiativeStarted, InitiativeUpdated
 
 HANDLES = (ActivityRecorded, InitiativeStarted, InitiativeUpdated)
@@ -150,7 +151,7 @@ def _fold_initiative(rows: dict[str, Row], decoded: DecodedEvent) -> None:
             origin_meeting_id=None if origin is None else str(origin),
             started_on=event.started_on,
             started_version=env.sequence,
-            status="ACTIVE",
+            status=InitiativeStatus.ACTIVE,
         )
     else:
         row.update(
@@ -166,7 +167,7 @@ def _history(decoded: DecodedEvent, member_count: int) -> Row:
     env, event = decoded.envelope, decoded.event
     row: Row = {"version": env.sequence, "member_count": member_count}
     if isinstance(event, InitiativeStarted):
-        row.update(status="ACTIVE", outcome="", changed_on=event.started_on)
+        row.update(status=InitiativeStatus.ACTIVE, outcome="", changed_on=event.started_on)
     else:
         assert isinstance(event, InitiativeUpdated)
         row.update(status=event.status.upper(), outcome=event.outcome, changed_on=event.updated_on)

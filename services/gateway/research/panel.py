@@ -12,23 +12,22 @@ Rows are guarded like every listing: researchers see all regions, an agency its 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from statistics import fmean, median
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, case, extract, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.auth.guard import Guard
+from services.gateway.auth.guard import Guard, Level
 from services.gateway.auth.sql import visible
 from services.gateway.orm import interviews, members
 from services.gateway.research.scope import Scope
 from services.gateway.research.tables import panel_persons
+from services.gateway.statuses import MemberStatus
 from shared.contracts.feedback import GROWTH_BARRIERS
 
-LEFT = "LEFT"
+LEFT = MemberStatus.LEFT
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,11 @@ class PanelInterview:
     barriers: tuple[str, ...]
 
 
-def _member_terms(scope: Scope, guard: Guard) -> list[ColumnElement[bool]]:
+def _member_terms(
+    scope: Scope, guard: Guard, level: Level = Level.FULL
+) -> list[ColumnElement[bool]]:
     m = members.c
-    where: list[ColumnElement[bool]] = list(visible(guard, m.region))
+    where: list[ColumnElement[bool]] = list(visible(guard, m.region, level))
     if scope.region is not None:
         where.append(m.region == scope.region)
     if scope.group_id is not None:
@@ -56,25 +57,26 @@ def _member_terms(scope: Scope, guard: Guard) -> list[ColumnElement[bool]]:
     return where
 
 
-def _interview_rows() -> Any:
-    """Interviews with person key, wave and member (a subquery)."""
+async def _waves(session: AsyncSession, persons: set[tuple[str, str]]) -> dict[str, int]:
+    """interview id -> its wave, for every interview of ``persons`` ((region, key) pairs):
+    only the persons of the rows asked for are read, whatever the whole panel's size."""
     i, p = interviews.c, panel_persons.c
-    wave = func.row_number().over(partition_by=p.person_key, order_by=(i.interviewed_on, i.id))
-    return (
-        select(
-            i.id,
-            i.region,
-            i.member_id,
-            i.interviewed_on,
-            i.intends_to_grow,
-            i.planned_hires,
-            i.barriers,
-            p.person_key,
-            wave.label("wave"),
+    waves: dict[str, int] = {}
+    ordered = sorted(persons)
+    for start in range(0, len(ordered), 200):
+        chunk = ordered[start : start + 200]
+        query = (
+            select(p.region, p.person_key, i.id, i.interviewed_on)
+            .select_from(panel_persons.join(interviews, i.id == p.interview_id))
+            .where(tuple_(p.region, p.person_key).in_(chunk))
         )
-        .select_from(interviews.outerjoin(panel_persons, p.interview_id == i.id))
-        .subquery()
-    )
+        seen: dict[tuple[str, str], list[tuple[date, str]]] = {}
+        for region, key, interview, day in await session.execute(query):
+            seen.setdefault((region, key), []).append((day, interview))
+        for found in seen.values():
+            for n, (_day, interview) in enumerate(sorted(found), start=1):
+                waves[interview] = n
+    return waves
 
 
 async def panel_interviews(
@@ -84,33 +86,40 @@ async def panel_interviews(
     *,
     first: int | None = None,
     after: tuple[date, str] | None = None,
+    waves: bool = True,
 ) -> list[PanelInterview]:
     """Interviews in the period (interview days), by day and id."""
-    rows = _interview_rows()
-    m = members.c
+    i, p, m = interviews.c, panel_persons.c, members.c
     query = (
-        select(rows, m.group_id, m.joined_on)
-        .select_from(rows.outerjoin(members, m.id == rows.c.member_id))
-        .where(*list(visible(guard, rows.c.region)))
+        select(interviews, p.person_key, m.group_id, m.joined_on)
+        .select_from(
+            interviews.outerjoin(panel_persons, p.interview_id == i.id).outerjoin(
+                members, m.id == i.member_id
+            )
+        )
+        .where(*list(visible(guard, i.region)))
     )
     if scope.region is not None:
-        query = query.where(rows.c.region == scope.region)
+        query = query.where(i.region == scope.region)
     if scope.group_id is not None:
         query = query.where(m.group_id == scope.group_id)
     if scope.from_ is not None:
-        query = query.where(rows.c.interviewed_on >= scope.from_)
+        query = query.where(i.interviewed_on >= scope.from_)
     if scope.to is not None:
-        query = query.where(rows.c.interviewed_on <= scope.to)
+        query = query.where(i.interviewed_on <= scope.to)
     if after is not None:
-        query = query.where(tuple_(rows.c.interviewed_on, rows.c.id) > tuple_(*after))
-    query = query.order_by(rows.c.interviewed_on, rows.c.id)
+        query = query.where(tuple_(i.interviewed_on, i.id) > tuple_(*after))
+    query = query.order_by(i.interviewed_on, i.id)
     if first is not None:
         query = query.limit(first)
+    rows = list(await session.execute(query))
+    persons = {(r.region, r.person_key) for r in rows if r.person_key is not None}
+    wave = await _waves(session, persons) if waves and persons else {}
     return [
         PanelInterview(
             id=r.id,
             person_key=r.person_key,
-            wave=None if r.person_key is None else int(r.wave),
+            wave=wave.get(r.id) if r.person_key is not None and waves else None,
             region=r.region,
             member_id=r.member_id,
             group_id=r.group_id,
@@ -120,7 +129,7 @@ async def panel_interviews(
             planned_hires=r.planned_hires,
             barriers=tuple(b for b in r.barriers.split(",") if b),
         )
-        for r in await session.execute(query)
+        for r in rows
     ]
 
 
@@ -138,32 +147,69 @@ class IntentionCell:
 
 
 async def growth_intentions(
-    session: AsyncSession, scope: Scope, guard: Guard, *, by: str = "year"
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    *,
+    by: str = "year",
+    level: Level = Level.FULL,
+    min_members: int = 0,
 ) -> list[IntentionCell]:
-    """Intentions and barriers by interview year (``by="year"``) or join cohort."""
-    cells: dict[int, list[PanelInterview]] = {}
-    for row in await panel_interviews(session, scope, guard):
-        period = row.interviewed_on.year if by == "year" else row.join_cohort
-        if period is not None:
-            cells.setdefault(period, []).append(row)
-    result = []
-    for period, rows in sorted(cells.items()):
-        said = Counter(r.intends_to_grow for r in rows)
-        named = Counter(b for r in rows for b in r.barriers)
-        result.append(
-            IntentionCell(
-                period=period,
-                interviews=len(rows),
-                persons=len({r.person_key for r in rows if r.person_key is not None}),
-                members=len({r.member_id for r in rows}),
-                yes=said["yes"],
-                no=said["no"],
-                unsure=said["unsure"],
-                planned_hires_mean=fmean(r.planned_hires for r in rows),
-                barriers=tuple((b, named[b]) for b in GROWTH_BARRIERS),
+    """Intentions and barriers by interview year (``by="year"``) or join cohort, counted
+    in SQL (one row per period)."""
+    i, p, m = interviews.c, panel_persons.c, members.c
+    period = extract("year", i.interviewed_on if by == "year" else m.joined_on).label("period")
+    listed = literal(",") + i.barriers + literal(",")
+    said = {
+        answer: func.sum(case((i.intends_to_grow == answer, 1), else_=0)).label(answer)
+        for answer in ("yes", "no", "unsure")
+    }
+    named = [
+        func.sum(case((listed.like(f"%,{b},%"), 1), else_=0)).label(f"b_{b}")
+        for b in GROWTH_BARRIERS
+    ]
+    query = (
+        select(
+            period,
+            func.count().label("interviews"),
+            func.count(func.distinct(p.person_key)).label("persons"),
+            func.count(func.distinct(i.member_id)).label("members"),
+            *said.values(),
+            func.avg(i.planned_hires).label("hires"),
+            *named,
+        )
+        .select_from(
+            interviews.outerjoin(panel_persons, p.interview_id == i.id).outerjoin(
+                members, m.id == i.member_id
             )
         )
-    return result
+        .where(*list(visible(guard, i.region, level)), period.is_not(None))
+        .group_by(period)
+        .order_by(period)
+    )
+    if scope.region is not None:
+        query = query.where(i.region == scope.region)
+    if scope.group_id is not None:
+        query = query.where(m.group_id == scope.group_id)
+    if scope.from_ is not None:
+        query = query.where(i.interviewed_on >= scope.from_)
+    if scope.to is not None:
+        query = query.where(i.interviewed_on <= scope.to)
+    return [
+        IntentionCell(
+            period=int(r.period),
+            interviews=int(r.interviews),
+            persons=int(r.persons),
+            members=int(r.members),
+            yes=int(r.yes),
+            no=int(r.no),
+            unsure=int(r.unsure),
+            planned_hires_mean=None if r.hires is None else float(r.hires),
+            barriers=tuple((b, int(getattr(r, f"b_{b}"))) for b in GROWTH_BARRIERS),
+        )
+        for r in await session.execute(query)
+        if int(r.members) >= min_members  # k-anonymity for callers without the rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -189,13 +235,19 @@ def _anniversary(day: date, years: int) -> date:
 
 
 async def retention_by_cohort(
-    session: AsyncSession, scope: Scope, guard: Guard, today: date
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    today: date,
+    *,
+    level: Level = Level.FULL,
+    min_members: int = 0,
 ) -> list[CohortRetention]:
     """Per join cohort, the share of members still in the network n years after joining
     (a member who paused is still in; one who left is out from the day it left)."""
     m = members.c
     query = select(m.joined_on, m.left_on, m.status).where(
-        m.joined_on.is_not(None), *_member_terms(scope, guard)
+        m.joined_on.is_not(None), *_member_terms(scope, guard, level)
     )
     if scope.from_ is not None:
         query = query.where(m.joined_on >= scope.from_)
@@ -207,10 +259,12 @@ async def retention_by_cohort(
         cohorts.setdefault(joined_on.year, []).append((joined_on, gone))
     result = []
     for cohort, people in sorted(cohorts.items()):
+        if len(people) < min_members:
+            continue
         survival = []
         for n in range(1, today.year - cohort + 1):
             due = [(j, g) for j, g in people if _anniversary(j, n) <= today]
-            if not due:
+            if len(due) < max(1, min_members):
                 break
             kept = sum(1 for j, g in due if g is None or g > _anniversary(j, n))
             survival.append(Survival(n, len(due), kept, kept / len(due)))
@@ -228,13 +282,19 @@ class FirmSize:
 
 
 async def firm_size_by_year(
-    session: AsyncSession, scope: Scope, guard: Guard, today: date
+    session: AsyncSession,
+    scope: Scope,
+    guard: Guard,
+    today: date,
+    *,
+    level: Level = Level.FULL,
+    min_members: int = 0,
 ) -> list[FirmSize]:
     """Per calendar year, the member companies in the network at its end and their size as
     the national data knows it: reported when they joined (no later size reaches it yet)."""
     m = members.c
     query = select(m.joined_on, m.left_on, m.status, m.employees, m.turnover_eur).where(
-        m.joined_on.is_not(None), *_member_terms(scope, guard)
+        m.joined_on.is_not(None), *_member_terms(scope, guard, level)
     )
     firms = list(await session.execute(query))
     if not firms:
@@ -253,6 +313,8 @@ async def firm_size_by_year(
             for f in firms
             if f.joined_on <= end and not (f.status == LEFT and f.left_on and f.left_on <= end)
         ]
+        if len(inside) < min_members:
+            continue
         staff = [f.employees for f in inside if f.employees is not None]
         turnover = [f.turnover_eur for f in inside if f.turnover_eur is not None]
         result.append(

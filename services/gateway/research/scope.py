@@ -40,3 +40,15 @@ class Scope:
         if self.group_id is not None:
             where.append(m.group_id == self.group_id)
         return where
+
+    def coding_terms(
+        self, region: ColumnElement[str], group: ColumnElement[str]
+    ) -> list[ColumnElement[bool]]:
+        """The region and group terms again on a table that carries its meeting's region and
+        group (``codings``): the same rows, but an index on that table can find them."""
+        where: list[ColumnElement[bool]] = []
+        if self.region is not None:
+            where.append(region == self.region)
+        if self.group_id is not None:
+            where.append(group == self.group_id)
+        return where

@@ -301,7 +301,12 @@ async def codings_for_agreement(
                 coding_marks, m.coding_id == c.id
             )
         )
-        .where(c.codebook_id == codebook_id, c.coder_id != CONSENSUS, *scope.meeting_terms(guard))
+        .where(
+            c.codebook_id == codebook_id,
+            c.coder_id != CONSENSUS,
+            *scope.coding_terms(c.region, c.group_id),
+            *scope.meeting_terms(guard),
+        )
     )
     found: dict[str, dict[str, set[str]]] = {}
     for meeting, coder, code in await session.execute(query):

@@ -79,6 +79,7 @@ async def table1(
     where: list[ColumnElement[bool]] = [
         c.codebook_id == codebook_id,
         c.coder_id == (coder or CONSENSUS),
+        *scope.coding_terms(c.region, c.group_id),
         *scope.meeting_terms(guard),
     ]
     joined = codings.join(coding_marks, m.coding_id == c.id).join(

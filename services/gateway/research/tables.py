@@ -81,6 +81,13 @@ codings = Table(
 )
 Index("ix_codings_codebook_coder", codings.c.codebook_id, codings.c.coder_id, codings.c.meeting_id)
 Index("ix_codings_meeting", codings.c.meeting_id)
+Index(
+    "ix_codings_codebook_region",
+    codings.c.codebook_id,
+    codings.c.region,
+    codings.c.group_id,
+    codings.c.coder_id,
+)
 
 coding_marks = Table(
     "coding_marks",

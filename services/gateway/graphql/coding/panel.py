@@ -1,22 +1,26 @@
-"""The longitudinal panel in GraphQL (services/gateway/research/panel.py): rows in full, so
-researchers see every region and an agency its own; the public is refused."""
+"""The longitudinal panel in GraphQL (services/gateway/research/panel.py): the interviews
+are rows (researchers every region, an agency its own, the public none); the aggregates are
+national totals for every role and one region's or group's for agencies and researchers,
+cells of fewer than K_ANONYMITY member companies left out unless the caller sees them all."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
+from services.gateway.auth.guard import Level
 from services.gateway.graphql import cursor
-from services.gateway.graphql.access import require_rows
+from services.gateway.graphql.access import require, require_rows
 from services.gateway.graphql.context import Info
 from services.gateway.graphql.cursor import DAY, TEXT
 from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.pagination import check_first
 from services.gateway.research import panel
 from services.gateway.research.scope import Scope
+from shared.contracts.feedback import K_ANONYMITY
 from shared.i18n.formats import HELSINKI
 
 From = Annotated[date | None, strawberry.argument(name="from", description="First day.")]
@@ -120,6 +124,21 @@ class FirmSizeYear:
     turnover_mean_eur: float | None
 
 
+def _aggregates(
+    info: Info, region: str | None, group_id: strawberry.ID | None, what: str
+) -> dict[str, Any]:
+    """How a panel aggregate is answered for this caller: national totals for every role,
+    one region's or group's figures for agencies and researchers; cells of fewer than
+    K_ANONYMITY members are left out unless the caller sees every row counted in full."""
+    guard = info.context.guard
+    needed = Level.REGIONAL if region is not None or group_id is not None else Level.NATIONAL
+    require(info, needed, region, what)
+    full = guard.full_regions() is None or (region is not None and guard.allows(Level.FULL, region))
+    if full:
+        return {"level": Level.FULL}
+    return {"level": needed, "min_members": K_ANONYMITY}
+
+
 def _scope(
     region: str | None, group_id: strawberry.ID | None, f: date | None, t: date | None
 ) -> Scope:
@@ -176,10 +195,14 @@ class PanelQuery:
         from_: From = None,
         to: To = None,
     ) -> list[GrowthIntentions]:
-        require_rows(info.context.guard, "growthIntentions", region)
+        rules = _aggregates(info, region, group_id, "growthIntentions")
         async with info.context.sessions() as session:
             cells = await panel.growth_intentions(
-                session, _scope(region, group_id, from_, to), info.context.guard, by=by.value
+                session,
+                _scope(region, group_id, from_, to),
+                info.context.guard,
+                by=by.value,
+                **rules,
             )
         return [
             GrowthIntentions(
@@ -208,10 +231,10 @@ class PanelQuery:
         from_: From = None,
         to: To = None,
     ) -> list[CohortRetention]:
-        require_rows(info.context.guard, "retentionByCohort", region)
+        rules = _aggregates(info, region, group_id, "retentionByCohort")
         async with info.context.sessions() as session:
             found = await panel.retention_by_cohort(
-                session, _scope(region, group_id, from_, to), info.context.guard, _today()
+                session, _scope(region, group_id, from_, to), info.context.guard, _today(), **rules
             )
         return [
             CohortRetention(
@@ -234,10 +257,10 @@ class PanelQuery:
         from_: From = None,
         to: To = None,
     ) -> list[FirmSizeYear]:
-        require_rows(info.context.guard, "firmSizeByYear", region)
+        rules = _aggregates(info, region, group_id, "firmSizeByYear")
         async with info.context.sessions() as session:
             found = await panel.firm_size_by_year(
-                session, _scope(region, group_id, from_, to), info.context.guard, _today()
+                session, _scope(region, group_id, from_, to), info.context.guard, _today(), **rules
             )
         return [
             FirmSizeYear(

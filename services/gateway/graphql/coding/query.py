@@ -27,6 +27,7 @@ from services.gateway.research import store
 from services.gateway.research.agreement import agreement
 from services.gateway.research.scope import Scope
 from services.gateway.research.tables import CONSENSUS, codebooks, coding_marks, codings
+from services.gateway.statuses import MeetingStatus
 from shared.errors.research import UnknownCoder
 
 From = Annotated[date | None, strawberry.argument(name="from", description="First meeting day.")]
@@ -105,7 +106,7 @@ class CodingQuery:
         scope = Scope(from_, to, region, None if group_id is None else str(group_id))
         m = meetings.c
         query = select(m.id, m.starts_at, m.region, m.group_id).where(
-            m.status == "HELD", *scope.meeting_terms(guard)
+            m.status == MeetingStatus.HELD, *scope.meeting_terms(guard)
         )
         if after is not None:
             start, last = cursor.decode("codingProgress", after, (INSTANT, TEXT))
