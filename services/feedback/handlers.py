@@ -104,17 +104,20 @@ async def _meeting_held(at: _Applying, event: MeetingHeld) -> None:
 
 
 async def _attendance_corrected(at: _Applying, event: AttendanceCorrected) -> None:
-    """Members added to a held meeting's attendance are invited while its survey is open;
+    """Members added to a held meeting's attendance join its survey's attendees (their
+    paper answers count) and are invited while it is open;
     removed ones keep their invitations and answers (the survey asks about the meeting, and
     what was sent or answered is not taken back)."""
     survey = await at.repo.survey_by_meeting(event.meeting_id)
-    if survey is None or not survey.is_open(at.now):
-        return  # no survey (never held here) or closed: nobody is mailed any more
+    if survey is None:
+        return  # no survey: the meeting was never held here
     added = sorted(set(event.attendee_member_ids) - set(await at.repo.attendees(survey.id)))
     if not added:
         return
     await at.repo.lock_members(added)
-    await at.repo.add_attendees(survey.id, added)
+    await at.repo.add_attendees(survey.id, added)  # also closed: their paper answers count
+    if not survey.is_open(at.now):
+        return  # closed: nobody is mailed any more
     invited = 0
     for person in await at.repo.persons_of(added):
         if await at.repo.invitation_exists(survey.id, person.person_id):

@@ -291,6 +291,11 @@ async def test_a_corrected_attendance_after_the_survey_closed_mails_nobody(fb: F
     await fb.apply(correction, meeting_id, 3)
     assert await fb.count(InvitationRow) == 0
     assert await fb.send_mail() == []
+    async with fb.service.runtime.sessions() as session:
+        repo = FeedbackRepository(session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        assert survey is not None
+        assert set(await repo.attendees(survey.id)) == {member, added}  # paper answers count
 
 
 async def test_an_old_meeting_opens_and_closes_at_once_and_nobody_is_mailed(fb: Fb):
