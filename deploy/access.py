@@ -60,7 +60,10 @@ def add_commands(commands: Any) -> None:
         "Frictionless Data Package descriptor (datapackage.json: schemas, snapshot, SHA-256)",
     )
     export.add_argument(
-        "--format", choices=["csv", "jsonl", "md", "tex"], default="csv", help="md, tex: table1"
+        "--format",
+        choices=["csv", "jsonl", "parquet", "md", "tex"],
+        default="csv",
+        help="parquet: a dataset to --out FILE (needs pyarrow); md, tex: table1",
     )
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
     export.add_argument("--region", help="only this region's rows")
@@ -96,11 +99,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         raise SystemExit("mgn: error: export: name a dataset (see `mgn export --list`)")
     if args.name == "table1":
-        if args.format == "jsonl":
+        if args.format in ("jsonl", "parquet"):
             raise SystemExit("mgn: error: export table1: --format csv, md or tex")
         return _with_db(args, _table1)
     if args.format in ("md", "tex"):
         raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} is for table1")
+    if args.format == "parquet" and args.out is None:
+        raise SystemExit(f"mgn: error: export {args.name}: --format parquet needs --out FILE")
     return _with_db(args, _export)
 
 
@@ -184,6 +189,8 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
         snap = await current(session)
     started = time.perf_counter()
     progress = _progress(started)
+    if args.format == "parquet":
+        return await _export_parquet(sessions, args, ds, query, snap, started)
     out: IO[bytes]
     out = (  # a file of research data: 0600, like every file the project writes
         sys.stdout.buffer if args.out is None else open_private(args.out, "wb")
@@ -208,6 +215,32 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
     )
     print(_snapshot_line(snap), file=sys.stderr)
     print(f"sha256 {written.sha256}", file=sys.stderr)
+    return 0
+
+
+async def _export_parquet(
+    sessions: Sessions, args: argparse.Namespace, ds: Any, query: Any, snap: Any, started: float
+) -> int:
+    from services.gateway.exports.parquet import write_parquet
+
+    progress = _progress(started)
+    try:
+        rows, digest = await write_parquet(
+            sessions,
+            ds,
+            query,
+            args.out,
+            lambda n: progress(ds.name, n),
+            {"mgn:snapshot": _snapshot_line(snap)},
+        )
+    except RuntimeError as exc:  # pyarrow missing
+        raise SystemExit(f"mgn: error: export {ds.name}: {exc}") from None
+    with open_private(args.out.with_name(args.out.name + ".sha256"), "w") as sums:
+        sums.write(f"{digest}  {args.out.name}\n")
+    took = time.perf_counter() - started
+    print(f"export {ds.name}: {rows:,} rows to {args.out} in {took:.2f} s", file=sys.stderr)
+    print(_snapshot_line(snap), file=sys.stderr)
+    print(f"sha256 {digest}", file=sys.stderr)
     return 0
 
 

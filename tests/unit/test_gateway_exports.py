@@ -278,3 +278,44 @@ def test_cli_export_all_writes_a_valid_data_package(
     assert (tmp_path / "members.csv.sha256").read_text() == f"{digest}  members.csv\n"
     assert f"sha256 {digest}" in err
     assert f"NATIONAL stream sequence {len(events)}" in err
+
+
+def test_cli_export_parquet_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow.parquet as pq
+
+    from shared.storage import create_engine, session_factory
+    from tests.unit.test_gateway_research_graphql import Network
+
+    db = f"sqlite:///{tmp_path / 'gateway.db'}"
+    assert main(["token", "list", "--db", db]) == 0
+    oulu = Network("oulu")
+    beta, people = oulu.group("Beta", 3)
+    for i in range(2):
+        oulu.meeting(beta, people, i)
+
+    async def fill() -> None:
+        engine = create_engine(db)
+        try:
+            await load(session_factory(engine), oulu.events)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(fill())
+    for name in ("members", "meetings", "regions"):
+        jsonl, parquet = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.parquet"
+        assert main(["export", name, "--format", "jsonl", "--out", str(jsonl), "--db", db]) == 0
+        assert main(["export", name, "--format", "parquet", "--out", str(parquet), "--db", db]) == 0
+        expected = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        table = pq.read_table(parquet)
+        assert table.column_names == DATASETS[name].column_names
+        back = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+            for r in table.to_pylist()
+        ]
+        assert back == expected
+        assert len(back) > 0
+        digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
+        assert f"sha256 {digest}" in capsys.readouterr().err
+        assert (tmp_path / f"{name}.parquet.sha256").read_text() == f"{digest}  {name}.parquet\n"
+    with pytest.raises(SystemExit, match="parquet needs --out"):
+        main(["export", "members", "--format", "parquet", "--db", db])
