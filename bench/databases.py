@@ -1,8 +1,10 @@
 """Throwaway benchmark databases: SQLite files in the work dir, PostgreSQL databases named
-``bench_*`` (dropped again by :func:`drop_postgres_databases`)."""
+``bench_<pid>_*`` (dropped again by :func:`drop_postgres_databases`): the process id keeps
+two benchmarks on one PostgreSQL (the machine is shared) from dropping each other's."""
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from pathlib import Path
@@ -11,7 +13,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PREFIX = "bench_"
+PREFIX = f"bench_{os.getpid()}_"
 KINDS = ("sqlite", "postgres")
 
 
@@ -25,7 +27,7 @@ def postgres_answers(admin_url: str) -> bool:
 
 
 async def create_postgres_database(admin_url: str, name: str) -> str:
-    """(Re)create database ``bench_<name>``; return its URL."""
+    """(Re)create database ``bench_<pid>_<name>``; return its URL."""
     database = f"{PREFIX}{name}"
     conn = await asyncpg.connect(admin_url)
     try:

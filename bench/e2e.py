@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.cpu import cpu_seconds, own_cpu_seconds
-from bench.databases import create_postgres_database
+from bench.databases import PREFIX, create_postgres_database
 from bench.pacer import run_paced
 from bench.report import percentile
 from deploy.federation import CONSOLE, REGIONAL_SERVICES, Federation, RegionNode
@@ -90,7 +90,7 @@ def start_federation(kind: str, workdir: Path, admin_url: str) -> E2EFederation:
             gateway_db = asyncio.run(create_postgres_database(admin_url, "e2e_gateway"))
             for service in (*REGIONAL_SERVICES, CONSOLE):
                 asyncio.run(create_postgres_database(admin_url, f"e2e_{service}"))
-            template = admin_url.rsplit("/", 1)[0] + "/bench_e2e_{service}"
+            template = admin_url.rsplit("/", 1)[0] + f"/{PREFIX}e2e_{{service}}"
             groups_db = template.format(service="groups")
         federation.start_gateway(free_port(), gateway_db)
         node = federation.start_region(REGION, template)

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from deploy import backup_commands, console_users, rebuild_command
 from deploy.credentials import CredentialsError, RegionCredentials
@@ -140,18 +143,36 @@ def add_commands(commands: Any) -> None:
     rup.add_argument("--workdir", type=Path, help="data and logs (default var/<region>)")
     rup.add_argument("--nats-port", type=int, help="the leaf server's client port (default free)")
     rup.add_argument(
-        "--base-port", type=int, help="HTTP ports BASE, BASE+1, ... for the services (default free)"
+        "--base-port",
+        type=int,
+        default=DEFAULT_BASE_PORT,
+        help="HTTP ports of the services on 127.0.0.1: groups BASE, meetings BASE+1, feedback "
+        "BASE+2 (default %(default)s)",
     )
     rup.add_argument(
         "--console-port",
         type=int,
-        help="HTTP port of the console, the node's front door (default free)",
+        default=DEFAULT_CONSOLE_PORT,
+        help="HTTP port of the console, the node's front door (default %(default)s)",
     )
     rup.add_argument(
         "--public-url",
         default="",
         help="the console's address as people reach it, e.g. https://mgn.agency.fi (survey "
-        "links are built from it; default http://127.0.0.1:CONSOLE_PORT)",
+        "links in mails are built from it; default http://127.0.0.1:CONSOLE_PORT)",
+    )
+    mail = rup.add_argument_group(
+        "mail", "how the feedback service sends survey invitations (one of the two is required)"
+    )
+    mail.add_argument("--smtp-host", help="the agency's SMTP server (or MGN_FEEDBACK_SMTP_HOST)")
+    mail.add_argument("--smtp-port", type=int, help="its port (default 25)")
+    mail.add_argument("--smtp-user", help="login; the password from MGN_FEEDBACK_SMTP_PASSWORD")
+    mail.add_argument("--smtp-starttls", action="store_true", help="upgrade with STARTTLS")
+    mail.add_argument("--smtp-from", help="From address, e.g. 'Kasvuverkosto <noreply@x.fi>'")
+    mail.add_argument(
+        "--mail-dir",
+        type=Path,
+        help="write the mails as .eml files here instead of sending them (testing)",
     )
     check = region_cmds.add_parser(
         "check-link",
@@ -312,6 +333,11 @@ def region_up(args: argparse.Namespace) -> int:
         database_url_for(args.database_url, Path("."), REGIONAL_SERVICES[0], args.region)
     except ValueError as exc:
         raise fail(f"--db: {exc}") from None
+    try:
+        mail_env = feedback_mail_env(args, os.environ)
+        public_url = checked_public_url(args.public_url)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     workdir = (args.workdir or Path("var") / args.region).resolve()
     sup = _supervisor(workdir, "mgn region up")
     signal.signal(signal.SIGTERM, _interrupt)
@@ -327,8 +353,8 @@ def region_up(args: argparse.Namespace) -> int:
             base_port=args.base_port,
             nats_port=args.nats_port,
             console_port=args.console_port,
-            public_url=args.public_url,
-            mail_dir=workdir / "mail",  # until region up takes SMTP settings
+            public_url=public_url,
+            feedback_env=mail_env,
         )
         state = {
             "region": args.region,
@@ -405,6 +431,60 @@ def region_check_link(args: argparse.Namespace) -> int:
     return 0 if state.up else 1
 
 
+def _parser_for_tests() -> argparse.ArgumentParser:
+    """The whole ``mgn`` parser (``mgn region up ...`` parsed as the command line would)."""
+    from deploy.cli import _parser
+
+    return _parser()
+
+
+DEFAULT_CONSOLE_PORT = 8100  # fixed, so survey links already mailed survive a restart
+DEFAULT_BASE_PORT = 8101  # groups 8101, meetings 8102, feedback 8103 (on 127.0.0.1)
+
+
+def feedback_mail_env(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
+    """The feedback service's mail settings from ``region up``'s options: SMTP (options, or
+    MGN_FEEDBACK_SMTP_* already in the environment) or, when asked (--mail-dir or
+    MGN_FEEDBACK_MAIL_DIR), files. ValueError when neither is given: survey invitations
+    would go nowhere."""
+    prefix = "MGN_FEEDBACK_"
+    given_dir = environ.get(f"{prefix}MAIL_DIR", "")
+    mail_dir = args.mail_dir or (Path(given_dir) if given_dir else None)
+    if mail_dir is not None:
+        if args.smtp_host:
+            raise ValueError("give either --smtp-host or --mail-dir, not both")
+        return {f"{prefix}MAIL_DIR": str(mail_dir.resolve()), f"{prefix}SMTP_HOST": ""}
+    host = args.smtp_host or environ.get(f"{prefix}SMTP_HOST", "")
+    if not host:
+        raise ValueError(
+            "the feedback service needs a way to send survey invitations: give the agency's "
+            "SMTP server (--smtp-host HOST [--smtp-port 587 --smtp-starttls --smtp-user USER "
+            "--smtp-from ADDRESS], password in MGN_FEEDBACK_SMTP_PASSWORD), or --mail-dir DIR "
+            "to write them as files"
+        )
+    env = {f"{prefix}SMTP_HOST": host, f"{prefix}MAIL_DIR": ""}
+    for option, name in (("smtp_port", "SMTP_PORT"), ("smtp_user", "SMTP_USER"),
+                         ("smtp_from", "SMTP_FROM")):  # fmt: skip
+        value = getattr(args, option)
+        if value:
+            env[f"{prefix}{name}"] = str(value)
+    if args.smtp_starttls:
+        env[f"{prefix}SMTP_STARTTLS"] = "true"
+    return env
+
+
+def checked_public_url(url: str) -> str:
+    """``--public-url``: an http(s) URL with a host and no path (the console serves /)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ValueError(
+            f"--public-url {url!r}: expected the console's address, e.g. https://mgn.agency.fi"
+        )
+    return url.rstrip("/")
+
+
 def hub_status(args: argparse.Namespace) -> int:
     workdir = args.workdir.resolve()
     return 0 if _print_processes(workdir, "hub") else 1
@@ -427,9 +507,15 @@ def region_status(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"leaf server: not answering ({exc})")
         ok = False
-    for service, url in state["services"].items():
+    checks = dict(state["services"])
+    if state.get("console"):
+        checks["console"] = state["console"]
+    for service, url in checks.items():
         try:
             health = _get_json(url)
+            if service == "console":  # no broker, no outbox: it answers or not
+                print(f"console: answering ({url.removesuffix('/healthz')})")
+                continue
             print(
                 f"{service}: nats_connected={health.get('nats_connected')} "
                 f"outbox_pending={health.get('outbox_pending')}"

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.i18n import _
@@ -125,6 +125,30 @@ class StaffStore:
     async def by_username(self, username: str) -> Staff | None:
         row = await self._row(username)
         return None if row is None else _staff(row, await self._groups(row.id))
+
+    async def by_sign_in(self, subject: str, email: str) -> Staff | None:
+        """The account of an OpenID Connect sign-in: by subject, else the one account with
+        this email and no subject yet (then linked to the subject)."""
+        row = await self.session.scalar(select(StaffRow).where(StaffRow.oidc_subject == subject))
+        if row is None and email:
+            found = list(
+                await self.session.scalars(
+                    select(StaffRow).where(
+                        func.lower(StaffRow.email) == email.lower(),
+                        StaffRow.oidc_subject.is_(None),
+                    )
+                )
+            )
+            if len(found) == 1:
+                row = found[0]
+                row.oidc_subject = subject
+                await self.session.flush()
+        return None if row is None else _staff(row, await self._groups(row.id))
+
+    async def link_subject(self, staff_id: UUID, subject: str) -> None:
+        await self.session.execute(
+            update(StaffRow).where(StaffRow.id == staff_id).values(oidc_subject=subject)
+        )
 
     async def all(self) -> list[Staff]:
         rows = list(await self.session.scalars(select(StaffRow).order_by(StaffRow.username)))

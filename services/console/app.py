@@ -21,11 +21,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from services.console.backend import SERVICES, Backend
+from services.console.oidc import OidcClient
 from services.console.orm import Base
 from services.console.pages import AREAS
 from services.console.proxy import api_routes, survey_routes
 from services.console.settings import ConsoleSettings
 from services.console.web import Console, template_environment
+from shared.runtime.asgi import graphiql_assets_route
 from shared.runtime.credentials import NodeCredentials
 from shared.storage import create_engine, session_factory
 from shared.storage.migrations import migrate, version_table
@@ -59,7 +61,13 @@ def build(
         timeout=settings.backend_timeout,
         transport=transport,
     )
-    console = Console(settings, session_factory(engine), backend, template_environment())
+    console = Console(
+        settings,
+        session_factory(engine),
+        backend,
+        template_environment(),
+        OidcClient(settings, httpx.AsyncClient(timeout=settings.backend_timeout)),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -68,6 +76,7 @@ def build(
             yield
         finally:
             await backend.aclose()
+            await console.oidc.http.aclose()
             await engine.dispose()
 
     async def healthz(_request: Request) -> Response:
@@ -79,6 +88,7 @@ def build(
     routes += api_routes(console)
     routes += survey_routes(console)
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    routes.append(graphiql_assets_route())  # GraphiQL's files for /api/<service>/graphql
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = console
     return ConsoleApp(settings, console, app)

@@ -13,15 +13,17 @@ Requests go on with the console's node credential and the caller's language.
 from __future__ import annotations
 
 from typing import Final
+from urllib.parse import quote
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from services.console.backend import SERVICES
 from services.console.tokens import ApiTokens
 from services.console.web import Console, Ctx
+from shared.runtime.asgi import graphiql_page
 
 HOP_BY_HOP: Final = frozenset(
     {
@@ -85,6 +87,8 @@ def api_routes(console: Console) -> list[Route]:
             return _refuse(
                 404, f"No service {service!r}: use one of {', '.join(SERVICES)}.", "NOT_FOUND"
             )
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            return await _ide(console, request)
         authorization = request.headers.get("authorization")
         if authorization:
             holder = await tokens.holder(authorization)
@@ -124,6 +128,20 @@ async def _session_call(console: Console, request: Request, service: str) -> Res
     ):
         return _refuse(415, "Send the GraphQL request as application/json.", "UNSUPPORTED")
     return await forward(console, request, service, "/graphql", language=ctx.language)
+
+
+async def _ide(console: Console, request: Request) -> Response:
+    """GraphiQL on the service's API for a signed-in admin (from the project's own files)."""
+    from services.console.web import _context
+
+    async with console.sessions() as db:
+        ctx: Ctx = await _context(console, request, db)
+        await db.commit()
+    if ctx.user is None:
+        return RedirectResponse("/signin?next=" + quote(request.url.path, safe=""), 303)
+    if not ctx.user.is_admin:
+        return _refuse(403, "Only admins use the API directly.", "FORBIDDEN")
+    return graphiql_page(request)
 
 
 def survey_routes(console: Console) -> list[Route]:

@@ -64,6 +64,18 @@ class ConsoleSettings(BaseSettings):
     session_idle_minutes: float = Field(
         default=120.0, gt=0, description="a session unused this long (minutes) ends"
     )
+    oidc_issuer: str = Field(
+        default="",
+        description="the agency's OpenID Connect provider (its issuer URL, e.g. "
+        "https://login.agency.fi/realms/staff); empty: passwords only",
+    )
+    oidc_client_id: str = Field(default="", description="the console's client id there")
+    oidc_client_secret: str = Field(default="", description="the console's client secret there")
+    oidc_create_accounts: bool = Field(
+        default=False,
+        description="a person the provider signs in who has no account (by subject or email) "
+        "gets one: a facilitator without groups, until an admin assigns them; off: refused",
+    )
     cookie_secure: bool | None = Field(
         default=None,
         description="mark cookies Secure (sent over HTTPS only); default: yes unless the "
@@ -88,6 +100,9 @@ class ConsoleSettings(BaseSettings):
             raise ValueError(f"public_url {self.public_url!r}: expected https://host[:port]")
         if self.cookie_secure is None:
             self.cookie_secure = not (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)
+        self.oidc_issuer = self.oidc_issuer.rstrip("/")
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("oidc_issuer is set: give oidc_client_id (and oidc_client_secret)")
         for name in ("groups_url", "meetings_url", "feedback_url"):
             setattr(self, name, str(getattr(self, name)).rstrip("/"))
         return self

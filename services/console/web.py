@@ -21,6 +21,7 @@ requires an admin. Every unsafe method (POST, PUT, PATCH, DELETE) must carry the
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from urllib.parse import quote, urlsplit
 from uuid import UUID
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -44,6 +45,7 @@ from services.console import audit
 from services.console.accounts import Staff, StaffStore
 from services.console.backend import Backend, BackendUnavailable
 from services.console.i18n import LANGUAGE_COOKIE, _, choose_language, language_choices
+from services.console.oidc import OidcClient
 from services.console.sessions import SESSION_COOKIE, SessionInfo, SessionPolicy, SessionStore
 from services.console.settings import ConsoleSettings
 from shared.i18n import current_language, set_language
@@ -56,6 +58,7 @@ CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "x-csrf-token"
 CSRF_COOKIE: Final = "mgn_csrf"  # before sign-in: double-submit cookie for the sign-in form
 NOTICE_COOKIE: Final = "mgn_notice"
+log = logging.getLogger(__name__)
 TEMPLATES: Final = Path(__file__).parent / "templates"
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
@@ -86,6 +89,7 @@ class Console:
     sessions: async_sessionmaker[AsyncSession]
     backend: Backend
     templates: jinja2.Environment
+    oidc: OidcClient
 
     @property
     def policy(self) -> SessionPolicy:
@@ -329,13 +333,38 @@ class Routes:
 
 def _serve(console: Console, page: _Page) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        async with console.sessions() as db:
-            ctx = await _context(console, request, db)
-            response = await _answer(ctx, page)
-            await db.commit()
+        ctx: Ctx | None = None
+        try:
+            async with console.sessions() as db:
+                ctx = await _context(console, request, db)
+                response = await _answer(ctx, page)
+                await db.commit()
+        except Exception:
+            # A fault of the console itself: logged with the request, answered with a
+            # page (the transaction is rolled back when the session closes; no trace shown).
+            log.exception("console page %s %s failed", request.method, request.url.path)
+            return _server_error(ctx)
         return _finish(ctx, response)
 
     return endpoint
+
+
+def _server_error(ctx: Ctx | None) -> Response:
+    """The 500 page, in the request's language (plain if even the template fails)."""
+    title = _("Something went wrong")
+    message = _(
+        "The console could not show this page, and what you sent was not saved. "
+        "Try again in a moment; if it persists, tell the node's operator."
+    )
+    if ctx is not None:
+        try:
+            return _finish(ctx, error_page(ctx, 500, title, message))
+        except Exception:
+            log.exception("console error page failed")
+    html = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+    response = HTMLResponse(f"{html}<p>{escape(message)}</p>", status_code=500)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 async def _context(console: Console, request: Request, db: AsyncSession) -> Ctx:

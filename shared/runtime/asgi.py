@@ -14,13 +14,14 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema import BaseSchema
 
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
+from shared.runtime import graphiql
 from shared.runtime.credentials import PUBLIC_PATHS, ApiAuthMiddleware, NodeCredentials
 from shared.runtime.edge import BodyLimit
 from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
@@ -53,6 +54,9 @@ class _GraphQL(GraphQL[Any, None]):
     def __init__(self, schema: BaseSchema, context_factory: ContextFactory, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self._context_factory = context_factory
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(request)
 
     async def get_context(self, request: Any, response: Any) -> Any:
         # refusals and formats in the caller's language (shared.runtime.graphql_errors)
@@ -118,6 +122,8 @@ def service_app(
         return JSONResponse(report)
 
     extra: list[BaseRoute] = []
+    if graphiql:
+        extra.append(graphiql_assets_route())  # the IDE's files: no CDN
     if metrics is not None:
         extra.append(Route("/metrics", metrics_endpoint(metrics, OperationsSettings())))
     app = Starlette(
@@ -148,6 +154,17 @@ def service_app(
             public=(*PUBLIC_PATHS, *public_paths),
         )
     return app
+
+
+def graphiql_page(request: Request) -> HTMLResponse:
+    """GraphiQL for the GraphQL endpoint at the request's path, from our own files."""
+    return HTMLResponse(
+        graphiql.page(request.url.path), headers={"Content-Security-Policy": graphiql.CSP}
+    )
+
+
+def graphiql_assets_route() -> BaseRoute:
+    return graphiql.assets_route()
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

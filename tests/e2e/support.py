@@ -192,6 +192,29 @@ class RecordingProxy:
             dst.close()
 
 
+def free_ports_in_a_row(count: int, attempts: int = 50) -> int:
+    """The first of ``count`` consecutive free ports on 127.0.0.1 (for ``--base-port``)."""
+    import socket
+
+    from deploy.natsserver import free_port
+
+    for _ in range(attempts):
+        first = free_port()
+        socks = []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
 # -- a browser: Debian's chromium driven by Playwright -----------------------------------
 
 CHROMIUM = "/usr/bin/chromium"

@@ -33,7 +33,7 @@ from deploy.credentials import RegionCredentials
 from deploy.natsserver import free_port
 from deploy.pki import ensure_hub_tls, new_region_key
 from shared.runtime.credentials import NodeCredentials
-from tests.e2e.support import RecordingProxy
+from tests.e2e.support import RecordingProxy, free_ports_in_a_row
 from tests.fixtures.db import _admin
 from tests.fixtures.nats import wait_for
 
@@ -204,7 +204,9 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         assert creds.nkey_seed not in auth
 
         region_args = ["region", "up", "--region", "oulu", "--credentials", str(credentials)]
-        region_args += ["--workdir", str(region_dir)]
+        region_args += ["--workdir", str(region_dir), "--mail-dir", str(region_dir / "mail")]
+        region_args += ["--base-port", str(free_ports_in_a_row(3))]
+        region_args += ["--console-port", str(free_port())]
         if databases["region"]:
             region_args += ["--db", databases["region"]]
         region = Command("mgn region up", region_args, tmp_path / "region.out")

@@ -31,7 +31,7 @@ import pytest
 from deploy.federation import HubAuth
 from deploy.natsserver import free_port
 from shared.messaging.jetstream import NATIONAL_STREAM
-from tests.e2e.support import stream_msg_ids
+from tests.e2e.support import free_ports_in_a_row, stream_msg_ids
 from tests.e2e.test_hub_region_commands import (  # noqa: F401 - `databases` is a fixture
     Command,
     alive,
@@ -89,6 +89,8 @@ class Federation:
     async def region_up(self) -> None:
         self.runs += 1
         args = ["region", "up", "--region", "oulu", "--workdir", str(self.region_dir)]
+        args += ["--mail-dir", str(self.region_dir / "mail"), "--console-port", str(free_port())]
+        args += ["--base-port", str(free_ports_in_a_row(3))]
         args += ["--credentials", str(self.hub_dir / "credentials" / "oulu.json")]
         if self.dbs["region"]:
             args += ["--db", self.dbs["region"]]

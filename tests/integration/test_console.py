@@ -4,6 +4,8 @@ callers without a node credential."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -169,3 +171,24 @@ async def test_survey_forms_are_served_through_the_console_without_sign_in(conso
     assert page.status_code == 404
     assert "<form" not in page.text
     assert 'lang="fi"' in page.text
+
+
+async def test_graphiql_is_served_to_admins_from_the_project_s_own_files(console):
+    html = {"Accept": "text/html"}
+    admin = await console()
+    await admin.sign_in("admin")
+    page = await admin.http.get("/api/meetings/graphql", headers=html)
+    assert page.status_code == 200
+    assert 'data-endpoint="/api/meetings/graphql"' in page.text
+    scripts = re.findall(r'<script src="([^"]+)"', page.text)
+    assert scripts
+    assert all(s.startswith("/graphiql-assets/") for s in scripts)
+    for src in scripts:
+        asset = await admin.http.get(src)
+        assert asset.status_code == 200, src
+        assert len(asset.content) > 100
+    anna = await console()
+    await anna.sign_in("anna")
+    assert (await anna.http.get("/api/meetings/graphql", headers=html)).status_code == 403
+    nobody = await console()
+    assert (await nobody.http.get("/api/meetings/graphql", headers=html)).status_code == 303

@@ -32,7 +32,8 @@ from tests.fixtures.credentials import TEST_CREDENTIALS
 pytestmark = [pytest.mark.nats]
 
 # Routes that are not pages of AREAS, and why they are open or how they refuse.
-OPEN = {"/healthz", "/static", "/survey/{token}"}  # liveness, the stylesheet, token links
+# liveness, the stylesheet, token links, GraphiQL's files (the page itself is for admins)
+OPEN = {"/healthz", "/static", "/survey/{token}", "/graphiql-assets"}
 API = "/api/{service}/graphql"
 MEETING_ACTIONS = ["preview", *ACTIONS]  # /meetings/{meeting_id}/{action}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")

@@ -112,6 +112,12 @@ def test_region_up_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert "--hub URL is required" in _fails(capsys, *base)
     assert "--hub: leafnode URL" in _fails(capsys, *base, "--hub", "127.0.0.1:7422")
     assert "must contain {service}" in _fails(capsys, *base, "--hub", hub, "--db", "sqlite:///x")
+    no_mail = _fails(capsys, *base, "--hub", hub)
+    assert "send survey invitations" in no_mail
+    assert "--smtp-host" in no_mail
+    assert "--public-url" in _fails(
+        capsys, *base, "--hub", hub, "--mail-dir", str(tmp_path), "--public-url", "mgn.fi"
+    )
     other = ("region", "up", "--region", "kainuu", "--credentials", str(creds), "--hub", hub)
     assert "is for region 'oulu', not 'kainuu'" in _fails(capsys, *other)
 
@@ -147,3 +153,32 @@ def test_dockerfile_exposes_every_port_the_compose_files_publish():
         published = set(re.findall(r'^\s*- "\$\{[A-Z_]+:-\d+\}:(\d+)"', text, re.M))
         assert published, name
         assert published <= exposed, (name, published - exposed)
+
+
+def test_region_up_gives_the_feedback_service_the_smtp_settings_and_files_only_when_asked(
+    tmp_path: Path,
+):
+    from deploy.nodes import _parser_for_tests, feedback_mail_env
+
+    def env(*argv: str, **environ: str) -> dict[str, str]:
+        args = _parser_for_tests().parse_args(["region", "up", "--region", "oulu", *argv])
+        return feedback_mail_env(args, environ)
+
+    smtp = env("--smtp-host", "smtp.agency.fi", "--smtp-port", "587", "--smtp-starttls",
+               "--smtp-user", "mgn", "--smtp-from", "Kasvu <noreply@agency.fi>")  # fmt: skip
+    assert smtp == {
+        "MGN_FEEDBACK_SMTP_HOST": "smtp.agency.fi",
+        "MGN_FEEDBACK_MAIL_DIR": "",  # never files when an SMTP server is given
+        "MGN_FEEDBACK_SMTP_PORT": "587",
+        "MGN_FEEDBACK_SMTP_USER": "mgn",
+        "MGN_FEEDBACK_SMTP_FROM": "Kasvu <noreply@agency.fi>",
+        "MGN_FEEDBACK_SMTP_STARTTLS": "true",
+    }
+    assert env(MGN_FEEDBACK_SMTP_HOST="smtp.x.fi")["MGN_FEEDBACK_SMTP_HOST"] == "smtp.x.fi"
+    files = env("--mail-dir", str(tmp_path / "mail"))
+    assert files == {"MGN_FEEDBACK_MAIL_DIR": str(tmp_path / "mail"), "MGN_FEEDBACK_SMTP_HOST": ""}
+    assert env(MGN_FEEDBACK_MAIL_DIR="/data/mail")["MGN_FEEDBACK_MAIL_DIR"] == "/data/mail"
+    with pytest.raises(ValueError, match="either --smtp-host or --mail-dir"):
+        env("--smtp-host", "smtp.x.fi", "--mail-dir", str(tmp_path))
+    with pytest.raises(ValueError, match="send survey invitations"):
+        env()

@@ -42,6 +42,7 @@ from services.gateway.graphql.meeting import Meeting
 from services.gateway.graphql.member import Member
 from services.gateway.orm import groups, meetings, members
 from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
+from shared.runtime.asgi import graphiql_page
 
 FORBIDDEN = "FORBIDDEN"
 _UNSET = UnsetType()  # "no payload" for connection_ack (strawberry's UNSET is typed Any)
@@ -136,6 +137,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         super().__init__(*args, **kwargs)
         self._context = context
         self._require_token = require_token
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(request)  # the project's own files, no CDN
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
