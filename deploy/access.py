@@ -54,7 +54,16 @@ def add_commands(commands: Any) -> None:
     export.add_argument("name", nargs="?", help="dataset name (see --list), or table1")
     export.add_argument("--list", action="store_true", help="print the data dictionary")
     export.add_argument(
-        "--format", choices=["csv", "jsonl", "md", "tex"], default="csv", help="md, tex: table1"
+        "--all",
+        action="store_true",
+        help="every dataset the role may read, as CSV into the directory --out, with a "
+        "Frictionless Data Package descriptor (datapackage.json: schemas, snapshot, SHA-256)",
+    )
+    export.add_argument(
+        "--format",
+        choices=["csv", "jsonl", "parquet", "md", "tex"],
+        default="csv",
+        help="parquet: a dataset to --out FILE (needs pyarrow); md, tex: table1",
     )
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
     export.add_argument("--region", help="only this region's rows")
@@ -83,14 +92,20 @@ def run(args: argparse.Namespace) -> int:
         return _with_db(args, action)
     if args.list:
         return _dictionary(sys.stdout)
+    if args.all:
+        if args.name or args.out is None or args.format != "csv":
+            raise SystemExit("mgn: error: export --all: no dataset name; --out DIR; CSV only")
+        return _with_db(args, _export_all)
     if not args.name:
         raise SystemExit("mgn: error: export: name a dataset (see `mgn export --list`)")
     if args.name == "table1":
-        if args.format == "jsonl":
+        if args.format in ("jsonl", "parquet"):
             raise SystemExit("mgn: error: export table1: --format csv, md or tex")
         return _with_db(args, _table1)
     if args.format in ("md", "tex"):
         raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} is for table1")
+    if args.format == "parquet" and args.out is None:
+        raise SystemExit(f"mgn: error: export {args.name}: --format parquet needs --out FILE")
     return _with_db(args, _export)
 
 
@@ -159,8 +174,10 @@ async def _revoke(sessions: Sessions, args: argparse.Namespace) -> int:
 
 async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
     from services.gateway.auth import ANONYMOUS, AccessDenied, TokenError, resolve_token
+    from services.gateway.exports.package import sha256_line, write
     from services.gateway.exports.registry import UnknownDataset, dataset
-    from services.gateway.exports.stream import scoped, stream
+    from services.gateway.exports.stream import scoped
+    from services.gateway.snapshot import current
 
     try:
         ds = dataset(args.name)
@@ -168,37 +185,107 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
         query = scoped(ds, guard, args.region)
     except (UnknownDataset, TokenError, AccessDenied) as exc:
         raise SystemExit(f"mgn: error: export: {exc}") from None
+    async with sessions() as session:  # read first: the rows are at least this new
+        snap = await current(session)
     started = time.perf_counter()
-    last = [0.0, 0]
-
-    def progress(rows: int) -> None:
-        now = time.perf_counter()
-        last[1] = rows
-        if now - last[0] >= 1.0:
-            last[0] = now
-            rate = rows / max(now - started, 1e-9)
-            print(f"export {ds.name}: {rows:,} rows ({rate:,.0f} rows/s)", file=sys.stderr)
-
-    out: IO[str]
+    progress = _progress(started)
+    if args.format == "parquet":
+        return await _export_parquet(sessions, args, ds, query, snap, started)
+    out: IO[bytes]
     out = (  # a file of research data: 0600, like every file the project writes
-        sys.stdout
-        if args.out is None
-        else open_private(args.out, "w", encoding="utf-8", newline="")
+        sys.stdout.buffer if args.out is None else open_private(args.out, "wb")
     )
     try:
-        async for piece in stream(sessions, ds, args.format, query, progress):
-            out.write(piece)
+        written = await write(
+            sessions, ds, args.format, query, out, lambda n: progress(ds.name, n), args.out
+        )
     finally:
         if args.out is not None:
             out.close()
+        else:
+            out.flush()
+    if args.out is not None:  # beside the file, for `sha256sum --check`
+        with open_private(args.out.with_name(args.out.name + ".sha256"), "w") as sums:
+            sums.write(sha256_line(written))
     took = time.perf_counter() - started
-    target = args.out or "standard output"
     print(
-        f"export {ds.name}: {last[1]:,} rows to {target} in {took:.2f} s "
-        f"({last[1] / max(took, 1e-9):,.0f} rows/s)",
+        f"export {ds.name}: {written.rows:,} rows to {args.out or 'standard output'} in "
+        f"{took:.2f} s ({written.rows / max(took, 1e-9):,.0f} rows/s)",
         file=sys.stderr,
     )
+    print(_snapshot_line(snap), file=sys.stderr)
+    print(f"sha256 {written.sha256}", file=sys.stderr)
     return 0
+
+
+async def _export_parquet(
+    sessions: Sessions, args: argparse.Namespace, ds: Any, query: Any, snap: Any, started: float
+) -> int:
+    from services.gateway.exports.parquet import write_parquet
+
+    progress = _progress(started)
+    try:
+        rows, digest = await write_parquet(
+            sessions,
+            ds,
+            query,
+            args.out,
+            lambda n: progress(ds.name, n),
+            {"mgn:snapshot": _snapshot_line(snap)},
+        )
+    except RuntimeError as exc:  # pyarrow missing
+        raise SystemExit(f"mgn: error: export {ds.name}: {exc}") from None
+    with open_private(args.out.with_name(args.out.name + ".sha256"), "w") as sums:
+        sums.write(f"{digest}  {args.out.name}\n")
+    took = time.perf_counter() - started
+    print(f"export {ds.name}: {rows:,} rows to {args.out} in {took:.2f} s", file=sys.stderr)
+    print(_snapshot_line(snap), file=sys.stderr)
+    print(f"sha256 {digest}", file=sys.stderr)
+    return 0
+
+
+async def _export_all(sessions: Sessions, args: argparse.Namespace) -> int:
+    from services.gateway.auth import ANONYMOUS, TokenError, resolve_token
+    from services.gateway.exports.package import write_all
+
+    try:
+        guard = ANONYMOUS if args.token is None else await resolve_token(sessions, args.token)
+    except TokenError as exc:
+        raise SystemExit(f"mgn: error: export: {exc}") from None
+    started = time.perf_counter()
+    snap, target, files, refused = await write_all(
+        sessions, guard, args.out, args.region, _progress(started)
+    )
+    for w in files:
+        print(f"{w.sha256}  {w.path} ({w.rows:,} rows)", file=sys.stderr)
+    if refused:
+        print(f"not allowed for this role: {', '.join(refused)}", file=sys.stderr)
+    took = time.perf_counter() - started
+    print(
+        f"export --all: {len(files)} datasets, {sum(w.rows for w in files):,} rows and "
+        f"{target} in {took:.2f} s",
+        file=sys.stderr,
+    )
+    print(_snapshot_line(snap), file=sys.stderr)
+    return 0
+
+
+def _progress(started: float) -> Callable[[str, int], None]:
+    last = [0.0]
+
+    def report(name: str, rows: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 1.0:
+            last[0] = now
+            rate = rows / max(now - started, 1e-9)
+            print(f"export {name}: {rows:,} rows ({rate:,.0f} rows/s)", file=sys.stderr)
+
+    return report
+
+
+def _snapshot_line(snap: Any) -> str:
+    when = snap.time or "nothing applied yet"
+    return f"snapshot: {snap.stream} stream sequence {snap.sequence} ({when})"
 
 
 async def _table1(sessions: Sessions, args: argparse.Namespace) -> int:

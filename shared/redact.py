@@ -7,16 +7,15 @@
   token) wherever it appears, e.g. in an exception's message;
 * :func:`settings_problems`: a settings error as ``field: problem`` without the values
   pydantic would repeat (all of them, for a rule over several settings);
-* :class:`RedactingFilter`: on the log handler (:func:`~shared.runtime.observability.
-  configure_logging` installs it), applies :func:`redact` to every record's message and
-  traceback, whichever library wrote it.
+* :class:`RedactingFormatter`: the log handler's formatter
+  (:func:`~shared.runtime.observability.configure_logging` installs it) applies
+  :func:`redact` to every line it writes, traceback included, whichever library logged.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import traceback
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
@@ -75,28 +74,21 @@ def settings_problems(exc: ValidationError) -> str:
     return "; ".join(lines)
 
 
-class RedactingFilter(logging.Filter):
-    """Masks secrets in a record's message and traceback before any formatter sees it."""
+class RedactingFormatter(logging.Formatter):
+    """Formats with ``inner``, then masks secrets in the whole text (message, traceback,
+    stack). The record itself is left as it is, for the other handlers of the process."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact(message)
-        if clean != message or record.args:
-            record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[0] is not None:
-            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            record.exc_text = redact(text)
-            record.exc_info = None  # formatters print exc_text instead
-        elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
 
 
 __all__ = [
     "MASK",
-    "RedactingFilter",
+    "RedactingFormatter",
     "redact",
     "redact_url",
     "register_secret",

@@ -34,7 +34,8 @@ CONSUMED = (
         source="meetings",
         durable=MEETINGS_DURABLE,
         description="Meetings service events: MeetingHeld opens a survey for the attendees, "
-        "MeetingCancelled closes one.",
+        "AttendanceCorrected invites the added attendees while it is open, MeetingCancelled "
+        "closes one.",
         handles=_of("meetings", frozenset(APPLIED)),
         ignores=_of("meetings", NOT_APPLIED),
     ),

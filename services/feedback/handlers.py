@@ -103,6 +103,38 @@ async def _meeting_held(at: _Applying, event: MeetingHeld) -> None:
     await _open_survey(at.repo, at.uow, at.node, event, at.now)
 
 
+async def _attendance_corrected(at: _Applying, event: AttendanceCorrected) -> None:
+    """Members added to a held meeting's attendance join its survey's attendees (their
+    paper answers count) and are invited while it is open;
+    removed ones keep their invitations and answers (the survey asks about the meeting, and
+    what was sent or answered is not taken back)."""
+    survey = await at.repo.survey_by_meeting(event.meeting_id)
+    if survey is None:
+        return  # no survey: the meeting was never held here
+    added = sorted(set(event.attendee_member_ids) - set(await at.repo.attendees(survey.id)))
+    if not added:
+        return
+    await at.repo.lock_members(added)
+    await at.repo.add_attendees(survey.id, added)  # also closed: their paper answers count
+    if not survey.is_open(at.now):
+        return  # closed: nobody is mailed any more
+    invited = 0
+    for person in await at.repo.persons_of(added):
+        if await at.repo.invitation_exists(survey.id, person.person_id):
+            continue
+        invitation_id = await at.repo.add_invitation(survey.id, person, at.now)
+        at.repo.queue_mail(
+            invitation_id=invitation_id,
+            survey_id=survey.id,
+            person_id=person.person_id,
+            kind="invitation",
+            now=at.now,
+        )
+        invited += 1
+    if invited:
+        await at.repo.save_survey(survey.with_invited(survey.invited + invited))
+
+
 async def _meeting_cancelled(at: _Applying, event: MeetingCancelled) -> None:
     survey = await at.repo.survey_by_meeting(event.meeting_id)
     if survey is not None and survey.status.value == "open":
@@ -132,6 +164,7 @@ async def _left(at: _Applying, event: MemberLeft) -> None:
 APPLIED: dict[type[Event], Callable[[_Applying, Any], Awaitable[None]]] = {
     MeetingHeld: _meeting_held,
     MeetingCancelled: _meeting_cancelled,
+    AttendanceCorrected: _attendance_corrected,
     PersonRegistered: _registered,
     PersonErased: _erased,
     MemberJoined: _joined,
@@ -142,9 +175,6 @@ NOT_APPLIED: frozenset[type[Event]] = frozenset(
         # A member's edited details: feedback keeps only who belongs where and when; the
         # contacts' names and addresses are asked from the groups service when mailing.
         MemberDetailsChanged,
-        # A corrected attendance does not invite the added attendees or withdraw the removed
-        # ones' invitations yet: a decision for the survey's owners (issue to file).
-        AttendanceCorrected,
         MeetingScheduled,
         MeetingRescheduled,
         RsvpRecorded,

@@ -170,6 +170,12 @@ class FeedbackRepository:
             self.session.add(SurveyAttendeeRow(survey_id=survey.id, member_id=member_id))
         await self.session.flush()
 
+    async def add_attendees(self, survey_id: UUID, member_ids: Iterable[UUID]) -> None:
+        """Members added to a survey's attendees (a corrected attendance)."""
+        for member_id in sorted(set(member_ids)):
+            self.session.add(SurveyAttendeeRow(survey_id=survey_id, member_id=member_id))
+        await self.session.flush()
+
     async def save_survey(self, survey: Survey) -> None:
         row = await self.session.get(SurveyRow, survey.id)
         assert row is not None

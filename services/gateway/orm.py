@@ -448,6 +448,16 @@ projection_leases = Table(
     Column("acquired_at", Float, nullable=False),
 )
 
+# How far into NATIONAL the read model is: the highest stream sequence applied and when
+# (services/gateway/snapshot.py); exports name it as the snapshot they reflect.
+stream_position = Table(
+    "stream_position",
+    metadata,
+    Column("stream", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("applied_at", UtcDateTime(), nullable=False),
+)
+
 # The researchers' workspace (codebooks, codings, panel) lives in its own module on the same
 # metadata; imported last, as it imports ``metadata`` and ``ID`` from here.
 from services.gateway.research import tables as _research_tables  # noqa: E402, F401

@@ -41,6 +41,8 @@ def upcaster(type_: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
 class DecodedEvent:
     envelope: Envelope
     event: Event
+    # the message's sequence in the stream it was consumed from (None: not from a stream)
+    stream_seq: int | None = None
 
 
 def subject_for(envelope: Envelope) -> str:

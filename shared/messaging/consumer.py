@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -113,6 +113,15 @@ class ConsumerSpec:
     # At start, take back at once what a dead predecessor fetched and never acknowledged.
     # Only for a durable with one worker at a time (the gateway's projection).
     reclaim_on_start: bool = True
+
+
+def _with_stream_seq(msg: Msg, event: DecodedEvent) -> DecodedEvent:
+    """``event`` with the stream sequence of the message it came in (if it has one)."""
+    try:
+        seq = msg.metadata.sequence.stream
+    except (ValueError, AttributeError, IndexError, TypeError):  # not a JetStream message
+        return event
+    return replace(event, stream_seq=int(seq))
 
 
 RESTART_DELAY = 1.0  # seconds before a crashed consumer loop starts again
@@ -268,7 +277,7 @@ class EventConsumer:
         decoded: list[tuple[Msg, DecodedEvent]] = []
         for msg in msgs:
             try:
-                decoded.append((msg, decode(msg.data, msg.subject)))
+                decoded.append((msg, _with_stream_seq(msg, decode(msg.data, msg.subject))))
             except EventDecodeError as exc:
                 await self._reject(msg, exc.reason, str(exc))
         if not decoded:

@@ -17,7 +17,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.messaging.retention import Retention
-from shared.redact import RedactingFilter, redact, register_secret
+from shared.redact import RedactingFormatter, redact, register_secret
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -75,7 +75,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        elif record.exc_text:  # (RedactingFilter formats and masks it first)
+        elif record.exc_text:
             entry["exc"] = record.exc_text
         for key, value in record.__dict__.items():
             if key not in _RECORD_FIELDS and not key.startswith("_"):
@@ -90,10 +90,8 @@ def configure_logging(settings: OperationsSettings | None = None) -> None:
     settings = settings or OperationsSettings()
     register_secret(settings.metrics_token)
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(
-        JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
-    )
+    inner = JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

@@ -235,3 +235,26 @@ def unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: .ci/run installs it)")
     pytest.skip(reason)
+
+
+async def serve_http(stack: AsyncExitStack, app: Starlette, port: int) -> str:
+    """Serve ``app`` (its lifespan inside ``stack``) over HTTP on 127.0.0.1:``port`` with
+    uvicorn in this event loop; its base URL."""
+    import uvicorn
+
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+
+    async def stop() -> None:
+        server.should_exit = True
+        await task
+
+    stack.push_async_callback(stop)
+    for _ in range(400):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, f"nothing serves on port {port}"
+    return f"http://127.0.0.1:{port}"

@@ -6,21 +6,20 @@ real items of the region's services behind it; and the main forms work by keyboa
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from deploy.natsserver import free_port
 from services.console.app import build
 from services.console.pages import AREAS
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, serve_http
 from tests.fixtures.console import PASSWORD, Node, add_staff, console_settings, schedule_meeting
 from tests.fixtures.credentials import TEST_CREDENTIALS
 
@@ -43,22 +42,10 @@ async def served(console_node: Node, tmp_path: Path) -> AsyncIterator[Served]:
     url = f"http://127.0.0.1:{port}"
     app = build(console_settings(console_node, tmp_path / "console.db", url),
                 credentials=TEST_CREDENTIALS)  # fmt: skip
-    async with app.app.router.lifespan_context(app.app):
+    async with AsyncExitStack() as stack:
+        await serve_http(stack, app.app, port)
         await add_staff(app, console_node)
-        config = uvicorn.Config(app.app, host="127.0.0.1", port=port, lifespan="off",
-                                log_level="warning")  # fmt: skip
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        for _ in range(200):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "the console did not start serving"
-        try:
-            yield Served(url, console_node)
-        finally:
-            server.should_exit = True
-            await task
+        yield Served(url, console_node)
 
 
 async def tab_to(page: Any, selector: str, limit: int = 60) -> None:

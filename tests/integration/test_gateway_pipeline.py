@@ -248,6 +248,11 @@ async def test_events_flow_to_graphql_once_despite_duplicates_poison_and_restart
         await publish(hub_js, oulu.envelopes[-1:])
         found = await applied(client, {"oulu": 28, "kainuu": 15})
         assert found["kainuu"]["groupCount"] == 1  # the forged group did not land
+        # exports name the snapshot: the last NATIONAL sequence applied (the MemberLeft)
+        national = await hub_js.stream_info(NATIONAL_STREAM)
+        catalogue = await client.get("/exports")
+        assert catalogue.headers["x-mgn-snapshot-sequence"] == str(national.state.last_seq)
+        assert catalogue.json()["snapshot"]["sequence"] == national.state.last_seq
 
         reasons = await deadletters(hub_js)
         assert sorted(reasons.values()) == ["malformed", "subject_mismatch", "unknown_type"]

@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.gateway.dashboard.routes import STATIC
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from services.gateway.dashboard.routes import CSP, STATIC, dashboard_routes
 
 LANGS = ("en", "fi", "sv")
 SCRIPT = (STATIC / "dashboard.js").read_text(encoding="utf-8")
@@ -58,3 +62,24 @@ def test_a_missing_label_is_noticed(tmp_path: Path) -> None:
     broken = SCRIPT.replace('    refresh: "Päivitä",\n', "")
     assert "refresh" in labels("en", broken)
     assert "refresh" not in labels("fi", broken)
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "text"),
+    [("?lang=fi", "fi", "Tapaamisten koodaus"), ("?lang=sv", "sv", "Kodning av möten"),
+     ("", "en", "Coding meetings"), ("?lang=xx", "en", "Coding meetings")],
+)  # fmt: skip
+async def test_the_page_links_to_the_coding_page_in_its_language(
+    query: str, lang: str, text: str
+) -> None:
+    app = Starlette(routes=dashboard_routes())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gw"
+    ) as http:
+        page = await http.get(f"/dashboard{query}", headers={"Accept-Language": "sv"})
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CSP
+    link = re.search(r'<a id="coding-link" href="([^"]+)">([^<]+)</a>', page.text)
+    assert link, page.text
+    assert page.url.join(link.group(1)) == httpx.URL(f"http://gw/dashboard/coding?lang={lang}")
+    assert link.group(2) == text

@@ -29,8 +29,10 @@ from services.feedback.contacts import (
     StaticContactDirectory,
 )
 from services.feedback.orm import TABLES, InvitationRow, MailRow, ResponseRow, SurveyLinkRow
+from services.feedback.repository import FeedbackRepository
 from services.feedback.settings import FeedbackSettings
 from shared.contracts import (
+    AttendanceCorrected,
     Envelope,
     Event,
     MeetingHeld,
@@ -237,6 +239,63 @@ async def test_a_person_registered_after_the_meeting_is_still_invited(fb: Fb):
     (mail,) = await fb.send_mail()
     assert late.email in str(mail["To"])
     assert mail["Content-Language"] == "en"
+
+
+async def test_a_corrected_attendance_invites_the_added_while_the_survey_is_open(fb: Fb):
+    kept, removed, added = uuid4(), uuid4(), uuid4()
+    await fb.person(kept)
+    await fb.person(removed)
+    newcomer = await fb.person(added, "sv")
+    meeting_id = await fb.hold([kept, removed])
+    assert len(await fb.send_mail()) == 2
+
+    def corrected(attendees: tuple[UUID, ...]) -> AttendanceCorrected:
+        return AttendanceCorrected(
+            meeting_id=meeting_id,
+            group_id=uuid4(),
+            held_at=datetime.now(UTC) - timedelta(hours=2),
+            attendee_member_ids=attendees,
+            added_member_ids=(added,),
+            removed_member_ids=(removed,),
+        )
+
+    await fb.apply(corrected((kept, added)), meeting_id, 3)
+    (mail,) = await fb.send_mail()
+    assert newcomer.email in str(mail["To"])
+    assert mail["Content-Language"] == "sv"
+    assert await fb.count(InvitationRow) == 3  # the removed one keeps their link
+    async with fb.service.runtime.sessions() as session:
+        survey = await FeedbackRepository(session).survey_by_meeting(meeting_id)
+    assert survey is not None
+    assert survey.invited == 3
+    await fb.apply(corrected((kept, added, removed)), meeting_id, 4)  # back again: has a link
+    assert await fb.send_mail() == []
+    late = await fb.person(added, "en")  # an added member's person registered later
+    (mail,) = await fb.send_mail()
+    assert late.email in str(mail["To"])
+
+
+async def test_a_corrected_attendance_after_the_survey_closed_mails_nobody(fb: Fb):
+    member, added = uuid4(), uuid4()
+    await fb.person(member)
+    await fb.person(added)
+    held_at = datetime(2016, 3, 1, 16, tzinfo=UTC)
+    meeting_id = await fb.hold([member], held_at=held_at)
+    correction = AttendanceCorrected(
+        meeting_id=meeting_id,
+        group_id=uuid4(),
+        held_at=held_at,
+        attendee_member_ids=(member, added),
+        added_member_ids=(added,),
+    )
+    await fb.apply(correction, meeting_id, 3)
+    assert await fb.count(InvitationRow) == 0
+    assert await fb.send_mail() == []
+    async with fb.service.runtime.sessions() as session:
+        repo = FeedbackRepository(session)
+        survey = await repo.survey_by_meeting(meeting_id)
+        assert survey is not None
+        assert set(await repo.attendees(survey.id)) == {member, added}  # paper answers count
 
 
 async def test_an_old_meeting_opens_and_closes_at_once_and_nobody_is_mailed(fb: Fb):

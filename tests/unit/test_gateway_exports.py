@@ -3,9 +3,13 @@ dictionary and the read model, guarded by role, over HTTP and with ``mgn export`
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import hashlib
 import io
 import json
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -137,7 +141,8 @@ async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> Non
         oulu, lappi = Network("oulu"), Network("lappi")
         oulu.group("A", 3)
         lappi.group("B", 2)
-        await load(sessions, oulu.events + lappi.events)
+        events = oulu.events + lappi.events  # as if consumed from NATIONAL at 1, 2, ...
+        await load(sessions, [replace(e, stream_seq=i) for i, e in enumerate(events, 1)])
         agency = await create_token(sessions, "agency", "oulu")
         public = await create_token(sessions, "public")
         transport = httpx.ASGITransport(app=gateway.app)
@@ -152,6 +157,9 @@ async def test_http_exports_stream_with_the_callers_token(tmp_path: Path) -> Non
             assert 'filename="members.csv"' in resp.headers["content-disposition"]
             rows = list(csv.DictReader(io.StringIO(resp.text)))
             assert len(rows) == 3
+            assert resp.headers["x-mgn-snapshot-stream"] == "NATIONAL"
+            assert resp.headers["x-mgn-snapshot-sequence"] == str(len(events))
+            assert datetime.fromisoformat(resp.headers["x-mgn-snapshot-time"]).tzinfo
             assert {r["region"] for r in rows} == {"oulu"}
             refused = await get("/exports/members.jsonl?region=lappi", agency.token)
             assert refused.status_code == 403
@@ -219,3 +227,95 @@ def test_cli_token_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         main([*args, "--token", token])
     assert main(["export", "--list"]) == 0
     assert "mean_overall" in capsys.readouterr().out
+
+
+def test_cli_export_all_writes_a_valid_data_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from frictionless import validate
+
+    from shared.storage import create_engine, session_factory
+    from tests.unit.test_gateway_research_graphql import Network
+
+    db = f"sqlite:///{tmp_path / 'gateway.db'}"
+    assert main(["token", "list", "--db", db]) == 0  # the gateway's schema, migrated
+    oulu = Network("oulu")
+    beta, people = oulu.group("=HYPERLINK(1)", 3)  # a name a spreadsheet would evaluate
+    for i in range(3):
+        oulu.meeting(beta, people, i)
+    events = [replace(e, stream_seq=i) for i, e in enumerate(oulu.events, 1)]
+
+    async def fill() -> None:
+        engine = create_engine(db)
+        try:
+            await load(session_factory(engine), events)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(fill())
+    capsys.readouterr()
+    out = tmp_path / "package"
+    assert main(["export", "--all", "--out", str(out), "--db", db]) == 0
+    err = capsys.readouterr().err
+    assert f"NATIONAL stream sequence {len(events)}" in err
+    package = json.loads((out / "datapackage.json").read_text())
+    assert package["mgn:snapshot"]["sequence"] == len(events)
+    assert {r["name"] for r in package["resources"]} == set(DATASETS)
+    for res in package["resources"]:
+        data = (out / res["path"]).read_bytes()
+        assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert f"{hashlib.sha256(data).hexdigest()}  {out / res['path']}" in err
+        assert [f["name"] for f in res["schema"]["fields"]] == DATASETS[res["name"]].column_names
+    groups_csv = (out / "groups.csv").read_text()
+    assert "'=HYPERLINK(1)" in groups_csv  # formulas stay neutralised in the package
+    report = validate(out / "datapackage.json")
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])
+    # one file: its SHA-256 beside it and on standard error, with the snapshot
+    one = tmp_path / "members.csv"
+    assert main(["export", "members", "--out", str(one), "--db", db]) == 0
+    err = capsys.readouterr().err
+    digest = hashlib.sha256(one.read_bytes()).hexdigest()
+    assert (tmp_path / "members.csv.sha256").read_text() == f"{digest}  members.csv\n"
+    assert f"sha256 {digest}" in err
+    assert f"NATIONAL stream sequence {len(events)}" in err
+
+
+def test_cli_export_parquet_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow.parquet as pq
+
+    from shared.storage import create_engine, session_factory
+    from tests.unit.test_gateway_research_graphql import Network
+
+    db = f"sqlite:///{tmp_path / 'gateway.db'}"
+    assert main(["token", "list", "--db", db]) == 0
+    oulu = Network("oulu")
+    beta, people = oulu.group("Beta", 3)
+    for i in range(2):
+        oulu.meeting(beta, people, i)
+
+    async def fill() -> None:
+        engine = create_engine(db)
+        try:
+            await load(session_factory(engine), oulu.events)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(fill())
+    for name in ("members", "meetings", "regions"):
+        jsonl, parquet = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.parquet"
+        assert main(["export", name, "--format", "jsonl", "--out", str(jsonl), "--db", db]) == 0
+        assert main(["export", name, "--format", "parquet", "--out", str(parquet), "--db", db]) == 0
+        expected = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        table = pq.read_table(parquet)
+        assert table.column_names == DATASETS[name].column_names
+        back = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+            for r in table.to_pylist()
+        ]
+        assert back == expected
+        assert len(back) > 0
+        digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
+        assert f"sha256 {digest}" in capsys.readouterr().err
+        assert (tmp_path / f"{name}.parquet.sha256").read_text() == f"{digest}  {name}.parquet\n"
+    with pytest.raises(SystemExit, match="parquet needs --out"):
+        main(["export", "members", "--format", "parquet", "--db", db])

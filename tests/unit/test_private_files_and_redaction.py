@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.files import open_private, private_dir, private_file, write_private
-from shared.redact import RedactingFilter, redact, redact_url, register_secret
+from shared.redact import RedactingFormatter, redact, redact_url, register_secret
 from shared.runtime.observability import JsonFormatter
 from shared.storage import create_engine
 
@@ -93,13 +93,12 @@ def test_urls_lose_their_passwords() -> None:
     assert redact('{"user":"oulu","pass":"Zx9-secret"}') == '{"user":"oulu","pass":"***"}'
 
 
-def test_the_log_filter_masks_messages_and_tracebacks() -> None:
+def test_the_log_formatter_masks_messages_and_tracebacks() -> None:
     secret = "tok-" + os.urandom(8).hex()
     register_secret(secret)
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(RedactingFormatter(JsonFormatter()))
     log = logging.getLogger("test.redaction")
     log.addHandler(handler)
     log.propagate = False

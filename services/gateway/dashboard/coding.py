@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 
 from services.gateway.auth.guard import ANONYMOUS, Guard, Role
 from services.gateway.auth.tokens import TokenError, resolve_token
-from services.gateway.dashboard.routes import CSP
+from services.gateway.dashboard.routes import CODING, CSP
 from services.gateway.dashboard.texts import _
 from services.gateway.orm import meetings, memos
 from services.gateway.research import store
@@ -42,7 +42,7 @@ from shared.i18n.formats import HELSINKI, format_date
 
 Sessions = async_sessionmaker[AsyncSession]
 COOKIE = "mgn_research"
-PATH = "/dashboard/coding"
+PATH = CODING
 PAGE_SIZE = 50
 e = html.escape
 

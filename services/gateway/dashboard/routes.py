@@ -2,18 +2,27 @@
 
 The page is plain HTML, one vanilla JS file and one stylesheet (no build step, nothing from
 another origin): the script asks the gateway's own ``/graphql`` and draws inline SVG charts.
+The server fills in only the link to the researchers' coding page (``/dashboard/coding``),
+in the page's language (``?lang=``, else English, as the script chooses) from the
+``research`` gettext catalogue.
 """
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from services.gateway.dashboard.texts import _
+from shared.i18n import is_language, set_language
+
 STATIC = Path(__file__).parent / "static"
+CODING = "/dashboard/coding"  # the researchers' coding page (coding.py)
+CODING_LINK = "<!-- coding-link -->"  # where index.html gets the link
 
 # Everything comes from the gateway itself; no inline script, no other origin.
 CSP = (
@@ -22,12 +31,14 @@ CSP = (
 )
 
 
-async def page(_request: Request) -> Response:
-    return FileResponse(
-        STATIC / "index.html",
-        media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"},
-    )
+async def page(request: Request) -> Response:
+    wanted = request.query_params.get("lang")
+    lang = wanted if wanted and is_language(wanted) else "en"  # as dashboard.js chooses
+    set_language(lang)
+    text = _("Coding meetings")  # outside the f-string, where Babel finds it
+    link = f'<a id="coding-link" href="{CODING.lstrip("/")}?lang={lang}">{escape(text)}</a>'
+    html = (STATIC / "index.html").read_text(encoding="utf-8").replace(CODING_LINK, link)
+    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
 def dashboard_routes() -> list[BaseRoute]:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from services.gateway.auth.guard import AccessDenied, Guard
 from services.gateway.exports.registry import DATASETS, Dataset, UnknownDataset, dataset
 from services.gateway.exports.stream import FORMATS, BadFormat, check_format, scoped, stream
+from services.gateway.snapshot import current
 
 
 def export_url(name: str, fmt: str) -> str:
@@ -52,7 +53,15 @@ def export_routes(sessions: async_sessionmaker[AsyncSession]) -> list[Route]:
         guard = _guard(request)
         if guard is None:
             return _error(401, "UNAUTHENTICATED", NO_GUARD)
-        return JSONResponse({"datasets": [describe(d, guard) for d in DATASETS.values()]})
+        async with sessions() as session:
+            snap = await current(session)
+        return JSONResponse(
+            {
+                "snapshot": snap.as_dict(),
+                "datasets": [describe(d, guard) for d in DATASETS.values()],
+            },
+            headers=snap.headers(),
+        )
 
     async def download(request: Request) -> Response:
         guard = _guard(request)
@@ -67,10 +76,15 @@ def export_routes(sessions: async_sessionmaker[AsyncSession]) -> list[Route]:
             return _error(404, "NOT_FOUND", str(exc))
         except AccessDenied as exc:
             return _error(403, "FORBIDDEN", str(exc))
+        async with sessions() as session:  # read first: the rows are at least this new
+            snap = await current(session)
         return StreamingResponse(
             stream(sessions, ds, fmt, query),
             media_type=FORMATS[fmt],
-            headers={"content-disposition": f'attachment; filename="{name}.{fmt}"'},
+            headers={
+                "content-disposition": f'attachment; filename="{name}.{fmt}"',
+                **snap.headers(),
+            },
         )
 
     return [

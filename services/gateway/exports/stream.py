@@ -84,6 +84,21 @@ async def stream(
     if fmt == "csv":
         writer.writerow(names)
         yield _take(buffer)
+    async for rows in chunks(sessions, dataset, query, progress):
+        if fmt == "csv":
+            writer.writerows([_plain(v) for v in row] for row in rows)
+            yield _take(buffer)
+        else:
+            yield "".join(_json_line(names, row) for row in rows)
+
+
+async def chunks(
+    sessions: async_sessionmaker[AsyncSession],
+    dataset: Dataset,
+    query: Select[Any],
+    progress: Progress | None = None,
+) -> AsyncIterator[list[Sequence[Any]]]:
+    """The exported rows (values as the database gives them), a chunk at a time."""
     total = 0
     async with sessions() as session:
         partitions: Any
@@ -102,13 +117,8 @@ async def stream(
                 rows = await dataset.expand(session, list(rows))
             if dataset.derive is not None:
                 rows = [dataset.derive(row) for row in rows]
-            if fmt == "csv":
-                writer.writerows([_plain(v) for v in row] for row in rows)
-                piece = _take(buffer)
-            else:
-                piece = "".join(_json_line(names, row) for row in rows)
             total += len(rows)
-            yield piece
+            yield list(rows)
             if progress is not None:
                 progress(total)
 
@@ -130,4 +140,4 @@ def _take(buffer: io.StringIO) -> str:
     return text
 
 
-__all__ = ["CHUNK", "FORMATS", "BadFormat", "Level", "check_format", "scoped", "stream"]
+__all__ = ["CHUNK", "FORMATS", "BadFormat", "Level", "check_format", "chunks", "scoped", "stream"]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway import snapshot
 from services.gateway.projections import (
     feedback,
     followups,
@@ -56,6 +57,7 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
     if moved:
         await research.sync_meeting_starts(session, moved)
     await facts.apply(session, facts.touched(events))
+    await snapshot.record(session, events)
 
 
 __all__ = ["FAMILIES", "IGNORED", "project"]

@@ -1,0 +1,157 @@
+"""Export files with their SHA-256, and ``--all``: every dataset the caller may read plus a
+Frictionless Data Package descriptor (``datapackage.json``) naming the snapshot.
+
+Each resource's ``schema`` is its data dictionary (:mod:`services.gateway.exports.registry`)
+as Table Schema fields; its ``hash`` is ``sha256:<hex>`` of the file's bytes. The snapshot
+(:mod:`services.gateway.snapshot`) is read before any rows: the rows are at least that new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.gateway.auth.guard import AccessDenied, Guard
+from services.gateway.exports.registry import DATASETS, Dataset
+from services.gateway.exports.stream import FORMATS, scoped, stream
+from services.gateway.snapshot import Snapshot, current
+from shared.files import open_private
+
+DESCRIPTOR = "datapackage.json"
+# the data dictionary's types as Table Schema types (ids are pseudonymous texts)
+TABLE_SCHEMA_TYPES = {
+    "string": "string",
+    "id": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "datetime",
+}
+
+
+@dataclass(frozen=True)
+class Written:
+    dataset: Dataset
+    path: Path | None  # None: written to a stream (standard output)
+    fmt: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+async def write(
+    sessions: async_sessionmaker[AsyncSession],
+    ds: Dataset,
+    fmt: str,
+    query: Select[Any],
+    out: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+    path: Path | None = None,
+) -> Written:
+    """Stream ``ds`` to ``out`` as UTF-8, hashing what goes out."""
+    digest, size, rows = hashlib.sha256(), 0, [0]
+
+    def counted(n: int) -> None:
+        rows[0] = n
+        if progress is not None:
+            progress(n)
+
+    async for piece in stream(sessions, ds, fmt, query, counted):
+        data = piece.encode("utf-8")
+        digest.update(data)
+        size += len(data)
+        out.write(data)
+    return Written(ds, path, fmt, rows[0], size, digest.hexdigest())
+
+
+def sha256_line(written: Written) -> str:
+    """A line ``sha256sum --check`` reads."""
+    name = written.path.name if written.path is not None else "-"
+    return f"{written.sha256}  {name}\n"
+
+
+def schema(ds: Dataset) -> dict[str, Any]:
+    return {
+        "fields": [
+            {"name": c.name, "type": TABLE_SCHEMA_TYPES[c.type], "description": c.meaning}
+            for c in ds.columns
+        ]
+    }
+
+
+def resource(written: Written) -> dict[str, Any]:
+    assert written.path is not None
+    ds = written.dataset
+    return {
+        "name": ds.name,
+        "path": written.path.name,
+        "profile": "tabular-data-resource",
+        "format": written.fmt,
+        "mediatype": FORMATS[written.fmt].split(";")[0],
+        "encoding": "utf-8",
+        "description": ds.description,
+        "hash": f"sha256:{written.sha256}",
+        "bytes": written.bytes,
+        "rows": written.rows,
+        "schema": schema(ds),
+    }
+
+
+def descriptor(snapshot: Snapshot, files: list[Written], refused: list[str]) -> dict[str, Any]:
+    seq = snapshot.sequence
+    return {
+        "profile": "tabular-data-package",
+        "name": f"mgn-national-{snapshot.stream.lower()}-{seq}",
+        "title": "MicroENTRE Growth Network: pseudonymous national datasets",
+        "description": f"The national read model at {snapshot.stream} stream sequence {seq} "
+        f"(applied {snapshot.time or 'never'}). Ids are pseudonyms; survey means only "
+        "where at least 3 answered."
+        + (
+            f" Not included (not allowed for the exporting role): {', '.join(refused)}."
+            if refused
+            else ""
+        ),
+        "created": datetime.now(UTC).isoformat(),
+        "version": str(seq),
+        "mgn:snapshot": snapshot.as_dict(),
+        "resources": [resource(w) for w in files],
+    }
+
+
+async def write_all(
+    sessions: async_sessionmaker[AsyncSession],
+    guard: Guard,
+    directory: Path,
+    region: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[Snapshot, Path, list[Written], list[str]]:
+    """Every dataset ``guard`` may read as CSV into ``directory``, then ``datapackage.json``;
+    returns the snapshot, the descriptor's path, the files and the datasets refused."""
+    async with sessions() as session:
+        snap = await current(session)
+    files: list[Written] = []
+    refused: list[str] = []
+    for ds in DATASETS.values():
+        try:
+            query = scoped(ds, guard, region)
+        except AccessDenied:
+            refused.append(ds.name)
+            continue
+        path = directory / f"{ds.name}.csv"
+        step = None if progress is None else (lambda n, name=ds.name: progress(name, n))
+        with open_private(path, "wb") as out:
+            files.append(await write(sessions, ds, "csv", query, out, step, path))
+    target = directory / DESCRIPTOR
+    with open_private(target, "wb") as out:
+        text = json.dumps(descriptor(snap, files, refused), ensure_ascii=False, indent=2)
+        out.write((text + "\n").encode("utf-8"))
+    return snap, target, files, refused
