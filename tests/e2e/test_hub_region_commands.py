@@ -224,6 +224,7 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
             assert f"{service}: nats_connected=True" in status.stdout, status.stdout
 
         marker = uuid.uuid4().hex[:12]
+        before = len(proxy.captured)
         name = f"Kasvuryhmä {marker}"
         await graphql(
             groups_url,
@@ -250,7 +251,7 @@ async def test_hub_up_add_region_region_up_status_and_sigint_stops_everything(
         assert proxy.downstream[:1] == b"\x16"
         for secret in (creds.nkey_seed, marker, "Kasvuryhm", "CONNECT", "INFO", "mgn.oulu"):
             assert secret.encode() not in proxy.captured, secret
-        assert len(proxy.captured) > 10_000  # the event and the sourcing did cross it
+        assert len(proxy.captured) > before  # the event and the sourcing did cross it
 
         if not databases["region"]:  # once is enough: a wrong CA, a wrong key, the right file
             await check_link_refusals(tmp_path, creds, advertise)
