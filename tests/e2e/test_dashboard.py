@@ -323,8 +323,10 @@ async def test_dashboard_draws_the_read_model_in_a_browser(
 
 async def test_dashboard_files_are_served(tmp_path) -> None:
     """The page and its files, with a strict CSP; ``/`` still leads to GraphQL (no lifespan:
-    serving files needs neither NATS nor the read model)."""
-    settings = GatewaySettings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}")
+    serving files needs no NATS; the page reads the read model for its no-script tables)."""
+    database_url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    await fill_read_model(database_url, [])
+    settings = GatewaySettings(database_url=database_url)
     transport = httpx.ASGITransport(app=gateway_app.create_app(settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
         page = await client.get("/dashboard")
