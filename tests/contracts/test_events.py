@@ -25,6 +25,8 @@ from shared.contracts import (
     InitiativeStarted,
     InitiativeUpdated,
     InterviewRecorded,
+    InterviewRecordedV1,
+    InterviewRekeyed,
     InvalidPayload,
     MalformedEvent,
     MeetingCancelled,
@@ -155,12 +157,21 @@ SAMPLES: list[Event] = [
     InterviewRecorded(
         interview_id=uuid4(),
         member_id=uuid4(),
-        person_id=uuid4(),
+        person_key="0123456789abcdef0123456789abcdef",
         interviewed_on=date(2018, 1, 9),
         intends_to_grow="unsure",
         planned_hires=1,
         barriers=("financing", "time"),
     ),
+    InterviewRecordedV1(
+        interview_id=uuid4(),
+        member_id=uuid4(),
+        person_id=uuid4(),
+        interviewed_on=date(2017, 1, 9),
+        intends_to_grow="no",
+        planned_hires=0,
+    ),
+    InterviewRekeyed(interview_id=uuid4(), person_key=None),
 ]
 
 
