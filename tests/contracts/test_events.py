@@ -283,3 +283,16 @@ def test_growth_barriers_come_from_the_list():
             planned_hires=0,
             barriers=("aliens",),
         )  # type: ignore[arg-type]
+
+
+def test_a_person_key_is_the_hmac_of_the_id_under_the_secret():
+    from shared.contracts.feedback import PERSON_KEY_LENGTH, person_key
+
+    person, secret, other = uuid4(), bytes(range(32)), bytes(range(1, 33))
+    key = person_key(secret, person)
+    assert len(key) == PERSON_KEY_LENGTH
+    assert key == person_key(secret, person)  # stable under one secret
+    assert key != person_key(other, person)  # another region's secret: another key
+    assert key != person_key(secret, uuid4())
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        person_key(b"short", person)
