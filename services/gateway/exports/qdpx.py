@@ -298,7 +298,9 @@ async def write_qdpx(
     newest version) as a ``.qdpx`` at ``path``."""
     require_researcher(guard)
     done = Written(path)
-    when = _instant(snapshot.applied_at) or _instant(datetime.now(UTC))
+    # the snapshot's time, not the clock's: the same snapshot gives the same bytes
+    when = _instant(snapshot.applied_at)
+    created = f' creationDateTime="{when}"' if when else ""
     stamp = (snapshot.applied_at or datetime(1980, 1, 1, tzinfo=UTC)).astimezone(UTC)
     date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, 0)
     with (
@@ -338,7 +340,7 @@ async def write_qdpx(
         head = (
             '<?xml version="1.0" encoding="utf-8"?>\n'
             f'<Project xmlns="{NAMESPACE}" name={_attr(f"mgn memos {book.key} v{book.version}")} '
-            f'origin="mgn gateway" creationDateTime="{when}">\n'
+            f'origin="mgn gateway"{created}>\n'
             + _users(done.coders)
             + _codebook(codes, ids, language)
         )

@@ -25,7 +25,7 @@ import hashlib
 import re
 import textwrap
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +141,10 @@ def frame(ds: Dataset, columns: list[list[Any]], known_regions: Sequence[str]) -
             )
             labels[col.name] = {float(k): v for k, v in BOOLEAN_LABELS.items()}
         elif col.type == "date":
-            data[col.name] = [v if isinstance(v, date) or v is None else None for v in values]
+            if any(v is not None for v in values):  # date objects: a date variable
+                data[col.name] = list(values)
+            else:  # no date to tell the type by: missing date-times, with a date format below
+                data[col.name] = pd.Series([pd.NaT] * len(values), dtype="datetime64[us]")
         elif col.type == "timestamp":
             data[col.name] = pd.to_datetime(
                 [None if v is None else _moment(v) for v in values]
@@ -175,6 +178,7 @@ async def write_stats(
     async with sessions() as session:
         known = await region_ids(session)
     df, value_labels = frame(ds, columns, known)
+    dates = [c.name for c in ds.columns if c.type == "date"]
     rows = len(df)
     del columns
     meanings: dict[str, str | None] = {c.name: c.meaning for c in ds.columns}
@@ -188,6 +192,7 @@ async def write_stats(
             column_labels=meanings,
             note=note_lines(ds.description, note),
             variable_value_labels=value_labels,
+            variable_format=dict.fromkeys(dates, "DATE11"),
         )
     else:
         taken: set[str] = set()
@@ -199,6 +204,7 @@ async def write_stats(
             file_label=cut(ds.description),
             column_labels={names[k]: cut(v or "") for k, v in meanings.items()},
             variable_value_labels={names[k]: v for k, v in value_labels.items()},
+            variable_format={names[k]: "%td" for k in dates},
         )
     digest = hashlib.sha256()
     with path.open("rb") as done:
