@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.responses import Response
+from starlette.types import Message
 
 from services.console.accounts import StaffStore
 from services.console.app import build
@@ -76,16 +77,16 @@ async def test_a_client_gone_mid_form_is_no_server_error(
                     (b"content-type", b"application/x-www-form-urlencoded"),
                     (b"content-length", b"200")],
     }  # fmt: skip
-    arrivals = [
+    arrivals: list[Message] = [
         {"type": "http.request", "body": b"company_name=Kesken", "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         return arrivals.pop(0) if arrivals else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     async with app.app.router.lifespan_context(app.app):
