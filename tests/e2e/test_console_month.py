@@ -158,6 +158,7 @@ class Nation:
             )
 
 
+@pytest.mark.timeout(1200)  # ~2-6 minutes at load 15-29; the default 600 s is too close
 async def test_a_month_in_the_console_in_a_browser(
     nats_hub, leaf_factory, playwright, tmp_path: Path
 ) -> None:
@@ -274,7 +275,10 @@ async def test_a_month_in_the_console_in_a_browser(
             await page.wait_for_selector("form[action$='/attendance']")
             await page.fill("#summary", "Käytiin läpi hinnoittelu.")
             await submit(page, "form[action$='/memo'] button[formaction]")  # preview first
-            assert await page.locator("#preview blockquote").count() == 1
+            assert await page.locator("#preview blockquote").count() == 1, (
+                page.url,
+                await page.inner_text("main"),
+            )
             await submit(page, "form[action$='/memo'] button:not([formaction])")
             await page.select_option("#owner", members["Toinen Tmi"])
             await page.fill("#description", "Hinnasto uusiksi")
