@@ -35,17 +35,18 @@ from bench.scaling import Case
 from services.gateway.orm import TABLES
 from services.gateway.orm import metadata as gateway_metadata
 from services.gateway.projections import project
+from services.gateway.settings import GatewaySettings
 from shared.contracts import DecodedEvent, decode, encode, subject_for
 from shared.messaging.consumer import projecting
 from shared.storage import create_engine, create_schema, session_factory
 
 
 async def run(
-    url: str, wire: list[tuple[str, bytes]], batch: int
+    url: str, wire: list[tuple[str, bytes]], batch: int, cache_mb: int
 ) -> tuple[float, float, float, float]:
     """(wall s, CPU s, CPU s of the last quarter, CPU s of the event loop's thread) of
     decoding and applying ``wire``."""
-    engine = create_engine(url)
+    engine = create_engine(url, sqlite_cache_mb=cache_mb)
     await create_schema(engine, gateway_metadata)
     apply = projecting(session_factory(engine), TABLES, project)
     quarter_at = int(len(wire) * 0.75) // batch * batch
@@ -73,18 +74,27 @@ def main() -> int:
     parser.add_argument("--db", default="sqlite", choices=("sqlite", "postgres"))
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
+    parser.add_argument(
+        "--sqlite-cache-mb",
+        type=int,
+        default=GatewaySettings().sqlite_cache_mb,
+        help="SQLite page cache per connection (the gateway's setting by default; 0: 2 MB)",
+    )
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mgn-project-cost-"))
     case = Case(f"{args.events:,} events, {args.regions:,} regions", args.events, args.regions)
     wire = [(subject_for(e), encode(e)) for e in case.envelopes()]
     url = asyncio.run(database_url(args.db, workdir, "cost", args.pg_admin_url))
-    print(f"{case.label} ({len(wire):,} encoded), {args.db}, batches of {args.batch} ({load()})")
+    print(
+        f"{case.label} ({len(wire):,} encoded), {args.db}, batches of {args.batch}, "
+        f"SQLite cache {args.sqlite_cache_mb or 2} MB ({load()})"
+    )
     try:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        wall, cpu, tail, loop_cpu = asyncio.run(run(url, wire, args.batch))
+        wall, cpu, tail, loop_cpu = asyncio.run(run(url, wire, args.batch, args.sqlite_cache_mb))
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
