@@ -24,3 +24,18 @@ def cpu_seconds(pids: Iterable[int]) -> float:
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
+
+
+def rss_mb(pids: Iterable[int]) -> float:
+    """Sum of the resident set sizes of ``pids`` in MB (processes that are gone count 0)."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total_kb / 1024

@@ -107,7 +107,7 @@ class Gateway:
                 Route("/", _to_graphql),
                 WebSocketRoute("/graphql", graphql),
                 *export_routes(self.read_sessions),
-                *dashboard_routes(),
+                *dashboard_routes(self.read_sessions, settings.require_token),
                 *coding_routes(self.sessions, self.read_sessions, settings.require_token),
             ],
             graphiql=settings.graphiql,

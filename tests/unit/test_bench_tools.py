@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from bench.federation_scale import fit
 from bench.pacer import run_paced
 from bench.pipeline import parse_args
 from bench.report import PROJECTION_TARGET, Verdicts, percentile
@@ -115,3 +116,9 @@ def test_arguments_are_checked_with_clear_errors(capsys):
         with pytest.raises(SystemExit):
             parse_args(bad)
         assert word in capsys.readouterr().err
+
+
+def test_the_fitted_line_predicts_from_the_points():
+    assert fit([(10, 6.0), (50, 26.0), (100, 51.0)]) == pytest.approx((1.0, 0.5))
+    with pytest.raises(ValueError, match="two different"):
+        fit([(10, 1.0), (10, 2.0)])

@@ -9,6 +9,7 @@ from the raw tables gives. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import uuid
@@ -38,6 +39,10 @@ from services.gateway.orm import (
     view_state,
 )
 from services.gateway.projections import project
+from services.gateway.research import store
+from services.gateway.research.coding import CodingInput, MarkInput
+from services.gateway.research.tables import CONSENSUS, codebooks, coding_marks, codings
+from services.gateway.research.wenger import first_codebook
 from services.gateway.views import compute, queries
 from services.gateway.views.compute import WENGER_TYPES, cohen_kappa
 from services.gateway.views.days import day_of
@@ -291,13 +296,94 @@ def scrambled(events: list[DecodedEvent], seed: int) -> list[list[DecodedEvent]]
     return batches
 
 
+# -- the researchers' workspace: codings and their consensus ---------------------------------
+
+Coding = tuple[str, str, CodingInput]  # (book key, coder, coding): saved in this order
+
+
+async def books(sessions: Sessions) -> dict[str, str]:
+    """wenger v1 and v2 (the same codes), and another codebook whose consensus the views
+    must not count although its code is named like a Wenger type."""
+    other = dataclasses.replace(first_codebook(), key="other", codes=first_codebook().codes[:3])
+    async with sessions() as session, session.begin():
+        await store.ensure_first_codebook(session)
+        await store.add_codebook_version(session, first_codebook(), "lead")
+        await store.create_codebook(session, other, "lead")
+        rows = await session.execute(select(codebooks.c.id, codebooks.c.key, codebooks.c.version))
+        return {f"{r.key}{r.version}": r.id for r in rows}
+
+
+def codings_of(net: Net, seed: int) -> list[tuple[str, str, str, tuple[MarkInput, ...]]]:
+    """Codings of a third of the held meetings: two coders each, then a consensus (some of
+    them "nothing found"); some meetings also with the codebook's v2 or ``other``.
+    (book, meeting, coder, marks); no marks: nothing found."""
+    rng = random.Random(seed)
+    held = sorted({str(d.event.meeting_id) for d in net.events if isinstance(d.event, MeetingHeld)})
+    plan = []
+    for m in rng.sample(held, len(held) // 3):
+
+        def marks(m: str = m) -> tuple[MarkInput, ...]:
+            kinds = rng.sample(WENGER_TYPES[:4], rng.randrange(0, 3))
+            return tuple(
+                MarkInput(
+                    k, example=rng.choice(("", f"{k} in {m[:4]}")), featured=rng.random() < 0.3
+                )
+                for k in kinds
+                for _ in range(rng.randrange(1, 3))
+            )
+
+        versions = ["wenger1"] + (["wenger2"] if rng.random() < 0.3 else [])
+        versions += ["other1"] if rng.random() < 0.3 else []
+        for book in versions:
+            for coder in ("anna", "bo"):
+                plan.append((book, m, coder, marks()))
+            plan.append((book, m, CONSENSUS, marks()))
+    return plan
+
+
+async def code(sessions: Sessions, book_ids: dict[str, str], plan: list[Any]) -> int:
+    """Save the codings of ``plan`` whose meetings the read model has; returns how many."""
+    done = 0
+    for book, meeting, coder, marks in plan:
+        async with sessions() as session, session.begin():
+            known = await session.scalar(select(meetings.c.id).where(meetings.c.id == meeting))
+            if known is None:
+                continue
+            coding = CodingInput(book_ids[book], meeting, nothing_found=not marks, marks=marks)
+            if book == "other1":
+                coding = dataclasses.replace(
+                    coding,
+                    marks=tuple(m for m in marks if m.code in WENGER_TYPES[:3]),
+                    nothing_found=not any(m.code in WENGER_TYPES[:3] for m in marks),
+                )
+            if coder == CONSENSUS:
+                await store.reconcile_coding(session, coding, "caj")
+            else:
+                await store.record_coding(session, coding, coder)
+            done += 1
+    return done
+
+
 async def test_views_do_not_depend_on_order_batches_or_duplicates(two: Any) -> None:
     one, many = two
     net = network(seed=7)
+    plan = codings_of(net, seed=5)
     await apply(one, [net.events])
-    await apply(many, scrambled(net.events, seed=11))
+    await code(one, await books(one), plan)
+    # the other: codings saved while the events still arrive (meetings not yet moved, their
+    # activities not yet recorded), a draft consensus replaced later, then the rest
+    batches = scrambled(net.events, seed=11)
+    ids = await books(many)
+    half = len(batches) // 2
+    await apply(many, batches[:half])
+    drafts = [(b, m, c, marks[:1]) for b, m, c, marks in plan]
+    assert 0 < await code(many, ids, drafts) < len(plan), "some meetings are not there yet"
+    await apply(many, batches[half:])
+    assert await code(many, ids, plan) == len(plan)
     expected = await facts(one)
     assert all(expected.values()), "the world has every kind of fact"
+    counted = {r[0] for r in expected["fact_cop"] if r[1] == CONSENSUS}
+    assert len(counted) > 5, "some meetings count their consensus"
     assert await facts(many) == expected
     async with many() as session, session.begin():
         assert await rebuild(session) == len(expected["fact_meetings"])
@@ -324,6 +410,9 @@ class Raw:
     inis: list[Any]
     ini_members: list[Any]
     groups_: list[Any]
+    codings_: list[Any]
+    marks_: list[Any]
+    books_: list[Any]
 
     def __init__(self, tables: dict[str, Any]) -> None:
         self.__dict__.update(tables)
@@ -396,18 +485,39 @@ class Raw:
             first[a.meeting_id] = min(first.get(a.meeting_id, key), key)
         return {m: c for m, (_, c) in first.items()}
 
-    def cop(self, s: Scope) -> list[tuple[Any, ...]]:
+    def consensus(self) -> dict[str, list[Any]]:
+        """meeting -> the marks of its consensus with the latest Wenger version."""
+        version = {b.id: b.version for b in self.books_ if b.key == "wenger"}
+        latest: dict[str, Any] = {}
+        for c in self.codings_:
+            if c.coder_id == CONSENSUS and c.codebook_id in version:
+                known = latest.get(c.meeting_id)
+                if known is None or version[c.codebook_id] > version[known.codebook_id]:
+                    latest[c.meeting_id] = c
+        return {m: [k for k in self.marks_ if k.coding_id == c.id] for m, c in latest.items()}
+
+    def cop(self, s: Scope, only: str | None = None) -> list[tuple[Any, ...]]:
+        """Each meeting's counted coder's records (``only``: the consensus's alone)."""
         counted = self.first_coder()
+        agreed = self.consensus()
         cells: dict[str, list[Any]] = defaultdict(lambda: [0, set(), set()])
-        for a in self.acts:
-            if (a.coder_id or "") != counted[a.meeting_id]:
-                continue
-            if not self.inside(a, self.day[a.meeting_id], s):
-                continue
-            cell = cells[a.activity_type]
+
+        def count(kind: str, meeting: str, group: str) -> None:
+            cell = cells[kind]
             cell[0] += 1
-            cell[1].add(a.meeting_id)
-            cell[2].add(a.group_id)
+            cell[1].add(meeting)
+            cell[2].add(group)
+
+        for a in self.acts:
+            if only or a.meeting_id in agreed or (a.coder_id or "") != counted[a.meeting_id]:
+                continue
+            if self.inside(a, self.day[a.meeting_id], s):
+                count(a.activity_type, a.meeting_id, a.group_id)
+        place = {c.meeting_id: c for c in self.codings_}
+        for meeting, marks in agreed.items():
+            if self.inside(place[meeting], self.day[meeting], s):
+                for k in marks:
+                    count(k.code, meeting, place[meeting].group_id)
         return [(k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
 
     def retention(self, s: Scope) -> list[tuple[int, int, int, int, int, int]]:
@@ -517,6 +627,9 @@ async def raw(sessions: Sessions) -> Raw:
                 ("inis", initiatives),
                 ("ini_members", initiative_members),
                 ("groups_", groups),
+                ("codings_", codings),
+                ("marks_", coding_marks),
+                ("books_", codebooks),
             )
         }
     return Raw(tables)
@@ -563,6 +676,8 @@ async def check_brute_force(sessions: Sessions) -> None:
         assert got == world.feedback(s), s
         got = [r[:1] + r[2:5] for r in await run(queries.cop_table(s, examples=True))]
         assert got == world.cop(s), s
+        got = [r[:1] + r[2:5] for r in await run(queries.cop_table(s, True, coder=CONSENSUS))]
+        assert got == world.cop(s, only=CONSENSUS), s
         async with sessions() as session:
             spans = (await session.execute(queries.member_spans(s))).all()
         assert queries.retention(spans, s) == world.retention(s), s

@@ -61,6 +61,7 @@ async def test_one_regions_figures_need_regional_rights(net: World, field: str) 
         "{ regionOverview { edges { node { region } } } }",
         "{ codingAgreement { edges { cursor } } }",
         "{ groupHealth { edges { cursor } } }",
+        '{ copActivityTable(coder: "consensus") { activities } }',  # coders' pseudonyms
     ],
 )
 async def test_per_region_and_per_group_rows_are_not_public(net: World, query: str) -> None:

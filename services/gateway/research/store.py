@@ -32,6 +32,7 @@ from services.gateway.research.tables import (
     coding_marks,
     codings,
 )
+from services.gateway.views import facts
 from shared.errors.research import (
     CodebookExists,
     NotAConsensusMark,
@@ -201,7 +202,14 @@ async def _save(
         await session.execute(
             insert(coding_marks), [_mark_row(coding_id, m, unit.memo_version) for m in marks]
         )
+    await _counted_again(session, coding.meeting_id)
     return coding_id
+
+
+async def _counted_again(session: AsyncSession, meeting_id: str) -> None:
+    """Recompute the meeting's research facts in the same transaction (the views count its
+    consensus: services/gateway/views/consensus.py)."""
+    await facts.apply(session, facts.Touched(coded={meeting_id}))
 
 
 def _mark_row(coding_id: str, mark: Mark, memo_version: int | None) -> dict[str, Any]:
@@ -244,14 +252,17 @@ async def reconcile_coding(session: AsyncSession, coding: CodingInput, by: str) 
 async def set_featured(session: AsyncSession, mark_id: str, featured: bool) -> None:
     """Choose (or unchoose) a consensus mark as an example for Table 1."""
     m, c = coding_marks.c, codings.c
-    coder = await session.scalar(
-        select(c.coder_id)
-        .select_from(coding_marks.join(codings, c.id == m.coding_id))
-        .where(m.id == mark_id)
-    )
-    if coder != CONSENSUS:
+    found = (
+        await session.execute(
+            select(c.coder_id, c.meeting_id)
+            .select_from(coding_marks.join(codings, c.id == m.coding_id))
+            .where(m.id == mark_id)
+        )
+    ).first()
+    if found is None or found.coder_id != CONSENSUS:
         raise NotAConsensusMark(mark_id=mark_id)
     await session.execute(update(coding_marks).where(m.id == mark_id).values(featured=featured))
+    await _counted_again(session, found.meeting_id)
 
 
 def coded_marks(codebook_id: str, coder: str | None = None) -> Select[Any]:

@@ -8,7 +8,8 @@ dated by its meeting's day in Europe/Helsinki:
 - ``fact_surveys``: one row per survey: counted (closed with >= K_ANONYMITY responses) or
   withheld, and the sums of counted ones;
 - ``fact_cop``: one row per meeting x coder x Wenger type: activities, an example, and
-  whether this coder is the one the views count for the meeting (its first coder);
+  whether this coder is the one the views count for the meeting (the consensus coding of
+  the researchers' workspace where there is one, :mod:`.consensus`; else its first coder);
 - ``fact_coding``: one row per meeting x coder pair x type: the 2x2 cell it falls in.
 
 :func:`touched` names the units an event batch can have changed; :func:`apply` recomputes
@@ -16,9 +17,10 @@ exactly those rows from the read model (after the families have applied the batc
 same transaction): the meetings the batch scheduled, moved, held or cancelled; every meeting
 of a group whose membership changed (its expected attendance); the surveys the batch
 touched and those of moved meetings; the CoP and coding rows of meetings with new
-activities or a new day. A unit's rows are a function of the read model, so duplicates,
-re-sent batches and any order leave the same facts. The cost of a batch depends on the
-units it touches (and a group's own history), not on its region's.
+activities, a new day or a saved coding (the workspace calls :func:`apply` when a coding is
+saved or reconciled, in its own transaction). A unit's rows are a function of the read
+model, so duplicates, re-sent batches and any order leave the same facts. The cost of a
+batch depends on the units it touches (and a group's own history), not on its region's.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from services.gateway.projections.groups import MEMBER_EVENTS
 from services.gateway.projections.meetings import MOVES_START
 from services.gateway.projections.sql import chunks
 from services.gateway.views.compute import K_ANONYMITY, WENGER_TYPES
+from services.gateway.views.consensus import CONSENSUS, Consensus, consensus_meetings, consensus_of
 from services.gateway.views.days import day_of, month_of_day
 from shared.contracts import (
     ActivityRecorded,
@@ -75,7 +78,7 @@ class Touched:
     meetings: set[str] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)  # membership changed: expected attendance
     surveys: set[str] = field(default_factory=set)
-    coded: set[str] = field(default_factory=set)  # meetings with new activities
+    coded: set[str] = field(default_factory=set)  # meetings with new activities or codings
 
     def __bool__(self) -> bool:
         return bool(self.meetings or self.groups or self.surveys or self.coded)
@@ -120,8 +123,8 @@ async def rebuild(session: AsyncSession) -> int:
     meeting_ids = sorted(await session.scalars(select(meetings.c.id)))
     await _meetings(session, meeting_ids, fresh=True)
     await _surveys(session, sorted(await session.scalars(select(surveys.c.id))), fresh=True)
-    coded = await session.scalars(select(activities.c.meeting_id).distinct())
-    await _cop(session, sorted(coded), fresh=True)
+    coded = set(await session.scalars(select(activities.c.meeting_id).distinct()))
+    await _cop(session, sorted(coded | await consensus_meetings(session)), fresh=True)
     await session.execute(
         update(view_state)
         .where(view_state.c.name == STATE)
@@ -319,10 +322,13 @@ async def _cop(session: AsyncSession, meeting_ids: Sequence[str], fresh: bool = 
         ).where(a.meeting_id.in_(chunk))
         for row in await session.execute(query):
             per_meeting[row.meeting_id].append(row)
+        reconciled = await consensus_of(session, chunk)
         cop_rows: list[Row] = []
         coding_rows: list[Row] = []
-        for meeting_id, acts in per_meeting.items():
-            cop, coding = meeting_facts(meeting_id, acts)
+        for meeting_id in sorted(per_meeting.keys() | reconciled.keys()):
+            cop, coding = meeting_facts(
+                meeting_id, per_meeting.get(meeting_id, []), reconciled.get(meeting_id)
+            )
             cop_rows += cop
             coding_rows += coding
         await _replace(session, fact_cop, "meeting_id", chunk, cop_rows, fresh)
@@ -333,16 +339,24 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def meeting_facts(meeting_id: str, acts: Sequence[Any]) -> tuple[list[Row], list[Row]]:
+def meeting_facts(
+    meeting_id: str, acts: Sequence[Any], consensus: Consensus | None = None
+) -> tuple[list[Row], list[Row]]:
     """The CoP rows (per coder and type) and the coding rows (per coder pair and type) of
-    one meeting's activities. The counted coder: the one whose first record came first."""
-    first = acts[0]
-    day = day_of(min(_utc(x.meeting_starts_at) for x in acts))
+    one meeting's activities and its consensus coding. The counted coder: the consensus if
+    there is one, else the coder whose first record came first."""
     by_coder: dict[str, list[Any]] = defaultdict(list)
     for x in acts:
         by_coder[x.coder_id or ""].append(x)
-    counted = min(by_coder, key=lambda c: (min(_utc(x.recorded_at) for x in by_coder[c]), c))
-    place = {"region": first.region, "group_id": first.group_id, "day": day}
+    if consensus is not None:
+        day = day_of(_utc(consensus.starts_at))
+        place = {"region": consensus.region, "group_id": consensus.group_id, "day": day}
+        counted = CONSENSUS
+    else:
+        first = acts[0]
+        day = day_of(min(_utc(x.meeting_starts_at) for x in acts))
+        place = {"region": first.region, "group_id": first.group_id, "day": day}
+        counted = min(by_coder, key=lambda c: (min(_utc(x.recorded_at) for x in by_coder[c]), c))
     cop = []
     for coder, mine in sorted(by_coder.items()):
         cells: dict[str, list[Any]] = defaultdict(list)
@@ -361,6 +375,8 @@ def meeting_facts(meeting_id: str, acts: Sequence[Any]) -> tuple[list[Row], list
                     "counted": int(coder == counted),
                 }
             )
+    if consensus is not None:
+        cop += _consensus_rows(meeting_id, consensus, place)
     seen = {c: {x.activity_type for x in xs} for c, xs in by_coder.items() if c}
     coding = []
     for ca, cb in combinations(sorted(seen), 2):
@@ -380,3 +396,24 @@ def meeting_facts(meeting_id: str, acts: Sequence[Any]) -> tuple[list[Row], list
                 }
             )
     return cop, coding
+
+
+def _consensus_rows(meeting_id: str, consensus: Consensus, place: Row) -> list[Row]:
+    """The consensus as the meeting's counted coder: per Wenger type, its marks and an
+    example (a chosen one first, then one with text, then by mark id)."""
+    cells: dict[str, list[Any]] = defaultdict(list)
+    for mark in consensus.marks:
+        if mark.code in WENGER_TYPES:
+            cells[mark.code].append(mark)
+    return [
+        {
+            "meeting_id": meeting_id,
+            "coder": CONSENSUS,
+            "activity_type": kind,
+            **place,
+            "activities": len(marks),
+            "example": min(marks, key=lambda m: (not m.featured, m.example == "", m.id)).example,
+            "counted": 1,
+        }
+        for kind, marks in sorted(cells.items())
+    ]

@@ -75,8 +75,10 @@ class ViewsQuery:
     @resolved(
         "The CoP activity table (the case study's Table 1, from data): for each Wenger type "
         "(and year, with byYear), activities, meetings and distinct groups with such "
-        "activities in the period, and the earliest one's example. Each meeting counts the "
-        "records of its first coder only."
+        "activities in the period, and the earliest one's example. Each meeting counts its "
+        "consensus coding (Wenger codebook) where researchers have reconciled it, else the "
+        "records of its first coder; `coder` counts that coder's records only (a coder id, "
+        "or 'consensus')."
     )
     async def cop_activity_table(
         self,
@@ -87,13 +89,16 @@ class ViewsQuery:
         from_: From = None,
         to: To = None,
         by_year: bool = False,
+        coder: str | None = None,
     ) -> list[t.CopCell]:
         scope = _scope(region, group_id, from_, to)
         _aggregate(info, scope, "the CoP activity table")
+        if coder is not None:  # coder ids are researchers' pseudonyms, as in codingAgreement
+            require(info, Level.REGIONAL, region, "one coder's CoP activity table")
         # example texts are the regions' own words: only for who sees the region in full
         examples = info.context.guard.reads_texts(region)
         kind = None if type is None else type.value
-        query = queries.cop_table(scope, examples, kind, by_year)
+        query = queries.cop_table(scope, examples, kind, by_year, coder)
         return [
             t.CopCell(
                 activity_type=ActivityType(r.activity_type),
