@@ -99,11 +99,12 @@ def main() -> int:
             profiler.disable()
             profiler.dump_stats(args.profile)
         n = len(wire)
+        driver = max(cpu - loop_cpu, 0.0)  # PostgreSQL: none (its work is the server's)
         last = n - int(n * 0.75) // args.batch * args.batch
         print(
             f"{args.db}: {n / wall:,.0f} events/s, CPU {1e6 * cpu / n:,.0f} µs/event "
             f"(last quarter {1e6 * tail / last:,.0f}; event loop's thread "
-            f"{1e6 * loop_cpu / n:,.0f}, the driver's threads {1e6 * (cpu - loop_cpu) / n:,.0f}) "
+            f"{1e6 * loop_cpu / n:,.0f}, the driver's threads {1e6 * driver / n:,.0f}) "
             f"= {n / cpu:,.0f} events/s per core ({load()})"
         )
         if args.profile:
