@@ -158,7 +158,8 @@ class Interview:
     id: UUID
     member_id: UUID
     person_id: UUID | None = strawberry.field(
-        description="The entrepreneur interviewed (null: recorded before persons were named)."
+        description="The entrepreneur interviewed (null: recorded before persons were named, "
+        "or the person was erased)."
     )
     interviewed_on: date
     intends_to_grow: GrowthIntention

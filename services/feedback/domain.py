@@ -409,7 +409,7 @@ def collect_comments(texts: Sequence[tuple[str, str]], *, k: int = K_ANONYMITY) 
 class Interview:
     id: UUID
     member_id: UUID
-    person_id: UUID | None  # None only for interviews recorded before persons were named
+    person_id: UUID | None  # None: recorded before persons were named, or the person erased
     interviewed_on: date
     intends_to_grow: str
     planned_hires: int
@@ -424,6 +424,7 @@ class Interview:
         interview_id: UUID,
         member_id: UUID,
         person_id: UUID,
+        person_key: str,
         interviewed_on: date,
         intends_to_grow: str,
         planned_hires: int,
@@ -431,6 +432,8 @@ class Interview:
         barrier_other: str,
         now: datetime,
     ) -> tuple[Interview, InterviewRecorded]:
+        """The interview and its event. The event names the person by ``person_key`` (the
+        region's pseudonymous panel key of ``person_id``), never by ``person_id``."""
         if intends_to_grow not in INTENTIONS:
             raise UnknownGrowthIntention(intention=intends_to_grow[:40], intentions=INTENTIONS)
         if not 0 <= planned_hires <= PLANNED_HIRES_MAX:
@@ -463,7 +466,7 @@ class Interview:
         event = InterviewRecorded(
             interview_id=interview_id,
             member_id=member_id,
-            person_id=person_id,
+            person_key=person_key,
             interviewed_on=interviewed_on,
             intends_to_grow=cast(GrowthIntention, intends_to_grow),
             planned_hires=planned_hires,

@@ -8,7 +8,14 @@ the one consumer stack (``ServiceRuntime.consume``).
 from __future__ import annotations
 
 from services.feedback.handlers import APPLIED, NOT_APPLIED
-from shared.contracts import Event, InterviewRecorded, ResponseSubmitted, SurveyClosed, SurveyOpened
+from shared.contracts import (
+    Event,
+    InterviewRecorded,
+    InterviewRekeyed,
+    ResponseSubmitted,
+    SurveyClosed,
+    SurveyOpened,
+)
 from shared.runtime.asyncapi import Consumed
 
 DESCRIPTION = (
@@ -20,6 +27,7 @@ PUBLISHED: tuple[type[Event], ...] = (
     ResponseSubmitted,
     SurveyClosed,
     InterviewRecorded,
+    InterviewRekeyed,
 )
 
 
@@ -43,7 +51,8 @@ CONSUMED = (
         source="groups",
         durable=GROUPS_DURABLE,
         description="Groups service events: PersonRegistered (who to invite, language), "
-        "PersonErased (delete links and mails), MemberJoined and MemberLeft.",
+        "PersonErased (delete links and mails, unlink the person's interviews: one "
+        "InterviewRekeyed without a key each), MemberJoined and MemberLeft.",
         handles=_of("groups", frozenset(APPLIED)),
         ignores=_of("groups", NOT_APPLIED),
     ),

@@ -37,6 +37,7 @@ from shared.contracts import (
     GroupCreated,
     InitiativeStarted,
     InitiativeUpdated,
+    InterviewRekeyed,
     MeetingCancelled,
     MeetingHeld,
     MeetingRecorded,
@@ -53,6 +54,7 @@ from shared.contracts import (
     RsvpRecorded,
     make_envelope,
 )
+from shared.contracts.feedback import person_key
 from shared.errors.feedback import (
     PersonNotOfMember,
     SurveyIsClosed,
@@ -146,7 +148,10 @@ async def _registered(at: _Applying, event: PersonRegistered) -> None:
 
 
 async def _erased(at: _Applying, event: PersonErased) -> None:
-    await at.repo.erase_person(event.person_id)
+    """The person's data goes; their interviews stay, unlinked: each one's key is dropped
+    nationally too (InterviewRekeyed without a key)."""
+    for interview, version in await at.repo.erase_person(event.person_id):
+        _emit(at.uow, at.node, InterviewRekeyed(interview_id=interview), interview, version)
 
 
 async def _joined(at: _Applying, event: MemberJoined) -> None:
@@ -486,19 +491,20 @@ async def record_interview(
     """Record an interview of one entrepreneur (``person_id``) of a member, validated against
     the replica of the groups service's members and persons."""
     now = now or utcnow()
-    interview, event = Interview.record(
-        interview_id=uuid4(),
-        member_id=cmd.member_id,
-        person_id=cmd.person_id,
-        interviewed_on=cmd.interviewed_on,
-        intends_to_grow=cmd.intends_to_grow,
-        planned_hires=cmd.planned_hires,
-        barriers=cmd.barriers,
-        barrier_other=cmd.barrier_other,
-        now=now,
-    )
     async with uow:
         repo = FeedbackRepository(uow.session)
+        interview, event = Interview.record(
+            interview_id=uuid4(),
+            member_id=cmd.member_id,
+            person_id=cmd.person_id,
+            person_key=person_key(await repo.panel_secret(now), cmd.person_id),
+            interviewed_on=cmd.interviewed_on,
+            intends_to_grow=cmd.intends_to_grow,
+            planned_hires=cmd.planned_hires,
+            barriers=cmd.barriers,
+            barrier_other=cmd.barrier_other,
+            now=now,
+        )
         if await repo.member(cmd.member_id) is None:
             raise UnknownMember(cmd.member_id)
         person = await repo.person(cmd.person_id)

@@ -125,6 +125,21 @@ class InterviewRow(Base):
     barriers: Mapped[str] = mapped_column(String(400))  # comma-separated GROWTH_BARRIERS
     barrier_other: Mapped[str] = mapped_column(String(500), default="")
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the interview aggregate's event sequence: 1 recorded, +1 per InterviewRekeyed
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class PanelSecretRow(Base):
+    """The region's one secret for the panel's person keys (HMAC-SHA256 of a person id):
+    made on the first interview that names a person, kept with the interviews it keys (a
+    backup restores both), never sent in an event nor shown by the API. Losing it changes
+    every later key, so the panel would count a person twice."""
+
+    __tablename__ = "panel_secret"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one secret
+    secret: Mapped[str] = mapped_column(String(64))  # hex of 32 random bytes
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MailRow(Base):

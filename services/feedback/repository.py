@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from services.feedback.orm import (
     InterviewRow,
     InvitationRow,
     MailRow,
+    PanelSecretRow,
     ReplicaMemberRow,
     ReplicaPersonRow,
     ResponseRow,
@@ -469,9 +471,11 @@ class FeedbackRepository:
 
     # -- erasure -------------------------------------------------------------------------
 
-    async def erase_person(self, person_id: UUID) -> None:
+    async def erase_person(self, person_id: UUID) -> list[tuple[UUID, int]]:
         """Delete the person's links, mails and replica row; keep the pseudonymous scores
-        of their responses but blank their free texts and unlink the invitations."""
+        of their responses but blank their free texts and unlink the invitations; keep
+        their interviews' structured answers, unlinked from the person (a new version each).
+        Returns the interviews unlinked, with their new versions."""
         invitations = select(InvitationRow.id).where(InvitationRow.person_id == person_id)
         await self.session.execute(
             delete(SurveyLinkRow).where(SurveyLinkRow.invitation_id.in_(invitations))
@@ -489,12 +493,21 @@ class FeedbackRepository:
         await self.session.execute(
             update(InvitationRow).where(InvitationRow.person_id == person_id).values(person_id=None)
         )
+        found = await self.session.execute(
+            select(InterviewRow.id, InterviewRow.version)
+            .where(InterviewRow.person_id == person_id)
+            .order_by(InterviewRow.id)
+        )
+        unlinked = [(interview, version + 1) for interview, version in found]
         await self.session.execute(
-            update(InterviewRow).where(InterviewRow.person_id == person_id).values(barrier_other="")
+            update(InterviewRow)
+            .where(InterviewRow.person_id == person_id)
+            .values(barrier_other="", person_id=None, version=InterviewRow.version + 1)
         )
         await self.session.execute(
             delete(ReplicaPersonRow).where(ReplicaPersonRow.person_id == person_id)
         )
+        return unlinked
 
     # -- interviews ----------------------------------------------------------------------
 
@@ -512,6 +525,19 @@ class FeedbackRepository:
                 recorded_at=interview.recorded_at,
             )
         )
+
+    async def panel_secret(self, now: datetime) -> bytes:
+        """The region's secret for panel person keys, made (32 random bytes) the first time
+        it is asked for; two first askers at once both get the one that was stored."""
+        found = await self.session.scalar(select(PanelSecretRow.secret))
+        if found is None:
+            dialect = self.session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            made = {"id": 1, "secret": secrets.token_hex(32), "created_at": now}
+            await self.session.execute(insert(PanelSecretRow).values(made).on_conflict_do_nothing())
+            found = await self.session.scalar(select(PanelSecretRow.secret))
+            assert found is not None
+        return bytes.fromhex(found)
 
     async def interviews(self, member_id: UUID, person_id: UUID | None = None) -> list[Interview]:
         query = select(InterviewRow).where(InterviewRow.member_id == member_id)

@@ -24,7 +24,10 @@ from shared.contracts.errors import (
 )
 from shared.contracts.feedback import (
     K_ANONYMITY,
+    PERSON_KEY_LENGTH,
     InterviewRecorded,
+    InterviewRecordedV1,
+    InterviewRekeyed,
     ResponseSubmitted,
     SurveyClosed,
     SurveyOpened,
@@ -71,6 +74,7 @@ from shared.contracts.subjects import (
 __all__ = [
     "ACTIVITY_TYPES",
     "K_ANONYMITY",
+    "PERSON_KEY_LENGTH",
     "ActionItemAgreed",
     "ActionItemClosed",
     "ActivityRecorded",
@@ -87,6 +91,8 @@ __all__ = [
     "InitiativeStarted",
     "InitiativeUpdated",
     "InterviewRecorded",
+    "InterviewRecordedV1",
+    "InterviewRekeyed",
     "InvalidPayload",
     "MalformedEvent",
     "MeetingCancelled",

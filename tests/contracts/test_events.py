@@ -25,6 +25,8 @@ from shared.contracts import (
     InitiativeStarted,
     InitiativeUpdated,
     InterviewRecorded,
+    InterviewRecordedV1,
+    InterviewRekeyed,
     InvalidPayload,
     MalformedEvent,
     MeetingCancelled,
@@ -155,12 +157,21 @@ SAMPLES: list[Event] = [
     InterviewRecorded(
         interview_id=uuid4(),
         member_id=uuid4(),
-        person_id=uuid4(),
+        person_key="0123456789abcdef0123456789abcdef",
         interviewed_on=date(2018, 1, 9),
         intends_to_grow="unsure",
         planned_hires=1,
         barriers=("financing", "time"),
     ),
+    InterviewRecordedV1(
+        interview_id=uuid4(),
+        member_id=uuid4(),
+        person_id=uuid4(),
+        interviewed_on=date(2017, 1, 9),
+        intends_to_grow="no",
+        planned_hires=0,
+    ),
+    InterviewRekeyed(interview_id=uuid4(), person_key=None),
 ]
 
 
@@ -272,3 +283,16 @@ def test_growth_barriers_come_from_the_list():
             planned_hires=0,
             barriers=("aliens",),
         )  # type: ignore[arg-type]
+
+
+def test_a_person_key_is_the_hmac_of_the_id_under_the_secret():
+    from shared.contracts.feedback import PERSON_KEY_LENGTH, person_key
+
+    person, secret, other = uuid4(), bytes(range(32)), bytes(range(1, 33))
+    key = person_key(secret, person)
+    assert len(key) == PERSON_KEY_LENGTH
+    assert key == person_key(secret, person)  # stable under one secret
+    assert key != person_key(other, person)  # another region's secret: another key
+    assert key != person_key(secret, uuid4())
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        person_key(b"short", person)

@@ -72,35 +72,46 @@ def test_a_gap_without_model_or_upcaster_is_an_unsupported_version():
         decode(json.dumps(raw))
 
 
-def test_interview_person_id_is_additive_old_events_decode_and_old_readers_cope():
-    """InterviewRecorded gained ``person_id`` additively (schema_version stays 1): an event
-    written before it decodes with ``None``; a new event read by a model without the field
-    (an older consumer) simply ignores it."""
-    from shared.contracts import InterviewRecorded
+def test_interviews_name_a_person_key_from_v2_and_v1_events_keep_their_own_model():
+    """InterviewRecorded v2 names the person by the region's ``person_key`` and has no
+    ``person_id``; v1 events already in the streams (with ``person_id``, or without it from
+    before persons were named) decode with the v1 model: no upcaster can make the key
+    without the region's secret."""
+    from shared.contracts import InterviewRecorded, InterviewRecordedV1
 
-    person = uuid4()
     new = InterviewRecorded(
         interview_id=uuid4(),
         member_id=uuid4(),
-        person_id=person,
+        person_key="00112233445566778899aabbccddeeff",
         interviewed_on="2019-03-01",  # type: ignore[arg-type]
         intends_to_grow="yes",
         planned_hires=1,
     )
     envelope = make_envelope(new, region="oulu", aggregate_id=new.interview_id, sequence=1)
     raw = json.loads(encode(envelope))
-    assert raw["schema_version"] == 1
+    assert raw["schema_version"] == 2
+    assert "person_id" not in raw["payload"]
     assert decode(json.dumps(raw)).event == new
 
-    del raw["payload"]["person_id"]  # as written by the feedback service before the change
+    person = uuid4()
+    raw["schema_version"] = 1
+    raw["payload"] = {**raw["payload"], "person_id": str(person)}
+    del raw["payload"]["person_key"]
     old = decode(json.dumps(raw)).event
-    assert isinstance(old, InterviewRecorded)
-    assert old.person_id is None
-    assert old.member_id == new.member_id
+    assert isinstance(old, InterviewRecordedV1)
+    assert (old.person_id, old.member_id) == (person, new.member_id)
 
-    class InterviewRecordedBefore(Event):  # the model as it was (not registered: no TYPE)
-        interview_id: Any
-        member_id: Any
+    del raw["payload"]["person_id"]  # as written before persons were named
+    older = decode(json.dumps(raw)).event
+    assert isinstance(older, InterviewRecordedV1)
+    assert older.person_id is None
 
-    with_field = json.loads(encode(envelope))["payload"]
-    assert InterviewRecordedBefore.model_validate(with_field).member_id == str(new.member_id)
+
+@pytest.mark.parametrize("key", ["", "ABCDEF0123456789ABCDEF0123456789", "0" * 31, "0" * 33])
+def test_a_person_key_is_32_lower_case_hex_characters(key: str) -> None:
+    from pydantic import ValidationError
+
+    from shared.contracts import InterviewRekeyed
+
+    with pytest.raises(ValidationError, match="person_key"):
+        InterviewRekeyed(interview_id=uuid4(), person_key=key)

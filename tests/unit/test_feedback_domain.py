@@ -179,6 +179,7 @@ def test_interview_rules():
             "interview_id": uuid4(),
             "member_id": uuid4(),
             "person_id": person,
+            "person_key": "ab" * 16,
             "interviewed_on": date(2024, 5, 30),
             "intends_to_grow": "yes",
             "planned_hires": 2,
@@ -190,7 +191,8 @@ def test_interview_rules():
         return Interview.record(**values)
 
     interview, event = record()
-    assert (interview.person_id, event.person_id) == (person, person)
+    assert (interview.person_id, event.person_key) == (person, "ab" * 16)
+    assert "person_id" not in event.model_dump()  # the region's id never leaves it
     assert interview.barriers == ("financing", "time")  # GROWTH_BARRIERS order, deduplicated
     assert (event.intends_to_grow, event.planned_hires, event.barriers) == (
         "yes",

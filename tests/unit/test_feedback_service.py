@@ -28,7 +28,14 @@ from services.feedback.contacts import (
     GroupsContactDirectory,
     StaticContactDirectory,
 )
-from services.feedback.orm import TABLES, InvitationRow, MailRow, ResponseRow, SurveyLinkRow
+from services.feedback.orm import (
+    TABLES,
+    InvitationRow,
+    MailRow,
+    PanelSecretRow,
+    ResponseRow,
+    SurveyLinkRow,
+)
 from services.feedback.repository import FeedbackRepository
 from services.feedback.settings import FeedbackSettings
 from shared.contracts import (
@@ -44,6 +51,7 @@ from shared.contracts import (
     encode,
     make_envelope,
 )
+from shared.contracts.feedback import person_key
 from shared.storage.migrations import migrate
 from tests.fixtures.credentials import CONSOLE_HEADERS
 
@@ -828,20 +836,47 @@ async def test_interviews_are_recorded_per_person_over_time(fb: Fb):
         (str(aino), "2025-01-20"),
     ]
     events = await fb.events("feedback.interview.recorded")
-    assert [(e.payload["person_id"], e.payload["intends_to_grow"]) for e in events] == [
-        (str(aino), "unsure"),
-        (str(aino), "yes"),
-        (str(ben), "no"),
+    # the events name the person by the region's panel key, never by the person id
+    async with fb.service.runtime.sessions() as session:
+        secret = bytes.fromhex(await session.scalar(select(PanelSecretRow.secret)) or "")
+    assert len(secret) == 32
+    assert [(e.payload["person_key"], e.payload["intends_to_grow"]) for e in events] == [
+        (person_key(secret, aino), "unsure"),
+        (person_key(secret, aino), "yes"),
+        (person_key(secret, ben), "no"),
     ]
+    assert {e.schema_version for e in events} == {2}
+    for event in events:
+        assert "person_id" not in event.payload
+        assert str(aino) not in event.model_dump_json()
+        assert str(ben) not in event.model_dump_json()
     assert all("barrier_other" not in e.payload for e in events)  # free text stays here
 
     # erasure of a person blanks their interviews' free text, keeps the structured record
+    # unlinked from the person, and drops their key nationally (InterviewRekeyed, no key)
     await fb.apply(
         PersonErased(person_id=aino, member_id=member, erased_at=datetime.now(UTC)), aino, 2
     )
     after = (await fb.ok(query, m=str(member)))["interviews"]
     assert [i["barrierOther"] for i in after] == ["", "Retiring soon", ""]
     assert [i["intendsToGrow"] for i in after] == ["UNSURE", "NO", "YES"]
+    assert [i["personId"] for i in after] == [None, str(ben), None]
+    aino_interviews = {
+        e.aggregate_id for e in events if e.payload["person_key"] != events[2].payload["person_key"]
+    }
+    rekeyed = await fb.events("feedback.interview.rekeyed")
+    assert {(e.aggregate_id, e.sequence) for e in rekeyed} == {(i, 2) for i in aino_interviews}
+    assert all(
+        e.payload == {"interview_id": str(e.aggregate_id), "person_key": None} for e in rekeyed
+    )
+    again = make_envelope(
+        PersonErased(person_id=aino, member_id=member, erased_at=datetime.now(UTC)),
+        region=REGION,
+        aggregate_id=aino,
+        sequence=3,
+    )
+    await fb.apply_envelope(again)  # erased twice (say, by a second request): nothing more
+    assert len(await fb.events("feedback.interview.rekeyed")) == 2
 
 
 async def test_an_interview_names_a_known_person_of_a_known_member(fb: Fb):

@@ -5,8 +5,7 @@ retention by cohort, firm size by year; rows in full only."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,11 +19,13 @@ from services.gateway.auth.guard import Guard, Role
 from services.gateway.graphql import GatewayContext, schema
 from services.gateway.orm import metadata
 from services.gateway.projections import project
-from services.gateway.research.tables import panel_secrets
+from services.gateway.research.tables import panel_persons, panel_secrets
 from shared.contracts import (
     DecodedEvent,
     GroupCreated,
     InterviewRecorded,
+    InterviewRecordedV1,
+    InterviewRekeyed,
     MemberJoined,
     MemberLeft,
     PersonErased,
@@ -33,6 +34,7 @@ from shared.contracts import (
     make_envelope,
 )
 from shared.contracts.base import Event
+from shared.contracts.feedback import person_key
 from shared.storage import create_engine, create_schema, session_factory
 
 RESEARCHER = Guard(Role.RESEARCHER, token_id="r00000000001")
@@ -46,6 +48,8 @@ class Region:
     name: str
     events: list[DecodedEvent] = field(default_factory=list)
     seq: dict[uuid.UUID, int] = field(default_factory=dict)
+    secret: bytes = field(default_factory=lambda: os.urandom(32))  # the region's own
+    interviews: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)  # by person
 
     def emit(self, event: Event, aggregate: uuid.UUID) -> None:
         self.seq[aggregate] = n = self.seq.get(aggregate, 0) + 1
@@ -81,20 +85,34 @@ class Region:
         grow: str,
         hires: int,
         *barriers: str,
-    ) -> None:
+        v1: bool = False,
+    ) -> uuid.UUID:
+        """As the feedback service records it: v2 with the region's key of ``person``, or
+        (``v1``) as events written before the region made keys, with the person id."""
         i = uuid.uuid4()
-        self.emit(
-            InterviewRecorded(
-                interview_id=i,
-                member_id=member,
-                person_id=person,
-                interviewed_on=on,
-                intends_to_grow=grow,  # type: ignore[arg-type]
-                planned_hires=hires,
-                barriers=barriers,  # type: ignore[arg-type]
-            ),
-            i,
-        )
+        facts: dict[str, Any] = {
+            "interview_id": i,
+            "member_id": member,
+            "interviewed_on": on,
+            "intends_to_grow": grow,
+            "planned_hires": hires,
+            "barriers": barriers,
+        }
+        if v1:
+            self.emit(InterviewRecordedV1(**facts, person_id=person), i)
+        else:
+            key = None if person is None else person_key(self.secret, person)
+            self.emit(InterviewRecorded(**facts, person_key=key), i)
+        if person is not None:
+            self.interviews.setdefault(person, []).append(i)
+        return i
+
+    def erase(self, person: uuid.UUID, member: uuid.UUID) -> None:
+        """As the region erases a person: groups' PersonErased, then feedback unlinks each
+        of the person's interviews (InterviewRekeyed without a key)."""
+        self.emit(PersonErased(person_id=person, member_id=member, erased_at=AT), person)
+        for i in self.interviews.pop(person, []):
+            self.emit(InterviewRekeyed(interview_id=i), i)
 
 
 @dataclass
@@ -102,6 +120,7 @@ class Panel:
     sessions: Any
     person: uuid.UUID  # interviewed in both regions (the same id: keys must differ)
     erased: uuid.UUID
+    oulu: Region
 
     async def ask(self, query: str, guard: Guard = RESEARCHER) -> Any:
         ctx = GatewayContext.create(self.sessions, guard=guard)
@@ -129,17 +148,18 @@ async def panel(database_url: str) -> AsyncIterator[Panel]:
     oulu.interview(a, person, date(2022, 5, 1), "unsure", 0, "time")
     oulu.interview(b, erased, date(2020, 9, 1), "no", 0, "owner_wellbeing")
     oulu.interview(c, None, date(2022, 6, 1), "yes", 3, "finding_employees")  # no person named
-    oulu.emit(PersonErased(person_id=erased, member_id=b, erased_at=AT), erased)
     lg = lappi.group()
     d = lappi.member(lg, date(2021, 4, 1), 1, 50_000)
     lappi.interview(d, person, date(2021, 8, 1), "yes", 1, "market_demand")
     lappi.interview(d, other, date(2022, 8, 1), "no", 0)
     async with sessions() as session, session.begin():
-        await project(session, oulu.events[:-1] + lappi.events)
+        await project(session, oulu.events + lappi.events)
+    before = len(oulu.events)
+    oulu.erase(erased, b)
     async with sessions() as session, session.begin():  # the erasure in a later batch
-        await project(session, oulu.events[-1:])
+        await project(session, oulu.events[before:])
     try:
-        yield Panel(sessions, person, erased)
+        yield Panel(sessions, person, erased, oulu)
     finally:
         await engine.dispose()
 
@@ -168,14 +188,75 @@ async def test_person_keys_are_stable_in_a_region_unlinkable_across_and_dropped_
     text = str(items)
     assert str(panel.person) not in text
     assert str(panel.person.hex) not in text
-    # the key is the HMAC of the person id with the region's own secret
+    # the key is the one the region made with its own secret; the gateway made no secret
+    assert first["personKey"] == person_key(panel.oulu.secret, panel.person)
     async with panel.sessions() as session:
-        secrets = dict(
-            (await session.execute(select(panel_secrets.c.region, panel_secrets.c.secret))).all()
-        )
-    assert set(secrets) == {"oulu", "lappi"}
-    expected = hmac.new(bytes.fromhex(secrets["oulu"]), panel.person.bytes, hashlib.sha256)
-    assert first["personKey"] == expected.hexdigest()[:32]
+        assert (await session.execute(select(panel_secrets))).all() == []
+        keys = set((await session.scalars(select(panel_persons.c.person_key))).all())
+    assert person_key(panel.oulu.secret, panel.erased) not in keys  # its link is gone
+
+
+async def test_v1_interviews_are_keyed_by_the_gateway_and_a_region_rekeys_only_its_own(
+    database_url: str,
+) -> None:
+    """Events written before the region made the keys (v1, with the person id): the gateway
+    keys them with a secret of its own per region, stores only the key, and drops those
+    keys on the person's PersonErased. A region's InterviewRekeyed for another region's
+    interview, or for one the nation has not seen, changes nothing."""
+    engine = create_engine(database_url)
+    await create_schema(engine, metadata)
+    sessions = session_factory(engine)
+    oulu, lappi = Region("oulu"), Region("lappi")
+    g = oulu.group()
+    a = oulu.member(g, date(2019, 3, 1), 2, 100_000)
+    kept, erased = uuid.uuid4(), uuid.uuid4()
+    first = oulu.interview(a, kept, date(2019, 5, 1), "yes", 1, v1=True)
+    second = oulu.interview(a, kept, date(2020, 5, 1), "no", 0, v1=True)
+    gone = oulu.interview(a, erased, date(2020, 6, 1), "unsure", 0, v1=True)
+    lappi.emit(InterviewRekeyed(interview_id=first, person_key="f" * 32), first)  # not its own
+    unseen = uuid.uuid4()
+    lappi.emit(InterviewRekeyed(interview_id=unseen, person_key="e" * 32), unseen)
+    try:
+        async with sessions() as session, session.begin():
+            await project(session, oulu.events + lappi.events)
+        async with sessions() as session:
+            rows = dict(
+                (
+                    await session.execute(
+                        select(panel_persons.c.interview_id, panel_persons.c.person_key)
+                    )
+                ).all()
+            )
+            secret = await session.scalar(
+                select(panel_secrets.c.secret).where(panel_secrets.c.region == "oulu")
+            )
+        assert secret is not None
+        assert rows == {
+            str(first): person_key(bytes.fromhex(secret), kept),
+            str(second): person_key(bytes.fromhex(secret), kept),
+            str(gone): person_key(bytes.fromhex(secret), erased),
+        }
+        before = len(oulu.events)
+        oulu.emit(PersonErased(person_id=erased, member_id=a, erased_at=AT), erased)
+        async with sessions() as session, session.begin():
+            await project(session, oulu.events[before:])
+        async with sessions() as session:
+            left = set((await session.scalars(select(panel_persons.c.interview_id))).all())
+            dump = await _read_model_text(session)
+        assert left == {str(first), str(second)}
+        for person in (kept, erased):  # the person ids were never stored
+            assert str(person) not in dump
+            assert person.hex not in dump
+    finally:
+        await engine.dispose()
+
+
+async def _read_model_text(session: Any) -> str:
+    """Every row of every table of the read model, as text."""
+    parts: list[str] = []
+    for table in metadata.sorted_tables:
+        parts.extend(str(tuple(row)) for row in await session.execute(select(table)))
+    return "\n".join(parts)
 
 
 async def test_pages_continue_where_the_last_ended(panel: Panel) -> None:

@@ -242,7 +242,7 @@ def populate(region: Region) -> None:
         InterviewRecorded(
             interview_id=iv,
             member_id=people[0],
-            person_id=r.new("person"),  # never seen nationally; its key is the region's row
+            person_key=r.new("person").hex,  # the region's key of its person: a row of it
             interviewed_on=date(2024, 2, 1),
             intends_to_grow="yes",
             planned_hires=1,

@@ -4,6 +4,8 @@
 - Responses: the newest version of each ``response_id`` (an edit repeats the event with a
   higher sequence); no person id exists nationally.
 - Interviews: the newest version of each interview; barriers as comma-separated codes.
+  Both versions of InterviewRecorded; the person (key or id) is the panel's
+  (:mod:`.panel`), never a column here.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from services.gateway.projections.sql import Columns, Row, facet, upsert
 from shared.contracts import (
     DecodedEvent,
     InterviewRecorded,
+    InterviewRecordedV1,
     ResponseSubmitted,
     SurveyClosed,
     SurveyOpened,
 )
 
-HANDLES = (SurveyOpened, SurveyClosed, ResponseSubmitted, InterviewRecorded)
+HANDLES = (SurveyOpened, SurveyClosed, ResponseSubmitted, InterviewRecorded, InterviewRecordedV1)
 _RESPONSE = ("survey_id", "region", "overall", "usefulness", "recommend")
 _INTERVIEW = (
     "region",
@@ -53,7 +56,7 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
                 "recommend": event.recommend,
                 "version": env.sequence,
             }
-        elif isinstance(event, InterviewRecorded):
+        elif isinstance(event, InterviewRecorded | InterviewRecordedV1):
             interview_rows[str(event.interview_id)] = {
                 "id": str(event.interview_id),
                 "region": env.region,
