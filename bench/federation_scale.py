@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import math
 import os
 import signal
 import socket
@@ -192,6 +193,8 @@ class ScaleResult:
     links_up_s: float = 0.0
     joined_s: float = 0.0
     sourcing_s: float = 0.0
+    join_requests: int = 0  # joins the registrar answered (a region retries an unanswered one)
+    hub_subscriptions: int = 0  # the hub's /varz subscriptions when idle
     baseline_idle: Usage | None = None  # no region yet
     baseline_rss: tuple[float, float] = (0.0, 0.0)  # hub, gateway MB with no region
     idle: Usage | None = None
@@ -215,22 +218,25 @@ class ScaleResult:
     missing: int = 0
     dead_lettered: int = 0
     pids: set[int] = field(default_factory=set)  # every process started (all stopped at the end)
+    failure: str = ""  # a phase that did not finish in time, and where the events were
 
     @property
     def ok(self) -> bool:
-        return self.missing == 0 and self.national == self.written == self.applied
+        return (
+            not self.failure and self.missing == 0 and self.national == self.written == self.applied
+        )
 
     def lines(self) -> list[str]:
         n = self.regions
 
-        def per_region(usage: Usage | None, base: Usage | None = None) -> str:
+        def per_region(usage: Usage | None, base: Usage | None = None, than: str = "") -> str:
             if usage is None:
                 return "-"
             extra = usage.cores - (base.cores if base else 0.0)
             return (
                 f"hub {usage.hub_cores * 100:.1f} % + gateway {usage.gateway_cores * 100:.1f} % "
                 f"of a core = {usage.cores * 1000 / n:.2f} ms CPU/s per region"
-                + ("" if base is None else f" ({extra * 1000 / n:.2f} above no region)")
+                + ("" if base is None else f" ({extra * 1000 / n:.2f} above {than})")
             )
 
         hub_base, gw_base = self.baseline_rss
@@ -241,17 +247,19 @@ class ScaleResult:
             f"  provision: {n} region users at the hub, one reload: {self.provision_s:.2f} s",
             f"  join (from starting {n} leaf servers at once): all ready {self.leaves_ready_s:.1f}"
             f" s, all links up {self.links_up_s:.1f} s, all joins answered "
-            f"{self.joined_s:.1f} s, NATIONAL sourcing all {self.sourcing_s:.1f} s",
+            f"{self.joined_s:.1f} s, NATIONAL sourcing all {self.sourcing_s:.1f} s; "
+            f"{self.join_requests} join requests answered for {n} regions",
             f"  no region: {per_region(self.baseline_idle)}; RSS hub {hub_base:.0f} MB, "
             f"gateway {gw_base:.0f} MB",
-            f"  idle: {per_region(self.idle, self.baseline_idle)}",
+            f"  idle: {per_region(self.idle, self.baseline_idle, 'no region')}",
             f"  RSS idle: hub {self.idle_rss[0]:.0f} MB, gateway {self.idle_rss[1]:.0f} MB "
             f"({(self.idle_rss[0] - hub_base) * 1000 / n:.0f} + "
             f"{(self.idle_rss[1] - gw_base) * 1000 / n:.0f} kB per region); a leaf server "
-            f"{self.leaf_rss_mean:.0f} MB, {self.leaf_idle_cores_mean * 1000:.1f} ms CPU/s idle",
+            f"{self.leaf_rss_mean:.0f} MB, {self.leaf_idle_cores_mean * 1000:.1f} ms CPU/s idle; "
+            f"hub subscriptions {self.hub_subscriptions:,}",
             f"  writing {self.written_in_window:,} events "
             f"({write_rate:.0f}/s) until applied, {write_s:.1f} s: "
-            f"{per_region(self.writing, self.idle)}; per event "
+            f"{per_region(self.writing, self.idle, 'idle')}; per event "
             f"{self._per_event(self.writing, None, self.written_in_window)} µs CPU, "
             f"{self._per_event(self.writing, self.idle, self.written_in_window)} µs above idle",
             f"  RSS after writing: hub {self.writing_rss[0]:.0f} MB, gateway "
@@ -265,6 +273,7 @@ class ScaleResult:
             f"  check: written {self.written:,}, NATIONAL {self.national:,}, gateway applied "
             f"{self.applied:,}, missing {self.missing}, dead-lettered {self.dead_lettered}: "
             + ("OK" if self.ok else "FAILED"),
+            *([f"  FAILED: {self.failure}"] if self.failure else []),
         ]
 
     @staticmethod
@@ -415,6 +424,10 @@ async def run_scale(
             (cpu_seconds(leaf_pids) - leaf_cpu) / result.idle.seconds / len(leaf_pids)
         )
         result.idle_rss = hub.rss()
+        varz = await asyncio.to_thread(hub.server.monitor, "varz")
+        result.hub_subscriptions = int(varz.get("subscriptions", 0))
+        registrar = (await hub.gateway_health()).get("registrar") or {}
+        result.join_requests = int(registrar.get("joins", 0))
         result.leaf_rss_mean = rss_mb(leaf_pids) / len(leaf_pids)
 
         before = sum(len(n.written) for n in nodes)
@@ -428,6 +441,8 @@ async def run_scale(
 
         await _restart(hub, nodes, result, rate, outage_seconds, timeout)
         await _check(hub, nodes, result, settle)
+    except TimeoutError as exc:  # say where the events are, then stop this N's processes
+        result.failure = f"{exc}; {await _whereabouts(hub, nodes)}"
     finally:
         result.pids.update(n.leaf.pid for n in nodes if n.leaf.pid is not None)
         with contextlib.suppress(AssertionError):  # the hub's current pids, if it started
@@ -528,6 +543,26 @@ async def _restart(
     result.resyncs = int(registrar.get("resyncs", 0)) - resyncs_before
 
 
+async def _whereabouts(hub: Hub, nodes: list[Region]) -> str:
+    """Where the written events are: NATIONAL's count, the gateway's, the sources' state."""
+    written = sum(len(n.written) for n in nodes)
+    try:
+        national = await hub.national()
+        states = await source_states(hub.js)
+        applied = await hub.applied()
+    except Exception as exc:
+        return f"written {written:,}; the hub does not answer ({exc!r})"
+    lagging = sorted(r for r, s in states.items() if s.lag)
+    silent = sorted(r for r, s in states.items() if s.active is None or s.active > 5)
+    errors = sorted({s.error for s in states.values() if s.error})
+    leafs = await hub.leafnodes()
+    return (
+        f"written {written:,}, NATIONAL {national:,}, gateway applied {applied:,}; "
+        f"{len(states)} sources, {leafs} leaf links; lagging {len(lagging)} {lagging[:10]}, "
+        f"silent > 5 s {len(silent)} {silent[:10]}, errors {errors[:3]}"
+    )
+
+
 async def _check(hub: Hub, nodes: list[Region], result: ScaleResult, settle: float) -> None:
     """NATIONAL holds each written event once; the gateway applied each (its processed ids)."""
     await asyncio.sleep(settle)  # a duplicate copy, were there one, would arrive by now
@@ -579,9 +614,22 @@ def predictions(results: list[ScaleResult], at: int = 1000) -> list[str]:
         f"fitted a + b*N over N = {', '.join(str(r.regions) for r in results)}; at N = {at:,}:"
     ]
     for name, measure in MEASURES.items():
-        a, b = fit([(r.regions, measure(r)) for r in results])
-        lines.append(f"  {name:<44} {a:9.2f} + {b:8.4f}*N -> predicts {a + b * at:10.1f}")
+        points = [(float(r.regions), measure(r)) for r in results]
+        a, b = fit(points)
+        lines.append(
+            f"  {name:<44} {a:9.2f} + {b:8.4f}*N -> predicts {a + b * at:10.1f}"
+            f"   (grows as N^{growth(points):.2f} between the two largest N)"
+        )
     return lines
+
+
+def growth(points: list[tuple[float, float]]) -> float:
+    """The exponent k of y ~ N^k between the two largest N: 1 is linear, 2 quadratic (a
+    straight line through points with k > 1 under-predicts); NaN if it cannot be told."""
+    (x1, y1), (x2, y2) = sorted(points)[-2:]
+    if x1 <= 0 or x1 == x2 or y1 <= 0 or y2 <= 0:
+        return math.nan
+    return math.log(y2 / y1) / math.log(x2 / x1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -617,9 +665,10 @@ def main(argv: list[str] | None = None) -> int:
                     outage_seconds=args.outage, idle_seconds=args.idle,
                 )
             )  # fmt: skip
-            results.append(result)
             ok = ok and result.ok
             print("\n".join(result.lines()), flush=True)
+            if not result.failure:
+                results.append(result)  # a failed N is left out of the fitted line
     for line in predictions(results):
         print(line)
     return 0 if ok else 1

@@ -68,6 +68,13 @@ CONSOLE = "console"  # the node's front door: pages, survey forms, the services'
 NODE_CREDENTIALS = "node-credentials.json"
 CREDENTIALS_ENV = "MGN_NODE_CREDENTIALS_FILE"
 JOIN_BACKOFF = (0.5, 30.0)  # first and longest wait between join attempts, seconds
+# How long one join request waits for the registrar's answer. The registrar answers joins one
+# at a time (0.1-0.3 s each with 50-100 sources on a loaded machine), so when many regions
+# join at once a request waits its turn; given up on, it is still answered later (to nobody)
+# and its retry queues again. At 5 s, 100 regions starting together sent 704-760 requests and
+# took 200 s to join (bench/federation_scale.py). No answer at all (hub or link down) comes
+# back at once as "no responders", not as this timeout.
+JOIN_REQUEST_TIMEOUT = 30.0
 
 
 DATABASE_PLACEHOLDERS = ("service", "region", "dir")
@@ -551,8 +558,14 @@ async def join_hub(
     )
     try:
         while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            patience = JOIN_REQUEST_TIMEOUT if remaining is None else remaining
             try:
-                reply = await nc.request(join_subject(region), b"{}", timeout=5)
+                reply = await nc.request(
+                    join_subject(region),
+                    b"{}",
+                    timeout=max(0.1, min(JOIN_REQUEST_TIMEOUT, patience)),
+                )
                 answer: dict[str, Any] = json.loads(reply.data)
                 if "error" not in answer:
                     return answer

@@ -917,3 +917,24 @@ def _plan_interviews(group: GroupPlan, rng: random.Random, last_year: int) -> No
             if intention != "yes" and rng.random() < 0.4:
                 intention = "yes" if intention == "unsure" else "unsure"
             on += timedelta(days=rng.randint(330, 400))
+
+
+def add_member_groups(
+    plan: RegionPlan, *, members: int, per_group: int = 30, seed: int = 7
+) -> None:
+    """Groups with members (and their contact entrepreneurs) but no meetings, added to
+    ``plan`` until the region has ``members`` member companies: a region at the network's
+    full size for benchmarks (``bench/console.py``), without loading years of meetings."""
+    rng = random.Random(f"{seed}-{plan.region}-members")
+    _, towns = REGIONS.get(plan.region, (plan.region, [plan.region.title()]))
+    total = sum(len(g.members) for g in plan.groups)
+    while total < members:
+        n = len(plan.groups)
+        town = towns[n % len(towns)]
+        founded = date(2020, rng.choice([1, 2, 3, 9]), 1)
+        group = GroupPlan(f"{plan.region}-g{n}", f"{town} core group {n + 1}", town, founded)
+        _plan_facilitators(group, rng, second_coder=False)
+        for _ in range(min(per_group, members - total)):
+            group.members.append(_new_member(group, rng, founded + timedelta(days=14)))
+        total += len(group.members)
+        plan.groups.append(group)

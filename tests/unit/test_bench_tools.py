@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bench.federation_scale import fit
+from bench.federation_scale import fit, growth
 from bench.pacer import run_paced
 from bench.pipeline import parse_args
 from bench.report import PROJECTION_TARGET, Verdicts, percentile
@@ -122,3 +122,9 @@ def test_the_fitted_line_predicts_from_the_points():
     assert fit([(10, 6.0), (50, 26.0), (100, 51.0)]) == pytest.approx((1.0, 0.5))
     with pytest.raises(ValueError, match="two different"):
         fit([(10, 1.0), (10, 2.0)])
+
+
+def test_growth_tells_linear_from_quadratic():
+    assert growth([(10, 1.0), (50, 5.0), (100, 10.0)]) == pytest.approx(1.0)
+    assert growth([(10, 1.0), (50, 25.0), (100, 100.0)]) == pytest.approx(2.0)
+    assert math.isnan(growth([(10, 0.0), (100, 0.0)]))

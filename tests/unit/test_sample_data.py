@@ -13,6 +13,7 @@ from deploy.sample_data import (
     RECENT_HELD_DAYS,
     GroupPlan,
     RegionPlan,
+    add_member_groups,
     plan_region,
 )
 from shared.contracts import ACTIVITY_TYPES as CONTRACT_ACTIVITY_TYPES
@@ -248,3 +249,18 @@ def test_closed_surveys_have_historical_answers_from_40_to_90_percent(
     mean = sum(rates) / len(rates)
     assert 0.45 < mean < 0.85, mean
     assert sum(0.3 <= r <= 1.0 for r in rates) / len(rates) > 0.9
+
+
+def test_member_groups_bring_the_region_to_its_size() -> None:
+    """``add_member_groups`` (bench/console.py's region of 300 members): groups of members
+    and contacts, no meetings, distinct business IDs and group names, exactly the total."""
+    plan = plan_region("oulu", groups=1, first_year=2024, last_year=2024)
+    before = len(plan.groups[0].members)
+    add_member_groups(plan, members=300, per_group=30)
+    members = [m for g in plan.groups for m in g.members]
+    assert len(members) == 300
+    assert all(not g.meetings for g in plan.groups[1:])
+    assert all(m.contacts for g in plan.groups[1:] for m in g.members)
+    assert len(plan.groups) == 1 + -(-(300 - before) // 30)
+    assert len({g.name for g in plan.groups}) == len(plan.groups)
+    assert len({m.business_id for m in members}) == 300
