@@ -37,7 +37,7 @@ import jinja2
 from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -339,6 +339,12 @@ def _serve(console: Console, page: _Page) -> Callable[[Request], Awaitable[Respo
                 ctx = await _context(console, request, db)
                 response = await _answer(ctx, page)
                 await db.commit()
+        except ClientDisconnect:
+            # The browser went away before its form had arrived (e.g. the member form's
+            # check superseded by the next keystroke): nothing to answer, nothing saved.
+            log.info("console page %s %s: the client left mid-request", request.method,
+                     request.url.path)  # fmt: skip
+            return Response(status_code=400)
         except Exception:
             # A fault of the console itself: logged with the request, answered with a
             # page (the transaction is rolled back when the session closes; no trace shown).

@@ -230,6 +230,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+PAGE_TIMEOUT_MS = 120_000  # every wait of a page: 2 cores shared at load 10+ (not 30 s)
+
+
+async def open_page(browser: Any, **options: Any) -> Any:
+    """A new page of ``browser`` whose clicks, navigations and waits allow PAGE_TIMEOUT_MS
+    (Playwright's 30 s default was exceeded by a form's answer under load)."""
+    page = await browser.new_page(**options)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
+    return page
+
+
 def unavailable(reason: str) -> NoReturn:
     """Skip, except in CI (CI=true) where a missing browser is a broken setup."""
     if os.environ.get("CI") == "true":

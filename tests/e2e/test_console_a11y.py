@@ -7,6 +7,7 @@ real items of the region's services behind it; and the main forms work by keyboa
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -14,14 +15,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from deploy.natsserver import free_port
 from services.console.app import build
 from services.console.pages import AREAS
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, serve_http
+from shared.i18n.formats import HELSINKI
+from tests.e2e.support import ADD_MEMBER, CHROMIUM, CHROMIUM_ARGS, open_page, serve_http
 from tests.fixtures.console import PASSWORD, Node, add_staff, console_settings, schedule_meeting
-from tests.fixtures.credentials import TEST_CREDENTIALS
+from tests.fixtures.credentials import CONSOLE_HEADERS, TEST_CREDENTIALS
+from tests.fixtures.nats import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats]
 
@@ -94,7 +98,7 @@ async def test_every_page_passes_axe_and_the_main_forms_work_by_keyboard(served,
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
         try:
-            page = await browser.new_page(locale="fi-FI")
+            page = await open_page(browser, locale="fi-FI")
             await page.goto(f"{base}/signin")
             found += await severe_violations(axe, page)
             await sign_in_by_keyboard(page, base, "admin")
@@ -149,4 +153,135 @@ async def test_every_page_passes_axe_and_the_main_forms_work_by_keyboard(served,
         finally:
             await browser.close()
     assert visited >= 15
+    assert not found, "\n".join(found)
+
+
+KNOWN = "query($g: UUID!) { knownMembers(groupId: $g) { memberId } }"
+RECORDED = """query($id: UUID!) { meeting(id: $id) {
+  hostMemberId status attendeeMemberIds memo { summary } } }"""
+
+
+async def press_and_wait(page: Any, key: str = "Enter") -> None:
+    """Press ``key`` on the focused control and wait for the page the form leads to."""
+    async with page.expect_navigation():
+        await page.keyboard.press(key)
+
+
+async def check_by_keyboard(page: Any, selector: str) -> None:
+    """Tab to a checkbox or radio button and make it checked with Space."""
+    await tab_to(page, selector, limit=200)
+    if not await page.is_checked(selector):
+        await page.keyboard.press("Space")
+    assert await page.is_checked(selector), f"Space did not check {selector}"
+
+
+async def choose_by_keyboard(page: Any, selector: str, value: str) -> None:
+    """Tab to a closed <select> and move to the option ``value`` with Home and ArrowDown."""
+    await tab_to(page, selector, limit=200)
+    await page.keyboard.press("Home")
+    count = await page.locator(f"{selector} option").count()
+    for _ in range(count):
+        if await page.input_value(selector) == value:
+            return
+        await page.keyboard.press("ArrowDown")
+    assert await page.input_value(selector) == value, f"{value} not reachable in {selector}"
+
+
+async def test_a_meeting_is_run_by_keyboard_alone(served, playwright):
+    """Scheduling with the suggested host (a bad date refused at its field first), attendance
+    as a checklist and "held", the memo previewed and published, a follow-up agreed: Tab,
+    Space, Enter and the arrow keys only, as the group's facilitator; axe on each page."""
+    from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
+
+    axe = Axe()
+    base, group = served.url, served.node.groups[0]
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
+        added = await http.post(
+            f"{served.node.urls['groups']}/graphql",
+            json={"query": ADD_MEMBER, "variables": {"i": {
+                "groupId": group, "companyName": f"Näppäinkokous {uuid.uuid4().hex[:6]} Oy",
+                "employees": 2, "turnoverEur": 120_000, "joinedOn": "2016-04-01"}}},
+        )  # fmt: skip
+        member = added.json()["data"]["addMember"]["id"]
+
+        async def known() -> bool:
+            found = await http.post(
+                f"{served.node.urls['meetings']}/graphql",
+                json={"query": KNOWN, "variables": {"g": group}},
+            )
+            return member in {m["memberId"] for m in found.json()["data"]["knownMembers"]}
+
+        await wait_for(known, timeout=60, message="the meetings service knows the member")
+
+    found: list[str] = []
+    async with playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = await open_page(browser, locale="fi-FI")
+            await sign_in_by_keyboard(page, base, "anna")
+
+            # schedule: the suggested host is preselected; a date that does not exist first
+            await page.goto(f"{base}/groups/{group}/meetings/new")
+            found += await severe_violations(axe, page)
+            suggested = await page.get_attribute("input[name=host]:checked", "value")
+            assert suggested, "no host is preselected"
+            await check_by_keyboard(page, "input[name=host]:checked")  # Tab lands on it
+            start = datetime.now(HELSINKI) - timedelta(minutes=5)  # so it can be held
+            await type_into(page, "#theme", "Näppäimistön kokous")
+            await type_into(page, "#day", f"31.2.{start.year}")
+            await type_into(page, "#time", f"{start:%H.%M}")
+            await tab_to(page, "form.stack button[type=submit]")
+            await press_and_wait(page)
+            assert await page.locator("#day-error").count() == 1, await page.content()
+            found += await severe_violations(axe, page)  # the form with its error
+            await type_into(page, "#day", f"{start.day}.{start.month}.{start.year}")
+            await tab_to(page, "form.stack button[type=submit]")
+            await press_and_wait(page)
+            assert re.search(r"/meetings/[0-9a-f-]{36}$", page.url), await page.content()
+            meeting = page.url.rsplit("/", 1)[1]
+            found += await severe_violations(axe, page)  # planned: RSVPs, held, cancel
+
+            # attendance as a checklist, then held
+            await check_by_keyboard(page, f"form[action$='/held'] input[value='{member}']")
+            await tab_to(page, "form[action$='/held'] button[type=submit]")
+            await press_and_wait(page)
+            assert await page.locator("form[action$='/attendance']").count() == 1, (
+                await page.content()
+            )
+            box = f"form[action$='/attendance'] input[value='{member}']"
+            assert await page.is_checked(box), "the attendee is not recorded"
+            found += await severe_violations(axe, page)  # held: correction, memo, follow-ups
+
+            # the memo: previewed, then published
+            await type_into(page, "#summary", "Sovittiin näppäimistön käytöstä.")
+            await tab_to(page, "form[action$='/memo'] button[formaction]")
+            await press_and_wait(page)
+            assert await page.locator("#preview blockquote").count() == 1
+            found += await severe_violations(axe, page)  # the preview
+            await tab_to(page, "form[action$='/memo'] button:not([formaction])", limit=200)
+            await press_and_wait(page)
+            assert await page.locator("#memo p.meta").count() == 1  # "Published ..."
+
+            # a follow-up for the member
+            await choose_by_keyboard(page, "#owner", member)
+            await type_into(page, "#description", "Pikanäppäinten lista")
+            await tab_to(page, "form[action$='/action'] button[type=submit]")
+            await press_and_wait(page)
+            assert await page.locator("text=Pikanäppäinten lista").count() >= 1
+            found += await severe_violations(axe, page)
+        finally:
+            await browser.close()
+
+    async with httpx.AsyncClient(timeout=20, headers=CONSOLE_HEADERS) as http:
+        answer = await http.post(
+            f"{served.node.urls['meetings']}/graphql",
+            json={"query": RECORDED, "variables": {"id": meeting}},
+        )
+    recorded = answer.json()["data"]["meeting"]
+    assert recorded["hostMemberId"] == suggested
+    assert recorded["status"] == "HELD"
+    assert recorded["attendeeMemberIds"] == [member]
+    assert recorded["memo"]["summary"] == "Sovittiin näppäimistön käytöstä."
     assert not found, "\n".join(found)

@@ -76,6 +76,9 @@ async def test_the_worked_example_reproduces_the_figures_both_ways(
         by_year = out.split("## Growth intentions by interview year")[1].split("##")[0]
         rows = [line.split("|")[2] for line in by_year.splitlines() if line[:3] == "| 2"]
         assert sum(int(n) for n in rows) == interviews > 0
+        # the persons (the API's only: the package has no person keys) are the contacts
+        persons = [int(line.split("|")[-2]) for line in by_year.splitlines() if line[:3] == "| 2"]
+        assert 0 < sum(persons) <= interviews
         (tmp_path / "output.md").write_text(out)
 
         # a package that says otherwise: one member fewer changes the longitudinal figures

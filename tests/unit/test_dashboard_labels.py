@@ -137,3 +137,25 @@ async def test_a_bad_day_is_refused_with_its_name(tmp_path: Path) -> None:
     page = await _get(_app(tmp_path), "/dashboard?from=2016-13-01")
     assert page.status_code == 400
     assert "From must be a day written as YYYY-MM-DD, not 2016-13-01." in page.text
+
+
+async def test_without_tokens_the_no_script_tables_are_served_even_when_empty(
+    tmp_path: Path,
+) -> None:
+    from services.gateway import app as gateway_app
+    from shared.storage.migrations import migrate, version_table
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = create_engine(url)
+    try:
+        migrations = Path(gateway_app.__file__).parent / "migrations"
+        await migrate(engine, migrations, version_table=version_table("gateway"))
+    finally:
+        await engine.dispose()
+    page = await _get(_app(tmp_path, require_token=False), "/dashboard?lang=fi")
+    assert page.status_code == 200
+    notice = re.search(r"<noscript>(.*?)</noscript>", page.text, re.S)
+    assert notice
+    for table in ("noscript-meetings", "noscript-activities", "noscript-feedback"):
+        assert f'<table id="{table}">' in notice.group(1)
+    assert notice.group(1).count("Näillä rajauksilla ei ole tietoja.") == 3

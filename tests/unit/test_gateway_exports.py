@@ -99,7 +99,7 @@ async def test_roles_decide_which_rows_are_exported(net: World) -> None:
     assert "regions" in {n for n in DATASETS if _allowed(n, PUBLIC)}  # region list is public
     with pytest.raises(UnknownDataset, match="choose one of activities, attendance"):
         dataset("people")
-    with pytest.raises(BadFormat, match="csv or jsonl"):
+    with pytest.raises(BadFormat, match="csv, jsonl, sav or dta"):
         check_format("xlsx")
 
 
@@ -255,7 +255,8 @@ def test_cli_export_all_writes_a_valid_data_package(
     asyncio.run(fill())
     capsys.readouterr()
     out = tmp_path / "package"
-    assert main(["export", "--all", "--out", str(out), "--db", db]) == 0
+    also = ["--also", "sav", "--also", "dta"]
+    assert main(["export", "--all", "--out", str(out), *also, "--db", db]) == 0
     err = capsys.readouterr().err
     assert f"NATIONAL stream sequence {len(events)}" in err
     package = json.loads((out / "datapackage.json").read_text())
@@ -266,6 +267,14 @@ def test_cli_export_all_writes_a_valid_data_package(
         assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
         assert f"{hashlib.sha256(data).hexdigest()}  {out / res['path']}" in err
         assert [f["name"] for f in res["schema"]["fields"]] == DATASETS[res["name"]].column_names
+        # the same rows as SPSS and Stata files, listed with their SHA-256
+        assert [a["format"] for a in res["mgn:alternates"]] == ["sav", "dta"]
+        for alt in res["mgn:alternates"]:
+            data = (out / alt["path"]).read_bytes()
+            assert alt["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert alt["bytes"] == len(data)
+            assert alt["rows"] == res["rows"]
+            assert f"{hashlib.sha256(data).hexdigest()}  {out / alt['path']}" in err
     groups_csv = (out / "groups.csv").read_text()
     assert "'=HYPERLINK(1)" in groups_csv  # formulas stay neutralised in the package
     report = validate(out / "datapackage.json")
@@ -317,5 +326,23 @@ def test_cli_export_parquet_round_trips(tmp_path: Path, capsys: pytest.CaptureFi
         digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
         assert f"sha256 {digest}" in capsys.readouterr().err
         assert (tmp_path / f"{name}.parquet.sha256").read_text() == f"{digest}  {name}.parquet\n"
+    for fmt in ("sav", "dta"):  # SPSS, Stata: the JSON lines' rows, the SHA-256 beside it
+        import pyreadstat
+
+        one = tmp_path / f"members.{fmt}"
+        assert main(["export", "members", "--format", fmt, "--out", str(one), "--db", db]) == 0
+        reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+        df, meta = reader(str(one), apply_value_formats=True, formats_as_category=False)
+        members = [
+            json.loads(line) for line in (tmp_path / "members.jsonl").read_text().splitlines()
+        ]
+        assert list(df["id"]) == [m["id"] for m in members]
+        assert list(df["status"]) == [m["status"] for m in members]
+        assert str(meta.column_names_to_labels["status"]).startswith("ACTIVE | PAUSED | LEFT")
+        digest = hashlib.sha256(one.read_bytes()).hexdigest()
+        assert (tmp_path / f"members.{fmt}.sha256").read_text() == f"{digest}  members.{fmt}\n"
+        assert f"sha256 {digest}" in capsys.readouterr().err
+        with pytest.raises(SystemExit, match=f"{fmt} needs --out"):
+            main(["export", "members", "--format", fmt, "--db", db])
     with pytest.raises(SystemExit, match="parquet needs --out"):
         main(["export", "members", "--format", "parquet", "--db", db])

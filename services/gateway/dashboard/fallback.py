@@ -87,7 +87,9 @@ def _num(value: float | int | None, digits: int = 0) -> str:
     return format_number(round(value, digits) if digits else value, current_language())
 
 
-def _table(tid: str, caption: str, head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _table(
+    tid: str, caption: str, head: Sequence[str], rows: Sequence[Sequence[str]], empty: str
+) -> str:
     cells = "".join(
         f'<th scope="col"{"" if i == 0 else " class=num"}>{escape(h)}</th>'
         for i, h in enumerate(head)
@@ -101,6 +103,8 @@ def _table(tid: str, caption: str, head: Sequence[str], rows: Sequence[Sequence[
         + "</tr>"
         for row in rows
     )
+    if not rows:
+        body = f'<tr><td colspan="{len(head)}">{escape(empty)}</td></tr>'
     return (
         f'<table id="{tid}"><caption>{escape(caption)}</caption>'
         f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
@@ -122,12 +126,14 @@ async def fallback_tables(sessions: Sessions, filters: Filters, texts: Mapping[s
                 texts["meetings"],
                 [texts["month"], texts["held"], texts["cancelled"], texts["attendanceRate"]],
                 [_meeting_row(r) for r in meetings],
+                texts["noData"],
             ),
             _table(
                 "noscript-activities",
                 texts["activities"],
                 [texts["type"], texts["activitiesCol"], texts["meetingsCol"], texts["groups"]],
                 [_cop_row(r, lang) for r in cop],
+                texts["noData"],
             ),
             _table(
                 "noscript-feedback",
@@ -140,6 +146,7 @@ async def fallback_tables(sessions: Sessions, filters: Filters, texts: Mapping[s
                     texts["usefulness"],
                 ],
                 [_feedback_row(r) for r in feedback if r.surveys],
+                texts["noData"],
             ),
         )
     )

@@ -444,6 +444,7 @@ async function loadMeetings(p) {
     [["month", t("month")], ["held", t("held")], ["cancelled", t("cancelled")], ["groupsMeeting", t("groupsMeeting")],
       ["attendees", t("attendees")], ["expected", t("expected")], ["attendanceRate", t("attendanceRate")]],
     rows.map((r) => [r.month, num(r.meetingsHeld), num(r.meetingsCancelled), num(r.groupsMeeting), num(r.attendees), num(r.expected), pct(r.attendanceRate)]),
+    { hiddenCaption: true },
   );
   p.show(chart, asDetails(data));
 }
@@ -469,6 +470,7 @@ async function loadActivities(p) {
     t("activities"),
     [["type", t("type")], ["activities", t("activitiesCol")], ["meetings", t("meetingsCol")], ["groups", t("groups")], ["example", t("example")]],
     cells.map((c) => [t(c.activityType), num(c.activities), num(c.meetings), num(c.groups), c.example ?? "–"]),
+    { hiddenCaption: true },
   );
   p.show(chart, asDetails(data));
 }
@@ -506,6 +508,7 @@ async function loadFeedback(p) {
       ["responseRate", t("responseRate")], ["overall", t("overall")], ["usefulness", t("usefulness")], ["recommendScore", t("recommendScore")]],
     feedbackTrend.map((m) => [m.month, num(m.surveys), num(m.surveysWithheld), num(m.responses), pct(m.responseRate),
       num(m.meanOverall, 2), num(m.meanUsefulness, 2), num(m.recommendScore, 1)]),
+    { hiddenCaption: true },
   );
   p.show(...nodes, el("p", { class: "status" }, t("feedbackNote")), asDetails(data));
 }
@@ -522,7 +525,7 @@ async function loadRetention(p) {
   const nodes = [];
   if (rated.length) {
     const items = rated.map((y) => ({ key: String(y.year), count: Math.round(y.retentionRate * 1000) / 10 }));
-    const chart = barChart({ items, label: t("retentionChart", { n: num(items.length), from: items[0].key, to: items.at(-1).key }), height: 200, max: 100, keyLabels: true });
+    const chart = barChart({ items, label: t("retentionChart", { n: num(items.length), from: items[0].key, to: items.at(-1).key }), width: 560, height: 240, max: 100, keyLabels: true });
     chart.id = "retention-chart";
     nodes.push(chart);
   }
@@ -532,6 +535,7 @@ async function loadRetention(p) {
     [["year", t("year")], ["membersStart", t("membersStart")], ["joined", t("joined")], ["left", t("left")],
       ["retained", t("retained")], ["membersEnd", t("membersEnd")], ["retentionRate", t("retentionRate")]],
     retention.map((y) => [String(y.year), num(y.membersStart), num(y.joined), num(y.left), num(y.retained), num(y.membersEnd), pct(y.retentionRate)]),
+    { hiddenCaption: true },
   );
   p.show(...nodes, data);
 }
@@ -555,6 +559,7 @@ async function loadInitiatives(p) {
     t("initiatives"),
     [["status", t("status")], ["initiatives", t("initiativesCol")], ["members", t("members")], ["joinings", t("joinings")]],
     rows.map((r) => [t(r.status), num(r.initiatives), num(r.members), num(r.joinings)]),
+    { hiddenCaption: true },
   );
   p.show(chart, data);
 }
@@ -576,6 +581,7 @@ async function loadHosts(p) {
       ["hostShare", t("hostShare")], ["repeatHostings", t("repeatHostings")], ["meanDays", t("meanDays")], ["minDays", t("minDays")]],
     nodes.map((g) => [groupName(g.groupId), g.region, num(g.members), num(g.meetingsHosted), num(g.distinctHosts), pct(g.hostShare),
       num(g.repeatHostings), num(g.meanDaysBetween, 1), num(g.minDaysBetween)]),
+    { hiddenCaption: true },
   );
   p.show(...pageNote(hostRotation), data);
 }
@@ -599,6 +605,7 @@ async function loadHealth(p) {
     nodes.map((g) => [groupName(g.groupId), g.region, num(g.membersActive), num(g.membersEver), num(g.membersLeft), pct(g.churnRate),
       num(g.meetingsHeld), when(g.lastMeetingAt), pct(g.attendanceRate), num(g.longestStreak), num(g.meanCurrentStreak, 1),
       pct(g.hostedShare), num(g.feedbackRecent, 2), num(g.feedbackPrevious, 2), num(g.feedbackTrend, 2)]),
+    { hiddenCaption: true },
   );
   p.show(...pageNote(groupHealth), data);
 }
@@ -617,6 +624,7 @@ async function loadGroupMonths(p) {
     [["group", t("group")], ["month", t("month")], ["region", t("region")], ["held", t("held")], ["cancelled", t("cancelled")],
       ["attendees", t("attendees")], ["expected", t("expected")], ["attendanceRate", t("attendanceRate")]],
     nodes.map((g) => [groupName(g.groupId), g.month, g.region, num(g.meetingsHeld), num(g.meetingsCancelled), num(g.attendees), num(g.expected), pct(g.attendanceRate)]),
+    { hiddenCaption: true },
   );
   p.show(...pageNote(groupMonths), asDetails(data));
 }
@@ -636,6 +644,7 @@ async function loadAgreement(p) {
     t("agreement"),
     [["coderA", t("coderA")], ["coderB", t("coderB")], ["meetings", t("meetingsCol")], ["kappa", t("kappa")]],
     pairs.map((a) => [a.coderA, a.coderB, num(a.meetings), num(a.kappa, 2)]),
+    { hiddenCaption: true },
   );
   const perType = table(
     "agreement-types",
@@ -695,7 +704,7 @@ async function loadCohorts(p) {
       return s ? `${pct(s.rate)} (${num(s.retained)}/${num(s.atRisk)})` : "–";
     })];
   });
-  p.show(table("cohorts-table", t("cohorts"), columns, rows));
+  p.show(table("cohorts-table", t("cohorts"), columns, rows, { hiddenCaption: true }));
 }
 
 async function loadFirmSize(p) {
@@ -706,7 +715,7 @@ async function loadFirmSize(p) {
   if (!firmSizeByYear.some((y) => y.firms)) return p.empty();
   const items = firmSizeByYear.map((y) => ({ key: String(y.year), count: y.firms }));
   const chart = barChart({
-    items, label: t("firmSizeChart", { n: num(items.length), from: items[0].key, to: items.at(-1).key }), height: 200, keyLabels: true,
+    items, label: t("firmSizeChart", { n: num(items.length), from: items[0].key, to: items.at(-1).key }), width: 560, height: 240, keyLabels: true,
   });
   chart.id = "firmSize-chart";
   const data = table(
@@ -714,6 +723,7 @@ async function loadFirmSize(p) {
     t("firmSize"),
     [["year", t("year")], ["firms", t("firms")], ["employeesMean", t("employeesMean")], ["employeesMedian", t("employeesMedian")], ["turnoverMean", t("turnoverMean")]],
     firmSizeByYear.map((y) => [String(y.year), num(y.firms), num(y.employeesMean, 1), num(y.employeesMedian, 1), num(y.turnoverMeanEur, 0)]),
+    { hiddenCaption: true },
   );
   p.show(chart, data);
 }
