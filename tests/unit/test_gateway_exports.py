@@ -346,3 +346,55 @@ def test_cli_export_parquet_round_trips(tmp_path: Path, capsys: pytest.CaptureFi
             main(["export", "members", "--format", fmt, "--db", db])
     with pytest.raises(SystemExit, match="parquet needs --out"):
         main(["export", "members", "--format", "parquet", "--db", db])
+
+
+async def test_memos_codings_and_their_files_on_both_databases(net: World, tmp_path: Path) -> None:
+    """The workspace datasets, their SPSS/Stata files and the .qdpx on SQLite and PostgreSQL."""
+    import pyreadstat
+
+    from services.gateway.exports.qdpx import write_qdpx
+    from services.gateway.exports.stats import write_stats
+    from services.gateway.orm import memos
+    from services.gateway.research import store
+    from services.gateway.research.coding import CodingInput, MarkInput
+    from services.gateway.research.scope import Scope
+    from services.gateway.research.tables import codebooks
+    from services.gateway.snapshot import current
+    from tests.unit.test_gateway_research_exports import project
+
+    async with net.sessions() as session, session.begin():
+        await store.ensure_first_codebook(session)
+        book = await session.scalar(select(codebooks.c.id).where(codebooks.c.key == "wenger"))
+        assert book is not None
+        meeting, summary = (
+            await session.execute(select(memos.c.meeting_id, memos.c.summary).limit(1))
+        ).one()
+        for coder in ("coder-a", "coder-b"):
+            mark = MarkInput("problem_solving", 0, 4, f"by {coder}")
+            await store.record_coding(session, CodingInput(book, meeting, marks=(mark,)), coder)
+        whole = CodingInput(book, meeting, marks=(MarkInput("visits"),))
+        await store.reconcile_coding(session, whole, "coder-c")
+    expected = {"memos": await count(net, "memos"), "codings": 3, "coding_marks": 3}
+    assert expected["memos"] > 0
+    for name, n in expected.items():
+        rows = list(csv.reader(io.StringIO(await text(net, name, "csv", RESEARCHER))))
+        assert len(rows) - 1 == n == await count(net, name), name
+        ds = dataset(name)
+        for fmt in ("sav", "dta"):
+            path = tmp_path / f"{name}.{fmt}"
+            written, _ = await write_stats(net.sessions, ds, scoped(ds, RESEARCHER), path, fmt)
+            reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+            df, _ = reader(str(path), apply_value_formats=True, formats_as_category=False)
+            assert written == len(df) == n, (name, fmt)
+            assert [str(v) for v in df[ds.column_names[0]]] == [r[0] for r in rows[1:]]
+    async with net.sessions() as session:
+        snap = await current(session)
+    out = tmp_path / "memos.qdpx"
+    done = await write_qdpx(net.sessions, RESEARCHER, out, Scope(), "wenger", snap)
+    assert (done.memos, done.selections, done.whole) == (expected["memos"], 2, 1)
+    _, texts = project(out.read_bytes())
+    assert summary in texts.values()
+    lappi = await write_qdpx(net.sessions, RESEARCHER, out, Scope(region="lappi"), "wenger", snap)
+    assert 0 < lappi.memos < done.memos
+    with pytest.raises(AccessDenied):
+        await write_qdpx(net.sessions, OULU, out, Scope(region="oulu"), "wenger", snap)
