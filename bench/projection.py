@@ -73,11 +73,11 @@ class ProjectionRun:
 
 async def projection_rate(hub: NatsServer, db_url: str, n: int, batch: int) -> ProjectionRun:
     """Project the first ``n`` events of NATIONAL with a new durable."""
-    engine = create_engine(db_url)
+    settings = GatewaySettings(database_url=db_url, batch_size=batch)
+    engine = create_engine(db_url, sqlite_cache_mb=settings.sqlite_cache_mb)  # as the gateway
     await create_schema(engine, gateway_metadata)
     nc = await nats.connect(hub.client_url)
     try:
-        settings = GatewaySettings(database_url=db_url, batch_size=batch)
         consumer = national_consumer(nc.jetstream(), session_factory(engine), settings)
         consumer.spec = replace(consumer.spec, durable=f"bench-{uuid.uuid4().hex[:8]}")
         task = asyncio.create_task(consumer.run())

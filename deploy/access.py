@@ -47,7 +47,7 @@ def add_commands(commands: Any) -> None:
 
     export = commands.add_parser(
         "export",
-        help="export a dataset of the national read model as CSV or JSON lines",
+        help="export a dataset of the national read model (CSV, JSON lines, Parquet, SPSS, Stata)",
         description="Stream a pseudonymous dataset of the gateway's read model to a file. "
         "Datasets and their columns: `mgn export --list`.",
     )
@@ -60,10 +60,20 @@ def add_commands(commands: Any) -> None:
         "Frictionless Data Package descriptor (datapackage.json: schemas, snapshot, SHA-256)",
     )
     export.add_argument(
+        "--also",
+        action="append",
+        choices=["sav", "dta"],
+        default=[],
+        help="with --all: each dataset also as an SPSS (sav) or Stata (dta) file, listed "
+        "in datapackage.json with its SHA-256 (repeat for both; held in memory per dataset)",
+    )
+    export.add_argument(
         "--format",
-        choices=["csv", "jsonl", "parquet", "md", "tex"],
+        choices=["csv", "jsonl", "parquet", "sav", "dta", "qdpx", "md", "tex"],
         default="csv",
-        help="parquet: a dataset to --out FILE (needs pyarrow); md, tex: table1",
+        help="parquet (needs pyarrow), sav (SPSS), dta (Stata): a dataset to --out FILE; "
+        "qdpx: memos with their codings as a REFI-QDA project (--out FILE; --from, --to, "
+        "--region, --group, --codebook, --language); md, tex: table1",
     )
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
     export.add_argument("--region", help="only this region's rows")
@@ -94,18 +104,26 @@ def run(args: argparse.Namespace) -> int:
         return _dictionary(sys.stdout)
     if args.all:
         if args.name or args.out is None or args.format != "csv":
-            raise SystemExit("mgn: error: export --all: no dataset name; --out DIR; CSV only")
+            raise SystemExit(
+                "mgn: error: export --all: no dataset name; --out DIR; CSV (--also sav, dta)"
+            )
         return _with_db(args, _export_all)
+    if args.also:
+        raise SystemExit("mgn: error: export: --also is for --all (one dataset: --format)")
     if not args.name:
         raise SystemExit("mgn: error: export: name a dataset (see `mgn export --list`)")
     if args.name == "table1":
-        if args.format in ("jsonl", "parquet"):
+        if args.format in ("jsonl", "parquet", "sav", "dta"):
             raise SystemExit("mgn: error: export table1: --format csv, md or tex")
         return _with_db(args, _table1)
+    if args.format == "qdpx":
+        if args.name != "memos" or args.out is None:
+            raise SystemExit("mgn: error: export: --format qdpx is for memos, with --out FILE")
+        return _with_db(args, _qdpx)
     if args.format in ("md", "tex"):
         raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} is for table1")
-    if args.format == "parquet" and args.out is None:
-        raise SystemExit(f"mgn: error: export {args.name}: --format parquet needs --out FILE")
+    if args.format in ("parquet", "sav", "dta") and args.out is None:
+        raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} needs --out FILE")
     return _with_db(args, _export)
 
 
@@ -189,8 +207,8 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
         snap = await current(session)
     started = time.perf_counter()
     progress = _progress(started)
-    if args.format == "parquet":
-        return await _export_parquet(sessions, args, ds, query, snap, started)
+    if args.format in ("parquet", "sav", "dta"):
+        return await _export_file(sessions, args, ds, query, snap, started)
     out: IO[bytes]
     out = (  # a file of research data: 0600, like every file the project writes
         sys.stdout.buffer if args.out is None else open_private(args.out, "wb")
@@ -218,22 +236,23 @@ async def _export(sessions: Sessions, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export_parquet(
+async def _export_file(
     sessions: Sessions, args: argparse.Namespace, ds: Any, query: Any, snap: Any, started: float
 ) -> int:
+    """A dataset written whole to ``--out``: Parquet, SPSS or Stata, its SHA-256 beside it."""
     from services.gateway.exports.parquet import write_parquet
+    from services.gateway.exports.stats import NotInValueSet, write_stats
 
     progress = _progress(started)
+    step = lambda n: progress(ds.name, n)  # noqa: E731
     try:
-        rows, digest = await write_parquet(
-            sessions,
-            ds,
-            query,
-            args.out,
-            lambda n: progress(ds.name, n),
-            {"mgn:snapshot": _snapshot_line(snap)},
-        )
-    except RuntimeError as exc:  # pyarrow missing
+        if args.format == "parquet":
+            extra = {"mgn:snapshot": _snapshot_line(snap)}
+            rows, digest = await write_parquet(sessions, ds, query, args.out, step, extra)
+        else:
+            note = _snapshot_line(snap)
+            rows, digest = await write_stats(sessions, ds, query, args.out, args.format, step, note)
+    except (RuntimeError, NotInValueSet) as exc:  # pyarrow missing; the dictionary behind
         raise SystemExit(f"mgn: error: export {ds.name}: {exc}") from None
     with open_private(args.out.with_name(args.out.name + ".sha256"), "w") as sums:
         sums.write(f"{digest}  {args.out.name}\n")
@@ -253,11 +272,17 @@ async def _export_all(sessions: Sessions, args: argparse.Namespace) -> int:
     except TokenError as exc:
         raise SystemExit(f"mgn: error: export: {exc}") from None
     started = time.perf_counter()
-    snap, target, files, refused = await write_all(
-        sessions, guard, args.out, args.region, _progress(started)
-    )
+    from services.gateway.exports.stats import NotInValueSet
+
+    try:
+        snap, target, files, refused = await write_all(
+            sessions, guard, args.out, args.region, _progress(started), also=tuple(args.also)
+        )
+    except NotInValueSet as exc:  # the data dictionary is behind the data
+        raise SystemExit(f"mgn: error: export --all: {exc}") from None
     for w in files:
-        print(f"{w.sha256}  {w.path} ({w.rows:,} rows)", file=sys.stderr)
+        for one in (w, *w.also):
+            print(f"{one.sha256}  {one.path} ({one.rows:,} rows)", file=sys.stderr)
     if refused:
         print(f"not allowed for this role: {', '.join(refused)}", file=sys.stderr)
     took = time.perf_counter() - started
@@ -267,6 +292,43 @@ async def _export_all(sessions: Sessions, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(_snapshot_line(snap), file=sys.stderr)
+    return 0
+
+
+async def _qdpx(sessions: Sessions, args: argparse.Namespace) -> int:
+    from services.gateway.auth import ANONYMOUS, AccessDenied, TokenError, resolve_token
+    from services.gateway.exports.qdpx import write_qdpx
+    from services.gateway.research.scope import Scope
+    from services.gateway.research.store import ensure_first_codebook
+    from services.gateway.snapshot import current
+    from shared.errors import DomainError
+
+    async with sessions() as session, session.begin():
+        await ensure_first_codebook(session)  # as the gateway does when it starts
+    async with sessions() as session:
+        snap = await current(session)
+    started = time.perf_counter()
+    try:
+        guard = ANONYMOUS if args.token is None else await resolve_token(sessions, args.token)
+        scope = Scope(args.from_, args.to, args.region, args.group)
+        written = await write_qdpx(
+            sessions, guard, args.out, scope, args.codebook, snap, args.language
+        )
+    except (TokenError, AccessDenied) as exc:
+        raise SystemExit(f"mgn: error: export memos: {exc}") from None
+    except DomainError as exc:
+        raise SystemExit(f"mgn: error: export memos: {exc.render('en')}") from None
+    with open_private(args.out.with_name(args.out.name + ".sha256"), "w") as sums:
+        sums.write(f"{written.sha256}  {args.out.name}\n")
+    took = time.perf_counter() - started
+    print(
+        f"export memos: {written.memos:,} memos, {written.selections:,} coded passages, "
+        f"{written.whole:,} whole-memo codings, {len(written.coders)} coders to {args.out} "
+        f"in {took:.2f} s",
+        file=sys.stderr,
+    )
+    print(_snapshot_line(snap), file=sys.stderr)
+    print(f"sha256 {written.sha256}", file=sys.stderr)
     return 0
 
 

@@ -106,14 +106,14 @@ async def rebuild_into(
 ) -> Rebuilt:
     """Replay NATIONAL into a fresh read model at ``target_url`` (see the module's doc)."""
     started = time.monotonic()
-    target = create_engine(target_url)
+    settings = GatewaySettings(database_url=target_url, batch_size=batch_size)
+    target = create_engine(target_url, sqlite_cache_mb=settings.sqlite_cache_mb)
     source = create_engine(source_url) if source_url else None
     durable = f"gateway-rebuild-{uuid.uuid4().hex[:8]}"
     try:
         kept = await prepare(target, source)
         state = (await js.stream_info(NATIONAL_STREAM)).state
         total, last = state.messages, state.last_seq
-        settings = GatewaySettings(database_url=target_url, batch_size=batch_size)
         spec = replace(consumer_spec(settings), durable=durable, reclaim_on_start=False)
         sessions = session_factory(target)
         consumer = EventConsumer(js, projecting(sessions, TABLES, project), spec)

@@ -33,6 +33,14 @@ class GatewaySettings(BaseSettings):
         default=True, description="GraphiQL on GET /graphql; off in the production profile"
     )
     batch_size: int = Field(default=500, ge=1, le=5000, description="events per transaction")
+    sqlite_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        le=4096,
+        description="on SQLite, the most memory each connection's page cache may take "
+        "(0: SQLite's 2 MB); the projection's cost per event grows with the read model "
+        "when its indexes no longer fit (bench/project_cost.py)",
+    )
     ack_wait: float = Field(
         default=30.0,
         gt=0,

@@ -33,6 +33,7 @@ class Event(BaseModel):
 
 
 _REGISTRY: dict[tuple[str, int], type[Event]] = {}
+_LATEST: dict[str, int] = {}  # type -> its highest registered version (decode asks per event)
 
 
 def register(model: type[Event]) -> None:
@@ -43,6 +44,7 @@ def register(model: type[Event]) -> None:
     if existing is not None and existing is not model:
         raise ValueError(f"event {key} registered twice: {existing.__name__}, {model.__name__}")
     _REGISTRY[key] = model
+    _LATEST[model.TYPE] = max(_LATEST.get(model.TYPE, 0), model.VERSION)
 
 
 def lookup(type_: str, version: int) -> type[Event] | None:
@@ -50,8 +52,7 @@ def lookup(type_: str, version: int) -> type[Event] | None:
 
 
 def latest_version(type_: str) -> int | None:
-    versions = [v for (t, v) in _REGISTRY if t == type_]
-    return max(versions) if versions else None
+    return _LATEST.get(type_)
 
 
 def registered_events() -> list[type[Event]]:

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -121,7 +121,7 @@ def _with_stream_seq(msg: Msg, event: DecodedEvent) -> DecodedEvent:
         seq = msg.metadata.sequence.stream
     except (ValueError, AttributeError, IndexError, TypeError):  # not a JetStream message
         return event
-    return replace(event, stream_seq=int(seq))
+    return DecodedEvent(event.envelope, event.event, int(seq))
 
 
 RESTART_DELAY = 1.0  # seconds before a crashed consumer loop starts again

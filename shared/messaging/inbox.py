@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Table, delete, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Envelope
 from shared.messaging.tables import MessagingTables
+from shared.storage.bulk import execute_many, insert_rows
 from shared.storage.chunks import IN_CHUNK, chunks
 
 
@@ -119,8 +121,9 @@ async def _record(
     marks: dict[str, tuple[int, int]],
 ) -> None:
     now = datetime.now(UTC)
-    await session.execute(
-        tables.processed.insert(),
+    await insert_rows(
+        session,
+        tables.processed,
         [
             {
                 "event_id": str(e.event_id),
@@ -158,16 +161,23 @@ async def _record(
                 "ahead": sum(1 for s in sequences if s > upto),
             }
         )
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(tables.marks)
-    for piece in chunks(values, 2000):
-        await session.execute(
-            statement.values(piece).on_conflict_do_update(
-                index_elements=[tables.marks.c.aggregate_id],
-                set_={"upto": statement.excluded.upto, "ahead": statement.excluded.ahead},
-            )
+    await execute_many(session, _move_marks(tables.marks, session.get_bind().dialect.name), values)
+
+
+_STATEMENTS: dict[tuple[str, Table], Any] = {}
+
+
+def _move_marks(marks: Table, dialect: str) -> Any:
+    """Upsert of marks rows, executed once per row (a multi-row ``VALUES`` was compiled
+    anew for every batch: 12 % of the projection's CPU)."""
+    statement = _STATEMENTS.get((dialect, marks))
+    if statement is None:
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(marks)
+        statement = _STATEMENTS[dialect, marks] = insert.on_conflict_do_update(
+            index_elements=[marks.c.aggregate_id],
+            set_={"upto": insert.excluded.upto, "ahead": insert.excluded.ahead},
         )
+    return statement
 
 
 async def processed_ids(

@@ -51,8 +51,13 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def create_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, sqlite_immediate: bool = True, sqlite_cache_mb: int = 0, **kwargs: Any
+) -> AsyncEngine:
     """Create an engine; SQLite files get WAL, a busy timeout and foreign keys on.
+
+    ``sqlite_cache_mb``: the most memory SQLite's page cache of each connection may take
+    (0: SQLite's default, 2 MB). It is taken as pages are read, not up front.
 
     With ``sqlite_immediate`` every SQLite transaction starts with ``BEGIN IMMEDIATE``
     after taking a fair write turn (:mod:`shared.storage.turns`): writers in this process
@@ -70,6 +75,10 @@ def create_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> 
                 private_file(database)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if sqlite_cache_mb < 0:
+            raise ValueError(f"sqlite_cache_mb must be 0 or more, got {sqlite_cache_mb}")
+        if sqlite_cache_mb:
+            event.listen(engine.sync_engine, "connect", _cache_pragma(sqlite_cache_mb))
         if sqlite_immediate:
             install_write_turns(engine, "BEGIN IMMEDIATE", timeout=SQLITE_BUSY_SECONDS)
         else:
@@ -82,6 +91,15 @@ def create_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _cache_pragma(megabytes: int) -> Any:
+    def pragma(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA cache_size=-{megabytes * 1024}")  # negative: KiB
+        cursor.close()
+
+    return pragma
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

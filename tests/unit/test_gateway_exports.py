@@ -99,7 +99,7 @@ async def test_roles_decide_which_rows_are_exported(net: World) -> None:
     assert "regions" in {n for n in DATASETS if _allowed(n, PUBLIC)}  # region list is public
     with pytest.raises(UnknownDataset, match="choose one of activities, attendance"):
         dataset("people")
-    with pytest.raises(BadFormat, match="csv or jsonl"):
+    with pytest.raises(BadFormat, match="csv, jsonl, sav or dta"):
         check_format("xlsx")
 
 
@@ -255,7 +255,8 @@ def test_cli_export_all_writes_a_valid_data_package(
     asyncio.run(fill())
     capsys.readouterr()
     out = tmp_path / "package"
-    assert main(["export", "--all", "--out", str(out), "--db", db]) == 0
+    also = ["--also", "sav", "--also", "dta"]
+    assert main(["export", "--all", "--out", str(out), *also, "--db", db]) == 0
     err = capsys.readouterr().err
     assert f"NATIONAL stream sequence {len(events)}" in err
     package = json.loads((out / "datapackage.json").read_text())
@@ -266,6 +267,14 @@ def test_cli_export_all_writes_a_valid_data_package(
         assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
         assert f"{hashlib.sha256(data).hexdigest()}  {out / res['path']}" in err
         assert [f["name"] for f in res["schema"]["fields"]] == DATASETS[res["name"]].column_names
+        # the same rows as SPSS and Stata files, listed with their SHA-256
+        assert [a["format"] for a in res["mgn:alternates"]] == ["sav", "dta"]
+        for alt in res["mgn:alternates"]:
+            data = (out / alt["path"]).read_bytes()
+            assert alt["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert alt["bytes"] == len(data)
+            assert alt["rows"] == res["rows"]
+            assert f"{hashlib.sha256(data).hexdigest()}  {out / alt['path']}" in err
     groups_csv = (out / "groups.csv").read_text()
     assert "'=HYPERLINK(1)" in groups_csv  # formulas stay neutralised in the package
     report = validate(out / "datapackage.json")
@@ -317,5 +326,75 @@ def test_cli_export_parquet_round_trips(tmp_path: Path, capsys: pytest.CaptureFi
         digest = hashlib.sha256(parquet.read_bytes()).hexdigest()
         assert f"sha256 {digest}" in capsys.readouterr().err
         assert (tmp_path / f"{name}.parquet.sha256").read_text() == f"{digest}  {name}.parquet\n"
+    for fmt in ("sav", "dta"):  # SPSS, Stata: the JSON lines' rows, the SHA-256 beside it
+        import pyreadstat
+
+        one = tmp_path / f"members.{fmt}"
+        assert main(["export", "members", "--format", fmt, "--out", str(one), "--db", db]) == 0
+        reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+        df, meta = reader(str(one), apply_value_formats=True, formats_as_category=False)
+        members = [
+            json.loads(line) for line in (tmp_path / "members.jsonl").read_text().splitlines()
+        ]
+        assert list(df["id"]) == [m["id"] for m in members]
+        assert list(df["status"]) == [m["status"] for m in members]
+        assert str(meta.column_names_to_labels["status"]).startswith("ACTIVE | PAUSED | LEFT")
+        digest = hashlib.sha256(one.read_bytes()).hexdigest()
+        assert (tmp_path / f"members.{fmt}.sha256").read_text() == f"{digest}  members.{fmt}\n"
+        assert f"sha256 {digest}" in capsys.readouterr().err
+        with pytest.raises(SystemExit, match=f"{fmt} needs --out"):
+            main(["export", "members", "--format", fmt, "--db", db])
     with pytest.raises(SystemExit, match="parquet needs --out"):
         main(["export", "members", "--format", "parquet", "--db", db])
+
+
+async def test_memos_codings_and_their_files_on_both_databases(net: World, tmp_path: Path) -> None:
+    """The workspace datasets, their SPSS/Stata files and the .qdpx on SQLite and PostgreSQL."""
+    import pyreadstat
+
+    from services.gateway.exports.qdpx import write_qdpx
+    from services.gateway.exports.stats import write_stats
+    from services.gateway.orm import memos
+    from services.gateway.research import store
+    from services.gateway.research.coding import CodingInput, MarkInput
+    from services.gateway.research.scope import Scope
+    from services.gateway.research.tables import codebooks
+    from services.gateway.snapshot import current
+    from tests.unit.test_gateway_research_exports import project
+
+    async with net.sessions() as session, session.begin():
+        await store.ensure_first_codebook(session)
+        book = await session.scalar(select(codebooks.c.id).where(codebooks.c.key == "wenger"))
+        assert book is not None
+        meeting, summary = (
+            await session.execute(select(memos.c.meeting_id, memos.c.summary).limit(1))
+        ).one()
+        for coder in ("coder-a", "coder-b"):
+            mark = MarkInput("problem_solving", 0, 4, f"by {coder}")
+            await store.record_coding(session, CodingInput(book, meeting, marks=(mark,)), coder)
+        whole = CodingInput(book, meeting, marks=(MarkInput("visits"),))
+        await store.reconcile_coding(session, whole, "coder-c")
+    expected = {"memos": await count(net, "memos"), "codings": 3, "coding_marks": 3}
+    assert expected["memos"] > 0
+    for name, n in expected.items():
+        rows = list(csv.reader(io.StringIO(await text(net, name, "csv", RESEARCHER))))
+        assert len(rows) - 1 == n == await count(net, name), name
+        ds = dataset(name)
+        for fmt in ("sav", "dta"):
+            path = tmp_path / f"{name}.{fmt}"
+            written, _ = await write_stats(net.sessions, ds, scoped(ds, RESEARCHER), path, fmt)
+            reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+            df, _ = reader(str(path), apply_value_formats=True, formats_as_category=False)
+            assert written == len(df) == n, (name, fmt)
+            assert [str(v) for v in df[ds.column_names[0]]] == [r[0] for r in rows[1:]]
+    async with net.sessions() as session:
+        snap = await current(session)
+    out = tmp_path / "memos.qdpx"
+    done = await write_qdpx(net.sessions, RESEARCHER, out, Scope(), "wenger", snap)
+    assert (done.memos, done.selections, done.whole) == (expected["memos"], 2, 1)
+    _, texts = project(out.read_bytes())
+    assert summary in texts.values()
+    lappi = await write_qdpx(net.sessions, RESEARCHER, out, Scope(region="lappi"), "wenger", snap)
+    assert 0 < lappi.memos < done.memos
+    with pytest.raises(AccessDenied):
+        await write_qdpx(net.sessions, OULU, out, Scope(region="oulu"), "wenger", snap)

@@ -6,10 +6,10 @@ in both (so a national answer has to pick one; tests/unit/two_regions.py). The t
 introspects the schema over HTTP and calls every Query field with every combination of
 its filters that names a region or an object of one (``region``, ``groupId``,
 ``memberId``, ``id``), selecting every field reachable from it (nested objects too), then
-downloads every export in both formats with and without ``?region=``, each as the public,
-each agency and a researcher, with real tokens through the gateway's own HTTP app; and it
-subscribes to every Subscription field with each region filter, for every role, while
-both regions' events are published to the live feed.
+downloads every export in every format (CSV, JSON lines, SPSS, Stata) with and without
+``?region=``, each as the public, each agency and a researcher, with real tokens through
+the gateway's own HTTP app; and it subscribes to every Subscription field with each
+region filter, for every role, while both regions' events are published to the live feed.
 Whatever answers: the caller's text must carry no marker of a region it does not see in
 full, and no id of that region's rows (an agency sees other regions' per-group
 aggregates, so group and coder ids are rows only for the public). Refusals (FORBIDDEN,
@@ -22,6 +22,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,8 +216,25 @@ async def test_no_query_field_shows_a_role_another_regions_words_or_rows(net: Ne
     assert 0 < refused < calls, (calls, refused)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-async def test_no_export_shows_a_role_another_regions_words_or_rows(net: Net, fmt: str) -> None:
+def readable(data: bytes, fmt: str, folder: Path) -> str:
+    """An export as text: CSV and JSON lines as they are; SPSS and Stata files read back
+    (pyreadstat) as their values, labels, value labels and notes."""
+    if fmt in ("csv", "jsonl"):
+        return data.decode("utf-8")
+    import pyreadstat
+
+    path = folder / f"export.{fmt}"
+    path.write_bytes(data)
+    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    df, meta = reader(str(path), apply_value_formats=True, formats_as_category=False)
+    about = (meta.file_label, meta.notes, meta.column_labels, meta.variable_value_labels)
+    return str(df.to_csv(index=False)) + json.dumps(about, default=str, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "sav", "dta"])
+async def test_no_export_shows_a_role_another_regions_words_or_rows(
+    net: Net, fmt: str, tmp_path: Path
+) -> None:
     problems: list[str] = []
     served = dict.fromkeys(ROLES, "")
     for name, role, region in itertools.product(DATASETS, ROLES, (None, *REGIONS)):
@@ -225,9 +243,10 @@ async def test_no_export_shows_a_role_another_regions_words_or_rows(net: Net, fm
         if resp.status_code == 403:
             continue
         assert resp.status_code == 200, (role, url, resp.text)
-        served[role] += resp.text
+        text = readable(resp.content, fmt, tmp_path)
+        served[role] += text
         problems += [
-            f"{role} reads {leak} through {url}" for leak in leaks(resp.text, unseen(net, role))
+            f"{role} reads {leak} through {url}" for leak in leaks(text, unseen(net, role))
         ]
     assert not problems, "\n".join(problems[:40])
     for name in REGIONS:

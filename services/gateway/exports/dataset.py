@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, get_args
 
 from sqlalchemy import ColumnElement, Row, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.guard import Level
+from services.gateway.statuses import InitiativeStatus, MeetingStatus, MemberStatus
+from shared.contracts import ACTIVITY_TYPES
+from shared.contracts.feedback import GrowthIntention
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,11 @@ class Column:
     name: str
     type: str  # string | id | integer | number | boolean | date | timestamp
     meaning: str
+    # the column's value set, when it has one (a status, an activity type): SPSS and Stata
+    # files carry it as codes 1..n labelled with these values, Table Schema as an enum
+    values: tuple[str, ...] = ()
+    # the value set is the region ids, read from the ``regions`` table when exporting
+    regions: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class Dataset:
     # selected rows at once (a small grouped select) into the exported rows
     expand: Callable[[AsyncSession, list[Row[Any]]], Awaitable[list[Sequence[Any]]]] | None = None
     collect: Callable[[list[Row[Any]]], list[Sequence[Any]]] | None = None
+    # the researchers' coding workspace (codings, coder pseudonyms): researchers only, as in
+    # GraphQL, whatever ``level`` an agency has of the row's region
+    researchers_only: bool = False
 
     @classmethod
     def of_table(
@@ -61,11 +73,26 @@ class Dataset:
         return [c.name for c in self.columns]
 
 
-def column(name: str, type_: str, meaning: str) -> Column:
-    return Column(name, type_, meaning)
+def column(name: str, type_: str, meaning: str, values: tuple[str, ...] = ()) -> Column:
+    return Column(name, type_, meaning, values)
 
 
-REGION = column("region", "string", "Region id (the regional node the row came from)")
+REGION = Column("region", "string", "Region id (the regional node the row came from)", regions=True)
 GROUP = column("group_id", "id", "Pseudonymous id of the core group")
 MEETING = column("meeting_id", "id", "Pseudonymous id of the meeting")
 MEMBER = column("member_id", "id", "Pseudonymous id of the member enterprise")
+
+
+# --- value sets of the dictionary's categorical columns (one place) ---------------------
+
+
+def _values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+MEMBER_STATUSES = _values(MemberStatus)
+MEETING_STATUSES = _values(MeetingStatus)
+INITIATIVE_STATUSES = _values(InitiativeStatus)
+MEMBERSHIP_CHANGES = ("JOINED", "PAUSED", "REJOINED", "LEFT")  # projections/groups.py
+GROWTH_INTENTIONS: tuple[str, ...] = get_args(GrowthIntention)
+WENGER_TYPES = ACTIVITY_TYPES

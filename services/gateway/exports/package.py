@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +20,9 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.auth.guard import AccessDenied, Guard
+from services.gateway.exports.dataset import Column
 from services.gateway.exports.registry import DATASETS, Dataset
+from services.gateway.exports.stats import STATS_FORMATS, write_stats
 from services.gateway.exports.stream import FORMATS, scoped, stream
 from services.gateway.snapshot import Snapshot, current
 from shared.files import open_private
@@ -46,6 +48,8 @@ class Written:
     rows: int
     bytes: int
     sha256: str
+    # the same rows in other formats (``--also sav dta``), listed in the resource
+    also: tuple[Written, ...] = ()
 
 
 async def write(
@@ -79,13 +83,20 @@ def sha256_line(written: Written) -> str:
     return f"{written.sha256}  {name}\n"
 
 
-def schema(ds: Dataset) -> dict[str, Any]:
-    return {
-        "fields": [
-            {"name": c.name, "type": TABLE_SCHEMA_TYPES[c.type], "description": c.meaning}
-            for c in ds.columns
-        ]
+def field(c: Column) -> dict[str, Any]:
+    """A Table Schema field of the column; its value set (if any) as an enum constraint."""
+    found: dict[str, Any] = {
+        "name": c.name,
+        "type": TABLE_SCHEMA_TYPES[c.type],
+        "description": c.meaning,
     }
+    if c.values:
+        found["constraints"] = {"enum": list(c.values)}
+    return found
+
+
+def schema(ds: Dataset) -> dict[str, Any]:
+    return {"fields": [field(c) for c in ds.columns]}
 
 
 def resource(written: Written) -> dict[str, Any]:
@@ -103,6 +114,24 @@ def resource(written: Written) -> dict[str, Any]:
         "bytes": written.bytes,
         "rows": written.rows,
         "schema": schema(ds),
+        **(
+            {
+                "mgn:alternates": [
+                    {
+                        "path": a.path.name,
+                        "format": a.fmt,
+                        "mediatype": STATS_FORMATS[a.fmt],
+                        "hash": f"sha256:{a.sha256}",
+                        "bytes": a.bytes,
+                        "rows": a.rows,
+                    }
+                    for a in written.also
+                    if a.path is not None
+                ]
+            }
+            if written.also
+            else {}
+        ),
     }
 
 
@@ -133,11 +162,14 @@ async def write_all(
     directory: Path,
     region: str | None = None,
     progress: Callable[[str, int], None] | None = None,
+    also: tuple[str, ...] = (),
 ) -> tuple[Snapshot, Path, list[Written], list[str]]:
-    """Every dataset ``guard`` may read as CSV into ``directory``, then ``datapackage.json``;
-    returns the snapshot, the descriptor's path, the files and the datasets refused."""
+    """Every dataset ``guard`` may read as CSV into ``directory`` (and as each format of
+    ``also``: sav, dta), then ``datapackage.json``; returns the snapshot, the descriptor's
+    path, the files and the datasets refused."""
     async with sessions() as session:
         snap = await current(session)
+    note = f"snapshot: {snap.stream} stream sequence {snap.sequence} ({snap.time or 'never'})"
     files: list[Written] = []
     refused: list[str] = []
     for ds in DATASETS.values():
@@ -149,7 +181,13 @@ async def write_all(
         path = directory / f"{ds.name}.csv"
         step = None if progress is None else (lambda n, name=ds.name: progress(name, n))
         with open_private(path, "wb") as out:
-            files.append(await write(sessions, ds, "csv", query, out, step, path))
+            written = await write(sessions, ds, "csv", query, out, step, path)
+        others = []
+        for fmt in dict.fromkeys(also):
+            other = directory / f"{ds.name}.{fmt}"
+            rows, digest = await write_stats(sessions, ds, query, other, fmt, note=note)
+            others.append(Written(ds, other, fmt, rows, other.stat().st_size, digest))
+        files.append(replace(written, also=tuple(others)))
     target = directory / DESCRIPTOR
     with open_private(target, "wb") as out:
         text = json.dumps(descriptor(snap, files, refused), ensure_ascii=False, indent=2)

@@ -16,9 +16,23 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 
 from services.gateway.auth.guard import Level
-from services.gateway.exports.dataset import GROUP, MEETING, MEMBER, REGION, Column, Dataset
+from services.gateway.exports.dataset import (
+    GROUP,
+    GROWTH_INTENTIONS,
+    INITIATIVE_STATUSES,
+    MEETING,
+    MEETING_STATUSES,
+    MEMBER,
+    MEMBER_STATUSES,
+    MEMBERSHIP_CHANGES,
+    REGION,
+    WENGER_TYPES,
+    Column,
+    Dataset,
+)
 from services.gateway.exports.dataset import column as _c
 from services.gateway.exports.views import VIEW_DATASETS
+from services.gateway.exports.workspace import WORKSPACE_DATASETS
 from services.gateway.orm import (
     activities,
     attendance,
@@ -97,7 +111,12 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("id", "id", "Pseudonymous id of the member enterprise"),
                 REGION,
                 GROUP,
-                _c("status", "string", "ACTIVE | PAUSED | LEFT, from its newest event"),
+                _c(
+                    "status",
+                    "string",
+                    "ACTIVE | PAUSED | LEFT, from its newest event",
+                    MEMBER_STATUSES,
+                ),
                 _c("joined_on", "date", "Day it joined (null while only later events seen)"),
                 _c("left_on", "date", "Day it left, if it left"),
                 _c("employees", "integer", "Employees when it joined (fewer than 10)"),
@@ -121,7 +140,7 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("version", "integer", "The member's event sequence of the change"),
                 REGION,
                 GROUP,
-                _c("change", "string", "JOINED | PAUSED | REJOINED | LEFT"),
+                _c("change", "string", "JOINED | PAUSED | REJOINED | LEFT", MEMBERSHIP_CHANGES),
                 _c("changed_on", "date", "Day of the change"),
                 _c("reason", "string", "Reason given (pause, leaving), if any"),
             ),
@@ -139,7 +158,7 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("id", "id", "Pseudonymous id of the meeting"),
                 REGION,
                 GROUP,
-                _c("status", "string", "PLANNED | HELD | CANCELLED"),
+                _c("status", "string", "PLANNED | HELD | CANCELLED", MEETING_STATUSES),
                 _c("host_member_id", "id", "Pseudonymous id of the hosting member"),
                 _c("theme", "string", "Theme the host chose"),
                 _c("starts_at", "timestamp", "Start time (UTC)"),
@@ -177,7 +196,7 @@ RAW_DATASETS: dict[str, Dataset] = {
                 REGION,
                 GROUP,
                 MEETING,
-                _c("activity_type", "string", "One of Wenger's 11 activity types"),
+                _c("activity_type", "string", "One of Wenger's 11 activity types", WENGER_TYPES),
                 _c("example", "string", "Short example text"),
                 _c("coder_id", "id", "Pseudonymous id of the researcher who classified it"),
                 _c("meeting_starts_at", "timestamp", "Its meeting's start time (UTC)"),
@@ -196,7 +215,12 @@ RAW_DATASETS: dict[str, Dataset] = {
                 _c("id", "id", "Pseudonymous id of the initiative"),
                 REGION,
                 GROUP,
-                _c("status", "string", "ACTIVE | PAUSED | COMPLETED | ABANDONED"),
+                _c(
+                    "status",
+                    "string",
+                    "ACTIVE | PAUSED | COMPLETED | ABANDONED",
+                    INITIATIVE_STATUSES,
+                ),
                 _c("title", "string", "Title"),
                 _c("origin_meeting_id", "id", "Meeting it started in"),
                 _c("started_on", "date", "Day it started"),
@@ -251,7 +275,7 @@ RAW_DATASETS: dict[str, Dataset] = {
                 REGION,
                 MEMBER,
                 _c("interviewed_on", "date", "Day of the interview"),
-                _c("intends_to_grow", "string", "yes | no | unsure"),
+                _c("intends_to_grow", "string", "yes | no | unsure", GROWTH_INTENTIONS),
                 _c("planned_hires", "integer", "Hires the entrepreneur plans"),
                 _c("barriers", "string", "Barriers to growth, comma-separated"),
             ),
@@ -265,8 +289,9 @@ RAW_DATASETS: dict[str, Dataset] = {
 }
 
 
-# the research views (exports/views.py): same guard rules as their GraphQL fields
-DATASETS: dict[str, Dataset] = {**RAW_DATASETS, **VIEW_DATASETS}
+# the research views (exports/views.py) and the memos and coding workspace
+# (exports/workspace.py): same guard rules as their GraphQL fields
+DATASETS: dict[str, Dataset] = {**RAW_DATASETS, **WORKSPACE_DATASETS, **VIEW_DATASETS}
 
 
 class UnknownDataset(LookupError):
@@ -282,4 +307,12 @@ def dataset(name: str) -> Dataset:
         ) from None
 
 
-__all__ = ["DATASETS", "RAW_DATASETS", "VIEW_DATASETS", "Column", "Dataset", "UnknownDataset"]
+__all__ = [
+    "DATASETS",
+    "RAW_DATASETS",
+    "VIEW_DATASETS",
+    "WORKSPACE_DATASETS",
+    "Column",
+    "Dataset",
+    "UnknownDataset",
+]

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.gateway.auth.guard import AccessDenied, Guard, Level
+from services.gateway.auth.guard import AccessDenied, Guard, Level, Role
 from services.gateway.auth.sql import visible
 from services.gateway.exports.registry import Dataset
 from shared.csv_out import SafeCsvWriter
@@ -35,13 +35,18 @@ class BadFormat(ValueError):
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise BadFormat(f"unknown format {fmt!r}: choose csv or jsonl")
+        raise BadFormat(f"unknown format {fmt!r}: choose csv, jsonl, sav or dta")
     return fmt
 
 
 def scoped(dataset: Dataset, guard: Guard, region: str | None = None) -> Select[Any]:
     """The dataset's query as the caller may run it; :class:`AccessDenied` if it may not."""
     what = f"the {dataset.name} export"
+    if dataset.researchers_only and guard.role is not Role.RESEARCHER:
+        raise AccessDenied(
+            f"forbidden: {what} is of the researchers' coding workspace; a token of "
+            f"{guard.describe()} cannot read it."
+        )
     if dataset.totals is not None:  # a research view: the nation's totals or one region's
         guard.require(dataset.national if region is None else dataset.level, region, what)
         return dataset.totals(region, guard.reads_texts(region))

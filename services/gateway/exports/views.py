@@ -22,7 +22,15 @@ from sqlalchemy import Row, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.guard import Level
-from services.gateway.exports.dataset import GROUP, REGION, Column, Dataset, column
+from services.gateway.exports.dataset import (
+    GROUP,
+    INITIATIVE_STATUSES,
+    REGION,
+    WENGER_TYPES,
+    Column,
+    Dataset,
+    column,
+)
 from services.gateway.orm import fact_coding, fact_meetings, groups, regions
 from services.gateway.views import compute, queries
 from services.gateway.views.metrics import cohen_kappa, ratio, recommend_score, trend
@@ -169,7 +177,9 @@ VIEW_DATASETS: dict[str, Dataset] = {
             "of the meetings, activities, meetings and distinct groups with such activities "
             "(each meeting's first coder's records), the earliest example." + TOTALS,
             (
-                column("activity_type", "string", "One of Wenger's 11 activity types"),
+                column(
+                    "activity_type", "string", "One of Wenger's 11 activity types", WENGER_TYPES
+                ),
                 YEAR,
                 column("activities", "integer", "Activities of the type in the year"),
                 column("meetings", "integer", "Meetings with at least one such activity"),
@@ -269,7 +279,12 @@ VIEW_DATASETS: dict[str, Dataset] = {
             "initiative_statuses",
             "Initiatives by current status and the members who joined them." + TOTALS,
             (
-                column("status", "string", "ACTIVE | PAUSED | COMPLETED | ABANDONED"),
+                column(
+                    "status",
+                    "string",
+                    "ACTIVE | PAUSED | COMPLETED | ABANDONED",
+                    INITIATIVE_STATUSES,
+                ),
                 column("initiatives", "integer", "Initiatives in the status"),
                 column("members", "integer", "Distinct members in these initiatives"),
                 column("joinings", "integer", "(initiative, member) pairs"),
@@ -313,7 +328,9 @@ VIEW_DATASETS: dict[str, Dataset] = {
             (
                 column("coder_a", "id", "Pseudonymous id of the first researcher"),
                 column("coder_b", "id", "Pseudonymous id of the second researcher"),
-                column("activity_type", "string", "One of Wenger's 11 activity types"),
+                column(
+                    "activity_type", "string", "One of Wenger's 11 activity types", WENGER_TYPES
+                ),
                 column("both", "integer", "Meetings where both saw the type"),
                 column("a_only", "integer", "Meetings where only coder_a saw it"),
                 column("b_only", "integer", "Meetings where only coder_b saw it"),

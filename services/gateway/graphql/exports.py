@@ -19,13 +19,17 @@ class ExportColumn:
     meaning: str
 
 
-@strawberry.type(description="A dataset downloadable as CSV or JSON lines, with its dictionary.")
+@strawberry.type(
+    description="A dataset downloadable as CSV, JSON lines, SPSS or Stata, with its dictionary."
+)
 class ExportDataset:
     name: str
     description: str
     allowed: bool = strawberry.field(description="Whether the caller's token may download it.")
     csv_url: str = strawberry.field(description="Path of the CSV download (same token).")
     jsonl_url: str = strawberry.field(description="Path of the JSON-lines download.")
+    sav_url: str = strawberry.field(description="Path of the SPSS file (value labels).")
+    dta_url: str = strawberry.field(description="Path of the Stata file (value labels).")
     columns: list[ExportColumn]
 
 
@@ -47,6 +51,8 @@ class ExportsQuery:
                     allowed=d["allowed"],
                     csv_url=d["urls"]["csv"],
                     jsonl_url=d["urls"]["jsonl"],
+                    sav_url=d["urls"]["sav"],
+                    dta_url=d["urls"]["dta"],
                     columns=[
                         ExportColumn(name=c.name, type=c.type, meaning=c.meaning)
                         for c in ds.columns

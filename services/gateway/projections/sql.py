@@ -3,9 +3,12 @@
 - PostgreSQL: ONE statement per table and batch, ``INSERT ... SELECT * FROM unnest(...)``
   with one array parameter per column (so a whole batch binds as many parameters as the
   table has columns, far below the 32,767 limit), compiled once and cached.
-- SQLite: one cached statement run as an ``executemany`` (each execution binds one row,
-  far below SQLite's 32,766 limit); a multi-row ``VALUES`` would be recompiled for every
-  batch size, which measured slower than the executemany.
+- SQLite: one statement run as an ``executemany`` of plain tuples
+  (:func:`shared.storage.bulk.execute_many`: compiled once, no per-row parameter
+  dictionaries; each execution binds one row, far below SQLite's 32,766 limit); a multi-row
+  ``VALUES`` would be recompiled for every batch size, which measured slower.
+
+The statement of each (table, key, merge, dialect) is built once per process.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, case, func, or_, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnCollection
+
+from shared.storage.bulk import execute_many
 
 # Re-exported for the projections: the one chunks() is shared.storage's.
 from shared.storage.chunks import IN_CHUNK as IN_CHUNK
@@ -45,11 +50,26 @@ async def upsert(
     if not rows:
         return
     name = dialect_name(session)
+    stmt = _statement(name, table, tuple(key), merge)
     if name == "postgresql":
-        stmt: Any = postgresql.insert(table).from_select(table.c.keys(), _unnest(table))
-        params: Any = {col: [row[col] for row in rows] for col in table.c.keys()}  # noqa: SIM118
+        params = {col: [row[col] for row in rows] for col in table.c.keys()}  # noqa: SIM118
+        await session.execute(stmt, params)
+    else:
+        await execute_many(session, stmt, rows)
+
+
+_STATEMENTS: dict[tuple[str, Table, tuple[str, ...], Merge | None], Any] = {}
+
+
+def _statement(name: str, table: Table, key: tuple[str, ...], merge: Merge | None) -> Any:
+    cache_key = (name, table, key, merge)
+    stmt = _STATEMENTS.get(cache_key)
+    if stmt is not None:
+        return stmt
+    if name == "postgresql":
+        stmt = postgresql.insert(table).from_select(table.c.keys(), _unnest(table))
     elif name == "sqlite":
-        stmt, params = sqlite.insert(table), list(rows)
+        stmt = sqlite.insert(table)
     else:  # pragma: no cover - shared.storage admits only these two
         raise RuntimeError(f"unsupported database dialect {name!r}")
     if merge is None:
@@ -58,7 +78,8 @@ async def upsert(
         stmt = stmt.on_conflict_do_update(
             index_elements=list(key), set_=dict(merge(table.c, stmt.excluded))
         )
-    await session.execute(stmt, params)
+    _STATEMENTS[cache_key] = stmt
+    return stmt
 
 
 def _unnest(table: Table) -> Any:

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Integer, Table, delete, func, insert, select, update
+from sqlalchemy import Integer, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.orm import (
@@ -63,6 +63,7 @@ from shared.contracts import (
     SurveyClosed,
     SurveyOpened,
 )
+from shared.storage.bulk import insert_rows
 
 STATE = "research"  # the view_state row of the facts
 HELD, CANCELLED, LEFT = "HELD", "CANCELLED", "LEFT"
@@ -137,8 +138,7 @@ async def _replace(
 ) -> None:
     if not fresh:
         await session.execute(delete(table).where(table.c[key].in_(ids)))
-    if rows:
-        await session.execute(insert(table), rows)
+    await insert_rows(session, table, rows)
 
 
 # -- meetings -------------------------------------------------------------------------------
