@@ -12,6 +12,7 @@ page with a confirmation, or shows the page again with the refusal at its form.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -81,8 +82,10 @@ async def _show(
     values: dict[str, str] | None = None,
     preview: dict[str, Any] | None = None,
 ) -> Response:
-    details = await ctx.backend.meetings(DETAILS, id=meeting["id"], g=meeting["groupId"])
-    place = await ctx.backend.groups(GROUP, g=meeting["groupId"], host=meeting["hostMemberId"])
+    details, place = await asyncio.gather(
+        ctx.backend.meetings(DETAILS, id=meeting["id"], g=meeting["groupId"]),
+        ctx.backend.groups(GROUP, g=meeting["groupId"], host=meeting["hostMemberId"]),
+    )
     members = [m for m in details["knownMembers"] if m["active"]]
     present = set(meeting["attendeeMemberIds"])
     members += [m for m in details["knownMembers"] if not m["active"] and m["memberId"] in present]
