@@ -202,6 +202,19 @@ ACTIONS: dict[str, tuple[Build, str]] = {
 }
 
 
+# The section the page comes back to after an action (its id in meetings/meeting.html): the
+# browser starts keyboard navigation there, so the next step is a Tab or two away instead of
+# behind the header and every checklist above it. An action whose own section is gone
+# afterwards goes to the next step (held: the memo) or to the top ("").
+AFTER = {
+    "held": "memo",
+    "close": "action",
+    "initiative_status": "initiative",
+    "cancel": "",
+    "recorded": "",
+}
+
+
 def _notices() -> dict[str, str]:
     return {
         "rsvp": _("The answer was recorded."),
@@ -236,7 +249,9 @@ async def act(ctx: Ctx) -> Response:
         errors = {action: refused.by_field()}
         return await _show(ctx, meeting, status=422, errors=errors, values=form)
     await ctx.audit(audit_action, f"meeting:{meeting_id}", group=meeting["groupId"])
-    return ctx.redirect(f"/meetings/{meeting_id}#{action}", notice=_notices()[action])
+    section = AFTER.get(action, action)
+    anchor = f"#{section}" if section else ""
+    return ctx.redirect(f"/meetings/{meeting_id}{anchor}", notice=_notices()[action])
 
 
 async def _preview(ctx: Ctx, meeting: dict[str, Any], summary: str) -> Response:
