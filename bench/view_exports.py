@@ -1,18 +1,31 @@
-"""Benchmark: streaming every research view's export (rows/s), over a research bench database.
+"""Benchmark: streaming every research view's export (rows/s), over a research bench database;
+with ``--all``, the whole ``mgn export --all`` package: its time and peak memory by size.
 
     python bench/research.py --scale 1              # builds bench/.cache/research-s1.db first
     python bench/view_exports.py --db "sqlite+aiosqlite:///file:bench/.cache/research-s1.db?mode=ro&uri=true"
+    python bench/view_exports.py --all --source bench/.cache/research-s0_02.db --times 1,5,10
 
 Streams each view dataset as CSV and as JSON lines, as a researcher, through the same code
 as ``GET /exports/<name>.<fmt>`` and ``mgn export`` into a byte counter (read only: the
 database is neither migrated nor written).
+
+``--all``: for each of ``--times``, the research database ``--source`` with its regions
+copied that many times (bench/clone_regions.py), then the package written by a process of
+its own (``write_all``, the code of ``mgn export --all`` after its migration step, as a
+researcher): wall time, rows, megabytes and the process's peak resident set size. Flat
+memory means the peak stays put while the rows grow.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from services.gateway.auth import ANONYMOUS
 from services.gateway.exports.registry import VIEW_DATASETS
@@ -46,7 +59,79 @@ async def main(url: str) -> None:
         await engine.dispose()
 
 
+async def package(url: str, out: Path) -> None:
+    """The child: write the package as ``mgn export --all`` does, print one summary line."""
+    from services.gateway.exports.package import write_all
+
+    engine = create_engine(url)
+    try:
+        started = time.perf_counter()
+        _snap, _target, files, _refused = await write_all(session_factory(engine), ANONYMOUS, out)
+        took = time.perf_counter() - started
+        rows, size = sum(w.rows for w in files), sum(w.bytes for w in files)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{len(files)} {rows} {size} {took:.2f} {peak:.0f}")
+    finally:
+        await engine.dispose()
+
+
+def packages(source: Path, times: list[int]) -> None:
+    from bench.clone_regions import clone
+
+    print(
+        f"{'copies':>6} {'regions':>8} {'rows':>12} {'MB':>8} {'seconds':>8} {'rows/s':>9} "
+        f"{'peak RSS MiB':>12}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(dir=source.parent) as tmp:
+        for n in times:
+            db = Path(tmp) / f"x{n}.db"
+            started = time.perf_counter()
+            counts = clone(source, db, n)
+            cloned = time.perf_counter() - started
+            out = Path(tmp) / f"package-{n}"
+            out.mkdir()
+            child = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--db",
+                f"sqlite:///{db}",
+                "--out",
+                str(out),
+            ]
+            done = subprocess.run(child, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"export --all failed: {done.stderr[-2000:]}")
+            files, rows, size, took, peak = done.stdout.split()
+            print(
+                f"{n:>6} {counts.get('regions', 0):>8,} {int(rows):>12,} {int(size) / 1e6:>8.0f} "
+                f"{float(took):>8.1f} {int(rows) / float(took):>9,.0f} {peak:>12}   "
+                f"({files} files; copies made in {cloned:.0f} s)",
+                flush=True,
+            )
+            db.unlink()
+            for f in out.iterdir():
+                f.unlink()
+
+
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", required=True, help="database URL of a research bench run")
-    asyncio.run(main(parser.parse_args().db))
+    parser.add_argument("--db", help="database URL of a research bench run")
+    parser.add_argument("--all", action="store_true", help="the --all package by size")
+    parser.add_argument("--source", type=Path, help="with --all: a research bench SQLite file")
+    parser.add_argument("--times", default="1,5", help="with --all: copies of its regions")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(package(args.db, args.out))
+    elif args.all:
+        if args.source is None:
+            parser.error("--all needs --source FILE (a research bench SQLite database)")
+        packages(args.source, [int(t) for t in args.times.split(",")])
+    else:
+        if args.db is None:
+            parser.error("--db URL is required")
+        asyncio.run(main(args.db))

@@ -4,7 +4,9 @@
 - SQLite: SQLite's online backup API (a consistent copy while the service writes).
   PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean --single-transaction``.
 - Each backup is a directory with one file per database and ``backup.json`` (mode 0600),
-  which says what it holds and what it does not: see :data:`NOT_IN_A_BACKUP`.
+  which says what it holds and what it does not: see :data:`NOT_IN_A_BACKUP`. A region's
+  backup holds its three services' databases and the console's (staff accounts, sessions,
+  API tokens, the audit trail), which has no outbox: its manifest counts its rows instead.
 - A restore needs the node stopped (it refuses while the supervisor runs) and says what the
   restored databases lack; :mod:`deploy.reconcile` squares a region's databases with the
   events its stream already holds.
@@ -19,12 +21,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import make_url
 
 from shared.files import private_dir, write_private
@@ -47,11 +50,14 @@ class BackupError(RuntimeError):
 
 @dataclass(frozen=True)
 class Database:
-    """One database of a node: whose it is, where it is, and its messaging tables."""
+    """One database of a node: whose it is, where it is, and its messaging tables (None
+    for the console's, which publishes no events: ``counted`` names the tables whose rows
+    the manifest counts, e.g. ``{"staff accounts": staff}``)."""
 
-    name: str  # groups, meetings, feedback, gateway
+    name: str  # groups, meetings, feedback, console, gateway
     url: str
-    tables: MessagingTables
+    tables: MessagingTables | None
+    counted: Mapping[str, Table] = field(default_factory=dict)
 
     @property
     def backend(self) -> str:
@@ -92,11 +98,20 @@ def take_backup(kind: str, node: str, databases: list[Database], out: Path) -> d
 
 
 async def _facts(db: Database) -> dict[str, Any]:
-    """What the database holds now: its outbox (events written, unpublished)."""
-    outbox = db.tables.outbox
+    """What the database holds now: its outbox (events written, unpublished), or for a
+    database without one the number of rows of each of its ``counted`` tables."""
     engine = create_engine(db.url, sqlite_immediate=False)
     try:
         async with engine.connect() as conn:
+            if db.tables is None:
+                rows = {
+                    label: int(
+                        (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+                    )
+                    for label, t in db.counted.items()
+                }
+                return {"rows": rows}
+            outbox = db.tables.outbox
             total, unpublished, newest = (
                 await conn.execute(
                     select(
@@ -129,9 +144,11 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def restore_databases(
-    kind: str, node: str, databases: list[Database], source: Path
+    kind: str, node: str, databases: list[Database], source: Path, *, optional: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """Put every database of ``source`` back in place of the current one."""
+    """Put every database of ``source`` back in place of the current one. A database named
+    in ``optional`` that the backup lacks (taken before it was backed up) is left as it is
+    and listed in the returned manifest's ``"kept"``."""
     manifest = read_manifest(source)
     if manifest.get("kind") != kind or manifest.get("node") != node:
         raise BackupError(
@@ -140,8 +157,10 @@ def restore_databases(
         )
     entries = {entry["name"]: entry for entry in manifest["databases"]}
     missing = [db.name for db in databases if db.name not in entries]
-    if missing:
+    if [name for name in missing if name not in optional]:
         raise BackupError(f"{source} has no copy of {', '.join(missing)}")
+    manifest["kept"] = missing
+    databases = [db for db in databases if db.name in entries]
     for db in databases:
         entry = entries[db.name]
         if entry["backend"] != db.backend:

@@ -22,6 +22,7 @@ from deploy.backup import (
     take_backup,
 )
 from deploy.federation import (
+    CONSOLE,
     HUB_STATE,
     REGION_STATE,
     REGIONAL_SERVICES,
@@ -108,11 +109,7 @@ def _backup(args: argparse.Namespace, workdir: Path, dbs: list[Database], is_reg
         write_private(out / "backup.json", json.dumps(manifest, indent=2))
     print(f"Backup of the {args.command} in {out}:")
     for entry in manifest["databases"]:
-        print(
-            f"  {entry['name']}: {entry['backend']} -> {entry['file']} "
-            f"({entry['events_written']} events written, {entry['events_unpublished']} "
-            "not yet published)"
-        )
+        print(f"  {entry['name']}: {entry['backend']} -> {entry['file']} ({_holds(entry)})")
     if not is_region:
         print(
             f"  NATIONAL events applied up to sequence {floor}"
@@ -124,18 +121,31 @@ def _backup(args: argparse.Namespace, workdir: Path, dbs: list[Database], is_reg
     return 0
 
 
+def _holds(entry: dict[str, Any]) -> str:
+    """What a manifest entry says its copy holds: events, or rows (the console's)."""
+    if "rows" in entry:
+        return ", ".join(f"{n} {label}" for label, n in entry["rows"].items())
+    return (
+        f"{entry['events_written']} events written, {entry['events_unpublished']} not yet published"
+    )
+
+
 def _restore_region(args: argparse.Namespace, workdir: Path, dbs: list[Database]) -> int:
     _refuse_if_running(workdir, f"mgn region up --region {args.region}")
-    manifest = restore_databases("region", args.region, dbs, args.source.resolve())
-    metadata = {db.name: _metadata(db.name) for db in dbs}
+    manifest = restore_databases(
+        "region", args.region, dbs, args.source.resolve(), optional=(CONSOLE,)
+    )
+    evented = [db for db in dbs if db.tables is not None]  # the console publishes nothing
+    metadata = {db.name: _metadata(db.name) for db in evented}
     report = asyncio.run(
-        reconcile_region(args.region, workdir / "nats" / "jetstream", dbs, metadata)
+        reconcile_region(args.region, workdir / "nats" / "jetstream", evented, metadata)
     )
     write_private(
         workdir / REPORT,
         json.dumps({"backup": str(args.source), **manifest, **report.as_dict()}, indent=2),
     )
     print(f"Restored region {args.region} from {args.source} (taken {manifest['taken_at']}).")
+    _print_console_restore(manifest)
     _print_region_report(report)
     print(f"Full report: {workdir / REPORT}. Start the region again with `mgn region up`.")
     return 0
@@ -181,6 +191,23 @@ def _print_region_report(report: RegionReport) -> None:
     if report.undecodable:
         print(f"  {report.undecodable} messages in the stream could not be read (skipped).")
     _print_not_included()
+
+
+def _print_console_restore(manifest: dict[str, Any]) -> None:
+    if CONSOLE in manifest.get("kept", []):
+        print(
+            "  console: this backup has no copy of the console's database (taken before "
+            "backups included it): its staff accounts, sessions, API tokens and audit trail "
+            "were kept as they are."
+        )
+        return
+    entry = next(e for e in manifest["databases"] if e["name"] == CONSOLE)
+    print(
+        f"  console: staff accounts, API tokens and the audit trail as at the backup "
+        f"({_holds(entry)}). Accounts, tokens and password changes made after it are gone "
+        "(add them again with `mgn region user add` and the admin pages); sessions opened "
+        "after it are signed out."
+    )
 
 
 def _restore_hub(args: argparse.Namespace, workdir: Path, dbs: list[Database]) -> int:
@@ -262,12 +289,25 @@ def _region_databases(args: argparse.Namespace, workdir: Path) -> list[Database]
             state = json.loads((workdir / REGION_STATE).read_text(encoding="utf-8"))
             template = state.get("database_template")
     try:
-        return [
+        services = [
             Database(s, database_url_for(template, workdir, s, args.region), _tables(s))
             for s in REGIONAL_SERVICES
         ]
+        console_url = database_url_for(template, workdir, CONSOLE, args.region)
     except ValueError as exc:
         raise BackupError(f"--db: {exc}") from None
+    return [*services, Database(CONSOLE, console_url, None, console_counted())]
+
+
+def console_counted() -> dict[str, Any]:
+    """The console's tables a backup counts: what an operator would miss after a restore."""
+    from services.console.orm import ApiTokenRow, AuditRow, StaffRow
+
+    return {
+        "staff accounts": StaffRow.__table__,
+        "API tokens": ApiTokenRow.__table__,
+        "audit entries": AuditRow.__table__,
+    }
 
 
 def _hub_databases(args: argparse.Namespace, workdir: Path) -> list[Database]:

@@ -162,6 +162,8 @@ async def _reconcile_service(
     db: Database, events: list[StreamEvent], metadata: MetaData
 ) -> ServiceReport:
     report = ServiceReport(db.name)
+    if db.tables is None:
+        raise ValueError(f"{db.name} has no outbox: nothing to square with the stream")
     outbox = db.tables.outbox
     engine = create_engine(db.url)
     try:

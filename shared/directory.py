@@ -16,6 +16,7 @@ whether to retry later or fall back to ids.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -94,14 +95,30 @@ class GroupsDirectory:
         self.timeout = timeout
         self._setting = setting
         self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """One client per event loop, its connections kept alive between requests: a new
+        client per request cost a TLS context and a TCP connection each time (issue 9
+        part 10). A client of another (closed) loop is dropped, not reused."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=self.timeout, transport=self._transport)
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = None
 
     async def _ask(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         if not self.url:
             raise DirectoryError(f"no groups service URL configured ({self._setting})")
         payload = {"query": query, "variables": dict(variables)}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.post(self.url, json=payload, headers=self.headers)
+            response = await self._http().post(self.url, json=payload, headers=self.headers)
         except httpx.TimeoutException as exc:
             raise DirectoryError(
                 f"groups service at {self.url} did not answer within {self.timeout:g} s"

@@ -87,6 +87,11 @@ def build(
         else None
     )
 
+    async def stop() -> None:
+        await runtime.stop()
+        if directory is not None:
+            await directory.aclose()  # its kept-alive connections to the groups service
+
     def context() -> MeetingsContext:
         return MeetingsContext(
             sessions=runtime.sessions,
@@ -100,7 +105,7 @@ def build(
         schema=schema,
         context_factory=context,
         start=runtime.start,
-        stop=runtime.stop,
+        stop=stop,
         metrics=runtime.metrics,
         health=health,
         routes=[

@@ -80,13 +80,22 @@ class MeetingRepository:
         status: MeetingStatus | None = None,
         limit: int = 100,
         offset: int = 0,
+        starts_from: datetime | None = None,
+        starts_before: datetime | None = None,
+        ids: Sequence[UUID] | None = None,
     ) -> list[Meeting]:
-        """Newest first."""
+        """Newest first; a month's (``starts_from`` .. ``starts_before``) or ``ids`` only."""
         query = select(MeetingRow).order_by(MeetingRow.starts_at.desc(), MeetingRow.id)
         if group_id is not None:
             query = query.where(MeetingRow.group_id == group_id)
         if status is not None:
             query = query.where(MeetingRow.status == status.value)
+        if starts_from is not None:
+            query = query.where(MeetingRow.starts_at >= starts_from)
+        if starts_before is not None:
+            query = query.where(MeetingRow.starts_at < starts_before)
+        if ids is not None:
+            query = query.where(MeetingRow.id.in_(list(ids)))
         rows = (await self._session.scalars(query.limit(limit).offset(offset))).all()
         return await self._many(rows)
 

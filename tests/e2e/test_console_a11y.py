@@ -52,12 +52,13 @@ async def served(console_node: Node, tmp_path: Path) -> AsyncIterator[Served]:
         yield Served(url, console_node)
 
 
-async def tab_to(page: Any, selector: str, limit: int = 60) -> None:
-    """Press Tab until ``selector`` has the focus (reachable by keyboard), or fail."""
-    for _ in range(limit):
+async def tab_to(page: Any, selector: str, limit: int = 60) -> int:
+    """Press Tab until ``selector`` has the focus (reachable by keyboard), or fail; the
+    number of presses it took."""
+    for presses in range(1, limit + 1):
         await page.keyboard.press("Tab")
         if await page.evaluate(f"document.activeElement.matches({selector!r})"):
-            return
+            return presses
     raise AssertionError(f"{selector} is not reachable with Tab on {page.url}")
 
 
@@ -176,8 +177,10 @@ async def check_by_keyboard(page: Any, selector: str) -> None:
 
 
 async def choose_by_keyboard(page: Any, selector: str, value: str) -> None:
-    """Tab to a closed <select> and move to the option ``value`` with Home and ArrowDown."""
-    await tab_to(page, selector, limit=200)
+    """Tab to a closed <select> (unless it has the focus) and move to the option ``value``
+    with Home and ArrowDown."""
+    if not await page.evaluate(f"document.activeElement.matches({selector!r})"):
+        await tab_to(page, selector, limit=200)
     await page.keyboard.press("Home")
     count = await page.locator(f"{selector} option").count()
     for _ in range(count):
@@ -254,17 +257,24 @@ async def test_a_meeting_is_run_by_keyboard_alone(served, playwright):
             assert await page.is_checked(box), "the attendee is not recorded"
             found += await severe_violations(axe, page)  # held: correction, memo, follow-ups
 
-            # the memo: previewed, then published
-            await type_into(page, "#summary", "Sovittiin näppäimistön käytöstä.")
-            await tab_to(page, "form[action$='/memo'] button[formaction]")
+            # the memo: previewed, then published. Each answer brings the keyboard back to
+            # the memo's section (not behind the header and the attendance checklist)
+            assert page.url.endswith("#memo"), page.url
+            assert await tab_to(page, "#summary") == 1
+            await page.keyboard.press("Control+A")
+            await page.keyboard.type("Sovittiin näppäimistön käytöstä.")
+            assert await tab_to(page, "form[action$='/memo'] button[formaction]") == 1
             await press_and_wait(page)
             assert await page.locator("#preview blockquote").count() == 1
             found += await severe_violations(axe, page)  # the preview
-            await tab_to(page, "form[action$='/memo'] button:not([formaction])", limit=200)
+            assert page.url.endswith("/preview#memo"), page.url
+            publish = "form[action$='/memo'] button:not([formaction])"
+            assert await tab_to(page, publish) == 3  # the text, the preview, publish
             await press_and_wait(page)
             assert await page.locator("#memo p.meta").count() == 1  # "Published ..."
 
-            # a follow-up for the member
+            # a follow-up for the member: past the memo's three controls
+            assert await tab_to(page, "#owner") <= 5
             await choose_by_keyboard(page, "#owner", member)
             await type_into(page, "#description", "Pikanäppäinten lista")
             await tab_to(page, "form[action$='/action'] button[type=submit]")

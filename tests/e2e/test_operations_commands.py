@@ -5,7 +5,8 @@
   same for the gateway and the hub's nats-server under ``mgn hub up`` (``mgn hub status``):
   the restarted hub keeps the regions added while it ran, and ``hub add-region`` signals it.
 - ``mgn region backup``, more writes, ``mgn region restore`` of the older backup: the
-  operator is told which events the backup lacks; the region runs again, its new writes
+  operator is told which events the backup lacks; the console's staff accounts and audit
+  trail are the backup's; the region runs again, its new writes
   reach the nation, and NATIONAL holds every event id exactly once.
 - ``mgn hub backup`` / ``mgn hub restore``: the older read model catches up from NATIONAL
   at the next ``mgn hub up``, every event applied once.
@@ -28,9 +29,11 @@ from typing import Any
 import nats
 import pytest
 
-from deploy.federation import HubAuth
+from deploy.federation import HubAuth, database_url_for
 from deploy.natsserver import free_port
+from services.console import audit
 from shared.messaging.jetstream import NATIONAL_STREAM
+from shared.storage import create_engine, session_factory
 from tests.e2e.support import free_ports_in_a_row, stream_msg_ids
 from tests.e2e.test_hub_region_commands import (  # noqa: F401 - `databases` is a fixture
     Command,
@@ -127,6 +130,23 @@ class Federation:
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
+    def staff(self, *args: str) -> str:
+        """``mgn region user ...`` on the region's console database."""
+        where = ("--region", "oulu", "--workdir", str(self.region_dir), *self.region_db_args())
+        return self.mgn("region", "user", args[0], *where, *args[1:])
+
+    async def audit_targets(self) -> list[str]:
+        """The console's audit trail (targets, oldest first), read from its database."""
+        template = self.dbs["region"] or None
+        url = database_url_for(template, self.region_dir, "console", "oulu")
+        engine = create_engine(url, sqlite_immediate=False)
+        try:
+            async with session_factory(engine)() as session:
+                trail, _ = await audit.entries(session)
+        finally:
+            await engine.dispose()
+        return [entry.target for entry in reversed(trail)]
+
     def region_db_args(self) -> list[str]:
         return ["--db", self.dbs["region"]] if self.dbs["region"] else []
 
@@ -202,6 +222,7 @@ async def test_restarts_backup_restore_and_a_crash_loop(
         await fed.wait_national("A", "B")
 
         # -- backups, then more writes -----------------------------------------------------
+        fed.staff("add", "ada", "--role", "admin", "--generate")  # console db: before
         region_backup, hub_backup = tmp_path / "backup-oulu", tmp_path / "backup-hub"
         out = fed.mgn(
             "region", "backup", "--region", "oulu", "--workdir", str(fed.region_dir),
@@ -209,6 +230,8 @@ async def test_restarts_backup_restore_and_a_crash_loop(
         )  # fmt: skip
         assert "Not in any backup:" in out
         assert "NATS streams" in out
+        assert "1 staff accounts, 0 API tokens, 1 audit entries" in out  # the console's
+        fed.staff("add", "bea", "--role", "admin", "--generate")  # after the backup
         out = fed.mgn(
             "hub", "backup", "--workdir", str(fed.hub_dir), "--db", databases["gateway"],
             "--out", str(hub_backup),
@@ -231,9 +254,14 @@ async def test_restarts_backup_restore_and_a_crash_loop(
         assert "groups: 1 events written after the backup are NOT in the restored database" in out
         assert "groups.group.created" in out
         assert "meetings: nothing was written after the backup." in out
+        assert "console: staff accounts, API tokens and the audit trail as at the backup" in out
         assert "Not in any backup:" in out
         report = json.loads((fed.region_dir / "restore-report.json").read_text())
         assert report["stream_found"] is True
+        accounts = fed.staff("list")  # the console's database is the backup's
+        assert "ada " in accounts
+        assert "bea" not in accounts
+        assert await fed.audit_targets() == ["staff:ada"]
         await fed.region_up()
         await fed.write("D")
         await fed.wait_national("A", "B", "C", "D")

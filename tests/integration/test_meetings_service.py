@@ -257,6 +257,31 @@ async def test_schedule_then_hold_emits_events_with_sequences(node: Node):
     assert await node.service.runtime.relay.pending_count() == 0
 
 
+async def test_meetings_of_a_month_or_by_id(node: Node):
+    """``meetings`` by start (a month in Helsinki time: the console's month view) and by ids
+    (the feedback page's themes), instead of every meeting of the group."""
+    group = await seed_group(node, joined=[date(2020, 1, 1)] * 2)
+    host = group.members[0]
+    starts = ["2024-04-30T23:30:00+03:00", "2024-05-01T00:00:00+03:00",
+              "2024-05-31T18:00:00+03:00", "2024-06-01T00:00:00+03:00"]  # fmt: skip
+    ids = [
+        (await node.ok(SCHEDULE, input=schedule_input(group, host, at)))["scheduleMeeting"]["id"]
+        for at in starts
+    ]
+    may = await node.ok(
+        """query($g: UUID, $a: DateTime!, $b: DateTime!) {
+          meetings(groupId: $g, startsFrom: $a, startsBefore: $b) { id startsAt } }""",
+        g=str(group.id), a="2024-05-01T00:00:00+03:00", b="2024-06-01T00:00:00+03:00",
+    )  # fmt: skip
+    assert [m["id"] for m in may["meetings"]] == [ids[2], ids[1]]  # newest first
+    picked = await node.ok(
+        "query($ids: [UUID!]!) { meetings(ids: $ids) { id } }", ids=[ids[0], ids[3]]
+    )
+    assert {m["id"] for m in picked["meetings"]} == {ids[0], ids[3]}
+    none = await node.ok("query { meetings(ids: []) { id } }")
+    assert none["meetings"] == []
+
+
 async def test_every_refusal_has_its_code(node: Node):
     group = await seed_group(node, joined=[date(2020, 1, 1), date(2020, 1, 1), date(2024, 6, 1)])
     host, guest, newcomer = group.members

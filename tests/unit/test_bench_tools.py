@@ -128,3 +128,31 @@ def test_growth_tells_linear_from_quadratic():
     assert growth([(10, 1.0), (50, 5.0), (100, 10.0)]) == pytest.approx(1.0)
     assert growth([(10, 1.0), (50, 25.0), (100, 100.0)]) == pytest.approx(2.0)
     assert math.isnan(growth([(10, 0.0), (100, 0.0)]))
+
+
+def test_clone_regions_copies_every_regional_row_under_suffixed_ids(tmp_path):
+    import sqlite3
+
+    from bench.clone_regions import clone
+
+    source = tmp_path / "source.db"
+    db = sqlite3.connect(source)
+    db.execute("CREATE TABLE regions (id VARCHAR(32) PRIMARY KEY, display_name VARCHAR(80))")
+    db.execute(
+        "CREATE TABLE meetings (id VARCHAR(36) PRIMARY KEY, region VARCHAR(32), "
+        "group_id VARCHAR(36), codebook_id VARCHAR(36), theme VARCHAR(200))"
+    )
+    db.execute("CREATE TABLE processed_events (event_id VARCHAR(36) PRIMARY KEY)")
+    db.execute("INSERT INTO regions VALUES ('oulu', 'Oulu')")
+    db.execute("INSERT INTO meetings VALUES ('m1', 'oulu', 'g1', 'book', 'Pricing')")
+    db.execute("INSERT INTO processed_events VALUES ('e1')")
+    db.commit()
+    db.close()
+    counts = clone(source, tmp_path / "x3.db", 3)
+    assert counts == {"meetings": 3, "regions": 3}
+    rows = sqlite3.connect(tmp_path / "x3.db").execute("SELECT * FROM meetings ORDER BY id")
+    assert list(rows) == [
+        ("m1", "oulu", "g1", "book", "Pricing"),
+        ("m1_c1", "oulu_c1", "g1_c1", "book", "Pricing"),  # national ids kept
+        ("m1_c2", "oulu_c2", "g1_c2", "book", "Pricing"),
+    ]

@@ -3,6 +3,7 @@ in-memory HTTP transport; the real groups service is asked in the integration te
 
 from __future__ import annotations
 
+import asyncio
 import json
 from uuid import uuid4
 
@@ -104,3 +105,43 @@ def test_meetings_settings_for_the_groups_directory(monkeypatch):
     fields = MeetingsSettings.model_fields
     assert fields["groups_url"].description
     assert fields["groups_timeout"].description
+
+
+async def test_requests_reuse_one_kept_alive_connection():
+    """The directory keeps its client (and connection) between requests instead of opening
+    a new one per request (issue 9 part 10); closed by aclose."""
+    connections = 0
+    body = json.dumps({"data": {"m0": {"companyName": "Paja Oy", "contacts": []}}}).encode()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n") if not reader.at_eof() else b""
+            if not head:
+                break
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+            await reader.readexactly(length)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    found = GroupsDirectory(f"http://127.0.0.1:{port}/graphql", timeout=5)
+    try:
+        for _ in range(3):
+            assert (await found.members([uuid4()])) != {}
+        assert connections == 1
+    finally:
+        await found.aclose()
+        server.close()
+        await server.wait_closed()

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.gateway import app as gateway_app
+from services.gateway.auth.guard import Guard, Role
 from services.gateway.orm import (
     FACT_TABLES,
     activities,
@@ -39,9 +40,16 @@ from services.gateway.orm import (
     view_state,
 )
 from services.gateway.projections import project
-from services.gateway.research import store
-from services.gateway.research.coding import CodingInput, MarkInput
-from services.gateway.research.tables import CONSENSUS, codebooks, coding_marks, codings
+from services.gateway.research import agreement, counts, store
+from services.gateway.research.coding import CodingInput, MarkInput, shown_example
+from services.gateway.research.scope import Scope as Workspace
+from services.gateway.research.tables import (
+    CONSENSUS,
+    WORKSPACE_FACTS,
+    codebooks,
+    coding_marks,
+    codings,
+)
 from services.gateway.research.wenger import first_codebook
 from services.gateway.views import compute, queries
 from services.gateway.views.compute import WENGER_TYPES, cohen_kappa
@@ -259,11 +267,22 @@ def rounded(value: Any) -> Any:
 
 
 async def facts(sessions: Sessions) -> dict[str, list[tuple[Any, ...]]]:
+    """Every fact table's rows (the workspace's with codebooks by key and version: their
+    ids differ between databases)."""
     out = {}
     async with sessions() as session:
-        for table in FACT_TABLES:
-            rows = (await session.execute(select(table))).all()
-            out[table.name] = sorted(tuple(rounded(v) for v in row) for row in rows)
+        named = {
+            r.id: f"{r.key}{r.version}"
+            for r in await session.execute(
+                select(codebooks.c.id, codebooks.c.key, codebooks.c.version)
+            )
+        }
+        for table in (*FACT_TABLES, *WORKSPACE_FACTS):
+            rows = [
+                {k: named.get(v, v) if k == "codebook_id" else v for k, v in r._mapping.items()}
+                for r in await session.execute(select(table))
+            ]
+            out[table.name] = sorted(tuple(rounded(v) for v in row.values()) for row in rows)
     return out
 
 
@@ -335,9 +354,10 @@ def codings_of(net: Net, seed: int) -> list[tuple[str, str, str, tuple[MarkInput
         versions = ["wenger1"] + (["wenger2"] if rng.random() < 0.3 else [])
         versions += ["other1"] if rng.random() < 0.3 else []
         for book in versions:
-            for coder in ("anna", "bo"):
+            for coder in ("anna", "bo", "cy")[: rng.choice((1, 2, 2, 3))]:
                 plan.append((book, m, coder, marks()))
-            plan.append((book, m, CONSENSUS, marks()))
+            if any(p[1] == m and p[0] == book and p[2] == "bo" for p in plan):
+                plan.append((book, m, CONSENSUS, marks()))  # reconciled: two have coded it
     return plan
 
 
@@ -389,6 +409,7 @@ async def test_views_do_not_depend_on_order_batches_or_duplicates(two: Any) -> N
         assert await rebuild(session) == len(expected["fact_meetings"])
     assert await facts(many) == expected
     await check_brute_force(one)
+    await check_workspace(one)
 
 
 # -- brute force, straight from the raw tables ----------------------------------------------
@@ -730,3 +751,79 @@ async def test_migration_marks_the_views_for_one_rebuild(make_database_url: Any)
         assert state.rebuilt_at is not None
     finally:
         await engine.dispose()
+
+
+# -- the workspace's facts against the codings ------------------------------------------------
+
+RESEARCHER = Guard(Role.RESEARCHER, token_id="r")
+
+
+async def check_workspace(sessions: Sessions) -> None:
+    """Table 1's counts and examples and everyone's agreement counts from the facts, for
+    every codebook, coder and scope, against brute force over the codings."""
+    world = await raw(sessions)
+    place = {m.id: m for m in world.meets}
+    marks_of: dict[str, list[Any]] = defaultdict(list)
+    for k in world.marks_:
+        marks_of[k.coding_id].append(k)
+    checked = 0
+    for s in [*scopes(world), Scope("lappi", sorted(world.groups_, key=lambda g: g.region)[-1].id)]:
+        ws = Workspace(s.from_, s.to, s.region, s.group_id)
+        mine = [c for c in world.codings_ if world.inside(c, world.day[c.meeting_id], s)]
+        for book in world.books_:
+            for coder in (CONSENSUS, "anna", "bo", "cy"):
+                cells: dict[str, list[Any]] = defaultdict(lambda: [set(), set(), 0])
+                shown: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+                for c in mine:
+                    if c.codebook_id != book.id or c.coder_id != coder:
+                        continue
+                    per: dict[str, list[Any]] = defaultdict(list)
+                    for k in marks_of[c.id]:
+                        per[k.code].append(k)
+                        cells[k.code][0].add(c.group_id)
+                        cells[k.code][1].add(c.meeting_id)
+                        cells[k.code][2] += 1
+                    for code, ks in per.items():
+                        text = shown_example(ks)
+                        if text:
+                            at = _utc(place[c.meeting_id].starts_at)
+                            featured = any(k.featured for k in ks)
+                            shown[code].append((featured, at, c.meeting_id, text))
+                expected = {k: (len(v[0]), len(v[1]), v[2]) for k, v in cells.items()}
+                async with sessions() as session:
+                    where = await counts.resolve(session, ws, RESEARCHER)
+                    got = await counts.table1_counts(session, book.id, coder, where)
+                    examples = await counts.table1_examples(
+                        session, book.id, coder, where, sorted({*shown, WENGER_TYPES[-1]}), 2
+                    )
+                assert got == expected, (s, book.key, coder)
+                assert {
+                    code: [(r.meeting_id, r.example) for r, _name in rows]
+                    for code, rows in examples.items()
+                    if rows
+                } == {
+                    code: [x[2:] for x in sorted(xs, reverse=True)[:2]]
+                    for code, xs in shown.items()
+                }, s
+                checked += bool(expected)
+            # agreement of everyone who coded with the book in the scope
+            by: dict[str, dict[str, frozenset[str]]] = defaultdict(dict)
+            for c in mine:
+                if c.codebook_id == book.id and c.coder_id != CONSENSUS:
+                    by[c.meeting_id][c.coder_id] = frozenset(k.code for k in marks_of[c.id])
+            coders = tuple(sorted({coder for units in by.values() for coder in units}))
+            want = agreement.count(by, coders)
+            async with sessions() as session:
+                where = await counts.resolve(session, ws, RESEARCHER)
+                have = await counts.agreement_counts(session, book.id, where)
+            assert (have.coders, have.units, have.first, have.second) == (
+                want.coders,
+                want.units,
+                want.first,
+                want.second,
+            ), (s, book.key)
+            assert {c: +v for c, v in have.applied.items() if +v} == {
+                c: +v for c, v in want.applied.items() if +v
+            }, (s, book.key)
+            checked += len(coders) == 2 and bool(want.units)
+    assert checked > 20, "the scopes are not empty"

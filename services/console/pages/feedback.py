@@ -8,6 +8,7 @@ surveys of their groups only.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ SURVEYS = """query($groups: [UUID!], $first: Int!, $offset: Int!) {
   surveys(groupIds: $groups, first: $first, offset: $offset) { total hasMore surveys {
     surveyId meetingId groupId heldAt closesAt open invited responses k enoughResponses
     mails { invitationsSent remindersSent waiting failed } } } }"""
-THEMES = """query($g: UUID!) { meetings(groupId: $g, first: 500) { id theme } }"""
+THEMES = """query($ids: [UUID!]!) { meetings(ids: $ids, first: 500) { id theme } }"""
 SUMMARY = """query($m: UUID!) { surveySummary(meetingId: $m) { surveyId meetingId groupId open
   closesAt invited responses k enoughResponses overallMean usefulnessMean
   recommend { mean promoters passives detractors nps } }
@@ -48,7 +49,8 @@ async def survey_list(ctx: Ctx) -> Response:
     page = (await ctx.backend.feedback(SURVEYS, groups=[group], first=PAGE_SIZE, offset=offset))[
         "surveys"
     ]
-    meetings = (await ctx.backend.meetings(THEMES, g=group))["meetings"]
+    ids = [s["meetingId"] for s in page["surveys"]]  # the themes of this page's meetings
+    meetings = (await ctx.backend.meetings(THEMES, ids=ids))["meetings"] if ids else []
     return ctx.render(
         "feedback/list.html",
         groups=groups,
@@ -68,8 +70,11 @@ async def survey_page(ctx: Ctx) -> Response:
         raise NotFound() from None  # no such meeting, or it has no survey (not held)
     summary, comments = found["surveySummary"], found["surveyComments"]
     ctx.require_group(summary["groupId"])
-    meeting = (await ctx.backend.meetings(MEETING, id=meeting_id))["meeting"]
-    mails = (await ctx.backend.feedback(MAILS, s=summary["surveyId"]))["mailQueue"]
+    found_meeting, found_mails = await asyncio.gather(
+        ctx.backend.meetings(MEETING, id=meeting_id),
+        ctx.backend.feedback(MAILS, s=summary["surveyId"]),
+    )
+    meeting, mails = found_meeting["meeting"], found_mails["mailQueue"]
     failed = [m for m in mails if m["status"] == "failed"]
     names: dict[str, str] = {}
     for mail in failed:  # few: the addressees the agency has to call

@@ -12,6 +12,7 @@ page with a confirmation, or shows the page again with the refusal at its form.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -81,8 +82,10 @@ async def _show(
     values: dict[str, str] | None = None,
     preview: dict[str, Any] | None = None,
 ) -> Response:
-    details = await ctx.backend.meetings(DETAILS, id=meeting["id"], g=meeting["groupId"])
-    place = await ctx.backend.groups(GROUP, g=meeting["groupId"], host=meeting["hostMemberId"])
+    details, place = await asyncio.gather(
+        ctx.backend.meetings(DETAILS, id=meeting["id"], g=meeting["groupId"]),
+        ctx.backend.groups(GROUP, g=meeting["groupId"], host=meeting["hostMemberId"]),
+    )
     members = [m for m in details["knownMembers"] if m["active"]]
     present = set(meeting["attendeeMemberIds"])
     members += [m for m in details["knownMembers"] if not m["active"] and m["memberId"] in present]
@@ -199,6 +202,19 @@ ACTIONS: dict[str, tuple[Build, str]] = {
 }
 
 
+# The section the page comes back to after an action (its id in meetings/meeting.html): the
+# browser starts keyboard navigation there, so the next step is a Tab or two away instead of
+# behind the header and every checklist above it. An action whose own section is gone
+# afterwards goes to the next step (held: the memo) or to the top ("").
+AFTER = {
+    "held": "memo",
+    "close": "action",
+    "initiative_status": "initiative",
+    "cancel": "",
+    "recorded": "",
+}
+
+
 def _notices() -> dict[str, str]:
     return {
         "rsvp": _("The answer was recorded."),
@@ -233,7 +249,9 @@ async def act(ctx: Ctx) -> Response:
         errors = {action: refused.by_field()}
         return await _show(ctx, meeting, status=422, errors=errors, values=form)
     await ctx.audit(audit_action, f"meeting:{meeting_id}", group=meeting["groupId"])
-    return ctx.redirect(f"/meetings/{meeting_id}#{action}", notice=_notices()[action])
+    section = AFTER.get(action, action)
+    anchor = f"#{section}" if section else ""
+    return ctx.redirect(f"/meetings/{meeting_id}{anchor}", notice=_notices()[action])
 
 
 async def _preview(ctx: Ctx, meeting: dict[str, Any], summary: str) -> Response:

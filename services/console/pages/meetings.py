@@ -8,8 +8,9 @@ A facilitator sees the meetings of their groups only (``require_group`` on every
 
 from __future__ import annotations
 
+import asyncio
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,13 +30,15 @@ GROUP = "query($g: UUID!) { group(id: $g) { id name } }"
 MEETINGS = """query($g: UUID!, $first: Int!, $offset: Int!) {
   meetings(groupId: $g, first: $first, offset: $offset) {
     id theme startsAt status hostCompanyName attendanceCount recorded memo { publishedAt } } }"""
+MONTH = """query($g: UUID!, $start: DateTime!, $end: DateTime!) {
+  meetings(groupId: $g, startsFrom: $start, startsBefore: $end, first: 500) {
+    id theme startsAt status hostCompanyName attendanceCount recorded memo { publishedAt } } }"""
 SUGGEST = """query($g: UUID!, $on: Date!) { suggestNextHost(groupId: $g, on: $on) {
   memberId companyName lastHostedOn timesHosted reason } }"""
 ADDRESSES = """query($g: UUID!) { members(groupId: $g, activeOnly: true) { id address } }"""
 SCHEDULE = """mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) {
   id warnings { code message } } }"""
 PAGE_SIZE = 50
-MONTH_LIMIT = 500
 
 
 async def _group(ctx: Ctx, group_id: UUID) -> dict[str, Any]:
@@ -88,17 +91,23 @@ def _month_of(text: str) -> date:
 async def month_view(ctx: Ctx) -> Response:
     """A calendar table of one month (Monday first), the meetings on their Helsinki days."""
     group_id = ctx.require_group(ctx.path("group_id"))
-    group = await _group(ctx, group_id)
     first = _month_of(ctx.query("month"))
-    found = await ctx.backend.meetings(MEETINGS, g=str(group_id), first=MONTH_LIMIT, offset=0)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    group, found = await asyncio.gather(  # the month's meetings only, not the group's years
+        _group(ctx, group_id),
+        ctx.backend.meetings(
+            MONTH,
+            g=str(group_id),
+            start=datetime.combine(first, time(0), HELSINKI).isoformat(),
+            end=datetime.combine(following, time(0), HELSINKI).isoformat(),
+        ),
+    )
     by_day: dict[int, list[dict[str, Any]]] = {}
     for meeting in found["meetings"]:
         starts = datetime.fromisoformat(meeting["startsAt"]).astimezone(HELSINKI)
-        if (starts.year, starts.month) == (first.year, first.month):
-            by_day.setdefault(starts.day, []).append(meeting)
+        by_day.setdefault(starts.day, []).append(meeting)
     weeks = calendar.Calendar(firstweekday=0).monthdayscalendar(first.year, first.month)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return ctx.render(
         "meetings/month.html",
         group=group,

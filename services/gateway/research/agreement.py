@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # a coder's coding of a meeting: the codes applied (empty: coded, nothing found)
@@ -49,22 +50,53 @@ class Agreement:
     pooled: Figures
 
 
+@dataclass
+class Counts:
+    """What the figures need, as counts (from codings here, or from the workspace's facts:
+    :mod:`services.gateway.research.counts`): per number of coders ``m`` the units coded by
+    ``m`` of them (m >= 2); per code and (m, k) the units where k of the m applied the code
+    (k >= 1); with two coders, per code the units where the first / the second applied it."""
+
+    coders: tuple[str, ...]
+    units: Counter[int] = field(default_factory=Counter)
+    applied: dict[str, Counter[tuple[int, int]]] = field(default_factory=dict)
+    first: Counter[str] = field(default_factory=Counter)
+    second: Counter[str] = field(default_factory=Counter)
+
+
 def agreement(
     codings: Codings, codes: Sequence[str], coders: Iterable[str] | None = None
 ) -> Agreement:
     """Agreement of ``coders`` (default: every coder found) over ``codings`` on ``codes``."""
     chosen = tuple(sorted(set(coders) if coders is not None else _all_coders(codings)))
-    units = [
-        (meeting, by)
-        for meeting, by in sorted(codings.items())
-        if sum(1 for coder in chosen if coder in by) >= 2
-    ]
-    per_code = tuple(_figures(code, [code], units, chosen) for code in codes)
+    return from_counts(count(codings, chosen), codes)
+
+
+def count(codings: Codings, coders: tuple[str, ...]) -> Counts:
+    """The counts of ``codings`` for ``coders`` (sorted)."""
+    found = Counts(coders)
+    for by in codings.values():
+        mine = [coder for coder in coders if coder in by]
+        m = len(mine)
+        if m < 2:
+            continue
+        found.units[m] += 1
+        applied: Counter[str] = Counter(code for coder in mine for code in by[coder])
+        for code, k in applied.items():
+            found.applied.setdefault(code, Counter())[(m, k)] += 1
+            if len(coders) == 2:
+                found.first[code] += code in by[coders[0]]
+                found.second[code] += code in by[coders[1]]
+    return found
+
+
+def from_counts(counts: Counts, codes: Sequence[str]) -> Agreement:
+    per_code = tuple(_figures(code, [code], counts) for code in codes)
     return Agreement(
-        coders=chosen,
-        meetings=len(units),
+        coders=counts.coders,
+        meetings=sum(counts.units.values()),
         per_code=per_code,
-        pooled=_figures(None, codes, units, chosen),
+        pooled=_figures(None, codes, counts),
     )
 
 
@@ -72,37 +104,32 @@ def _all_coders(codings: Codings) -> set[str]:
     return {coder for by in codings.values() for coder in by}
 
 
-def _figures(
-    code: str | None,
-    codes: Sequence[str],
-    units: Sequence[tuple[str, Mapping[str, frozenset[str]]]],
-    coders: tuple[str, ...],
-) -> Figures:
-    matrix = [
-        [float(c in by[coder]) if coder in by else math.nan for coder in coders]
-        for _meeting, by in units
-        for c in codes
-    ]
+def _figures(code: str | None, codes: Sequence[str], counts: Counts) -> Figures:
     both = first_only = second_only = neither = 0
-    if len(coders) == 2:  # every unit has both values (a unit needs two coders)
-        for first, second in matrix:
-            if first and second:
-                both += 1
-            elif first:
-                first_only += 1
-            elif second:
-                second_only += 1
-            else:
-                neither += 1
+    rows: list[tuple[int, int, int]] = []  # (coders saying 0, coders saying 1, units)
+    for c in codes:
+        applied = counts.applied.get(c, Counter())
+        for m, units in counts.units.items():
+            rest = units - sum(n for (mm, _k), n in applied.items() if mm == m)
+            rows.append((m, 0, rest))
+        rows += [(m - k, k, n) for (m, k), n in applied.items()]
+        if len(counts.coders) == 2:  # every unit has both values (a unit needs two coders)
+            agreed = applied.get((2, 2), 0)
+            both += agreed
+            first_only += counts.first[c] - agreed
+            second_only += counts.second[c] - agreed
+    units = sum(counts.units.values()) * len(codes)
+    if len(counts.coders) == 2:
+        neither = units - both - first_only - second_only
     return Figures(
         code=code,
-        units=len(matrix),
+        units=units,
         both=both,
         first_only=first_only,
         second_only=second_only,
         neither=neither,
-        kappa=_kappa(both, first_only, second_only, neither) if len(coders) == 2 else None,
-        alpha=_alpha(matrix),
+        kappa=_kappa(both, first_only, second_only, neither) if len(counts.coders) == 2 else None,
+        alpha=_alpha(rows),
     )
 
 
@@ -136,19 +163,24 @@ def _kappa(both: int, first_only: int, second_only: int, neither: int) -> Kappa 
     return Kappa(value=value, low=max(-1.0, low), high=min(1.0, high))
 
 
-def _alpha(matrix: list[list[float]]) -> float | None:
-    if not matrix:
+def _alpha(rows: list[tuple[int, int, int]]) -> float | None:
+    """Krippendorff's alpha, nominal, from units given as (coders saying 0, coders saying
+    1, how many such units): the library's ``value_counts`` form, a row per unit."""
+    if not any(n for _z, _o, n in rows):
         return None
     import krippendorff
     import numpy as np
 
-    data = np.array(matrix, dtype=float).T  # coders x units
+    kinds = [r for r in rows if r[2] > 0]
+    counts = np.repeat(
+        np.array([[z, o] for z, o, _n in kinds], dtype=float), [n for *_v, n in kinds], axis=0
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             value = float(
                 krippendorff.alpha(
-                    reliability_data=data, level_of_measurement="nominal", value_domain=[0.0, 1.0]
+                    value_counts=counts, level_of_measurement="nominal", value_domain=[0.0, 1.0]
                 )
             )
     except ValueError:  # no unit with two values

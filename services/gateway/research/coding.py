@@ -9,7 +9,9 @@ coded the meeting with the same codebook version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shared.errors.research import (
     BadSpan,
@@ -87,6 +89,12 @@ def checked_marks(
             )
         )
     return marks
+
+
+def shown_example(marks: Sequence[Any]) -> str:
+    """The example a coding's marks of one code give for its meeting: a chosen (featured)
+    one's, else the first with text (by mark id); ``marks`` have ``featured, example, id``."""
+    return str(min(marks, key=lambda m: (not m.featured, m.example == "", m.id)).example)
 
 
 def require_coders(meeting_id: str, coders: int) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Index,
     Integer,
     String,
@@ -103,6 +104,124 @@ coding_marks = Table(
     Column("featured", Boolean, nullable=False, server_default=text("false")),
 )
 Index("ix_coding_marks_coding", coding_marks.c.coding_id, coding_marks.c.code)
+
+
+# --- the workspace's facts (services/gateway/research/counts.py) -----------------------
+# Kept from the codings by services.gateway.views.facts.apply (a coding saved, a meeting
+# moved), so that Table 1 and agreement are index-range queries, not scans of every coding:
+# unit rows per meeting (fact_marks, fact_coded) and sums over them per scope ('' the
+# nation, 'r:<region>', 'g:<group>'): all-time per code (fact_mark_totals) and per day
+# (fact_agree_days, fact_agree_coders), each kept by adding what a meeting's units changed.
+
+fact_marks = Table(  # one coder's (or the consensus's) marks of one code in one meeting
+    "fact_marks",
+    metadata,
+    Column("codebook_id", ID, primary_key=True),
+    Column("coder", String(40), primary_key=True),
+    Column("meeting_id", ID, primary_key=True),
+    Column("code", String(60), primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("group_id", ID, nullable=False),
+    Column("day", Date, nullable=False),  # the meeting's, in Europe/Helsinki
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("marks", Integer, nullable=False),
+    Column("featured", Integer, nullable=False),  # 1: a mark of it was chosen for Table 1
+    Column("example", String(2000), nullable=False),  # the chosen one's, else the first's
+)
+Index(
+    "ix_fact_marks_day",
+    fact_marks.c.codebook_id,
+    fact_marks.c.coder,
+    fact_marks.c.day,
+    fact_marks.c.code,
+    fact_marks.c.group_id,
+    fact_marks.c.marks,
+)
+Index(
+    "ix_fact_marks_region_day",
+    fact_marks.c.codebook_id,
+    fact_marks.c.coder,
+    fact_marks.c.region,
+    fact_marks.c.day,
+)
+Index(
+    "ix_fact_marks_group_day",
+    fact_marks.c.codebook_id,
+    fact_marks.c.coder,
+    fact_marks.c.group_id,
+    fact_marks.c.day,
+)
+Index(  # examples: the chosen ones, then the most recent, per code
+    "ix_fact_marks_examples",
+    fact_marks.c.codebook_id,
+    fact_marks.c.coder,
+    fact_marks.c.code,
+    fact_marks.c.featured,
+    fact_marks.c.starts_at,
+    fact_marks.c.meeting_id,
+)
+Index(
+    "ix_fact_marks_region_examples",
+    fact_marks.c.codebook_id,
+    fact_marks.c.coder,
+    fact_marks.c.region,
+    fact_marks.c.code,
+    fact_marks.c.featured,
+    fact_marks.c.starts_at,
+    fact_marks.c.meeting_id,
+)
+Index("ix_fact_marks_meeting", fact_marks.c.meeting_id)
+
+fact_coded = Table(  # a coder's coding of a meeting (not the consensus), nothing found too
+    "fact_coded",
+    metadata,
+    Column("codebook_id", ID, primary_key=True),
+    Column("meeting_id", ID, primary_key=True),
+    Column("coder", String(40), primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("group_id", ID, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+)
+Index("ix_fact_coded_meeting", fact_coded.c.meeting_id)
+
+fact_mark_totals = Table(  # per codebook, coder, code and scope, over all time
+    "fact_mark_totals",
+    metadata,
+    Column("codebook_id", ID, primary_key=True),
+    Column("coder", String(40), primary_key=True),
+    Column("scope", String(40), primary_key=True),  # before code: a scope's rows together
+    Column("code", String(60), primary_key=True),
+    Column("meetings", Integer, nullable=False),
+    Column("marks", Integer, nullable=False),
+    Column("groups", Integer, nullable=False),  # distinct groups (a group's own row: 1)
+)
+
+fact_agree_days = Table(  # per codebook, scope, day, code: units by (coders m, appliers k)
+    "fact_agree_days",
+    metadata,
+    Column("codebook_id", ID, primary_key=True),
+    Column("scope", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("code", String(60), primary_key=True),  # '': the units themselves (k = 0)
+    Column("m", Integer, primary_key=True),
+    Column("k", Integer, primary_key=True),
+    Column("units", Integer, nullable=False),
+    Column("first", Integer, nullable=False),  # two coders: the first (by id) applied it
+    Column("second", Integer, nullable=False),
+)
+
+fact_agree_coders = Table(  # per codebook, scope, day, coder: the meetings coded
+    "fact_agree_coders",
+    metadata,
+    Column("codebook_id", ID, primary_key=True),
+    Column("scope", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("coder", String(40), primary_key=True),
+    Column("units", Integer, nullable=False),
+)
+
+WORKSPACE_FACTS = (fact_marks, fact_coded, fact_mark_totals, fact_agree_days, fact_agree_coders)
 
 
 # --- the longitudinal panel (services/gateway/research/panel.py) -----------------------

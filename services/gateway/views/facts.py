@@ -52,6 +52,8 @@ from services.gateway.orm import (
 from services.gateway.projections.groups import MEMBER_EVENTS
 from services.gateway.projections.meetings import MOVES_START
 from services.gateway.projections.sql import chunks
+from services.gateway.research import counts
+from services.gateway.research.coding import shown_example
 from services.gateway.views.compute import K_ANONYMITY, WENGER_TYPES
 from services.gateway.views.consensus import CONSENSUS, Consensus, consensus_meetings, consensus_of
 from services.gateway.views.days import day_of, month_of_day
@@ -114,6 +116,7 @@ async def apply(session: AsyncSession, units: Touched) -> None:
         survey_ids.update(await session.scalars(query))
     await _surveys(session, sorted(survey_ids))
     await _cop(session, sorted(units.coded | units.meetings))
+    await counts.recount(session, sorted(units.coded | units.meetings))
 
 
 async def rebuild(session: AsyncSession) -> int:
@@ -125,6 +128,7 @@ async def rebuild(session: AsyncSession) -> int:
     await _surveys(session, sorted(await session.scalars(select(surveys.c.id))), fresh=True)
     coded = set(await session.scalars(select(activities.c.meeting_id).distinct()))
     await _cop(session, sorted(coded | await consensus_meetings(session)), fresh=True)
+    await counts.rebuild(session)
     await session.execute(
         update(view_state)
         .where(view_state.c.name == STATE)
@@ -412,7 +416,7 @@ def _consensus_rows(meeting_id: str, consensus: Consensus, place: Row) -> list[R
             "activity_type": kind,
             **place,
             "activities": len(marks),
-            "example": min(marks, key=lambda m: (not m.featured, m.example == "", m.id)).example,
+            "example": shown_example(marks),
             "counted": 1,
         }
         for kind, marks in sorted(cells.items())

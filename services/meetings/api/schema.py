@@ -7,6 +7,7 @@ Resolvers are plain typed functions attached with ``strawberry.field(resolver=..
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -81,6 +82,15 @@ async def resolve_meetings(
     status: MeetingStatus | None = None,
     first: int = 100,
     offset: int = 0,
+    starts_from: Annotated[
+        datetime | None, strawberry.argument(description="Only those starting at it or later.")
+    ] = None,
+    starts_before: Annotated[
+        datetime | None, strawberry.argument(description="Only those starting before it.")
+    ] = None,
+    ids: Annotated[
+        list[UUID] | None, strawberry.argument(description="Only these meetings.")
+    ] = None,
 ) -> list[Meeting]:
     async with info.context.sessions() as session:
         found = await MeetingRepository(session).find(
@@ -88,6 +98,9 @@ async def resolve_meetings(
             status=status.to_domain() if status else None,
             limit=max(0, min(first, MAX_PAGE)),
             offset=max(0, offset),
+            starts_from=starts_from,
+            starts_before=starts_before,
+            ids=ids,
         )
     return [Meeting.from_domain(m) for m in found]
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 
 from services.gateway.graphql import cursor
 from services.gateway.graphql.coding.access import require_researcher
@@ -23,8 +23,8 @@ from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.pagination import check_first
 from services.gateway.graphql.values import as_utc
 from services.gateway.orm import meetings
-from services.gateway.research import store
-from services.gateway.research.agreement import agreement
+from services.gateway.research import counts, store
+from services.gateway.research.agreement import agreement, from_counts
 from services.gateway.research.scope import Scope
 from services.gateway.research.tables import CONSENSUS, codebooks, coding_marks, codings
 from services.gateway.statuses import MeetingStatus
@@ -141,7 +141,8 @@ class CodingQuery:
     @resolved(
         "Agreement of the coders (default: all who coded with the codebook in the period) per "
         "code and pooled: Cohen's kappa with its 95 % CI for two coders, Krippendorff's alpha "
-        "for two or more; 'nothing found' codings count as coded without any code."
+        "for two or more; 'nothing found' codings count as coded without any code. Everyone's "
+        "agreement is read from per-day sums; a subset of `coders` from their codings."
     )
     async def codebook_agreement(
         self,
@@ -155,18 +156,22 @@ class CodingQuery:
     ) -> CodebookAgreement:
         guard = require_researcher(info, "codebookAgreement")
         scope = Scope(from_, to, region, None if group_id is None else str(group_id))
+        book = str(codebook_id)
         async with info.context.sessions() as session:
-            await store.codebook_row(session, str(codebook_id))
-            codes = [row.code for row in await store.code_rows(session, str(codebook_id))]
-            found = await store.codings_for_agreement(session, str(codebook_id), scope, guard)
-            known = set(
-                await session.scalars(
-                    select(func.distinct(codings.c.coder_id)).where(
-                        codings.c.codebook_id == str(codebook_id)
-                    )
+            await store.codebook_row(session, book)
+            codes = [row.code for row in await store.code_rows(session, book)]
+            for coder in coders or ():
+                known = await session.scalar(
+                    select(codings.c.id)
+                    .where(codings.c.codebook_id == book, codings.c.coder_id == coder)
+                    .limit(1)
                 )
-            )
-        for coder in coders or ():
-            if coder not in known or coder == CONSENSUS:
-                raise UnknownCoder(coder=coder)
-        return CodebookAgreement.of(str(codebook_id), agreement(found, codes, coders))
+                if known is None or coder == CONSENSUS:
+                    raise UnknownCoder(coder=coder)
+            where = await counts.resolve(session, scope, guard)
+            everyone = await counts.agreement_counts(session, book, where)
+            if coders is None or set(coders) == set(everyone.coders):
+                return CodebookAgreement.of(book, from_counts(everyone, codes))
+            # some of the coders only: their units and values differ, from the codings
+            found = await store.codings_for_agreement(session, book, scope, guard)
+        return CodebookAgreement.of(book, agreement(found, codes, coders))

@@ -1,0 +1,234 @@
+"""How fast the console serves its pages at the demo's data volume (issue 9 part 10): every
+page p95 < 100 ms with a region of 300 members and a group of 120 meetings.
+
+    python bench/console.py                     # start, load, measure, stop
+    python bench/console.py --repeat 50 --profile /tmp/prof   # and where the console spent CPU
+
+Starts a node (``bench/console_node.py``: hub, gateway, the region's services and its
+console as processes on SQLite, loaded through the regional APIs), signs in as the big
+group's facilitator (and as an admin for the admin pages and the region-wide lists), then
+requests every page ``--repeat`` times one after the other over one keep-alive connection,
+as a browser would, after ``--warmup`` requests. Per page: status, p50 / p95 / max of the
+response time (request sent to body read) and the load average at its end (``os.getloadavg``:
+on a shared 2-core machine a load above 2 means other work took the CPU from the
+measurement). A page answering anything but its expected status fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+if __package__ in (None, ""):  # `python bench/console.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.console_node import ConsoleNode, restart, start_console_node
+from bench.profiles import profile_report
+from bench.report import percentile
+from deploy.federation import CONSOLE
+
+TARGET_MS = 100.0
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+MEETINGS = """query($g: UUID!) { meetings(groupId: $g, status: HELD, first: 1) { id startsAt } }"""
+MEMBERS = """query($g: UUID!) { members(groupId: $g, activeOnly: true) { id companyName } }"""
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    who: str = "facilitator"  # or admin
+    status: int = 200
+
+
+@dataclass
+class Result:
+    page: Page
+    times: list[float]  # seconds
+    statuses: set[int]
+    load: float
+
+    @property
+    def ok(self) -> bool:
+        return self.statuses == {self.page.status}
+
+    def ms(self, q: float) -> float:
+        return percentile(self.times, q / 100) * 1000
+
+
+async def pages(node: ConsoleNode) -> list[Page]:
+    """Every page of the console, with the ids of real things of the loaded node."""
+    g = node.group_id
+    held = (await node.api("meetings", MEETINGS, g=g))["meetings"][0]
+    members = (await node.api("groups", MEMBERS, g=g))["members"]
+    member = members[0]["id"]
+    word = members[0]["companyName"].split()[0]
+    meeting, month = held["id"], held["startsAt"][:7]
+    return [
+        Page("home", "/"),
+        Page("groups", "/groups"),
+        Page("group", f"/groups/{g}"),
+        Page("members list (group)", "/members"),
+        Page("members search", f"/members?q={word}"),
+        Page("members list (region, admin)", "/members", "admin"),
+        Page("members search (region, admin)", f"/members?q={word}", "admin"),
+        Page("member page", f"/members/{member}"),
+        Page("member form (new)", f"/members/new?group={g}"),
+        Page("member form (edit)", f"/members/{member}/edit"),
+        Page("interviews", f"/members/{member}/interviews"),
+        Page("meetings", "/meetings", status=303),  # one group: straight to its list
+        Page("meetings (admin)", "/meetings", "admin"),
+        Page("meetings list", f"/groups/{g}/meetings"),
+        Page("meetings list p.2", f"/groups/{g}/meetings?page=2"),
+        Page("month view", f"/groups/{g}/meetings/month?month={month}"),
+        Page("schedule form", f"/groups/{g}/meetings/new"),
+        Page("meeting page", f"/meetings/{meeting}"),
+        Page("feedback", "/feedback"),
+        Page("feedback results", f"/feedback/meetings/{meeting}"),
+        Page("admin", "/admin", "admin"),
+        Page("admin staff", "/admin/staff", "admin"),
+        Page("admin staff account", f"/admin/staff/{node.facilitator[0]}", "admin"),
+        Page("admin tokens", "/admin/tokens", "admin"),
+        Page("admin erasure", f"/admin/erasure?q={word}", "admin"),
+        Page("audit", "/admin/audit", "admin"),
+    ]
+
+
+async def sign_in(http: httpx.AsyncClient, username: str, password: str) -> None:
+    page = await http.get("/signin")
+    found = CSRF.search(page.text)
+    if found is None:
+        raise RuntimeError(f"no CSRF token on /signin (HTTP {page.status_code})")
+    done = await http.post(
+        "/signin",
+        data={"username": username, "password": password, "csrf_token": found.group(1)},
+    )
+    if done.status_code != 303 or "mgn_session" not in http.cookies:
+        raise RuntimeError(f"sign-in as {username} failed: HTTP {done.status_code}")
+
+
+async def measure(node: ConsoleNode, repeat: int, warmup: int) -> list[Result]:
+    results = []
+    clients = {
+        who: httpx.AsyncClient(base_url=node.url, timeout=30, headers={"Accept-Language": "fi"})
+        for who in ("facilitator", "admin")
+    }
+    try:
+        await sign_in(clients["facilitator"], *node.facilitator)
+        await sign_in(clients["admin"], *node.admin)
+        for page in await pages(node):
+            http = clients[page.who]
+            for _ in range(warmup):
+                await http.get(page.path)
+            times, statuses = [], set()
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = await http.get(page.path)
+                times.append(time.perf_counter() - started)
+                statuses.add(response.status_code)
+            results.append(Result(page, times, statuses, os.getloadavg()[0]))
+    finally:
+        for http in clients.values():
+            await http.aclose()
+    return results
+
+
+def table(results: list[Result], repeat: int) -> str:
+    lines = [
+        f"{'page':<34} {'status':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'load':>5}  "
+        f"target p95 < {TARGET_MS:.0f} ms ({repeat} requests each)"
+    ]
+    for r in results:
+        status = ",".join(str(s) for s in sorted(r.statuses))
+        verdict = "PASS" if r.ok and r.ms(95) < TARGET_MS else "FAIL"
+        if not r.ok:
+            verdict += f" (expected HTTP {r.page.status})"
+        lines.append(
+            f"{r.page.name:<34} {status:>6} {r.ms(50):7.1f} {r.ms(95):7.1f} "
+            f"{max(r.times) * 1000:7.1f} {r.load:5.1f}  {verdict}"
+        )
+    failed = [r.page.name for r in results if not (r.ok and r.ms(95) < TARGET_MS)]
+    lines.append(
+        f"{len(results) - len(failed)}/{len(results)} pages pass"
+        + (f"; FAIL: {', '.join(failed)}" if failed else "")
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=30, help="requests per page (%(default)s)")
+    parser.add_argument("--warmup", type=int, default=3, help="requests before (%(default)s)")
+    parser.add_argument("--members", type=int, default=300, help="in the region (%(default)s)")
+    parser.add_argument("--meetings", type=int, default=120, help="of the group (%(default)s)")
+    parser.add_argument("--workdir", type=Path, help="(default: a new temporary directory)")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the node after measuring: each time WORKDIR/remeasure appears, restart "
+        "the processes it names (console, groups, meetings, feedback) and measure again; "
+        "'stop' in it ends (for working on the pages' speed without loading again)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="then crawl again with the console under cProfile (DIR/console.prof); print its top",
+    )
+    args = parser.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mgn-bench-console-"))
+    print(f"work directory: {workdir}; load average {os.getloadavg()[0]:.1f}")
+    node = start_console_node(workdir, members=args.members, meetings=args.meetings)
+    try:
+        results = asyncio.run(measure(node, args.repeat, args.warmup))
+        print(table(results, args.repeat), flush=True)
+        if args.profile:
+            profile_console(node, args)
+        if args.keep:
+            results = keep_measuring(node, workdir / "remeasure", args) or results
+    finally:
+        node.stop()
+    return 0 if all(r.ok and r.ms(95) < TARGET_MS for r in results) else 1
+
+
+def profile_console(node: ConsoleNode, args: argparse.Namespace) -> None:
+    """The crawl again with the console (only) under cProfile, then where it spent its CPU
+    (cProfile slows it down: read the proportions, not these times)."""
+    args.profile.mkdir(parents=True, exist_ok=True)
+    os.environ["MGN_PROFILE_DIR"] = str(args.profile.resolve())
+    try:
+        restart(node, [CONSOLE])
+    finally:
+        del os.environ["MGN_PROFILE_DIR"]
+    asyncio.run(measure(node, args.repeat, args.warmup))
+    restart(node, [CONSOLE])  # the profiled one stops: its profile is written
+    print(profile_report(args.profile, [CONSOLE], top=25), flush=True)
+
+
+def keep_measuring(node: ConsoleNode, trigger: Path, args: argparse.Namespace) -> list[Result]:
+    results: list[Result] = []
+    print(f"keeping the node: write process names (or 'stop') into {trigger}", flush=True)
+    while True:
+        if not trigger.exists():
+            time.sleep(0.5)
+            continue
+        names = trigger.read_text(encoding="utf-8").split()
+        trigger.unlink()
+        if "stop" in names:
+            return results
+        restart(node, names)
+        results = asyncio.run(measure(node, args.repeat, args.warmup))
+        print(f"after restarting {', '.join(names) or 'nothing'}:")
+        print(table(results, args.repeat), flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
