@@ -127,7 +127,7 @@ async def test_events_behind_counts_a_lagging_source_then_drops_to_zero(
     from bench.events import region_events
     from shared.contracts import encode, subject_for
 
-    n = 5_000
+    n = 20_000  # the copy must still be under way when the leaf freezes (5,000 raced it)
     hub_js = (await nats_connect(secure_hub.client_url)).jetstream()
     async with AsyncExitStack() as stack:
         gateway = build_gateway(

@@ -968,6 +968,7 @@ async def test_asyncapi_lists_what_the_service_publishes_and_consumes(fb: Fb):
         "mgn.oulu.feedback.response.submitted",
         "mgn.oulu.feedback.survey.closed",
         "mgn.oulu.feedback.interview.recorded",
+        "mgn.oulu.feedback.interview.rekeyed",
         "mgn.oulu.meetings.>",
         "mgn.oulu.groups.>",
     }
@@ -998,7 +999,7 @@ async def test_migrations_match_the_models_and_downgrade(database_url: str):
 
     try:
         await migrate(engine, location, version_table=table)
-        assert head_revision(location) == "0003"
+        assert head_revision(location) == "0004"
         async with engine.connect() as conn:
             assert await conn.run_sync(diffs) == []
             assert await conn.run_sync(tables) == set(Base.metadata.tables)

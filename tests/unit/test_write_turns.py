@@ -53,17 +53,25 @@ async def test_writers_are_served_in_arrival_order_and_the_relay_first(engine):
             async with sessions() as session, session.begin():
                 await session.execute(insert(log).values(who=name))
 
+    async def queued(count: int) -> None:
+        """Until ``count`` writers wait for their turn (arrival is when one starts waiting,
+        not when its task is created: a fixed sleep lost the order on a loaded machine)."""
+        turns = write_turns(engine)
+        assert turns is not None
+        for _ in range(6000):  # 30 s at most
+            if turns.waiting >= count:
+                break
+            await asyncio.sleep(0.005)
+        assert turns.waiting == count
+
     holder = asyncio.create_task(first())
     await holding.wait()
     tasks = []
-    for name in ("a", "b", "c"):
+    for waiting, name in enumerate(("a", "b", "c"), start=1):
         tasks.append(asyncio.create_task(writer(name)))
-        await asyncio.sleep(0.01)
+        await queued(waiting)
     tasks.append(asyncio.create_task(writer("relay", priority=True)))
-    await asyncio.sleep(0.05)
-    turns = write_turns(engine)
-    assert turns is not None
-    assert turns.waiting == 4
+    await queued(4)
     release.set()
     await asyncio.gather(holder, *tasks)
     assert await _order(engine) == ["first", "relay", "a", "b", "c"]
