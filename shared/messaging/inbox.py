@@ -34,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import Envelope
 from shared.messaging.tables import MessagingTables
 from shared.storage.bulk import execute_many, insert_rows
-from shared.storage.chunks import IN_CHUNK, chunks
+from shared.storage.chunks import chunks
+from shared.storage.keys import among
 
 
 async def admit(
@@ -63,30 +64,29 @@ async def _known(
     session: AsyncSession, tables: MessagingTables, envelopes: Sequence[Envelope]
 ) -> tuple[dict[str, tuple[int, int]], set[str]]:
     """The marks of the envelopes' aggregates and which of their ids are recorded, in one
-    query per piece of the batch (one round trip: a batch's fixed cost is what a trickle of
-    events pays per event)."""
+    query (one round trip: a batch's fixed cost is what a trickle of events pays per
+    event; the keys bound as one parameter each, :func:`shared.storage.keys.among`)."""
     m, p = tables.marks, tables.processed
     marks: dict[str, tuple[int, int]] = {}
     recorded: set[str] = set()
-    for piece in chunks(envelopes, IN_CHUNK // 2):
-        aggregates = sorted({str(e.aggregate_id) for e in piece})
-        ids = [str(e.event_id) for e in piece]
-        query = union_all(
-            select(m.c.aggregate_id, m.c.upto, m.c.ahead, null().label("event_id")).where(
-                m.c.aggregate_id.in_(aggregates)
-            ),
-            select(
-                null().label("aggregate_id"),
-                null().label("upto"),
-                null().label("ahead"),
-                p.c.event_id,
-            ).where(p.c.event_id.in_(ids)),
-        )
-        for row in await session.execute(query):
-            if row.event_id is None:
-                marks[row.aggregate_id] = (int(row.upto), int(row.ahead))
-            else:
-                recorded.add(row.event_id)
+    aggregates = sorted({str(e.aggregate_id) for e in envelopes})
+    ids = [str(e.event_id) for e in envelopes]
+    query = union_all(
+        select(m.c.aggregate_id, m.c.upto, m.c.ahead, null().label("event_id")).where(
+            among(session, m.c.aggregate_id, aggregates)
+        ),
+        select(
+            null().label("aggregate_id"),
+            null().label("upto"),
+            null().label("ahead"),
+            p.c.event_id,
+        ).where(among(session, p.c.event_id, ids)),
+    )
+    for row in await session.execute(query):
+        if row.event_id is None:
+            marks[row.aggregate_id] = (int(row.upto), int(row.ahead))
+        else:
+            recorded.add(row.event_id)
     return marks, recorded
 
 
