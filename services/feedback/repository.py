@@ -526,6 +526,24 @@ class FeedbackRepository:
             )
         )
 
+    async def interviews_keyed_nationally(self, limit: int) -> list[tuple[UUID, UUID | None, int]]:
+        """Up to ``limit`` interviews recorded as version 1, whose national key the gateway
+        made: (id, person id or ``None`` once erased, version), oldest first."""
+        rows = await self.session.execute(
+            select(InterviewRow.id, InterviewRow.person_id, InterviewRow.version)
+            .where(InterviewRow.keyed_in_region.is_(False))
+            .order_by(InterviewRow.recorded_at, InterviewRow.id)
+            .limit(limit)
+        )
+        return [(interview, person, version) for interview, person, version in rows]
+
+    async def mark_keyed_in_region(self, interview_id: UUID, version: int) -> None:
+        await self.session.execute(
+            update(InterviewRow)
+            .where(InterviewRow.id == interview_id)
+            .values(keyed_in_region=True, version=version)
+        )
+
     async def panel_secret(self, now: datetime) -> bytes:
         """The region's secret for panel person keys, made (32 random bytes) the first time
         it is asked for; two first askers at once both get the one that was stored."""

@@ -295,6 +295,16 @@ class GroupRepository:
             return None
         return self._member(row, (await self._history([member_id]))[member_id])
 
+    async def get_members(self, member_ids: Iterable[UUID]) -> dict[UUID, Member]:
+        """The members of ``member_ids`` that exist (unknown ids are no key): one query for
+        the members and one for their histories, however many."""
+        ids = list(dict.fromkeys(member_ids))
+        if not ids:
+            return {}
+        rows = list(await self.session.scalars(select(MemberRow).where(MemberRow.id.in_(ids))))
+        history = await self._history([row.id for row in rows])
+        return {row.id: self._member(row, history[row.id]) for row in rows}
+
     async def members_of(
         self, group_ids: Iterable[UUID], *, active_only: bool = False
     ) -> dict[UUID, list[Member]]:
