@@ -4,6 +4,8 @@ SQLite and PostgreSQL; and on SQLite it is an index seek per key, not a scan."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, delete, select
 
@@ -21,7 +23,9 @@ items = Table(
 )
 Index("ix_keyed_items_kind", items.c.kind)
 
-ROWS = [{"id": f"id-{i:05d}", "kind": f"k{i % 7}", "n": i} for i in range(2000)]
+ROWS: list[dict[str, Any]] = [
+    {"id": f"id-{i:05d}", "kind": f"k{i % 7}", "n": i} for i in range(2000)
+]
 
 
 @pytest.mark.parametrize(
