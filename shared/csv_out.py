@@ -43,6 +43,8 @@ _JOINER = "\x01"
 
 def _any_in(text: str, characters: str) -> bool:
     return any(c in text for c in characters)  # str.find: far faster than a character class
+
+
 LINE_END = "\r\n"
 
 
