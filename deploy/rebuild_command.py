@@ -39,10 +39,14 @@ def add_command(hub_cmds: Any) -> None:
         "--into",
         help="URL of the new, empty read model (default SQLite WORKDIR/gateway-<UTC time>.db)",
     )
-    rebuild.add_argument("--batch", type=int, default=500, help="events per transaction")
+    rebuild.add_argument(
+        "--batch", type=int, default=10_000, help="events per transaction (%(default)s)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        raise SystemExit(f"mgn hub rebuild: error: --batch must be 1 or more, got {args.batch}")
     workdir = args.workdir.resolve()
     try:
         state = json.loads((workdir / HUB_STATE).read_text(encoding="utf-8"))
@@ -80,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
         f"({done.events / max(done.seconds, 1e-9):,.0f} events/s), NATIONAL up to sequence "
         f"{done.stream_seq:,}; {done.kept_rows:,} rows of tokens and research work copied."
     )
+    if done.duplicates or done.undecodable:
+        print(
+            f"{done.duplicates:,} events were in NATIONAL more than once (applied once); "
+            f"{done.undecodable:,} could not be decoded and were left out (the serving "
+            "gateway dead-lettered them)."
+        )
     print(
         f"To switch: stop the hub (Ctrl-C in `mgn hub up`) and start it again with --db "
         f"{target}. Its gateway then applies NATIONAL from sequence {start} (the events "

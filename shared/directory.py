@@ -27,7 +27,11 @@ import httpx
 CONTACTS_QUERY = """
 query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
 """
-MEMBER_FIELDS = "companyName address contacts { id name erased }"
+MEMBERS_QUERY = """
+query($ids: [UUID!]!) {
+  membersByIds(ids: $ids) { id companyName address contacts { id name erased } } }
+"""
+MEMBERS_AT_ONCE = 500  # the groups service's most ids a query (PAGE_MAX)
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
 """
@@ -71,6 +75,21 @@ class MaskedText:
 
     text: str
     masked: tuple[MaskedName, ...]
+
+
+def _card(found: Mapping[str, Any]) -> MemberCard:
+    """A ``membersByIds`` entry as a card (erased contacts left out)."""
+    names = {
+        UUID(c["id"]): c.get("name") or ""
+        for c in found.get("contacts") or []
+        if not c.get("erased")
+    }
+    return MemberCard(
+        UUID(found["id"]),
+        found.get("companyName") or "",
+        names,
+        address=found.get("address") or "",
+    )
 
 
 class GroupsDirectory:
@@ -161,35 +180,18 @@ class GroupsDirectory:
             raise DirectoryError(f"groups service: unexpected contacts answer: {exc!r}") from exc
 
     async def members(self, member_ids: Iterable[UUID]) -> dict[UUID, MemberCard]:
-        """Cards of the members the groups service knows, in one request; unknown ids are
-        simply absent from the result."""
-        ids = list(dict.fromkeys(member_ids))
-        if not ids:
-            return {}
-        params = ", ".join(f"$m{i}: UUID!" for i in range(len(ids)))
-        fields = " ".join(f"m{i}: member(id: $m{i}) {{ {MEMBER_FIELDS} }}" for i in range(len(ids)))
-        data = await self._ask(
-            f"query({params}) {{ {fields} }}", {f"m{i}": str(m) for i, m in enumerate(ids)}
-        )
+        """Cards of the members the groups service knows, in one request (``membersByIds``;
+        one per ``MEMBERS_AT_ONCE``); unknown ids are simply absent from the result."""
+        ids = [str(m) for m in dict.fromkeys(member_ids)]
         cards: dict[UUID, MemberCard] = {}
-        try:
-            for i, member_id in enumerate(ids):
-                found = data.get(f"m{i}")
-                if found is None:
-                    continue
-                names = {
-                    UUID(c["id"]): c.get("name") or ""
-                    for c in found.get("contacts") or []
-                    if not c.get("erased")
-                }
-                cards[member_id] = MemberCard(
-                    member_id,
-                    found.get("companyName") or "",
-                    names,
-                    address=found.get("address") or "",
-                )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc
+        for start in range(0, len(ids), MEMBERS_AT_ONCE):
+            chunk = ids[start : start + MEMBERS_AT_ONCE]
+            data = await self._ask(MEMBERS_QUERY, {"ids": chunk})
+            try:
+                for found in data["membersByIds"]:
+                    cards[UUID(found["id"])] = _card(found)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc
         return cards
 
     async def mask_names(self, text: str) -> MaskedText:

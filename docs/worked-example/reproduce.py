@@ -14,7 +14,9 @@ The figures (definitions: docs/research-views.md, docs/research-workspace.md):
   period, each meeting counting its counted coder's records (API: ``copActivityTable``;
   package: ``activities``, the counted coder of a meeting being the one who recorded first,
   which in the package is the smallest coder id, as the records of one meeting carry the
-  same time);
+  same time; a meeting the researchers reconciled with the ``wenger`` codebook counts its
+  consensus instead, the latest codebook version's: its marks of the 11 types in
+  ``coding_marks``, none when it found nothing — ``codings``);
 * growth intentions by interview year and by join cohort (API: ``growthIntentions``;
   package: ``interviews`` joined to ``members``);
 * retention by join cohort: of the members whose n-th anniversary has come by ``--today``,
@@ -166,11 +168,31 @@ def _anniversary(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+TRUE = {"true", "True", "1"}
+
+
+def _consensus(package: Path, types: set[str]) -> tuple[set[str], pd.DataFrame]:
+    """The meetings reconciled with the ``wenger`` codebook and their counted marks (the
+    latest version's consensus; marks of the 11 types only), as activity rows."""
+    codings = read(package, "codings")
+    marks = read(package, "coding_marks")
+    agreed = codings[(codings["codebook"] == "wenger") & codings["consensus"].isin(TRUE)].copy()
+    agreed["v"] = agreed["codebook_version"].astype(int)
+    latest = agreed[agreed["v"] == agreed.groupby("meeting_id")["v"].transform("max")]
+    counted = marks[marks["coding_id"].isin(set(latest["coding_id"])) & marks["code"].isin(types)]
+    rows = counted.rename(columns={"code": "activity_type"})
+    return set(latest["meeting_id"]), rows[["id", "meeting_id", "group_id", "activity_type"]]
+
+
 def _table1(package: Path, names: dict[str, str]) -> pd.DataFrame:
     acts = read(package, "activities")
-    # each meeting counts its counted coder's records only: the smallest coder id
+    # a meeting reconciled in the workspace counts its consensus
+    reconciled, agreed = _consensus(package, set(names))
+    acts = acts[~acts["meeting_id"].isin(reconciled)]
+    # every other meeting counts its counted coder's records only: the smallest coder id
     counted = acts.groupby("meeting_id")["coder_id"].transform("min")
     acts = acts[acts["coder_id"] == counted]
+    acts = pd.concat([acts[["id", "meeting_id", "group_id", "activity_type"]], agreed])
     cells = acts.groupby("activity_type").agg(
         groups=("group_id", "nunique"),
         meetings=("meeting_id", "nunique"),

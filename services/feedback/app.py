@@ -119,6 +119,9 @@ def build(
 
     async def start() -> None:
         await runtime.start()
+        sent = await handlers.send_region_keys(runtime.unit_of_work, node)
+        if sent:
+            log.info("sent the region's panel key of %d interviews recorded before", sent)
         if run_mail_worker:
             tasks.append(asyncio.create_task(mail.run(), name="feedback-mail"))
 

@@ -211,6 +211,14 @@ async def apply_events(
     async with uow:
         repo = FeedbackRepository(uow.session)
         fresh = await repo.admit_all([e.envelope for e in events])
+        # the members the batch's membership events name, created and locked at once
+        await repo.lock_members(
+            [
+                event.member_id
+                for event in (events[position].event for position in fresh)
+                if isinstance(event, MemberJoined | MemberLeft | PersonRegistered)
+            ]
+        )
         applying = _Applying(repo, uow, node, now)
         for position in fresh:
             envelope, event = events[position].envelope, events[position].event
@@ -316,6 +324,36 @@ async def close_due_surveys(uows: UowFactory, node: Node, now: datetime | None =
             await uow.commit()
             closed += 1
     return closed
+
+
+async def send_region_keys(
+    uows: UowFactory, node: Node, now: datetime | None = None, batch: int = 500
+) -> int:
+    """Send, once, the region's panel key of every interview recorded as version 1 (before
+    keys were made in the region, when the gateway keyed it with its own secret): an
+    InterviewRekeyed with the key, so the nation replaces the gateway's and each person has
+    one key in the panel, whichever version their interviews were recorded in. An interview
+    whose person was erased lost its key nationally then; it is only marked. Returns the
+    number of keys sent."""
+    now = now or utcnow()
+    sent = 0
+    while True:
+        async with uows() as uow:
+            repo = FeedbackRepository(uow.session)
+            found = await repo.interviews_keyed_nationally(batch)
+            if not found:
+                return sent
+            secret = await repo.panel_secret(now)
+            for interview, person, version in found:
+                if person is not None:
+                    rekeyed = InterviewRekeyed(
+                        interview_id=interview, person_key=person_key(secret, person)
+                    )
+                    version += 1
+                    _emit(uow, node, rekeyed, interview, version)
+                    sent += 1
+                await repo.mark_keyed_in_region(interview, version)
+            await uow.commit()
 
 
 async def queue_reminders(uows: UowFactory, now: datetime | None = None) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from shared.messaging.tables import messaging_tables
 from shared.storage.types import UtcDateTime
@@ -127,6 +128,9 @@ class InterviewRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # the interview aggregate's event sequence: 1 recorded, +1 per InterviewRekeyed
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # the nation holds the region's key (version-2 event); false: recorded as version 1
+    # before keys were made here, its key is still to be sent (InterviewRekeyed)
+    keyed_in_region: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
 
 
 class PanelSecretRow(Base):

@@ -83,6 +83,8 @@ def _interview(row: InterviewRow) -> Interview:
 class FeedbackRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # replica member rows locked in this transaction (held here: the identity map is weak)
+        self._locked: dict[UUID, ReplicaMemberRow] = {}
 
     # -- idempotency ---------------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class FeedbackRepository:
         """Create-if-missing and lock the members' rows (in id order: no deadlocks), so a
         survey opening and a person registering for the same member happen one after
         the other."""
-        ids = sorted(set(member_ids))
+        ids = sorted(set(member_ids) - self._locked.keys())  # once per transaction
         if not ids:
             return
         dialect = self.session.get_bind().dialect.name
@@ -106,15 +108,17 @@ class FeedbackRepository:
             .values([{"member_id": m, "left_on": None} for m in ids])
             .on_conflict_do_nothing()
         )
-        await self.session.execute(
-            select(ReplicaMemberRow.member_id)
+        rows = await self.session.scalars(
+            select(ReplicaMemberRow)
             .where(ReplicaMemberRow.member_id.in_(ids))
             .order_by(ReplicaMemberRow.member_id)
             .with_for_update()
         )
+        self._locked.update((row.member_id, row) for row in rows)
 
     async def member(self, member_id: UUID) -> ReplicaMemberRow | None:
-        return await self.session.get(ReplicaMemberRow, member_id)
+        locked = self._locked.get(member_id)
+        return locked if locked is not None else await self.session.get(ReplicaMemberRow, member_id)
 
     async def put_person(self, person_id: UUID, member_id: UUID, language: str) -> None:
         row = await self.session.get(ReplicaPersonRow, person_id)
@@ -524,6 +528,24 @@ class FeedbackRepository:
                 barrier_other=interview.barrier_other,
                 recorded_at=interview.recorded_at,
             )
+        )
+
+    async def interviews_keyed_nationally(self, limit: int) -> list[tuple[UUID, UUID | None, int]]:
+        """Up to ``limit`` interviews recorded as version 1, whose national key the gateway
+        made: (id, person id or ``None`` once erased, version), oldest first."""
+        rows = await self.session.execute(
+            select(InterviewRow.id, InterviewRow.person_id, InterviewRow.version)
+            .where(InterviewRow.keyed_in_region.is_(False))
+            .order_by(InterviewRow.recorded_at, InterviewRow.id)
+            .limit(limit)
+        )
+        return [(interview, person, version) for interview, person, version in rows]
+
+    async def mark_keyed_in_region(self, interview_id: UUID, version: int) -> None:
+        await self.session.execute(
+            update(InterviewRow)
+            .where(InterviewRow.id == interview_id)
+            .values(keyed_in_region=True, version=version)
         )
 
     async def panel_secret(self, now: datetime) -> bytes:

@@ -3,31 +3,30 @@
 :func:`rebuild_into` (``mgn hub rebuild``): the new database gets the gateway's schema
 (migrated to the newest revision), then the tables the gateway keeps itself and no event
 carries (:data:`KEPT`: access tokens, the researchers' codebooks and codings, the panel's
-region secrets) copied from the serving database, then every event of NATIONAL projected
-by the gateway's own projection through a consumer of its own (``gateway-rebuild-*``,
-deleted at the end), batch by batch with the usual exactly-once record. It reports
-progress (events done of those in NATIONAL when it started, rate, ETA) and returns the
-stream sequence it reached: the serving gateway's durable is set back to the next one when
-it switches to the new database, so the events that came during the rebuild are applied
-there too (each once: the record keeps duplicates out).
+region secrets) copied from the serving database, then every event NATIONAL held when the
+rebuild started, applied in bulk by :func:`services.gateway.replay.replay` (a consumer of
+its own, ``gateway-rebuild-*``, deleted at the end; the gateway's own projections on large
+batches, duplicates recognised by the exactly-once record's rule, indexes and research
+facts built once at the end). It reports progress (events read of those in NATIONAL when it
+started, rate, ETA) and returns the stream sequence it reached: the serving gateway's
+durable is set back to the next one when it switches to the new database, so the events
+that came during the rebuild are applied there too (each once: the record keeps duplicates
+out).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.gateway.consumer import consumer_spec
-from services.gateway.orm import TABLES, access_tokens, view_state
-from services.gateway.projections import project
+from services.gateway.orm import access_tokens
+from services.gateway.replay import Replayed, replay
 from services.gateway.research.tables import (
     codebook_codes,
     codebooks,
@@ -35,11 +34,8 @@ from services.gateway.research.tables import (
     codings,
     panel_secrets,
 )
-from services.gateway.settings import GatewaySettings
-from services.gateway.views.facts import STATE
-from shared.messaging.consumer import EventConsumer, projecting
 from shared.messaging.jetstream import NATIONAL_STREAM
-from shared.storage import create_engine, session_factory
+from shared.storage import create_engine
 from shared.storage.migrations import migrate, version_table
 
 # kept by the gateway itself, in no event: copied from the serving read model (in this order)
@@ -75,8 +71,12 @@ Report = Callable[[Progress], None]
 class Rebuilt:
     events: int  # applied into the new read model
     seconds: float
-    stream_seq: int  # the last NATIONAL sequence the rebuild acknowledged
+    stream_seq: int  # the last NATIONAL sequence the rebuild read (all before it too)
     kept_rows: int  # rows of KEPT copied from the serving read model
+    duplicates: int = 0  # events in NATIONAL more than once, applied once
+    undecodable: int = 0  # left out (the serving gateway dead-lettered them)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of replay()
+    cpu: dict[str, float] = field(default_factory=dict)  # this process's CPU s, per phase
 
 
 async def prepare(target: AsyncEngine, source: AsyncEngine | None) -> int:
@@ -100,53 +100,46 @@ async def rebuild_into(
     target_url: str,
     source_url: str | None,
     *,
-    batch_size: int = 500,
+    batch_size: int = 10_000,
     report: Report | None = None,
     every: float = 1.0,
 ) -> Rebuilt:
     """Replay NATIONAL into a fresh read model at ``target_url`` (see the module's doc)."""
     started = time.monotonic()
-    settings = GatewaySettings(database_url=target_url, batch_size=batch_size)
-    target = create_engine(target_url, sqlite_cache_mb=settings.sqlite_cache_mb)
+    target = create_engine(target_url)
     source = create_engine(source_url) if source_url else None
-    durable = f"gateway-rebuild-{uuid.uuid4().hex[:8]}"
     try:
         kept = await prepare(target, source)
-        state = (await js.stream_info(NATIONAL_STREAM)).state
-        total, last = state.messages, state.last_seq
-        spec = replace(consumer_spec(settings), durable=durable, reclaim_on_start=False)
-        sessions = session_factory(target)
-        consumer = EventConsumer(js, projecting(sessions, TABLES, project), spec)
-        task = asyncio.create_task(consumer.run())
-        reached = 0
-        try:
-            while True:
-                await asyncio.sleep(every)
-                if task.done():
-                    task.result()
-                info = await js.consumer_info(NATIONAL_STREAM, durable)
-                reached = info.ack_floor.stream_seq if info.ack_floor else 0
-                done = total - info.num_pending - info.num_ack_pending
-                if report is not None:
-                    elapsed = time.monotonic() - started
-                    report(Progress(done, total, done / elapsed if elapsed else 0.0))
-                if reached >= last:
-                    break
-        finally:
-            if not await consumer.stop():
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await js.delete_consumer(NATIONAL_STREAM, durable)
-        async with sessions() as session, session.begin():
-            # the facts were kept batch by batch: nothing to rebuild at the first start
-            await session.execute(
-                update(view_state).where(view_state.c.name == STATE).values(needs_rebuild=False)
-            )
-        return Rebuilt(consumer.stats.applied, time.monotonic() - started, reached, kept)
     finally:
         await target.dispose()
         if source is not None:
             await source.dispose()
+    state = (await js.stream_info(NATIONAL_STREAM)).state
+    total, last = state.messages, state.last_seq
+    shown = 0.0
+
+    def tick(done: Replayed) -> None:
+        nonlocal shown
+        now = time.monotonic()
+        if report is None or (now - shown < every and done.stream_seq < last):
+            return
+        shown = now
+        elapsed = now - started
+        report(Progress(done.read, total, done.read / elapsed if elapsed else 0.0))
+
+    done = await replay(js, target_url, last, batch_size=batch_size, tick=tick)
+    if report is not None and not done.read:
+        report(Progress(0, total, 0.0))
+    return Rebuilt(
+        done.applied,
+        time.monotonic() - started,
+        last,
+        kept,
+        duplicates=done.duplicates,
+        undecodable=done.undecodable,
+        phases=dict(done.seconds),
+        cpu=dict(done.cpu),
+    )
 
 
 def bar(p: Progress, width: int = 30) -> str:

@@ -22,6 +22,7 @@ from shared.errors.groups import (
     GroupNotFound,
     MemberWarning,
     TextTooLongToMask,
+    TooManyMemberIds,
 )
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -43,6 +44,22 @@ async def group(sessions: Sessions, group_id: UUID) -> Group | None:
 async def member(sessions: Sessions, member_id: UUID) -> Member | None:
     async with sessions() as session:
         return await GroupRepository(session).get_member(member_id)
+
+
+async def members_by_id(sessions: Sessions, member_ids: Sequence[UUID]) -> list[Member | None]:
+    """Each member of ``member_ids`` (None if unknown), in their order (a DataLoader batch:
+    every ``member`` and ``membersByIds`` of one request in one query)."""
+    async with sessions() as session:
+        found = await GroupRepository(session).get_members(member_ids)
+    return [found.get(member_id) for member_id in member_ids]
+
+
+def check_member_ids(member_ids: Sequence[UUID]) -> list[UUID]:
+    """``member_ids`` without repeats, refused when more than ``PAGE_MAX``."""
+    ids = list(dict.fromkeys(member_ids))
+    if len(ids) > PAGE_MAX:
+        raise TooManyMemberIds(count=len(ids), max=PAGE_MAX)
+    return ids
 
 
 async def members(sessions: Sessions, group_id: UUID, *, active_only: bool) -> list[Member]:

@@ -332,6 +332,12 @@ class InvalidAddress(DomainError):
     message = N_("The address has {length} characters; shorten it to at most {max}.")
 
 
+class TooManyMemberIds(DomainError):
+    code = "TOO_MANY_MEMBER_IDS"
+    default_field = "ids"
+    message = N_("{count} member ids were asked for at once; ask for at most {max} at a time.")
+
+
 class MemberDetailsUnchanged(DomainError):
     code = "MEMBER_DETAILS_UNCHANGED"
     default_field = "member_id"

@@ -16,9 +16,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from deploy.cli import main
 from deploy.sample_data import plan_region
+from services.gateway.orm import activities, meetings
+from services.gateway.research.coding import CodingInput, MarkInput
+from services.gateway.research.store import (
+    ensure_first_codebook,
+    reconcile_coding,
+    record_coding,
+)
+from services.gateway.research.tables import codebooks
+from shared.storage.engine import create_engine, session_factory
 from tests.e2e.support import service_process
 from tests.fixtures.demo_national import DEMO_REGIONS, load_demo
 
@@ -34,6 +44,40 @@ FIGURES = (
 )
 
 
+async def reconcile_three(database_url: str) -> None:
+    """Two coders and a consensus for three meetings: one with records, found otherwise
+    (two marks of one type, one of another); one with records, nothing found; one without
+    records, one type found. Each changes Table 1 unless the consensus is what counts."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await ensure_first_codebook(session)
+            book = await session.scalar(select(codebooks.c.id).where(codebooks.c.key == "wenger"))
+            recorded = select(activities.c.meeting_id).distinct().order_by(activities.c.meeting_id)
+            first, second = (await session.scalars(recorded.limit(2))).all()
+            bare = await session.scalar(
+                select(meetings.c.id)
+                .where(meetings.c.id.not_in(recorded))
+                .order_by(meetings.c.id)
+                .limit(1)
+            )
+            assert book
+            assert bare
+            found = {
+                first: (MarkInput("mapping_knowledge_and_identifying_gaps"),) * 2
+                + (MarkInput("visits"),),
+                second: (),
+                bare: (MarkInput("growing_confidence"),),
+            }
+            for meeting, marks in found.items():
+                coding = CodingInput(book, meeting, nothing_found=not marks, marks=marks)
+                for coder in ("coder-a", "coder-b"):
+                    await record_coding(session, coding, coder)
+                await reconcile_coding(session, coding, "coder-a")
+    finally:
+        await engine.dispose()
+
+
 def run(base: str, package: Path, today: str) -> subprocess.CompletedProcess[str]:
     args = ["--api", base, "--package", str(package), "--today", today]
     return subprocess.run(
@@ -47,6 +91,7 @@ async def test_the_worked_example_reproduces_the_figures_both_ways(
     today = datetime.now(ZoneInfo("Europe/Helsinki")).date()
     database_url = f"sqlite:///{tmp_path / 'gateway.db'}"
     await load_demo(database_url, today)
+    await reconcile_three(database_url)
     package = tmp_path / "package"
     assert (
         await asyncio.to_thread(

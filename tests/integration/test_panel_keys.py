@@ -30,13 +30,15 @@ from sqlalchemy import select
 
 from services.feedback.app import build as build_feedback
 from services.feedback.contacts import StaticContactDirectory
-from services.feedback.orm import ReplicaPersonRow
+from services.feedback.handlers import send_region_keys
+from services.feedback.orm import InterviewRow, ReplicaPersonRow
 from services.feedback.settings import FeedbackSettings
 from services.gateway.app import build as build_gateway
 from services.gateway.orm import metadata as gateway_metadata
 from services.gateway.settings import GatewaySettings
 from shared.contracts import (
     Event,
+    InterviewRecordedV1,
     MemberJoined,
     PersonErased,
     PersonRegistered,
@@ -219,6 +221,77 @@ async def test_keys_are_made_in_the_region_and_the_nation_never_gets_the_person_
         assert after[other]["personKey"] == rows[other]["personKey"]
         assert {after[first]["personKey"], after[second]["personKey"]} == {None}
         assert set(after) == {first, second, other}  # the interviews stay
+
+
+async def test_an_interview_recorded_before_the_upgrade_gets_the_regions_key(federation):
+    """An interview recorded as version 1 (the gateway keyed it) and a later one of the same
+    person (keyed in the region) first show two keys; when the upgraded service starts, it
+    sends the old one's regional key once, and the person has one key in the panel."""
+    regions, gateway, _hub_js = federation
+    oulu = regions["oulu"]
+    person, member, old = uuid4(), uuid4(), uuid4()
+    joined = MemberJoined(
+        member_id=member, group_id=uuid4(), joined_on=date(2019, 1, 1), employees=3
+    )
+    await publish(oulu.js, "oulu", joined, member)
+    await publish(oulu.js, "oulu", PersonRegistered(person_id=person, member_id=member), person)
+    await wait_for(partial(oulu.knows, person), timeout=30, message="person replicated")
+    # what the service before the upgrade wrote: its row (migration 0005 marks it not keyed
+    # in the region) and its version-1 event with the person id
+    async with oulu.service.runtime.sessions() as session:
+        session.add(
+            InterviewRow(
+                id=old,
+                member_id=member,
+                person_id=person,
+                interviewed_on=date(2020, 3, 1),
+                intends_to_grow="yes",
+                planned_hires=1,
+                barriers="",
+                recorded_at=datetime(2020, 3, 2, tzinfo=UTC),
+                keyed_in_region=False,
+            )
+        )
+        await session.commit()
+    v1 = InterviewRecordedV1(
+        interview_id=old,
+        member_id=member,
+        interviewed_on=date(2020, 3, 1),
+        intends_to_grow="yes",
+        planned_hires=1,
+        person_id=person,
+    )
+    await publish(oulu.js, "oulu", v1, old)
+    new = await oulu.interview(member, person, "2021-03-01", "UNSURE")
+
+    nation = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway.app), base_url="http://g")
+
+    async def keys() -> dict[str, str | None]:
+        body = (await nation.post("/graphql", json={"query": PANEL})).json()
+        assert not body.get("errors"), body
+        return {i["id"]: i["personKey"] for i in body["data"]["panelInterviews"]["items"]}
+
+    async def both_keyed(same: bool) -> dict[str, str | None] | None:
+        found = await keys()
+        old_key, new_key = found.get(str(old)), found.get(new)
+        if old_key is None or new_key is None:
+            return None
+        return found if (old_key == new_key) is same else None
+
+    async with nation:
+        before = await wait_for(lambda: both_keyed(False), timeout=60, message="two keys")
+        # the upgraded service starts on the same database: it sends the old key once
+        restarted = build_feedback(oulu.service.settings, directory=StaticContactDirectory())
+        async with restarted.app.router.lifespan_context(restarted.app):
+            after = await wait_for(lambda: both_keyed(True), timeout=60, message="one key")
+            assert after[new] == before[new]  # the region's key, unchanged
+            assert after[str(old)] == before[new]
+            again = await send_region_keys(restarted.runtime.unit_of_work, restarted.node)
+            assert again == 0  # once
+        async with oulu.service.runtime.sessions() as session:
+            row = await session.get(InterviewRow, old)
+            assert row is not None
+            assert (row.keyed_in_region, row.version) == (True, 2)
 
 
 async def _read_model_text(gateway: Any) -> str:

@@ -97,6 +97,22 @@ def test_write_cost_verdict_counts_the_node_not_the_hub():
     assert "runs 7.5, 9.5 ms" in v.lines[1]
 
 
+def _live(ms_per_event: float, fresh_p99: float, done: float = 30) -> dict[str, float]:
+    return {"gateway cpu ms/event": ms_per_event, "fresh p99 ms": fresh_p99, "completed/s": done}
+
+
+def test_live_cost_verdict_needs_the_cpu_the_freshness_and_the_rate():
+    v = Verdicts([])
+    v.live_cost("sqlite", {30.0: [_live(0.8, 900), _live(1.0, 2000)]})
+    v.live_cost("sqlite", {30.0: [_live(0.8, 900), _live(1.2, 900)]})
+    v.live_cost("sqlite", {30.0: [_live(0.8, 2500)]})
+    v.live_cost("sqlite", {30.0: [_live(0.8, 900, done=12)]})
+    v.live_cost("sqlite", {200.0: [_live(0.5, 500, done=200)]})
+    assert [line.split()[0] for line in v.lines] == ["PASS", "FAIL", "FAIL", "FAIL", "FAIL"]
+    assert "1.20 ms/event" in v.lines[1]
+    assert "no open-loop run at 30/s" in v.lines[4]
+
+
 def test_projection_verdict_needs_every_run():
     v = Verdicts([])
     v.projection("postgres", [PROJECTION_TARGET + 2000, PROJECTION_TARGET + 100])

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
 from services.meetings.domain import Names, RecordingProblem
 from services.meetings.settings import MeetingsSettings
-from shared.directory import DirectoryError, GroupsDirectory, MemberCard
+from shared.directory import MEMBERS_AT_ONCE, DirectoryError, GroupsDirectory, MemberCard
 from shared.errors.meetings import RecordingConsentMissing
 
 URL = "http://groups/graphql"
@@ -35,16 +35,31 @@ async def test_members_asks_once_for_every_member_and_skips_unknown_and_erased()
             {"id": str(person), "name": "Stina Berg", "erased": False},
             {"id": str(erased), "name": None, "erased": True},
         ]
-        return httpx.Response(
-            200, json={"data": {"m0": {"companyName": "Paja Oy", "contacts": contacts}, "m1": None}}
-        )
+        found = {"id": str(known), "companyName": "Paja Oy", "contacts": contacts}
+        return httpx.Response(200, json={"data": {"membersByIds": [found]}})
 
     cards = await directory(handler).members([known, unknown, known])
     assert cards == {known: MemberCard(known, "Paja Oy", {person: "Stina Berg"})}
     (asked,) = seen
-    assert asked["variables"] == {"m0": str(known), "m1": str(unknown)}
+    assert "membersByIds(ids: $ids)" in str(asked["query"])
+    assert asked["variables"] == {"ids": [str(known), str(unknown)]}  # each once
     assert await directory(handler).members([]) == {}
     assert len(seen) == 1  # nothing to ask: no request
+
+
+async def test_more_members_than_one_query_may_ask_for_are_asked_in_parts():
+    ids = [uuid4() for _ in range(MEMBERS_AT_ONCE + 1)]
+    asked: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        chunk = json.loads(request.content)["variables"]["ids"]
+        asked.append(chunk)
+        found = [{"id": i, "companyName": f"Oy {i[:4]}", "contacts": []} for i in chunk]
+        return httpx.Response(200, json={"data": {"membersByIds": found}})
+
+    cards = await directory(handler).members(ids)
+    assert [len(chunk) for chunk in asked] == [MEMBERS_AT_ONCE, 1]
+    assert set(cards) == set(ids)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +68,8 @@ async def test_members_asks_once_for_every_member_and_skips_unknown_and_erased()
         (httpx.Response(503), "HTTP 503"),
         (httpx.Response(200, content=b"<html>"), "no JSON"),
         (httpx.Response(200, json={"errors": [{"message": "boom"}]}), "boom"),
-        (httpx.Response(200, json={"data": {"m0": {"contacts": [{"name": "x"}]}}}), "unexpected"),
+        (httpx.Response(200, json={"data": {"membersByIds": [{"contacts": []}]}}), "unexpected"),
+        (httpx.Response(200, json={"data": {}}), "unexpected"),
     ],
 )
 async def test_every_failure_is_a_directory_error_saying_what(response, match):
@@ -111,7 +127,9 @@ async def test_requests_reuse_one_kept_alive_connection():
     """The directory keeps its client (and connection) between requests instead of opening
     a new one per request (issue 9 part 10); closed by aclose."""
     connections = 0
-    body = json.dumps({"data": {"m0": {"companyName": "Paja Oy", "contacts": []}}}).encode()
+    member = str(uuid4())
+    answer = {"id": member, "companyName": "Paja Oy", "contacts": []}
+    body = json.dumps({"data": {"membersByIds": [answer]}}).encode()
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
@@ -139,7 +157,7 @@ async def test_requests_reuse_one_kept_alive_connection():
     found = GroupsDirectory(f"http://127.0.0.1:{port}/graphql", timeout=5)
     try:
         for _ in range(3):
-            assert (await found.members([uuid4()])) != {}
+            assert (await found.members([UUID(member)])) != {}
         assert connections == 1
     finally:
         await found.aclose()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.groups.app import build
 from services.groups.orm import Base
@@ -29,8 +32,14 @@ def code_and_field(error: dict[str, Any]) -> tuple[str, str | None]:
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine | None = None) -> None:
         self.client = client
+        self._engine = engine
+
+    @property
+    def engine(self) -> AsyncEngine:
+        assert self._engine is not None
+        return self._engine
 
     async def __call__(
         self, query: str, *, accept_language: str = "", **variables: Any
@@ -56,7 +65,7 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(
         transport=transport, base_url="http://groups", headers=CONSOLE_HEADERS
     ) as client:
-        yield Api(client)
+        yield Api(client, service.runtime.engine)
     await service.runtime.engine.dispose()
 
 
@@ -173,3 +182,53 @@ async def test_health_reports_the_outbox_backlog(api):
         response.json().items()
         >= {"service": "groups", "region": "oulu", "outbox_pending": 1}.items()
     )
+
+
+async def test_members_by_ids_answers_many_members_in_three_queries(api):
+    """``membersByIds`` (and every ``member`` of the same request): one SELECT of the
+    members, one of their histories, one of their contacts, however many are asked."""
+    group = await make_group(api)
+    ids = []
+    for n in range(6):
+        added = await api.ok(
+            ADD,
+            input=member_input(group, companyName=f"Paja {n} Oy", businessId=None),
+        )
+        ids.append(added["addMember"]["id"])
+    unknown = "00000000-0000-0000-0000-000000000001"
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    engine = api.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        asked = [ids[3], unknown, ids[0], ids[3], *ids[1:3], *ids[4:]]
+        data = await api.ok(
+            """query($ids: [UUID!]!, $one: UUID!) {
+              membersByIds(ids: $ids) { id companyName contacts { id } }
+              member(id: $one) { companyName } }""",
+            ids=asked,
+            one=ids[5],
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [m["id"] for m in data["membersByIds"]] == [
+        ids[3],
+        ids[0],
+        ids[1],
+        ids[2],
+        ids[4],
+        ids[5],
+    ]
+    assert data["membersByIds"][0]["companyName"] == "Paja 3 Oy"
+    assert data["member"] == {"companyName": "Paja 5 Oy"}
+    assert len(statements) == 3, statements
+
+    too_many = [str(uuid.uuid4()) for _ in range(501)]
+    body = await api("query($ids: [UUID!]!) { membersByIds(ids: $ids) { id } }", ids=too_many)
+    assert code_and_field(body["errors"][0]) == ("TOO_MANY_MEMBER_IDS", "ids")
+    assert "501" in body["errors"][0]["message"]
+    assert (await api.ok("{ membersByIds(ids: []) { id } }")) == {"membersByIds": []}

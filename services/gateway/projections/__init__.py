@@ -44,6 +44,15 @@ IGNORED = (PersonRegistered, ConsentGiven, ConsentWithdrawn, MemberDetailsChange
 
 
 async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:
+    await project_rows(session, events)
+    await facts.apply(session, facts.touched(events))
+    await snapshot.record(session, events)
+
+
+async def project_rows(session: AsyncSession, events: Sequence[DecodedEvent]) -> None:
+    """The read model's own rows of a batch (every family, the activities' meeting starts),
+    without the research facts and the snapshot: :func:`project` adds both; a rebuild
+    (:mod:`services.gateway.replay`) computes the facts once at its end instead."""
     await regions.project(session, events)
     for family in FAMILIES:
         mine = [e for e in events if isinstance(e.event, family.HANDLES)]
@@ -56,8 +65,6 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
     }
     if moved:
         await research.sync_meeting_starts(session, moved)
-    await facts.apply(session, facts.touched(events))
-    await snapshot.record(session, events)
 
 
-__all__ = ["FAMILIES", "IGNORED", "project"]
+__all__ = ["FAMILIES", "IGNORED", "project", "project_rows"]

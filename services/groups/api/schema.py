@@ -63,8 +63,16 @@ class Query:
 
     @strawberry.field(description="One member, or null if there is none with this id.")
     async def member(self, info: Info, id: UUID) -> Member | None:
-        found = await views.member(info.context.sessions, id)
+        found = await info.context.member_by_id.load(id)
         return Member.from_domain(found) if found is not None else None
+
+    @strawberry.field(
+        description="Several members in one query, in the order of ids (each once); ids "
+        f"of no member are left out. At most {views.PAGE_MAX} ids."
+    )
+    async def members_by_ids(self, info: Info, ids: list[UUID]) -> list[Member]:
+        found = await info.context.member_by_id.load_many(views.check_member_ids(ids))
+        return [Member.from_domain(m) for m in found if m is not None]
 
     @strawberry.field(description="One contact person, or null if there is none with this id.")
     async def person(self, info: Info, id: UUID) -> Person | None:
