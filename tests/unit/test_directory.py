@@ -47,6 +47,24 @@ async def test_members_asks_once_for_every_member_and_skips_unknown_and_erased()
     assert len(seen) == 1  # nothing to ask: no request
 
 
+async def test_company_names_only_do_not_ask_for_the_contacts():
+    """The meetings service's names of a page need no contact persons: the groups service
+    is not asked to load them."""
+    member = uuid4()
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(json.loads(request.content)["query"])
+        found = {"id": str(member), "companyName": "Paja Oy", "address": "Rantakatu 1"}
+        return httpx.Response(200, json={"data": {"membersByIds": [found]}})
+
+    cards = await directory(handler).members([member], persons=False)
+    assert cards == {member: MemberCard(member, "Paja Oy", {}, address="Rantakatu 1")}
+    assert "contacts" not in asked[0]
+    await directory(handler).members([member])
+    assert "contacts" in asked[1]
+
+
 async def test_more_members_than_one_query_may_ask_for_are_asked_in_parts():
     ids = [uuid4() for _ in range(MEMBERS_AT_ONCE + 1)]
     asked: list[list[str]] = []
