@@ -34,6 +34,8 @@ query($ids: [UUID!]!) {
 COMPANIES_QUERY = """
 query($ids: [UUID!]!) { membersByIds(ids: $ids) { id companyName address } }
 """  # without the contacts: half the groups service's work for a page of company names
+KEEPALIVE_SECONDS = 2.0  # below the groups service's (uvicorn's) 5 s keep-alive timeout
+STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 MEMBERS_AT_ONCE = 500  # the groups service's most ids a query (PAGE_MAX)
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
@@ -126,7 +128,14 @@ class GroupsDirectory:
         part 10). A client of another (closed) loop is dropped, not reused."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._client.is_closed:
-            self._client = httpx.AsyncClient(timeout=self.timeout, transport=self._transport)
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout,
+                transport=self._transport,
+                # idle connections dropped before uvicorn's keep-alive timeout (5 s) closes
+                # them from its side; at httpx's default (also 5 s) a request could go out on
+                # a connection the server was closing: ReadError (seen under load)
+                limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+            )
             self._loop = loop
         return self._client
 
@@ -140,7 +149,12 @@ class GroupsDirectory:
             raise DirectoryError(f"no groups service URL configured ({self._setting})")
         payload = {"query": query, "variables": dict(variables)}
         try:
-            response = await self._http().post(self.url, json=payload, headers=self.headers)
+            try:
+                response = await self._http().post(self.url, json=payload, headers=self.headers)
+            except STALE_CONNECTION:
+                # a kept-alive connection the server closed as the request went out; every
+                # query here only reads, so it is asked once more (on a new connection)
+                response = await self._http().post(self.url, json=payload, headers=self.headers)
         except httpx.TimeoutException as exc:
             raise DirectoryError(
                 f"groups service at {self.url} did not answer within {self.timeout:g} s"
