@@ -112,7 +112,8 @@ def cop_table(
         .group_by(v.activity_type, *([year] if by_year else []))
         .subquery("cells")
     )
-    if examples and by_year:
+    if examples and by_year and (scope.region is not None or scope.group_id is not None):
+        # a region's or group's rows: ranking them all is cheaper than a lookup per cell
         shown = _firsts_by_year(conditions, year)
         return (
             select(
@@ -135,9 +136,11 @@ def cop_table(
             .order_by(cells.c.activity_type, cells.c.year)
         )
     example: Any = literal(None)
-    if examples:  # per type: a walk of the (type, day) index to the scope's first record
+    if examples:  # per cell: a walk of the (type, day) index to the scope's first record
         ex = fact_cop.alias("ex")
         pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
+        if by_year:
+            pick.append(extract("year", ex.c.day).cast(Integer) == cells.c.year)
         example = (
             select(ex.c.example)
             .where(*pick)
