@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.cpu import cpu_seconds, own_cpu_seconds
 from bench.databases import PREFIX, create_postgres_database
+from bench.national import caught_up, gateway_counts, hub_jetstream, last_seq, member_arrivals
 from bench.pacer import run_paced
 from bench.report import percentile
 from deploy.federation import CONSOLE, REGIONAL_SERVICES, Federation, RegionNode
@@ -39,6 +40,7 @@ REGION = "bench"
 MEMBERS_PER_GROUP = 15  # a core group is a dozen or so companies
 VISIBLE_TIMEOUT = 120.0  # seconds after the last write before a run is called stuck
 POLL_SECONDS = 0.02  # how often the read model is asked (the resolution of "visible")
+IDLE_SECONDS = 5.0  # the gateway's CPU with nothing to do, measured before each run
 
 ADD_MEMBER = "mutation($i: AddMemberInput!) { addMember(input: $i) { id } }"
 CREATE_GROUP = 'mutation { createGroup(input: {name: "bench", foundedOn: "2015-01-01"}) { id } }'
@@ -169,6 +171,7 @@ class _Watcher:
         self._sessions = session_factory(engine)
         self.pending: dict[str, str] = {}  # member id -> group id
         self.visible: dict[str, float] = {}
+        self.visible_wall: dict[str, float] = {}  # the same moments, epoch seconds
         self.expected = 0  # writes that succeeded or are still in flight
 
     async def run(self, expected: int) -> None:
@@ -185,10 +188,11 @@ class _Watcher:
                                 )
                             )
                         ).scalars()
-                        now = time.perf_counter()
+                        now, wall = time.perf_counter(), time.time()
                         for member_id in found:
                             if self.pending.pop(member_id, None) is not None:
                                 self.visible[member_id] = now
+                                self.visible_wall[member_id] = wall
             await asyncio.sleep(POLL_SECONDS)
 
 
@@ -243,21 +247,33 @@ async def measure(
 
             since = datetime.now(UTC)
             processes = fed.processes()
-            cpu_before = {name: cpu_seconds([pid]) for name, pid in processes.items()}
-            client_before = own_cpu_seconds()
-            watch = asyncio.create_task(watcher.run(writes))
-            run = await run_paced(writes, write, rate=rate, concurrency=concurrency)
-            try:
-                await asyncio.wait_for(watch, timeout=VISIBLE_TIMEOUT)
-            except TimeoutError:
-                raise NotVisibleError(
-                    f"{len(watcher.pending)} of {writes} writes not visible nationally "
-                    f"{VISIBLE_TIMEOUT:g} s after the last write; {await _national_state(fed)}"
-                ) from None
-            cpu_used = {
-                name: cpu_seconds([pid]) - cpu_before[name] for name, pid in processes.items()
-            }
-            client_used = own_cpu_seconds() - client_before
+            async with hub_jetstream(fed.federation) as js:
+                # The groups' events applied, then the gateway's CPU doing nothing.
+                await caught_up(js)
+                idle_before = cpu_seconds([processes["gateway"]])
+                await asyncio.sleep(IDLE_SECONDS)
+                idle = cpu_seconds([processes["gateway"]]) - idle_before
+                seq_before, counts_before = await last_seq(js), gateway_counts(fed.federation)
+                cpu_before = {name: cpu_seconds([pid]) for name, pid in processes.items()}
+                client_before = own_cpu_seconds()
+                watch = asyncio.create_task(watcher.run(writes))
+                run = await run_paced(writes, write, rate=rate, concurrency=concurrency)
+                try:
+                    await asyncio.wait_for(watch, timeout=VISIBLE_TIMEOUT)
+                except TimeoutError:
+                    raise NotVisibleError(
+                        f"{len(watcher.pending)} of {writes} writes not visible nationally "
+                        f"{VISIBLE_TIMEOUT:g} s after the last write; "
+                        f"{await _national_state(fed)}"
+                    ) from None
+                await caught_up(js)  # every event of the run applied, not only the members
+                cpu_used = {
+                    name: cpu_seconds([pid]) - cpu_before[name] for name, pid in processes.items()
+                }
+                client_used = own_cpu_seconds() - client_before
+                window = time.perf_counter() - run.started
+                seq_after, counts_after = await last_seq(js), gateway_counts(fed.federation)
+                arrivals = await member_arrivals(js, seq_before + 1, seq_after)
     finally:
         await gateway.dispose()
     relay = await _relay_delays(fed.groups_db, since)
@@ -268,6 +284,9 @@ async def measure(
     commit_ms = [1000 * (watcher.visible[m] - answered_at[m]) for m in ids]
     relay_ms = [1000 * d for d in relay]
     all_visible = max(watcher.visible.values()) - run.started
+    events = seq_after - seq_before  # what NATIONAL received during the run
+    batches = counts_after.batches - counts_before.batches
+    fresh_ms = [1000 * (watcher.visible_wall[m] - arrivals[m]) for m in ids if m in arrivals]
     return {
         "offered/s": rate or 0.0,
         "issued/s": run.issued_rate,
@@ -286,4 +305,14 @@ async def measure(
         "cpu ms/write": 1000 * sum(cpu_used.values()) / done,
         **{f"cpu ms/write {name}": 1000 * used / done for name, used in cpu_used.items()},
         "client cpu ms/write": 1000 * client_used / done,  # this benchmark process
+        # the gateway's live cost: per NATIONAL event, and arrival in NATIONAL -> visible
+        "national events": float(events),
+        "gateway batches": float(batches),
+        "gateway cpu ms/event": 1000 * cpu_used["gateway"] / max(events, 1),
+        "gateway idle ms/s": 1000 * idle / IDLE_SECONDS,
+        "gateway idle share": idle / IDLE_SECONDS * window / max(cpu_used["gateway"], 1e-9),
+        "fresh p50 ms": percentile(fresh_ms, 0.5),
+        "fresh p99 ms": percentile(fresh_ms, 0.99),
+        "fresh max ms": max(fresh_ms, default=float("nan")),
+        "fresh n": float(len(fresh_ms)),
     }

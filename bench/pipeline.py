@@ -278,6 +278,7 @@ def end_to_end(
                         paced.setdefault(rate, []).append(r)
             verdicts.latency(kind, paced)
             verdicts.write_cost(kind, paced)
+            verdicts.live_cost(kind, paced)
         finally:
             fed.stop()
         if args.profile is not None:

@@ -13,6 +13,9 @@ P99_TARGET_MS = 1_000.0  # write-to-visible p99 ...
 P99_TARGET_RATE = 200.0  # ... at this many writes/s
 NODE_CPU_TARGET_MS = 8.0  # CPU per regional write over the node's processes, at P99_TARGET_RATE
 NODE_PROCESSES = ("nats leaf", "groups", "meetings", "feedback", "console")
+LIVE_RATE = 30.0  # the gateway's live cost is measured at this many writes/s ...
+LIVE_CPU_TARGET_MS = 1.0  # ... its CPU per NATIONAL event at most this ...
+FRESH_TARGET_MS = 2_000.0  # ... and an event visible this soon after it reached NATIONAL
 RATE_TOLERANCE = 0.95  # a paced run counts as "at the rate" if it achieved 95 % of it
 
 
@@ -95,6 +98,34 @@ class Verdicts:
             "runs " + ", ".join(f"{c:.1f}" for c in costs) + " ms",
         )
 
+    def live_cost(self, kind: str, paced: dict[float, list[dict[str, float]]]) -> None:
+        """The gateway's live cost: every open-loop run at 30 writes/s spent at most 1 ms of
+        the gateway's CPU per NATIONAL event, with the views fresh (arrival in NATIONAL to
+        visible) within 2 s at the 99th percentile."""
+        what = (
+            f"gateway CPU <= {LIVE_CPU_TARGET_MS:g} ms per event and fresh p99 <= "
+            f"{FRESH_TARGET_MS:,.0f} ms at {LIVE_RATE:g} writes/s on {kind}"
+        )
+        runs = paced.get(LIVE_RATE, [])
+        if not runs:
+            self.check(False, what, f"no open-loop run at {LIVE_RATE:g}/s (use --rate)")
+            return
+        ok = all(
+            r.get("gateway cpu ms/event", math.inf) <= LIVE_CPU_TARGET_MS
+            and r.get("fresh p99 ms", math.inf) <= FRESH_TARGET_MS
+            and r["completed/s"] >= RATE_TOLERANCE * LIVE_RATE
+            for r in runs
+        )
+        self.check(
+            ok,
+            what,
+            "; ".join(
+                f"{r.get('gateway cpu ms/event', math.inf):.2f} ms/event, fresh p99 "
+                f"{r.get('fresh p99 ms', math.inf):,.0f} ms, {r['completed/s']:,.0f} writes/s"
+                for r in runs
+            ),
+        )
+
 
 def node_cpu_ms(r: dict[str, float]) -> float:
     """CPU per write over the regional node's processes (not the hub's, not the gateway's)."""
@@ -122,5 +153,10 @@ def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
             if r.get("failed writes")
             else ""
         )
-        + f" | {load()}"
+        + f" | {load()}\n"
+        f"       gateway {r['gateway cpu ms/event']:.2f} ms CPU/event over "
+        f"{r['national events']:,.0f} NATIONAL events in {r['gateway batches']:,.0f} batches "
+        f"(idle {r['gateway idle ms/s']:.1f} ms/s = {100 * r['gateway idle share']:.0f} % of it) | "
+        f"fresh (in NATIONAL → visible) p50 {r['fresh p50 ms']:,.0f} p99 "
+        f"{r['fresh p99 ms']:,.0f} max {r['fresh max ms']:,.0f} ms ({r['fresh n']:,.0f} members)"
     )

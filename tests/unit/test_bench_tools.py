@@ -11,6 +11,8 @@ from bench.federation_scale import fit, growth
 from bench.pacer import run_paced
 from bench.pipeline import parse_args
 from bench.report import PROJECTION_TARGET, Verdicts, percentile
+from bench.write_path import main as write_path
+from bench.write_path import parse_args as write_path_args
 
 
 async def test_open_loop_keeps_the_offered_rate_when_operations_are_slow():
@@ -97,6 +99,22 @@ def test_write_cost_verdict_counts_the_node_not_the_hub():
     assert "runs 7.5, 9.5 ms" in v.lines[1]
 
 
+def _live(ms_per_event: float, fresh_p99: float, done: float = 30) -> dict[str, float]:
+    return {"gateway cpu ms/event": ms_per_event, "fresh p99 ms": fresh_p99, "completed/s": done}
+
+
+def test_live_cost_verdict_needs_the_cpu_the_freshness_and_the_rate():
+    v = Verdicts([])
+    v.live_cost("sqlite", {30.0: [_live(0.8, 900), _live(1.0, 2000)]})
+    v.live_cost("sqlite", {30.0: [_live(0.8, 900), _live(1.2, 900)]})
+    v.live_cost("sqlite", {30.0: [_live(0.8, 2500)]})
+    v.live_cost("sqlite", {30.0: [_live(0.8, 900, done=12)]})
+    v.live_cost("sqlite", {200.0: [_live(0.5, 500, done=200)]})
+    assert [line.split()[0] for line in v.lines] == ["PASS", "FAIL", "FAIL", "FAIL", "FAIL"]
+    assert "1.20 ms/event" in v.lines[1]
+    assert "no open-loop run at 30/s" in v.lines[4]
+
+
 def test_projection_verdict_needs_every_run():
     v = Verdicts([])
     v.projection("postgres", [PROJECTION_TARGET + 2000, PROJECTION_TARGET + 100])
@@ -156,3 +174,16 @@ def test_clone_regions_copies_every_regional_row_under_suffixed_ids(tmp_path):
         ("m1_c1", "oulu_c1", "g1_c1", "book", "Pricing"),  # national ids kept
         ("m1_c2", "oulu_c2", "g1_c2", "book", "Pricing"),
     ]
+
+
+async def test_the_write_path_bench_runs_and_counts_the_statements_of_a_write(capsys):
+    # 30 addMember writes (two groups) and their events through both replicas, SQLite
+    found = await write_path(write_path_args(["--writes", "30", "--batch", "10"]))
+    out = capsys.readouterr().out
+    for part in ("groups addMember", "meetings replica", "feedback replica"):
+        assert part in out
+    # BEGIN, the group with its facilitators, the member, its history, the outbox row
+    assert found["groups"] == 5
+    # a batch of 10 events: a handful of statements, not a few per event
+    assert found["meetings"] < 1.5, found
+    assert found["feedback"] < 1.5, found

@@ -1,0 +1,91 @@
+"""What the hub saw of an end-to-end run: how many events reached NATIONAL, when each one
+arrived there (the stream's own store time), and what the gateway's consumer did with them
+(its batches, from the gateway's ``/healthz``). The gateway's live cost (issue 12 part 4) is
+its CPU per NATIONAL event and the freshness of its views: an event's arrival in NATIONAL
+to the moment it is visible in the read model (the views commit in the same transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import nats
+from nats.js import JetStreamContext
+
+from deploy.federation import Federation
+from services.gateway.consumer import DURABLE
+from services.gateway.settings import GatewaySettings
+from shared.contracts import EventDecodeError, MemberJoined, decode
+from shared.messaging.jetstream import NATIONAL_STREAM
+
+
+@asynccontextmanager
+async def hub_jetstream(federation: Federation) -> AsyncIterator[JetStreamContext]:
+    """JetStream at the hub as the gateway's (full-rights) user."""
+    hub, auth = federation.hub, federation.auth
+    if hub is None:
+        raise RuntimeError("the federation has no hub")
+    url = auth.gateway_url(hub.client_url) if auth else hub.client_url
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        yield nc.jetstream(domain=GatewaySettings().jetstream_domain or None)
+    finally:
+        await nc.close()
+
+
+async def last_seq(js: JetStreamContext) -> int:
+    return int((await js.stream_info(NATIONAL_STREAM)).state.last_seq)
+
+
+async def caught_up(js: JetStreamContext, timeout: float = 60.0) -> bool:
+    """Wait until NATIONAL's sources have no lag and the gateway's consumer has nothing
+    pending or unacknowledged (the pipeline is quiet); False if it is not within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = await js.stream_info(NATIONAL_STREAM)
+        consumer = await js.consumer_info(NATIONAL_STREAM, DURABLE)
+        lag = sum(s.lag or 0 for s in info.sources or [])
+        if not lag and not consumer.num_pending and not consumer.num_ack_pending:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def member_arrivals(js: JetStreamContext, first: int, last: int) -> dict[str, float]:
+    """Member id -> when its ``MemberJoined`` was stored in NATIONAL (epoch seconds), for
+    the stream sequences ``first..last``."""
+    arrivals: dict[str, float] = {}
+    for seq in range(first, last + 1):
+        msg = await js.get_msg(NATIONAL_STREAM, seq)
+        if msg.data is None or msg.subject is None or msg.time is None:
+            continue
+        try:
+            event = decode(msg.data, msg.subject).event
+        except EventDecodeError:
+            continue
+        if isinstance(event, MemberJoined):
+            arrivals[str(event.member_id)] = msg.time.timestamp()
+    return arrivals
+
+
+@dataclass(frozen=True)
+class ConsumerCounts:
+    applied: int
+    batches: int
+
+
+def gateway_counts(federation: Federation) -> ConsumerCounts:
+    """The gateway consumer's counters from its ``/healthz`` (full details on loopback in
+    the demo profile); zeros if it does not give them."""
+    gateway = federation.gateway
+    if gateway is None:
+        return ConsumerCounts(0, 0)
+    with urllib.request.urlopen(gateway.health_url, timeout=5) as response:
+        consumer = json.load(response).get("consumer") or {}
+    return ConsumerCounts(int(consumer.get("applied", 0)), int(consumer.get("batches", 0)))
