@@ -219,17 +219,9 @@ REBUILD_PAGE = 20_000  # meetings per read of a rebuild
 
 async def _all_meetings(session: AsyncSession) -> int:
     """Every meeting's fact row, as :func:`_meetings` makes it, for an empty fact table:
-    pages of the meetings in id order and one pass over attendance and members each, no
-    ``IN`` lists; the members on a day counted by bisection (:class:`_Roll`). Returns the
-    meetings there were."""
+    pages of the meetings in id order and one pass over the members, no ``IN`` lists; the
+    members on a day counted by bisection (:class:`_Roll`). Returns the meetings there were."""
     m = meetings.c
-    query = (
-        select(attendance.c.meeting_id, func.count())
-        .select_from(attendance.join(meetings, meetings.c.id == attendance.c.meeting_id))
-        .where(m.status == HELD)
-        .group_by(attendance.c.meeting_id)
-    )
-    came = {r[0]: r[1] for r in await session.execute(query)}
     p = members.c
     rolls: dict[str, _Roll] = defaultdict(_Roll)
     for person in await session.execute(select(p.group_id, p.status, p.joined_on, p.left_on)):
@@ -238,7 +230,8 @@ async def _all_meetings(session: AsyncSession) -> int:
         roll.joined.sort()
         roll.gone.sort()
     count, after = 0, ""
-    columns = (m.id, m.region, m.group_id, m.status, m.starts_at, m.host_member_id)
+    columns = [m.id, m.region, m.group_id, m.status, m.starts_at, m.host_member_id]
+    columns.append(m.attendance_count)
     while True:
         page = (
             await session.execute(
@@ -265,7 +258,7 @@ async def _all_meetings(session: AsyncSession) -> int:
                     "held": int(is_held),
                     "cancelled": int(r.status == CANCELLED),
                     "host_member_id": r.host_member_id if is_held else None,
-                    "attendees": came.get(r.id, 0) if is_held else 0,
+                    "attendees": (r.attendance_count or 0) if is_held else 0,
                     "expected": group.on(day) if is_held and group is not None else 0,
                 }
             )
