@@ -6,6 +6,13 @@ adds ``times - 1`` copies of every regional row (``region`` and every id column 
 ``_c<k>``), so 20 generated regions become 100 or 1,000 in minutes. The copies are the same
 history under other ids: right for measuring an export's time and memory by size, not for
 figures that depend on variety.
+
+The facts stay what the gateway would compute from the copied rows
+(tests/unit/test_clone_regions_facts.py): a copy's unit facts are its own rows; the
+workspace's sums per scope (``scope``: '' the nation, 'r:<region>', 'g:<group>') are copied
+for a region's and a group's scope under the copy's ids, and the nation's are multiplied by
+``times`` (every copy adds the same counts, and distinct groups are disjoint); activity coders
+are regional ids (suffixed), researchers' pseudonyms and 'consensus' national (kept).
 """
 
 from __future__ import annotations
@@ -28,16 +35,46 @@ SKIP = {
     "panel_secrets",
 }
 KEEP = {"codebook_id"}  # ids of national rows: the copies point at the same ones
+# researchers' pseudonyms (and 'consensus') are national: the copies are coded by the same
+KEEP_IN = {("codings", "coder_id")}
+# regional values in columns not typed as ids: a person's key is per region
+SUFFIX_IN = {("panel_persons", "person_key")}
+# text columns of regional ids that are not typed as ids: suffixed unless one of these values
+REGIONAL_UNLESS = {("fact_cop", "coder"): ("", "consensus")}
+SCOPE = "scope"  # the workspace's sums: '' the nation, 'r:<region>', 'g:<group>'
+NATION = ""
 
 
 def _columns(db: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
     return [(row[1], row[2].upper()) for row in db.execute(f'PRAGMA table_info("{table}")')]
 
 
+def _copied(table: str, name: str, kind: str, k: int) -> str:
+    """The SQL of column ``name``'s value in copy ``k``."""
+    column = f'"{name}"'
+    if (table, name) in REGIONAL_UNLESS:
+        kept = ", ".join(f"'{v}'" for v in REGIONAL_UNLESS[(table, name)])
+        return f"CASE WHEN {column} IN ({kept}) THEN {column} ELSE {column} || '_c{k}' END"
+    if name == SCOPE or _suffixed(table, name, kind):
+        return f"{column} || '_c{k}'"
+    return column
+
+
+def _scale_nation(db: sqlite3.Connection, table: str, times: int) -> None:
+    """The nation's sums of a scoped table: every copy adds the same again."""
+    additive = [
+        row[1]
+        for row in db.execute(f'PRAGMA table_info("{table}")')
+        if row[5] == 0 and row[2].upper() == "INTEGER"  # not a key column
+    ]
+    sets = ", ".join(f'"{n}" = "{n}" * {times}' for n in additive)
+    db.execute(f'UPDATE "{table}" SET {sets} WHERE "{SCOPE}" = ?', (NATION,))
+
+
 def _suffixed(table: str, name: str, kind: str) -> bool:
-    if name in KEEP:
+    if name in KEEP or (table, name) in KEEP_IN:
         return False
-    if name == "region" or (table == "regions" and name == "id"):
+    if name == "region" or (table == "regions" and name == "id") or (table, name) in SUFFIX_IN:
         return True
     return kind == "VARCHAR(36)" or (name.endswith("_id") and kind.startswith("VARCHAR"))
 
@@ -67,16 +104,17 @@ def clone(source: Path, target: Path, times: int) -> dict[str, int]:
             if last is None:
                 continue
             names = ", ".join(f'"{n}"' for n, _ in columns)
+            scoped = any(n == SCOPE for n, _ in columns)
+            only = f" AND \"{SCOPE}\" <> '{NATION}'" if scoped else ""
             for k in range(1, times):
-                values = ", ".join(
-                    f"\"{n}\" || '_c{k}'" if _suffixed(table, n, t) else f'"{n}"'
-                    for n, t in columns
-                )
+                values = ", ".join(_copied(table, n, t, k) for n, t in columns)
                 db.execute(
                     f'INSERT INTO "{table}" ({names}) SELECT {values} FROM "{table}" '
-                    "WHERE rowid <= ?",
+                    f"WHERE rowid <= ?{only}",
                     (last,),
                 )
+            if scoped:
+                _scale_nation(db, table, times)
             db.commit()
             counts[table] = db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         return counts

@@ -211,6 +211,14 @@ async def apply_events(
     async with uow:
         repo = FeedbackRepository(uow.session)
         fresh = await repo.admit_all([e.envelope for e in events])
+        # the members the batch's membership events name, created and locked at once
+        await repo.lock_members(
+            [
+                event.member_id
+                for event in (events[position].event for position in fresh)
+                if isinstance(event, MemberJoined | MemberLeft | PersonRegistered)
+            ]
+        )
         applying = _Applying(repo, uow, node, now)
         for position in fresh:
             envelope, event = events[position].envelope, events[position].event

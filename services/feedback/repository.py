@@ -83,6 +83,8 @@ def _interview(row: InterviewRow) -> Interview:
 class FeedbackRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # replica member rows locked in this transaction (held here: the identity map is weak)
+        self._locked: dict[UUID, ReplicaMemberRow] = {}
 
     # -- idempotency ---------------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class FeedbackRepository:
         """Create-if-missing and lock the members' rows (in id order: no deadlocks), so a
         survey opening and a person registering for the same member happen one after
         the other."""
-        ids = sorted(set(member_ids))
+        ids = sorted(set(member_ids) - self._locked.keys())  # once per transaction
         if not ids:
             return
         dialect = self.session.get_bind().dialect.name
@@ -106,15 +108,17 @@ class FeedbackRepository:
             .values([{"member_id": m, "left_on": None} for m in ids])
             .on_conflict_do_nothing()
         )
-        await self.session.execute(
-            select(ReplicaMemberRow.member_id)
+        rows = await self.session.scalars(
+            select(ReplicaMemberRow)
             .where(ReplicaMemberRow.member_id.in_(ids))
             .order_by(ReplicaMemberRow.member_id)
             .with_for_update()
         )
+        self._locked.update((row.member_id, row) for row in rows)
 
     async def member(self, member_id: UUID) -> ReplicaMemberRow | None:
-        return await self.session.get(ReplicaMemberRow, member_id)
+        locked = self._locked.get(member_id)
+        return locked if locked is not None else await self.session.get(ReplicaMemberRow, member_id)
 
     async def put_person(self, person_id: UUID, member_id: UUID, language: str) -> None:
         row = await self.session.get(ReplicaPersonRow, person_id)

@@ -100,11 +100,12 @@ async def add_member(cmd: AddMember, uow: UnitOfWork, *, region: str) -> Member:
         group = await repo.get_group(cmd.group_id)
         if group is None:
             raise GroupNotFound(cmd.group_id)
+        company = enterprise.validated()  # the business ID as stored, to check it against
         member, event = group.admit(
-            enterprise,
+            company,
             joined_on=cmd.joined_on,
             today=today(),
-            active_members=await repo.current_members(group.id),
+            active_members=await repo.current_holders(group.id, company.business_id),
         )
         try:
             await repo.add_member(member)

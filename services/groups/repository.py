@@ -205,10 +205,19 @@ class GroupRepository:
         return found
 
     async def get_group(self, group_id: UUID) -> Group | None:
-        row = await self.session.get(GroupRow, group_id)
-        if row is None:
+        """The group with its facilitators, in one statement (an outer join)."""
+        found = (
+            await self.session.execute(
+                select(GroupRow, FacilitatorRow)
+                .outerjoin(FacilitatorRow, FacilitatorRow.group_id == GroupRow.id)
+                .where(GroupRow.id == group_id)
+                .order_by(FacilitatorRow.assigned_on, FacilitatorRow.name, FacilitatorRow.email)
+            )
+        ).all()
+        if not found:
             return None
-        facilitators = (await self._facilitators([group_id]))[group_id]
+        row = found[0][0]
+        facilitators = [f for _, f in found if f is not None]
         self._loaded_versions.setdefault(row.id, row.version)
         self._loaded_facilitators.setdefault(row.id, {f.facilitator_id for f in facilitators})
         return group_from_row(row, facilitators)
@@ -230,8 +239,8 @@ class GroupRepository:
         return found.first()
 
     async def add_group(self, group: Group) -> None:
-        self.session.add(
-            GroupRow(
+        await self.session.execute(
+            insert(GroupRow).values(
                 id=group.id,
                 name=group.name,
                 municipality=group.municipality,
@@ -239,7 +248,6 @@ class GroupRepository:
                 version=group.version,
             )
         )
-        await self.session.flush()
         self._loaded_versions[group.id] = group.version
         self._loaded_facilitators[group.id] = set()
         await self._save_facilitators(group)
@@ -334,12 +342,27 @@ class GroupRepository:
         history = await self._history([row.id for row in rows])
         return [self._member(row, history[row.id]) for row in rows]
 
+    async def current_holders(self, group_id: UUID, business_id: str | None) -> Sequence[Member]:
+        """The current members (active or paused) of ``group_id`` with ``business_id``: what
+        admitting a company with it is checked against (none for a company without one). One
+        indexed query; their histories only if there are any (then the add is refused)."""
+        if business_id is None:
+            return []
+        query = select(MemberRow).where(
+            MemberRow.group_id == group_id,
+            MemberRow.business_id == business_id,
+            MemberRow.left_on.is_(None),
+        )
+        rows = list(await self.session.scalars(query.order_by(MemberRow.joined_on, MemberRow.id)))
+        history = await self._history([row.id for row in rows])
+        return [self._member(row, history[row.id]) for row in rows]
+
     async def active_members(self, group_id: UUID) -> Sequence[Member]:
         return (await self.members_of([group_id], active_only=True))[group_id]
 
     async def add_member(self, member: Member) -> None:
-        self.session.add(MemberRow(id=member.id, **_member_values(member)))
-        await self.session.flush()
+        """Insert the new member and its history: one INSERT per table (no ORM flush)."""
+        await self.session.execute(insert(MemberRow).values(id=member.id, **_member_values(member)))
         self._loaded_versions[member.id] = member.version
         self._loaded_history[member.id] = 0
         await self._save_history(member)
@@ -410,8 +433,7 @@ class GroupRepository:
         return found
 
     async def add_person(self, person: Person) -> None:
-        self.session.add(PersonRow(id=person.id, **_person_values(person)))
-        await self.session.flush()
+        await self.session.execute(insert(PersonRow).values(id=person.id, **_person_values(person)))
         self._loaded_versions[person.id] = person.version
         self._loaded_history[person.id] = 0
         await self._save_consents(person)

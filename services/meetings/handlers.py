@@ -214,6 +214,7 @@ async def _person_erased(replica: ReplicaStore, event: PersonErased, _: Envelope
     await replica.erase_person(event.person_id, event.member_id)
 
 
+MEMBERSHIP_EVENTS = (MemberJoined, MemberLeft, MemberPaused, MemberRejoined)
 ReplicaApply = Callable[[ReplicaStore, Any, Envelope], Awaitable[None]]
 # The groups service's events the replica keeps, and those it deliberately does not need.
 REPLICATED: dict[type[Event], ReplicaApply] = {
@@ -241,6 +242,14 @@ async def apply_groups_events(events: Sequence[DecodedEvent], uow: UnitOfWork) -
     async with uow:
         replica = ReplicaStore(uow.session)
         fresh = await replica.admit_all([e.envelope for e in events])
+        # every member the batch changes, created and locked at once (not one by one)
+        await replica.lock_members(
+            {
+                event.member_id: event.group_id
+                for event in (events[position].event for position in fresh)
+                if isinstance(event, MEMBERSHIP_EVENTS)
+            }
+        )
         for position in fresh:
             envelope, event = events[position].envelope, events[position].event
             apply = REPLICATED.get(type(event))
@@ -248,6 +257,7 @@ async def apply_groups_events(events: Sequence[DecodedEvent], uow: UnitOfWork) -
                 log.debug("replica ignores %s %s", envelope.type, envelope.event_id)
             else:
                 await apply(replica, event, envelope)
+        await replica.write_members()
         await uow.commit()
     return len(fresh)
 

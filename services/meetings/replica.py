@@ -2,16 +2,19 @@
 
 Writes are race-free on PostgreSQL as well as SQLite: a placeholder row is inserted with
 ON CONFLICT DO NOTHING, then locked (FOR UPDATE), merged by the domain's rules, written.
+The member rows a batch of events changes are created, locked, read and written together
+(:meth:`ReplicaStore.lock_members`, :meth:`ReplicaStore.write_members`): a handful of
+statements per batch instead of three per event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +30,27 @@ from shared.contracts import Envelope
 from shared.messaging.inbox import admit
 from shared.messaging.tables import MessagingTables
 
+# what a member's row holds besides its id (all written by ReplicaStore.write_members)
+_MEMBERSHIP_COLUMNS = (
+    "group_id",
+    "joined_on",
+    "left_on",
+    "joined_sequence",
+    "left_sequence",
+    "paused_on",
+    "paused_sequence",
+    "rejoined_on",
+    "rejoined_sequence",
+)
+_MEMBERS = cast(Table, ReplicaMemberRow.__table__)
+_WRITE_MEMBER = (
+    update(_MEMBERS)
+    .where(_MEMBERS.c.member_id == bindparam("b_member_id"))
+    .values({column: bindparam(f"b_{column}") for column in _MEMBERSHIP_COLUMNS})
+)
 
-def _membership(row: ReplicaMemberRow) -> Membership:
+
+def _membership(row: Any) -> Membership:
     return Membership(
         member_id=row.member_id,
         group_id=row.group_id,
@@ -47,6 +69,9 @@ class ReplicaStore:
     def __init__(self, session: AsyncSession, tables: MessagingTables = TABLES) -> None:
         self._session = session
         self._tables = tables
+        # the members locked in this transaction, as changed so far, and which changed
+        self._members: dict[UUID, Membership] = {}
+        self._changed: set[UUID] = set()
 
     # -- reads -------------------------------------------------------------------
 
@@ -113,30 +138,65 @@ class ReplicaStore:
         assert row is not None
         row.name, row.founded_on = group.name, group.founded_on
 
-    async def locked_member(self, member_id: UUID, group_id: UUID) -> Membership:
-        """The member's row, created empty if new, locked until the transaction ends."""
+    async def lock_members(self, groups: Mapping[UUID, UUID]) -> None:
+        """Create the rows of the members in ``groups`` (member id -> group id) that are new,
+        empty, and lock them all until the transaction ends: one INSERT and one SELECT for a
+        whole batch of events (in member id order, so two batches cannot deadlock)."""
+        wanted = sorted(m for m in groups if m not in self._members)
+        if not wanted:
+            return
         await self._insert_ignore(
             ReplicaMemberRow,
-            {
-                "member_id": member_id,
-                "group_id": group_id,
-                "joined_sequence": 0,
-                "left_sequence": 0,
-            },
+            [
+                {"member_id": m, "group_id": groups[m], "joined_sequence": 0, "left_sequence": 0}
+                for m in wanted
+            ],
         )
-        row = await self._session.get(ReplicaMemberRow, member_id, with_for_update=True)
-        assert row is not None
-        return _membership(row)
+        rows = await self._session.execute(
+            select(_MEMBERS)
+            .where(_MEMBERS.c.member_id.in_(wanted))
+            .order_by(_MEMBERS.c.member_id)
+            .with_for_update()
+        )
+        self._members.update((row.member_id, _membership(row)) for row in rows)
+
+    async def locked_member(self, member_id: UUID, group_id: UUID) -> Membership:
+        """The member as changed so far in this transaction; its row created empty if new
+        and locked until the transaction ends."""
+        await self.lock_members({member_id: group_id})
+        return self._members[member_id]
 
     async def put_member(self, member: Membership) -> None:
-        row = await self._session.get(ReplicaMemberRow, member.member_id)
-        assert row is not None, "call locked_member first"
-        row.group_id = member.group_id
-        row.joined_on, row.left_on = member.joined_on, member.left_on
-        row.joined_sequence, row.left_sequence = member.joined_sequence, member.left_sequence
-        row.paused_on, row.paused_sequence = member.paused_on, member.paused_sequence
-        row.rejoined_on, row.rejoined_sequence = member.rejoined_on, member.rejoined_sequence
-        await self._session.flush()
+        """Keep the member's new state; :meth:`write_members` writes it (before the commit)."""
+        if member.member_id not in self._members:
+            raise LookupError(f"member {member.member_id} was not locked: call locked_member")
+        self._members[member.member_id] = member
+        self._changed.add(member.member_id)
+
+    async def write_members(self) -> None:
+        """Write every member changed since the last call: one UPDATE, executed for each."""
+        if not self._changed:
+            return
+        changed = [self._members[m] for m in sorted(self._changed)]
+        self._changed.clear()
+        await self._session.execute(
+            _WRITE_MEMBER,
+            [
+                {
+                    "b_member_id": m.member_id,
+                    "b_group_id": m.group_id,
+                    "b_joined_on": m.joined_on,
+                    "b_left_on": m.left_on,
+                    "b_joined_sequence": m.joined_sequence,
+                    "b_left_sequence": m.left_sequence,
+                    "b_paused_on": m.paused_on,
+                    "b_paused_sequence": m.paused_sequence,
+                    "b_rejoined_on": m.rejoined_on,
+                    "b_rejoined_sequence": m.rejoined_sequence,
+                }
+                for m in changed
+            ],
+        )
 
     async def _locked_person(self, person_id: UUID, member_id: UUID) -> ReplicaPersonRow:
         await self._insert_ignore(
@@ -179,7 +239,9 @@ class ReplicaStore:
         )
         await self._session.flush()
 
-    async def _insert_ignore(self, model: type[Any], values: dict[str, object]) -> None:
+    async def _insert_ignore(
+        self, model: type[Any], values: dict[str, object] | list[dict[str, object]]
+    ) -> None:
         dialect = self._session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self._session.execute(insert(model).values(values).on_conflict_do_nothing())

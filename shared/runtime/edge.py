@@ -31,6 +31,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from shared.runtime.observability import OperationsSettings
+
 MIB = 1024 * 1024
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARDS = ("0.0.0.0", "::", "")
@@ -261,6 +263,7 @@ def server_config(app: ASGIApp, host: str, port: int, **uvicorn: Any) -> Any:
     import uvicorn as _uvicorn
 
     settings = EdgeSettings()
+    uvicorn.setdefault("access_log", OperationsSettings().access_log)  # MGN_ACCESS_LOG
     protocol = type(
         "HeaderDeadlineProtocol", (HeaderDeadline,), {"header_timeout": settings.header_timeout}
     )

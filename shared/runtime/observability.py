@@ -34,6 +34,11 @@ class OperationsSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="the lowest level written"
     )
+    access_log: bool = Field(
+        False,
+        description="one log line per HTTP request (uvicorn's access log); off: a line per "
+        "request is CPU on every write, and /metrics counts and times the requests anyway",
+    )
     outbox_retention_days: float = Field(
         7.0,
         gt=0,
