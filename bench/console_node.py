@@ -5,11 +5,16 @@ regional APIs with one core group of ``meetings`` monthly meetings (attendance, 
 memos, follow-ups, CoP activities, recordings, interviews, survey answers) and more groups
 until the region has ``members`` member companies; then an admin and a facilitator of the
 big group in the console.
+
+Loading takes 10-15 minutes on a loaded machine: what was loaded is noted in
+``WORKDIR/bench-node.json`` (the group's id and the two sign-ins), and a later start on the
+same work directory (after the earlier node stopped) reuses the loaded databases instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,6 +31,7 @@ from deploy.natsserver import free_port
 from deploy.sample_data import HELSINKI, RegionPlan, add_member_groups, plan_region
 
 REGION = "oulu"
+LOADED = "bench-node.json"  # what a work directory's databases hold (see the module)
 Say = Callable[[str], None]
 
 
@@ -43,6 +49,12 @@ class ConsoleNode:
 
     def stop(self) -> None:
         self.federation.stop()
+
+    def pids(self) -> dict[str, int]:
+        """The pid of the console and of each regional service now (they change when
+        restarted)."""
+        processes = {CONSOLE: self.node.console, **self.node.services}
+        return {name: p.pid for name, p in processes.items() if p.pid is not None}
 
     async def api(self, service: str, query: str, **variables: Any) -> dict[str, Any]:
         """``data`` of a query to one of the node's services (with the console's credential)."""
@@ -102,6 +114,17 @@ def start_console_node(
         federation.start_gateway(free_port())
         node = federation.start_region(REGION)
         say(f"node up in {time.monotonic() - started:.1f}s; console {node.console_local_url}")
+        loaded = _loaded(workdir, members, meetings)
+        if loaded is not None:
+            say(f"reusing the node loaded in {workdir} ({LOADED})")
+            admin, facilitator = loaded["admin"], loaded["facilitator"]
+            return ConsoleNode(
+                federation,
+                node,
+                loaded["group_id"],
+                (admin[0], admin[1]),
+                (facilitator[0], facilitator[1]),
+            )
         today = datetime.now(HELSINKI).date()
         region_plan = plan(members, meetings, today)
         big = region_plan.groups[0]
@@ -127,7 +150,29 @@ def start_console_node(
         accounts = asyncio.run(demo_staff(url, REGION, [(console.group_id, big.name)]))
         by_role = {role: (username, password) for username, password, role in accounts}
         console.admin, console.facilitator = by_role["admin"], by_role["facilitator"]
+        note = {
+            "members": members,
+            "meetings": meetings,
+            "group_id": console.group_id,
+            "admin": console.admin,
+            "facilitator": console.facilitator,
+        }
+        (workdir / LOADED).write_text(json.dumps(note), encoding="utf-8")
         return console
     except BaseException:
         federation.stop()
         raise
+
+
+def _loaded(workdir: Path, members: int, meetings: int) -> dict[str, Any] | None:
+    """What an earlier run loaded into ``workdir``, if it was this volume."""
+    path = workdir / LOADED
+    if not path.exists():
+        return None
+    note: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if (note.get("members"), note.get("meetings")) != (members, meetings):
+        raise SystemExit(
+            f"{workdir} holds a node of {note.get('members')} members and "
+            f"{note.get('meetings')} meetings; use another --workdir for {members} and {meetings}"
+        )
+    return note

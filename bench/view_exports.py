@@ -12,7 +12,8 @@ database is neither migrated nor written).
 ``--all``: for each of ``--times``, the research database ``--source`` with its regions
 copied that many times (bench/clone_regions.py), then the package written by a process of
 its own (``write_all``, the code of ``mgn export --all`` after its migration step, as a
-researcher): wall time, rows, megabytes and the process's peak resident set size. Flat
+researcher): wall time, rows, megabytes, the process's peak resident set size and its CPU
+seconds (steadier than wall time on a shared machine), and the load average after it. Flat
 memory means the peak stays put while the rows grow.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import subprocess
 import sys
@@ -69,8 +71,9 @@ async def package(url: str, out: Path) -> None:
         _snap, _target, files, _refused = await write_all(session_factory(engine), ANONYMOUS, out)
         took = time.perf_counter() - started
         rows, size = sum(w.rows for w in files), sum(w.bytes for w in files)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{len(files)} {rows} {size} {took:.2f} {peak:.0f}")
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        print(f"{len(files)} {rows} {size} {took:.2f} {peak:.0f} {cpu:.2f}")
     finally:
         await engine.dispose()
 
@@ -80,7 +83,7 @@ def packages(source: Path, times: list[int]) -> None:
 
     print(
         f"{'copies':>6} {'regions':>8} {'rows':>12} {'MB':>8} {'seconds':>8} {'rows/s':>9} "
-        f"{'peak RSS MiB':>12}",
+        f"{'peak RSS MiB':>12} {'CPU s':>7} {'rows/CPU s':>10} {'load':>5}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(dir=source.parent) as tmp:
@@ -103,10 +106,11 @@ def packages(source: Path, times: list[int]) -> None:
             done = subprocess.run(child, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise SystemExit(f"export --all failed: {done.stderr[-2000:]}")
-            files, rows, size, took, peak = done.stdout.split()
+            files, rows, size, took, peak, cpu = done.stdout.split()
             print(
                 f"{n:>6} {counts.get('regions', 0):>8,} {int(rows):>12,} {int(size) / 1e6:>8.0f} "
-                f"{float(took):>8.1f} {int(rows) / float(took):>9,.0f} {peak:>12}   "
+                f"{float(took):>8.1f} {int(rows) / float(took):>9,.0f} {peak:>12} {cpu:>7} "
+                f"{int(rows) / float(cpu):>10,.0f} {os.getloadavg()[0]:>5.1f}   "
                 f"({files} files; copies made in {cloned:.0f} s)",
                 flush=True,
             )

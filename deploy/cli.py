@@ -34,6 +34,9 @@ def _load(ref: str) -> Any:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from deploy import access, translations  # mgn token/export ..., mgn translations ...
+    from deploy.nodes import DEFAULT_CONSOLE_PORT, add_commands  # mgn hub ..., mgn region ...
+
     parser = argparse.ArgumentParser(
         prog="mgn", description="MicroENTRE Growth Network: regional nodes and the national hub."
     )
@@ -52,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated region ids (default: %(default)s)",
     )
     demo.add_argument("--port", type=int, default=8000, help="gateway port (default: %(default)s)")
+    demo.add_argument(
+        "--console-port",
+        type=int,
+        default=DEFAULT_CONSOLE_PORT,
+        metavar="FIRST",
+        help="the consoles' ports: the first region's FIRST, the next FIRST+1, ... (fixed, so "
+        "mailed survey links survive a restart; default: %(default)s)",
+    )
     demo.add_argument("--groups", type=int, default=2, help="core groups per region (default: 2)")
     demo.add_argument(
         "--years",
@@ -100,9 +111,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("-m", "--message", help="what the new revision changes")
 
-    from deploy import access, translations  # mgn token/export ..., mgn translations ...
-    from deploy.nodes import add_commands  # mgn hub ..., mgn region ...
-
     add_commands(commands)
     access.add_commands(commands)
     translations.add_commands(commands)
@@ -146,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workdir=args.workdir.resolve(),
             regions=regions,
             port=args.port,
+            console_port=args.console_port,
             groups_per_region=args.groups,
             first_year=first,
             last_year=last,

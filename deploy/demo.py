@@ -19,6 +19,7 @@ import httpx
 from deploy.console_users import demo_staff
 from deploy.federation import Federation, database_url_for
 from deploy.loader import RegionEndpoints, load_region
+from deploy.nodes import DEFAULT_CONSOLE_PORT
 from deploy.sample_data import HELSINKI, plan_region
 
 TRY_QUERY = """{
@@ -38,16 +39,22 @@ def run_demo(
     regions: list[str],
     port: int,
     groups_per_region: int,
+    console_port: int = DEFAULT_CONSOLE_PORT,
     first_year: int,
     last_year: int,
     load: bool = True,
     wait: bool = True,
     say: Say = print,
 ) -> int:
-    """Start, load, report; then block until Ctrl-C / SIGTERM. Returns an exit code."""
+    """Start, load, report; then block until Ctrl-C / SIGTERM. Returns an exit code.
+
+    The gateway listens on ``port``; the regions' consoles on ``console_port``,
+    ``console_port`` + 1, ... in the order of ``regions`` (fixed, like ``mgn region up``'s
+    8100: the survey links mailed by one run still work after a restart)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
-    if not _port_free(port):
-        say(f"error: port {port} is in use; choose another with --port")
+    consoles = {region: console_port + i for i, region in enumerate(regions)}
+    if problem := _ports_problem(port, consoles):
+        say(f"error: {problem}")
         return 2
     if workdir.exists():
         shutil.rmtree(workdir)  # the demo starts from a clean slate every time
@@ -59,7 +66,7 @@ def run_demo(
         federation.start_hub()
         federation.start_gateway(port)
         for region in regions:
-            node = federation.start_region(region)
+            node = federation.start_region(region, console_port=consoles[region])
             say(
                 f"  region {region}: console {node.console_url}, leaf NATS "
                 f"{node.leaf.client_url}, services on 127.0.0.1 behind it"
@@ -192,6 +199,27 @@ async def _wait_national(port: int, expected: dict[str, int], say: Say) -> None:
             f"{r.get('meetingCount', 0):>8}  {link:<4} {'?' if behind is None else behind:>6}  "
             f"{r.get('lastEventAt')}"
         )
+
+
+def _ports_problem(port: int, consoles: dict[str, int]) -> str:
+    """What keeps the demo from its ports ("" if nothing): taken, or asked for twice."""
+    for region, console in consoles.items():
+        if console == port:
+            return (
+                f"the console of region {region} would take port {port}, the gateway's "
+                "(--port); choose other ports with --port or --console-port"
+            )
+    if not _port_free(port):
+        return f"port {port} (the gateway) is in use; choose another with --port"
+    for region, console in consoles.items():
+        if not _port_free(console):
+            first = min(consoles.values())
+            return (
+                f"port {console} (the console of region {region}; the consoles take "
+                f"{first}-{first + len(consoles) - 1}) is in use; choose other ports with "
+                "--console-port FIRST"
+            )
+    return ""
 
 
 def _port_free(port: int) -> bool:

@@ -668,9 +668,15 @@ class Federation:
         return creds
 
     def start_region(
-        self, region: str, database_url: str | None = None, *, join_timeout: float = 60.0
+        self,
+        region: str,
+        database_url: str | None = None,
+        *,
+        console_port: int | None = None,
+        join_timeout: float = 60.0,
     ) -> RegionNode:
-        """Start a region's node and have the registrar source its stream into NATIONAL."""
+        """Start a region's node and have the registrar source its stream into NATIONAL.
+        ``console_port``: the console's port (default: a free one)."""
         hub = self._require_hub()
         creds = self.add_region(region)
         node = start_region(
@@ -680,6 +686,7 @@ class Federation:
             hub.leafnode_url,
             credentials=creds,
             database_url=database_url,
+            console_port=console_port,
             mail_dir=self.workdir / region / "mail",
         )
         self.regions[region] = node

@@ -55,7 +55,7 @@ DOMAINS: tuple[Domain, ...] = (
         "console",
         ROOT / "services/console/locale",
         sources=(ROOT / "services/console",),
-        keywords={"_": None},
+        keywords={"_": None, "ngettext": (1, 2)},
         method_map=(("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")),
         options={"**/templates/**.html": {"silent": "false"}},
     ),
@@ -130,7 +130,7 @@ def update(domains: Iterable[Domain]) -> None:
             catalog = _read(path, lang)
             catalog.update(template, no_fuzzy_matching=True)
             _write(path, catalog)
-            untranslated = sum(1 for m in catalog if m.id and not m.string)
+            untranslated = sum(1 for m in catalog if m.id and not all(_strings(m.string)))
             print(f"{path.relative_to(ROOT)}: {len(catalog)} messages, {untranslated} to translate")
 
 

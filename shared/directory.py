@@ -31,6 +31,11 @@ MEMBERS_QUERY = """
 query($ids: [UUID!]!) {
   membersByIds(ids: $ids) { id companyName address contacts { id name erased } } }
 """
+COMPANIES_QUERY = """
+query($ids: [UUID!]!) { membersByIds(ids: $ids) { id companyName address } }
+"""  # without the contacts: half the groups service's work for a page of company names
+KEEPALIVE_SECONDS = 2.0  # below the groups service's (uvicorn's) 5 s keep-alive timeout
+STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 MEMBERS_AT_ONCE = 500  # the groups service's most ids a query (PAGE_MAX)
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
@@ -123,7 +128,14 @@ class GroupsDirectory:
         part 10). A client of another (closed) loop is dropped, not reused."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._client.is_closed:
-            self._client = httpx.AsyncClient(timeout=self.timeout, transport=self._transport)
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout,
+                transport=self._transport,
+                # idle connections dropped before uvicorn's keep-alive timeout (5 s) closes
+                # them from its side; at httpx's default (also 5 s) a request could go out on
+                # a connection the server was closing: ReadError (seen under load)
+                limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+            )
             self._loop = loop
         return self._client
 
@@ -137,7 +149,12 @@ class GroupsDirectory:
             raise DirectoryError(f"no groups service URL configured ({self._setting})")
         payload = {"query": query, "variables": dict(variables)}
         try:
-            response = await self._http().post(self.url, json=payload, headers=self.headers)
+            try:
+                response = await self._http().post(self.url, json=payload, headers=self.headers)
+            except STALE_CONNECTION:
+                # a kept-alive connection the server closed as the request went out; every
+                # query here only reads, so it is asked once more (on a new connection)
+                response = await self._http().post(self.url, json=payload, headers=self.headers)
         except httpx.TimeoutException as exc:
             raise DirectoryError(
                 f"groups service at {self.url} did not answer within {self.timeout:g} s"
@@ -179,14 +196,18 @@ class GroupsDirectory:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DirectoryError(f"groups service: unexpected contacts answer: {exc!r}") from exc
 
-    async def members(self, member_ids: Iterable[UUID]) -> dict[UUID, MemberCard]:
+    async def members(
+        self, member_ids: Iterable[UUID], *, persons: bool = True
+    ) -> dict[UUID, MemberCard]:
         """Cards of the members the groups service knows, in one request (``membersByIds``;
-        one per ``MEMBERS_AT_ONCE``); unknown ids are simply absent from the result."""
+        one per ``MEMBERS_AT_ONCE``); unknown ids are simply absent from the result.
+        ``persons=False``: company names and addresses only (``person_names`` empty)."""
         ids = [str(m) for m in dict.fromkeys(member_ids)]
+        query = MEMBERS_QUERY if persons else COMPANIES_QUERY
         cards: dict[UUID, MemberCard] = {}
         for start in range(0, len(ids), MEMBERS_AT_ONCE):
             chunk = ids[start : start + MEMBERS_AT_ONCE]
-            data = await self._ask(MEMBERS_QUERY, {"ids": chunk})
+            data = await self._ask(query, {"ids": chunk})
             try:
                 for found in data["membersByIds"]:
                     cards[UUID(found["id"])] = _card(found)

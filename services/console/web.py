@@ -22,6 +22,7 @@ requires an admin. Every unsafe method (POST, PUT, PATCH, DELETE) must carry the
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,13 @@ from starlette.routing import Route
 from services.console import audit
 from services.console.accounts import Staff, StaffStore
 from services.console.backend import Backend, BackendUnavailable
-from services.console.i18n import LANGUAGE_COOKIE, _, choose_language, language_choices
+from services.console.i18n import (
+    LANGUAGE_COOKIE,
+    _,
+    choose_language,
+    language_choices,
+    ngettext,
+)
 from services.console.oidc import OidcClient
 from services.console.sessions import SESSION_COOKIE, SessionInfo, SessionPolicy, SessionStore
 from services.console.settings import ConsoleSettings
@@ -58,6 +65,7 @@ CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "x-csrf-token"
 CSRF_COOKIE: Final = "mgn_csrf"  # before sign-in: double-submit cookie for the sign-in form
 NOTICE_COOKIE: Final = "mgn_notice"
+_SECTION: Final = re.compile(r"[A-Za-z][\w-]{0,63}")  # an element id a notice may go to
 log = logging.getLogger(__name__)
 TEMPLATES: Final = Path(__file__).parent / "templates"
 SECURITY_HEADERS: Final = {
@@ -110,6 +118,7 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["_"] = _
+    env.globals["ngettext"] = ngettext
     env.filters["date"] = lambda v: "" if v is None else format_date(_as_date(v))
     env.filters["datetime"] = lambda v: "" if v is None else format_datetime(_as_datetime(v))
     env.filters["time"] = lambda v: "" if v is None else format_time(_as_datetime(v))
@@ -130,6 +139,32 @@ def _as_datetime(value: datetime | time | str) -> Any:
 
 
 @dataclass
+class Notice:
+    """The confirmation of the last action, shown once on the page the action led to: in
+    the section the page comes back to (``section``, the redirect's fragment: where the
+    browser puts the keyboard and a screen reader goes on reading, so it is heard), else
+    at the top of the page. Templates: ``{{ notice.here("memo") }}`` in a section that can
+    be the place; base.html shows it at the top when no section took it."""
+
+    text: str = ""
+    section: str = ""
+    shown: bool = False
+
+    def here(self, section: str) -> Markup:
+        if not self.text or self.shown or section != self.section:
+            return Markup("")
+        self.shown = True
+        return Markup('<p class="notice" role="status">{}</p>').format(self.text)
+
+    def rest(self) -> Markup:
+        """The notice if no section showed it (base.html, after rendering the page)."""
+        return self.here(self.section)
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+@dataclass
 class Ctx:
     """One request to a page: who asks, in which language, the database session and the
     backend; what the page answers goes through :meth:`render` / :meth:`redirect`."""
@@ -142,7 +177,7 @@ class Ctx:
     csrf_token: str
     _form: FormData | None = None
     _cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
-    notice: str = ""
+    notice: Notice = field(default_factory=Notice)
 
     # -- the request ----------------------------------------------------------------------
 
@@ -242,8 +277,9 @@ class Ctx:
 
     def redirect(self, url: str, *, notice: str = "") -> RedirectResponse:
         """303 to a page of the console (a confirmation shown there once if ``notice``)."""
-        if notice:
-            self.set_cookie(NOTICE_COOKIE, quote(notice[:300]), max_age=60)
+        if notice:  # "<section>#<text>": the section the page comes back to (the fragment)
+            section = urlsplit(url).fragment
+            self.set_cookie(NOTICE_COOKIE, quote(f"{section}#{notice[:300]}"), max_age=60)
         return RedirectResponse(safe_next(url), status_code=303)
 
     def set_cookie(self, name: str, value: str, *, max_age: int | None = None) -> None:
@@ -394,7 +430,10 @@ async def _context(console: Console, request: Request, db: AsyncSession) -> Ctx:
     if notice:
         from urllib.parse import unquote
 
-        ctx.notice = unquote(notice)[:300]
+        section, sep, text = unquote(notice).partition("#")
+        if not sep or not _SECTION.fullmatch(section):
+            section, text = "", text if sep else section
+        ctx.notice = Notice(text[:300], section)
         ctx.set_cookie(NOTICE_COOKIE, "", max_age=0)
     return ctx
 

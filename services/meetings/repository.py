@@ -213,26 +213,26 @@ class MeetingRepository:
         found: dict[UUID, list[UUID]] = defaultdict(list)
         if not meeting_ids:
             return found
-        rows = await self._session.scalars(
-            select(AttendeeRow)
+        rows = await self._session.execute(  # columns, not ORM objects: a list of 50
+            select(AttendeeRow.meeting_id, AttendeeRow.member_id)  # meetings has ~800 rows
             .where(AttendeeRow.meeting_id.in_(meeting_ids))
             .order_by(AttendeeRow.meeting_id, AttendeeRow.position)
         )
-        for row in rows:
-            found[row.meeting_id].append(row.member_id)
+        for meeting_id, member_id in rows:
+            found[meeting_id].append(member_id)
         return found
 
     async def _rsvps(self, meeting_ids: Sequence[UUID]) -> dict[UUID, list[tuple[UUID, bool]]]:
         found: dict[UUID, list[tuple[UUID, bool]]] = defaultdict(list)
         if not meeting_ids:
             return found
-        rows = await self._session.scalars(
-            select(RsvpRow)
+        rows = await self._session.execute(
+            select(RsvpRow.meeting_id, RsvpRow.member_id, RsvpRow.coming)
             .where(RsvpRow.meeting_id.in_(meeting_ids))
             .order_by(RsvpRow.meeting_id, RsvpRow.position)
         )
-        for row in rows:
-            found[row.meeting_id].append((row.member_id, row.coming))
+        for meeting_id, member_id, coming in rows:
+            found[meeting_id].append((member_id, coming))
         return found
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, delete, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +34,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import Envelope
 from shared.messaging.tables import MessagingTables
 from shared.storage.bulk import execute_many, insert_rows
-from shared.storage.chunks import IN_CHUNK, chunks
+from shared.storage.chunks import chunks
+from shared.storage.keys import among
+
+
+class Key(NamedTuple):
+    """An event's identity as the record keeps it (ids as text, converted once)."""
+
+    event_id: str
+    aggregate_id: str
+    sequence: int
 
 
 async def admit(
@@ -43,50 +52,49 @@ async def admit(
     """Record the events of ``envelopes`` not processed before (duplicates inside the batch
     count once) and return their positions, in order. Call it in the transaction that
     applies them: a rollback forgets both."""
-    marks, recorded = await _known(session, tables, envelopes)
+    keys = [Key(str(e.event_id), str(e.aggregate_id), e.sequence) for e in envelopes]
+    marks, recorded = await _known(session, tables, keys)
     fresh: list[int] = []
     taken: set[tuple[str, int]] = set()
-    for position, envelope in enumerate(envelopes):
-        key = (str(envelope.aggregate_id), envelope.sequence)
-        event_id = str(envelope.event_id)
-        if key[1] <= marks.get(key[0], (0, 0))[0] or event_id in recorded or key in taken:
+    for position, key in enumerate(keys):
+        at = (key.aggregate_id, key.sequence)
+        if at[1] <= marks.get(at[0], (0, 0))[0] or key.event_id in recorded or at in taken:
             continue
-        taken.add(key)
-        recorded.add(event_id)
+        taken.add(at)
+        recorded.add(key.event_id)
         fresh.append(position)
     if fresh:
-        await _record(session, tables, [envelopes[i] for i in fresh], marks)
+        await _record(session, tables, [keys[i] for i in fresh], marks)
     return fresh
 
 
 async def _known(
-    session: AsyncSession, tables: MessagingTables, envelopes: Sequence[Envelope]
+    session: AsyncSession, tables: MessagingTables, keys: Sequence[Key]
 ) -> tuple[dict[str, tuple[int, int]], set[str]]:
     """The marks of the envelopes' aggregates and which of their ids are recorded, in one
-    query per piece of the batch (one round trip: a batch's fixed cost is what a trickle of
-    events pays per event)."""
+    query (one round trip: a batch's fixed cost is what a trickle of events pays per
+    event; the keys bound as one parameter each, :func:`shared.storage.keys.among`)."""
     m, p = tables.marks, tables.processed
     marks: dict[str, tuple[int, int]] = {}
     recorded: set[str] = set()
-    for piece in chunks(envelopes, IN_CHUNK // 2):
-        aggregates = sorted({str(e.aggregate_id) for e in piece})
-        ids = [str(e.event_id) for e in piece]
-        query = union_all(
-            select(m.c.aggregate_id, m.c.upto, m.c.ahead, null().label("event_id")).where(
-                m.c.aggregate_id.in_(aggregates)
-            ),
-            select(
-                null().label("aggregate_id"),
-                null().label("upto"),
-                null().label("ahead"),
-                p.c.event_id,
-            ).where(p.c.event_id.in_(ids)),
-        )
-        for row in await session.execute(query):
-            if row.event_id is None:
-                marks[row.aggregate_id] = (int(row.upto), int(row.ahead))
-            else:
-                recorded.add(row.event_id)
+    aggregates = sorted({k.aggregate_id for k in keys})
+    ids = [k.event_id for k in keys]
+    query = union_all(
+        select(m.c.aggregate_id, m.c.upto, m.c.ahead, null().label("event_id")).where(
+            among(session, m.c.aggregate_id, aggregates)
+        ),
+        select(
+            null().label("aggregate_id"),
+            null().label("upto"),
+            null().label("ahead"),
+            p.c.event_id,
+        ).where(among(session, p.c.event_id, ids)),
+    )
+    for row in await session.execute(query):
+        if row.event_id is None:
+            marks[row.aggregate_id] = (int(row.upto), int(row.ahead))
+        else:
+            recorded.add(row.event_id)
     return marks, recorded
 
 
@@ -117,7 +125,7 @@ async def _recorded(session: AsyncSession, processed: Table, event_ids: list[str
 async def _record(
     session: AsyncSession,
     tables: MessagingTables,
-    fresh: list[Envelope],
+    fresh: list[Key],
     marks: dict[str, tuple[int, int]],
 ) -> None:
     now = datetime.now(UTC)
@@ -126,17 +134,17 @@ async def _record(
         tables.processed,
         [
             {
-                "event_id": str(e.event_id),
+                "event_id": k.event_id,
                 "processed_at": now,
-                "aggregate_id": str(e.aggregate_id),
-                "sequence": e.sequence,
+                "aggregate_id": k.aggregate_id,
+                "sequence": k.sequence,
             }
-            for e in fresh
+            for k in fresh
         ],
     )
     present: dict[str, set[int]] = defaultdict(set)
-    for e in fresh:
-        present[str(e.aggregate_id)].add(e.sequence)
+    for k in fresh:
+        present[k.aggregate_id].add(k.sequence)
     # Aggregates with events recorded above their mark before: fetch those sequences too.
     ahead = [a for a in present if marks.get(a, (0, 0))[1] > 0]
     for chunk in chunks(ahead):

@@ -258,8 +258,11 @@ async def test_a_meeting_is_run_by_keyboard_alone(served, playwright):
             found += await severe_violations(axe, page)  # held: correction, memo, follow-ups
 
             # the memo: previewed, then published. Each answer brings the keyboard back to
-            # the memo's section (not behind the header and the attendance checklist)
+            # the memo's section (not behind the header and the attendance checklist), and
+            # the confirmation of "held" is there, where a screen reader goes on reading
             assert page.url.endswith("#memo"), page.url
+            assert await page.locator("#memo p.notice[role=status]").count() == 1
+            assert await page.locator("main > p.notice").count() == 0
             assert await tab_to(page, "#summary") == 1
             await page.keyboard.press("Control+A")
             await page.keyboard.type("Sovittiin näppäimistön käytöstä.")

@@ -27,6 +27,7 @@ import pytest
 from deploy.natsserver import free_port
 from deploy.sample_data import HELSINKI, plan_region
 from shared.contracts import ACTIVITY_TYPES
+from tests.e2e.support import free_ports_in_a_row
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats]
 
@@ -85,6 +86,7 @@ class Demo:
 
     def __init__(self, tmp_path: Path) -> None:
         self.port = free_port()
+        self.console_port = free_ports_in_a_row(len(REGIONS))  # REGIONS' consoles, in order
         self.workdir = tmp_path / "demo"
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -102,6 +104,8 @@ class Demo:
                 "2017-2019",
                 "--port",
                 str(self.port),
+                "--console-port",
+                str(self.console_port),
                 "--workdir",
                 str(self.workdir),
             ],
@@ -162,12 +166,17 @@ def gql(url: str, query: str, **variables: Any) -> dict[str, Any]:
     return dict(body["data"])
 
 
-def _sign_in_to_each_console(out: str) -> dict[str, httpx.Client]:
-    """The demo printed each region's console URL and its admin's sign-in: both work.
-    Returns each region's console signed in as its admin."""
+def _sign_in_to_each_console(out: str, first_port: int) -> dict[str, httpx.Client]:
+    """The demo printed each region's console URL and its admin's sign-in: both work, and
+    the consoles are on the fixed ports asked for (``--console-port``: the first region's,
+    the next +1). Returns each region's console signed in as its admin."""
     consoles = dict(re.findall(r"^  (\w+): (http://127\.0\.0\.1:\d+)/$", out, re.M))
     admins = dict(re.findall(r"^    admin\s+admin-(\w+)\s+password (\S+)$", out, re.M))
     assert set(consoles) == set(admins) == set(REGIONS), out
+    fixed = {region: f"http://127.0.0.1:{first_port + i}" for i, region in enumerate(REGIONS)}
+    assert consoles == fixed, out
+    for region, url in fixed.items():  # the startup line names the same console
+        assert re.search(rf"^  region {region}: console {url}, ", out, re.M), out
     signed_in = {}
     for region, url in consoles.items():
         browser = signed_in[region] = httpx.Client(base_url=url, timeout=30)
@@ -214,7 +223,7 @@ def test_every_feature_reaches_the_nation_and_ctrl_c_stops_everything(tmp_path: 
         assert "error" not in out.lower(), out
         assert "warning: the nation is still behind" not in out
         assert f":{SYSTEM_NATS[1]}" not in out  # every leaf has its own port
-        consoles = _sign_in_to_each_console(out)
+        consoles = _sign_in_to_each_console(out, demo.console_port)
 
         regions = {r["id"]: r for r in gql(graphql, "{ regions { id eventsApplied } }")["regions"]}
         assert set(regions) == set(REGIONS)

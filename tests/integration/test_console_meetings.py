@@ -128,6 +128,12 @@ async def test_a_month_of_a_core_group_in_the_console(console, console_node):
     assert await act(anna, past, "attendance", present=[host, guest]) == 303
 
     shown = await anna.http.get(page_url)
+    # the confirmation sits in the section the page comes back to (#attendance: where the
+    # keyboard and a screen reader land), not at the top of the page
+    notices = [m.start() for m in re.finditer(r'<p class="notice" role="status">', shown.text)]
+    section = shown.text.index('<section aria-labelledby="attendance-h" id="attendance">')
+    assert len(notices) == 1, notices
+    assert section < notices[0] < shown.text.index("<section", section + 1)
     assert "Åsa Öberg kertoi" in shown.text  # the region keeps the original
     assert "Hinnasto uusiksi" in shown.text
     assert "Yhteishankinta" in shown.text

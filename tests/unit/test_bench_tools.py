@@ -11,6 +11,8 @@ from bench.federation_scale import fit, growth
 from bench.pacer import run_paced
 from bench.pipeline import parse_args
 from bench.report import PROJECTION_TARGET, Verdicts, percentile
+from bench.write_path import main as write_path
+from bench.write_path import parse_args as write_path_args
 
 
 async def test_open_loop_keeps_the_offered_rate_when_operations_are_slow():
@@ -172,3 +174,16 @@ def test_clone_regions_copies_every_regional_row_under_suffixed_ids(tmp_path):
         ("m1_c1", "oulu_c1", "g1_c1", "book", "Pricing"),  # national ids kept
         ("m1_c2", "oulu_c2", "g1_c2", "book", "Pricing"),
     ]
+
+
+async def test_the_write_path_bench_runs_and_counts_the_statements_of_a_write(capsys):
+    # 30 addMember writes (two groups) and their events through both replicas, SQLite
+    found = await write_path(write_path_args(["--writes", "30", "--batch", "10"]))
+    out = capsys.readouterr().out
+    for part in ("groups addMember", "meetings replica", "feedback replica"):
+        assert part in out
+    # BEGIN, the group with its facilitators, the member, its history, the outbox row
+    assert found["groups"] == 5
+    # a batch of 10 events: a handful of statements, not a few per event
+    assert found["meetings"] < 1.5, found
+    assert found["feedback"] < 1.5, found

@@ -83,6 +83,48 @@ def test_the_writer_quotes_every_cell_it_writes() -> None:
     assert rows == [["'=1", "-3", "x"], ["'@a", "", "2.5"], ["a\rb", "c\nd"]]
 
 
+# every kind of cell safe_cell tells apart, and texts that only look like a formula start
+CELLS: tuple[Any, ...] = (
+    *FORMULAS,
+    "Oulu",
+    "",
+    None,
+    "-3",
+    " -3.25",
+    "a\x00=b",  # a NUL inside a text (the column check joins texts by NUL)
+    "\u2003=1",  # a Unicode space before the formula
+    "\x1c@",  # str.isspace() but not ASCII whitespace
+    'a "quoted", text',  # what csv quotes: a comma, a quote, CR or LF
+    "two\nlines",
+    "\r",
+    '"',
+    -3,
+    2.5,
+    float("nan"),
+    Decimal("-1.5"),
+    True,
+    False,
+)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_writing_columns_gives_the_same_text_as_writing_rows(size: int) -> None:
+    """The column-wise writer (what exports use: its own quoting and formatting) against
+    csv.writer cell by cell: every column of ``size`` cells drawn from CELLS, mixed kinds
+    included, beside another such column, and alone."""
+    columns = list(itertools.product(CELLS, repeat=size))
+    by_rows, by_columns = io.StringIO(), io.StringIO()
+    for a, b in itertools.product(columns[::16], columns):
+        SafeCsvWriter(by_rows).writerows(zip(a, b, strict=True))
+        SafeCsvWriter(by_columns).writecolumns([a, b])
+    for a in columns:
+        SafeCsvWriter(by_rows).writerows(zip(a, strict=True))
+        SafeCsvWriter(by_columns).writecolumns([a])
+    assert by_columns.getvalue() == by_rows.getvalue()
+    assert "'=1+1 " in by_columns.getvalue()
+    assert '"a ""quoted"", text"' in by_columns.getvalue()
+
+
 def live_formula(cell: str) -> bool:
     """What a spreadsheet evaluates, judged without the writer's own rule."""
     if cell[:1] in ("\t", "\r"):

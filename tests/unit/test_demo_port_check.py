@@ -1,12 +1,18 @@
 """`mgn demo` may start again right after it stopped: its port check binds as the server will
-(SO_REUSEADDR), so connections of the old run waiting in TIME_WAIT do not block it."""
+(SO_REUSEADDR), so connections of the old run waiting in TIME_WAIT do not block it. Its
+consoles are on fixed ports (--console-port FIRST, then FIRST+1, ... per region): one taken
+stops the demo before anything starts, with a message naming the port, the region and the
+option."""
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
-from deploy.demo import _port_free
+from deploy.demo import _port_free, run_demo
+from deploy.nodes import DEFAULT_CONSOLE_PORT
 from services.console.throttle import FREE_FAILURES, LONGEST_DELAY, delay_after
+from tests.e2e.support import free_ports_in_a_row
 
 
 def test_a_port_with_connections_in_time_wait_is_free_for_the_next_run():
@@ -22,6 +28,53 @@ def test_a_port_with_connections_in_time_wait_is_free_for_the_next_run():
     server.close()
     client.close()
     assert _port_free(port)
+
+
+def _demo(tmp_path: Path, port: int, console_port: int) -> tuple[int, list[str]]:
+    said: list[str] = []
+    code = run_demo(
+        workdir=tmp_path / "demo",
+        regions=["oulu", "kainuu", "lappi"],
+        port=port,
+        console_port=console_port,
+        groups_per_region=1,
+        first_year=2019,
+        last_year=2019,
+        say=said.append,
+    )
+    return code, said
+
+
+def test_a_taken_console_port_stops_the_demo_before_anything_starts(tmp_path):
+    gateway, first = free_ports_in_a_row(1), free_ports_in_a_row(3)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", first + 1))  # kainuu's, the second region's
+        taken.listen()
+        code, said = _demo(tmp_path, gateway, first)
+    assert code == 2
+    assert said == [
+        f"error: port {first + 1} (the console of region kainuu; the consoles take "
+        f"{first}-{first + 2}) is in use; choose other ports with --console-port FIRST"
+    ]
+    assert not (tmp_path / "demo").exists()  # nothing started, nothing written
+
+
+def test_the_gateway_port_inside_the_consoles_range_is_refused(tmp_path):
+    first = free_ports_in_a_row(3)
+    code, said = _demo(tmp_path, first + 2, first)
+    assert code == 2
+    assert said == [
+        f"error: the console of region lappi would take port {first + 2}, the gateway's "
+        "(--port); choose other ports with --port or --console-port"
+    ]
+
+
+def test_the_demo_consoles_start_at_region_ups_fixed_port():
+    from deploy.cli import _parser
+
+    args = _parser().parse_args(["demo"])
+    assert args.console_port == DEFAULT_CONSOLE_PORT == 8100
+    assert _parser().parse_args(["demo", "--console-port", "9100"]).console_port == 9100
 
 
 def test_sign_in_delays_grow_exponentially_to_a_ceiling():

@@ -47,6 +47,24 @@ async def test_members_asks_once_for_every_member_and_skips_unknown_and_erased()
     assert len(seen) == 1  # nothing to ask: no request
 
 
+async def test_company_names_only_do_not_ask_for_the_contacts():
+    """The meetings service's names of a page need no contact persons: the groups service
+    is not asked to load them."""
+    member = uuid4()
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(json.loads(request.content)["query"])
+        found = {"id": str(member), "companyName": "Paja Oy", "address": "Rantakatu 1"}
+        return httpx.Response(200, json={"data": {"membersByIds": [found]}})
+
+    cards = await directory(handler).members([member], persons=False)
+    assert cards == {member: MemberCard(member, "Paja Oy", {}, address="Rantakatu 1")}
+    assert "contacts" not in asked[0]
+    await directory(handler).members([member])
+    assert "contacts" in asked[1]
+
+
 async def test_more_members_than_one_query_may_ask_for_are_asked_in_parts():
     ids = [uuid4() for _ in range(MEMBERS_AT_ONCE + 1)]
     asked: list[list[str]] = []
@@ -161,5 +179,57 @@ async def test_requests_reuse_one_kept_alive_connection():
         assert connections == 1
     finally:
         await found.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_kept_alive_connection_closed_by_the_server_is_asked_again_on_a_new_one():
+    """The groups service (uvicorn) closes an idle connection while a request goes out on
+    it (its keep-alive timeout): the read-only query is asked once more, on a new connection,
+    instead of failing the memo with MEMO_MASKING_UNAVAILABLE (seen in the demo under load)."""
+    body = json.dumps({"data": {"maskNames": {"text": "[nimi]", "masked": []}}}).encode()
+    answer = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        + f"content-length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    connections: list[int] = []
+
+    async def read_request(reader: asyncio.StreamReader) -> bool:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+        await reader.readexactly(length)
+        return True
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(len(connections))
+        try:
+            await read_request(reader)
+            writer.write(answer)
+            await writer.drain()
+            if len(connections) == 1:  # the next request on this one: closed, no answer
+                await read_request(reader)
+                return
+            while await read_request(reader):
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    groups = GroupsDirectory(f"http://127.0.0.1:{port}/graphql")
+    try:
+        assert (await groups.mask_names("Anna")).text == "[nimi]"
+        assert (await groups.mask_names("Anna")).text == "[nimi]"  # asked again, answered
+        assert len(connections) == 2
+    finally:
+        await groups.aclose()
         server.close()
         await server.wait_closed()

@@ -8,11 +8,12 @@ chunks.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import attrgetter
+from types import NoneType
 from typing import Any
 
 from sqlalchemy import Select
@@ -25,9 +26,9 @@ from shared.csv_out import SafeCsvWriter
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK = 2000  # rows per fetch and per piece of output
-# rows of a computed view's select per ``expand`` call: each expands to all its meetings and
-# their attendance (group_health: ~700 rows a group over ten years), held at once
-EXPAND_CHUNK = 50
+# rows of a computed view's select per ``expand`` call, each expanded to a few rows per
+# group (group_health: one per member, streaks computed in SQL), held at once
+EXPAND_CHUNK = 200
 
 Progress = Callable[[int], None]
 
@@ -66,6 +67,24 @@ def scoped(dataset: Dataset, guard: Guard, region: str | None = None) -> Select[
     return query
 
 
+# what :func:`_plain` returns as it is
+_AS_IS = frozenset({str, int, float, bool, NoneType})
+_tzinfo = attrgetter("tzinfo")
+
+
+def _plain_column(values: Sequence[Any]) -> Sequence[Any]:
+    """:func:`_plain` of every value of a column; a column of texts or numbers as it is,
+    dates and UTC times (as the database types give them) as ISO texts in one pass."""
+    kinds = set(map(type, values))
+    if kinds <= _AS_IS:
+        return values
+    if kinds <= {date, NoneType} or (
+        kinds <= {datetime, NoneType} and set(map(_tzinfo, filter(None, values))) <= {UTC}
+    ):
+        return [None if v is None else v.isoformat() for v in values]
+    return list(map(_plain, values))
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -87,15 +106,15 @@ async def stream(
     """The export as text pieces: CSV with a header line, or one JSON object a line."""
     check_format(fmt)
     names = dataset.column_names
-    buffer = io.StringIO()
+    buffer = _Pieces()
     writer = SafeCsvWriter(buffer)  # formulas neutralised (shared/csv_out.py)
     if fmt == "csv":
         writer.writerow(names)
-        yield _take(buffer)
+        yield buffer.take()
     async for rows in chunks(sessions, dataset, query, progress):
         if fmt == "csv":
-            writer.writerows([_plain(v) for v in row] for row in rows)
-            yield _take(buffer)
+            writer.writecolumns(map(_plain_column, zip(*rows, strict=True)))
+            yield buffer.take()
         else:
             yield "".join(_json_line(names, row) for row in rows)
 
@@ -141,11 +160,21 @@ def _json_line(names: Sequence[str], row: Sequence[Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _take(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+class _Pieces:
+    """What the CSV writer writes, kept as pieces until taken (a StringIO emptied for the
+    next chunk would copy every text into a wider buffer and back)."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+
+    def write(self, text: str) -> int:
+        self._pieces.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self._pieces)
+        self._pieces.clear()
+        return text
 
 
 __all__ = ["CHUNK", "FORMATS", "BadFormat", "Level", "check_format", "chunks", "scoped", "stream"]

@@ -85,7 +85,7 @@ _HEALTH = (
 
 async def _group_health(session: AsyncSession, page: list[Row[Any]]) -> list[Sequence[Any]]:
     ids = [r.group_id for r in page]
-    people = (await session.execute(queries.health_members(ids))).all()
+    people = (await session.execute(queries.health_members(NATION, ids))).all()
     held = (await session.execute(queries.health_meetings(NATION, ids))).all()
     polls = (await session.execute(queries.health_surveys(NATION, ids))).all()
     keys = [(r.region, r.group_id) for r in page]

@@ -24,7 +24,6 @@ from services.gateway.orm import attendance, meetings
 from services.gateway.projections.sql import (
     Columns,
     Row,
-    chunks,
     facet,
     greatest,
     is_newer,
@@ -41,6 +40,7 @@ from shared.contracts import (
     MeetingRescheduled,
     MeetingScheduled,
 )
+from shared.storage.keys import among
 
 HANDLES = (
     MeetingScheduled,
@@ -75,8 +75,10 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
         if version > (stored.get(meeting_id) or 0)
     }
     replaced = [meeting_id for meeting_id in winners if stored.get(meeting_id) is not None]
-    for chunk in chunks(replaced):
-        await session.execute(delete(attendance).where(attendance.c.meeting_id.in_(chunk)))
+    if replaced:
+        await session.execute(
+            delete(attendance).where(among(session, attendance.c.meeting_id, replaced))
+        )
     attendance_rows = [
         {"meeting_id": meeting_id, "member_id": member_id}
         for meeting_id, ids in winners.items()
@@ -86,11 +88,12 @@ async def project(session: AsyncSession, events: Sequence[DecodedEvent]) -> None
 
 
 async def _held_versions(session: AsyncSession, meeting_ids: list[str]) -> dict[str, int | None]:
-    found: dict[str, int | None] = {}
-    for chunk in chunks(meeting_ids):
-        query = select(meetings.c.id, meetings.c.held_version).where(meetings.c.id.in_(chunk))
-        found.update((meeting_id, version) for meeting_id, version in await session.execute(query))
-    return found
+    if not meeting_ids:
+        return {}
+    query = select(meetings.c.id, meetings.c.held_version).where(
+        among(session, meetings.c.id, meeting_ids)
+    )
+    return {row.id: row.held_version for row in await session.execute(query)}
 
 
 def _fold(

@@ -30,7 +30,6 @@ from services.gateway.projections.sql import (
     Columns,
     Merge,
     Row,
-    chunks,
     facet,
     greatest,
     is_newer,
@@ -40,6 +39,7 @@ from services.gateway.projections.sql import (
 )
 from services.gateway.statuses import InitiativeStatus
 from shared.contracts import ActivityRecorded, DecodedEvent, InitiativeStarted, InitiativeUpdated
+from shared.storage.keys import among
 
 HANDLES = (ActivityRecorded, InitiativeStarted, InitiativeUpdated)
 _ACTIVITY = ("region", "group_id", "meeting_id", "activity_type", "example", "coder_id")
@@ -109,14 +109,13 @@ async def _with_children(
         return
     parents, merge = parent
     fk = next(column.name for column in children.c if column.name != "member_id")
-    stored: dict[str, int] = {}
-    for chunk in chunks(list(rows)):
-        query = select(parents.c.id, parents.c.version).where(parents.c.id.in_(chunk))
-        stored.update((i, v) for i, v in await session.execute(query))
+    query = select(parents.c.id, parents.c.version).where(among(session, parents.c.id, list(rows)))
+    stored: dict[str, int] = {row.id: row.version for row in await session.execute(query)}
     await upsert(session, parents, list(rows.values()), key=["id"], merge=merge)
     winners = {i: ids for i, (v, ids) in members.items() if v > stored.get(i, 0)}
-    for chunk in chunks([i for i in winners if i in stored]):
-        await session.execute(delete(children).where(children.c[fk].in_(chunk)))
+    replaced = [i for i in winners if i in stored]
+    if replaced:
+        await session.execute(delete(children).where(among(session, children.c[fk], replaced)))
     child_rows = [{fk: i, "member_id": m} for i, ids in winners.items() for m in ids]
     await upsert(session, children, child_rows, key=[fk, "member_id"], merge=None)
 
@@ -128,10 +127,11 @@ async def sync_meeting_starts(session: AsyncSession, meeting_ids: Iterable[str])
         .where(meetings.c.id == activities.c.meeting_id)
         .scalar_subquery()
     )
-    for chunk in chunks(sorted(set(meeting_ids))):
+    ids = sorted(set(meeting_ids))
+    if ids:
         await session.execute(
             update(activities)
-            .where(activities.c.meeting_id.in_(chunk))
+            .where(among(session, activities.c.meeting_id, ids))
             .values(meeting_starts_at=func.coalesce(start, activities.c.meeting_starts_at))
         )
 

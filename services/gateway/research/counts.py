@@ -59,6 +59,7 @@ from services.gateway.research.tables import (
 )
 from services.gateway.views.days import day_of
 from shared.storage.chunks import chunks
+from shared.storage.keys import among
 
 NATION = ""
 KEYS_CHUNK = 1000  # keys of up to 6 columns in a tuple IN: far below the parameter limits
@@ -88,14 +89,14 @@ async def _units(session: AsyncSession, meeting_ids: Sequence[str]) -> tuple[lis
                 meetings.c.starts_at,
             )
             .select_from(codings.join(meetings, meetings.c.id == c.meeting_id))
-            .where(c.meeting_id.in_(meeting_ids))
+            .where(among(session, c.meeting_id, meeting_ids))
         )
     ).all()
     marks: dict[str, list[Any]] = defaultdict(list)
     m = coding_marks.c
     for chunk in chunks([r.id for r in found]):
         query = select(m.coding_id, m.code, m.example, m.featured, m.id).where(
-            m.coding_id.in_(chunk)
+            among(session, m.coding_id, chunk)
         )
         for mark in await session.execute(query):
             marks[mark.coding_id].append(mark)
@@ -134,7 +135,7 @@ async def _stored_units(
 ) -> tuple[list[Row], list[Row]]:
     out = []
     for table in (fact_marks, fact_coded):
-        query = select(table).where(table.c.meeting_id.in_(meeting_ids))
+        query = select(table).where(among(session, table.c.meeting_id, meeting_ids))
         out.append([dict(r._mapping) for r in await session.execute(query)])
     return out[0], out[1]
 
@@ -225,7 +226,7 @@ async def recount(session: AsyncSession, meeting_ids: Sequence[str]) -> None:
         old_marks, old_coded = await _stored_units(session, chunk)
         delta = contributions(new_marks, new_coded).minus(contributions(old_marks, old_coded))
         for table, rows in ((fact_marks, new_marks), (fact_coded, new_coded)):
-            await session.execute(delete(table).where(table.c.meeting_id.in_(chunk)))
+            await session.execute(delete(table).where(among(session, table.c.meeting_id, chunk)))
             if rows:
                 await session.execute(insert(table), rows)
         await _add(session, delta)

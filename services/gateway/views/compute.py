@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from statistics import fmean
+from datetime import date
 from typing import Any
 
 from shared.contracts.meetings import ACTIVITY_TYPES
@@ -38,16 +36,6 @@ def cohen_kappa(both: int, a_only: int, b_only: int, neither: int) -> float | No
     return (observed - chance) / (1 - chance)
 
 
-@dataclass
-class _Held:
-    id: str
-    starts_at: datetime
-    host: str | None
-    attendees: int
-    expected: int
-    came: set[str] = field(default_factory=set)
-
-
 def group_health(
     page: Sequence[tuple[str, str]],
     people: Iterable[Any],
@@ -57,20 +45,12 @@ def group_health(
     to: date | None,
 ) -> list[Row]:
     """Health rows of the ``page``'s groups ((region, group_id), in order) in the period:
-    ``people`` rows of queries.health_members, ``held_rows`` of health_meetings,
-    ``surveys`` of health_surveys."""
+    ``people`` rows of queries.health_members (members with their streaks, computed in
+    SQL), ``held_rows`` of health_meetings (one a group), ``surveys`` of health_surveys."""
     members_of: dict[str, list[Any]] = defaultdict(list)
     for p in people:
         members_of[p.group_id].append(p)
-    held_of: dict[str, dict[str, _Held]] = defaultdict(dict)
-    for r in held_rows:
-        meeting = held_of[r.group_id].get(r.meeting_id)
-        if meeting is None:
-            meeting = held_of[r.group_id][r.meeting_id] = _Held(
-                r.meeting_id, r.starts_at, r.host_member_id, r.attendees, r.expected
-            )
-        if r.member_id is not None:
-            meeting.came.add(r.member_id)
+    held_of = {r.group_id: r for r in held_rows}
     counted: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for s in surveys:
         counted[s.group_id].append((s.responses, s.overall_sum))
@@ -78,7 +58,7 @@ def group_health(
         _health(
             region,
             group_id,
-            list(held_of[group_id].values()),
+            held_of.get(group_id),
             members_of[group_id],
             counted[group_id],
             from_,
@@ -91,7 +71,7 @@ def group_health(
 def _health(
     region: str,
     group_id: str,
-    held: list[_Held],
+    held: Any,
     members: list[Any],
     surveys: list[tuple[int, int]],
     from_: date | None,
@@ -115,17 +95,8 @@ def _health(
         and (to is None or m.left_on <= to)
     ]
     active = [m for m in members if m.status == ACTIVE]
-    longest = 0
-    current: list[int] = []
-    hosts = {m.host for m in held}
-    for member in members:
-        run = best = 0
-        for m in held:
-            run = run + 1 if member.id in m.came else 0
-            best = max(best, run)
-        longest = max(longest, best)
-        if member.status == ACTIVE:
-            current.append(run)  # consecutive latest meetings attended, up to the newest
+    # the mean of whole numbers, as statistics.fmean gives it: the exact sum over the count
+    current = sum(m.current_streak for m in active) / len(active) if active else None
     recent, previous = surveys[-FEEDBACK_WINDOW:], surveys[-2 * FEEDBACK_WINDOW : -FEEDBACK_WINDOW]
     return {
         "group_id": group_id,
@@ -133,13 +104,13 @@ def _health(
         "members_active": len(active),
         "members_ever": len(ever),
         "members_left": len(left),
-        "meetings_held": len(held),
-        "last_meeting_at": max((m.starts_at for m in held), default=None),
-        "attendees": sum(m.attendees for m in held),
-        "expected": sum(m.expected for m in held),
-        "longest_streak": longest,
-        "mean_current_streak": fmean(current) if current else None,
-        "active_hosted": sum(1 for m in active if m.id in hosts),
+        "meetings_held": held.meetings_held if held else 0,
+        "last_meeting_at": held.last_meeting_at if held else None,
+        "attendees": held.attendees if held else 0,
+        "expected": held.expected if held else 0,
+        "longest_streak": max((m.longest_streak for m in members), default=0),
+        "mean_current_streak": current,
+        "active_hosted": sum(1 for m in active if m.hosted),
         "feedback_recent": _mean_overall(recent),
         "feedback_previous": _mean_overall(previous) if len(previous) == FEEDBACK_WINDOW else None,
     }

@@ -23,6 +23,7 @@ from services.gateway.orm import meetings
 from services.gateway.research.tables import CONSENSUS, codebooks, coding_marks, codings
 from services.gateway.research.wenger import KEY
 from shared.storage.chunks import chunks
+from shared.storage.keys import among
 
 __all__ = ["CONSENSUS", "Consensus", "consensus_meetings", "consensus_of"]
 
@@ -55,7 +56,7 @@ async def consensus_of(session: AsyncSession, meeting_ids: Sequence[str]) -> dic
     """The counted consensus of each of ``meeting_ids`` that has one."""
     latest: dict[str, Any] = {}
     for chunk in chunks(meeting_ids):
-        query = _wenger_consensus().where(codings.c.meeting_id.in_(chunk))
+        query = _wenger_consensus().where(among(session, codings.c.meeting_id, chunk))
         for row in await session.execute(query):
             known = latest.get(row.meeting_id)
             if known is None or row.version > known.version:
@@ -64,7 +65,7 @@ async def consensus_of(session: AsyncSession, meeting_ids: Sequence[str]) -> dic
     m = coding_marks.c
     for chunk in chunks(sorted(marks)):
         query = select(m.coding_id, m.code, m.example, m.featured, m.id).where(
-            m.coding_id.in_(chunk)
+            among(session, m.coding_id, chunk)
         )
         for mark in await session.execute(query):
             marks[mark.coding_id].append(mark)

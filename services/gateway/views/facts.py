@@ -32,13 +32,12 @@ from datetime import UTC, date, datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Integer, Table, delete, func, select, update
+from sqlalchemy import Integer, Table, delete, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.orm import (
     FACT_TABLES,
     activities,
-    attendance,
     fact_coding,
     fact_cop,
     fact_meetings,
@@ -54,6 +53,7 @@ from services.gateway.projections.meetings import MOVES_START
 from services.gateway.projections.sql import chunks
 from services.gateway.research import counts
 from services.gateway.research.coding import shown_example
+from services.gateway.research.tables import codings, fact_coded, fact_marks
 from services.gateway.views.compute import K_ANONYMITY, WENGER_TYPES
 from services.gateway.views.consensus import CONSENSUS, Consensus, consensus_meetings, consensus_of
 from services.gateway.views.days import day_of, month_of_day
@@ -66,6 +66,7 @@ from shared.contracts import (
     SurveyOpened,
 )
 from shared.storage.bulk import insert_rows
+from shared.storage.keys import among
 
 STATE = "research"  # the view_state row of the facts
 HELD, CANCELLED, LEFT = "HELD", "CANCELLED", "LEFT"
@@ -105,18 +106,32 @@ async def apply(session: AsyncSession, units: Touched) -> None:
     """Recompute the facts of ``units`` from the read model, in ``session``'s transaction."""
     if not units:
         return
-    meeting_ids = set(units.meetings)
-    for chunk in chunks(sorted(units.groups)):
-        query = select(meetings.c.id).where(meetings.c.group_id.in_(chunk))
-        meeting_ids.update(await session.scalars(query))
-    await _meetings(session, sorted(meeting_ids))
+    await _meetings(session, sorted(units.meetings), sorted(units.groups))
     survey_ids = set(units.surveys)
-    for chunk in chunks(sorted(units.meetings)):  # moved meetings move their surveys
-        query = select(fact_surveys.c.survey_id).where(fact_surveys.c.meeting_id.in_(chunk))
+    if units.meetings:  # moved meetings move their surveys
+        query = select(fact_surveys.c.survey_id).where(
+            among(session, fact_surveys.c.meeting_id, sorted(units.meetings))
+        )
         survey_ids.update(await session.scalars(query))
     await _surveys(session, sorted(survey_ids))
-    await _cop(session, sorted(units.coded | units.meetings))
-    await counts.recount(session, sorted(units.coded | units.meetings))
+    coded = await _with_codings(session, sorted(units.coded | units.meetings))
+    await _cop(session, coded)
+    await counts.recount(session, coded)
+
+
+async def _with_codings(session: AsyncSession, meeting_ids: Sequence[str]) -> list[str]:
+    """Those of ``meeting_ids`` with activities, codings or CoP, coding or workspace facts:
+    the others have none to recompute (most meetings a batch touches: one query instead
+    of the six per batch that found nothing)."""
+    if not meeting_ids:
+        return []
+    found = union(
+        *(
+            select(table.c.meeting_id).where(among(session, table.c.meeting_id, meeting_ids))
+            for table in (activities, codings, fact_cop, fact_coding, fact_marks, fact_coded)
+        )
+    )
+    return sorted(await session.scalars(select(found.subquery().c.meeting_id)))
 
 
 async def rebuild(session: AsyncSession) -> int:
@@ -140,33 +155,36 @@ async def rebuild(session: AsyncSession) -> int:
 async def _replace(
     session: AsyncSession, table: Table, key: str, ids: Sequence[str], rows: list[Row], fresh: bool
 ) -> None:
-    if not fresh:
-        await session.execute(delete(table).where(table.c[key].in_(ids)))
+    if not fresh and ids:
+        await session.execute(delete(table).where(among(session, table.c[key], ids)))
     await insert_rows(session, table, rows)
 
 
 # -- meetings -------------------------------------------------------------------------------
 
 
-async def _meetings(session: AsyncSession, ids: Sequence[str], fresh: bool = False) -> None:
+async def _meetings(
+    session: AsyncSession, ids: Sequence[str], groups: Sequence[str] = (), fresh: bool = False
+) -> None:
+    """The rows of meetings ``ids`` and of every meeting of ``groups``."""
     m = meetings.c
-    for chunk in chunks(ids):
+    for chunk in chunks(ids) if fresh else [ids]:
+        wanted = among(session, m.id, chunk)
+        if groups:
+            wanted = or_(wanted, among(session, m.group_id, groups))
         found = (
             await session.execute(
-                select(m.id, m.region, m.group_id, m.status, m.starts_at, m.host_member_id).where(
-                    m.id.in_(chunk)
-                )
+                select(
+                    m.id,
+                    m.region,
+                    m.group_id,
+                    m.status,
+                    m.starts_at,
+                    m.host_member_id,
+                    m.attendance_count,
+                ).where(wanted)
             )
         ).all()
-        held = [r.id for r in found if r.status == HELD]
-        came: dict[str, int] = {}
-        if held:
-            query = (
-                select(attendance.c.meeting_id, func.count())
-                .where(attendance.c.meeting_id.in_(held))
-                .group_by(attendance.c.meeting_id)
-            )
-            came = {r[0]: r[1] for r in await session.execute(query)}
         people = await _members_of(session, {r.group_id for r in found if r.status == HELD})
         rows = []
         for r in found:
@@ -185,20 +203,24 @@ async def _meetings(session: AsyncSession, ids: Sequence[str], fresh: bool = Fal
                     "held": int(is_held),
                     "cancelled": int(r.status == CANCELLED),
                     "host_member_id": r.host_member_id if is_held else None,
-                    "attendees": came.get(r.id, 0) if is_held else 0,
+                    # the newest holding's attendees (meetings projection: the same list
+                    # as its attendance rows)
+                    "attendees": (r.attendance_count or 0) if is_held else 0,
                     "expected": (
                         sum(1 for p in people[r.group_id] if member_on(p, day)) if is_held else 0
                     ),
                 }
             )
-        await _replace(session, fact_meetings, "meeting_id", chunk, rows, fresh)
+        await _replace(session, fact_meetings, "meeting_id", [r.id for r in found], rows, fresh)
 
 
 async def _members_of(session: AsyncSession, group_ids: set[str]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = defaultdict(list)
     p = members.c
-    for chunk in chunks(sorted(group_ids)):
-        query = select(p.group_id, p.status, p.joined_on, p.left_on).where(p.group_id.in_(chunk))
+    if group_ids:
+        query = select(p.group_id, p.status, p.joined_on, p.left_on).where(
+            among(session, p.group_id, sorted(group_ids))
+        )
         for row in await session.execute(query):
             out[row.group_id].append(row)
     return out
@@ -228,7 +250,7 @@ async def _surveys(session: AsyncSession, ids: Sequence[str], fresh: bool = Fals
                     s.opened_at,
                     s.closes_at,
                     s.closed_at,
-                ).where(s.id.in_(chunk))
+                ).where(among(session, s.id, chunk))
             )
         ).all()
         answers = {
@@ -243,7 +265,7 @@ async def _surveys(session: AsyncSession, ids: Sequence[str], fresh: bool = Fals
                     func.sum((r.recommend >= 9).cast(Integer)).label("promoters"),
                     func.sum((r.recommend <= 6).cast(Integer)).label("detractors"),
                 )
-                .where(r.survey_id.in_(chunk))
+                .where(among(session, r.survey_id, chunk))
                 .group_by(r.survey_id)
             )
         }
@@ -251,7 +273,7 @@ async def _surveys(session: AsyncSession, ids: Sequence[str], fresh: bool = Fals
             (
                 await session.execute(
                     select(meetings.c.id, meetings.c.starts_at).where(
-                        meetings.c.id.in_({row.meeting_id for row in found})
+                        among(session, meetings.c.id, sorted({r.meeting_id for r in found}))
                     )
                 )
             ).all()
@@ -323,7 +345,7 @@ async def _cop(session: AsyncSession, meeting_ids: Sequence[str], fresh: bool = 
             a.coder_id,
             a.meeting_starts_at,
             a.recorded_at,
-        ).where(a.meeting_id.in_(chunk))
+        ).where(among(session, a.meeting_id, chunk))
         for row in await session.execute(query):
             per_meeting[row.meeting_id].append(row)
         reconciled = await consensus_of(session, chunk)

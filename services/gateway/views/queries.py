@@ -413,34 +413,114 @@ def coding_pairs(scope: Scope, activity_type: str | None = None) -> Select[Any]:
 # -- group health ---------------------------------------------------------------------------
 
 
-def health_members(group_ids: Sequence[str]) -> Select[Any]:
-    p = members.c
-    return select(p.group_id, p.id, p.status, p.joined_on, p.left_on).where(
-        p.group_id.in_(group_ids)
+def _held_in(scope: Scope, group_ids: Sequence[str]) -> list[ColumnElement[bool]]:
+    """Held meetings of ``group_ids`` in the period."""
+    v = fact_meetings.c
+    period = Scope(None, None, scope.from_, scope.to)
+    return [*where(fact_meetings, period), v.group_id.in_(group_ids), v.held == 1]
+
+
+def health_streaks(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
+    """Per group and attendee: the longest run of consecutive held meetings of the period
+    attended (meetings in the order of day, start, id) and the current run (the latest
+    meetings attended in a row, up to the group's newest; 0 if absent from it). Runs are
+    islands: while a member keeps coming, the meeting's number in the group minus the
+    number of the member's attendance stays the same."""
+    v = fact_meetings.c
+    held = (
+        select(
+            v.group_id,
+            v.meeting_id,
+            func.row_number()
+            .over(partition_by=v.group_id, order_by=(v.day_number, v.starts_at, v.meeting_id))
+            .label("n"),
+            func.count().over(partition_by=v.group_id).label("last"),
+        )
+        .where(*_held_in(scope, group_ids))
+        .subquery("held")
+    )
+    came = (
+        select(
+            held.c.group_id,
+            attendance.c.member_id,
+            held.c.n,
+            held.c.last,
+            (
+                held.c.n
+                - func.row_number().over(
+                    partition_by=(held.c.group_id, attendance.c.member_id), order_by=held.c.n
+                )
+            ).label("island"),
+        )
+        .join(attendance, attendance.c.meeting_id == held.c.meeting_id)
+        .subquery("came")
+    )
+    runs = (
+        select(
+            came.c.group_id,
+            came.c.member_id,
+            func.count().label("length"),
+            func.max(came.c.n).label("ends"),
+            func.max(came.c.last).label("last"),
+        )
+        .group_by(came.c.group_id, came.c.member_id, came.c.island)
+        .subquery("runs")
+    )
+    r = runs.c
+    return select(
+        r.group_id,
+        r.member_id,
+        func.max(r.length).label("longest"),
+        func.max(case((r.ends == r.last, r.length), else_=0)).label("current"),
+    ).group_by(r.group_id, r.member_id)
+
+
+def health_members(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
+    """The members of ``group_ids`` (all: the period is applied in compute.group_health)
+    with their attendance streaks in the period (0 without one) and whether they hosted a
+    held meeting of it."""
+    p, v = members.c, fact_meetings.c
+    streaks = health_streaks(scope, group_ids).subquery("streaks")
+    hosts = (
+        select(v.group_id, v.host_member_id)
+        .where(*_held_in(scope, group_ids), v.host_member_id.is_not(None))
+        .distinct()
+        .subquery("hosts")
+    )
+    return (
+        select(
+            p.group_id,
+            p.id,
+            p.status,
+            p.joined_on,
+            p.left_on,
+            func.coalesce(streaks.c.longest, 0).label("longest_streak"),
+            func.coalesce(streaks.c.current, 0).label("current_streak"),
+            hosts.c.host_member_id.is_not(None).label("hosted"),
+        )
+        .select_from(
+            members.outerjoin(
+                streaks, and_(streaks.c.group_id == p.group_id, streaks.c.member_id == p.id)
+            ).outerjoin(hosts, and_(hosts.c.group_id == p.group_id, hosts.c.host_member_id == p.id))
+        )
+        .where(p.group_id.in_(group_ids))
     )
 
 
 def health_meetings(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
-    """Held meetings of ``group_ids`` in the period with their attendees (one row per
-    attendance, or one with a null member), in order."""
+    """Per group: its held meetings in the period, the newest's start, attendees and
+    members expected at them."""
     v = fact_meetings.c
     return (
         select(
             v.group_id,
-            v.meeting_id,
-            v.starts_at,
-            v.host_member_id,
-            v.attendees,
-            v.expected,
-            attendance.c.member_id,
+            func.count().label("meetings_held"),
+            func.max(v.starts_at).label("last_meeting_at"),
+            func.sum(v.attendees).label("attendees"),
+            func.sum(v.expected).label("expected"),
         )
-        .select_from(fact_meetings.outerjoin(attendance, attendance.c.meeting_id == v.meeting_id))
-        .where(
-            *where(fact_meetings, Scope(None, None, scope.from_, scope.to)),
-            v.group_id.in_(group_ids),
-            v.held == 1,
-        )
-        .order_by(v.group_id, v.day_number, v.starts_at, v.meeting_id)
+        .where(*_held_in(scope, group_ids))
+        .group_by(v.group_id)
     )
 
 

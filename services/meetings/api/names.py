@@ -34,7 +34,8 @@ async def member_cards(
 
 
 class MemberNames:
-    """The request's cards of members, loaded once per request in one call."""
+    """The request's company names (and addresses) of members, loaded once per request in
+    one call; no contact persons (``card().person_names`` is empty)."""
 
     def __init__(self, directory: GroupsDirectory | None) -> None:
         self._directory = directory
@@ -44,7 +45,7 @@ class MemberNames:
         if self._directory is None:
             return [None] * len(member_ids)
         try:
-            cards = await self._directory.members(member_ids)
+            cards = await self._directory.members(member_ids, persons=False)
         except DirectoryError as exc:
             log.warning("names unavailable: %s", exc)
             return [None] * len(member_ids)

@@ -277,7 +277,7 @@ class ViewsQuery:
         if not ids:
             return page.connection([])
         async with info.context.sessions() as session:
-            people = (await session.execute(queries.health_members(ids))).all()
+            people = (await session.execute(queries.health_members(scope, ids))).all()
             held = (await session.execute(queries.health_meetings(scope, ids))).all()
             polls = (await session.execute(queries.health_surveys(scope, ids))).all()
         rows = compute.group_health(page.keys, people, held, polls, scope.from_, scope.to)
