@@ -51,7 +51,7 @@ from deploy.natsserver import NatsServer, free_port
 from deploy.processes import ServiceProcess
 from services.gateway import app as gateway_app
 from services.gateway.auth.tokens import create_token
-from services.gateway.orm import interviews, memos
+from services.gateway.orm import interviews, memos, metadata
 from services.gateway.research.store import ensure_first_codebook
 from services.gateway.research.tables import (
     CONSENSUS,
@@ -204,11 +204,15 @@ async def prepare(source: Path, times: int, coded: float, seed: int) -> Path:
 
 def stamp(url: str) -> None:
     """Mark the schema (made from orm.py, as the bench made it) as the migrations' newest,
-    so the gateway's start-up migration has nothing to do."""
+    so the gateway's start-up migration has nothing to do; indexes orm.py has that the
+    cached file lacks (added since it was made) are created first."""
     engine = create_engine(url)
 
     async def run() -> None:
         def at_head(conn: Any) -> None:
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             location = Path(gateway_app.__file__).parent / "migrations"
             config = alembic_config(
                 location, version_table=version_table("gateway"), connection=conn

@@ -183,6 +183,7 @@ memos = Table(
 )
 Index("ix_memos_published_at_id", memos.c.published_at, memos.c.meeting_id)
 Index("ix_memos_region_published_at", memos.c.region, memos.c.published_at)
+Index("ix_memos_group_published_at", memos.c.group_id, memos.c.published_at, memos.c.meeting_id)
 
 action_items = Table(
     "action_items",
@@ -224,6 +225,12 @@ activities = Table(
 Index("ix_activities_starts_at_id", activities.c.meeting_starts_at, activities.c.id)
 Index("ix_activities_region_starts_at", activities.c.region, activities.c.meeting_starts_at)
 Index("ix_activities_meeting_id", activities.c.meeting_id)
+Index(
+    "ix_activities_group_starts_at",
+    activities.c.group_id,
+    activities.c.meeting_starts_at,
+    activities.c.id,
+)
 
 activity_members = Table(
     "activity_members",
@@ -434,6 +441,7 @@ fact_coding = Table(
 )
 Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
+Index("ix_fact_coding_group_day", fact_coding.c.group_id, fact_coding.c.day)
 
 FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding)
 

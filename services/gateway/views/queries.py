@@ -112,13 +112,33 @@ def cop_table(
         .group_by(v.activity_type, *([year] if by_year else []))
         .subquery("cells")
     )
-    shown: Any = literal(None)
-    if examples:
+    if examples and by_year:
+        shown = _firsts_by_year(conditions, year)
+        return (
+            select(
+                cells.c.activity_type,
+                cells.c.year,
+                cells.c.activities,
+                cells.c.meetings,
+                cells.c.groups,
+                shown.c.example,
+            )
+            .select_from(
+                cells.join(
+                    shown,
+                    and_(
+                        shown.c.activity_type == cells.c.activity_type,
+                        shown.c.year == cells.c.year,
+                    ),
+                )
+            )
+            .order_by(cells.c.activity_type, cells.c.year)
+        )
+    example: Any = literal(None)
+    if examples:  # per type: a walk of the (type, day) index to the scope's first record
         ex = fact_cop.alias("ex")
         pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
-        if by_year:
-            pick.append(extract("year", ex.c.day).cast(Integer) == cells.c.year)
-        shown = (
+        example = (
             select(ex.c.example)
             .where(*pick)
             .order_by(ex.c.day, ex.c.meeting_id)
@@ -131,8 +151,28 @@ def cop_table(
         cells.c.activities,
         cells.c.meetings,
         cells.c.groups,
-        shown.label("example"),
+        example.label("example"),
     ).order_by(cells.c.activity_type, *([cells.c.year] if by_year else []))
+
+
+def _firsts_by_year(conditions: list[ColumnElement[bool]], year: Any) -> Any:
+    """Each (type, year)'s earliest record (by day, then meeting) in one ranked pass over
+    the scope's rows: a lookup per cell cannot use an index on the year, and walked the
+    type's whole history for each of its years (seconds for one group)."""
+    v = fact_cop.c
+    ranked = (
+        select(
+            v.activity_type,
+            year.label("year"),
+            v.example,
+            func.row_number()
+            .over(partition_by=[v.activity_type, year], order_by=(v.day, v.meeting_id))
+            .label("rank"),
+        )
+        .where(*conditions)
+        .subquery("ranked")
+    )
+    return select(ranked).where(ranked.c.rank == 1).subquery("firsts")
 
 
 # -- meetings -------------------------------------------------------------------------------
