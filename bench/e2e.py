@@ -24,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.cpu import cpu_seconds, own_cpu_seconds
 from bench.databases import PREFIX, create_postgres_database
-from bench.national import caught_up, gateway_counts, hub_jetstream, last_seq, member_arrivals
+from bench.national import (
+    applied_at,
+    arrivals,
+    caught_up,
+    gateway_counts,
+    hub_jetstream,
+    last_seq,
+)
 from bench.pacer import run_paced
 from bench.report import percentile
 from deploy.federation import CONSOLE, REGIONAL_SERVICES, Federation, RegionNode
@@ -273,7 +280,8 @@ async def measure(
                 client_used = own_cpu_seconds() - client_before
                 window = time.perf_counter() - run.started
                 seq_after, counts_after = await last_seq(js), gateway_counts(fed.federation)
-                arrivals = await member_arrivals(js, seq_before + 1, seq_after)
+                arrived = await arrivals(js, seq_before + 1, seq_after)
+            applied = await applied_at(gateway, arrived.events)
     finally:
         await gateway.dispose()
     relay = await _relay_delays(fed.groups_db, since)
@@ -286,7 +294,10 @@ async def measure(
     all_visible = max(watcher.visible.values()) - run.started
     events = seq_after - seq_before  # what NATIONAL received during the run
     batches = counts_after.batches - counts_before.batches
-    fresh_ms = [1000 * (watcher.visible_wall[m] - arrivals[m]) for m in ids if m in arrivals]
+    fresh_ms = [
+        1000 * (watcher.visible_wall[m] - arrived.members[m]) for m in ids if m in arrived.members
+    ]
+    applied_ms = [1000 * (applied[e] - at) for e, at in arrived.events.items() if e in applied]
     return {
         "offered/s": rate or 0.0,
         "issued/s": run.issued_rate,
@@ -315,4 +326,7 @@ async def measure(
         "fresh p99 ms": percentile(fresh_ms, 0.99),
         "fresh max ms": max(fresh_ms, default=float("nan")),
         "fresh n": float(len(fresh_ms)),
+        "applied p50 ms": percentile(applied_ms, 0.5),
+        "applied p99 ms": percentile(applied_ms, 0.99),
+        "applied n": float(len(applied_ms)),
     }

@@ -11,18 +11,23 @@ import asyncio
 import json
 import time
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nats
 from nats.js import JetStreamContext
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deploy.federation import Federation
 from services.gateway.consumer import DURABLE
+from services.gateway.orm import TABLES as GATEWAY_TABLES
 from services.gateway.settings import GatewaySettings
 from shared.contracts import EventDecodeError, MemberJoined, decode
 from shared.messaging.jetstream import NATIONAL_STREAM
+from shared.storage import session_factory
+from shared.storage.chunks import chunks
 
 
 @asynccontextmanager
@@ -57,21 +62,44 @@ async def caught_up(js: JetStreamContext, timeout: float = 60.0) -> bool:
     return False
 
 
-async def member_arrivals(js: JetStreamContext, first: int, last: int) -> dict[str, float]:
-    """Member id -> when its ``MemberJoined`` was stored in NATIONAL (epoch seconds), for
-    the stream sequences ``first..last``."""
-    arrivals: dict[str, float] = {}
+@dataclass
+class Arrivals:
+    """When each event of a run was stored in NATIONAL (epoch seconds)."""
+
+    events: dict[str, float] = field(default_factory=dict)  # event id ->
+    members: dict[str, float] = field(default_factory=dict)  # member id -> its MemberJoined
+
+
+async def arrivals(js: JetStreamContext, first: int, last: int) -> Arrivals:
+    """The arrivals of the stream sequences ``first..last``."""
+    found = Arrivals()
     for seq in range(first, last + 1):
         msg = await js.get_msg(NATIONAL_STREAM, seq)
         if msg.data is None or msg.subject is None or msg.time is None:
             continue
         try:
-            event = decode(msg.data, msg.subject).event
+            decoded = decode(msg.data, msg.subject)
         except EventDecodeError:
             continue
-        if isinstance(event, MemberJoined):
-            arrivals[str(event.member_id)] = msg.time.timestamp()
-    return arrivals
+        at = msg.time.timestamp()
+        found.events[str(decoded.envelope.event_id)] = at
+        if isinstance(decoded.event, MemberJoined):
+            found.members[str(decoded.event.member_id)] = at
+    return found
+
+
+async def applied_at(engine: AsyncEngine, event_ids: Collection[str]) -> dict[str, float]:
+    """Event id -> when the gateway recorded it as processed (``processed_events``, written
+    in the batch's transaction as it starts applying: the commit follows within the batch)."""
+    p = GATEWAY_TABLES.processed
+    found: dict[str, float] = {}
+    async with session_factory(engine)() as session:
+        for chunk in chunks(sorted(event_ids)):
+            rows = await session.execute(
+                select(p.c.event_id, p.c.processed_at).where(p.c.event_id.in_(chunk))
+            )
+            found.update((row.event_id, row.processed_at.timestamp()) for row in rows)
+    return found
 
 
 @dataclass(frozen=True)

@@ -158,5 +158,7 @@ def format_e2e(run: int, kind: str, label: str, r: dict[str, float]) -> str:
         f"{r['national events']:,.0f} NATIONAL events in {r['gateway batches']:,.0f} batches "
         f"(idle {r['gateway idle ms/s']:.1f} ms/s = {100 * r['gateway idle share']:.0f} % of it) | "
         f"fresh (in NATIONAL → visible) p50 {r['fresh p50 ms']:,.0f} p99 "
-        f"{r['fresh p99 ms']:,.0f} max {r['fresh max ms']:,.0f} ms ({r['fresh n']:,.0f} members)"
+        f"{r['fresh p99 ms']:,.0f} max {r['fresh max ms']:,.0f} ms ({r['fresh n']:,.0f} members; "
+        f"→ recorded applied p50 {r['applied p50 ms']:,.0f} p99 {r['applied p99 ms']:,.0f} ms, "
+        f"{r['applied n']:,.0f} events)"
     )

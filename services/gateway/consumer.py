@@ -21,6 +21,7 @@ def consumer_spec(settings: GatewaySettings) -> ConsumerSpec:
         durable=DURABLE,
         deadletter_scope="hub",
         batch_size=settings.batch_size,
+        linger=settings.batch_linger,
         ack_wait=settings.ack_wait,
     )
 

@@ -4,10 +4,10 @@
 (migrated to the newest revision), then the tables the gateway keeps itself and no event
 carries (:data:`KEPT`: access tokens, the researchers' codebooks and codings, the panel's
 region secrets) copied from the serving database, then every event NATIONAL held when the
-rebuild started, applied in bulk by :func:`services.gateway.replay.replay` (a consumer of
-its own, ``gateway-rebuild-*``, deleted at the end; the gateway's own projections on large
-batches, duplicates recognised by the exactly-once record's rule, indexes and research
-facts built once at the end). It reports progress (events read of those in NATIONAL when it
+rebuild started, applied in bulk by :func:`services.gateway.replay.replay` (an ordered
+consumer of its own, deleted at the end; the gateway's own projections on large batches,
+duplicates recognised by the exactly-once record's rule, indexes and research facts built
+once at the end). It reports progress (events read of those in NATIONAL when it
 started, rate, ETA) and returns the stream sequence it reached: the serving gateway's
 durable is set back to the next one when it switches to the new database, so the events
 that came during the rebuild are applied there too (each once: the record keeps duplicates
@@ -127,7 +127,7 @@ async def rebuild_into(
         elapsed = now - started
         report(Progress(done.read, total, done.read / elapsed if elapsed else 0.0))
 
-    done = await replay(js, target_url, last, batch_size=batch_size, tick=tick)
+    done = await replay(js, target_url, state.first_seq, last, batch_size=batch_size, tick=tick)
     if report is not None and not done.read:
         report(Progress(0, total, 0.0))
     return Rebuilt(

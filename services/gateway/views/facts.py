@@ -25,6 +25,7 @@ batch depends on the units it touches (and a group's own history), not on its re
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -138,8 +139,7 @@ async def rebuild(session: AsyncSession) -> int:
     """Recompute every fact from the read model; returns the meetings there were."""
     for table in FACT_TABLES:
         await session.execute(delete(table))
-    meeting_ids = sorted(await session.scalars(select(meetings.c.id)))
-    await _meetings(session, meeting_ids, fresh=True)
+    count = await _all_meetings(session)
     await _surveys(session, sorted(await session.scalars(select(surveys.c.id))), fresh=True)
     coded = set(await session.scalars(select(activities.c.meeting_id).distinct()))
     await _cop(session, sorted(coded | await consensus_meetings(session)), fresh=True)
@@ -149,7 +149,7 @@ async def rebuild(session: AsyncSession) -> int:
         .where(view_state.c.name == STATE)
         .values(needs_rebuild=False, rebuilt_at=datetime.now(UTC))
     )
-    return len(meeting_ids)
+    return count
 
 
 async def _replace(
@@ -212,6 +212,79 @@ async def _meetings(
                 }
             )
         await _replace(session, fact_meetings, "meeting_id", [r.id for r in found], rows, fresh)
+
+
+REBUILD_PAGE = 20_000  # meetings per read of a rebuild
+
+
+async def _all_meetings(session: AsyncSession) -> int:
+    """Every meeting's fact row, as :func:`_meetings` makes it, for an empty fact table:
+    pages of the meetings in id order and one pass over the members, no ``IN`` lists; the
+    members on a day counted by bisection (:class:`_Roll`). Returns the meetings there were."""
+    m = meetings.c
+    p = members.c
+    rolls: dict[str, _Roll] = defaultdict(_Roll)
+    for person in await session.execute(select(p.group_id, p.status, p.joined_on, p.left_on)):
+        rolls[person.group_id].add(person)
+    for roll in rolls.values():
+        roll.joined.sort()
+        roll.gone.sort()
+    count, after = 0, ""
+    columns = [m.id, m.region, m.group_id, m.status, m.starts_at, m.host_member_id]
+    columns.append(m.attendance_count)
+    while True:
+        page = (
+            await session.execute(
+                select(*columns).where(m.id > after).order_by(m.id).limit(REBUILD_PAGE)
+            )
+        ).all()
+        if not page:
+            return count
+        rows = []
+        for r in page:
+            day = day_of(r.starts_at)
+            is_held = r.status == HELD
+            group = rolls.get(r.group_id)
+            rows.append(
+                {
+                    "meeting_id": r.id,
+                    "region": r.region,
+                    "group_id": r.group_id,
+                    "day": day,
+                    "month": month_of_day(day),
+                    "day_number": day.toordinal(),
+                    "starts_at": _utc(r.starts_at),
+                    "status": r.status,
+                    "held": int(is_held),
+                    "cancelled": int(r.status == CANCELLED),
+                    "host_member_id": r.host_member_id if is_held else None,
+                    "attendees": (r.attendance_count or 0) if is_held else 0,
+                    "expected": group.on(day) if is_held and group is not None else 0,
+                }
+            )
+        await insert_rows(session, fact_meetings, rows)
+        count += len(page)
+        after = page[-1].id
+
+
+@dataclass
+class _Roll:
+    """A group's members by day: sorted days they joined, and days from which they count
+    as gone (left, at or after joining): on ``day`` = joined by then minus gone by then,
+    exactly :func:`member_on` summed over the group."""
+
+    joined: list[date] = field(default_factory=list)
+    gone: list[date] = field(default_factory=list)
+
+    def add(self, person: Any) -> None:
+        if person.joined_on is None:
+            return
+        self.joined.append(person.joined_on)
+        if person.status == LEFT and person.left_on is not None:
+            self.gone.append(max(person.joined_on, person.left_on))
+
+    def on(self, day: date) -> int:
+        return bisect_right(self.joined, day) - bisect_right(self.gone, day)
 
 
 async def _members_of(session: AsyncSession, group_ids: set[str]) -> dict[str, list[Any]]:
