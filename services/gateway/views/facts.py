@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -163,6 +164,46 @@ async def _replace(
 # -- meetings -------------------------------------------------------------------------------
 
 
+_m = meetings.c
+_MEETING_COLUMNS = (
+    _m.id,
+    _m.region,
+    _m.group_id,
+    _m.status,
+    _m.starts_at,
+    _m.host_member_id,
+    _m.attendance_count,
+)
+
+
+def _meeting_row(r: Any, expected: Callable[[date], int]) -> Row:
+    """A meeting's fact row; ``expected(day)``: the group's members on the meeting's day
+    (asked only for a held meeting)."""
+    day = day_of(r.starts_at)
+    is_held = r.status == HELD
+    return {
+        "meeting_id": r.id,
+        "region": r.region,
+        "group_id": r.group_id,
+        "day": day,
+        "month": month_of_day(day),
+        "day_number": day.toordinal(),
+        "starts_at": _utc(r.starts_at),
+        "status": r.status,
+        "held": int(is_held),
+        "cancelled": int(r.status == CANCELLED),
+        "host_member_id": r.host_member_id if is_held else None,
+        # the newest holding's attendees (meetings projection: the same list as its
+        # attendance rows)
+        "attendees": (r.attendance_count or 0) if is_held else 0,
+        "expected": expected(day) if is_held else 0,
+    }
+
+
+def _members_on(persons: Sequence[Any], day: date) -> int:
+    return sum(1 for p in persons if member_on(p, day))
+
+
 async def _meetings(
     session: AsyncSession, ids: Sequence[str], groups: Sequence[str] = (), fresh: bool = False
 ) -> None:
@@ -172,45 +213,9 @@ async def _meetings(
         wanted = among(session, m.id, chunk)
         if groups:
             wanted = or_(wanted, among(session, m.group_id, groups))
-        found = (
-            await session.execute(
-                select(
-                    m.id,
-                    m.region,
-                    m.group_id,
-                    m.status,
-                    m.starts_at,
-                    m.host_member_id,
-                    m.attendance_count,
-                ).where(wanted)
-            )
-        ).all()
+        found = (await session.execute(select(*_MEETING_COLUMNS).where(wanted))).all()
         people = await _members_of(session, {r.group_id for r in found if r.status == HELD})
-        rows = []
-        for r in found:
-            day = day_of(r.starts_at)
-            is_held = r.status == HELD
-            rows.append(
-                {
-                    "meeting_id": r.id,
-                    "region": r.region,
-                    "group_id": r.group_id,
-                    "day": day,
-                    "month": month_of_day(day),
-                    "day_number": day.toordinal(),
-                    "starts_at": _utc(r.starts_at),
-                    "status": r.status,
-                    "held": int(is_held),
-                    "cancelled": int(r.status == CANCELLED),
-                    "host_member_id": r.host_member_id if is_held else None,
-                    # the newest holding's attendees (meetings projection: the same list
-                    # as its attendance rows)
-                    "attendees": (r.attendance_count or 0) if is_held else 0,
-                    "expected": (
-                        sum(1 for p in people[r.group_id] if member_on(p, day)) if is_held else 0
-                    ),
-                }
-            )
+        rows = [_meeting_row(r, partial(_members_on, people[r.group_id])) for r in found]
         await _replace(session, fact_meetings, "meeting_id", [r.id for r in found], rows, fresh)
 
 
@@ -230,38 +235,15 @@ async def _all_meetings(session: AsyncSession) -> int:
         roll.joined.sort()
         roll.gone.sort()
     count, after = 0, ""
-    columns = [m.id, m.region, m.group_id, m.status, m.starts_at, m.host_member_id]
-    columns.append(m.attendance_count)
     while True:
         page = (
             await session.execute(
-                select(*columns).where(m.id > after).order_by(m.id).limit(REBUILD_PAGE)
+                select(*_MEETING_COLUMNS).where(m.id > after).order_by(m.id).limit(REBUILD_PAGE)
             )
         ).all()
         if not page:
             return count
-        rows = []
-        for r in page:
-            day = day_of(r.starts_at)
-            is_held = r.status == HELD
-            group = rolls.get(r.group_id)
-            rows.append(
-                {
-                    "meeting_id": r.id,
-                    "region": r.region,
-                    "group_id": r.group_id,
-                    "day": day,
-                    "month": month_of_day(day),
-                    "day_number": day.toordinal(),
-                    "starts_at": _utc(r.starts_at),
-                    "status": r.status,
-                    "held": int(is_held),
-                    "cancelled": int(r.status == CANCELLED),
-                    "host_member_id": r.host_member_id if is_held else None,
-                    "attendees": (r.attendance_count or 0) if is_held else 0,
-                    "expected": group.on(day) if is_held and group is not None else 0,
-                }
-            )
+        rows = [_meeting_row(r, rolls[r.group_id].on) for r in page]
         await insert_rows(session, fact_meetings, rows)
         count += len(page)
         after = page[-1].id
