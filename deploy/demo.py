@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import signal
 import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ from deploy.console_users import demo_staff
 from deploy.federation import Federation, database_url_for
 from deploy.loader import RegionEndpoints, load_region
 from deploy.nodes import DEFAULT_CONSOLE_PORT
+from deploy.processes import stop_on_signals
 from deploy.sample_data import HELSINKI, plan_region
 
 TRY_QUERY = """{
@@ -59,7 +58,7 @@ def run_demo(
     if workdir.exists():
         shutil.rmtree(workdir)  # the demo starts from a clean slate every time
     federation = Federation(workdir)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill <pid>` stops as cleanly as Ctrl-C
+    stop_on_signals()
     started = time.monotonic()
     try:
         say(f"Starting the hub NATS server and the gateway (data and logs in {workdir}) ...")
@@ -232,7 +231,3 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt

@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +44,7 @@ from deploy.federation import (
 from deploy.linkcheck import check_link, leaf_link, watch_link
 from deploy.natsconfig import validate_leafnode_url
 from deploy.pki import PkiError
+from deploy.processes import stop_on_signals
 from deploy.supervisor import STATE_FILE, Supervisor, format_state, read_state
 from shared.contracts import SubjectError, validate_region
 from shared.files import private_dir, write_private
@@ -236,7 +235,7 @@ def hub_up(args: argparse.Namespace) -> int:
     except PkiError as exc:
         raise SystemExit(f"mgn hub up: error: {exc}") from None
     sup = _supervisor(workdir, "mgn hub up")
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     try:
         print(tls_news)
         for region in auth.legacy:
@@ -340,7 +339,7 @@ def region_up(args: argparse.Namespace) -> int:
         raise fail(str(exc)) from None
     workdir = (args.workdir or Path("var") / args.region).resolve()
     sup = _supervisor(workdir, "mgn region up")
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     stop_join = stop_link = None
     try:
         node = start_region(
@@ -553,7 +552,3 @@ def _supervisor(workdir: Path, command: str) -> Supervisor:
     private_dir(workdir)
     private_dir(workdir / "logs")
     return Supervisor(workdir / "logs", state_file=workdir / STATE_FILE, command=command)
-
-
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt

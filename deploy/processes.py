@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from shared.files import open_private
 
@@ -25,6 +26,18 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):  # no libc: the orderly stop path still works
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and ``kill <pid>`` (SIGTERM) both stop a long-running command as
+    cleanly as each other (KeyboardInterrupt), also when it was started with SIGINT ignored,
+    as a shell does for a script's background job (Python then leaves SIGINT ignored)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 class ProcessError(RuntimeError):
