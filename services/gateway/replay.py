@@ -9,8 +9,10 @@ a batch touched, every index kept up to date. :func:`replay` (used by
   in order), up to the stream's last sequence when the rebuild started, in large batches
   of raw messages (:func:`_batches`), in this process;
 - **partitions**: each region's messages go to one of ``workers`` worker processes
-  (:class:`services.gateway.replay_partition.Partition`), which decode them while this
-  process reads on, so reading, decoding and applying use both cores;
+  (:class:`services.gateway.replay_partition.Partition`), which decode and apply them
+  while this process reads on, so reading, decoding and applying use both cores; with
+  SQLite each loads a file of its own, merged into the read model at the end
+  (:mod:`services.gateway.replay_sqlite`);
 - **duplicates**: recognised in memory by each partition by the same rule as
   :func:`shared.messaging.inbox.admit` (an aggregate's sequence or an event id seen before,
   :class:`~services.gateway.replay_partition.Seen`); the record is written once at the end,
@@ -33,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.gateway import snapshot
+from services.gateway import replay_sqlite, snapshot
 from services.gateway.replay_partition import (
     Partition,
     Raw,
@@ -121,6 +122,7 @@ async def load(
     if workers < 1:
         raise ValueError(f"a rebuild needs 1 worker process or more, got {workers}")
     done = Replayed()
+    database = make_url(target_url).database
     sqlite = make_url(target_url).get_backend_name() == "sqlite"
     engine = load_engine(target_url)
     try:
@@ -130,12 +132,17 @@ async def load(
             for name, _ in indexes:
                 await conn.execute(text(f'DROP INDEX "{name}"'))
             await conn.commit()
-            summaries = await _partitioned(target_url, batches, workers, done, tick)
+            files = await replay_sqlite.split(conn, database or "", workers) if sqlite else []
+            urls = replay_sqlite.urls(files) if files else [target_url] * workers
+            summaries = await _partitioned(urls, batches, done, tick)
             for part in summaries:
                 done.applied += part.applied
                 done.duplicates += part.duplicates
                 done.undecodable += part.undecodable
             started = done.phase("load", *started, more=sum(p.cpu for p in summaries))
+            if files:
+                await replay_sqlite.merge(conn, files)
+                started = done.phase("merge", *started)
             tops = [p.top for p in summaries if p.top is not None]
             if tops:
                 top = decode_message(max(tops))
@@ -150,24 +157,20 @@ async def load(
                 await facts.rebuild(session)
             done.phase("facts", *started)
             if sqlite:
-                await _sqlite_durable(conn)
+                await replay_sqlite.durable(conn, database)
     finally:
         await engine.dispose()
-    if sqlite:
-        _fsync(make_url(target_url).database)
     return done
 
 
 async def _partitioned(
-    target_url: str,
-    batches: AsyncIterator[Batch],
-    workers: int,
-    done: Replayed,
-    tick: Tick | None,
+    urls: list[str], batches: AsyncIterator[Batch], done: Replayed, tick: Tick | None
 ) -> list[Summary]:
-    """Every region's messages, in stream order, to one of ``workers`` partitions (regions
-    dealt out in the order they first appear); their summaries once all is applied."""
-    parts = [Partition(target_url) for _ in range(workers)]
+    """Every region's messages, in stream order, to one partition (a worker process
+    loading into the database at one of ``urls``; regions dealt out in the order they
+    first appear); their summaries once all is applied."""
+    parts = [Partition(url) for url in urls]
+    workers = len(parts)
     owner: dict[str, int] = {}
     try:
         async for messages, read_upto in batches:
@@ -196,22 +199,6 @@ def _region(subject: str) -> str:
     partition then finds it undecodable)."""
     parts = subject.split(".", 2)
     return parts[1] if len(parts) > 2 else subject
-
-
-async def _sqlite_durable(conn: AsyncConnection) -> None:
-    """Back to the gateway's settings (WAL, synchronous=NORMAL) once loaded."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"):
-        await driver.execute(pragma)
-
-
-def _fsync(path: str | None) -> None:
-    if not path:
-        return
-    for name in (path, f"{path}-wal"):
-        with contextlib.suppress(FileNotFoundError), open(name, "rb+") as f:
-            os.fsync(f.fileno())
 
 
 async def _secondary_indexes(conn: AsyncConnection, sqlite: bool) -> list[tuple[str, str]]:
