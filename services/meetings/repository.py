@@ -334,6 +334,25 @@ class ActionRepository:
         )
         return [_action(row) for row in rows]
 
+    async def open_of_groups(self, group_ids: Sequence[UUID]) -> list[ActionItem]:
+        """Open actions of the groups (every meeting's), due dates first, earliest first."""
+        if not group_ids:
+            return []
+        rows = await self._session.scalars(
+            select(ActionItemRow)
+            .where(
+                ActionItemRow.group_id.in_(list(group_ids)),
+                ActionItemRow.status == ActionStatus.OPEN.value,
+            )
+            .order_by(
+                ActionItemRow.due_on.is_(None),
+                ActionItemRow.due_on,
+                ActionItemRow.agreed_on,
+                ActionItemRow.id,
+            )
+        )
+        return [_action(row) for row in rows]
+
     async def open_before(self, group_id: UUID, before: datetime) -> list[ActionItem]:
         """Open actions of the group agreed in meetings that started before ``before``,
         oldest meeting first."""

@@ -168,6 +168,12 @@ async def resolve_actions(info: Info, meeting_id: UUID) -> list[ActionItem]:
     return [ActionItem.from_domain(a) for a in found]
 
 
+async def resolve_open_actions(info: Info, group_ids: list[UUID]) -> list[ActionItem]:
+    async with info.context.sessions() as session:
+        found = await ActionRepository(session).open_of_groups(group_ids[:MAX_PAGE])
+    return [ActionItem.from_domain(a) for a in found]
+
+
 async def resolve_memo_series(info: Info, group_id: UUID) -> list[Memo]:
     async with info.context.sessions() as session:
         found = await MeetingRepository(session).with_memos(group_id)
@@ -315,6 +321,11 @@ class Query:
     )
     actions: list[ActionItem] = strawberry.field(
         resolver=resolve_actions, description="Follow-up actions agreed in a meeting."
+    )
+    open_actions: list[ActionItem] = strawberry.field(
+        resolver=resolve_open_actions,
+        description=f"The open follow-up actions of the groups (at most {MAX_PAGE} groups), "
+        "due dates first, earliest first (a console's home page: one request for all).",
     )
     memo_series: list[Memo] = strawberry.field(
         resolver=resolve_memo_series,
