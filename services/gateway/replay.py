@@ -330,7 +330,7 @@ async def read_directly(
                 msg = await js.get_msg(NATIONAL_STREAM, seq)
             except NotFoundError:
                 continue
-            found.append((seq, msg.subject, msg.data or b""))
+            found.append((seq, msg.subject or "", msg.data or b""))
             read += 1
             if len(found) >= size:
                 yield found, last_seq
