@@ -118,6 +118,9 @@ def template_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # compiled once per process and not checked again: without this every page asked
+        # the file system for each of its templates' times (restart after editing one)
+        auto_reload=False,
     )
     env.globals["_"] = _
     env.globals["ngettext"] = ngettext
