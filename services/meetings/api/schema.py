@@ -72,7 +72,7 @@ Info = strawberry.Info[MeetingsContext, None]
 
 async def resolve_meeting(info: Info, id: UUID) -> Meeting | None:
     async with info.context.sessions() as session:
-        found = await MeetingRepository(session).get(id)
+        found = await MeetingRepository(session).get(id)  # one meeting: its lists at once
     return None if found is None else Meeting.from_domain(found)
 
 
@@ -101,8 +101,9 @@ async def resolve_meetings(
             starts_from=starts_from,
             starts_before=starts_before,
             ids=ids,
+            with_lists=False,
         )
-    return [Meeting.from_domain(m) for m in found]
+    return [Meeting.from_domain(m, lists_loaded=False) for m in found]
 
 
 async def resolve_known_members(info: Info, group_id: UUID) -> list[KnownMember]:
