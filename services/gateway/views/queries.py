@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     Table,
     and_,
     case,
@@ -220,7 +221,13 @@ def cop_table(
         ex = fact_cop.alias("ex")
         pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
         if by_year:
-            pick.append(extract("year", ex.c.day).cast(Integer) == cells.c.year)
+            # the year as a day range: an index range of (type, day), not a filter on
+            # every day of the type (date() reads 'YYYY-MM-DD' in SQLite and PostgreSQL)
+            year = cells.c.year.cast(String)
+            pick += [
+                ex.c.day >= func.date(year + literal("-01-01")),
+                ex.c.day <= func.date(year + literal("-12-31")),
+            ]
         example = (
             select(ex.c.example)
             .where(*pick)
