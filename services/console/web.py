@@ -52,6 +52,7 @@ from services.console.i18n import (
     language_choices,
     ngettext,
 )
+from services.console.node_link import LinkWatch
 from services.console.oidc import OidcClient
 from services.console.sessions import SESSION_COOKIE, SessionInfo, SessionPolicy, SessionStore
 from services.console.settings import ConsoleSettings
@@ -98,6 +99,7 @@ class Console:
     backend: Backend
     templates: jinja2.Environment
     oidc: OidcClient
+    link: LinkWatch = field(default_factory=LinkWatch)  # the home page's hub link, recent
 
     @property
     def policy(self) -> SessionPolicy:
@@ -116,6 +118,9 @@ def template_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # compiled once per process and not checked again: without this every page asked
+        # the file system for each of its templates' times (restart after editing one)
+        auto_reload=False,
     )
     env.globals["_"] = _
     env.globals["ngettext"] = ngettext
@@ -410,8 +415,11 @@ def _server_error(ctx: Ctx | None) -> Response:
 
 
 async def _context(console: Console, request: Request, db: AsyncSession) -> Ctx:
-    found = await SessionStore(db, console.policy).find(request.cookies.get(SESSION_COOKIE))
-    user = await StaffStore(db).get(found.staff_id) if found is not None else None
+    signed = await SessionStore(db, console.policy).find(request.cookies.get(SESSION_COOKIE))
+    found, user = None, None
+    if signed is not None:
+        found, row = signed
+        user = await StaffStore(db).of_row(row)
     if user is not None and user.disabled:
         user, found = None, None
     set_language(
