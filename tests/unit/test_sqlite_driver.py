@@ -46,10 +46,13 @@ async def test_rows_counts_and_ids_come_back(engine: Any) -> None:
 
 
 async def test_errors_are_sqlalchemys_and_roll_back(engine: Any) -> None:
-    with pytest.raises(IntegrityError):
+    async def twice() -> None:
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
             await conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+
+    with pytest.raises(IntegrityError):
+        await twice()
     with pytest.raises(OperationalError, match="no such table"):
         async with engine.connect() as conn:
             await conn.execute(text("SELECT * FROM missing"))
