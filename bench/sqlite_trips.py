@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from sqlalchemy import text
@@ -33,7 +34,9 @@ from shared.storage import create_engine, session_factory
 
 async def per_statement(one_trip: bool, statements: int) -> float:
     """CPU µs per statement."""
-    kwargs = {} if one_trip else {"module": AsyncAdapt_aiosqlite_dbapi(aiosqlite, sqlite3)}
+    kwargs: dict[str, Any] = {}
+    if not one_trip:
+        kwargs["module"] = AsyncAdapt_aiosqlite_dbapi(aiosqlite, sqlite3)
     engine = create_engine(f"sqlite:///{tempfile.mkdtemp()}/trips.db", **kwargs)
     try:
         async with engine.begin() as conn:

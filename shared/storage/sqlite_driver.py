@@ -73,7 +73,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             finally:
                 cursor.close()
 
-        description, rows, rowcount, lastrowid = await driver._execute(trip)
+        description, rows, rowcount, lastrowid = await driver._execute(trip)  # type: ignore[no-untyped-call]
         outcome.description, outcome.rowcount, outcome.lastrowid = (
             description,
             rowcount,
