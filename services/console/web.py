@@ -378,6 +378,11 @@ def _serve(console: Console, page: _Page) -> Callable[[Request], Awaitable[Respo
         try:
             async with console.sessions() as db:
                 ctx = await _context(console, request, db)
+                # ended before the page asks the services: SQLite has one writer at a time
+                # (a write turn, BEGIN IMMEDIATE), so a transaction kept open while a page
+                # waited for a service made every other page of the console wait for it;
+                # the page's own writes (audit) begin a transaction of their own
+                await db.commit()
                 response = await _answer(ctx, page)
                 await db.commit()
         except ClientDisconnect:
