@@ -12,7 +12,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from services.groups import domain, views
+from services.groups import domain, queries, views
 from services.groups.api.context import GroupsContext
 from services.groups.api.notes import FieldProblem, IndustryCode
 from services.groups.domain.industry import lookup
@@ -151,6 +151,19 @@ class Facilitator:
         )
 
 
+@strawberry.type(description="A member's company name and premises, nothing else.")
+class MemberCompany:
+    id: UUID
+    company_name: str
+    address: str | None = strawberry.field(
+        description="The premises (street, postal code and town): the venue when it hosts."
+    )
+
+    @classmethod
+    def of(cls, company: queries.Company) -> MemberCompany:
+        return cls(id=company.member_id, company_name=company.company_name, address=company.address)
+
+
 @strawberry.type(description="A member enterprise's membership of one core group.")
 class Member:
     id: UUID
@@ -192,7 +205,7 @@ class Member:
     async def likely_duplicates(
         self, info: strawberry.Info[GroupsContext, None]
     ) -> list[FieldProblem]:
-        found = await views.member(info.context.sessions, self.id)
+        found = await info.context.member_by_id.load(self.id)  # the request's, if read
         if found is None:
             return []
         warnings = await views.likely_duplicates(info.context.sessions, found)
