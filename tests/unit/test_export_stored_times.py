@@ -17,6 +17,7 @@ from services.gateway.exports.stream import _plain, chunks, scoped, stream
 from tests.unit.test_gateway_research_graphql import World
 from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # the world is built once per module
 RESEARCHER = Guard(Role.RESEARCHER)
 
 
