@@ -105,10 +105,15 @@ class Seen:
         self.upto[aggregate] = upto
         return True
 
-    def marks(self) -> list[dict[str, Any]]:
-        """``processed_marks`` rows, one per aggregate."""
+    def marks(self, now: datetime) -> list[dict[str, Any]]:
+        """``processed_marks`` rows, one per aggregate (``now``: when they moved)."""
         return [
-            {"aggregate_id": str(a), "upto": upto, "ahead": len(self.ahead.get(a, ()))}
+            {
+                "aggregate_id": str(a),
+                "upto": upto,
+                "ahead": len(self.ahead.get(a, ())),
+                "applied_at": now,
+            }
             for a, upto in self.upto.items()
         ]
 
@@ -200,7 +205,7 @@ async def load(
             started = done.phase("load", *started)
             async with AsyncSession(bind=conn) as session, session.begin():
                 now = datetime.now(UTC)
-                await insert_rows(session, TABLES.marks, seen.marks())
+                await insert_rows(session, TABLES.marks, seen.marks(now))
                 await insert_rows(session, TABLES.processed, seen.processed(now))
                 if top is not None:
                     await snapshot.record(session, [top])
