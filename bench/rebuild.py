@@ -38,12 +38,14 @@ from bench.report import load
 from bench.scaling import Case, fill
 from deploy.natsserver import NatsServer
 from services.gateway.rebuild import Progress, Rebuilt, bar, rebuild_into
+from services.gateway.replay import WORKERS
 from shared.messaging.jetstream import NATIONAL_STREAM
 
 
-def _cpu() -> float:
-    """CPU seconds (user + system) of this process, all its threads."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds (user + system) of this process, all its threads, or (RUSAGE_CHILDREN)
+    of its finished children: the rebuild's worker processes."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -57,7 +59,10 @@ def main() -> int:
         help="sqlite, postgres or both (comma list), one after another; none: only fill",
     )
     parser.add_argument("--repeat", type=int, default=1, help="rebuilds per database")
-    parser.add_argument("--batch", type=int, default=10_000, help="events per transaction")
+    parser.add_argument("--batch", type=int, default=10_000, help="events read per batch")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="worker processes (partitions by region)"
+    )
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
     parser.add_argument(
         "--workdir",
@@ -91,7 +96,7 @@ def main() -> int:
             )
         for db in dbs:
             for _ in range(args.repeat):
-                _rebuild(hub, db, workdir, args.batch, args.pg_admin_url)
+                _rebuild(hub, db, workdir, args.batch, args.workers, args.pg_admin_url)
     finally:
         hub.stop()
         if "postgres" in dbs:
@@ -109,7 +114,9 @@ async def _held(hub: NatsServer) -> int:
         await nc.close()
 
 
-def _rebuild(hub: NatsServer, db: str, workdir: Path, batch: int, pg_admin_url: str) -> None:
+def _rebuild(
+    hub: NatsServer, db: str, workdir: Path, batch: int, workers: int, pg_admin_url: str
+) -> None:
     name = f"rebuild{uuid.uuid4().hex[:6]}"
     url = asyncio.run(database_url(db, workdir, name, pg_admin_url))
 
@@ -120,14 +127,17 @@ def _rebuild(hub: NatsServer, db: str, workdir: Path, batch: int, pg_admin_url: 
     async def go() -> Rebuilt:
         nc = await nats.connect(hub.client_url)
         try:
-            return await rebuild_into(nc.jetstream(), url, None, batch_size=batch, report=show)
+            return await rebuild_into(
+                nc.jetstream(), url, None, batch_size=batch, workers=workers, report=show
+            )
         finally:
             await nc.close()
 
-    print(f"{db}: rebuilding ({load()})")
-    cpu = _cpu()
+    print(f"{db}: rebuilding, {workers} worker process(es) ({load()})")
+    mine, workers_cpu = _cpu(), _cpu(resource.RUSAGE_CHILDREN)
     done = asyncio.run(go())
-    cpu = _cpu() - cpu
+    mine, workers_cpu = _cpu() - mine, _cpu(resource.RUSAGE_CHILDREN) - workers_cpu
+    cpu = mine + workers_cpu
     events, seconds = done.events, done.seconds
     rate = events / seconds
     phases = ", ".join(
@@ -136,7 +146,9 @@ def _rebuild(hub: NatsServer, db: str, workdir: Path, batch: int, pg_admin_url: 
     )
     print(
         f"\n{db}: {events:,} events in {seconds:,.1f} s = {rate:,.0f} events/s; "
-        f"CPU of this process {cpu:,.1f} s = {1e6 * cpu / events:,.0f} us per event ({load()})"
+        f"CPU {cpu:,.1f} s = {1e6 * cpu / events:,.0f} us per event: this process (reading, "
+        f"indexes, facts) {1e6 * mine / events:,.0f}, worker processes (decoding, projecting) "
+        f"{1e6 * workers_cpu / events:,.0f} ({load()})"
     )
     print(f"  phases: {phases}")
     print(

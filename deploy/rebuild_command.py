@@ -16,6 +16,7 @@ import nats
 from deploy.federation import HUB_STATE, HubAuth
 from deploy.reconcile import PENDING_RESET
 from services.gateway.rebuild import Progress, Rebuilt, bar, rebuild_into
+from services.gateway.replay import WORKERS
 from shared.files import write_private
 
 
@@ -40,13 +41,21 @@ def add_command(hub_cmds: Any) -> None:
         help="URL of the new, empty read model (default SQLite WORKDIR/gateway-<UTC time>.db)",
     )
     rebuild.add_argument(
-        "--batch", type=int, default=10_000, help="events per transaction (%(default)s)"
+        "--batch", type=int, default=10_000, help="events read per batch (%(default)s)"
+    )
+    rebuild.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help="worker processes decoding and applying, regions split among them (%(default)s)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise SystemExit(f"mgn hub rebuild: error: --batch must be 1 or more, got {args.batch}")
+    if args.workers < 1:
+        raise SystemExit(f"mgn hub rebuild: error: --workers must be 1 or more, got {args.workers}")
     workdir = args.workdir.resolve()
     try:
         state = json.loads((workdir / HUB_STATE).read_text(encoding="utf-8"))
@@ -71,7 +80,12 @@ def run(args: argparse.Namespace) -> int:
         nc = await nats.connect(auth.gateway_url(state["client_url"]), connect_timeout=5)
         try:
             return await rebuild_into(
-                nc.jetstream(domain="hub"), target, source, batch_size=args.batch, report=show
+                nc.jetstream(domain="hub"),
+                target,
+                source,
+                batch_size=args.batch,
+                workers=args.workers,
+                report=show,
             )
         finally:
             await nc.close()

@@ -16,13 +16,14 @@ whether to retry later or fall back to ids.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import httpx
+
+from shared.keepalive import KeptAlive
 
 CONTACTS_QUERY = """
 query($id: UUID!) { member(id: $id) { contacts { id name email language erased } } }
@@ -34,8 +35,6 @@ query($ids: [UUID!]!) {
 COMPANIES_QUERY = """
 query($ids: [UUID!]!) { membersByIds(ids: $ids) { id companyName address } }
 """  # without the contacts: half the groups service's work for a page of company names
-KEEPALIVE_SECONDS = 2.0  # below the groups service's (uvicorn's) 5 s keep-alive timeout
-STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 MEMBERS_AT_ONCE = 500  # the groups service's most ids a query (PAGE_MAX)
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
@@ -118,43 +117,20 @@ class GroupsDirectory:
         self.headers = dict(headers or {})
         self.timeout = timeout
         self._setting = setting
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _http(self) -> httpx.AsyncClient:
-        """One client per event loop, its connections kept alive between requests: a new
-        client per request cost a TLS context and a TCP connection each time (issue 9
-        part 10). A client of another (closed) loop is dropped, not reused."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop or self._client.is_closed:
-            self._client = httpx.AsyncClient(
-                timeout=self.timeout,
-                transport=self._transport,
-                # idle connections dropped before uvicorn's keep-alive timeout (5 s) closes
-                # them from its side; at httpx's default (also 5 s) a request could go out on
-                # a connection the server was closing: ReadError (seen under load)
-                limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
-            )
-            self._loop = loop
-        return self._client
+        self._http = KeptAlive(timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
-        if self._client is not None and self._loop is asyncio.get_running_loop():
-            await self._client.aclose()
-        self._client = None
+        await self._http.aclose()
 
     async def _ask(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         if not self.url:
             raise DirectoryError(f"no groups service URL configured ({self._setting})")
         payload = {"query": query, "variables": dict(variables)}
         try:
-            try:
-                response = await self._http().post(self.url, json=payload, headers=self.headers)
-            except STALE_CONNECTION:
-                # a kept-alive connection the server closed as the request went out; every
-                # query here only reads, so it is asked once more (on a new connection)
-                response = await self._http().post(self.url, json=payload, headers=self.headers)
+            # every query here only reads: asked again on a connection the server closed
+            response = await self._http.send(
+                "POST", self.url, retry=True, json=payload, headers=self.headers
+            )
         except httpx.TimeoutException as exc:
             raise DirectoryError(
                 f"groups service at {self.url} did not answer within {self.timeout:g} s"

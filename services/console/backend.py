@@ -21,8 +21,11 @@ from typing import Any, Final
 import httpx
 
 from shared.i18n import current_language
+from shared.keepalive import KeptAlive
 
 SERVICES: Final = ("groups", "meetings", "feedback")
+# a document that only reads: its first operation is a query (``query ...`` or ``{ ...``)
+_READ_ONLY: Final = re.compile(r"\s*(?:#[^\n]*\n\s*)*(?:query\b|\{)")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,12 @@ def problems_by_field(problems: list[Problem]) -> dict[str, str]:
     return found
 
 
+def read_only(document: str) -> bool:
+    """Whether a GraphQL document is a query (so it may be asked again); a mutation, a
+    subscription or anything not recognised is not."""
+    return _READ_ONLY.match(document) is not None
+
+
 def problem_from(error: Mapping[str, Any]) -> Problem:
     ext = error.get("extensions") or {}
     params = ext.get("params") or {}
@@ -85,7 +94,9 @@ def problem_from(error: Mapping[str, Any]) -> Problem:
 
 
 class Backend:
-    """One per application (a pooled HTTP client); cheap calls per request."""
+    """One per application: one kept-alive HTTP client per service (``shared.keepalive``:
+    idle connections dropped before the service's keep-alive timeout; a query, never a
+    mutation, asked again on a connection the service closed), cheap calls per request."""
 
     def __init__(
         self,
@@ -97,10 +108,23 @@ class Backend:
     ) -> None:
         self.urls = dict(urls)
         self._headers = dict(headers)
-        self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._clients = {s: KeptAlive(timeout=timeout, transport=transport) for s in self.urls}
+        self._other = KeptAlive(timeout=timeout, transport=transport)
+
+    def client(self, service: str) -> KeptAlive:
+        """The kept-alive client to ``service`` (one of ``urls``)."""
+        if service not in self._clients:
+            raise BackendUnavailable(service, "no such service")
+        return self._clients[service]
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """A client for what is not a service's API (the leaf server's monitoring)."""
+        return self._other.http()
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        for client in (*self._clients.values(), self._other):
+            await client.aclose()
 
     def auth_headers(self) -> dict[str, str]:
         return dict(self._headers)
@@ -109,13 +133,13 @@ class Backend:
         self, service: str, query: str, variables: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """``data`` of the answer; raises BackendError / BackendUnavailable."""
-        if service not in self.urls:
-            raise BackendUnavailable(service, "no such service")
+        client = self.client(service)
         url = f"{self.urls[service]}/graphql"
-        headers = {**self.auth_headers(), "Accept-Language": current_language()}
+        headers = {**self._headers, "Accept-Language": current_language()}
+        payload = {"query": query, "variables": dict(variables or {})}
         try:
-            response = await self.http.post(
-                url, json={"query": query, "variables": dict(variables or {})}, headers=headers
+            response = await client.send(
+                "POST", url, retry=read_only(query), json=payload, headers=headers
             )
         except httpx.TimeoutException:
             raise BackendUnavailable(service, "no answer in time") from None

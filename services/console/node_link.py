@@ -8,18 +8,22 @@ region keeps working: its events wait in the region's stream (and, if the leaf s
 away too, in the services' outboxes) and reach the hub when the link returns.
 
 Every probe has a short timeout and never raises: an answer that cannot be had is shown as
-unknown, so the home page loads while a part of the node is away.
+unknown, so the home page loads while a part of the node is away. The console asks at most
+every ``LinkWatch.max_age`` seconds (:class:`LinkWatch`), not at every home page: each probe
+costs the service a database count, and a status a few seconds old says the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from enum import Enum
 
 import httpx
 
 TIMEOUT = 1.5  # seconds per probe: the home page must not hang on a part that is away
+MAX_AGE = 5.0  # seconds a link seen is shown before it is asked again
 
 
 class Link(Enum):
@@ -97,3 +101,21 @@ async def node_link(
     )
     assert isinstance(hub, Link)
     return NodeLink(hub, tuple(s for s in services if isinstance(s, ServiceHealth)))
+
+
+class LinkWatch:
+    """The node's link as last seen, asked again once older than ``max_age`` seconds."""
+
+    def __init__(self, max_age: float = MAX_AGE) -> None:
+        self.max_age = max_age
+        self._seen: tuple[float, NodeLink] | None = None
+
+    async def link(
+        self, client: httpx.AsyncClient, leaf_monitor_url: str | None, health_urls: dict[str, str]
+    ) -> NodeLink:
+        now = time.monotonic()
+        if self._seen is not None and now - self._seen[0] < self.max_age:
+            return self._seen[1]
+        found = await node_link(client, leaf_monitor_url, health_urls)
+        self._seen = (time.monotonic(), found)
+        return found

@@ -64,8 +64,13 @@ async def forward(
         headers["accept-language"] = language
     url = f"{console.settings.service_url(service)}{path}"
     try:
-        answer = await console.backend.http.request(
-            request.method, url, params=request.query_params, content=body, headers=headers
+        answer = await console.backend.client(service).send(
+            request.method,
+            url,
+            retry=request.method == "GET",  # a POST may change something: never sent twice
+            params=request.query_params,
+            content=body,
+            headers=headers,
         )
     except httpx.HTTPError as exc:
         return _refuse(

@@ -52,6 +52,7 @@ from services.console.i18n import (
     language_choices,
     ngettext,
 )
+from services.console.node_link import LinkWatch
 from services.console.oidc import OidcClient
 from services.console.sessions import SESSION_COOKIE, SessionInfo, SessionPolicy, SessionStore
 from services.console.settings import ConsoleSettings
@@ -98,6 +99,7 @@ class Console:
     backend: Backend
     templates: jinja2.Environment
     oidc: OidcClient
+    link: LinkWatch = field(default_factory=LinkWatch)  # the home page's hub link, recent
 
     @property
     def policy(self) -> SessionPolicy:

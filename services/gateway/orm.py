@@ -456,7 +456,33 @@ Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 Index("ix_fact_coding_group_day", fact_coding.c.group_id, fact_coding.c.day)
 
-FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding)
+# The unit facts summed per scope ('' the nation, 'r:<region>', 'g:<group>') and Helsinki
+# month, kept with them (services/gateway/views/rollups.py): a national or regional view
+# reads whole months here and only a period's partial first and last months from the units.
+fact_months = Table(
+    "fact_months",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("region", String(32), nullable=False),  # the scope's region ('' for the nation)
+    Column("held", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    Column("attendees", Integer, nullable=False),
+    Column("expected", Integer, nullable=False),
+    Column("groups_meeting", Integer, nullable=False),  # groups that held a meeting
+    Column("closed", Integer, nullable=False),  # surveys closed, and of those counted:
+    Column("counted", Integer, nullable=False),
+    Column("invited", Integer, nullable=False),
+    Column("responses", Integer, nullable=False),
+    Column("overall_sum", Integer, nullable=False),
+    Column("usefulness_sum", Integer, nullable=False),
+    Column("recommend_sum", Integer, nullable=False),
+    Column("promoters", Integer, nullable=False),
+    Column("detractors", Integer, nullable=False),
+    Column("activities", Integer, nullable=False),  # the meetings' counted coders'
+)
+
+FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding, fact_months)
 
 # Which gateway process projects NATIONAL into this read model (services/gateway/lease.py):
 # one row per lease, its holder and when the lease ends unless renewed (epoch seconds).

@@ -26,7 +26,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.gateway.orm import access_tokens
-from services.gateway.replay import Replayed, replay
+from services.gateway.replay import WORKERS, Replayed, replay
 from services.gateway.research.tables import (
     codebook_codes,
     codebooks,
@@ -101,6 +101,7 @@ async def rebuild_into(
     source_url: str | None,
     *,
     batch_size: int = 10_000,
+    workers: int = WORKERS,
     report: Report | None = None,
     every: float = 1.0,
 ) -> Rebuilt:
@@ -127,7 +128,9 @@ async def rebuild_into(
         elapsed = now - started
         report(Progress(done.read, total, done.read / elapsed if elapsed else 0.0))
 
-    done = await replay(js, target_url, state.first_seq, last, batch_size=batch_size, tick=tick)
+    done = await replay(
+        js, target_url, state.first_seq, last, batch_size=batch_size, workers=workers, tick=tick
+    )
     if report is not None and not done.read:
         report(Progress(0, total, 0.0))
     return Rebuilt(

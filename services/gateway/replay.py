@@ -6,24 +6,27 @@ a batch touched, every index kept up to date. :func:`replay` (used by
 :func:`services.gateway.rebuild.rebuild_into`) does it in bulk instead:
 
 - **reading**: an ordered consumer of NATIONAL (no acknowledgements, every message once and
-  in order), up to the stream's last sequence when the rebuild started, in large batches;
-  the next batch is read and decoded while the database applies the one before
-  (:func:`_batches`);
-- **duplicates**: recognised in memory by the same rule as
+  in order), up to the stream's last sequence when the rebuild started, in large batches
+  of raw messages (:func:`_batches`), in this process;
+- **partitions**: each region's messages go to one of ``workers`` worker processes
+  (:class:`services.gateway.replay_partition.Partition`), which decode and apply them
+  while this process reads on, so reading, decoding and applying use both cores; with
+  SQLite each loads a file of its own, merged into the read model at the end
+  (:mod:`services.gateway.replay_sqlite`);
+- **duplicates**: recognised in memory by each partition by the same rule as
   :func:`shared.messaging.inbox.admit` (an aggregate's sequence or an event id seen before,
-  :class:`Seen`); the record is written once at the end, as pruning leaves it: one
-  ``processed_marks`` row per aggregate, and ``processed_events`` rows only for events above
-  a gap, which the marks do not cover;
+  :class:`~services.gateway.replay_partition.Seen`); the record is written once at the end,
+  as pruning leaves it: one ``processed_marks`` row per aggregate, and ``processed_events``
+  rows only for events above a gap, which the marks do not cover;
 - **rows**: every family's projection (:func:`services.gateway.projections.project_rows`,
-  the live code) on large batches, one transaction each;
+  the live code) on large batches, one transaction each, in the partitions;
 - **indexes**: the read model's secondary indexes are dropped before the load and created
   again, from their own stored definitions, after it (:data:`READ_DURING_LOAD`: those the
   projection itself looks rows up by stay);
 - **facts**: computed once at the end from the base tables (:func:`services.gateway.views
   .facts.rebuild`, which the equality tests prove equal to the facts kept batch by batch);
-- **durability**: SQLite loads with its rollback journal in memory and without fsync
-  (``journal_mode=MEMORY``, ``synchronous=OFF``; the file is new, so a crash loses only a
-  rebuild to start again), then returns to WAL and the file is fsynced; PostgreSQL commits
+- **durability**: SQLite loads without fsync (``synchronous=OFF``; the file is new, so a
+  crash loses only a rebuild to start again), then the file is fsynced; PostgreSQL commits
   asynchronously (``synchronous_commit=off``) until the end.
 """
 
@@ -32,98 +35,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import resource
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.gateway import snapshot
-from services.gateway.orm import TABLES
-from services.gateway.projections import project_rows
+from services.gateway import replay_sqlite, snapshot
+from services.gateway.replay_partition import (
+    Partition,
+    Raw,
+    Summary,
+    cpu_seconds,
+    decode_message,
+    load_engine,
+)
 from services.gateway.views import facts
-from shared.contracts import DecodedEvent, Envelope, EventDecodeError, decode
 from shared.messaging.jetstream import NATIONAL_STREAM
-from shared.storage import create_engine
-from shared.storage.bulk import insert_rows
 
 log = logging.getLogger(__name__)
 
 # Secondary indexes the projection itself reads by (its other lookups go by primary key):
 # kept while loading.
 READ_DURING_LOAD = frozenset({"ix_activities_meeting_id", "ix_panel_persons_key"})
-SQLITE_LOAD_CACHE_MB = 256
 IDLE_CHECK = 30.0  # seconds without a batch before asking whether the stream has run out
-
-
-@dataclass
-class Seen:
-    """What a rebuild has applied, in memory, by :func:`shared.messaging.inbox.admit`'s
-    rule: an event is a duplicate if its aggregate's sequence or its id was applied before.
-
-    Per aggregate: ``upto`` (every sequence up to it applied) and the sequences applied
-    above a gap (with their event ids: they become ``processed_events`` rows)."""
-
-    upto: dict[UUID, int] = field(default_factory=dict)
-    ahead: dict[UUID, dict[int, str]] = field(default_factory=dict)
-    ids: set[int] = field(default_factory=set)
-
-    def admit(self, envelope: Envelope) -> bool:
-        """True (and remembered) if ``envelope`` was not applied before."""
-        event_id = envelope.event_id.int
-        if event_id in self.ids:
-            return False
-        aggregate, sequence = envelope.aggregate_id, envelope.sequence
-        upto = self.upto.get(aggregate, 0)
-        above = self.ahead.get(aggregate)
-        if sequence <= upto or (above is not None and sequence in above):
-            return False
-        self.ids.add(event_id)
-        if sequence != upto + 1:
-            if above is None:
-                above = self.ahead[aggregate] = {}
-            above[sequence] = str(envelope.event_id)
-            self.upto.setdefault(aggregate, 0)
-            return True
-        upto = sequence
-        while above and upto + 1 in above:  # the gap filled: the mark moves past
-            upto += 1
-            del above[upto]
-        if above is not None and not above:
-            del self.ahead[aggregate]
-        self.upto[aggregate] = upto
-        return True
-
-    def marks(self, now: datetime) -> list[dict[str, Any]]:
-        """``processed_marks`` rows, one per aggregate (``now``: when they moved)."""
-        return [
-            {
-                "aggregate_id": str(a),
-                "upto": upto,
-                "ahead": len(self.ahead.get(a, ())),
-                "applied_at": now,
-            }
-            for a, upto in self.upto.items()
-        ]
-
-    def processed(self, now: datetime) -> list[dict[str, Any]]:
-        """``processed_events`` rows of the events the marks do not cover."""
-        return [
-            {"event_id": event_id, "processed_at": now, "aggregate_id": str(a), "sequence": s}
-            for a, above in self.ahead.items()
-            for s, event_id in sorted(above.items())
-        ]
+WORKERS = 2  # partitions (worker processes): this machine's cores
 
 
 @dataclass
@@ -134,20 +77,15 @@ class Replayed:
     undecodable: int = 0  # left out (the live consumer dead-letters them)
     stream_seq: int = 0  # the last NATIONAL sequence read
     seconds: dict[str, float] = field(default_factory=dict)  # wall-clock, per phase
-    cpu: dict[str, float] = field(default_factory=dict)  # this process's CPU s, per phase
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU s of every process, per phase
 
-    def phase(self, name: str, wall: float, cpu: float) -> tuple[float, float]:
-        """Close phase ``name`` begun at (``wall``, ``cpu``); return the next one's start."""
-        now, used = time.monotonic(), _cpu_seconds()
+    def phase(self, name: str, wall: float, cpu: float, more: float = 0.0) -> tuple[float, float]:
+        """Close phase ``name`` begun at (``wall``, ``cpu``), ``more`` CPU seconds spent by
+        the workers; return the next one's start."""
+        now, used = time.monotonic(), cpu_seconds()
         self.seconds[name] = now - wall
-        self.cpu[name] = used - cpu
+        self.cpu[name] = used - cpu + more
         return now, used
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process, every thread (SQLite's included)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 Tick = Callable[[Replayed], None]
@@ -160,54 +98,56 @@ async def replay(
     last_seq: int,
     *,
     batch_size: int = 10_000,
+    workers: int = WORKERS,
     tick: Tick | None = None,
 ) -> Replayed:
     """Apply NATIONAL from ``first_seq`` to ``last_seq`` to the migrated, empty read model at
-    ``target_url`` (see the module's doc); ``tick`` hears of each applied batch."""
-    return await load(target_url, _batches(js, first_seq, last_seq, batch_size), tick=tick)
+    ``target_url`` (see the module's doc); ``tick`` hears of each batch read."""
+    batches = _batches(js, first_seq, last_seq, batch_size)
+    return await load(target_url, batches, workers=workers, tick=tick)
 
 
-Batch = tuple[list[DecodedEvent], int, int]  # events, the last stream sequence read, undecodable
+Batch = tuple[list[Raw], int]  # messages, the last stream sequence read
 
 
 async def load(
-    target_url: str, batches: AsyncIterator[Batch], *, tick: Tick | None = None
+    target_url: str,
+    batches: AsyncIterator[Batch],
+    *,
+    workers: int = WORKERS,
+    tick: Tick | None = None,
 ) -> Replayed:
     """Apply ``batches`` to the migrated, empty read model at ``target_url``: the bulk
     path of :func:`replay` after the reading."""
+    if workers < 1:
+        raise ValueError(f"a rebuild needs 1 worker process or more, got {workers}")
     done = Replayed()
+    database = make_url(target_url).database
     sqlite = make_url(target_url).get_backend_name() == "sqlite"
-    engine = _load_engine(target_url, sqlite)
-    seen = Seen()
-    top: DecodedEvent | None = None  # the applied event with the highest stream sequence
+    engine = load_engine(target_url)
     try:
         async with engine.connect() as conn:
-            started = (time.monotonic(), _cpu_seconds())
+            started = (time.monotonic(), cpu_seconds())
             indexes = await _secondary_indexes(conn, sqlite)
             for name, _ in indexes:
                 await conn.execute(text(f'DROP INDEX "{name}"'))
             await conn.commit()
-            async for batch, read_upto, undecodable in batches:
-                fresh = [d for d in batch if seen.admit(d.envelope)]
-                if fresh:
-                    async with AsyncSession(bind=conn) as session, session.begin():
-                        await project_rows(session, fresh)
-                    best = max(fresh, key=lambda d: d.stream_seq or 0)
-                    if top is None or (best.stream_seq or 0) > (top.stream_seq or 0):
-                        top = best
-                done.read += len(batch) + undecodable
-                done.applied += len(fresh)
-                done.duplicates += len(batch) - len(fresh)
-                done.undecodable += undecodable
-                done.stream_seq = read_upto
-                if tick is not None:
-                    tick(done)
-            started = done.phase("load", *started)
-            async with AsyncSession(bind=conn) as session, session.begin():
-                now = datetime.now(UTC)
-                await insert_rows(session, TABLES.marks, seen.marks(now))
-                await insert_rows(session, TABLES.processed, seen.processed(now))
-                if top is not None:
+            files = await replay_sqlite.split(conn, database or "", workers) if sqlite else []
+            urls = replay_sqlite.urls(files) if files else [target_url] * workers
+            summaries = await _partitioned(urls, batches, done, tick)
+            for part in summaries:
+                done.applied += part.applied
+                done.duplicates += part.duplicates
+                done.undecodable += part.undecodable
+            started = done.phase("load", *started, more=sum(p.cpu for p in summaries))
+            if files:
+                await replay_sqlite.merge(conn, files)
+                started = done.phase("merge", *started)
+            tops = [p.top for p in summaries if p.top is not None]
+            if tops:
+                top = decode_message(max(tops))
+                assert top is not None  # a partition decoded and applied it
+                async with AsyncSession(bind=conn) as session, session.begin():
                     await snapshot.record(session, [top])
             for _, create in indexes:
                 await conn.execute(text(create))
@@ -217,46 +157,48 @@ async def load(
                 await facts.rebuild(session)
             done.phase("facts", *started)
             if sqlite:
-                await _sqlite_durable(conn)
+                await replay_sqlite.durable(conn, database)
     finally:
         await engine.dispose()
-    if sqlite:
-        _fsync(make_url(target_url).database)
     return done
 
 
-def _load_engine(url: str, sqlite: bool) -> AsyncEngine:
-    if sqlite:
-        engine = create_engine(url, sqlite_cache_mb=SQLITE_LOAD_CACHE_MB, pool_size=1)
-        event.listen(engine.sync_engine, "connect", _sqlite_bulk_pragmas)
-        return engine
-    return create_engine(
-        url, pool_size=1, connect_args={"server_settings": {"synchronous_commit": "off"}}
-    )
+async def _partitioned(
+    urls: list[str], batches: AsyncIterator[Batch], done: Replayed, tick: Tick | None
+) -> list[Summary]:
+    """Every region's messages, in stream order, to one partition (a worker process
+    loading into the database at one of ``urls``; regions dealt out in the order they
+    first appear); their summaries once all is applied."""
+    parts = [Partition(url) for url in urls]
+    workers = len(parts)
+    owner: dict[str, int] = {}
+    try:
+        async for messages, read_upto in batches:
+            split: list[list[Raw]] = [[] for _ in parts]
+            for message in messages:
+                region = _region(message[1])
+                index = owner.get(region)
+                if index is None:
+                    index = owner[region] = len(owner) % workers
+                split[index].append(message)
+            for part, mine in zip(parts, split, strict=True):
+                if mine:
+                    await part.send(mine)
+            done.read += len(messages)
+            done.stream_seq = read_upto
+            if tick is not None:
+                tick(done)
+        return [await part.finish() for part in parts]
+    finally:
+        for part in parts:
+            part.stop()
 
 
-def _sqlite_bulk_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=MEMORY")
-    cursor.execute("PRAGMA synchronous=OFF")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.close()
-
-
-async def _sqlite_durable(conn: AsyncConnection) -> None:
-    """Back to the gateway's settings (WAL, synchronous=NORMAL) once loaded."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"):
-        await driver.execute(pragma)
-
-
-def _fsync(path: str | None) -> None:
-    if not path:
-        return
-    for name in (path, f"{path}-wal"):
-        with contextlib.suppress(FileNotFoundError), open(name, "rb+") as f:
-            os.fsync(f.fileno())
+def _region(subject: str) -> str:
+    """The region token of ``mgn.<region>.…`` (a malformed subject: the whole of it; its
+    partition then finds it undecodable)."""
+    parts = subject.split(".", 2)
+    return parts[1] if len(parts) > 2 else subject
 
 
 async def _secondary_indexes(conn: AsyncConnection, sqlite: bool) -> list[tuple[str, str]]:
@@ -281,38 +223,26 @@ async def _secondary_indexes(conn: AsyncConnection, sqlite: bool) -> list[tuple[
     ]
 
 
-def _take(events: list[DecodedEvent], seq: int, subject: str, data: bytes) -> int:
-    """Decode one message into ``events``; 1 if it could not be decoded (left out), else 0."""
-    try:
-        decoded = decode(data, subject)
-    except EventDecodeError as exc:
-        log.warning("rebuild: stream sequence %d left out: %s", seq, exc)
-        return 1
-    events.append(DecodedEvent(decoded.envelope, decoded.event, seq))
-    return 0
-
-
 async def _batches(
     js: JetStreamContext, first_seq: int, last_seq: int, size: int
 ) -> AsyncIterator[Batch]:
-    """(decoded events, the last stream sequence among them, how many were undecodable) of
-    NATIONAL from ``first_seq`` to ``last_seq``, ``size`` at a time, from an ordered consumer
-    (nats-py's: pushed with flow control, every message once and in order, the consumer
-    re-created from the last one seen after a gap); the next batch is read and decoded while
-    the caller applies the one before. An ordered consumer reads ~3x cheaper than fetches of
-    a pull consumer (nats-py waits for every message of a fetch with a timer of its own)."""
+    """(raw messages, the last stream sequence among them) of NATIONAL from ``first_seq`` to
+    ``last_seq``, ``size`` at a time, from an ordered consumer (nats-py's: pushed with flow
+    control, every message once and in order, the consumer re-created from the last one
+    seen after a gap); the next batch is read while the caller hands on the one before. An
+    ordered consumer reads ~3x cheaper than fetches of a pull consumer (nats-py waits for
+    every message of a fetch with a timer of its own)."""
     if last_seq <= 0 or first_seq > last_seq:
         return
     queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue(maxsize=2)
-    pending: list[DecodedEvent] = []
-    bad = 0
+    pending: list[Raw] = []
     finished = False
 
     async def flush(upto: int, end: bool) -> None:
-        nonlocal pending, bad, finished
-        batch, pending, undecodable, bad = pending, [], bad, 0
+        nonlocal pending, finished
+        batch, pending = pending, []
         finished = end
-        await queue.put((batch, upto, undecodable))
+        await queue.put((batch, upto))
         if end:
             await queue.put(None)
 
@@ -324,8 +254,7 @@ async def _batches(
             if seq > last_seq:  # came after the rebuild started: the serving gateway's part
                 await flush(last_seq, True)
                 return
-            nonlocal bad
-            bad += _take(pending, seq, msg.subject, msg.data)
+            pending.append((seq, msg.subject, msg.data))
             if seq >= last_seq or len(pending) >= size:
                 await flush(seq, seq >= last_seq)
         except Exception as exc:  # handed to the caller, raised there

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from services.meetings import handlers
 from services.meetings.api import MeetingsContext, schema
+from services.meetings.api.lists import MeetingLists
 from services.meetings.api.names import MemberNames
 from services.meetings.commands import Node
 from services.meetings.events import CONSUMED, DESCRIPTION, GROUPS_REPLICA, PUBLISHED
@@ -99,6 +100,7 @@ def build(
             node=node,
             directory=directory,
             names=MemberNames(directory),
+            lists=MeetingLists(runtime.sessions),
         )
 
     app = service_app(

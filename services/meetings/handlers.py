@@ -528,5 +528,8 @@ async def suggest_next_host(
 async def agenda(meeting_id: UUID, uow: UnitOfWork) -> list[ActionItem]:
     """Open actions of the meeting's group agreed in earlier meetings."""
     async with uow:
-        meeting = await _load(MeetingRepository(uow.session), meeting_id)
-        return await ActionRepository(uow.session).open_before(meeting.group_id, meeting.starts_at)
+        found = await MeetingRepository(uow.session).schedule_of(meeting_id)
+        if found is None:
+            raise MeetingNotFound(meeting_id)
+        group_id, starts_at = found  # the meeting's place in time, not the whole meeting
+        return await ActionRepository(uow.session).open_before(group_id, starts_at)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.meetings.domain import (
@@ -69,9 +69,18 @@ class MeetingRepository:
         row = await self._session.get(MeetingRow, meeting_id)
         if row is None:
             return None
-        attendees = await self._attendees([meeting_id])
-        rsvps = await self._rsvps([meeting_id])
+        attendees = await self.attendees_of([meeting_id])
+        rsvps = await self.rsvps_of([meeting_id])
         return _to_domain(row, attendees[meeting_id], rsvps[meeting_id])
+
+    async def schedule_of(self, meeting_id: UUID) -> tuple[UUID, datetime] | None:
+        """The meeting's group and start (None: no such meeting), without loading it."""
+        row = (
+            await self._session.execute(
+                select(MeetingRow.group_id, MeetingRow.starts_at).where(MeetingRow.id == meeting_id)
+            )
+        ).first()
+        return None if row is None else (row.group_id, row.starts_at)
 
     async def find(
         self,
@@ -83,8 +92,14 @@ class MeetingRepository:
         starts_from: datetime | None = None,
         starts_before: datetime | None = None,
         ids: Sequence[UUID] | None = None,
+        with_lists: bool = True,
     ) -> list[Meeting]:
-        """Newest first; a month's (``starts_from`` .. ``starts_before``) or ``ids`` only."""
+        """Newest first; a month's (``starts_from`` .. ``starts_before``) or ``ids`` only.
+
+        ``with_lists=False``: the meetings' rows only, their attendee and RSVP lists left
+        empty (one statement instead of three: for a reader that asks for the lists it
+        needs through :meth:`attendees_of`, :meth:`rsvps_of` and
+        :meth:`attendance_counts`, never for a handler that changes the meeting)."""
         query = select(MeetingRow).order_by(MeetingRow.starts_at.desc(), MeetingRow.id)
         if group_id is not None:
             query = query.where(MeetingRow.group_id == group_id)
@@ -97,11 +112,13 @@ class MeetingRepository:
         if ids is not None:
             query = query.where(MeetingRow.id.in_(list(ids)))
         rows = (await self._session.scalars(query.limit(limit).offset(offset))).all()
+        if not with_lists:
+            return [_to_domain(row, ()) for row in rows]
         return await self._many(rows)
 
     async def _many(self, rows: Sequence[MeetingRow]) -> list[Meeting]:
-        attendees = await self._attendees([row.id for row in rows])
-        rsvps = await self._rsvps([row.id for row in rows])
+        attendees = await self.attendees_of([row.id for row in rows])
+        rsvps = await self.rsvps_of([row.id for row in rows])
         return [_to_domain(row, attendees[row.id], rsvps[row.id]) for row in rows]
 
     async def upcoming(self, group_ids: Sequence[UUID], since: datetime) -> list[Meeting]:
@@ -209,7 +226,8 @@ class MeetingRepository:
         )
         await self._session.flush()
 
-    async def _attendees(self, meeting_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+    async def attendees_of(self, meeting_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        """Who came to each meeting, in the recorded order (every id is a key)."""
         found: dict[UUID, list[UUID]] = defaultdict(list)
         if not meeting_ids:
             return found
@@ -222,7 +240,23 @@ class MeetingRepository:
             found[meeting_id].append(member_id)
         return found
 
-    async def _rsvps(self, meeting_ids: Sequence[UUID]) -> dict[UUID, list[tuple[UUID, bool]]]:
+    async def attendance_counts(self, meeting_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """How many came to each meeting (every id is a key): one row per meeting, not
+        one per attendee."""
+        found = dict.fromkeys(meeting_ids, 0)
+        if not meeting_ids:
+            return found
+        rows = await self._session.execute(
+            select(AttendeeRow.meeting_id, func.count())
+            .where(AttendeeRow.meeting_id.in_(meeting_ids))
+            .group_by(AttendeeRow.meeting_id)
+        )
+        for meeting_id, count in rows:
+            found[meeting_id] = count
+        return found
+
+    async def rsvps_of(self, meeting_ids: Sequence[UUID]) -> dict[UUID, list[tuple[UUID, bool]]]:
+        """Each meeting's latest answers, in the recorded order (every id is a key)."""
         found: dict[UUID, list[tuple[UUID, bool]]] = defaultdict(list)
         if not meeting_ids:
             return found
@@ -297,6 +331,25 @@ class ActionRepository:
             select(ActionItemRow)
             .where(ActionItemRow.meeting_id == meeting_id)
             .order_by(ActionItemRow.agreed_on, ActionItemRow.id)
+        )
+        return [_action(row) for row in rows]
+
+    async def open_of_groups(self, group_ids: Sequence[UUID]) -> list[ActionItem]:
+        """Open actions of the groups (every meeting's), due dates first, earliest first."""
+        if not group_ids:
+            return []
+        rows = await self._session.scalars(
+            select(ActionItemRow)
+            .where(
+                ActionItemRow.group_id.in_(list(group_ids)),
+                ActionItemRow.status == ActionStatus.OPEN.value,
+            )
+            .order_by(
+                ActionItemRow.due_on.is_(None),
+                ActionItemRow.due_on,
+                ActionItemRow.agreed_on,
+                ActionItemRow.id,
+            )
         )
         return [_action(row) for row in rows]
 

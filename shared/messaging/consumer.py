@@ -105,7 +105,9 @@ class ConsumerSpec:
     batch_size: int = 500
     fetch_timeout: float = 1.0
     # After a batch smaller than batch_size, wait this long for more before applying it (0:
-    # apply at once). Trades up to twice this much latency for fewer, larger transactions.
+    # apply at once), unless the consumer was idle before it (its last fetch found nothing):
+    # a steady trickle is applied in fewer, larger transactions at the price of up to this
+    # much latency, while an isolated event is applied at once.
     linger: float = 0.0
     ack_wait: float = 30.0
     # deliveries of one event that fails to apply (not transiently) before dead-lettering
@@ -125,6 +127,9 @@ def _with_stream_seq(msg: Msg, event: DecodedEvent) -> DecodedEvent:
 
 
 RESTART_DELAY = 1.0  # seconds before a crashed consumer loop starts again
+# After a linger, how long the fetch of what arrived meanwhile may wait for a first event
+# (the server answers at once when events are there).
+MORE_WAIT = 0.05
 
 
 async def keep_running(consumer: EventConsumer) -> None:
@@ -206,11 +211,13 @@ class EventConsumer:
         )
         if self.spec.reclaim_on_start:
             await self._reclaim()
+        idle = True  # the last fetch found nothing: no trickle to wait for
         try:
             while not self._stopping:
                 try:
                     msgs = await sub.fetch(self.spec.batch_size, timeout=self.spec.fetch_timeout)
                 except (NatsTimeoutError, TimeoutError):
+                    idle = True
                     continue
                 except asyncio.CancelledError:
                     raise
@@ -219,8 +226,9 @@ class EventConsumer:
                     log.warning("%s: %s", self.spec.durable, self.stats.last_error)
                     await asyncio.sleep(0.5)
                     continue
-                if self.spec.linger > 0 and len(msgs) < self.spec.batch_size:
+                if self.spec.linger > 0 and len(msgs) < self.spec.batch_size and not idle:
                     msgs = [*msgs, *await self._more(sub, self.spec.batch_size - len(msgs))]
+                idle = False
                 await self.handle(msgs)
         finally:
             with contextlib.suppress(Exception):
@@ -228,10 +236,12 @@ class EventConsumer:
 
     async def _more(self, sub: JetStreamContext.PullSubscription, wanted: int) -> list[Msg]:
         """After a short batch, wait ``linger`` seconds and take what arrived meanwhile: a
-        trickle of events is applied a few per transaction, not one by one."""
+        trickle of events is applied a few per transaction, not one by one. The batch's
+        first event waits at most ``linger`` plus one short fetch (``MORE_WAIT``), not a
+        second ``linger`` when nothing came."""
         await asyncio.sleep(self.spec.linger)
         try:
-            return list(await sub.fetch(wanted, timeout=self.spec.linger))
+            return list(await sub.fetch(wanted, timeout=min(MORE_WAIT, self.spec.linger)))
         except (NatsTimeoutError, TimeoutError):
             return []
         except asyncio.CancelledError:
@@ -290,7 +300,8 @@ class EventConsumer:
             for msg, event in decoded:
                 await self._apply_one(msg, event)
             return
-        await asyncio.gather(*(msg.ack() for msg, _ in decoded))
+        for msg, _ in decoded:  # each ack only buffers a publish: no task per message
+            await msg.ack()
 
     async def apply_batch(self, events: Sequence[DecodedEvent]) -> None:
         """Apply the events not applied before, and record them, in one transaction."""

@@ -4,7 +4,7 @@ NATIONAL, started again, and every event ends up applied exactly once.
 
 With the default 30 s ack wait (issue 10, part 4): what the dead gateway had fetched is taken
 back at the restart (the durable is reset to its ack floor), so the restarted gateway
-finishes long before the ack wait and applies in stream order, never newer events first.
+applies those long before the ack wait, and in stream order, never newer events first.
 Speed: bench/gateway_recovery.py."""
 
 from __future__ import annotations
@@ -102,21 +102,32 @@ async def test_gateway_killed_mid_projection_applies_every_event_once(
         gateway.spawn()
         await asyncio.to_thread(gateway.wait_healthy, 60)
 
+        async def held_applied() -> bool:
+            return await national.count(gw.processed_events) >= applied_after_kill + held
+
         async def all_applied() -> bool:
             return await applied() >= len(envelopes)
 
         try:
-            await wait_for(all_applied, timeout=50, interval=0.25)
+            # What the dead gateway held comes first (the stream order checked below): its
+            # being applied is what must not wait for the ack wait. Applying the other
+            # ~2,600 events takes 25-35 s on a 2-core machine at load 20 (bench/README.md),
+            # so the time to apply everything is not what is asserted.
+            await wait_for(held_applied, timeout=ACK_WAIT, interval=0.1)
+            reclaimed = time.monotonic() - started
+            await wait_for(all_applied, timeout=120, interval=0.25)
         except TimeoutError:
             pytest.fail(f"{await applied()} applied; gateway log:\n{gateway.log_tail(60)}")
         finish = time.monotonic() - started
+        record_property("held_applied_after_restart_seconds", round(reclaimed, 2))
         record_property("finish_after_restart_seconds", round(finish, 2))
-        assert finish < ACK_WAIT, f"{finish:.1f}s: the restart waited for the ack wait"
+        assert reclaimed < ACK_WAIT, f"{reclaimed:.1f}s: the restart waited for the ack wait"
         if held:
             assert f"{held} events fetched before a restart" in gateway.log_tail(200)
         print(
             f"killed at ~{applied_at_kill}/{len(envelopes)} applied ({applied_after_kill} after "
-            f"the kill); the restarted gateway finished in {finish:.1f}s"
+            f"the kill, {held} held); the restarted gateway applied those in {reclaimed:.1f}s, "
+            f"every event in {finish:.1f}s"
         )
         await asyncio.sleep(1.0)  # nothing more (no double application) trickles in
 

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from deploy.natsserver import NatsServer
-from services.console.node_link import Link, node_link
+from services.console.node_link import Link, LinkWatch, node_link
 from tests.fixtures.nats import wait_for
 
 pytestmark = pytest.mark.nats
@@ -51,3 +51,26 @@ async def test_the_link_is_up_then_down_when_the_hub_stops(nats_hub: NatsServer,
         assert (await node_link(http, leaf.monitor_url, {})).hub is Link.UNKNOWN
         both = await node_link(http, None, {"groups": "http://groups.test/healthz"})
         assert both.events_waiting == 4
+
+
+async def test_the_console_asks_again_only_once_what_it_saw_is_older_than_max_age():
+    """The home page shows the link as seen at most MAX_AGE seconds ago instead of probing
+    every service at every page (each probe costs the service a database count)."""
+    probes = 0
+
+    async def counted(request: object) -> JSONResponse:
+        nonlocal probes
+        probes += 1
+        return await healthz(request)
+
+    service = httpx.ASGITransport(app=Starlette(routes=[Route("/healthz", counted)]))
+    health = {"groups": "http://groups.test/healthz"}
+    async with httpx.AsyncClient(mounts={"http://groups.test": service}) as http:
+        watch = LinkWatch(max_age=60)
+        first = await watch.link(http, None, health)
+        assert await watch.link(http, None, health) is first
+        assert probes == 1
+        always = LinkWatch(max_age=0)
+        await always.link(http, None, health)
+        await always.link(http, None, health)
+        assert probes == 3

@@ -36,7 +36,11 @@ from services.meetings.domain import MeetingStatus
 from services.meetings.http import http_routes
 from services.meetings.orm import TABLES, Base
 from services.meetings.replica import ReplicaStore
-from services.meetings.repository import InitiativeRepository, MeetingRepository
+from services.meetings.repository import (
+    ActionRepository,
+    InitiativeRepository,
+    MeetingRepository,
+)
 from shared.contracts import (
     ConsentGiven,
     ConsentWithdrawn,
@@ -280,6 +284,11 @@ async def test_memo_actions_agenda_and_memo_series(sessions):
     agenda = await handlers.agenda(june.id, uow(sessions))
     assert [i.id for i in agenda] == [first.id, second.id]
     assert await handlers.agenda(may.id, uow(sessions)) == []  # nothing from earlier meetings
+    async with sessions() as session:  # the home page's open follow-ups of the groups
+        actions = ActionRepository(session)
+        assert [i.id for i in await actions.open_of_groups([group_id])] == [first.id, second.id]
+        assert await actions.open_of_groups([uuid4()]) == []
+        assert await actions.open_of_groups([]) == []
     closed = await handlers.close_action(
         CloseAction(first.id, date(2024, 5, 30), "Sent"), uow(sessions), NODE
     )
@@ -289,6 +298,10 @@ async def test_memo_actions_agenda_and_memo_series(sessions):
     with pytest.raises(work_errors.ActionNotFound):
         await handlers.close_action(CloseAction(uuid4()), uow(sessions), NODE)
     assert [i.id for i in await handlers.agenda(june.id, uow(sessions))] == [second.id]
+    async with sessions() as session:
+        assert [i.id for i in await ActionRepository(session).open_of_groups([group_id])] == [
+            second.id
+        ]
     june_held = await handlers.record_meeting_held(
         RecordMeetingHeld(june.id, (a, b)), uow(sessions), NODE
     )

@@ -232,3 +232,23 @@ async def test_a_lingering_consumer_applies_a_trickle_in_few_transactions(db, js
     finally:
         await consumer.stop(5)
         task.cancel()
+
+
+async def test_an_event_after_a_quiet_spell_is_applied_without_lingering(db, js):
+    # A linger far longer than the wait below: an event that follows nothing (the consumer's
+    # last fetch found nothing) has no trickle to wait for and is applied at once.
+    consumer = EventConsumer(
+        js,
+        projecting(db, TABLES, _project),
+        ConsumerSpec(stream="TEST", durable="quiet", fetch_timeout=0.2, linger=30.0),
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.sleep(0.5)  # more than one fetch_timeout: the consumer is idle
+        e = _event("alone")
+        await js.publish(subject_for(e), encode(e), headers={"Nats-Msg-Id": str(e.event_id)})
+        await wait_for(lambda: consumer.stats.applied == 1, timeout=10)
+        assert consumer.stats.batches == 1
+    finally:
+        await consumer.stop(5)
+        task.cancel()

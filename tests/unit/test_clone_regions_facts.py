@@ -52,8 +52,13 @@ async def test_cloned_facts_equal_a_rebuild_from_the_cloned_rows(tmp_path: Path)
 
 
 def _national(name: str, rows: list[tuple[object, ...]]) -> int:
-    """Rows of a workspace sum kept for the nation (scope ''): one, not one per copy."""
-    scoped = {"fact_mark_totals": 2, "fact_agree_days": 1, "fact_agree_coders": 1}
+    """Rows of a sum kept for the nation (scope ''): one, not one per copy."""
+    scoped = {
+        "fact_mark_totals": 2,
+        "fact_agree_days": 1,
+        "fact_agree_coders": 1,
+        "fact_months": 0,
+    }
     if name not in scoped:
         return 0
     return sum(1 for row in rows if row[scoped[name]] == "")

@@ -14,6 +14,7 @@ from services.meetings.domain import Names, RecordingProblem
 from services.meetings.settings import MeetingsSettings
 from shared.directory import MEMBERS_AT_ONCE, DirectoryError, GroupsDirectory, MemberCard
 from shared.errors.meetings import RecordingConsentMissing
+from tests.fixtures.closing_server import closing_server
 
 URL = "http://groups/graphql"
 
@@ -188,48 +189,12 @@ async def test_a_kept_alive_connection_closed_by_the_server_is_asked_again_on_a_
     it (its keep-alive timeout): the read-only query is asked once more, on a new connection,
     instead of failing the memo with MEMO_MASKING_UNAVAILABLE (seen in the demo under load)."""
     body = json.dumps({"data": {"maskNames": {"text": "[nimi]", "masked": []}}}).encode()
-    answer = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-        + f"content-length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
-    connections: list[int] = []
-
-    async def read_request(reader: asyncio.StreamReader) -> bool:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length")
-        )
-        await reader.readexactly(length)
-        return True
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(len(connections))
+    async with closing_server(body) as server:
+        groups = GroupsDirectory(f"{server.url}/graphql")
         try:
-            await read_request(reader)
-            writer.write(answer)
-            await writer.drain()
-            if len(connections) == 1:  # the next request on this one: closed, no answer
-                await read_request(reader)
-                return
-            while await read_request(reader):
-                writer.write(answer)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            assert (await groups.mask_names("Anna")).text == "[nimi]"
+            assert (await groups.mask_names("Anna")).text == "[nimi]"  # asked again, answered
+            assert len(server.connections) == 2
+            assert len(server.requests) == 3  # the second one twice
         finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    groups = GroupsDirectory(f"http://127.0.0.1:{port}/graphql")
-    try:
-        assert (await groups.mask_names("Anna")).text == "[nimi]"
-        assert (await groups.mask_names("Anna")).text == "[nimi]"  # asked again, answered
-        assert len(connections) == 2
-    finally:
-        await groups.aclose()
-        server.close()
-        await server.wait_closed()
+            await groups.aclose()

@@ -541,6 +541,26 @@ class Raw:
                     count(k.code, meeting, place[meeting].group_id)
         return [(k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
 
+    def region_overview(self, region: str, s: Scope) -> tuple[Any, ...]:
+        """A region's period figures: held meetings, the last one's start, attendees,
+        expected, activities (counted), counted responses."""
+        mine = Scope(region, None, s.from_, s.to)
+        months = self.meetings_over_time(mine)
+        starts = [
+            _utc(m.starts_at)
+            for m in self.meets
+            if m.status == "HELD" and self.inside(m, self.day[m.id], mine)
+        ]
+        return (
+            region,
+            sum(r[2] for r in months),
+            max(starts, default=None),
+            sum(r[4] for r in months),
+            sum(r[5] for r in months),
+            sum(r[1] for r in self.cop(mine)),
+            sum(r[3] for r in self.feedback(mine)),
+        )
+
     def retention(self, s: Scope) -> list[tuple[int, int, int, int, int, int]]:
         mine = [
             p
@@ -713,6 +733,10 @@ async def check_brute_force(sessions: Sessions) -> None:
                 assert table[(a, b, kind, name)] == value, s
         assert sum(sum(r[3:]) for r in await run(queries.coding(s))) == sum(table.values())
         assert await run(queries.initiative_statuses(s)) == world.initiatives(s), s
+        if s.region is None and s.group_id is None:
+            rows = await run(queries.region_overview(s))
+            got = [(*r[:1], *r[3:8], r[9]) for r in sorted(rows)]
+            assert got == [world.region_overview(r[0], s) for r in sorted(rows)], s
         checked += bool(world.cop(s)) + bool(world.feedback(s))
     assert checked > 10, "the scopes are not empty"
     assert any(r[2] for r in world.feedback(Scope())), "some surveys are withheld (< 3)"

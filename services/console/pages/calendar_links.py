@@ -47,7 +47,9 @@ async def feed(ctx: Ctx) -> Response:
         raise NotFound()
     url = f"{ctx.console.settings.service_url('meetings')}/calendar/{kind}/{item}.ics"
     try:
-        answer = await ctx.backend.http.get(url, headers=ctx.backend.auth_headers())
+        answer = await ctx.backend.client("meetings").send(
+            "GET", url, retry=True, headers=ctx.backend.auth_headers()
+        )
     except httpx.HTTPError:
         return Response("The meetings service is not answering.", status_code=503)
     if answer.status_code == 404:

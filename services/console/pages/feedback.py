@@ -15,7 +15,7 @@ from uuid import UUID
 from starlette.responses import Response
 
 from services.console.backend import BackendError
-from services.console.pages.lookup import visible_groups
+from services.console.pages.lookup import aliased, visible_groups
 from services.console.pages.names import NAMES
 from services.console.web import Ctx, NotFound, Routes
 
@@ -34,7 +34,17 @@ SUMMARY = """query($m: UUID!) { surveySummary(meetingId: $m) { surveyId meetingI
 MAILS = """query($s: UUID!) { mailQueue(surveyId: $s, first: 500) { personId kind status
   attempts lastError } }"""
 MEETING = "query($id: UUID!) { meeting(id: $id) { id theme startsAt } }"
-PERSON = "query($id: UUID!) { person(id: $id) { name } }"
+PERSON = "g{i}: person(id: $g{i}) {{ name }}"
+
+
+async def _names(ctx: Ctx, person_ids: list[str]) -> dict[str, str]:
+    """The persons' names (few: the addressees of failed mails), in one request."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    params, fields, variables = aliased(PERSON, ids)
+    found = await ctx.backend.graphql("groups", f"query({params}) {{ {fields} }}", variables)
+    return {p: (found[f"g{i}"] or {}).get("name") or "" for i, p in enumerate(ids)}
 
 
 @routes.get("/feedback")
@@ -65,22 +75,21 @@ async def survey_list(ctx: Ctx) -> Response:
 async def survey_page(ctx: Ctx) -> Response:
     try:
         meeting_id = str(UUID(ctx.path("meeting_id")))
-        found = await ctx.backend.feedback(SUMMARY, m=meeting_id)
-    except (ValueError, BackendError):
+    except ValueError:
+        raise NotFound() from None
+    try:  # the meeting asked beside the survey; shown only once the group is checked
+        found, found_meeting = await asyncio.gather(
+            ctx.backend.feedback(SUMMARY, m=meeting_id),
+            ctx.backend.meetings(MEETING, id=meeting_id),
+        )
+    except BackendError:
         raise NotFound() from None  # no such meeting, or it has no survey (not held)
     summary, comments = found["surveySummary"], found["surveyComments"]
     ctx.require_group(summary["groupId"])
-    found_meeting, found_mails = await asyncio.gather(
-        ctx.backend.meetings(MEETING, id=meeting_id),
-        ctx.backend.feedback(MAILS, s=summary["surveyId"]),
-    )
-    meeting, mails = found_meeting["meeting"], found_mails["mailQueue"]
+    meeting = found_meeting["meeting"]
+    mails = (await ctx.backend.feedback(MAILS, s=summary["surveyId"]))["mailQueue"]
     failed = [m for m in mails if m["status"] == "failed"]
-    names: dict[str, str] = {}
-    for mail in failed:  # few: the addressees the agency has to call
-        if mail["personId"] and mail["personId"] not in names:
-            person = (await ctx.backend.groups(PERSON, id=mail["personId"]))["person"]
-            names[mail["personId"]] = (person or {}).get("name") or ""
+    names = await _names(ctx, [m["personId"] for m in failed if m["personId"]])
     tally: dict[str, Any] = {
         "invitations": sum(m["kind"] == "invitation" and m["status"] == "sent" for m in mails),
         "reminders": sum(m["kind"] == "reminder" and m["status"] == "sent" for m in mails),

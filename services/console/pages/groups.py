@@ -3,11 +3,20 @@ group (admin)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from services.console.backend import BackendError, Problem
 from services.console.i18n import _
-from services.console.pages.lookup import at_field, read_date, today_shown, visible_groups
+from services.console.pages.lookup import (
+    aliased,
+    at_field,
+    groups_and,
+    read_date,
+    today_shown,
+    visible_groups,
+)
 from services.console.web import Ctx, Routes
 
 routes = Routes()
@@ -20,16 +29,26 @@ async def _active_counts(ctx: Ctx, group_ids: list[str]) -> dict[str, int]:
     """Each group's active members, in one request (not one per group)."""
     if not group_ids:
         return {}
-    params = ", ".join(f"$g{i}: UUID!" for i in range(len(group_ids)))
-    fields = " ".join(ACTIVE.format(i=i) for i in range(len(group_ids)))
-    variables = {f"g{i}": g for i, g in enumerate(group_ids)}
+    params, fields, variables = aliased(ACTIVE, group_ids)
     found = await ctx.backend.graphql("groups", f"query({params}) {{ {fields} }}", variables)
     return {g: found[f"g{i}"]["total"] for i, g in enumerate(group_ids)}
 
 
+async def _groups_and_counts(ctx: Ctx) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The visible groups and their active members: a facilitator's in one request (their
+    groups are known), an admin's in two (every group first)."""
+    if ctx.staff.is_admin:
+        groups = await visible_groups(ctx)
+        return groups, await _active_counts(ctx, [g["id"] for g in groups])
+    ids = sorted(str(g) for g in ctx.staff.groups)
+    params, fields, variables = aliased(ACTIVE, ids)
+    groups, found = await groups_and(ctx, params, fields, **variables)
+    counts = {g: found[f"g{i}"]["total"] for i, g in enumerate(ids)}
+    return groups, counts
+
+
 async def _show(ctx: Ctx, status: int = 200, **values: object) -> Response:
-    groups = await visible_groups(ctx)
-    counts = await _active_counts(ctx, [g["id"] for g in groups])
+    groups, counts = await _groups_and_counts(ctx)
     values.setdefault("values", {"name": "", "municipality": "", "founded_on": today_shown()})
     values.setdefault("errors", {})
     return ctx.render("groups/list.html", status=status, groups=groups, counts=counts, **values)

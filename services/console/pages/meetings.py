@@ -35,7 +35,8 @@ MONTH = """query($g: UUID!, $start: DateTime!, $end: DateTime!) {
     id theme startsAt status hostCompanyName attendanceCount recorded memo { publishedAt } } }"""
 SUGGEST = """query($g: UUID!, $on: Date!) { suggestNextHost(groupId: $g, on: $on) {
   memberId companyName lastHostedOn timesHosted reason } }"""
-ADDRESSES = """query($g: UUID!) { members(groupId: $g, activeOnly: true) { id address } }"""
+GROUP_ADDRESSES = """query($g: UUID!) { group(id: $g) { id name }
+  members(groupId: $g, activeOnly: true) { id address } }"""
 SCHEDULE = """mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) {
   id warnings { code message } } }"""
 PAGE_SIZE = 50
@@ -60,11 +61,13 @@ async def meetings_home(ctx: Ctx) -> Response:
 @routes.get("/groups/{group_id}/meetings")
 async def meeting_list(ctx: Ctx) -> Response:
     group_id = ctx.require_group(ctx.path("group_id"))
-    group = await _group(ctx, group_id)
     raw = ctx.query("page", "1")
     page_number = max(1, int(raw)) if raw.isdigit() else 1
-    found = await ctx.backend.meetings(
-        MEETINGS, g=str(group_id), first=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE
+    group, found = await asyncio.gather(
+        _group(ctx, group_id),
+        ctx.backend.meetings(
+            MEETINGS, g=str(group_id), first=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE
+        ),
     )
     meetings = found["meetings"]
     return ctx.render(
@@ -133,13 +136,15 @@ def _read_start(values: dict[str, str]) -> tuple[str | None, Problem | None]:
 @routes.form("/groups/{group_id}/meetings/new")
 async def schedule(ctx: Ctx) -> Response:
     group_id = ctx.require_group(ctx.path("group_id"))
-    group = await _group(ctx, group_id)
     today = datetime.now(HELSINKI).date()
-    suggestions = (await ctx.backend.meetings(SUGGEST, g=str(group_id), on=today.isoformat()))[
-        "suggestNextHost"
-    ]
-    members = (await ctx.backend.groups(ADDRESSES, g=str(group_id)))["members"]
-    addresses = {m["id"]: m["address"] or "" for m in members}
+    found, suggested = await asyncio.gather(  # one request to each service
+        ctx.backend.groups(GROUP_ADDRESSES, g=str(group_id)),
+        ctx.backend.meetings(SUGGEST, g=str(group_id), on=today.isoformat()),
+    )
+    if found["group"] is None:
+        raise NotFound()
+    group, suggestions = found["group"], suggested["suggestNextHost"]
+    addresses = {m["id"]: m["address"] or "" for m in found["members"]}
     values = {
         "host": suggestions[0]["memberId"] if suggestions else "",
         "theme": "",

@@ -27,8 +27,8 @@ PERSON = """id name email phone language erased erasedAt
 MEMBER = f"""query($id: UUID!) {{ member(id: $id) {{ id groupId companyName businessId
   industryCode industry {{ code name }} address employees turnoverEur balanceSheetEur joinedOn
   leftOn leaveReason pausedOn status history {{ kind on reason }} contacts {{ {PERSON} }}
-  likelyDuplicates {{ code field message params }} }} }}"""
-GROUP_NAME = "query($id: UUID!) { group(id: $id) { id name } }"
+  likelyDuplicates {{ code field message params }} }}
+  groups {{ id name }} }}"""  # the member's group's name in the same request
 STEPS = {  # step: (mutation, its input type, the date's name in the input)
     "pause": ("pauseMember", "PauseMemberInput", "pausedOn"),
     "leave": ("memberLeaves", "MemberLeavesInput", "leftOn"),
@@ -77,15 +77,17 @@ async def load_member(ctx: Ctx, member_id: str) -> dict[str, Any]:
         UUID(member_id)
     except ValueError:
         raise NotFound() from None
-    found = (await ctx.backend.groups(MEMBER, id=member_id))["member"]
+    answer = await ctx.backend.groups(MEMBER, id=member_id)
+    found = answer["member"]
     if found is None:
         raise NotFound()
     ctx.require_group(found["groupId"])
-    return dict(found)
+    groups = {g["id"]: g for g in answer["groups"]}
+    return {**found, "group": groups.get(found["groupId"])}
 
 
 async def _show(ctx: Ctx, member: dict[str, Any], forms: Forms | None = None) -> Response:
-    group = (await ctx.backend.groups(GROUP_NAME, id=member["groupId"]))["group"]
+    group = member["group"]
     return ctx.render(
         "members/member.html",
         status=422 if forms is not None and forms.problems else 200,

@@ -16,7 +16,12 @@ from starlette.responses import JSONResponse, Response
 
 from services.console.backend import BackendError, Problem
 from services.console.i18n import _
-from services.console.pages.lookup import field_problem, today_shown, visible_groups
+from services.console.pages.lookup import (
+    field_problem,
+    groups_and,
+    today_shown,
+    visible_groups,
+)
 from services.console.pages.member_form import API_NAMES, NUMBERS, MemberForm
 from services.console.pages.names import NAMES
 from services.console.web import Ctx, NotFound, Routes
@@ -26,12 +31,12 @@ routes = Routes()
 
 PAGE_SIZE = 50
 STATUSES = ("ACTIVE", "PAUSED", "LEFT")
-SEARCH = """query($text: String!, $group: UUID, $groups: [UUID!], $status: MembershipStatus,
-  $first: Int!, $offset: Int!) {
-  searchMembers(text: $text, groupId: $group, groupIds: $groups, status: $status,
+SEARCH_PARAMS = """$text: String!, $group: UUID, $groups: [UUID!], $status: MembershipStatus,
+  $first: Int!, $offset: Int!"""
+SEARCH = """searchMembers(text: $text, groupId: $group, groupIds: $groups, status: $status,
     first: $first, offset: $offset) {
     total hasMore members { id groupId companyName businessId status joinedOn
-      contacts { name erased } } } }"""
+      contacts { name erased } } }"""
 VALIDATE = """query($input: ValidateMemberInput!) { validateMember(input: $input) {
   valid problems { code field message params } warnings { code field message params } } }"""
 ADD = """mutation($input: AddMemberInput!) { addMember(input: $input) { id companyName } }"""
@@ -49,7 +54,6 @@ def _uuid(raw: str) -> UUID | None:
 
 @routes.get("/members")
 async def member_list(ctx: Ctx) -> Response:
-    groups = await visible_groups(ctx)
     text = ctx.query("q").strip()[:200]
     status = ctx.query("status") if ctx.query("status") in STATUSES else ""
     wanted = _uuid(ctx.query("group"))
@@ -58,19 +62,23 @@ async def member_list(ctx: Ctx) -> Response:
     raw_page = ctx.query("page", "1")
     page_number = max(1, int(raw_page)) if raw_page.isdigit() else 1
     page: dict[str, Any] = {"total": 0, "hasMore": False, "members": []}
-    if groups:
-        mine = None if ctx.staff.is_admin else [g["id"] for g in groups]
-        page = (
-            await ctx.backend.groups(
-                SEARCH,
-                text=text,
-                group=str(wanted) if wanted else None,
-                groups=None if wanted else mine,
-                status=status or None,
-                first=PAGE_SIZE,
-                offset=(page_number - 1) * PAGE_SIZE,
-            )
-        )["searchMembers"]
+    staff = ctx.staff
+    if staff.is_admin or staff.groups:  # the groups and the page of members in one request
+        mine = None if staff.is_admin else sorted(str(g) for g in staff.groups)
+        groups, found = await groups_and(
+            ctx,
+            SEARCH_PARAMS,
+            SEARCH,
+            text=text,
+            group=str(wanted) if wanted else None,
+            groups=None if wanted else mine,
+            status=status or None,
+            first=PAGE_SIZE,
+            offset=(page_number - 1) * PAGE_SIZE,
+        )
+        page = found["searchMembers"]
+    else:
+        groups = await visible_groups(ctx)
     query = {"q": text, "status": status, "group": str(wanted) if wanted else ""}
 
     def page_url(number: int) -> str:

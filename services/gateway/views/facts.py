@@ -56,6 +56,7 @@ from services.gateway.projections.sql import chunks
 from services.gateway.research import counts
 from services.gateway.research.coding import shown_example
 from services.gateway.research.tables import codings, fact_coded, fact_marks
+from services.gateway.views import rollups
 from services.gateway.views.compute import K_ANONYMITY, WENGER_TYPES
 from services.gateway.views.consensus import CONSENSUS, Consensus, consensus_meetings, consensus_of
 from services.gateway.views.days import day_of, month_of_day
@@ -108,16 +109,18 @@ async def apply(session: AsyncSession, units: Touched) -> None:
     """Recompute the facts of ``units`` from the read model, in ``session``'s transaction."""
     if not units:
         return
-    await _meetings(session, sorted(units.meetings), sorted(units.groups))
+    changed = rollups.Changed()
+    await _meetings(session, sorted(units.meetings), sorted(units.groups), changed=changed)
     survey_ids = set(units.surveys)
     if units.meetings:  # moved meetings move their surveys
         query = select(fact_surveys.c.survey_id).where(
             among(session, fact_surveys.c.meeting_id, sorted(units.meetings))
         )
         survey_ids.update(await session.scalars(query))
-    await _surveys(session, sorted(survey_ids))
+    await _surveys(session, sorted(survey_ids), changed=changed)
     coded = await _with_codings(session, sorted(units.coded | units.meetings))
-    await _cop(session, coded)
+    await _cop(session, coded, changed=changed)
+    await rollups.update(session, changed)
     await counts.recount(session, coded)
 
 
@@ -144,6 +147,7 @@ async def rebuild(session: AsyncSession) -> int:
     await _surveys(session, sorted(await session.scalars(select(surveys.c.id))), fresh=True)
     coded = set(await session.scalars(select(activities.c.meeting_id).distinct()))
     await _cop(session, sorted(coded | await consensus_meetings(session)), fresh=True)
+    await rollups.rebuild(session)
     await counts.rebuild(session)
     await session.execute(
         update(view_state)
@@ -154,10 +158,27 @@ async def rebuild(session: AsyncSession) -> int:
 
 
 async def _replace(
-    session: AsyncSession, table: Table, key: str, ids: Sequence[str], rows: list[Row], fresh: bool
+    session: AsyncSession,
+    table: Table,
+    key: str,
+    ids: Sequence[str],
+    rows: list[Row],
+    fresh: bool,
+    changed: rollups.Changed | None = None,
 ) -> None:
+    """Replace the rows of ``ids`` by ``rows``; the group months of both go to ``changed``
+    (what :func:`rollups.update` sums again)."""
     if not fresh and ids:
-        await session.execute(delete(table).where(among(session, table.c[key], ids)))
+        gone = delete(table).where(among(session, table.c[key], ids))
+        if changed is None:
+            await session.execute(gone)
+        else:
+            returned = gone.returning(table.c.group_id, table.c.day)
+            for group_id, day in await session.execute(returned):
+                changed.add(group_id, day)
+    if changed is not None:
+        for row in rows:
+            changed.add(row["group_id"], row["day"])
     await insert_rows(session, table, rows)
 
 
@@ -205,7 +226,11 @@ def _members_on(persons: Sequence[Any], day: date) -> int:
 
 
 async def _meetings(
-    session: AsyncSession, ids: Sequence[str], groups: Sequence[str] = (), fresh: bool = False
+    session: AsyncSession,
+    ids: Sequence[str],
+    groups: Sequence[str] = (),
+    fresh: bool = False,
+    changed: rollups.Changed | None = None,
 ) -> None:
     """The rows of meetings ``ids`` and of every meeting of ``groups``."""
     m = meetings.c
@@ -216,7 +241,8 @@ async def _meetings(
         found = (await session.execute(select(*_MEETING_COLUMNS).where(wanted))).all()
         people = await _members_of(session, {r.group_id for r in found if r.status == HELD})
         rows = [_meeting_row(r, partial(_members_on, people[r.group_id])) for r in found]
-        await _replace(session, fact_meetings, "meeting_id", [r.id for r in found], rows, fresh)
+        found_ids = [r.id for r in found]
+        await _replace(session, fact_meetings, "meeting_id", found_ids, rows, fresh, changed)
 
 
 REBUILD_PAGE = 20_000  # meetings per read of a rebuild
@@ -291,7 +317,12 @@ def member_on(person: Any, day: date) -> bool:
 # -- surveys --------------------------------------------------------------------------------
 
 
-async def _surveys(session: AsyncSession, ids: Sequence[str], fresh: bool = False) -> None:
+async def _surveys(
+    session: AsyncSession,
+    ids: Sequence[str],
+    fresh: bool = False,
+    changed: rollups.Changed | None = None,
+) -> None:
     s, r = surveys.c, survey_responses.c
     for chunk in chunks(ids):
         found = (
@@ -380,13 +411,18 @@ async def _surveys(session: AsyncSession, ids: Sequence[str], fresh: bool = Fals
                     ),
                 }
             )
-        await _replace(session, fact_surveys, "survey_id", chunk, rows, fresh)
+        await _replace(session, fact_surveys, "survey_id", chunk, rows, fresh, changed)
 
 
 # -- CoP activities and coding ---------------------------------------------------------------
 
 
-async def _cop(session: AsyncSession, meeting_ids: Sequence[str], fresh: bool = False) -> None:
+async def _cop(
+    session: AsyncSession,
+    meeting_ids: Sequence[str],
+    fresh: bool = False,
+    changed: rollups.Changed | None = None,
+) -> None:
     a = activities.c
     for chunk in chunks(meeting_ids):
         per_meeting: dict[str, list[Any]] = defaultdict(list)
@@ -412,7 +448,7 @@ async def _cop(session: AsyncSession, meeting_ids: Sequence[str], fresh: bool = 
             )
             cop_rows += cop
             coding_rows += coding
-        await _replace(session, fact_cop, "meeting_id", chunk, cop_rows, fresh)
+        await _replace(session, fact_cop, "meeting_id", chunk, cop_rows, fresh, changed)
         await _replace(session, fact_coding, "meeting_id", chunk, coding_rows, fresh)
 
 

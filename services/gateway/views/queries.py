@@ -25,7 +25,9 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    or_,
     select,
+    union_all,
 )
 
 from services.gateway.orm import (
@@ -33,6 +35,7 @@ from services.gateway.orm import (
     fact_coding,
     fact_cop,
     fact_meetings,
+    fact_months,
     fact_surveys,
     groups,
     initiative_members,
@@ -40,6 +43,8 @@ from services.gateway.orm import (
     members,
     regions,
 )
+from services.gateway.views.days import month_of_day
+from services.gateway.views.rollups import scope_key
 
 HELD, CANCELLED, LEFT, ACTIVE = "HELD", "CANCELLED", "LEFT", "ACTIVE"
 
@@ -74,6 +79,76 @@ def where(table: Any, scope: Scope, day: str = "day") -> list[ColumnElement[bool
 
 def sums(*columns: Any) -> list[Any]:
     return [func.coalesce(func.sum(col), 0).label(col.name) for col in columns]
+
+
+# -- whole months from the roll-ups, partial ones from the unit facts -------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """A period as whole Helsinki months (``first``..``last``, None: open; ``whole`` False:
+    none) and the exact-day pieces of its partial first and last months."""
+
+    whole: bool
+    first: str | None
+    last: str | None
+    edges: tuple[tuple[date, date], ...]
+
+
+def split(from_: date | None, to: date | None) -> Split:
+    if from_ is not None and to is not None and from_ > to:
+        return Split(False, None, None, ())
+    edges: list[tuple[date, date]] = []
+    first = last = None
+    if from_ is not None:
+        month_start = from_.replace(day=1)
+        first = month_of_day(from_ if from_ == month_start else _next_month(from_))
+        if from_ != month_start:
+            edges.append((from_, min(_next_month(from_) - timedelta(days=1), to or date.max)))
+    if to is not None:
+        month_start = to.replace(day=1)
+        month_end = _next_month(to) - timedelta(days=1)
+        last = month_of_day(to if to == month_end else month_start - timedelta(days=1))
+        piece = (max(month_start, from_ or date.min), to)
+        if to != month_end and piece not in edges:
+            edges.append(piece)
+    whole = first is None or last is None or first <= last
+    return Split(whole, first, last, tuple(edges))
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _months_of(scope: Scope, cut: Split) -> list[ColumnElement[bool]]:
+    """``scope``'s rows of ``fact_months`` in ``cut``'s whole months."""
+    t = fact_months.c
+    found: list[ColumnElement[bool]] = [t.scope == scope_key(scope.region, scope.group_id)]
+    if scope.region is not None:
+        found.append(t.region == scope.region)
+    return [*found, *_month_range(cut)]
+
+
+def _month_range(cut: Split) -> list[ColumnElement[bool]]:
+    t = fact_months.c
+    found: list[ColumnElement[bool]] = []
+    if cut.first is not None:
+        found.append(t.month >= cut.first)
+    if cut.last is not None:
+        found.append(t.month <= cut.last)
+    return found
+
+
+def _pieces(scope: Scope, cut: Split) -> list[Scope]:
+    return [Scope(scope.region, scope.group_id, a, b) for a, b in cut.edges]
+
+
+def _by_month(parts: list[Select[Any]]) -> Select[Any]:
+    if len(parts) == 1:
+        return parts[0].order_by(parts[0].selected_columns[0])
+    rows = union_all(*parts).subquery("parts")
+    return select(rows).order_by(rows.c.month)
 
 
 # -- CoP activities ---------------------------------------------------------------------------
@@ -193,14 +268,27 @@ def _meeting_sums() -> list[Any]:
 
 
 def meetings_over_time(scope: Scope) -> Select[Any]:
-    """Per Helsinki month of the meetings' days."""
-    v = fact_meetings.c
-    return (
+    """Per Helsinki month of the meetings' days: whole months from the roll-ups, the
+    period's partial ones from the unit facts."""
+    v, t = fact_meetings.c, fact_months.c
+    cut = split(scope.from_, scope.to)
+    parts = [
         select(v.month, *_meeting_sums())
-        .where(*where(fact_meetings, scope), v.status.in_((HELD, CANCELLED)))
+        .where(*where(fact_meetings, piece), v.status.in_((HELD, CANCELLED)))
         .group_by(v.month)
-        .order_by(v.month)
-    )
+        for piece in _pieces(scope, cut)
+    ]
+    if cut.whole:
+        whole = select(
+            t.month,
+            t.groups_meeting,
+            t.held.label("meetings_held"),
+            t.cancelled.label("meetings_cancelled"),
+            t.attendees,
+            t.expected,
+        ).where(*_months_of(scope, cut), or_(t.held > 0, t.cancelled > 0))
+        parts.append(whole)
+    return _by_month(parts)
 
 
 def group_months(scope: Scope) -> Select[Any]:
@@ -365,28 +453,42 @@ def retention(spans: Sequence[Any], scope: Scope) -> list[tuple[int, int, int, i
 # -- feedback -------------------------------------------------------------------------------
 
 
+_FEEDBACK_SUMS = (
+    "invited",
+    "responses",
+    "overall_sum",
+    "usefulness_sum",
+    "recommend_sum",
+    "promoters",
+    "detractors",
+)
+
+
 def feedback_trend(scope: Scope) -> Select[Any]:
-    """Per Helsinki month of the surveyed meetings: closed surveys, counted or withheld."""
-    v = fact_surveys.c
-    return (
+    """Per Helsinki month of the surveyed meetings: closed surveys, counted or withheld
+    (whole months from the roll-ups, the period's partial ones from the unit facts)."""
+    v, t = fact_surveys.c, fact_months.c
+    cut = split(scope.from_, scope.to)
+    parts = [
         select(
             v.month,
             func.coalesce(func.sum(v.counted), 0).label("surveys"),
             func.coalesce(func.sum(v.closed - v.counted), 0).label("surveys_withheld"),
-            *sums(
-                v.invited,
-                v.responses,
-                v.overall_sum,
-                v.usefulness_sum,
-                v.recommend_sum,
-                v.promoters,
-                v.detractors,
-            ),
+            *sums(*(v[n] for n in _FEEDBACK_SUMS)),
         )
-        .where(*where(fact_surveys, scope), v.closed == 1)
+        .where(*where(fact_surveys, piece), v.closed == 1)
         .group_by(v.month)
-        .order_by(v.month)
-    )
+        for piece in _pieces(scope, cut)
+    ]
+    if cut.whole:
+        whole = select(
+            t.month,
+            t.counted.label("surveys"),
+            (t.closed - t.counted).label("surveys_withheld"),
+            *(t[n] for n in _FEEDBACK_SUMS),
+        ).where(*_months_of(scope, cut), t.closed > 0)
+        parts.append(whole)
+    return _by_month(parts)
 
 
 # -- initiatives ----------------------------------------------------------------------------
@@ -585,18 +687,40 @@ def health_surveys(scope: Scope, group_ids: Sequence[str]) -> Select[Any]:
 
 def region_overview(scope: Scope = NATION) -> Select[Any]:
     """Every region's summary in the period with its freshness (unordered: callers page by
-    region). Groups and active members are current; the rest are the period's."""
-    r = regions.c
-    period = Scope(None, None, scope.from_, scope.to)
+    region). Groups and active members are current; the rest are the period's: whole
+    months from the region's roll-ups, partial first and last months from the unit facts."""
+    r, t = regions.c, fact_months.c
+    cut = split(scope.from_, scope.to)
 
-    def of(table: Table, value: Any, *extra: ColumnElement[bool]) -> Any:
-        return (
-            select(func.coalesce(value, 0))
-            .where(table.c.region == r.id, *where(table, period), *extra)
-            .scalar_subquery()
-        )
+    def of(table: Table, value: Any, name: str, *extra: ColumnElement[bool]) -> Any:
+        total: Any = literal(0)
+        if cut.whole:
+            total = (
+                select(func.coalesce(func.sum(t[name]), 0))
+                .where(t.scope == literal(scope_key("")) + r.id, *_month_range(cut))
+                .scalar_subquery()
+            )
+        for a, b in cut.edges:
+            piece = Scope(None, None, a, b)
+            total = total + (
+                select(func.coalesce(value, 0))
+                .where(table.c.region == r.id, *where(table, piece), *extra)
+                .scalar_subquery()
+            )
+        return total
 
     fm, fs, fc = fact_meetings.c, fact_surveys.c, fact_cop.c
+    period = Scope(None, None, scope.from_, scope.to)
+    held = [fm.region == r.id, fm.held == 1, *where(fact_meetings, period)]
+    on = fact_meetings.alias("on_day")
+    last_day = (
+        select(on.c.day)
+        .where(on.c.region == r.id, on.c.held == 1, *where(on, period))
+        .order_by(on.c.day.desc())
+        .limit(1)
+        .correlate(regions)
+        .scalar_subquery()
+    )
     return select(
         r.id.label("region"),
         select(func.count()).where(groups.c.region == r.id).scalar_subquery().label("groups"),
@@ -604,19 +728,19 @@ def region_overview(scope: Scope = NATION) -> Select[Any]:
         .where(members.c.region == r.id, members.c.status == ACTIVE)
         .scalar_subquery()
         .label("members_active"),
-        of(fact_meetings, func.sum(fm.held)).label("meetings_held"),
+        of(fact_meetings, func.sum(fm.held), "held").label("meetings_held"),
         select(func.max(fm.starts_at))
-        .where(fm.region == r.id, fm.held == 1, *where(fact_meetings, period))
+        .where(*held, fm.day == last_day)  # the last day's: one index step back
         .scalar_subquery()
         .label("last_meeting_at"),
-        of(fact_meetings, func.sum(fm.attendees)).label("attendees"),
-        of(fact_meetings, func.sum(fm.expected)).label("expected"),
-        of(fact_cop, func.sum(fc.activities), fc.counted == 1).label("activities"),
+        of(fact_meetings, func.sum(fm.attendees), "attendees").label("attendees"),
+        of(fact_meetings, func.sum(fm.expected), "expected").label("expected"),
+        of(fact_cop, func.sum(fc.activities), "activities", fc.counted == 1).label("activities"),
         select(func.count())
         .where(initiatives.c.region == r.id, *where(initiatives, period, day="started_on"))
         .scalar_subquery()
         .label("initiatives"),
-        of(fact_surveys, func.sum(fs.responses), fs.counted == 1).label("responses"),
+        of(fact_surveys, func.sum(fs.responses), "responses", fs.counted == 1).label("responses"),
         func.coalesce(r.display_name, r.id).label("display_name"),
         r.last_event_at,
         func.coalesce(r.events_applied, 0).label("events_applied"),

@@ -72,7 +72,7 @@ Info = strawberry.Info[MeetingsContext, None]
 
 async def resolve_meeting(info: Info, id: UUID) -> Meeting | None:
     async with info.context.sessions() as session:
-        found = await MeetingRepository(session).get(id)
+        found = await MeetingRepository(session).get(id)  # one meeting: its lists at once
     return None if found is None else Meeting.from_domain(found)
 
 
@@ -101,8 +101,9 @@ async def resolve_meetings(
             starts_from=starts_from,
             starts_before=starts_before,
             ids=ids,
+            with_lists=False,
         )
-    return [Meeting.from_domain(m) for m in found]
+    return [Meeting.from_domain(m, lists_loaded=False) for m in found]
 
 
 async def resolve_known_members(info: Info, group_id: UUID) -> list[KnownMember]:
@@ -164,6 +165,12 @@ async def resolve_agenda(info: Info, meeting_id: UUID) -> list[ActionItem]:
 async def resolve_actions(info: Info, meeting_id: UUID) -> list[ActionItem]:
     async with info.context.sessions() as session:
         found = await ActionRepository(session).of_meeting(meeting_id)
+    return [ActionItem.from_domain(a) for a in found]
+
+
+async def resolve_open_actions(info: Info, group_ids: list[UUID]) -> list[ActionItem]:
+    async with info.context.sessions() as session:
+        found = await ActionRepository(session).open_of_groups(group_ids[:MAX_PAGE])
     return [ActionItem.from_domain(a) for a in found]
 
 
@@ -314,6 +321,11 @@ class Query:
     )
     actions: list[ActionItem] = strawberry.field(
         resolver=resolve_actions, description="Follow-up actions agreed in a meeting."
+    )
+    open_actions: list[ActionItem] = strawberry.field(
+        resolver=resolve_open_actions,
+        description=f"The open follow-up actions of the groups (at most {MAX_PAGE} groups), "
+        "due dates first, earliest first (a console's home page: one request for all).",
     )
     memo_series: list[Memo] = strawberry.field(
         resolver=resolve_memo_series,

@@ -69,6 +69,33 @@ async def resolve_warnings(
     return [FieldProblem.from_error(w) for w in found]
 
 
+async def _attendee_ids(root: Meeting, info: Info) -> list[UUID]:
+    if root.lists_loaded:
+        return list(root.domain.attendee_member_ids)
+    return await info.context.lists.attendees.load(root.id)
+
+
+async def resolve_attendee_member_ids(root: Meeting, info: Info) -> list[UUID]:
+    return await _attendee_ids(root, info)
+
+
+async def resolve_attendees(root: Meeting, info: Info) -> list[Attendee]:
+    return [Attendee(member_id=m) for m in await _attendee_ids(root, info)]
+
+
+async def resolve_attendance_count(root: Meeting, info: Info) -> int:
+    if root.lists_loaded:
+        return root.domain.attendance_count
+    return await info.context.lists.attendance_counts.load(root.id)
+
+
+async def resolve_rsvps(root: Meeting, info: Info) -> list[Rsvp]:
+    answers = (
+        root.domain.rsvps if root.lists_loaded else await info.context.lists.rsvps.load(root.id)
+    )
+    return [Rsvp(member_id=m, coming=c) for m, c in answers]
+
+
 @strawberry.type(description="A monthly meeting of a core group at a member's premises.")
 class Meeting:
     id: UUID
@@ -83,13 +110,16 @@ class Meeting:
     starts_at: datetime
     status: MeetingStatus
     held_at: datetime | None
-    attendee_member_ids: list[UUID]
+    attendee_member_ids: list[UUID] = strawberry.field(resolver=resolve_attendee_member_ids)
     attendees: list[Attendee] = strawberry.field(
-        description="Who came, with company names (the attendance checklist's names)."
+        resolver=resolve_attendees,
+        description="Who came, with company names (the attendance checklist's names).",
     )
-    attendance_count: int
+    attendance_count: int = strawberry.field(resolver=resolve_attendance_count)
     cancel_reason: str | None
-    rsvps: list[Rsvp] = strawberry.field(description="Latest answer of each member who answered.")
+    rsvps: list[Rsvp] = strawberry.field(
+        resolver=resolve_rsvps, description="Latest answer of each member who answered."
+    )
     recorded: bool = strawberry.field(description="Audio-recorded (with every attendee's consent).")
     memo: Memo | None
     warnings: list[FieldProblem] = strawberry.field(
@@ -99,11 +129,16 @@ class Meeting:
         "Ask for it in scheduleMeeting's and rescheduleMeeting's answer.",
     )
     domain: strawberry.Private[DomainMeeting]
+    lists_loaded: strawberry.Private[bool]  # False: the domain's lists are empty, not read
 
     @classmethod
-    def from_domain(cls, meeting: DomainMeeting) -> Meeting:
+    def from_domain(cls, meeting: DomainMeeting, *, lists_loaded: bool = True) -> Meeting:
+        """``lists_loaded=False``: ``meeting`` was read without its attendee and RSVP lists
+        (``MeetingRepository.find(with_lists=False)``); the fields that show them read
+        them through the request's :class:`~services.meetings.api.lists.MeetingLists`."""
         return cls(
             domain=meeting,
+            lists_loaded=lists_loaded,
             id=meeting.id,
             group_id=meeting.group_id,
             host_member_id=meeting.host_member_id,
@@ -111,11 +146,7 @@ class Meeting:
             starts_at=meeting.starts_at,
             status=MeetingStatus.from_domain(meeting.status),
             held_at=meeting.held_at,
-            attendee_member_ids=list(meeting.attendee_member_ids),
-            attendees=[Attendee(member_id=m) for m in meeting.attendee_member_ids],
-            attendance_count=meeting.attendance_count,
             cancel_reason=meeting.cancel_reason,
-            rsvps=[Rsvp(member_id=m, coming=c) for m, c in meeting.rsvps],
             recorded=meeting.recorded,
             memo=Memo.from_domain(meeting) if meeting.memo else None,
         )

@@ -6,8 +6,8 @@ processed_marks.applied_at says when an aggregate's mark last moved. WITHOUT ROW
 B-tree fewer per row written and per lookup by key (shared.storage.rowid; nothing changes on
 PostgreSQL). Measured with bench/project_cost.py (bench/README.md).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 21:30:00.000000
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from shared.storage.rowid import store_by_primary_key, store_by_rowid
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,200 @@
+"""The facts summed per (scope, month): what national and regional answers read.
+
+``fact_months`` holds, per scope (``''`` the nation, ``'r:<region>'``, ``'g:<group>'``, as
+:func:`services.gateway.research.counts.scope_keys`) and Helsinki month of the meetings'
+days, the sums of the unit facts (:mod:`.facts`): meetings held and cancelled, attendees
+and expected, groups that held a meeting (a group's own row: 0 or 1, so the nation's and a
+region's are distinct groups per month), the closed and counted surveys with the counted
+ones' sums, and the counted coder's activities.
+
+Kept by :func:`update`, inside :func:`services.gateway.views.facts.apply`, from the units a
+batch replaced: every (group, month) an old or new unit row fell in is summed again from
+the unit facts (a group's month: a handful of rows), and what changed in that group's row
+is added to its region's and the nation's (in sorted key order: concurrent transactions
+lock rows in the same order). Rows that come to nothing are deleted, so the table is the
+same after any order of batches as after :func:`rebuild` (the equality tests compare them).
+
+The views (:mod:`.queries`) read whole months of a period here (at most ~120 rows per
+scope and series) and only its partial first and last months from the unit facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select, tuple_, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.orm import fact_cop, fact_meetings, fact_months, fact_surveys
+from services.gateway.projections.sql import upsert
+from services.gateway.research import counts
+from services.gateway.views.days import month_of_day
+from shared.storage.bulk import insert_rows
+from shared.storage.chunks import chunks
+from shared.storage.keys import among
+
+MEETING_SUMS = ("held", "cancelled", "attendees", "expected")
+SURVEY_SUMS = (
+    "closed",
+    "counted",
+    "invited",
+    "responses",
+    "overall_sum",
+    "usefulness_sum",
+    "recommend_sum",
+    "promoters",
+    "detractors",
+)
+SUMS = (*MEETING_SUMS, "groups_meeting", *SURVEY_SUMS, "activities")
+GROUPS_CHUNK = 500  # groups per read of a rebuild
+Key = tuple[str, str]  # (scope, month)
+
+
+def scope_key(region: str | None = None, group_id: str | None = None) -> str:
+    """The ``scope`` of a group's rows, else a region's, else the nation's."""
+    nation, of_region, of_group = counts.scope_keys(region or "", group_id or "")
+    return of_group if group_id is not None else of_region if region is not None else nation
+
+
+@dataclass
+class Changed:
+    """The (group, month) pairs whose unit facts a batch replaced (old or new rows)."""
+
+    groups: set[str] = field(default_factory=set)
+    months: set[str] = field(default_factory=set)
+
+    def add(self, group_id: str, day: date) -> None:
+        self.groups.add(group_id)
+        self.months.add(month_of_day(day))
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+@dataclass
+class _Row:
+    region: str
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMS, 0))
+
+    def plus(self, other: dict[str, int], sign: int = 1) -> None:
+        for name in SUMS:
+            self.sums[name] += sign * other[name]
+
+
+async def _group_rows(
+    session: AsyncSession, group_ids: Sequence[str], months: Sequence[str] | None
+) -> dict[Key, _Row]:
+    """The group rows of ``group_ids`` (in ``months``; None: all), summed from the unit facts."""
+    out: dict[Key, _Row] = {}
+
+    def cell(region: str, group_id: str, month: str) -> dict[str, int]:
+        key = (scope_key(group_id=group_id), month)
+        row = out.get(key)
+        if row is None:
+            row = out[key] = _Row(region)
+        return row.sums
+
+    m, s, c = fact_meetings.c, fact_surveys.c, fact_cop.c
+    in_months: list[ColumnElement[bool]] = []
+    if months is not None:
+        in_months = [among(session, m.month, months)]
+    query = select(m.region, m.group_id, m.month, *(m[n] for n in MEETING_SUMS)).where(
+        among(session, m.group_id, group_ids), *in_months, or_(m.held == 1, m.cancelled == 1)
+    )
+    for r in await session.execute(query):
+        sums = cell(r.region, r.group_id, r.month)
+        for name in MEETING_SUMS:
+            sums[name] += r._mapping[name]
+        sums["groups_meeting"] = max(sums["groups_meeting"], r.held)
+    in_months = [] if months is None else [among(session, s.month, months)]
+    query = select(s.region, s.group_id, s.month, *(s[n] for n in SURVEY_SUMS)).where(
+        among(session, s.group_id, group_ids), *in_months, s.closed == 1
+    )
+    for r in await session.execute(query):
+        sums = cell(r.region, r.group_id, r.month)
+        for name in SURVEY_SUMS:
+            sums[name] += r._mapping[name]
+    query = select(c.region, c.group_id, c.day, c.activities).where(
+        among(session, c.group_id, group_ids), c.counted == 1
+    )
+    wanted = None if months is None else set(months)
+    for r in await session.execute(query):
+        month = month_of_day(r.day)
+        if wanted is None or month in wanted:
+            cell(r.region, r.group_id, month)["activities"] += r.activities
+    return out
+
+
+def _record(scope: str, month: str, row: _Row) -> dict[str, Any]:
+    return {"scope": scope, "month": month, "region": row.region, **row.sums}
+
+
+def _adding(current: Any, new: Any) -> dict[str, Any]:
+    return {n: current[n] + new[n] for n in SUMS}
+
+
+def _empty(t: Any) -> ColumnElement[bool]:
+    return and_(*(t[n] == 0 for n in SUMS))
+
+
+async def update(session: AsyncSession, changed: Changed) -> None:
+    """Sum ``changed``'s group months again and add what changed to their regions' and the
+    nation's rows."""
+    if not changed:
+        return
+    t = fact_months.c
+    group_ids, months = sorted(changed.groups), sorted(changed.months)
+    scopes = [scope_key(group_id=g) for g in group_ids]
+    new = await _group_rows(session, group_ids, months)
+    old = {
+        (r.scope, r.month): _Row(r.region, {n: r._mapping[n] for n in SUMS})
+        for r in await session.execute(
+            select(fact_months).where(
+                among(session, t.scope, scopes), among(session, t.month, months)
+            )
+        )
+    }
+    wide: dict[Key, _Row] = {}
+    for key in new.keys() | old.keys():
+        was, now = old.get(key), new.get(key)
+        if was is not None and now is not None and was.sums == now.sums:
+            continue
+        region = (now or was).region  # type: ignore[union-attr]
+        for scope, where in ((scope_key(), ""), (scope_key(region), region)):
+            row = wide.setdefault((scope, key[1]), _Row(where))
+            if now is not None:
+                row.plus(now.sums)
+            if was is not None:
+                row.plus(was.sums, -1)
+    if not wide:
+        return
+    await session.execute(
+        delete(fact_months).where(among(session, t.scope, scopes), among(session, t.month, months))
+    )
+    await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(new.items())])
+    keys = sorted(k for k, r in wide.items() if any(r.sums.values()))
+    rows = [_record(*k, wide[k]) for k in keys]
+    await upsert(session, fact_months, rows, key=["scope", "month"], merge=_adding)
+    for chunk in chunks(keys, 1000):
+        await session.execute(
+            delete(fact_months).where(tuple_(t.scope, t.month).in_(chunk), _empty(t))
+        )
+
+
+async def rebuild(session: AsyncSession) -> None:
+    """Every row again from the unit facts (which must be complete), for an empty table."""
+    await session.execute(delete(fact_months))
+    found = union(*(select(t.c.group_id) for t in (fact_meetings, fact_surveys, fact_cop)))
+    ids = sorted(await session.scalars(select(found.subquery().c.group_id)))
+    wide: dict[Key, _Row] = {}
+    for chunk in chunks(ids, GROUPS_CHUNK):
+        own = await _group_rows(session, chunk, None)
+        await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(own.items())])
+        for (_scope, month), row in own.items():
+            for scope, where in ((scope_key(), ""), (scope_key(row.region), row.region)):
+                into = wide.setdefault((scope, month), _Row(where))
+                into.plus(row.sums)
+    await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(wide.items())])
