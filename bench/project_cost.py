@@ -3,7 +3,6 @@
     python bench/project_cost.py --events 50000                 # one region, SQLite
     python bench/project_cost.py --events 50000 --regions 1000 --db postgres
     python bench/project_cost.py --events 50000 --profile /tmp/project.prof
-    python bench/project_cost.py --events 50000 --sqlite-mmap-mb 0 --sqlite-cache-mb 0
 
 The case's events (bench/events.py, as bench/scaling.py builds them) are encoded as they
 travel (subject + JSON body) beforehand; then, per batch of ``--batch``, exactly what the
@@ -43,11 +42,11 @@ from shared.storage import create_engine, create_schema, session_factory
 
 
 async def run(
-    url: str, wire: list[tuple[str, bytes]], batch: int, cache_mb: int, mmap_mb: int
+    url: str, wire: list[tuple[str, bytes]], batch: int, cache_mb: int
 ) -> tuple[float, float, float, float]:
     """(wall s, CPU s, CPU s of the last quarter, CPU s of the event loop's thread) of
     decoding and applying ``wire``."""
-    engine = create_engine(url, sqlite_cache_mb=cache_mb, sqlite_mmap_mb=mmap_mb)
+    engine = create_engine(url, sqlite_cache_mb=cache_mb)
     await create_schema(engine, gateway_metadata)
     apply = projecting(session_factory(engine), TABLES, project)
     quarter_at = int(len(wire) * 0.75) // batch * batch
@@ -81,12 +80,6 @@ def main() -> int:
         default=GatewaySettings().sqlite_cache_mb,
         help="SQLite page cache per connection (the gateway's setting by default; 0: 2 MB)",
     )
-    parser.add_argument(
-        "--sqlite-mmap-mb",
-        type=int,
-        default=GatewaySettings().sqlite_mmap_mb,
-        help="SQLite memory-mapped reads (the gateway's setting by default; 0: none)",
-    )
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mgn-project-cost-"))
@@ -95,15 +88,13 @@ def main() -> int:
     url = asyncio.run(database_url(args.db, workdir, "cost", args.pg_admin_url))
     print(
         f"{case.label} ({len(wire):,} encoded), {args.db}, batches of {args.batch}, "
-        f"SQLite cache {args.sqlite_cache_mb or 2} MB, mmap {args.sqlite_mmap_mb} MB ({load()})"
+        f"SQLite cache {args.sqlite_cache_mb or 2} MB ({load()})"
     )
     try:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        wall, cpu, tail, loop_cpu = asyncio.run(
-            run(url, wire, args.batch, args.sqlite_cache_mb, args.sqlite_mmap_mb)
-        )
+        wall, cpu, tail, loop_cpu = asyncio.run(run(url, wire, args.batch, args.sqlite_cache_mb))
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)

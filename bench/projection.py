@@ -74,7 +74,7 @@ class ProjectionRun:
 async def projection_rate(hub: NatsServer, db_url: str, n: int, batch: int) -> ProjectionRun:
     """Project the first ``n`` events of NATIONAL with a new durable."""
     settings = GatewaySettings(database_url=db_url, batch_size=batch)
-    engine = create_engine(db_url, **settings.sqlite_memory())  # as the gateway
+    engine = create_engine(db_url, sqlite_cache_mb=settings.sqlite_cache_mb)  # as the gateway
     await create_schema(engine, gateway_metadata)
     nc = await nats.connect(hub.client_url)
     try:

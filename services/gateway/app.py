@@ -66,13 +66,13 @@ class Gateway:
         self.settings = settings
         register_secret(urlsplit(settings.nats_url).password)  # the hub's full-rights login
         register_secret(make_url(settings.database_url).password)
-        memory = settings.sqlite_memory()
-        self.engine = create_engine(settings.database_url, **memory)
+        cache = settings.sqlite_cache_mb
+        self.engine = create_engine(settings.database_url, sqlite_cache_mb=cache)
         self.sessions = session_factory(self.engine)  # the consumer's (writes)
         # GraphQL only reads: on SQLite its transactions must not BEGIN IMMEDIATE, or every
         # query would take the write lock and queue behind the consumer (WAL lets them not).
         self.read_engine = (
-            create_engine(settings.database_url, sqlite_immediate=False, **memory)
+            create_engine(settings.database_url, sqlite_immediate=False, sqlite_cache_mb=cache)
             if self.engine.dialect.name == "sqlite"
             else self.engine
         )

@@ -12,10 +12,6 @@ event's state (``status`` / ``active``) is current. Timestamps are stored in UTC
 Histories (``membership_changes``, ``initiative_updates``) keep one row per aggregate and
 sequence, so a re-sent event adds nothing. Nothing here is keyed by a person: personal
 data, consents and erasures stay in the regions (their events only count for freshness).
-
-Small tables keyed by natural keys (attendance, RSVPs, histories, member lists, CoP and
-coding facts, the processed-events record) are stored by their primary key on SQLite
-(``sqlite_with_rowid=False``, :mod:`shared.storage.rowid`): one B-tree fewer per row.
 """
 
 from __future__ import annotations
@@ -136,7 +132,6 @@ attendance = Table(
     metadata,
     Column("meeting_id", ID, primary_key=True),
     Column("member_id", ID, primary_key=True),
-    sqlite_with_rowid=False,
 )
 
 # --- groups: facilitators and the history of membership -------------------------------
@@ -150,7 +145,6 @@ facilitators = Table(
     Column("role", String(20), nullable=True),  # agency_agent | researcher; NULL: removal only
     Column("active", Boolean, nullable=False),
     Column("version", Integer, nullable=False),  # the group's sequence of the newest event
-    sqlite_with_rowid=False,
 )
 
 membership_changes = Table(
@@ -163,7 +157,6 @@ membership_changes = Table(
     Column("change", String(8), nullable=False),  # JOINED | PAUSED | REJOINED | LEFT
     Column("changed_on", Date, nullable=False),
     Column("reason", String(500), nullable=True),
-    sqlite_with_rowid=False,
 )
 
 # --- meetings: RSVPs, memos, action items ---------------------------------------------
@@ -175,7 +168,6 @@ rsvps = Table(
     Column("member_id", ID, primary_key=True),
     Column("coming", Boolean, nullable=False),
     Column("version", Integer, nullable=False),  # the meeting's sequence
-    sqlite_with_rowid=False,
 )
 
 memos = Table(
@@ -245,7 +237,6 @@ activity_members = Table(
     metadata,
     Column("activity_id", ID, primary_key=True),
     Column("member_id", ID, primary_key=True),
-    sqlite_with_rowid=False,
 )
 
 initiatives = Table(
@@ -273,7 +264,6 @@ initiative_members = Table(
     metadata,
     Column("initiative_id", ID, primary_key=True),
     Column("member_id", ID, primary_key=True),
-    sqlite_with_rowid=False,
 )
 
 initiative_updates = Table(
@@ -285,7 +275,6 @@ initiative_updates = Table(
     Column("outcome", String(2000), nullable=False),
     Column("member_count", Integer, nullable=False),
     Column("changed_on", Date, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 # --- feedback: surveys, responses (scores only), interviews ----------------------------
@@ -430,7 +419,6 @@ fact_cop = Table(
     Column("example", String(2000), nullable=False),  # of its first-recorded activity
     # 1: the coder whose records the views count for this meeting (the first to record)
     Column("counted", Integer, nullable=False),
-    sqlite_with_rowid=False,
 )
 Index("ix_fact_cop_type_day", fact_cop.c.activity_type, fact_cop.c.day)
 Index("ix_fact_cop_region_day", fact_cop.c.region, fact_cop.c.day)
@@ -450,7 +438,6 @@ fact_coding = Table(
     Column("a_only", Integer, nullable=False),
     Column("b_only", Integer, nullable=False),
     Column("neither", Integer, nullable=False),
-    sqlite_with_rowid=False,
 )
 Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self, TypedDict
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-
-class SqliteMemory(TypedDict):
-    """The memory settings of :func:`shared.storage.create_engine` for SQLite."""
-
-    sqlite_cache_mb: int
-    sqlite_mmap_mb: int
 
 
 class GatewaySettings(BaseSettings):
@@ -57,14 +50,6 @@ class GatewaySettings(BaseSettings):
         description="on SQLite, the most memory each connection's page cache may take "
         "(0: SQLite's 2 MB); the projection's cost per event grows with the read model "
         "when its indexes no longer fit (bench/project_cost.py)",
-    )
-    sqlite_mmap_mb: int = Field(
-        default=1024,
-        ge=0,
-        le=2047,
-        description="on SQLite, how much of the read model's file is read through a memory "
-        "map (0: none) instead of read() calls into the page cache: cheaper reads once the "
-        "read model outgrows the cache (bench/project_cost.py)",
     )
     ack_wait: float = Field(
         default=30.0,
@@ -131,11 +116,6 @@ class GatewaySettings(BaseSettings):
         description="highest query cost: fields, each connection's items times its `first` "
         "(see services/gateway/graphql/cost.py)",
     )
-
-    def sqlite_memory(self) -> SqliteMemory:
-        """The read model's SQLite memory settings, as :func:`shared.storage.create_engine`
-        takes them (PostgreSQL ignores them)."""
-        return {"sqlite_cache_mb": self.sqlite_cache_mb, "sqlite_mmap_mb": self.sqlite_mmap_mb}
 
     @model_validator(mode="after")
     def _production_is_locked_down(self) -> Self:

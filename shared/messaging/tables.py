@@ -59,7 +59,6 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         # Null on rows recorded before the marks existed (found by event_id, never pruned).
         Column("aggregate_id", String(36), nullable=True),
         Column("sequence", BigInteger, nullable=True),
-        sqlite_with_rowid=False,
     )
     Index("ix_processed_events_aggregate", processed.c.aggregate_id, processed.c.sequence)
     marks = Table(
@@ -71,6 +70,5 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         # when the mark last moved (the commit of the batch that moved it); null on rows
         # written before the column existed
         Column("applied_at", UtcDateTime(), nullable=True),
-        sqlite_with_rowid=False,
     )
     return MessagingTables(outbox=outbox, processed=processed, marks=marks)

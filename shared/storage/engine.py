@@ -52,20 +52,12 @@ def sqlite_url(path: Path) -> str:
 
 
 def create_engine(
-    url: str,
-    *,
-    sqlite_immediate: bool = True,
-    sqlite_cache_mb: int = 0,
-    sqlite_mmap_mb: int = 0,
-    **kwargs: Any,
+    url: str, *, sqlite_immediate: bool = True, sqlite_cache_mb: int = 0, **kwargs: Any
 ) -> AsyncEngine:
     """Create an engine; SQLite files get WAL, a busy timeout and foreign keys on.
 
     ``sqlite_cache_mb``: the most memory SQLite's page cache of each connection may take
     (0: SQLite's default, 2 MB). It is taken as pages are read, not up front.
-    ``sqlite_mmap_mb``: how much of the database file SQLite reads through a memory map
-    instead of ``read()`` calls into its page cache (0: none, SQLite's default; the OS
-    shares the mapped pages between connections and counts them as file cache).
 
     With ``sqlite_immediate`` every SQLite transaction starts with ``BEGIN IMMEDIATE``
     after taking a fair write turn (:mod:`shared.storage.turns`): writers in this process
@@ -83,15 +75,10 @@ def create_engine(
                 private_file(database)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        for name, megabytes in (
-            ("sqlite_cache_mb", sqlite_cache_mb),
-            ("sqlite_mmap_mb", sqlite_mmap_mb),
-        ):
-            if megabytes < 0:
-                raise ValueError(f"{name} must be 0 or more, got {megabytes}")
-        if sqlite_cache_mb or sqlite_mmap_mb:
-            pragmas = _memory_pragmas(sqlite_cache_mb, sqlite_mmap_mb)
-            event.listen(engine.sync_engine, "connect", pragmas)
+        if sqlite_cache_mb < 0:
+            raise ValueError(f"sqlite_cache_mb must be 0 or more, got {sqlite_cache_mb}")
+        if sqlite_cache_mb:
+            event.listen(engine.sync_engine, "connect", _cache_pragma(sqlite_cache_mb))
         if sqlite_immediate:
             install_write_turns(engine, "BEGIN IMMEDIATE", timeout=SQLITE_BUSY_SECONDS)
         else:
@@ -106,13 +93,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _memory_pragmas(cache_mb: int, mmap_mb: int) -> Any:
+def _cache_pragma(megabytes: int) -> Any:
     def pragma(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
-        if cache_mb:
-            cursor.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")  # negative: KiB
-        if mmap_mb:
-            cursor.execute(f"PRAGMA mmap_size={mmap_mb * 1024 * 1024}")  # bytes
+        cursor.execute(f"PRAGMA cache_size=-{megabytes * 1024}")  # negative: KiB
         cursor.close()
 
     return pragma

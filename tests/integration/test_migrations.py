@@ -103,22 +103,6 @@ def _partial_indexes(conn: Connection) -> dict[str, str]:
     return found
 
 
-def _without_rowid(conn: Connection) -> set[str]:
-    """The tables SQLite stores by their primary key (``WITHOUT ROWID``)."""
-    inspector = inspect(conn)
-    return {
-        name
-        for name in inspector.get_table_names()
-        if inspector.get_table_options(name).get("sqlite_with_rowid") is False
-    }
-
-
-def _expected_without_rowid(metadata: MetaData) -> set[str]:
-    return {
-        t.name for t in metadata.tables.values() if not t.dialect_options["sqlite"]["with_rowid"]
-    }
-
-
 def _expected_partial_indexes(metadata: MetaData, dialect: str) -> dict[str, str]:
     return {
         str(index.name): _where(index.dialect_options[dialect]["where"])
@@ -156,18 +140,11 @@ async def test_migrated_schema_matches_orm(service: str, engine: AsyncEngine) ->
         diffs = await conn.run_sync(_diffs, metadata, table)
         # Alembic does not compare partial indexes' conditions: compare them here.
         partial = await conn.run_sync(_partial_indexes)
-        # nor how SQLite stores a table (shared.storage.rowid): compare it here.
-        rowid_free = await conn.run_sync(_without_rowid) if conn.dialect.name == "sqlite" else None
     assert diffs == [], (
         f"{service}: orm.py and the migrations differ; write a revision with "
         f'`mgn migrate {service} --autogenerate -m "..."`: {diffs}'
     )
     assert partial == _expected_partial_indexes(metadata, engine.dialect.name)
-    if rowid_free is not None:
-        assert rowid_free == _expected_without_rowid(metadata), (
-            f"{service}: the tables stored WITHOUT ROWID differ from orm.py's "
-            "sqlite_with_rowid=False: a revision calls shared.storage.rowid"
-        )
     if "outbox" in metadata.tables:  # the console publishes no events
         assert "ix_outbox_unpublished" in partial
 
