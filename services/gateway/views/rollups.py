@@ -61,17 +61,31 @@ def scope_key(region: str | None = None, group_id: str | None = None) -> str:
 
 @dataclass
 class Changed:
-    """The (group, month) pairs whose unit facts a batch replaced (old or new rows)."""
+    """The (group, month) pairs whose unit facts a batch replaced (old or new rows).
 
-    groups: set[str] = field(default_factory=set)
-    months: set[str] = field(default_factory=set)
+    Only these pairs are summed again and rewritten: not every month of the batch for every
+    group of the batch (with many regions a batch touches hundreds of groups, each in a
+    month or two; their cross product is every month of every such group's history)."""
+
+    pairs: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, group_id: str, day: date) -> None:
-        self.groups.add(group_id)
-        self.months.add(month_of_day(day))
+        self.pairs.add((group_id, month_of_day(day)))
+
+    @property
+    def groups(self) -> set[str]:
+        return {group_id for group_id, _ in self.pairs}
+
+    @property
+    def months(self) -> set[str]:
+        return {month for _, month in self.pairs}
+
+    def keys(self) -> set[Key]:
+        """The pairs as ``fact_months`` keys (the groups' scopes)."""
+        return {(scope_key(group_id=g), month) for g, month in self.pairs}
 
     def __bool__(self) -> bool:
-        return bool(self.groups)
+        return bool(self.pairs)
 
 
 @dataclass
@@ -85,12 +99,19 @@ class _Row:
 
 
 async def _group_rows(
-    session: AsyncSession, group_ids: Sequence[str], months: Sequence[str] | None
+    session: AsyncSession,
+    group_ids: Sequence[str],
+    months: Sequence[str] | None,
+    only: set[tuple[str, str]] | None = None,
 ) -> dict[Key, _Row]:
-    """The group rows of ``group_ids`` (in ``months``; None: all), summed from the unit facts."""
+    """The group rows of ``group_ids`` (in ``months``; None: all; and of those only the
+    (group, month) pairs ``only`` if given), summed from the unit facts."""
     out: dict[Key, _Row] = {}
+    skipped: dict[str, int] = {}  # a sink for the rows of pairs not asked for
 
     def cell(region: str, group_id: str, month: str) -> dict[str, int]:
+        if only is not None and (group_id, month) not in only:
+            return skipped
         key = (scope_key(group_id=group_id), month)
         row = out.get(key)
         if row is None:
@@ -106,6 +127,8 @@ async def _group_rows(
     )
     for r in await session.execute(query):
         sums = cell(r.region, r.group_id, r.month)
+        if sums is skipped:
+            continue
         for name in MEETING_SUMS:
             sums[name] += r._mapping[name]
         sums["groups_meeting"] = max(sums["groups_meeting"], r.held)
@@ -115,6 +138,8 @@ async def _group_rows(
     )
     for r in await session.execute(query):
         sums = cell(r.region, r.group_id, r.month)
+        if sums is skipped:
+            continue
         for name in SURVEY_SUMS:
             sums[name] += r._mapping[name]
     query = select(c.region, c.group_id, c.day, c.activities).where(
@@ -124,7 +149,9 @@ async def _group_rows(
     for r in await session.execute(query):
         month = month_of_day(r.day)
         if wanted is None or month in wanted:
-            cell(r.region, r.group_id, month)["activities"] += r.activities
+            sums = cell(r.region, r.group_id, month)
+            if sums is not skipped:
+                sums["activities"] += r.activities
     return out
 
 
@@ -147,8 +174,9 @@ async def update(session: AsyncSession, changed: Changed) -> None:
         return
     t = fact_months.c
     group_ids, months = sorted(changed.groups), sorted(changed.months)
-    scopes = [scope_key(group_id=g) for g in group_ids]
-    new = await _group_rows(session, group_ids, months)
+    touched = changed.keys()
+    scopes = sorted({scope for scope, _ in touched})
+    new = await _group_rows(session, group_ids, months, changed.pairs)
     old = {
         (r.scope, r.month): _Row(r.region, {n: r._mapping[n] for n in SUMS})
         for r in await session.execute(
@@ -156,6 +184,7 @@ async def update(session: AsyncSession, changed: Changed) -> None:
                 among(session, t.scope, scopes), among(session, t.month, months)
             )
         )
+        if (r.scope, r.month) in touched
     }
     wide: dict[Key, _Row] = {}
     for key in new.keys() | old.keys():
@@ -171,9 +200,8 @@ async def update(session: AsyncSession, changed: Changed) -> None:
                 row.plus(was.sums, -1)
     if not wide:
         return
-    await session.execute(
-        delete(fact_months).where(among(session, t.scope, scopes), among(session, t.month, months))
-    )
+    for chunk in chunks(sorted(old), 1000):
+        await session.execute(delete(fact_months).where(tuple_(t.scope, t.month).in_(chunk)))
     await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(new.items())])
     keys = sorted(k for k, r in wide.items() if any(r.sums.values()))
     rows = [_record(*k, wide[k]) for k in keys]
