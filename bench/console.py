@@ -36,6 +36,7 @@ if __package__ in (None, ""):  # `python bench/console.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.console_node import ConsoleNode, restart, start_console_node
+from bench.console_own import own_cpu
 from bench.cpu import cpu_seconds
 from bench.profiles import profile_report
 from bench.report import percentile
@@ -241,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         "the pages' speed without loading again)",
     )
     parser.add_argument(
+        "--own",
+        action="store_true",
+        help="then the console's own CPU per page in this process, the services' answers "
+        "replayed (bench/console_own.py): its page code without HTTP and the machine's load",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="then crawl again with the console and the services under cProfile "
@@ -253,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = asyncio.run(measure(node, args.repeat, args.warmup, args.pages))
         print(table(results, args.repeat), flush=True)
+        if args.own:
+            print(own_table(node, workdir, results, args), flush=True)
         if args.profile:
             profile_node(node, args, args.profile)
         if args.keep:
@@ -260,6 +269,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         node.stop()
     return 0 if all(r.ok and r.ms(95) < TARGET_MS for r in results) else 1
+
+
+def own_table(
+    node: ConsoleNode, workdir: Path, results: list[Result], args: argparse.Namespace
+) -> str:
+    """The console's CPU per request in the crawl beside its page code's alone (in
+    process, the services' answers replayed: no HTTP server, no connections, no load)."""
+    chosen = [r.page for r in results]
+    own = asyncio.run(own_cpu(node, workdir, chosen, args.repeat, args.warmup))
+    lines = [
+        f"{'page':<34} {'console CPU ms per request':>27} {'its page code alone':>20}",
+        *(
+            f"{r.page.name:<34} {r.cpu.get(CONSOLE, 0.0):27.1f} {own[r.page.name]:20.2f}"
+            for r in results
+        ),
+    ]
+    return "\n".join(lines)
 
 
 PROFILED = (CONSOLE, *REGIONAL_SERVICES)
@@ -298,6 +324,8 @@ def keep_measuring(node: ConsoleNode, trigger: Path, args: argparse.Namespace) -
         results = asyncio.run(measure(node, args.repeat, args.warmup, args.pages))
         print(f"after restarting {', '.join(names) or 'nothing'}:")
         print(table(results, args.repeat), flush=True)
+        if args.own:
+            print(own_table(node, trigger.parent, results, args), flush=True)
 
 
 if __name__ == "__main__":

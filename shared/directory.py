@@ -33,8 +33,8 @@ query($ids: [UUID!]!) {
   membersByIds(ids: $ids) { id companyName address contacts { id name erased } } }
 """
 COMPANIES_QUERY = """
-query($ids: [UUID!]!) { membersByIds(ids: $ids) { id companyName address } }
-"""  # without the contacts: half the groups service's work for a page of company names
+query($ids: [UUID!]!) { memberCompanies(ids: $ids) { id companyName address } }
+"""  # three columns of the members: no contacts, no histories (a page's company names)
 MEMBERS_AT_ONCE = 500  # the groups service's most ids a query (PAGE_MAX)
 MASK_QUERY = """
 query($text: String!) { maskNames(text: $text) { text masked { kind name occurrences } } }
@@ -82,7 +82,7 @@ class MaskedText:
 
 
 def _card(found: Mapping[str, Any]) -> MemberCard:
-    """A ``membersByIds`` entry as a card (erased contacts left out)."""
+    """A ``membersByIds`` or ``memberCompanies`` entry as a card (erased contacts left out)."""
     names = {
         UUID(c["id"]): c.get("name") or ""
         for c in found.get("contacts") or []
@@ -177,15 +177,18 @@ class GroupsDirectory:
     ) -> dict[UUID, MemberCard]:
         """Cards of the members the groups service knows, in one request (``membersByIds``;
         one per ``MEMBERS_AT_ONCE``); unknown ids are simply absent from the result.
-        ``persons=False``: company names and addresses only (``person_names`` empty)."""
+        ``persons=False``: company names and addresses only (``person_names`` empty;
+        ``memberCompanies``, three columns of the members)."""
         ids = [str(m) for m in dict.fromkeys(member_ids)]
-        query = MEMBERS_QUERY if persons else COMPANIES_QUERY
+        query, field = (
+            (MEMBERS_QUERY, "membersByIds") if persons else (COMPANIES_QUERY, "memberCompanies")
+        )
         cards: dict[UUID, MemberCard] = {}
         for start in range(0, len(ids), MEMBERS_AT_ONCE):
             chunk = ids[start : start + MEMBERS_AT_ONCE]
             data = await self._ask(query, {"ids": chunk})
             try:
-                for found in data["membersByIds"]:
+                for found in data[field]:
                     cards[UUID(found["id"])] = _card(found)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise DirectoryError(f"groups service: unexpected members answer: {exc!r}") from exc

@@ -120,7 +120,11 @@ class StaffStore:
 
     async def get(self, staff_id: UUID) -> Staff | None:
         row = await self.session.get(StaffRow, staff_id)
-        return None if row is None else _staff(row, await self._groups(row.id))
+        return None if row is None else await self.of_row(row)
+
+    async def of_row(self, row: StaffRow) -> Staff:
+        """The account of a row already read (with its groups)."""
+        return _staff(row, await self._groups(row.id))
 
     async def by_username(self, username: str) -> Staff | None:
         row = await self._row(username)

@@ -58,31 +58,33 @@ class SessionStore:
         await self.session.flush()
         return cookie, SessionInfo(row.id_hash, staff_id, row.csrf_token)
 
-    async def find(self, cookie: str | None) -> SessionInfo | None:
-        """The live session of a cookie (account enabled, not expired, not revoked)."""
+    async def find(self, cookie: str | None) -> tuple[SessionInfo, StaffRow] | None:
+        """The live session of a cookie (account enabled, not expired, not revoked) and its
+        account's row, read in the same query (``StaffStore.of_row``: one round trip to
+        the database less on every page)."""
         if not cookie:
             return None
         found = (
             await self.session.execute(
-                select(SessionRow, StaffRow.disabled_at)
+                select(SessionRow, StaffRow)
                 .join(StaffRow, StaffRow.id == SessionRow.staff_id)
                 .where(SessionRow.id_hash == digest(cookie))
             )
         ).first()
         if found is None:
             return None
-        row, disabled_at = found
+        row, staff = found
         now = datetime.now(UTC)
         if (
             row.revoked_at is not None
-            or disabled_at is not None
+            or staff.disabled_at is not None
             or _aware(row.expires_at) <= now
             or _aware(row.last_seen_at) + self.policy.idle <= now
         ):
             return None
         if now - _aware(row.last_seen_at) >= TOUCH_EVERY:
             row.last_seen_at = now
-        return SessionInfo(row.id_hash, row.staff_id, row.csrf_token)
+        return SessionInfo(row.id_hash, row.staff_id, row.csrf_token), staff
 
     async def revoke(self, id_hash: str) -> None:
         await self.session.execute(

@@ -118,6 +118,9 @@ def template_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # compiled once per process and not checked again: without this every page asked
+        # the file system for each of its templates' times (restart after editing one)
+        auto_reload=False,
     )
     env.globals["_"] = _
     env.globals["ngettext"] = ngettext
@@ -375,6 +378,11 @@ def _serve(console: Console, page: _Page) -> Callable[[Request], Awaitable[Respo
         try:
             async with console.sessions() as db:
                 ctx = await _context(console, request, db)
+                # ended before the page asks the services: SQLite has one writer at a time
+                # (a write turn, BEGIN IMMEDIATE), so a transaction kept open while a page
+                # waited for a service made every other page of the console wait for it;
+                # the page's own writes (audit) begin a transaction of their own
+                await db.commit()
                 response = await _answer(ctx, page)
                 await db.commit()
         except ClientDisconnect:
@@ -412,8 +420,11 @@ def _server_error(ctx: Ctx | None) -> Response:
 
 
 async def _context(console: Console, request: Request, db: AsyncSession) -> Ctx:
-    found = await SessionStore(db, console.policy).find(request.cookies.get(SESSION_COOKIE))
-    user = await StaffStore(db).get(found.staff_id) if found is not None else None
+    signed = await SessionStore(db, console.policy).find(request.cookies.get(SESSION_COOKIE))
+    found, user = None, None
+    if signed is not None:
+        found, row = signed
+        user = await StaffStore(db).of_row(row)
     if user is not None and user.disabled:
         user, found = None, None
     set_language(

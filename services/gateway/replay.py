@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 # kept while loading.
 READ_DURING_LOAD = frozenset({"ix_activities_meeting_id", "ix_panel_persons_key"})
 IDLE_CHECK = 30.0  # seconds without a batch before asking whether the stream has run out
+HEARTBEAT = 120.0  # the reader's idle heartbeat, seconds (see _batches)
 WORKERS = 2  # partitions (worker processes): this machine's cores
 
 
@@ -226,17 +227,29 @@ async def _secondary_indexes(conn: AsyncConnection, sqlite: bool) -> list[tuple[
 async def _batches(
     js: JetStreamContext, first_seq: int, last_seq: int, size: int
 ) -> AsyncIterator[Batch]:
-    """(raw messages, the last stream sequence among them) of NATIONAL from ``first_seq`` to
+    """(raw messages, the last stream sequence read) of NATIONAL from ``first_seq`` to
     ``last_seq``, ``size`` at a time, from an ordered consumer (nats-py's: pushed with flow
-    control, every message once and in order, the consumer re-created from the last one
-    seen after a gap); the next batch is read while the caller hands on the one before. An
-    ordered consumer reads ~3x cheaper than fetches of a pull consumer (nats-py waits for
-    every message of a fetch with a timer of its own)."""
+    control, in order, the consumer re-created from the last one seen after a gap); the
+    next batch is read while the caller hands on the one before. An ordered consumer reads
+    ~3x cheaper than fetches of a pull consumer (nats-py waits for every message of a fetch
+    with a timer of its own).
+
+    Every sequence the consumer skipped is then read from the stream directly
+    (:func:`read_directly`): nats-py drops messages beyond a subscription's pending
+    limits as a "slow consumer" after counting them as delivered, so its ordered consumer
+    does not see the gap. It happened at 1,000,000 events: nats-py answers the server's
+    "consumer stalled" heartbeat (sent every idle heartbeat while the server waits for
+    flow control) without waiting for the reader, so a reader slower than 32 MB per
+    heartbeat fills its pending limit (256 MB). The heartbeat is therefore long
+    (:data:`HEARTBEAT`).
+    """
     if last_seq <= 0 or first_seq > last_seq:
         return
     queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue(maxsize=2)
     pending: list[Raw] = []
     finished = False
+    expected = first_seq  # the next sequence due
+    skipped: list[tuple[int, int]] = []  # ranges of sequences not delivered
 
     async def flush(upto: int, end: bool) -> None:
         nonlocal pending, finished
@@ -247,6 +260,7 @@ async def _batches(
             await queue.put(None)
 
     async def take(msg: Msg) -> None:
+        nonlocal expected
         if finished:
             return
         try:
@@ -254,6 +268,9 @@ async def _batches(
             if seq > last_seq:  # came after the rebuild started: the serving gateway's part
                 await flush(last_seq, True)
                 return
+            if seq > expected:
+                skipped.append((expected, seq - 1))
+            expected = max(expected, seq + 1)
             pending.append((seq, msg.subject, msg.data))
             if seq >= last_seq or len(pending) >= size:
                 await flush(seq, seq >= last_seq)
@@ -265,6 +282,7 @@ async def _batches(
         stream=NATIONAL_STREAM,
         cb=take,
         ordered_consumer=True,
+        idle_heartbeat=HEARTBEAT,
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
         config=ConsumerConfig(opt_start_seq=first_seq),
         inactive_threshold=300.0,  # gone by itself if this process dies
@@ -274,8 +292,8 @@ async def _batches(
             try:
                 item = await asyncio.wait_for(queue.get(), IDLE_CHECK)
             except TimeoutError:
-                # the last sequence deleted since the start, and nothing more to come?
-                if not finished and await _ran_out(js, sub, last_seq):
+                # nothing more to come (the last ones deleted or dropped since the start)?
+                if not finished and await _delivered_all(sub):
                     await flush(last_seq, True)
                 continue
             if item is None:
@@ -289,19 +307,47 @@ async def _batches(
             await js.delete_consumer(NATIONAL_STREAM, info.name)
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+    if expected <= last_seq:
+        skipped.append((expected, last_seq))
+    async for batch in read_directly(js, skipped, last_seq, size):
+        yield batch
 
 
-async def _ran_out(js: JetStreamContext, sub: Any, last_seq: int) -> bool:
-    """The message at ``last_seq`` is gone from NATIONAL and the consumer has nothing more
-    to deliver (a busy server that does not answer: not yet)."""
-    try:
-        await js.get_msg(NATIONAL_STREAM, last_seq)
-        return False
-    except NotFoundError:
-        pass
-    except Exception as exc:
-        log.debug("rebuild: checking the stream's end: %s", exc)
-        return False
+async def read_directly(
+    js: JetStreamContext, ranges: list[tuple[int, int]], last_seq: int, size: int
+) -> AsyncIterator[Batch]:
+    """The messages of ``ranges`` still in NATIONAL, one stream request each (those
+    deleted are not there), ``size`` at a time: read late, they are applied after later
+    events of their aggregates, which the projections allow (any order, the same rows)."""
+    wanted = sum(last - first + 1 for first, last in ranges)
+    if not wanted:
+        return
+    found: list[Raw] = []
+    read = 0
+    for first, last in ranges:
+        for seq in range(first, last + 1):
+            try:
+                msg = await js.get_msg(NATIONAL_STREAM, seq)
+            except NotFoundError:
+                continue
+            found.append((seq, msg.subject or "", msg.data or b""))
+            read += 1
+            if len(found) >= size:
+                yield found, last_seq
+                found = []
+    log.warning(
+        "rebuild: %d stream sequences the consumer skipped: %d read directly, %d deleted",
+        wanted,
+        read,
+        wanted - read,
+    )
+    if found:
+        yield found, last_seq
+
+
+async def _delivered_all(sub: Any) -> bool:
+    """The consumer has nothing more to deliver and this process nothing more to take (a
+    busy server that does not answer: not yet)."""
     try:
         info = await sub.consumer_info()
     except Exception as exc:

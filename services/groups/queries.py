@@ -8,6 +8,7 @@ Read-only queries on one session; the rules that use their answers live in the d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -65,6 +66,28 @@ async def search_members(
     }
     history = await histories(session, wanted)
     return len(matches), [member_from_row(rows[i], history[i]) for i in wanted]
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """Who a member is by name and where: what another service shows beside a member id."""
+
+    member_id: UUID
+    company_name: str
+    address: str | None
+
+
+async def companies(session: AsyncSession, member_ids: Sequence[UUID]) -> dict[UUID, Company]:
+    """The company name and address of each of ``member_ids`` that exists, as three columns
+    (no membership history, no ORM objects: the names of a page of meetings)."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(MemberRow.id, MemberRow.company_name, MemberRow.address).where(
+            MemberRow.id.in_(list(member_ids))
+        )
+    )
+    return {row.id: Company(row.id, row.company_name, row.address) for row in rows}
 
 
 def _status_is(status: MembershipStatus) -> ColumnElement[bool]:

@@ -54,6 +54,15 @@ async def members_by_id(sessions: Sessions, member_ids: Sequence[UUID]) -> list[
     return [found.get(member_id) for member_id in member_ids]
 
 
+async def companies(sessions: Sessions, member_ids: Sequence[UUID]) -> list[queries.Company]:
+    """The companies of ``member_ids`` (at most ``PAGE_MAX``), in their order, each once;
+    unknown ids left out."""
+    ids = check_member_ids(member_ids)
+    async with sessions() as session:
+        found = await queries.companies(session, ids)
+    return [found[member_id] for member_id in ids if member_id in found]
+
+
 def check_member_ids(member_ids: Sequence[UUID]) -> list[UUID]:
     """``member_ids`` without repeats, refused when more than ``PAGE_MAX``."""
     ids = list(dict.fromkeys(member_ids))

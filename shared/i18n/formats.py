@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -48,18 +49,34 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(HELSINKI)
 
 
+# A page shows the same dates and numbers again and again (and babel's formatting is a
+# good part of rendering one): each formatted value is kept, per language. Pure functions
+# of their arguments (``typed``: 1, 1.0 and Decimal("1") are told apart).
+CACHED: Final = 4096
+
+
 def format_date(day: date, language: Language | None = None, *, style: str = "short") -> str:
     """``7.12.2026`` (fi, sv), ``07/12/2026`` (en); ``style="long"``: ``7. joulukuuta 2026``."""
+    return _format_date(day, _lang(language), style)
+
+
+@lru_cache(maxsize=CACHED, typed=True)
+def _format_date(day: date, language: Language, style: str) -> str:
     if isinstance(day, datetime):
         day = local(day).date()
-    return dates.format_date(day, style, locale=LOCALES[_lang(language)])
+    return dates.format_date(day, style, locale=LOCALES[language])
 
 
 def format_time(moment: datetime | time, language: Language | None = None) -> str:
     """``18.00``, in Europe/Helsinki."""
+    return _format_time(moment, _lang(language))
+
+
+@lru_cache(maxsize=CACHED, typed=True)
+def _format_time(moment: datetime | time, language: Language) -> str:
     if isinstance(moment, datetime):
         moment = local(moment).time()
-    return dates.format_time(moment, "short", locale=LOCALES[_lang(language)])
+    return dates.format_time(moment, "short", locale=LOCALES[language])
 
 
 def format_datetime(moment: datetime, language: Language | None = None) -> str:
@@ -71,7 +88,12 @@ def format_datetime(moment: datetime, language: Language | None = None) -> str:
 
 def format_number(value: float | int | Decimal, language: Language | None = None) -> str:
     """``1 234,5`` in every language of Finland."""
-    return numbers.format_decimal(value, locale=LOCALES[_lang(language)])
+    return _format_number(value, _lang(language))
+
+
+@lru_cache(maxsize=CACHED, typed=True)
+def _format_number(value: float | int | Decimal, language: Language) -> str:
+    return numbers.format_decimal(value, locale=LOCALES[language])
 
 
 def parse_date(text: str, language: Language | None = None) -> date:

@@ -29,6 +29,7 @@ from services.gateway.orm import (
     view_state,
 )
 from services.gateway.rebuild import KEPT, Progress, bar, prepare, rebuild_into
+from services.gateway.replay import read_directly
 from services.gateway.settings import GatewaySettings
 from services.gateway.views.facts import STATE
 from shared.contracts import encode, subject_for
@@ -191,3 +192,31 @@ async def above_marks(sessions: Any) -> list[tuple[Any, ...]]:
             .where(p.sequence > m.upto)
         )
         return sorted(tuple(r) for r in found)
+
+
+async def test_sequences_the_consumer_skipped_are_read_from_the_stream(
+    nats_hub: NatsServer, nats_connect: NatsConnect
+) -> None:
+    """The reader's safety net for messages nats-py dropped (a slow consumer): the skipped
+    sequences still in NATIONAL are read directly, in batches; deleted ones are not there."""
+    js = (await nats_connect(nats_hub)).jetstream()
+    await js.add_stream(StreamConfig(name="FEED", subjects=["mgn.>"]))
+    await js.add_stream(StreamConfig(name=NATIONAL_STREAM, sources=[StreamSource(name="FEED")]))
+    events = network(seed=5).events[:5]
+    for decoded in events:
+        env = decoded.envelope
+        await js.publish(subject_for(env), encode(env), headers={"Nats-Msg-Id": env.msg_id})
+    for _ in range(100):
+        if (await js.stream_info(NATIONAL_STREAM)).state.messages == len(events):
+            break
+        await asyncio.sleep(0.05)
+    assert await js.delete_msg(NATIONAL_STREAM, 3)
+
+    batches = [b async for b in read_directly(js, [(2, 4), (5, 5)], 5, 2)]
+
+    assert [[seq for seq, _, _ in messages] for messages, _ in batches] == [[2, 4], [5]]
+    assert {upto for _, upto in batches} == {5}
+    read = {seq: (subject, data) for messages, _ in batches for seq, subject, data in messages}
+    for seq in (2, 4, 5):
+        env = events[seq - 1].envelope
+        assert read[seq] == (subject_for(env), encode(env))

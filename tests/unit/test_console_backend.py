@@ -4,7 +4,9 @@ never sent twice (a real local HTTP server; the real services in the integration
 
 from __future__ import annotations
 
+import importlib.abc
 import json
+import sys
 
 import pytest
 
@@ -76,3 +78,34 @@ async def test_an_unknown_service_is_unavailable():
     backend = Backend({"groups": "http://127.0.0.1:9"}, {})
     with pytest.raises(BackendUnavailable, match="no such service"):
         await backend.graphql("nowhere", "{ x }")
+
+
+class _Lookups(importlib.abc.MetaPathFinder):
+    """Every module looked for through sys.meta_path (an import not yet in sys.modules)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(self, fullname, path, target=None):
+        self.names.append(fullname)
+        return  # the other finders go on as usual
+
+
+async def test_asking_a_service_imports_nothing():
+    """httpcore asks which event loop runs (``import sniffio``) at every connection lock
+    and close: with sniffio missing, each was a failed import searching all of sys.path
+    (27k find_spec calls in one crawl of the console's pages)."""
+    async with closing_server(ANSWER) as server:
+        backend = Backend({"groups": server.url, "meetings": server.url}, {}, timeout=5)
+        try:
+            await backend.groups("{ groups { id } }")  # the first: modules load once
+            lookups = _Lookups()
+            sys.meta_path.insert(0, lookups)
+            try:
+                for _ in range(3):
+                    await backend.meetings("{ groups { id } }")
+            finally:
+                sys.meta_path.remove(lookups)
+            assert lookups.names == []
+        finally:
+            await backend.aclose()

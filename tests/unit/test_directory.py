@@ -49,19 +49,26 @@ async def test_members_asks_once_for_every_member_and_skips_unknown_and_erased()
 
 
 async def test_company_names_only_do_not_ask_for_the_contacts():
-    """The meetings service's names of a page need no contact persons: the groups service
-    is not asked to load them."""
+    """The meetings service's names of a page need no contact persons (nor histories): the
+    groups service is not asked to load them."""
     member = uuid4()
     asked: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         asked.append(json.loads(request.content)["query"])
-        found = {"id": str(member), "companyName": "Paja Oy", "address": "Rantakatu 1"}
-        return httpx.Response(200, json={"data": {"membersByIds": [found]}})
+        found: dict[str, object] = {
+            "id": str(member),
+            "companyName": "Paja Oy",
+            "address": "Rantakatu 1",
+        }
+        if "memberCompanies" in asked[-1]:
+            return httpx.Response(200, json={"data": {"memberCompanies": [found]}})
+        return httpx.Response(200, json={"data": {"membersByIds": [{**found, "contacts": []}]}})
 
     cards = await directory(handler).members([member], persons=False)
     assert cards == {member: MemberCard(member, "Paja Oy", {}, address="Rantakatu 1")}
     assert "contacts" not in asked[0]
+    assert "memberCompanies(ids: $ids)" in asked[0]  # three columns, not whole members
     await directory(handler).members([member])
     assert "contacts" in asked[1]
 

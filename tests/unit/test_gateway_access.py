@@ -32,7 +32,7 @@ from services.gateway.orm import access_tokens, groups, metadata
 from services.gateway.settings import GatewaySettings
 from shared.storage import create_schema
 from tests.unit.test_gateway_research_graphql import World
-from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
+from tests.unit.test_gateway_research_graphql import fresh_world as research_world  # noqa: F401
 
 RESEARCHER = Guard(Role.RESEARCHER)
 OULU = Guard(Role.AGENCY, "oulu")

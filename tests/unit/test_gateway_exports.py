@@ -24,7 +24,7 @@ from services.gateway.exports.stream import BadFormat, check_format, scoped, str
 from services.gateway.graphql import GatewayContext, schema
 from services.gateway.settings import GatewaySettings
 from tests.unit.test_gateway_research_graphql import World, load, make
-from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
+from tests.unit.test_gateway_research_graphql import fresh_world as research_world  # noqa: F401
 
 RESEARCHER = Guard(Role.RESEARCHER)
 OULU = Guard(Role.AGENCY, "oulu")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.types import ExecutionResult
@@ -48,6 +50,7 @@ from shared.storage import create_engine, create_schema, session_factory
 
 T0 = datetime(2024, 1, 15, 17, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the tests on the shared world
 TYPES = ("problem_solving", "reusing_assets", "building_an_argument")
 
 
@@ -148,8 +151,8 @@ class World:
     ids: dict[str, str]
 
 
-@pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
+@asynccontextmanager
+async def built_world(database_url: str) -> AsyncIterator[World]:
     """oulu: group Beta (3 members, 6 meetings, facilitators, an initiative, surveys of 2
     and 3 responses); lappi: group Gamma (3 members, 2 meetings, interviews)."""
     engine, sessions = await make(database_url)
@@ -256,6 +259,21 @@ async def world(database_url: str) -> AsyncIterator[World]:
         await engine.dispose()
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(module_database_url: str) -> AsyncIterator[World]:
+    """The world built once per module and database, for tests that only read it (in the
+    module's event loop: :data:`MODULE_LOOP`)."""
+    async with built_world(module_database_url) as world:
+        yield world
+
+
+@pytest.fixture
+async def fresh_world(database_url: str) -> AsyncIterator[World]:
+    """The world in a database of the test's own, for tests that write to it."""
+    async with built_world(database_url) as world:
+        yield world
+
+
 async def run(sessions: Sessions, query: str, **variables: Any) -> ExecutionResult:
     return await schema.execute(
         query, variable_values=variables, context_value=GatewayContext.create(sessions)
@@ -280,6 +298,7 @@ async def pages(sessions: Sessions, query: str, name: str, **variables: Any) -> 
         after = page["pageInfo"]["endCursor"]
 
 
+@MODULE_LOOP
 async def test_meeting_follow_ups(world: World) -> None:
     data = await ok(
         world.sessions,
@@ -310,6 +329,7 @@ async def test_meeting_follow_ups(world: World) -> None:
     ]
 
 
+@MODULE_LOOP
 async def test_facilitators_status_and_history(world: World) -> None:
     data = await ok(
         world.sessions,
@@ -344,6 +364,7 @@ ACTIVITIES = """query($after: String, $region: String, $g: ID, $type: ActivityTy
         edges { node { id region type example meetingStartsAt meeting { id theme } } } } }"""
 
 
+@MODULE_LOOP
 async def test_activities_filters_and_pages(world: World) -> None:
     found = await pages(world.sessions, ACTIVITIES, "activities")
     nodes = [n for page in found for n in page]
@@ -370,6 +391,7 @@ async def test_activities_filters_and_pages(world: World) -> None:
     assert window["activities"]["totalCount"] == 2
 
 
+@MODULE_LOOP
 async def test_initiatives_members_history_and_status(world: World) -> None:
     data = await ok(
         world.sessions,
@@ -393,6 +415,7 @@ async def test_initiatives_members_history_and_status(world: World) -> None:
     assert (data["oulu"]["totalCount"], data["all"]["totalCount"]) == (1, 2)
 
 
+@MODULE_LOOP
 async def test_memos_by_region_and_period(world: World) -> None:
     query = """query($after: String, $from: Date) {
         memos(region: "oulu", first: 4, after: $after, from: $from) {
@@ -415,6 +438,7 @@ async def test_memos_by_region_and_period(world: World) -> None:
     assert [n["summary"] for p in upto for n in p] == [f"Memo {i}" for i in range(4)]
 
 
+@MODULE_LOOP
 async def test_surveys_show_means_only_from_three_responses(world: World) -> None:
     data = await ok(
         world.sessions,
@@ -443,6 +467,7 @@ async def test_surveys_show_means_only_from_three_responses(world: World) -> Non
     assert lappi["surveys"]["totalCount"] == 0
 
 
+@MODULE_LOOP
 async def test_interviews_by_member_and_pages(world: World) -> None:
     query = """query($after: String, $m: ID) { interviews(first: 2, after: $after, memberId: $m,
         region: "lappi") { pageInfo { hasNextPage endCursor } edges { node { memberId
@@ -462,6 +487,7 @@ async def test_interviews_by_member_and_pages(world: World) -> None:
 
 
 @pytest.mark.parametrize("name", ["activities", "initiatives", "memos", "surveys", "interviews"])
+@MODULE_LOOP
 async def test_new_connections_refuse_big_pages_and_foreign_cursors(
     world: World, name: str
 ) -> None:

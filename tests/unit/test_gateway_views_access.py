@@ -11,6 +11,7 @@ from tests.unit.test_gateway_research_graphql import World
 from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
 
 __all__ = ["net"]
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # the research world, built once
 
 NATIONAL_VIEWS = {
     "copActivityTable": "{ copActivityTable { activityType year activities example } }",

@@ -19,6 +19,7 @@ from services.gateway.graphql.activity import ActivityType
 from tests.unit.test_gateway_views_graphql import World, world
 
 __all__ = ["world"]
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # the world is built once per module
 
 RESEARCHER = Guard(Role.RESEARCHER)
 OULU = Guard(Role.AGENCY, "oulu")

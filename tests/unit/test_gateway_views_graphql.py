@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -38,6 +39,7 @@ from shared.contracts import (
 from shared.storage import create_engine, create_schema, session_factory
 
 Sessions = async_sessionmaker[AsyncSession]
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the tests on the shared world
 
 
 class Net:
@@ -210,9 +212,11 @@ def network() -> tuple[Net, uuid.UUID, tuple[uuid.UUID, uuid.UUID]]:
     return net, g, (a, b)
 
 
-@pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
-    engine = create_engine(database_url)
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(module_database_url: str) -> AsyncIterator[World]:
+    """The network's read model, built once per module and database: the tests only read it
+    (and run in the module's event loop, :data:`MODULE_LOOP`)."""
+    engine = create_engine(module_database_url)
     await create_schema(engine, metadata)
     sessions = session_factory(engine)
     net, g, (a, b) = network()
@@ -239,6 +243,7 @@ async def fails(world: World, query: str) -> str:
     return str(result.errors[0].extensions.get("code") if result.errors[0].extensions else "")
 
 
+@MODULE_LOOP
 async def test_meetings_over_time_and_group_months(world: World) -> None:
     data = await run(
         world,
@@ -274,6 +279,7 @@ async def test_meetings_over_time_and_group_months(world: World) -> None:
     assert page["totalCount"] == 4
 
 
+@MODULE_LOOP
 async def test_retention_hosts_and_health(world: World) -> None:
     data = await run(
         world,
@@ -318,6 +324,7 @@ async def test_retention_hosts_and_health(world: World) -> None:
     assert health["meetingsHeld"] == 3
 
 
+@MODULE_LOOP
 async def test_feedback_is_k_anonymous(world: World) -> None:
     data = await run(
         world,
@@ -355,6 +362,7 @@ async def test_feedback_is_k_anonymous(world: World) -> None:
     assert after["feedbackTrend"] == []
 
 
+@MODULE_LOOP
 async def test_cop_table_initiatives_and_coding(world: World) -> None:
     data = await run(
         world,
@@ -418,6 +426,7 @@ async def test_cop_table_initiatives_and_coding(world: World) -> None:
     ]
 
 
+@MODULE_LOOP
 async def test_region_overview_pages(world: World) -> None:
     query = """query($after: String) { regionOverview(first: 1, after: $after) {
         edges { node { region displayName groups membersActive meetingsHeld activities
@@ -440,6 +449,7 @@ async def test_region_overview_pages(world: World) -> None:
     assert oulu["eventsApplied"] > 20
 
 
+@MODULE_LOOP
 async def test_bad_arguments_are_refused(world: World) -> None:
     assert (
         await fails(world, '{ meetingsOverTime(from: "2024-05-01", to: "2024-04-01") { month } }')

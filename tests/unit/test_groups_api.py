@@ -232,3 +232,46 @@ async def test_members_by_ids_answers_many_members_in_three_queries(api):
     assert code_and_field(body["errors"][0]) == ("TOO_MANY_MEMBER_IDS", "ids")
     assert "501" in body["errors"][0]["message"]
     assert (await api.ok("{ membersByIds(ids: []) { id } }")) == {"membersByIds": []}
+
+
+async def test_member_companies_are_three_columns_in_one_query(api):
+    """``memberCompanies``: the names and addresses other services show beside member ids,
+    in one SELECT of three columns (no histories, no contacts), in the order asked."""
+    group = await make_group(api)
+    ids = []
+    for n in range(4):
+        added = await api.ok(
+            ADD,
+            input=member_input(
+                group, companyName=f"Paja {n} Oy", businessId=None, address=f"Rantakatu {n}"
+            ),
+        )
+        ids.append(added["addMember"]["id"])
+    unknown = "00000000-0000-0000-0000-000000000001"
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    engine = api.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        data = await api.ok(
+            "query($ids: [UUID!]!) { memberCompanies(ids: $ids) { id companyName address } }",
+            ids=[ids[2], unknown, ids[0], ids[2], ids[3]],
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert data["memberCompanies"] == [
+        {"id": ids[n], "companyName": f"Paja {n} Oy", "address": f"Rantakatu {n}"}
+        for n in (2, 0, 3)
+    ]
+    (statement,) = statements
+    assert "membership_history" not in statement
+    assert "persons" not in statement
+
+    too_many = [str(uuid.uuid4()) for _ in range(501)]
+    body = await api("query($ids: [UUID!]!) { memberCompanies(ids: $ids) { id } }", ids=too_many)
+    assert code_and_field(body["errors"][0]) == ("TOO_MANY_MEMBER_IDS", "ids")
+    assert (await api.ok("{ memberCompanies(ids: []) { id } }")) == {"memberCompanies": []}

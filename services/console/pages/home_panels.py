@@ -30,7 +30,7 @@ WAITING = """query($groups: [UUID!]) { surveys(groupIds: $groups, openOnly: true
 
 @dataclass
 class Home:
-    groups: list[dict[str, Any]]
+    group_ids: list[str]
     meetings: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     surveys: list[dict[str, Any]] = field(default_factory=list)
@@ -40,7 +40,7 @@ class Home:
 
 async def _meetings(ctx: Ctx, home: Home) -> None:
     """The groups' planned meetings still ahead and their open follow-ups, in one request."""
-    ids = [g["id"] for g in home.groups]
+    ids = home.group_ids
     if not ids:
         return
     params, fields, variables = aliased(PLANNED, ids)
@@ -58,19 +58,19 @@ async def _meetings(ctx: Ctx, home: Home) -> None:
 
 
 async def _surveys(ctx: Ctx, home: Home) -> None:
-    if not home.groups:
+    if not home.group_ids:
         return
     try:
-        ids = [g["id"] for g in home.groups]
-        found = (await ctx.backend.feedback(WAITING, groups=ids))["surveys"]
+        found = (await ctx.backend.feedback(WAITING, groups=home.group_ids))["surveys"]
     except BackendUnavailable:
         home.away.append("feedback")
         return
     home.surveys = [s for s in found["surveys"] if s["responses"] < s["invited"]]
 
 
-async def home_panels(ctx: Ctx, groups: list[dict[str, Any]]) -> Home:
-    home = Home(groups=groups)
+async def home_panels(ctx: Ctx, group_ids: list[str]) -> Home:
+    """The panels of the groups ``group_ids`` (ids that are no group show nothing)."""
+    home = Home(group_ids=group_ids)
     backend = ctx.backend
     health = {name: f"{url}/healthz" for name, url in backend.urls.items()}
     link, *_ = await asyncio.gather(

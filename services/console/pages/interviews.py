@@ -3,7 +3,9 @@ time) and recording one."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from uuid import UUID
 
 from starlette.responses import Response
 
@@ -12,7 +14,7 @@ from services.console.i18n import _
 from services.console.pages.lookup import at_field, read_date, today_shown
 from services.console.pages.member_page import load_member
 from services.console.pages.names import NAMES
-from services.console.web import Ctx, Routes
+from services.console.web import Ctx, NotFound, Routes
 
 routes = Routes()
 
@@ -41,9 +43,14 @@ RENAMED = {
 
 
 async def _show(
-    ctx: Ctx, member: dict[str, Any], values: dict[str, Any], problems: list[Problem]
+    ctx: Ctx,
+    member: dict[str, Any],
+    values: dict[str, Any],
+    problems: list[Problem],
+    found: list[dict[str, Any]] | None = None,
 ) -> Response:
-    found = (await ctx.backend.feedback(INTERVIEWS, m=member["id"]))["interviews"]
+    if found is None:
+        found = (await ctx.backend.feedback(INTERVIEWS, m=member["id"]))["interviews"]
     return ctx.render(
         "feedback/interviews.html",
         status=422 if problems else 200,
@@ -61,10 +68,18 @@ async def _show(
 
 @routes.form("/members/{member_id}/interviews")
 async def interviews(ctx: Ctx) -> Response:
-    member = await load_member(ctx, ctx.path("member_id"))
-    if ctx.request.method == "GET":
+    if ctx.request.method == "GET":  # the interviews asked beside the member (its group
+        member_id = ctx.path("member_id")  # is checked before anything is shown)
+        try:
+            UUID(member_id)
+        except ValueError:
+            raise NotFound() from None
+        member, found = await asyncio.gather(
+            load_member(ctx, member_id), ctx.backend.feedback(INTERVIEWS, m=member_id)
+        )
         empty = {"person": "", "on": today_shown(), "intends": "", "hires": "0", "other": ""}
-        return await _show(ctx, member, {**empty, "barriers": []}, [])
+        return await _show(ctx, member, {**empty, "barriers": []}, [], found["interviews"])
+    member = await load_member(ctx, ctx.path("member_id"))
     data = await ctx.form()
     values: dict[str, Any] = {
         k: data.get(k, "").strip() for k in ("person", "on", "intends", "hires", "other")

@@ -32,6 +32,7 @@ from services.groups.api.types import (
     Language,
     Member,
     MemberCheck,
+    MemberCompany,
     MemberPage,
     MembershipStatus,
     Person,
@@ -73,6 +74,14 @@ class Query:
     async def members_by_ids(self, info: Info, ids: list[UUID]) -> list[Member]:
         found = await info.context.member_by_id.load_many(views.check_member_ids(ids))
         return [Member.from_domain(m) for m in found if m is not None]
+
+    @strawberry.field(
+        description="The company name and address of several members in one query, in the "
+        "order of ids (each once; ids of no member left out): what other services show "
+        f"beside member ids, without the members' histories. At most {views.PAGE_MAX} ids."
+    )
+    async def member_companies(self, info: Info, ids: list[UUID]) -> list[MemberCompany]:
+        return [MemberCompany.of(c) for c in await views.companies(info.context.sessions, ids)]
 
     @strawberry.field(description="One contact person, or null if there is none with this id.")
     async def person(self, info: Info, id: UUID) -> Person | None:

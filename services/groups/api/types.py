@@ -12,7 +12,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from services.groups import domain, views
+from services.groups import domain, queries, views
 from services.groups.api.context import GroupsContext
 from services.groups.api.notes import FieldProblem, IndustryCode
 from services.groups.domain.industry import lookup
@@ -149,6 +149,19 @@ class Facilitator:
             role=FacilitatorRole(facilitator.role),
             assigned_on=facilitator.assigned_on,
         )
+
+
+@strawberry.type(description="A member's company name and premises, nothing else.")
+class MemberCompany:
+    id: UUID
+    company_name: str
+    address: str | None = strawberry.field(
+        description="The premises (street, postal code and town): the venue when it hosts."
+    )
+
+    @classmethod
+    def of(cls, company: queries.Company) -> MemberCompany:
+        return cls(id=company.member_id, company_name=company.company_name, address=company.address)
 
 
 @strawberry.type(description="A member enterprise's membership of one core group.")
