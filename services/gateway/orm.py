@@ -469,7 +469,24 @@ fact_months = Table(
     Column("activities", Integer, nullable=False),  # the meetings' counted coders'
 )
 
-FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding, fact_months)
+# The counted coders' CoP facts per scope, type and month, with ``since``: for a group's
+# row its previous month with that type ('' for its first); a region's and the nation's sum
+# their groups' rows of the same key. Distinct groups over the whole months m1..m2 are then
+# a sum: the rows with since < m1 (a group's first month of the type in the period).
+fact_cop_months = Table(
+    "fact_cop_months",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("activity_type", String(40), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("since", String(7), primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("activities", Integer, nullable=False),
+    Column("meetings", Integer, nullable=False),
+    Column("groups", Integer, nullable=False),
+)
+
+FACT_TABLES = (fact_meetings, fact_surveys, fact_cop, fact_coding, fact_months, fact_cop_months)
 
 # Which gateway process projects NATIONAL into this read model (services/gateway/lease.py):
 # one row per lease, its holder and when the lease ends unless renewed (epoch seconds).

@@ -58,6 +58,7 @@ def _national(name: str, rows: list[tuple[object, ...]]) -> int:
         "fact_agree_days": 1,
         "fact_agree_coders": 1,
         "fact_months": 0,
+        "fact_cop_months": 0,
     }
     if name not in scoped:
         return 0

@@ -517,14 +517,17 @@ class Raw:
                     latest[c.meeting_id] = c
         return {m: [k for k in self.marks_ if k.coding_id == c.id] for m, c in latest.items()}
 
-    def cop(self, s: Scope, only: str | None = None) -> list[tuple[Any, ...]]:
-        """Each meeting's counted coder's records (``only``: the consensus's alone)."""
+    def cop(
+        self, s: Scope, only: str | None = None, by_year: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Each meeting's counted coder's records (``only``: the consensus's alone), per
+        type (and year of the meeting's day)."""
         counted = self.first_coder()
         agreed = self.consensus()
-        cells: dict[str, list[Any]] = defaultdict(lambda: [0, set(), set()])
+        cells: dict[Any, list[Any]] = defaultdict(lambda: [0, set(), set()])
 
         def count(kind: str, meeting: str, group: str) -> None:
-            cell = cells[kind]
+            cell = cells[(kind, self.day[meeting].year) if by_year else kind]
             cell[0] += 1
             cell[1].add(meeting)
             cell[2].add(group)
@@ -539,6 +542,8 @@ class Raw:
             if self.inside(place[meeting], self.day[meeting], s):
                 for k in marks:
                     count(k.code, meeting, place[meeting].group_id)
+        if by_year:
+            return [(*k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
         return [(k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
 
     def region_overview(self, region: str, s: Scope) -> tuple[Any, ...]:
@@ -717,6 +722,8 @@ async def check_brute_force(sessions: Sessions) -> None:
         assert got == world.feedback(s), s
         got = [r[:1] + r[2:5] for r in await run(queries.cop_table(s, examples=True))]
         assert got == world.cop(s), s
+        got = [r[:5] for r in await run(queries.cop_table(s, True, by_year=True))]
+        assert got == world.cop(s, by_year=True), s
         got = [r[:1] + r[2:5] for r in await run(queries.cop_table(s, True, coder=CONSENSUS))]
         assert got == world.cop(s, only=CONSENSUS), s
         async with sessions() as session:

@@ -175,10 +175,10 @@ async def _replace(
         else:
             returned = gone.returning(table.c.group_id, table.c.day)
             for group_id, day in await session.execute(returned):
-                changed.add(group_id, day)
+                changed.add(group_id, day, cop=table is fact_cop)
     if changed is not None:
         for row in rows:
-            changed.add(row["group_id"], row["day"])
+            changed.add(row["group_id"], row["day"], cop=table is fact_cop)
     await insert_rows(session, table, rows)
 
 

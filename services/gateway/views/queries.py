@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     Table,
     and_,
     case,
@@ -34,6 +35,7 @@ from services.gateway.orm import (
     attendance,
     fact_coding,
     fact_cop,
+    fact_cop_months,
     fact_meetings,
     fact_months,
     fact_surveys,
@@ -121,17 +123,17 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _months_of(scope: Scope, cut: Split) -> list[ColumnElement[bool]]:
-    """``scope``'s rows of ``fact_months`` in ``cut``'s whole months."""
-    t = fact_months.c
+def _months_of(scope: Scope, cut: Split, table: Table = fact_months) -> list[ColumnElement[bool]]:
+    """``scope``'s rows of a roll-up table in ``cut``'s whole months."""
+    t = table.c
     found: list[ColumnElement[bool]] = [t.scope == scope_key(scope.region, scope.group_id)]
     if scope.region is not None:
         found.append(t.region == scope.region)
-    return [*found, *_month_range(cut)]
+    return [*found, *_month_range(cut, table)]
 
 
-def _month_range(cut: Split) -> list[ColumnElement[bool]]:
-    t = fact_months.c
+def _month_range(cut: Split, table: Table = fact_months) -> list[ColumnElement[bool]]:
+    t = table.c
     found: list[ColumnElement[bool]] = []
     if cut.first is not None:
         found.append(t.month >= cut.first)
@@ -169,24 +171,28 @@ def cop_table(
 ) -> Select[Any]:
     """Per Wenger type (and Helsinki year if ``by_year``): activities, meetings with such
     activities, distinct groups, and the earliest such activity's example (null unless
-    ``examples``: the texts are the regions' own words)."""
+    ``examples``: the texts are the regions' own words). The counted coders' figures come
+    from the roll-ups (:func:`_cop_cells`); one coder's from the unit facts."""
     v = fact_cop.c
     conditions = [_counted(fact_cop, coder), *where(fact_cop, scope)]
     if activity_type is not None:
         conditions.append(v.activity_type == activity_type)
     year = extract("year", v.day).cast(Integer)
-    keys = [v.activity_type, *([year.label("year")] if by_year else [])]
-    cells = (
-        select(
-            *keys,
-            func.sum(v.activities).label("activities"),
-            func.count().label("meetings"),
-            func.count(distinct(v.group_id)).label("groups"),
+    if coder is None:
+        cells = _cop_cells(scope, activity_type, by_year)
+    else:
+        keys = [v.activity_type, *([year.label("year")] if by_year else [])]
+        cells = (
+            select(
+                *keys,
+                func.sum(v.activities).label("activities"),
+                func.count().label("meetings"),
+                func.count(distinct(v.group_id)).label("groups"),
+            )
+            .where(*conditions)
+            .group_by(v.activity_type, *([year] if by_year else []))
+            .subquery("cells")
         )
-        .where(*conditions)
-        .group_by(v.activity_type, *([year] if by_year else []))
-        .subquery("cells")
-    )
     if examples and by_year and (scope.region is not None or scope.group_id is not None):
         # a region's or group's rows: ranking them all is cheaper than a lookup per cell
         shown = _firsts_by_year(conditions, year)
@@ -215,7 +221,13 @@ def cop_table(
         ex = fact_cop.alias("ex")
         pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
         if by_year:
-            pick.append(extract("year", ex.c.day).cast(Integer) == cells.c.year)
+            # the year as a day range: an index range of (type, day), not a filter on
+            # every day of the type (date() reads 'YYYY-MM-DD' in SQLite and PostgreSQL)
+            year = cells.c.year.cast(String)
+            pick += [
+                ex.c.day >= func.date(year + literal("-01-01")),
+                ex.c.day <= func.date(year + literal("-12-31")),
+            ]
         example = (
             select(ex.c.example)
             .where(*pick)
@@ -231,6 +243,83 @@ def cop_table(
         cells.c.groups,
         example.label("example"),
     ).order_by(cells.c.activity_type, *([cells.c.year] if by_year else []))
+
+
+def _cop_cells(scope: Scope, activity_type: str | None, by_year: bool) -> Any:
+    """The counted coders' cells per type (and year): whole months from ``fact_cop_months``
+    (a group counts in the rows of its first month of the type in the period, or in the
+    year with ``by_year``: ``since`` before it), the partial first and last months from the
+    unit facts, where a group counts unless it is among the whole months' already."""
+    t, v = fact_cop_months.c, fact_cop.c
+    cut = split(scope.from_, scope.to)
+    parts: list[Select[Any]] = []
+    row_year = func.substr(t.month, 1, 4).cast(Integer)
+    if cut.whole:
+        first_here = [t.since == "", *([t.since < cut.first] if cut.first is not None else [])]
+        if by_year:
+            first_here.append(func.substr(t.since, 1, 4) < func.substr(t.month, 1, 4))
+        kind = [t.activity_type == activity_type] if activity_type is not None else []
+        year: Any = row_year if by_year else literal(None, Integer)
+        parts.append(
+            select(
+                t.activity_type,
+                year.label("year"),
+                func.sum(t.activities).label("activities"),
+                func.sum(t.meetings).label("meetings"),
+                func.sum(case((or_(*first_here), t.groups), else_=0)).label("groups"),
+            )
+            .where(*_months_of(scope, cut, fact_cop_months), *kind)
+            .group_by(t.activity_type, *([year] if by_year else []))
+        )
+    if cut.edges:
+        day_year = extract("year", v.day).cast(Integer)
+        days = or_(*(and_(v.day >= a, v.day <= b) for a, b in cut.edges))
+        conditions = [v.counted == 1, *where(fact_cop, Scope(scope.region, scope.group_id)), days]
+        if activity_type is not None:
+            conditions.append(v.activity_type == activity_type)
+        new_group: Any = v.group_id
+        if cut.whole:
+            seen = [
+                t.scope == literal(scope_key(group_id="")) + v.group_id,
+                t.activity_type == v.activity_type,
+                *_month_range(cut, fact_cop_months),
+                *([row_year == day_year] if by_year else []),
+            ]
+            new_group = case((~select(t.scope).where(*seen).exists(), v.group_id))
+        year = day_year if by_year else literal(None, Integer)
+        parts.append(
+            select(
+                v.activity_type,
+                year.label("year"),
+                func.sum(v.activities).label("activities"),
+                func.count().label("meetings"),
+                func.count(distinct(new_group)).label("groups"),
+            )
+            .where(*conditions)
+            .group_by(v.activity_type, *([year] if by_year else []))
+        )
+    if not parts:  # an empty period
+        parts.append(
+            select(
+                t.activity_type,
+                literal(None, Integer).label("year"),
+                t.activities,
+                t.meetings,
+                t.groups,
+            ).where(literal(False))
+        )
+    both = union_all(*parts).subquery("parts")
+    return (
+        select(
+            both.c.activity_type,
+            both.c.year,
+            func.sum(both.c.activities).label("activities"),
+            func.sum(both.c.meetings).label("meetings"),
+            func.sum(both.c.groups).label("groups"),
+        )
+        .group_by(both.c.activity_type, both.c.year)
+        .subquery("cells")
+    )
 
 
 def _firsts_by_year(conditions: list[ColumnElement[bool]], year: Any) -> Any:

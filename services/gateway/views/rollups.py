@@ -25,11 +25,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.orm import fact_cop, fact_meetings, fact_months, fact_surveys
-from services.gateway.projections.sql import upsert
+from services.gateway.orm import (
+    fact_cop,
+    fact_cop_months,
+    fact_meetings,
+    fact_months,
+    fact_surveys,
+)
+from services.gateway.projections.sql import Merge, upsert
 from services.gateway.research import counts
 from services.gateway.views.days import month_of_day
 from shared.storage.bulk import insert_rows
@@ -68,9 +74,12 @@ class Changed:
     month or two; their cross product is every month of every such group's history)."""
 
     pairs: set[tuple[str, str]] = field(default_factory=set)
+    cop_groups: set[str] = field(default_factory=set)  # whose CoP unit facts changed
 
-    def add(self, group_id: str, day: date) -> None:
+    def add(self, group_id: str, day: date, cop: bool = False) -> None:
         self.pairs.add((group_id, month_of_day(day)))
+        if cop:
+            self.cop_groups.add(group_id)
 
     @property
     def groups(self) -> set[str]:
@@ -91,10 +100,14 @@ class Changed:
 @dataclass
 class _Row:
     region: str
-    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMS, 0))
+    sums: dict[str, int]
+
+    @classmethod
+    def zero(cls, region: str, names: Sequence[str] = SUMS) -> _Row:
+        return cls(region, dict.fromkeys(names, 0))
 
     def plus(self, other: dict[str, int], sign: int = 1) -> None:
-        for name in SUMS:
+        for name in self.sums:
             self.sums[name] += sign * other[name]
 
 
@@ -115,7 +128,7 @@ async def _group_rows(
         key = (scope_key(group_id=group_id), month)
         row = out.get(key)
         if row is None:
-            row = out[key] = _Row(region)
+            row = out[key] = _Row.zero(region)
         return row.sums
 
     m, s, c = fact_meetings.c, fact_surveys.c, fact_cop.c
@@ -155,74 +168,155 @@ async def _group_rows(
     return out
 
 
-def _record(scope: str, month: str, row: _Row) -> dict[str, Any]:
-    return {"scope": scope, "month": month, "region": row.region, **row.sums}
+def _adding(names: Sequence[str]) -> Merge:
+    def merge(current: Any, new: Any) -> dict[str, Any]:
+        return {n: current[n] + new[n] for n in names}
+
+    return merge
 
 
-def _adding(current: Any, new: Any) -> dict[str, Any]:
-    return {n: current[n] + new[n] for n in SUMS}
+@dataclass(frozen=True)
+class _Kind:
+    """A roll-up table: its key columns (``scope`` first) and its sums."""
+
+    table: Table
+    keys: tuple[str, ...]
+    sums: tuple[str, ...]
+    merge: Merge
+
+    def record(self, key: tuple[str, ...], row: _Row) -> dict[str, Any]:
+        return {**dict(zip(self.keys, key, strict=True)), "region": row.region, **row.sums}
+
+    def empty(self) -> ColumnElement[bool]:
+        return and_(*(self.table.c[n] == 0 for n in self.sums))
+
+    def widened(self, new: dict[Any, _Row], old: dict[Any, _Row]) -> dict[Any, _Row]:
+        """What changed in the group rows (``old`` -> ``new``), summed into the rows of
+        their regions and the nation."""
+        wide: dict[Any, _Row] = {}
+        for key in new.keys() | old.keys():
+            was, now = old.get(key), new.get(key)
+            if was is not None and now is not None and was.sums == now.sums:
+                continue
+            region = (now or was).region  # type: ignore[union-attr]
+            for scope, where in ((scope_key(), ""), (scope_key(region), region)):
+                row = wide.setdefault((scope, *key[1:]), _Row.zero(where, self.sums))
+                if now is not None:
+                    row.plus(now.sums)
+                if was is not None:
+                    row.plus(was.sums, -1)
+        return wide
+
+    async def add(self, session: AsyncSession, wide: dict[Any, _Row]) -> None:
+        """Add ``wide`` to the region and nation rows (sorted keys: concurrent transactions
+        lock rows in the same order); rows that come to nothing are deleted."""
+        keys = sorted(k for k, r in wide.items() if any(r.sums.values()))
+        rows = [self.record(k, wide[k]) for k in keys]
+        await upsert(session, self.table, rows, key=list(self.keys), merge=self.merge)
+        columns = tuple_(*(self.table.c[n] for n in self.keys))
+        for chunk in chunks(keys, 1000):
+            await session.execute(delete(self.table).where(columns.in_(chunk), self.empty()))
 
 
-def _empty(t: Any) -> ColumnElement[bool]:
-    return and_(*(t[n] == 0 for n in SUMS))
+MONTHS = _Kind(fact_months, ("scope", "month"), SUMS, _adding(SUMS))
+COP_SUMS = ("activities", "meetings", "groups")
+COP = _Kind(
+    fact_cop_months, ("scope", "activity_type", "month", "since"), COP_SUMS, _adding(COP_SUMS)
+)
 
 
 async def update(session: AsyncSession, changed: Changed) -> None:
     """Sum ``changed``'s group months again and add what changed to their regions' and the
-    nation's rows."""
-    if not changed:
-        return
+    nation's rows; the CoP rows of groups whose CoP facts changed, over their history."""
+    if changed:
+        await _update_months(session, changed)
+    if changed.cop_groups:
+        await _update_cop(session, sorted(changed.cop_groups))
+
+
+async def _update_months(session: AsyncSession, changed: Changed) -> None:
     t = fact_months.c
     group_ids, months = sorted(changed.groups), sorted(changed.months)
     touched = changed.keys()
     scopes = sorted({scope for scope, _ in touched})
     new = await _group_rows(session, group_ids, months, changed.pairs)
+    mine = [among(session, t.scope, scopes), among(session, t.month, months)]
     old = {
         (r.scope, r.month): _Row(r.region, {n: r._mapping[n] for n in SUMS})
-        for r in await session.execute(
-            select(fact_months).where(
-                among(session, t.scope, scopes), among(session, t.month, months)
-            )
-        )
+        for r in await session.execute(select(fact_months).where(*mine))
         if (r.scope, r.month) in touched
     }
-    wide: dict[Key, _Row] = {}
-    for key in new.keys() | old.keys():
-        was, now = old.get(key), new.get(key)
-        if was is not None and now is not None and was.sums == now.sums:
-            continue
-        region = (now or was).region  # type: ignore[union-attr]
-        for scope, where in ((scope_key(), ""), (scope_key(region), region)):
-            row = wide.setdefault((scope, key[1]), _Row(where))
-            if now is not None:
-                row.plus(now.sums)
-            if was is not None:
-                row.plus(was.sums, -1)
+    wide = MONTHS.widened(new, old)
     if not wide:
         return
     for chunk in chunks(sorted(old), 1000):
         await session.execute(delete(fact_months).where(tuple_(t.scope, t.month).in_(chunk)))
-    await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(new.items())])
-    keys = sorted(k for k, r in wide.items() if any(r.sums.values()))
-    rows = [_record(*k, wide[k]) for k in keys]
-    await upsert(session, fact_months, rows, key=["scope", "month"], merge=_adding)
-    for chunk in chunks(keys, 1000):
-        await session.execute(
-            delete(fact_months).where(tuple_(t.scope, t.month).in_(chunk), _empty(t))
+    await insert_rows(session, fact_months, [MONTHS.record(k, r) for k, r in sorted(new.items())])
+    await MONTHS.add(session, wide)
+
+
+async def _update_cop(session: AsyncSession, group_ids: Sequence[str]) -> None:
+    t = fact_cop_months.c
+    scopes = [scope_key(group_id=g) for g in group_ids]
+    new = await _group_cop(session, group_ids)
+    mine = among(session, t.scope, scopes)
+    old = {
+        (r.scope, r.activity_type, r.month, r.since): _Row(
+            r.region, {n: r._mapping[n] for n in COP_SUMS}
         )
+        for r in await session.execute(select(fact_cop_months).where(mine))
+    }
+    wide = COP.widened(new, old)
+    if not wide:
+        return
+    await session.execute(delete(fact_cop_months).where(mine))
+    await insert_rows(session, fact_cop_months, [COP.record(k, r) for k, r in sorted(new.items())])
+    await COP.add(session, wide)
+
+
+async def _group_cop(session: AsyncSession, group_ids: Sequence[str]) -> dict[Any, _Row]:
+    """The CoP rows of ``group_ids`` over their history, from the counted coders' unit
+    facts: per type and month, activities, meetings, 1 group, and ``since``: the group's
+    previous month with that type ('' for its first)."""
+    c = fact_cop.c
+    query = select(c.region, c.group_id, c.activity_type, c.day, c.activities).where(
+        among(session, c.group_id, group_ids), c.counted == 1
+    )
+    cells: dict[tuple[str, str, str], _Row] = {}
+    for r in await session.execute(query):
+        key = (r.group_id, r.activity_type, month_of_day(r.day))
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = _Row(r.region, {"activities": 0, "meetings": 0, "groups": 1})
+        cell.sums["activities"] += r.activities
+        cell.sums["meetings"] += 1
+    out: dict[Any, _Row] = {}
+    since: dict[tuple[str, str], str] = {}
+    for group_id, kind, month in sorted(cells):
+        before = since.get((group_id, kind), "")
+        out[(scope_key(group_id=group_id), kind, month, before)] = cells[(group_id, kind, month)]
+        since[(group_id, kind)] = month
+    return out
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Every row again from the unit facts (which must be complete), for an empty table."""
-    await session.execute(delete(fact_months))
+    """Every row again from the unit facts (which must be complete), for empty tables."""
+    for kind in (MONTHS, COP):
+        await session.execute(delete(kind.table))
     found = union(*(select(t.c.group_id) for t in (fact_meetings, fact_surveys, fact_cop)))
     ids = sorted(await session.scalars(select(found.subquery().c.group_id)))
-    wide: dict[Key, _Row] = {}
-    for chunk in chunks(ids, GROUPS_CHUNK):
-        own = await _group_rows(session, chunk, None)
-        await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(own.items())])
-        for (_scope, month), row in own.items():
-            for scope, where in ((scope_key(), ""), (scope_key(row.region), row.region)):
-                into = wide.setdefault((scope, month), _Row(where))
-                into.plus(row.sums)
-    await insert_rows(session, fact_months, [_record(*k, r) for k, r in sorted(wide.items())])
+    for kind, rows_of in (
+        (MONTHS, lambda chunk: _group_rows(session, chunk, None)),
+        (COP, lambda chunk: _group_cop(session, chunk)),
+    ):
+        wide: dict[Any, _Row] = {}
+        for chunk in chunks(ids, GROUPS_CHUNK):
+            own = await rows_of(chunk)
+            await insert_rows(
+                session, kind.table, [kind.record(k, r) for k, r in sorted(own.items())]
+            )
+            for key, row in own.items():
+                for scope, where in ((scope_key(), ""), (scope_key(row.region), row.region)):
+                    into = wide.setdefault((scope, *key[1:]), _Row.zero(where, kind.sums))
+                    into.plus(row.sums)
+        await insert_rows(session, kind.table, [kind.record(k, r) for k, r in sorted(wide.items())])
