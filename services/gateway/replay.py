@@ -234,14 +234,18 @@ async def _batches(
     ~3x cheaper than fetches of a pull consumer (nats-py waits for every message of a fetch
     with a timer of its own).
 
-    Every sequence the consumer skipped is then read from the stream directly
-    (:func:`read_directly`): nats-py drops messages beyond a subscription's pending
-    limits as a "slow consumer" after counting them as delivered, so its ordered consumer
-    does not see the gap. It happened at 1,000,000 events: nats-py answers the server's
-    "consumer stalled" heartbeat (sent every idle heartbeat while the server waits for
-    flow control) without waiting for the reader, so a reader slower than 32 MB per
-    heartbeat fills its pending limit (256 MB). The heartbeat is therefore long
-    (:data:`HEARTBEAT`).
+    The messages are taken from the subscription's queue, not by a callback: nats-py
+    answers the server's flow control at once for a subscription with a callback (it
+    counts a message as delivered when it arrives, not when the callback has it), so the
+    server pushed the whole stream and nats-py dropped what went beyond the subscription's
+    pending limit (256 MB) as a "slow consumer" (160,000 of 1,000,000 events in one run)
+    after its ordered consumer had counted them delivered: a silent gap. Taken from the
+    queue, flow control holds the server at its window (32 MB) while the partitions are
+    behind. The idle heartbeat is long (:data:`HEARTBEAT`): nats-py also answers the
+    server's "consumer stalled" heartbeat at once, which lets one more window through.
+
+    Every sequence the consumer still skipped (dropped, or deleted from the stream) is
+    read from the stream directly at the end (:func:`read_directly`).
     """
     if last_seq <= 0 or first_seq > last_seq:
         return
@@ -280,13 +284,18 @@ async def _batches(
     sub = await js.subscribe(
         "",
         stream=NATIONAL_STREAM,
-        cb=take,
         ordered_consumer=True,
         idle_heartbeat=HEARTBEAT,
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
         config=ConsumerConfig(opt_start_seq=first_seq),
         inactive_threshold=300.0,  # gone by itself if this process dies
     )
+
+    async def pump() -> None:
+        async for msg in sub.messages:
+            await take(msg)
+
+    pumping = asyncio.create_task(pump())
     try:
         while True:
             try:
@@ -302,6 +311,7 @@ async def _batches(
                 raise item
             yield item
     finally:
+        pumping.cancel()
         with contextlib.suppress(Exception):
             info = await sub.consumer_info()
             await js.delete_consumer(NATIONAL_STREAM, info.name)

@@ -14,6 +14,7 @@ from services.groups.domain.names import (
     KnownName,
     MaskedName,
     NameMask,
+    collation_key,
     erased_digests,
     fold,
     region_salt,
@@ -207,3 +208,21 @@ def test_names_with_initials_hyphens_and_a_leading_legal_form():
     assert mask.apply("Tmi Kukka-Maarian ja Kukka-Maarian kukat").text == (
         "[company] ja [company] kukat"
     )
+
+
+def test_names_sort_as_a_finnish_index_does():
+    """Case ignored, Å, Ä, Ö after Z in that order, ü as y, other accents ignored; ASCII
+    names (most of a region's) keep their letters as they are."""
+    names = ["Öljy Oy", "zeta oy", "Äijä Ky", "Åke Tmi", "Über Oy", "Émile Ab", "Aalto Oy"]
+    assert sorted(names, key=collation_key) == [
+        "Aalto Oy",
+        "Émile Ab",
+        "Über Oy",
+        "zeta oy",
+        "Åke Tmi",
+        "Äijä Ky",
+        "Öljy Oy",
+    ]
+    assert collation_key("  Paja   OY ") == "paja oy"
+    assert collation_key("e\u0301cole") == collation_key("école") == "ecole"
+    assert collation_key("Øre Æble") == collation_key("Öre Äble")  # Danish, Norwegian

@@ -205,7 +205,7 @@ class Member:
     async def likely_duplicates(
         self, info: strawberry.Info[GroupsContext, None]
     ) -> list[FieldProblem]:
-        found = await views.member(info.context.sessions, self.id)
+        found = await info.context.member_by_id.load(self.id)  # the request's, if read
         if found is None:
             return []
         warnings = await views.likely_duplicates(info.context.sessions, found)

@@ -24,6 +24,7 @@ masked while the name itself is kept nowhere.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -54,22 +55,33 @@ def fold(text: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-_LAST_LETTERS: Final = {"å": "z\x01", "ä": "z\x02", "æ": "z\x02", "ö": "z\x03", "ø": "z\x03"}
+# after every z-word ("\x7f" is above every ASCII letter: "Zeta" before "Åke"), in this order
+_LAST_LETTERS: Final = {
+    "å": "z\x7f\x01",
+    "ä": "z\x7f\x02",
+    "æ": "z\x7f\x02",
+    "ö": "z\x7f\x03",
+    "ø": "z\x7f\x03",
+}
 
 
 def collation_key(text: str) -> str:
     """Sorts names as a Finnish or Swedish index does: case ignored, Å, Ä, Ö after Z (in
     that order), ü as y, other accents ignored (é as e)."""
-    letters = []
-    for char in unicodedata.normalize("NFC", text.casefold()):
-        if char in _LAST_LETTERS:
-            letters.append(_LAST_LETTERS[char])
-        elif char == "ü":
-            letters.append("y")
-        else:
-            base = unicodedata.normalize("NFKD", char)
-            letters.append("".join(c for c in base if not unicodedata.combining(c)))
-    return " ".join("".join(letters).split())
+    folded = unicodedata.normalize("NFC", text.casefold())
+    if not folded.isascii():  # ASCII letters are their own keys: no per-letter work
+        folded = "".join(map(_collation_letter, folded))
+    return " ".join(folded.split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _collation_letter(char: str) -> str:
+    if char in _LAST_LETTERS:
+        return _LAST_LETTERS[char]
+    if char == "ü":
+        return "y"
+    base = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in base if not unicodedata.combining(c))
 
 
 def region_salt(region: str) -> str:
