@@ -546,6 +546,15 @@ class Raw:
             return [(*k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
         return [(k, v[0], len(v[1]), len(v[2])) for k, v in sorted(cells.items())]
 
+    def group_months(self, s: Scope) -> list[tuple[Any, ...]]:
+        """Per group and month: held, cancelled, attendees, expected."""
+        return sorted(
+            (g.id, r[0], *r[2:6])
+            for g in self.groups_
+            if s.region in (None, g.region) and s.group_id in (None, g.id)
+            for r in self.meetings_over_time(Scope(g.region, g.id, s.from_, s.to))
+        )
+
     def region_overview(self, region: str, s: Scope) -> tuple[Any, ...]:
         """A region's period figures: held meetings, the last one's start, attendees,
         expected, activities (counted), counted responses."""
@@ -701,6 +710,13 @@ def scopes(world: Raw) -> list[Scope]:
     ]
 
 
+def _whole_months(s: Scope) -> Scope:
+    """``s`` with its period shrunk to whole months (the first of a month, a month's end)."""
+    start = s.from_ and (s.from_ + timedelta(days=31)).replace(day=1)
+    end = s.to and s.to.replace(day=1) - timedelta(days=1)
+    return Scope(s.region, s.group_id, start, end)
+
+
 async def check_brute_force(sessions: Sessions) -> None:
     world = await raw(sessions)
     # the facts follow their meeting's (possibly moved) start, by its Helsinki day
@@ -740,6 +756,14 @@ async def check_brute_force(sessions: Sessions) -> None:
                 assert table[(a, b, kind, name)] == value, s
         assert sum(sum(r[3:]) for r in await run(queries.coding(s))) == sum(table.values())
         assert await run(queries.initiative_statuses(s)) == world.initiatives(s), s
+        for months in (s, _whole_months(s)):
+            rolled = queries.group_months_rolled(months)
+            if rolled is not None:
+                got = sorted(r[:2] + r[3:7] for r in await run(rolled[0]))
+                assert got == world.group_months(months), months
+                async with sessions() as session:
+                    assert await session.scalar(rolled[1]) == len(got), months
+                checked += bool(got)
         if s.region is None and s.group_id is None:
             rows = await run(queries.region_overview(s))
             got = [(*r[:1], *r[3:8], r[9]) for r in sorted(rows)]

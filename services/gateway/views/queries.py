@@ -390,6 +390,38 @@ def group_months(scope: Scope) -> Select[Any]:
     )
 
 
+GROUP_KEY = "group_key"  # the group rows' scope, what a page of them is ordered by
+
+
+def group_months_rolled(scope: Scope) -> tuple[Select[Any], Select[Any]] | None:
+    """:func:`group_months` from the group rows of ``fact_months`` (unordered: callers page
+    by (``group_key``, month)) and their count; None when the period has partial months
+    (then the unit facts answer)."""
+    cut = split(scope.from_, scope.to)
+    if cut.edges or not cut.whole:
+        return None
+    t = fact_months.c
+    prefix = scope_key(group_id="")
+    if scope.group_id is not None:
+        rows = [t.scope == scope_key(group_id=scope.group_id)]
+    else:  # every group's rows: the keys from 'g:' up to the next prefix
+        rows = [t.scope > prefix, t.scope < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    if scope.region is not None:
+        rows.append(t.region == scope.region)
+    conditions = [*rows, *_month_range(cut), or_(t.held > 0, t.cancelled > 0)]
+    query = select(
+        func.substr(t.scope, len(prefix) + 1).label("group_id"),
+        t.month,
+        t.region,
+        t.held.label("meetings_held"),
+        t.cancelled.label("meetings_cancelled"),
+        t.attendees,
+        t.expected,
+        t.scope.label(GROUP_KEY),
+    ).where(*conditions)
+    return query, select(func.count()).select_from(fact_months).where(*conditions)
+
+
 def group_months_count(scope: Scope) -> Select[Any]:
     v = fact_meetings.c
     keys = (

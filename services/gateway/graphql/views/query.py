@@ -31,7 +31,7 @@ from services.gateway.graphql.fields import resolved
 from services.gateway.graphql.initiative import InitiativeStatus
 from services.gateway.graphql.pagination import check_first
 from services.gateway.graphql.views import types as t
-from services.gateway.orm import fact_coding, fact_meetings, groups, regions
+from services.gateway.orm import fact_coding, fact_meetings, fact_months, groups, regions
 from services.gateway.views import compute, queries
 from services.gateway.views.queries import Scope
 
@@ -148,6 +148,23 @@ class ViewsQuery:
         scope = _scope(region, group_id, from_, to)
         guard = info.context.guard
         require_rows(guard, "groupMonths", region, Level.REGIONAL)
+        rolled = queries.group_months_rolled(scope)
+        if rolled is not None:  # whole months: the roll-ups' group rows
+            rows, count = rolled
+            m = fact_months.c
+            seen = visible(guard, m.region, Level.REGIONAL)
+            return await keyset(
+                info.context.sessions,
+                "groupMonths",
+                rows.where(*seen),
+                (m.scope, m.month),
+                (TEXT, TEXT),
+                count.where(*seen),
+                first,
+                after,
+                t.GroupMonth.from_row,
+                names=(queries.GROUP_KEY, "month"),
+            )
         v = fact_meetings.c
         seen = visible(guard, v.region, Level.REGIONAL)
         return await keyset(
