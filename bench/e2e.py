@@ -281,7 +281,7 @@ async def measure(
                 window = time.perf_counter() - run.started
                 seq_after, counts_after = await last_seq(js), gateway_counts(fed.federation)
                 arrived = await arrivals(js, seq_before + 1, seq_after)
-            applied = await applied_at(gateway, arrived.events)
+            applied = await applied_at(gateway, arrived)
     finally:
         await gateway.dispose()
     relay = await _relay_delays(fed.groups_db, since)

@@ -37,13 +37,14 @@ from deploy.natsserver import NatsServer, free_port
 from deploy.processes import ServiceProcess
 from services.gateway import orm as gw
 from shared.contracts import encode, subject_for
+from shared.messaging.inbox import processed_ids
 from shared.messaging.jetstream import (
     NATIONAL_STREAM,
     add_region_source,
     ensure_national_stream,
     ensure_region_stream,
 )
-from shared.storage import create_engine
+from shared.storage import AsyncSession, create_engine
 
 
 async def run(
@@ -78,16 +79,17 @@ async def run(
                 headers={"Nats-Msg-Id": str(envelope.event_id)},
             )
         await leaf_js.publish_async_completed()
-        order = {str(e.event_id): i for i, e in enumerate(envelopes)}  # = NATIONAL's order
+        # = NATIONAL's order, by what the record of processed events knows an event by
+        order = {(str(e.aggregate_id), e.sequence): i for i, e in enumerate(envelopes)}
 
         async def sourced() -> bool:
             return (await hub_js.stream_info(NATIONAL_STREAM)).state.messages >= len(envelopes)
 
         await _until(sourced)
 
-        async def applied() -> int:
+        async def applied() -> int:  # the events the read model counts, each once
             async with engine.connect() as conn:
-                stmt = select(func.count()).select_from(gw.processed_events)
+                stmt = select(func.coalesce(func.sum(gw.regions.c.events_applied), 0))
                 return int((await conn.execute(stmt)).scalar_one())
 
         gateway.spawn()
@@ -122,18 +124,18 @@ async def run(
         if first is None:
             first = finished
 
+        async with AsyncSession(engine) as session:
+            processed = await processed_ids(session, gw.TABLES, envelopes)
+        assert done == len(processed) == len(envelopes), "missing or applied twice"
+        # Batches: each one's events must all come after the previous one's. A batch moves
+        # the marks of its events' aggregates at one applied_at; an aggregate's mark last
+        # moved with the batch that applied its newest event.
+        m = gw.TABLES.marks.c
         async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(gw.processed_events.c.event_id, gw.processed_events.c.processed_at)
-                )
-            ).all()
-        ids = [r.event_id for r in rows]
-        assert len(ids) == len(set(ids)) == len(envelopes), "missing or applied twice"
-        # Batches after the restart: each one's events must all come after the previous one's.
+            rows = (await conn.execute(select(m.aggregate_id, m.upto, m.applied_at))).all()
         batches: dict[datetime, list[int]] = {}
         for row in rows:
-            batches.setdefault(row.processed_at, []).append(order[row.event_id])
+            batches.setdefault(row.applied_at, []).append(order[row.aggregate_id, row.upto])
         by_time = [batches[t] for t in sorted(batches)]
         in_order = all(max(earlier) < min(later) for earlier, later in itertools.pairwise(by_time))
         await hub_nc.close()

@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -68,6 +68,9 @@ class Arrivals:
 
     events: dict[str, float] = field(default_factory=dict)  # event id ->
     members: dict[str, float] = field(default_factory=dict)  # member id -> its MemberJoined
+    # event id -> (aggregate id, sequence): what the gateway's record of processed events
+    # knows it by
+    keys: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 async def arrivals(js: JetStreamContext, first: int, last: int) -> Arrivals:
@@ -82,23 +85,34 @@ async def arrivals(js: JetStreamContext, first: int, last: int) -> Arrivals:
         except EventDecodeError:
             continue
         at = msg.time.timestamp()
-        found.events[str(decoded.envelope.event_id)] = at
+        envelope = decoded.envelope
+        found.events[str(envelope.event_id)] = at
+        found.keys[str(envelope.event_id)] = (str(envelope.aggregate_id), envelope.sequence)
         if isinstance(decoded.event, MemberJoined):
             found.members[str(decoded.event.member_id)] = at
     return found
 
 
-async def applied_at(engine: AsyncEngine, event_ids: Collection[str]) -> dict[str, float]:
-    """Event id -> when the gateway recorded it as processed (``processed_events``, written
-    in the batch's transaction as it starts applying: the commit follows within the batch)."""
-    p = GATEWAY_TABLES.processed
+async def applied_at(engine: AsyncEngine, arrived: Arrivals) -> dict[str, float]:
+    """Event id -> when the gateway applied it, for the events of ``arrived`` that are the
+    newest their aggregate has: the ``applied_at`` of the aggregate's mark in the record of
+    processed events (``processed_marks``, written in the batch's transaction: its commit
+    follows within the batch). An older event's mark has moved on with a later batch, so
+    it is left out rather than given a later time."""
+    m = GATEWAY_TABLES.marks
+    newest = {key: event_id for event_id, key in arrived.keys.items()}
     found: dict[str, float] = {}
     async with session_factory(engine)() as session:
-        for chunk in chunks(sorted(event_ids)):
+        for chunk in chunks(sorted({aggregate for aggregate, _ in newest})):
             rows = await session.execute(
-                select(p.c.event_id, p.c.processed_at).where(p.c.event_id.in_(chunk))
+                select(m.c.aggregate_id, m.c.upto, m.c.applied_at).where(
+                    m.c.aggregate_id.in_(chunk), m.c.applied_at.is_not(None)
+                )
             )
-            found.update((row.event_id, row.processed_at.timestamp()) for row in rows)
+            for row in rows:
+                event_id = newest.get((row.aggregate_id, int(row.upto)))
+                if event_id is not None:
+                    found[event_id] = row.applied_at.timestamp()
     return found
 
 

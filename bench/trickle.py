@@ -16,7 +16,8 @@ Per run: events and the gateway consumer's batches (from its ``/healthz``); the 
 process's CPU (user + system, ``/proc``) per event, split into its event loop's thread and
 the rest (aiosqlite's thread, with SQLite); the idle rate and the share of the run's CPU it
 accounts for; and freshness: each event's store time in NATIONAL to the moment a poller
-(every 20 ms) saw its ``processed_events`` row committed (the views are written in the same
+(every 20 ms) saw its aggregate's mark in the record of processed events
+(``processed_marks``) committed at or past its sequence (the views are written in the same
 transaction). The regional node's own cost is left out on purpose: the end-to-end runs of
 ``bench/pipeline.py`` cannot offer 30 writes/s on a loaded 2-core machine, so the gateway
 never saw 30 events/s there (bench/README.md). Every line ends with the load average.
@@ -53,7 +54,7 @@ from deploy.natsserver import NatsServer, free_port
 from deploy.processes import ServiceProcess
 from services.gateway.consumer import DURABLE
 from services.gateway.orm import TABLES as GATEWAY_TABLES
-from shared.contracts import Envelope, encode, subject_for
+from shared.contracts import Envelope, decode_envelope, encode, subject_for
 from shared.messaging.jetstream import (
     NATIONAL_STREAM,
     add_region_source,
@@ -117,28 +118,41 @@ def _consumer(health_url: str) -> dict[str, int]:
 
 
 class Poller:
-    """Records when each event's ``processed_events`` row is first seen committed."""
+    """Records when each aggregate's mark (``processed_marks``: every event up to ``upto``
+    applied) is first seen committed at each height: an event is applied from the first
+    sighting of its aggregate's mark at or past its sequence."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self.seen: dict[str, float] = {}
+        self._seen: dict[str, list[tuple[int, float]]] = {}  # aggregate -> (upto, first seen)
         self._since: datetime | None = None
         self._stop = False
 
     async def run(self) -> None:
-        p = GATEWAY_TABLES.processed
+        m = GATEWAY_TABLES.marks
         while not self._stop:
-            query = select(p.c.event_id, p.c.processed_at)
+            query = select(m.c.aggregate_id, m.c.upto, m.c.applied_at).where(
+                m.c.applied_at.is_not(None)
+            )
             if self._since is not None:
-                query = query.where(p.c.processed_at >= self._since)
+                query = query.where(m.c.applied_at >= self._since)
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
             now = time.time()
-            for event_id, at in rows:
-                self.seen.setdefault(event_id, now)
+            for aggregate_id, upto, at in rows:
+                heights = self._seen.setdefault(aggregate_id, [])
+                if not heights or upto > heights[-1][0]:
+                    heights.append((int(upto), now))
                 if self._since is None or at > self._since:
                     self._since = at
             await asyncio.sleep(POLL_SECONDS)
+
+    def applied(self, aggregate_id: str, sequence: int) -> float | None:
+        """When the event ``sequence`` of ``aggregate_id`` was first seen applied."""
+        for upto, seen in self._seen.get(aggregate_id, ()):
+            if upto >= sequence:
+                return seen
+        return None
 
     def stop(self) -> None:
         self._stop = True
@@ -150,15 +164,15 @@ async def _publish(js: JetStreamContext, envelope: Envelope) -> None:
     )
 
 
-async def _store_times(js: JetStreamContext, first: int, last: int) -> dict[str, float]:
-    """Event id -> when NATIONAL stored it (epoch seconds), for stream sequences first..last."""
-    found: dict[str, float] = {}
+async def _store_times(js: JetStreamContext, first: int, last: int) -> dict[tuple[str, int], float]:
+    """(aggregate id, sequence) -> when NATIONAL stored the event (epoch seconds), for
+    stream sequences first..last."""
+    found: dict[tuple[str, int], float] = {}
     for seq in range(first, last + 1):
         msg = await js.get_msg(NATIONAL_STREAM, seq)
-        if msg.headers and msg.time is not None:
-            event_id = msg.headers.get("Nats-Msg-Id")
-            if event_id:
-                found[event_id] = msg.time.timestamp()
+        if msg.data and msg.time is not None:
+            envelope = decode_envelope(msg.data)
+            found[str(envelope.aggregate_id), envelope.sequence] = msg.time.timestamp()
     return found
 
 
@@ -223,7 +237,8 @@ async def measure(
     await polling
     batches = _consumer(gateway.health_url).get("batches", 0) - batch_before
     stored = await _store_times(hub_js, seq_before + 1, seq_before + n)
-    fresh = [1000 * (poller.seen[e] - at) for e, at in stored.items() if e in poller.seen]
+    seen = {key: poller.applied(*key) for key in stored}
+    fresh = [1000 * (applied - stored[key]) for key, applied in seen.items() if applied]
     return Run(rate, n, n / published, batches, cpu, loop_cpu, window, idle, fresh)
 
 

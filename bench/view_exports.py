@@ -61,24 +61,30 @@ async def main(url: str) -> None:
         await engine.dispose()
 
 
-async def package(url: str, out: Path) -> None:
-    """The child: write the package as ``mgn export --all`` does, print one summary line."""
+async def package(url: str, out: Path, jobs: int) -> None:
+    """The child: write the package as ``mgn export --all`` does, print one summary line
+    (peak RSS: of this process or of its largest worker; CPU: this process's and its
+    workers')."""
     from services.gateway.exports.package import write_all
 
     engine = create_engine(url)
     try:
         started = time.perf_counter()
-        _snap, _target, files, _refused = await write_all(session_factory(engine), ANONYMOUS, out)
+        _snap, _target, files, _refused = await write_all(
+            session_factory(engine), ANONYMOUS, out, jobs=jobs
+        )
         took = time.perf_counter() - started
         rows, size = sum(w.rows for w in files), sum(w.bytes for w in files)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = max(mine.ru_maxrss, workers.ru_maxrss) / 1024
+        cpu = sum(u.ru_utime + u.ru_stime for u in (mine, workers))
         print(f"{len(files)} {rows} {size} {took:.2f} {peak:.0f} {cpu:.2f}")
     finally:
         await engine.dispose()
 
 
-def packages(source: Path, times: list[int]) -> None:
+def packages(source: Path, times: list[int], jobs: int) -> None:
     from bench.clone_regions import clone
 
     print(
@@ -102,6 +108,8 @@ def packages(source: Path, times: list[int]) -> None:
                 f"sqlite:///{db}",
                 "--out",
                 str(out),
+                "--jobs",
+                str(jobs),
             ]
             done = subprocess.run(child, capture_output=True, text=True, check=False)
             if done.returncode != 0:
@@ -126,15 +134,18 @@ if __name__ == "__main__":
     parser.add_argument("--all", action="store_true", help="the --all package by size")
     parser.add_argument("--source", type=Path, help="with --all: a research bench SQLite file")
     parser.add_argument("--times", default="1,5", help="with --all: copies of its regions")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="with --all: processes writing datasets at once"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(package(args.db, args.out))
+        asyncio.run(package(args.db, args.out, args.jobs))
     elif args.all:
         if args.source is None:
             parser.error("--all needs --source FILE (a research bench SQLite database)")
-        packages(args.source, [int(t) for t in args.times.split(",")])
+        packages(args.source, [int(t) for t in args.times.split(",")], args.jobs)
     else:
         if args.db is None:
             parser.error("--db URL is required")

@@ -68,6 +68,13 @@ def add_commands(commands: Any) -> None:
         "in datapackage.json with its SHA-256 (repeat for both; held in memory per dataset)",
     )
     export.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with --all: datasets written by this many processes at once (default 1: in "
+        "this process; on a busy 2-core machine 2 was not faster, see bench/README.md)",
+    )
+    export.add_argument(
         "--format",
         choices=["csv", "jsonl", "parquet", "sav", "dta", "qdpx", "md", "tex"],
         default="csv",
@@ -103,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         return _dictionary(sys.stdout)
     if args.all:
+        if args.jobs < 1:
+            raise SystemExit(f"mgn: error: export --all: --jobs {args.jobs}: give 1 or more")
         if args.name or args.out is None or args.format != "csv":
             raise SystemExit(
                 "mgn: error: export --all: no dataset name; --out DIR; CSV (--also sav, dta)"
@@ -276,7 +285,13 @@ async def _export_all(sessions: Sessions, args: argparse.Namespace) -> int:
 
     try:
         snap, target, files, refused = await write_all(
-            sessions, guard, args.out, args.region, _progress(started), also=tuple(args.also)
+            sessions,
+            guard,
+            args.out,
+            args.region,
+            _progress(started),
+            also=tuple(args.also),
+            jobs=args.jobs,
         )
     except NotInValueSet as exc:  # the data dictionary is behind the data
         raise SystemExit(f"mgn: error: export --all: {exc}") from None

@@ -153,8 +153,9 @@ async def _apply(conn: Connection, target_url: str) -> Summary:
                         await project_rows(session, events)
                 applied += len(events)
             async with AsyncSession(bind=db) as session, session.begin():
-                await insert_rows(session, TABLES.marks, seen.marks())
-                await insert_rows(session, TABLES.processed, seen.processed(datetime.now(UTC)))
+                now = datetime.now(UTC)
+                await insert_rows(session, TABLES.marks, seen.marks(now))
+                await insert_rows(session, TABLES.processed, seen.processed(now))
     finally:
         await engine.dispose()
     return Summary(applied, duplicates, undecodable, top, cpu_seconds())
@@ -223,10 +224,15 @@ class Seen:
         self.upto[aggregate] = upto
         return True
 
-    def marks(self) -> list[dict[str, Any]]:
-        """``processed_marks`` rows, one per aggregate."""
+    def marks(self, now: datetime) -> list[dict[str, Any]]:
+        """``processed_marks`` rows, one per aggregate (``now``: when they moved)."""
         return [
-            {"aggregate_id": str(a), "upto": upto, "ahead": len(self.ahead.get(a, ()))}
+            {
+                "aggregate_id": str(a),
+                "upto": upto,
+                "ahead": len(self.ahead.get(a, ())),
+                "applied_at": now,
+            }
             for a, upto in self.upto.items()
         ]
 

@@ -20,15 +20,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.files import private_file
 from shared.storage.engine import sqlite_url
 
 
 async def split(conn: AsyncConnection, database: str, parts: int) -> list[Path]:
-    """``parts`` new files next to ``database``, each a copy of it as it is now."""
+    """``parts`` new files next to ``database``, each a copy of it as it is now (0600, as
+    the read model: they hold its copied access tokens and panel secrets too)."""
     driver = await _driver(conn)
     paths = [Path(f"{database}.part{i}") for i in range(parts)]
     for path in paths:
         _remove(path)
+        private_file(path)  # empty: VACUUM INTO fills an empty file, keeping its mode
         await driver.execute("VACUUM INTO ?", (str(path),))
     return paths
 

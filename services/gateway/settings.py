@@ -40,7 +40,7 @@ class GatewaySettings(BaseSettings):
         description="after a short batch, seconds to wait for more events before applying it "
         "(0: apply at once): a trickle is applied tens of events per transaction instead of "
         "a few, at the price of up to this much freshness; at 30 events/s, 1.0 measured "
-        "0.9 ms of CPU per event and views fresh within 1.6 s (p99), 0 measured 5.7 ms "
+        "0.9-1.04 ms of CPU per event and views fresh within 1.6 s (p99), 0 measured 5.6-6.6 ms "
         "(bench/trickle.py, bench/README.md)",
     )
     sqlite_cache_mb: int = Field(

@@ -1,23 +1,27 @@
 """Idempotent consumption: what a consumer has processed is recorded in the same
 transaction as the change it caused, so a redelivered or duplicated event changes nothing.
 
-The record does not grow with every event forever. Every aggregate's events carry a
-sequence that increases by one with each event (:class:`~shared.contracts.Envelope`), so
-per aggregate one row, ``processed_marks(aggregate_id, upto)``, says "every event of it up
-to ``upto`` is processed". An event arriving out of order (above a gap) is recorded by its
-id in ``processed_events`` and counted in the mark's ``ahead``; when the gap fills, the mark
-moves past it. An event is a duplicate if its sequence is at most its aggregate's mark or
-its id is recorded.
+The record does not grow with every event. Every aggregate's events carry a sequence that
+increases by one with each event (:class:`~shared.contracts.Envelope`), so per aggregate one
+row, ``processed_marks(aggregate_id, upto, ahead, applied_at)``, says "every event of it up
+to ``upto`` is processed" (and when the mark last moved: the batch that applied its newest
+event). An event arriving out of order (above a gap) is recorded by its id in
+``processed_events`` and counted in the mark's ``ahead``; when the gap fills, the mark moves
+past it. An event is a duplicate if its sequence is at most its aggregate's mark or its id
+is recorded. An event the mark covers once its batch is applied gets no row of its own: per
+event in order that is one row written to one B-tree instead of three (the row, its id and
+its aggregate index), the growth of the projection's cost with history measured by
+``bench/project_cost.py`` (bench/README.md).
 
-``processed_events`` also keeps one row per processed event for a while (when and in which
-batch it was applied: operators and tests read it); :func:`prune_processed` deletes the rows
-the marks cover once they are older than the retention. That is safe whatever JetStream
-does later: a row is deleted only when its sequence is at or below its aggregate's mark, and
-the mark alone recognises any later delivery of that event (a relay's republish past the
-stream's duplicate window, a redelivery after a consumer's restart, a replay of a whole
-stream into the same database). Rows above a gap that never fills (an event of the
-aggregate dead-lettered, or older than the stream's history) and rows from before the marks
-existed are kept: their number does not grow with the traffic of healthy aggregates.
+:func:`prune_processed` deletes the rows the marks have come to cover (the gap filled) once
+they are older than the retention. That is safe whatever JetStream does later: a row is
+deleted only when its sequence is at or below its aggregate's mark, and the mark alone
+recognises any later delivery of that event (a relay's republish past the stream's duplicate
+window, a redelivery after a consumer's restart, a replay of a whole stream into the same
+database). Rows above a gap that never fills (an event of the aggregate dead-lettered, or
+older than the stream's history) and rows from before the marks existed are kept: their
+number does not grow with the traffic of healthy aggregates. Which events were processed:
+:func:`processed_ids`.
 """
 
 from __future__ import annotations
@@ -128,20 +132,8 @@ async def _record(
     fresh: list[Key],
     marks: dict[str, tuple[int, int]],
 ) -> None:
-    now = datetime.now(UTC)
-    await insert_rows(
-        session,
-        tables.processed,
-        [
-            {
-                "event_id": k.event_id,
-                "processed_at": now,
-                "aggregate_id": k.aggregate_id,
-                "sequence": k.sequence,
-            }
-            for k in fresh
-        ],
-    )
+    """Move the marks of ``fresh``'s aggregates; record by id only the events of ``fresh``
+    the moved marks do not cover (above a gap)."""
     present: dict[str, set[int]] = defaultdict(set)
     for k in fresh:
         present[k.aggregate_id].add(k.sequence)
@@ -157,19 +149,37 @@ async def _record(
         )
         for row in rows:
             present[row.aggregate_id].add(int(row.sequence))
+    now = datetime.now(UTC)
     values = []
+    tops: dict[str, int] = {}
     for aggregate_id, sequences in present.items():
         upto = marks.get(aggregate_id, (0, 0))[0]
         while upto + 1 in sequences:
             upto += 1
+        tops[aggregate_id] = upto
         values.append(
             {
                 "aggregate_id": aggregate_id,
                 "upto": upto,
                 "ahead": sum(1 for s in sequences if s > upto),
+                "applied_at": now,
             }
         )
     await execute_many(session, _move_marks(tables.marks, session.get_bind().dialect.name), values)
+    above = [k for k in fresh if k.sequence > tops[k.aggregate_id]]
+    await insert_rows(
+        session,
+        tables.processed,
+        [
+            {
+                "event_id": k.event_id,
+                "processed_at": now,
+                "aggregate_id": k.aggregate_id,
+                "sequence": k.sequence,
+            }
+            for k in above
+        ],
+    )
 
 
 _STATEMENTS: dict[tuple[str, Table], Any] = {}
@@ -183,7 +193,11 @@ def _move_marks(marks: Table, dialect: str) -> Any:
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(marks)
         statement = _STATEMENTS[dialect, marks] = insert.on_conflict_do_update(
             index_elements=[marks.c.aggregate_id],
-            set_={"upto": insert.excluded.upto, "ahead": insert.excluded.ahead},
+            set_={
+                "upto": insert.excluded.upto,
+                "ahead": insert.excluded.ahead,
+                "applied_at": insert.excluded.applied_at,
+            },
         )
     return statement
 

@@ -67,5 +67,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("aggregate_id", String(36), primary_key=True),
         Column("upto", BigInteger, nullable=False),  # sequences 1..upto are all processed
         Column("ahead", Integer, nullable=False),  # rows of processed_events above upto
+        # when the mark last moved (the commit of the batch that moved it); null on rows
+        # written before the column existed
+        Column("applied_at", UtcDateTime(), nullable=True),
     )
     return MessagingTables(outbox=outbox, processed=processed, marks=marks)

@@ -48,8 +48,9 @@ class OperationsSettings(BaseSettings):
     processed_retention_days: float = Field(
         7.0,
         gt=0,
-        description="days a consumer keeps the per-event row of an event it processed; "
-        "after that the per-aggregate sequence mark alone recognises a redelivery",
+        description="days a consumer keeps the row of an event it applied above a gap in "
+        "its aggregate's sequence once the gap has filled (events in order get no row: the "
+        "per-aggregate sequence mark alone recognises a redelivery)",
     )
     metrics_token: str = Field(
         "",

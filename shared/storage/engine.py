@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from shared.files import private_file
+from shared.storage import sqlite_driver
 from shared.storage.turns import install_write_turns
 
 SQLITE_BUSY_SECONDS = 30.0  # how long a SQLite writer waits for the lock or its turn
@@ -73,6 +74,7 @@ def create_engine(
             # in a directory created 0700; a file of another user is left as it is
             with contextlib.suppress(PermissionError):
                 private_file(database)
+        kwargs.setdefault("module", sqlite_driver.dbapi())  # one trip to SQLite's thread
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if sqlite_cache_mb < 0:

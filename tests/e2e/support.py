@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,7 +18,10 @@ from starlette.applications import Starlette
 
 from deploy.natsserver import free_port
 from deploy.processes import ServiceProcess
-from shared.storage import create_engine
+from shared.contracts import Envelope
+from shared.messaging.inbox import processed_ids
+from shared.messaging.tables import MessagingTables
+from shared.storage import AsyncSession, create_engine
 from tests.fixtures.credentials import headers_for
 
 
@@ -115,6 +119,11 @@ class Database:
             for clause in where:
                 stmt = stmt.where(clause)
             return int((await conn.execute(stmt)).scalar_one())
+
+    async def processed(self, tables: MessagingTables, envelopes: Sequence[Envelope]) -> set[str]:
+        """The ids of those of ``envelopes`` the service recorded as processed."""
+        async with AsyncSession(self.engine) as session:
+            return await processed_ids(session, tables, envelopes)
 
     async def execute(self, statement: Any) -> None:
         """Write, in a transaction of its own (to stage a crash's leftovers)."""

@@ -109,6 +109,8 @@ async def test_surveys_and_the_home_page_of_a_facilitator(console, console_node)
 
     bea = await console()
     await bea.sign_in("admin")
+    first = await bea.http.get("/feedback")  # no group chosen: the first one by name
+    assert first.status_code == 200, first.text
     other_group = await bea.http.get("/feedback", params={"group": console_node.groups[1]})
     assert held not in other_group.text
     anna_other = await anna.http.get("/feedback", params={"group": console_node.groups[1]})

@@ -40,7 +40,7 @@ from tests.fixtures.nats import NatsConnect
 from tests.unit.test_gateway_research_views import apply, facts, network, rounded
 
 # compared column by column below (they hold the time they were written)
-TIMED = {TABLES.processed, view_state, stream_position, projection_leases}
+TIMED = {TABLES.processed, TABLES.marks, view_state, stream_position, projection_leases}
 
 
 async def rows(sessions: Any, table: Table, columns: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
@@ -162,9 +162,10 @@ async def test_rebuild_equals_the_live_consumer_on_duplicates_gaps_and_disorder(
             compared += bool(await rows(live, table)) and table not in KEPT
         assert compared >= 15, "most of the read model's tables have rows"
         assert (await facts(rebuilt))["fact_cop"], "the network has CoP facts"
-        marks = await rows(live, TABLES.marks)
+        mark = ("aggregate_id", "upto", "ahead")  # not when each moved
+        marks = await rows(live, TABLES.marks, mark)
         assert any(upto == 0 and ahead > 0 for _, upto, ahead in marks), "the gap"
-        assert await rows(rebuilt, TABLES.marks) == marks
+        assert await rows(rebuilt, TABLES.marks, mark) == marks
         assert await above_marks(rebuilt) == await above_marks(live) != []
         position = ("stream", "last_seq")
         assert await rows(rebuilt, stream_position, position) == await rows(

@@ -17,7 +17,6 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import func, select
 from strawberry.utils.str_converters import to_camel_case
 
 from services.meetings.app import MeetingsService, build
@@ -42,6 +41,7 @@ from shared.contracts import (
 from shared.contracts.subjects import build_subject, service_filter
 from shared.i18n.formats import HELSINKI
 from shared.messaging.deadletter import REASON_HEADER, SUBJECT_HEADER
+from shared.messaging.inbox import processed_ids
 from shared.messaging.jetstream import DEADLETTER_STREAM, region_stream_name
 from tests.fixtures.credentials import CONSOLE_HEADERS
 from tests.fixtures.nats import wait_for
@@ -381,14 +381,8 @@ async def test_a_duplicated_groups_event_is_applied_once(node: Node):
     await wait_for(lambda: stats.duplicates == 1, timeout=10, message="duplicate seen")
     assert stats.applied == 2  # GroupCreated + the first MemberJoined
     assert [m["memberId"] for m in await node.known_members(group.id)] == [str(member_id)]
-    processed = TABLES.processed
     async with node.service.runtime.sessions() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(processed)
-            .where(processed.c.event_id == str(joined.event_id))
-        )
-    assert count == 1
+        assert await processed_ids(session, TABLES, [joined]) == {str(joined.event_id)}
 
 
 async def test_garbage_goes_to_the_dead_letter_stream_and_consuming_goes_on(node: Node):

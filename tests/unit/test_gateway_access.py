@@ -31,18 +31,20 @@ from services.gateway.graphql.pagination import Listing, paginate
 from services.gateway.orm import access_tokens, groups, metadata
 from services.gateway.settings import GatewaySettings
 from shared.storage import create_schema
-from tests.unit.test_gateway_research_graphql import World
-from tests.unit.test_gateway_research_graphql import fresh_world as research_world  # noqa: F401
+from tests.unit.test_gateway_research_graphql import World, fresh_world  # noqa: F401
+from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
 
 RESEARCHER = Guard(Role.RESEARCHER)
 OULU = Guard(Role.AGENCY, "oulu")
 LAPPI = Guard(Role.AGENCY, "lappi")
 PUBLIC = Guard(Role.PUBLIC)
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the tests on the shared world
 
 
 @pytest.fixture
 def net(research_world: World) -> World:  # noqa: F811
-    """oulu (group Beta, surveys) and lappi (group Gamma, interviews): see research tests."""
+    """oulu (group Beta, surveys) and lappi (group Gamma, interviews): see research tests;
+    built once per module and database, only read (tests in :data:`MODULE_LOOP`)."""
     return research_world
 
 
@@ -99,6 +101,7 @@ def test_levels_of_each_role() -> None:
 
 
 @pytest.mark.parametrize("field", sorted(CONNECTIONS))
+@MODULE_LOOP
 async def test_each_connection_is_guarded_by_role(net: World, field: str) -> None:
     query = (
         f"query($region: String) {{ {field}(region: $region, first: 500) "
@@ -131,6 +134,7 @@ async def test_each_connection_is_guarded_by_role(net: World, field: str) -> Non
 @pytest.mark.parametrize(
     ("field", "key"), [("group", "beta"), ("member", "paused"), ("meeting", None)]
 )
+@MODULE_LOOP
 async def test_lookups_by_id_check_the_objects_region(
     net: World, field: str, key: str | None
 ) -> None:
@@ -155,6 +159,7 @@ async def test_lookups_by_id_check_the_objects_region(
     assert unknown.data[field] is None
 
 
+@MODULE_LOOP
 async def test_nested_lookups_through_loaders_stop_at_the_guard(net: World) -> None:
     """A loader never hands out a row of a region the caller may not see in full."""
     beta = net.ids["beta"]
@@ -176,6 +181,7 @@ async def test_nested_lookups_through_loaders_stop_at_the_guard(net: World) -> N
     assert {a["region"] for n in nodes for a in n["activities"]} == {"lappi"}
 
 
+@MODULE_LOOP
 async def test_region_counts_are_aggregates_the_public_does_not_see(net: World) -> None:
     query = "{ regions { id groupCount memberCount meetingCount } }"
     for guard in (RESEARCHER, OULU, LAPPI):  # an agency sees other regions' aggregates
@@ -191,7 +197,8 @@ async def test_region_counts_are_aggregates_the_public_does_not_see(net: World) 
     assert viewer.data["viewer"] == {"role": "agency", "region": "oulu", "tokenId": None}
 
 
-async def test_tokens_are_hashed_shown_once_resolved_and_revoked(net: World) -> None:
+async def test_tokens_are_hashed_shown_once_resolved_and_revoked(fresh_world: World) -> None:  # noqa: F811
+    net = fresh_world  # it writes: a world of its own
     issued = await create_token(net.sessions, "agency", "oulu", "Oulu PBAS")
     assert issued.token.startswith(f"mgn_{issued.info.id}_")
     async with net.sessions() as session:
@@ -230,6 +237,7 @@ async def test_tokens_are_hashed_shown_once_resolved_and_revoked(net: World) -> 
         ("public", "oulu", "public token takes no --region"),
     ],
 )
+@MODULE_LOOP
 async def test_bad_token_requests_are_refused_clearly(
     net: World, role: str, region: str | None, message: str
 ) -> None:
@@ -322,6 +330,7 @@ def test_production_requires_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ANONYMOUS.role is Role.RESEARCHER
 
 
+@MODULE_LOOP
 async def test_a_listing_of_aggregates_declares_the_level_it_needs(net: World) -> None:
     """A research view's per-region rows are aggregates (Level.REGIONAL): an agency sees
     every region's, the public none; national rows (Level.NATIONAL) everyone sees."""

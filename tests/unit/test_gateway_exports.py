@@ -23,16 +23,18 @@ from services.gateway.exports.registry import DATASETS, RAW_DATASETS, UnknownDat
 from services.gateway.exports.stream import BadFormat, check_format, scoped, stream
 from services.gateway.graphql import GatewayContext, schema
 from services.gateway.settings import GatewaySettings
-from tests.unit.test_gateway_research_graphql import World, load, make
-from tests.unit.test_gateway_research_graphql import fresh_world as research_world  # noqa: F401
+from tests.unit.test_gateway_research_graphql import World, fresh_world, load, make  # noqa: F401
+from tests.unit.test_gateway_research_graphql import world as research_world  # noqa: F401
 
 RESEARCHER = Guard(Role.RESEARCHER)
 OULU = Guard(Role.AGENCY, "oulu")
 PUBLIC = Guard(Role.PUBLIC)
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the tests on the shared world
 
 
 @pytest.fixture
 def net(research_world: World) -> World:  # noqa: F811
+    """The research world built once per module and database, only read (:data:`MODULE_LOOP`)."""
     return research_world
 
 
@@ -48,6 +50,7 @@ async def count(net: World, name: str) -> int:
 
 
 @pytest.mark.parametrize("name", sorted(RAW_DATASETS))  # views: test_gateway_views_exports
+@MODULE_LOOP
 async def test_each_dataset_streams_its_dictionary_in_both_formats(net: World, name: str) -> None:
     ds = DATASETS[name]
     rows = list(csv.reader(io.StringIO(await text(net, name, "csv", RESEARCHER))))
@@ -71,6 +74,7 @@ async def test_each_dataset_streams_its_dictionary_in_both_formats(net: World, n
     assert all(c.type and c.meaning for c in ds.columns)
 
 
+@MODULE_LOOP
 async def test_survey_aggregates_are_k_anonymous(net: World) -> None:
     records = {
         r["id"]: r
@@ -84,6 +88,7 @@ async def test_survey_aggregates_are_k_anonymous(net: World) -> None:
     assert enough["mean_recommend"] == 8.0
 
 
+@MODULE_LOOP
 async def test_roles_decide_which_rows_are_exported(net: World) -> None:
     meetings = [json.loads(x) for x in (await text(net, "meetings", "jsonl", OULU)).splitlines()]
     assert {m["region"] for m in meetings} == {"oulu"}
@@ -111,6 +116,7 @@ def _allowed(name: str, guard: Guard) -> bool:
     return True
 
 
+@MODULE_LOOP
 async def test_graphql_links_the_exports(net: World) -> None:
     result = await schema.execute(
         "{ exports { name allowed csvUrl jsonlUrl columns { name type meaning } } }",
@@ -348,7 +354,10 @@ def test_cli_export_parquet_round_trips(tmp_path: Path, capsys: pytest.CaptureFi
         main(["export", "members", "--format", "parquet", "--db", db])
 
 
-async def test_memos_codings_and_their_files_on_both_databases(net: World, tmp_path: Path) -> None:
+async def test_memos_codings_and_their_files_on_both_databases(
+    fresh_world: World,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """The workspace datasets, their SPSS/Stata files and the .qdpx on SQLite and PostgreSQL."""
     import pyreadstat
 
@@ -362,6 +371,7 @@ async def test_memos_codings_and_their_files_on_both_databases(net: World, tmp_p
     from services.gateway.snapshot import current
     from tests.unit.test_gateway_research_exports import project
 
+    net = fresh_world  # it writes codings: a world of its own
     async with net.sessions() as session, session.begin():
         await store.ensure_first_codebook(session)
         book = await session.scalar(select(codebooks.c.id).where(codebooks.c.key == "wenger"))

@@ -47,18 +47,32 @@ async def _names(ctx: Ctx, person_ids: list[str]) -> dict[str, str]:
     return {p: (found[f"g{i}"] or {}).get("name") or "" for i, p in enumerate(ids)}
 
 
+def _only_group(ctx: Ctx) -> str:
+    """A facilitator's one group (the list's default), known without asking; else ""."""
+    staff = ctx.staff
+    return str(next(iter(staff.groups))) if not staff.is_admin and len(staff.groups) == 1 else ""
+
+
 @routes.get("/feedback")
 async def survey_list(ctx: Ctx) -> Response:
-    groups = await visible_groups(ctx)
-    if not groups:
-        return ctx.render("feedback/list.html", groups=[], group="", page=None, themes={})
-    group = str(ctx.require_group(ctx.query("group"))) if ctx.query("group") else groups[0]["id"]
     raw = ctx.query("page", "1")
     page_number = max(1, int(raw)) if raw.isdigit() else 1
     offset = (page_number - 1) * PAGE_SIZE
-    page = (await ctx.backend.feedback(SURVEYS, groups=[group], first=PAGE_SIZE, offset=offset))[
-        "surveys"
-    ]
+    known = str(ctx.require_group(ctx.query("group"))) if ctx.query("group") else _only_group(ctx)
+    if known:  # its surveys asked beside the groups' names
+        groups, found = await asyncio.gather(
+            visible_groups(ctx),
+            ctx.backend.feedback(SURVEYS, groups=[known], first=PAGE_SIZE, offset=offset),
+        )
+    else:  # the first of the groups by name
+        groups = await visible_groups(ctx)
+        if groups:
+            found = await ctx.backend.feedback(
+                SURVEYS, groups=[groups[0]["id"]], first=PAGE_SIZE, offset=offset
+            )
+    if not groups:
+        return ctx.render("feedback/list.html", groups=[], group="", page=None, themes={})
+    group, page = known or groups[0]["id"], found["surveys"]
     ids = [s["meetingId"] for s in page["surveys"]]  # the themes of this page's meetings
     meetings = (await ctx.backend.meetings(THEMES, ids=ids))["meetings"] if ids else []
     return ctx.render(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.gateway.auth.guard import AccessDenied, Guard
 from services.gateway.exports.dataset import Column
@@ -156,6 +156,27 @@ def descriptor(snapshot: Snapshot, files: list[Written], refused: list[str]) -> 
     }
 
 
+async def write_dataset(
+    sessions: async_sessionmaker[AsyncSession],
+    ds: Dataset,
+    query: Select[Any],
+    directory: Path,
+    also: tuple[str, ...] = (),
+    note: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> Written:
+    """``ds`` as ``directory/<name>.csv`` and as each format of ``also`` (sav, dta)."""
+    path = directory / f"{ds.name}.csv"
+    with open_private(path, "wb") as out:
+        written = await write(sessions, ds, "csv", query, out, progress, path)
+    others = []
+    for fmt in dict.fromkeys(also):
+        other = directory / f"{ds.name}.{fmt}"
+        rows, digest = await write_stats(sessions, ds, query, other, fmt, note=note)
+        others.append(Written(ds, other, fmt, rows, other.stat().st_size, digest))
+    return replace(written, also=tuple(others))
+
+
 async def write_all(
     sessions: async_sessionmaker[AsyncSession],
     guard: Guard,
@@ -163,33 +184,49 @@ async def write_all(
     region: str | None = None,
     progress: Callable[[str, int], None] | None = None,
     also: tuple[str, ...] = (),
+    jobs: int = 1,
 ) -> tuple[Snapshot, Path, list[Written], list[str]]:
     """Every dataset ``guard`` may read as CSV into ``directory`` (and as each format of
     ``also``: sav, dta), then ``datapackage.json``; returns the snapshot, the descriptor's
-    path, the files and the datasets refused."""
+    path, the files and the datasets refused. ``jobs`` > 1: the datasets are written by
+    that many processes at once (:mod:`.processes`), each reading the database itself."""
     async with sessions() as session:
         snap = await current(session)
     note = f"snapshot: {snap.stream} stream sequence {snap.sequence} ({snap.time or 'never'})"
-    files: list[Written] = []
+    allowed: dict[str, Select[Any]] = {}
     refused: list[str] = []
     for ds in DATASETS.values():
         try:
-            query = scoped(ds, guard, region)
+            allowed[ds.name] = scoped(ds, guard, region)
         except AccessDenied:
             refused.append(ds.name)
-            continue
-        path = directory / f"{ds.name}.csv"
-        step = None if progress is None else (lambda n, name=ds.name: progress(name, n))
-        with open_private(path, "wb") as out:
-            written = await write(sessions, ds, "csv", query, out, step, path)
-        others = []
-        for fmt in dict.fromkeys(also):
-            other = directory / f"{ds.name}.{fmt}"
-            rows, digest = await write_stats(sessions, ds, query, other, fmt, note=note)
-            others.append(Written(ds, other, fmt, rows, other.stat().st_size, digest))
-        files.append(replace(written, also=tuple(others)))
+    url = database_url(sessions) if jobs > 1 else None
+    if url is not None:
+        from services.gateway.exports.processes import write_in_processes
+
+        files = await write_in_processes(
+            url, guard, region, list(allowed), directory, also, note, jobs, progress
+        )
+    else:
+        files = []
+        for name, query in allowed.items():
+            step = None if progress is None else (lambda n, name=name: progress(name, n))
+            ds = DATASETS[name]
+            files.append(await write_dataset(sessions, ds, query, directory, also, note, step))
     target = directory / DESCRIPTOR
     with open_private(target, "wb") as out:
         text = json.dumps(descriptor(snap, files, refused), ensure_ascii=False, indent=2)
         out.write((text + "\n").encode("utf-8"))
     return snap, target, files, refused
+
+
+def database_url(sessions: async_sessionmaker[AsyncSession]) -> str | None:
+    """The URL another process can open the sessions' database with (None: it cannot,
+    e.g. an in-memory SQLite database or sessions bound to a connection)."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        return None
+    url = bind.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.gateway.auth.guard import AccessDenied, Guard, Level, Role
 from services.gateway.auth.sql import visible
 from services.gateway.exports.registry import Dataset
+from services.gateway.exports.stored_times import TEMPORAL, iso_column, stored_text
 from shared.csv_out import SafeCsvWriter
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -72,9 +73,14 @@ _AS_IS = frozenset({str, int, float, bool, NoneType})
 _tzinfo = attrgetter("tzinfo")
 
 
-def _plain_column(values: Sequence[Any]) -> Sequence[Any]:
-    """:func:`_plain` of every value of a column; a column of texts or numbers as it is,
-    dates and UTC times (as the database types give them) as ISO texts in one pass."""
+def _plain_column(values: Sequence[Any], kind: str) -> Sequence[Any]:
+    """:func:`_plain` of every value of a column of the dictionary's type ``kind``; a
+    column of texts or numbers as it is, dates and UTC times (as the database types give
+    them, or as SQLite's stored texts: :mod:`.stored_times`) as ISO texts in one pass."""
+    if kind in TEMPORAL:
+        iso = iso_column(values, kind)
+        if iso is not None:
+            return iso
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
         return values
@@ -111,12 +117,16 @@ async def stream(
     if fmt == "csv":
         writer.writerow(names)
         yield buffer.take()
-    async for rows in chunks(sessions, dataset, query, progress):
+    kinds = [c.type for c in dataset.columns]
+    async for rows in chunks(sessions, dataset, query, progress, stored_times=True):
+        if not rows:
+            continue
+        columns = list(map(_plain_column, zip(*rows, strict=True), kinds))
         if fmt == "csv":
-            writer.writecolumns(map(_plain_column, zip(*rows, strict=True)))
+            writer.writecolumns(columns)
             yield buffer.take()
         else:
-            yield "".join(_json_line(names, row) for row in rows)
+            yield "".join(_json_line(names, row) for row in zip(*columns, strict=True))
 
 
 async def chunks(
@@ -124,8 +134,12 @@ async def chunks(
     dataset: Dataset,
     query: Select[Any],
     progress: Progress | None = None,
+    *,
+    stored_times: bool = False,
 ) -> AsyncIterator[list[Sequence[Any]]]:
-    """The exported rows (values as the database gives them), a chunk at a time."""
+    """The exported rows (values as the database gives them), a chunk at a time; with
+    ``stored_times``, on SQLite, a streamed dataset's dates and times as the texts stored
+    (:func:`.stored_times.stored_text`: ISO texts made of them a column at a time)."""
     total = 0
     async with sessions() as session:
         partitions: Any
@@ -137,6 +151,8 @@ async def chunks(
                 everything = dataset.collect(everything)  # type: ignore[assignment]
             partitions = _pieces(everything, EXPAND_CHUNK if dataset.expand else 500)
         else:
+            if stored_times and session.get_bind().dialect.name == "sqlite":
+                query = stored_text(query, dataset)
             result = await session.stream(query.execution_options(yield_per=CHUNK))
             partitions = result.partitions(CHUNK)
         async for rows in partitions:

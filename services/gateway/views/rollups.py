@@ -67,20 +67,34 @@ def scope_key(region: str | None = None, group_id: str | None = None) -> str:
 
 @dataclass
 class Changed:
-    """The (group, month) pairs whose unit facts a batch replaced (old or new rows)."""
+    """The (group, month) pairs whose unit facts a batch replaced (old or new rows).
 
-    groups: set[str] = field(default_factory=set)
-    months: set[str] = field(default_factory=set)
+    Only these pairs are summed again and rewritten: not every month of the batch for every
+    group of the batch (with many regions a batch touches hundreds of groups, each in a
+    month or two; their cross product is every month of every such group's history)."""
+
+    pairs: set[tuple[str, str]] = field(default_factory=set)
     cop_groups: set[str] = field(default_factory=set)  # whose CoP unit facts changed
 
     def add(self, group_id: str, day: date, cop: bool = False) -> None:
-        self.groups.add(group_id)
-        self.months.add(month_of_day(day))
+        self.pairs.add((group_id, month_of_day(day)))
         if cop:
             self.cop_groups.add(group_id)
 
+    @property
+    def groups(self) -> set[str]:
+        return {group_id for group_id, _ in self.pairs}
+
+    @property
+    def months(self) -> set[str]:
+        return {month for _, month in self.pairs}
+
+    def keys(self) -> set[Key]:
+        """The pairs as ``fact_months`` keys (the groups' scopes)."""
+        return {(scope_key(group_id=g), month) for g, month in self.pairs}
+
     def __bool__(self) -> bool:
-        return bool(self.groups)
+        return bool(self.pairs)
 
 
 @dataclass
@@ -98,12 +112,19 @@ class _Row:
 
 
 async def _group_rows(
-    session: AsyncSession, group_ids: Sequence[str], months: Sequence[str] | None
+    session: AsyncSession,
+    group_ids: Sequence[str],
+    months: Sequence[str] | None,
+    only: set[tuple[str, str]] | None = None,
 ) -> dict[Key, _Row]:
-    """The group rows of ``group_ids`` (in ``months``; None: all), summed from the unit facts."""
+    """The group rows of ``group_ids`` (in ``months``; None: all; and of those only the
+    (group, month) pairs ``only`` if given), summed from the unit facts."""
     out: dict[Key, _Row] = {}
+    skipped: dict[str, int] = {}  # a sink for the rows of pairs not asked for
 
     def cell(region: str, group_id: str, month: str) -> dict[str, int]:
+        if only is not None and (group_id, month) not in only:
+            return skipped
         key = (scope_key(group_id=group_id), month)
         row = out.get(key)
         if row is None:
@@ -119,6 +140,8 @@ async def _group_rows(
     )
     for r in await session.execute(query):
         sums = cell(r.region, r.group_id, r.month)
+        if sums is skipped:
+            continue
         for name in MEETING_SUMS:
             sums[name] += r._mapping[name]
         sums["groups_meeting"] = max(sums["groups_meeting"], r.held)
@@ -128,6 +151,8 @@ async def _group_rows(
     )
     for r in await session.execute(query):
         sums = cell(r.region, r.group_id, r.month)
+        if sums is skipped:
+            continue
         for name in SURVEY_SUMS:
             sums[name] += r._mapping[name]
     query = select(c.region, c.group_id, c.day, c.activities).where(
@@ -137,7 +162,9 @@ async def _group_rows(
     for r in await session.execute(query):
         month = month_of_day(r.day)
         if wanted is None or month in wanted:
-            cell(r.region, r.group_id, month)["activities"] += r.activities
+            sums = cell(r.region, r.group_id, month)
+            if sums is not skipped:
+                sums["activities"] += r.activities
     return out
 
 
@@ -210,17 +237,20 @@ async def update(session: AsyncSession, changed: Changed) -> None:
 async def _update_months(session: AsyncSession, changed: Changed) -> None:
     t = fact_months.c
     group_ids, months = sorted(changed.groups), sorted(changed.months)
-    scopes = [scope_key(group_id=g) for g in group_ids]
-    new = await _group_rows(session, group_ids, months)
+    touched = changed.keys()
+    scopes = sorted({scope for scope, _ in touched})
+    new = await _group_rows(session, group_ids, months, changed.pairs)
     mine = [among(session, t.scope, scopes), among(session, t.month, months)]
     old = {
         (r.scope, r.month): _Row(r.region, {n: r._mapping[n] for n in SUMS})
         for r in await session.execute(select(fact_months).where(*mine))
+        if (r.scope, r.month) in touched
     }
     wide = MONTHS.widened(new, old)
     if not wide:
         return
-    await session.execute(delete(fact_months).where(*mine))
+    for chunk in chunks(sorted(old), 1000):
+        await session.execute(delete(fact_months).where(tuple_(t.scope, t.month).in_(chunk)))
     await insert_rows(session, fact_months, [MONTHS.record(k, r) for k, r in sorted(new.items())])
     await MONTHS.add(session, wide)
 
