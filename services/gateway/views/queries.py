@@ -193,28 +193,24 @@ def cop_table(
             .group_by(v.activity_type, *([year] if by_year else []))
             .subquery("cells")
         )
-    if examples and by_year and (scope.region is not None or scope.group_id is not None):
+    if examples and (scope.region is not None or scope.group_id is not None):
         # a region's or group's rows: ranking them all is cheaper than a lookup per cell
-        shown = _firsts_by_year(conditions, year)
+        # (which walks the type's (type, day) index through every other region's rows)
+        shown = _firsts_by_year(conditions, year if by_year else None)
+        same = [shown.c.activity_type == cells.c.activity_type]
+        if by_year:
+            same.append(shown.c.year == cells.c.year)
         return (
             select(
                 cells.c.activity_type,
-                cells.c.year,
+                cells.c.year if by_year else literal(None, Integer).label("year"),
                 cells.c.activities,
                 cells.c.meetings,
                 cells.c.groups,
                 shown.c.example,
             )
-            .select_from(
-                cells.join(
-                    shown,
-                    and_(
-                        shown.c.activity_type == cells.c.activity_type,
-                        shown.c.year == cells.c.year,
-                    ),
-                )
-            )
-            .order_by(cells.c.activity_type, cells.c.year)
+            .select_from(cells.join(shown, and_(*same)))
+            .order_by(cells.c.activity_type, *([cells.c.year] if by_year else []))
         )
     example: Any = literal(None)
     if examples:  # per cell: a walk of the (type, day) index to the scope's first record
@@ -322,19 +318,19 @@ def _cop_cells(scope: Scope, activity_type: str | None, by_year: bool) -> Any:
     )
 
 
-def _firsts_by_year(conditions: list[ColumnElement[bool]], year: Any) -> Any:
-    """Each (type, year)'s earliest record (by day, then meeting) in one ranked pass over
-    the scope's rows: a lookup per cell cannot use an index on the year, and walked the
-    type's whole history for each of its years (seconds for one group)."""
+def _firsts_by_year(conditions: list[ColumnElement[bool]], year: Any | None) -> Any:
+    """Each (type, year)'s earliest record (by day, then meeting; per type if ``year`` is
+    None) in one ranked pass over the scope's rows: a lookup per cell cannot use an index
+    on the year, and walked the type's whole history for each of its years (seconds for
+    one group)."""
     v = fact_cop.c
+    per = [v.activity_type, *([year] if year is not None else [])]
     ranked = (
         select(
             v.activity_type,
-            year.label("year"),
+            (year if year is not None else literal(None, Integer)).label("year"),
             v.example,
-            func.row_number()
-            .over(partition_by=[v.activity_type, year], order_by=(v.day, v.meeting_id))
-            .label("rank"),
+            func.row_number().over(partition_by=per, order_by=(v.day, v.meeting_id)).label("rank"),
         )
         .where(*conditions)
         .subquery("ranked")
