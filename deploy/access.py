@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.files import open_private
 
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(
                 "mgn: error: export --all: no dataset name; --out DIR; CSV (--also sav, dta)"
             )
-        return _with_db(args, _export_all)
+        return _with_db(args, _export_all, reads_only=True)
     if args.also:
         raise SystemExit("mgn: error: export: --also is for --all (one dataset: --format)")
     if not args.name:
@@ -124,33 +124,63 @@ def run(args: argparse.Namespace) -> int:
     if args.name == "table1":
         if args.format in ("jsonl", "parquet", "sav", "dta"):
             raise SystemExit("mgn: error: export table1: --format csv, md or tex")
-        return _with_db(args, _table1)
+        return _with_db(args, _table1, reads_only=True)
     if args.format == "qdpx":
         if args.name != "memos" or args.out is None:
             raise SystemExit("mgn: error: export: --format qdpx is for memos, with --out FILE")
-        return _with_db(args, _qdpx)
+        return _with_db(args, _qdpx, reads_only=True)
     if args.format in ("md", "tex"):
         raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} is for table1")
     if args.format in ("parquet", "sav", "dta") and args.out is None:
         raise SystemExit(f"mgn: error: export {args.name}: --format {args.format} needs --out FILE")
-    return _with_db(args, _export)
+    return _with_db(args, _export, reads_only=True)
 
 
 def _with_db(
     args: argparse.Namespace,
     action: Callable[[Sessions, argparse.Namespace], Coroutine[Any, Any, int]],
+    *,
+    reads_only: bool = False,
 ) -> int:
+    """Prepare the gateway's database as the gateway does when it starts (migrations, the
+    first codebook), then run ``action`` on it.
+
+    ``reads_only`` (the exports): a database already prepared is not written, and on SQLite
+    the action's transactions are plain reads, so an export of a live gateway's file neither
+    takes the write lock for a whole dataset (holding up the gateway's consumer) nor fails
+    with "database is locked" behind it.
+    """
+    from services.gateway.research.store import ensure_first_codebook, has_first_codebook
     from services.gateway.settings import GatewaySettings
     from shared.storage import create_engine, session_factory
-    from shared.storage.migrations import migrate, version_table
+    from shared.storage.migrations import current_revision, head_revision, migrate, version_table
 
     url = args.database_url or GatewaySettings().database_url
+    migrations = Path(__file__).parent.parent / "services" / "gateway" / "migrations"
+    table = version_table("gateway")
+
+    async def prepared(engine: AsyncEngine) -> bool:
+        if await current_revision(engine, version_table=table) != head_revision(migrations):
+            return False
+        async with session_factory(engine)() as session:
+            return await has_first_codebook(session)
+
+    async def prepare(engine: AsyncEngine) -> None:
+        await migrate(engine, migrations, version_table=table)
+        async with session_factory(engine)() as session, session.begin():
+            await ensure_first_codebook(session)
 
     async def main() -> int:
-        engine = create_engine(url)
+        engine = create_engine(url, sqlite_immediate=not reads_only)
         try:
-            migrations = Path(__file__).parent.parent / "services" / "gateway" / "migrations"
-            await migrate(engine, migrations, version_table=version_table("gateway"))
+            if not reads_only:
+                await prepare(engine)
+            elif not await prepared(engine):
+                writer = create_engine(url)
+                try:
+                    await prepare(writer)
+                finally:
+                    await writer.dispose()
             return await action(session_factory(engine), args)
         finally:
             await engine.dispose()
@@ -314,12 +344,9 @@ async def _qdpx(sessions: Sessions, args: argparse.Namespace) -> int:
     from services.gateway.auth import ANONYMOUS, AccessDenied, TokenError, resolve_token
     from services.gateway.exports.qdpx import write_qdpx
     from services.gateway.research.scope import Scope
-    from services.gateway.research.store import ensure_first_codebook
     from services.gateway.snapshot import current
     from shared.errors import DomainError
 
-    async with sessions() as session, session.begin():
-        await ensure_first_codebook(session)  # as the gateway does when it starts
     async with sessions() as session:
         snap = await current(session)
     started = time.perf_counter()
@@ -370,15 +397,12 @@ async def _table1(sessions: Sessions, args: argparse.Namespace) -> int:
 
     from services.gateway.auth import ANONYMOUS, AccessDenied, Level, TokenError, resolve_token
     from services.gateway.research.scope import Scope
-    from services.gateway.research.store import ensure_first_codebook
     from services.gateway.research.table1 import table1
     from services.gateway.research.table1_render import render
     from services.gateway.research.tables import codebooks
     from shared.errors import DomainError
 
     c = codebooks.c
-    async with sessions() as session, session.begin():
-        await ensure_first_codebook(session)  # as the gateway does when it starts
     async with sessions() as session:
         try:
             guard = ANONYMOUS if args.token is None else await resolve_token(sessions, args.token)

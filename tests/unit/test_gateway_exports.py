@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -233,6 +234,31 @@ def test_cli_token_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         main([*args, "--token", token])
     assert main(["export", "--list"]) == 0
     assert "mean_overall" in capsys.readouterr().out
+
+
+def test_cli_exports_read_beside_a_writer_holding_the_lock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export of a live gateway's SQLite file reads: it neither waits for the consumer's
+    write lock nor fails with "database is locked" behind it (WAL lets readers through)."""
+    monkeypatch.setattr("shared.storage.engine.SQLITE_BUSY_SECONDS", 2)  # fail fast if it waits
+    path = tmp_path / "gateway.db"
+    db = f"sqlite:///{path}"
+    assert main(["token", "list", "--db", db]) == 0  # the gateway's schema, migrated
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the consumer, mid-batch
+        writer.execute("DELETE FROM access_tokens")
+        target = tmp_path / "groups.csv"
+        assert main(["export", "groups", "--out", str(target), "--db", db]) == 0
+        assert target.read_text().splitlines() == [",".join(DATASETS["groups"].column_names)]
+        table1 = tmp_path / "table1.md"
+        assert main(["export", "table1", "--format", "md", "--out", str(table1), "--db", db]) == 0
+        assert table1.stat().st_size > 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    capsys.readouterr()
 
 
 def test_cli_export_all_writes_a_valid_data_package(

@@ -106,11 +106,17 @@ async def add_codebook_version(session: AsyncSession, book: CodebookInput, by: s
     return await _insert_codebook(session, book, latest + 1, by)
 
 
+async def has_first_codebook(session: AsyncSession) -> bool:
+    from services.gateway.research.wenger import KEY
+
+    return await _latest_version(session, KEY) is not None
+
+
 async def ensure_first_codebook(session: AsyncSession) -> None:
     """Write Wenger's types as version 1 of ``wenger`` unless the codebook exists."""
-    from services.gateway.research.wenger import KEY, first_codebook
+    from services.gateway.research.wenger import first_codebook
 
-    if await _latest_version(session, KEY) is None:
+    if not await has_first_codebook(session):
         await _insert_codebook(session, validated(first_codebook()), 1, "mgn")
 
 
