@@ -396,15 +396,7 @@ async def _surveys(
                     "counted": int(counted),
                     **dict(
                         zip(
-                            (
-                                "invited",
-                                "responses",
-                                "overall_sum",
-                                "usefulness_sum",
-                                "recommend_sum",
-                                "promoters",
-                                "detractors",
-                            ),
+                            rollups.FEEDBACK_SUMS,
                             (int(v) for v in sums),
                             strict=True,
                         )

@@ -46,7 +46,7 @@ from services.gateway.orm import (
     regions,
 )
 from services.gateway.views.days import month_of_day
-from services.gateway.views.rollups import scope_key
+from services.gateway.views.rollups import FEEDBACK_SUMS, scope_key
 
 HELD, CANCELLED, LEFT, ACTIVE = "HELD", "CANCELLED", "LEFT", "ACTIVE"
 
@@ -570,17 +570,6 @@ def retention(spans: Sequence[Any], scope: Scope) -> list[tuple[int, int, int, i
 # -- feedback -------------------------------------------------------------------------------
 
 
-_FEEDBACK_SUMS = (
-    "invited",
-    "responses",
-    "overall_sum",
-    "usefulness_sum",
-    "recommend_sum",
-    "promoters",
-    "detractors",
-)
-
-
 def feedback_trend(scope: Scope) -> Select[Any]:
     """Per Helsinki month of the surveyed meetings: closed surveys, counted or withheld
     (whole months from the roll-ups, the period's partial ones from the unit facts)."""
@@ -591,7 +580,7 @@ def feedback_trend(scope: Scope) -> Select[Any]:
             v.month,
             func.coalesce(func.sum(v.counted), 0).label("surveys"),
             func.coalesce(func.sum(v.closed - v.counted), 0).label("surveys_withheld"),
-            *sums(*(v[n] for n in _FEEDBACK_SUMS)),
+            *sums(*(v[n] for n in FEEDBACK_SUMS)),
         )
         .where(*where(fact_surveys, piece), v.closed == 1)
         .group_by(v.month)
@@ -602,7 +591,7 @@ def feedback_trend(scope: Scope) -> Select[Any]:
             t.month,
             t.counted.label("surveys"),
             (t.closed - t.counted).label("surveys_withheld"),
-            *(t[n] for n in _FEEDBACK_SUMS),
+            *(t[n] for n in FEEDBACK_SUMS),
         ).where(*_months_of(scope, cut), t.closed > 0)
         parts.append(whole)
     return _by_month(parts)

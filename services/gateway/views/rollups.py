@@ -43,9 +43,7 @@ from shared.storage.chunks import chunks
 from shared.storage.keys import among
 
 MEETING_SUMS = ("held", "cancelled", "attendees", "expected")
-SURVEY_SUMS = (
-    "closed",
-    "counted",
+FEEDBACK_SUMS = (  # a survey's answers summed: one meeting's fact row, a month's, a trend's
     "invited",
     "responses",
     "overall_sum",
@@ -54,6 +52,7 @@ SURVEY_SUMS = (
     "promoters",
     "detractors",
 )
+SURVEY_SUMS = ("closed", "counted", *FEEDBACK_SUMS)
 SUMS = (*MEETING_SUMS, "groups_meeting", *SURVEY_SUMS, "activities")
 GROUPS_CHUNK = 500  # groups per read of a rebuild
 Key = tuple[str, str]  # (scope, month)
