@@ -999,7 +999,7 @@ async def test_migrations_match_the_models_and_downgrade(database_url: str):
 
     try:
         await migrate(engine, location, version_table=table)
-        assert head_revision(location) == "0005"
+        assert head_revision(location) == "0006"
         async with engine.connect() as conn:
             assert await conn.run_sync(diffs) == []
             assert await conn.run_sync(tables) == set(Base.metadata.tables)
