@@ -423,6 +423,7 @@ fact_cop = Table(
 Index("ix_fact_cop_type_day", fact_cop.c.activity_type, fact_cop.c.day)
 Index("ix_fact_cop_region_day", fact_cop.c.region, fact_cop.c.day)
 Index("ix_fact_cop_group_day", fact_cop.c.group_id, fact_cop.c.day)
+Index("ix_fact_cop_day", fact_cop.c.day, fact_cop.c.counted)  # a period's partial months
 
 fact_coding = Table(
     "fact_coding",
@@ -468,6 +469,8 @@ fact_months = Table(
     Column("detractors", Integer, nullable=False),
     Column("activities", Integer, nullable=False),  # the meetings' counted coders'
 )
+# a region's group rows (groupMonths with a region filter), in the order a page reads them
+Index("ix_fact_months_region_scope", fact_months.c.region, fact_months.c.scope, fact_months.c.month)
 
 # The counted coders' CoP facts per scope, type and month, with ``since``: for a group's
 # row its previous month with that type ('' for its first); a region's and the nation's sum
