@@ -442,11 +442,8 @@ fact_coding = Table(
 # a page of coder pairs sums its own rows in this order, period filtered in the index
 Index(
     "ix_fact_coding_pair_cells",
-    *(
-        fact_coding.c[name]
-        for name in ("coder_a", "coder_b", "activity_type", "day")
-        + ("both", "a_only", "b_only", "neither")
-    ),
+    *(fact_coding.c[name] for name in ("coder_a", "coder_b", "activity_type", "day")),
+    *(fact_coding.c[name] for name in ("both", "a_only", "b_only", "neither")),
 )
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 Index("ix_fact_coding_group_day", fact_coding.c.group_id, fact_coding.c.day)
