@@ -440,7 +440,12 @@ fact_coding = Table(
     Column("b_only", Integer, nullable=False),
     Column("neither", Integer, nullable=False),
 )
-Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
+# a page of coder pairs sums its own rows in this order, period filtered in the index
+Index(
+    "ix_fact_coding_pair_cells",
+    *(fact_coding.c[name] for name in ("coder_a", "coder_b", "activity_type", "day")),
+    *(fact_coding.c[name] for name in ("both", "a_only", "b_only", "neither")),
+)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 Index("ix_fact_coding_group_day", fact_coding.c.group_id, fact_coding.c.day)
 
