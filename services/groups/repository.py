@@ -43,7 +43,6 @@ from services.groups.orm import (
     PersonRow,
 )
 
-
 # The write path's statements, built once: a statement object memoizes its cache key, so a
 # request only binds its values (building ``insert(...).values(...)`` anew coerced and
 # keyed every value, the largest SQLAlchemy cost of an ``addMember``: bench/write_path.py).
@@ -231,9 +230,7 @@ class GroupRepository:
 
     async def get_group(self, group_id: UUID) -> Group | None:
         """The group with its facilitators, in one statement (an outer join)."""
-        found = (
-            await self.session.execute(_GROUP_WITH_FACILITATORS, {"group_id": group_id})
-        ).all()
+        found = (await self.session.execute(_GROUP_WITH_FACILITATORS, {"group_id": group_id})).all()
         if not found:
             return None
         row = found[0][0]
