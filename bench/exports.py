@@ -8,16 +8,21 @@ the projection: this measures the export), then streams ``members`` and ``meetin
 and as JSON lines through the same code as ``GET /exports/<name>.<fmt>`` and ``mgn export``
 into a byte counter. Each run is done twice: once timed (rows/s), once under tracemalloc
 (peak Python memory allocated while streaming: it stays flat, the rows are never all held).
-Last, ``mgn export`` runs as a process of its own: its peak resident set size, all included
-(CSV, JSON lines, then the SPSS and Stata files, which hold the dataset while written).
+Last, ``mgn export`` runs as a process of its own per file: the peak resident set size of
+that process (``wait4``'s own rusage, not the largest child so far) and its CPU seconds, for
+CSV, JSON lines, SPSS and Stata files. Flat memory: the same peak at 100,000 and 1,000,000
+rows. ``--files-only`` skips the in-process streams; ``--cli-root DIR`` runs ``mgn export``
+from another checkout (e.g. main, for before/after on the same database).
+
+    python bench/exports.py --rows 1000000 --files-only
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -103,17 +108,28 @@ async def export(sessions: Sessions, name: str, fmt: str) -> tuple[int, int]:
     return rows[0], size
 
 
-def cli_export(url: str, name: str, fmt: str, out: Path) -> float:
-    """Run ``mgn export`` as its own process; its peak resident set size in MiB."""
-    command = [sys.executable, "-m", "deploy.cli", "export", name, "--format", fmt]
-    done = subprocess.run([*command, "--out", str(out), "--db", url], capture_output=True)
-    if done.returncode != 0:
-        raise SystemExit(f"mgn export failed: {done.stderr.decode()}")
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def cli_export(url: str, name: str, fmt: str, out: Path, root: Path | None) -> tuple[float, float]:
+    """Run ``mgn export`` as its own process; its peak resident set size in MiB and its CPU
+    seconds."""
+    python = sys.executable if root is None else str(root / ".venv" / "bin" / "python")
+    command = [python, "-m", "deploy.cli", "export", name, "--format", fmt]
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [*command, "--out", str(out), "--db", url],
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            cwd=root,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"mgn export failed: {errors.read().decode()[-2000:]}")
+    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 async def main(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'exports.db'}"
         engine = create_engine(url)
         try:
@@ -129,7 +145,7 @@ async def main(args: argparse.Namespace) -> int:
             print(
                 f"{'export':<18}{'rows':>10}{'MB':>8}{'seconds':>9}{'rows/s':>11}{'peak MiB':>10}"
             )
-            for name in ("members", "meetings"):
+            for name in () if args.files_only else ("members", "meetings"):
                 for fmt in ("csv", "jsonl"):
                     t = time.perf_counter()
                     rows, size = await export(sessions, name, fmt)
@@ -142,25 +158,27 @@ async def main(args: argparse.Namespace) -> int:
                         f"{name + '.' + fmt:<18}{rows:>10,}{size / 1e6:>8.1f}{took:>9.2f}"
                         f"{rows / took:>11,.0f}{peak / 2**20:>10.1f}"
                     )
-            print("whole process: mgn export (peak resident set of the process, all of it)")
-            # SPSS and Stata files are written whole: their peak shows what holding a
-            # dataset costs (RUSAGE_CHILDREN is the largest child so far: run them last)
+            print("each file: mgn export as a process (its peak resident set, its CPU time)")
             runs = (
                 ("members", "csv"),
                 ("meetings", "jsonl"),
                 ("members", "sav"),
+                ("members", "dta"),
+                ("meetings", "sav"),
                 ("meetings", "dta"),
             )
             for name, fmt in runs:
                 out = Path(tmp) / f"{name}.{fmt}"
                 t = time.perf_counter()
-                rss = cli_export(url, name, fmt, out)
+                rss, cpu = cli_export(url, name, fmt, out, args.cli_root)
                 took = time.perf_counter() - t
                 print(
-                    f"  mgn export {name} --format {fmt}: {args.rows:,} rows in {took:.2f} s "
-                    f"({args.rows / took:,.0f} rows/s incl. start-up), peak RSS {rss:.0f} MiB, "
-                    f"file {out.stat().st_size / 1e6:.1f} MB"
+                    f"  mgn export {name} --format {fmt}: {args.rows:,} rows in {took:.2f} s, "
+                    f"{cpu:.1f} CPU s, peak RSS {rss:.0f} MiB, file "
+                    f"{out.stat().st_size / 1e6:.1f} MB (load {os.getloadavg()[0]:.1f})",
+                    flush=True,
                 )
+                out.unlink()
         finally:
             await engine.dispose()
     return 0
@@ -170,4 +188,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--files-only", action="store_true", help="only mgn export's files")
+    parser.add_argument("--cli-root", type=Path, help="run mgn export from this checkout")
+    parser.add_argument("--tmp", type=Path, help="directory for the database and files")
     sys.exit(asyncio.run(main(parser.parse_args())))

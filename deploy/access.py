@@ -62,10 +62,10 @@ def add_commands(commands: Any) -> None:
     export.add_argument(
         "--also",
         action="append",
-        choices=["sav", "dta"],
+        choices=["sav", "dta", "jsonl", "parquet"],
         default=[],
-        help="with --all: each dataset also as an SPSS (sav) or Stata (dta) file, listed "
-        "in datapackage.json with its SHA-256 (repeat for both; held in memory per dataset)",
+        help="with --all: each dataset also as an SPSS (sav), Stata (dta), JSON lines or "
+        "Parquet file, listed in datapackage.json with its SHA-256 (repeat for several)",
     )
     export.add_argument(
         "--jobs",
@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"mgn: error: export --all: --jobs {args.jobs}: give 1 or more")
         if args.name or args.out is None or args.format != "csv":
             raise SystemExit(
-                "mgn: error: export --all: no dataset name; --out DIR; CSV (--also sav, dta)"
+                "mgn: error: export --all: no dataset name; --out DIR; CSV "
+                "(--also sav, dta, jsonl, parquet)"
             )
         return _with_db(args, _export_all, reads_only=True)
     if args.also:
@@ -323,7 +324,7 @@ async def _export_all(sessions: Sessions, args: argparse.Namespace) -> int:
             also=tuple(args.also),
             jobs=args.jobs,
         )
-    except NotInValueSet as exc:  # the data dictionary is behind the data
+    except (RuntimeError, NotInValueSet) as exc:  # pyarrow missing; the dictionary behind
         raise SystemExit(f"mgn: error: export --all: {exc}") from None
     for w in files:
         for one in (w, *w.also):

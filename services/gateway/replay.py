@@ -25,6 +25,10 @@ a batch touched, every index kept up to date. :func:`replay` (used by
   projection itself looks rows up by stay);
 - **facts**: computed once at the end from the base tables (:func:`services.gateway.views
   .facts.rebuild`, which the equality tests prove equal to the facts kept batch by batch);
+  with SQLite's files, each partition computes its own regions' facts in its file after its
+  load (:func:`~services.gateway.views.facts.rebuild_regional`: a region's facts depend on
+  its rows alone), merged with the rest, and only the nation's roll-ups and the workspace's
+  facts are computed after the merge (:func:`~services.gateway.views.facts.rebuild_national`);
 - **durability**: SQLite loads without fsync (``synchronous=OFF``; the file is new, so a
   crash loses only a rebuild to start again), then the file is fsynced; PostgreSQL commits
   asynchronously (``synchronous_commit=off``) until the end.
@@ -134,8 +138,12 @@ async def load(
                 await conn.execute(text(f'DROP INDEX "{name}"'))
             await conn.commit()
             files = await replay_sqlite.split(conn, database or "", workers) if sqlite else []
-            urls = replay_sqlite.urls(files) if files else [target_url] * workers
-            summaries = await _partitioned(urls, batches, done, tick)
+            if files:  # a file each: its regions' facts computed there, merged below
+                own = [create for _, create in indexes]
+                parts = [Partition(url, own) for url in replay_sqlite.urls(files)]
+            else:
+                parts = [Partition(target_url) for _ in range(workers)]
+            summaries = await _partitioned(parts, batches, done, tick)
             for part in summaries:
                 done.applied += part.applied
                 done.duplicates += part.duplicates
@@ -155,7 +163,10 @@ async def load(
             await conn.commit()
             started = done.phase("record and indexes", *started)
             async with AsyncSession(bind=conn) as session, session.begin():
-                await facts.rebuild(session)
+                if files:
+                    await facts.rebuild_national(session)
+                else:
+                    await facts.rebuild(session)
             done.phase("facts", *started)
             if sqlite:
                 await replay_sqlite.durable(conn, database)
@@ -165,12 +176,10 @@ async def load(
 
 
 async def _partitioned(
-    urls: list[str], batches: AsyncIterator[Batch], done: Replayed, tick: Tick | None
+    parts: list[Partition], batches: AsyncIterator[Batch], done: Replayed, tick: Tick | None
 ) -> list[Summary]:
-    """Every region's messages, in stream order, to one partition (a worker process
-    loading into the database at one of ``urls``; regions dealt out in the order they
-    first appear); their summaries once all is applied."""
-    parts = [Partition(url) for url in urls]
+    """Every region's messages, in stream order, to one of ``parts`` (regions dealt out
+    in the order they first appear); their summaries once all is applied."""
     workers = len(parts)
     owner: dict[str, int] = {}
     try:

@@ -28,18 +28,20 @@ import queue
 import resource
 import threading
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.gateway.orm import TABLES
 from services.gateway.projections import project_rows
+from services.gateway.views import facts
 from shared.contracts import DecodedEvent, Envelope, EventDecodeError, decode
 from shared.storage import create_engine
 from shared.storage.bulk import insert_rows
@@ -69,11 +71,16 @@ class Summary:
 class Partition:
     """The calling process's end of one worker process."""
 
-    def __init__(self, target_url: str) -> None:
+    def __init__(self, target_url: str, indexes: Sequence[str] | None = None) -> None:
+        """A worker loading into ``target_url``; ``indexes`` (statements that create
+        them): given when the partition has a database of its own (SQLite's files), which
+        then gets them after the load and its regions' research facts
+        (:func:`services.gateway.views.facts.rebuild_regional`), merged with the others'."""
         context = multiprocessing.get_context("spawn")
         self._conn, theirs = context.Pipe()
+        own = None if indexes is None else list(indexes)
         self._process = context.Process(
-            target=_work, args=(theirs, target_url), name="mgn-rebuild-partition", daemon=True
+            target=_work, args=(theirs, target_url, own), name="mgn-rebuild-partition", daemon=True
         )
         self._process.start()
         theirs.close()
@@ -116,9 +123,11 @@ class Partition:
             raise PartitionFailed(value if kind == "error" else f"unexpected {kind!r}")
 
 
-def _work(conn: Connection, target_url: str) -> None:  # pragma: no cover - a child process
+def _work(
+    conn: Connection, target_url: str, indexes: list[str] | None
+) -> None:  # pragma: no cover - a child process
     try:
-        summary = asyncio.run(_apply(conn, target_url))
+        summary = asyncio.run(_apply(conn, target_url, indexes))
     except BaseException:
         with contextlib.suppress(Exception):
             conn.send(("error", traceback.format_exc()))
@@ -126,7 +135,7 @@ def _work(conn: Connection, target_url: str) -> None:  # pragma: no cover - a ch
     conn.send(("done", summary))
 
 
-async def _apply(conn: Connection, target_url: str) -> Summary:
+async def _apply(conn: Connection, target_url: str, indexes: list[str] | None) -> Summary:
     inbox: queue.Queue[bytes] = queue.Queue(maxsize=AHEAD)
     threading.Thread(target=_receive, args=(conn, inbox), daemon=True).start()
     engine = load_engine(target_url)
@@ -156,9 +165,21 @@ async def _apply(conn: Connection, target_url: str) -> Summary:
                 now = datetime.now(UTC)
                 await insert_rows(session, TABLES.marks, seen.marks(now))
                 await insert_rows(session, TABLES.processed, seen.processed(now))
+            if indexes is not None:
+                await _regional_facts(db, indexes)
     finally:
         await engine.dispose()
     return Summary(applied, duplicates, undecodable, top, cpu_seconds())
+
+
+async def _regional_facts(db: AsyncConnection, indexes: list[str]) -> None:
+    """This partition's own file: its indexes (what the facts read by), then the facts of
+    its regions (the nation's are summed after the merge)."""
+    for create in indexes:
+        await db.execute(text(create))
+    await db.commit()
+    async with AsyncSession(bind=db) as session, session.begin():
+        await facts.rebuild_regional(session)
 
 
 def _receive(conn: Connection, inbox: queue.Queue[bytes]) -> None:  # pragma: no cover

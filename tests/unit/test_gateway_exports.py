@@ -264,6 +264,7 @@ def test_cli_exports_read_beside_a_writer_holding_the_lock(
 def test_cli_export_all_writes_a_valid_data_package(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import pyarrow.parquet as pq
     from frictionless import validate
 
     from shared.storage import create_engine, session_factory
@@ -287,7 +288,7 @@ def test_cli_export_all_writes_a_valid_data_package(
     asyncio.run(fill())
     capsys.readouterr()
     out = tmp_path / "package"
-    also = ["--also", "sav", "--also", "dta"]
+    also = ["--also", "sav", "--also", "dta", "--also", "jsonl", "--also", "parquet"]
     assert main(["export", "--all", "--out", str(out), *also, "--db", db]) == 0
     err = capsys.readouterr().err
     assert f"NATIONAL stream sequence {len(events)}" in err
@@ -299,14 +300,21 @@ def test_cli_export_all_writes_a_valid_data_package(
         assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
         assert f"{hashlib.sha256(data).hexdigest()}  {out / res['path']}" in err
         assert [f["name"] for f in res["schema"]["fields"]] == DATASETS[res["name"]].column_names
-        # the same rows as SPSS and Stata files, listed with their SHA-256
-        assert [a["format"] for a in res["mgn:alternates"]] == ["sav", "dta"]
+        # the same rows as SPSS, Stata, JSON lines and Parquet files, with their SHA-256
+        formats = [a["format"] for a in res["mgn:alternates"]]
+        assert formats == ["sav", "dta", "jsonl", "parquet"]
+        lines = (out / f"{res['name']}.jsonl").read_text().splitlines()
+        assert len(lines) == res["rows"]
+        for line in lines[:1]:
+            assert list(json.loads(line)) == [f["name"] for f in res["schema"]["fields"]]
+        assert pq.read_metadata(out / f"{res['name']}.parquet").num_rows == res["rows"]
         for alt in res["mgn:alternates"]:
             data = (out / alt["path"]).read_bytes()
             assert alt["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
             assert alt["bytes"] == len(data)
             assert alt["rows"] == res["rows"]
             assert f"{hashlib.sha256(data).hexdigest()}  {out / alt['path']}" in err
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # spools gone
     groups_csv = (out / "groups.csv").read_text()
     assert "'=HYPERLINK(1)" in groups_csv  # formulas stay neutralised in the package
     report = validate(out / "datapackage.json")

@@ -11,7 +11,7 @@ import io
 import math
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,39 +362,3 @@ async def test_crlf_texts_keep_their_passages() -> None:
         assert plain[moved(start, removed) : moved(end, removed)] == text[start:end].replace(
             "\r\n", "\n"
         )
-
-
-@pytest.mark.parametrize("fmt", ["sav", "dta"])
-async def test_dates_stay_dates_when_missing_or_without_rows(fmt: str, tmp_path: Path) -> None:
-    import pyreadstat
-
-    from services.gateway.exports.stats import frame
-
-    ds = DATASETS["members"]
-    one = ["m1", "oulu", "g1", "ACTIVE", date(2020, 1, 2), None, 3, None, None, None]
-    for rows in ([], [[*one[:4], None, *one[5:]]], [one]):
-        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in ds.columns]
-        df, labels = frame(ds, columns, ["oulu"])
-        path = tmp_path / f"members.{fmt}"
-        dates = ("joined_on", "left_on")
-        if fmt == "sav":
-            pyreadstat.write_sav(
-                df,
-                path,
-                variable_value_labels=labels,
-                variable_format=dict.fromkeys(dates, "DATE11"),
-            )
-            back, meta = pyreadstat.read_sav(path, apply_value_formats=True)
-        else:
-            pyreadstat.write_dta(
-                df, path, variable_value_labels=labels, variable_format=dict.fromkeys(dates, "%td")
-            )
-            back, meta = pyreadstat.read_dta(path, apply_value_formats=True)
-        assert len(back) == len(rows)
-        assert {meta.original_variable_types[d] for d in dates} == {
-            "DATE11" if fmt == "sav" else "%td"
-        }
-        if rows:
-            assert list(back["status"]) == ["ACTIVE"]
-            joined = back["joined_on"][0]
-            assert joined == rows[0][4] or (rows[0][4] is None and missing(joined))

@@ -730,7 +730,7 @@ async def check_brute_force(sessions: Sessions) -> None:
         async with sessions() as session:
             return [tuple(rounded(v) for v in r) for r in (await session.execute(query)).all()]
 
-    checked = 0
+    checked = edged = 0
     for s in scopes(world):
         got = await run(queries.meetings_over_time(s))
         assert got == world.meetings_over_time(s), s
@@ -764,12 +764,14 @@ async def check_brute_force(sessions: Sessions) -> None:
                 async with sessions() as session:
                     assert await session.scalar(rolled[1]) == len(got), months
                 checked += bool(got)
+                edged += bool(got) and bool(queries.split(months.from_, months.to).edges)
         if s.region is None and s.group_id is None:
             rows = await run(queries.region_overview(s))
             got = [(*r[:1], *r[3:8], r[9]) for r in sorted(rows)]
             assert got == [world.region_overview(r[0], s) for r in sorted(rows)], s
         checked += bool(world.cop(s)) + bool(world.feedback(s))
     assert checked > 10, "the scopes are not empty"
+    assert edged >= 3, "group months of partial first and last months were compared"
     assert any(r[2] for r in world.feedback(Scope())), "some surveys are withheld (< 3)"
 
 

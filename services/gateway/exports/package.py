@@ -22,12 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.gateway.auth.guard import AccessDenied, Guard
 from services.gateway.exports.dataset import Column
 from services.gateway.exports.registry import DATASETS, Dataset
-from services.gateway.exports.stats import STATS_FORMATS, write_stats
+from services.gateway.exports.stats import STATS_FORMATS, write_stats_files
 from services.gateway.exports.stream import FORMATS, scoped, stream
 from services.gateway.snapshot import Snapshot, current
 from shared.files import open_private
 
 DESCRIPTOR = "datapackage.json"
+# the formats ``--all`` writes beside each CSV when asked (``--also``): their media types
+ALSO = {
+    **STATS_FORMATS,
+    "jsonl": FORMATS["jsonl"],
+    "parquet": "application/vnd.apache.parquet",
+}
 # the data dictionary's types as Table Schema types (ids are pseudonymous texts)
 TABLE_SCHEMA_TYPES = {
     "string": "string",
@@ -120,7 +126,7 @@ def resource(written: Written) -> dict[str, Any]:
                     {
                         "path": a.path.name,
                         "format": a.fmt,
-                        "mediatype": STATS_FORMATS[a.fmt],
+                        "mediatype": ALSO[a.fmt],
                         "hash": f"sha256:{a.sha256}",
                         "bytes": a.bytes,
                         "rows": a.rows,
@@ -165,14 +171,28 @@ async def write_dataset(
     note: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> Written:
-    """``ds`` as ``directory/<name>.csv`` and as each format of ``also`` (sav, dta)."""
+    """``ds`` as ``directory/<name>.csv`` and as each format of ``also`` (:data:`ALSO`);
+    every file streamed, memory flat."""
     path = directory / f"{ds.name}.csv"
     with open_private(path, "wb") as out:
         written = await write(sessions, ds, "csv", query, out, progress, path)
+    targets = {fmt: directory / f"{ds.name}.{fmt}" for fmt in dict.fromkeys(also)}
+    done: dict[str, tuple[int, str]] = {}
+    stats = {fmt: p for fmt, p in targets.items() if fmt in STATS_FORMATS}
+    if stats:  # the rows read once for both (exports/stats.py)
+        done.update(await write_stats_files(sessions, ds, query, stats, note=note))
+    if "jsonl" in targets:
+        with open_private(targets["jsonl"], "wb") as out:
+            lines = await write(sessions, ds, "jsonl", query, out)
+        done["jsonl"] = (lines.rows, lines.sha256)
+    if "parquet" in targets:
+        from services.gateway.exports.parquet import write_parquet
+
+        extra = {"mgn:snapshot": note}
+        done["parquet"] = await write_parquet(sessions, ds, query, targets["parquet"], None, extra)
     others = []
-    for fmt in dict.fromkeys(also):
-        other = directory / f"{ds.name}.{fmt}"
-        rows, digest = await write_stats(sessions, ds, query, other, fmt, note=note)
+    for fmt, other in targets.items():
+        rows, digest = done[fmt]
         others.append(Written(ds, other, fmt, rows, other.stat().st_size, digest))
     return replace(written, also=tuple(others))
 
@@ -187,9 +207,10 @@ async def write_all(
     jobs: int = 1,
 ) -> tuple[Snapshot, Path, list[Written], list[str]]:
     """Every dataset ``guard`` may read as CSV into ``directory`` (and as each format of
-    ``also``: sav, dta), then ``datapackage.json``; returns the snapshot, the descriptor's
-    path, the files and the datasets refused. ``jobs`` > 1: the datasets are written by
-    that many processes at once (:mod:`.processes`), each reading the database itself."""
+    ``also``: sav, dta, jsonl, parquet), then ``datapackage.json``; returns the snapshot,
+    the descriptor's path, the files and the datasets refused. ``jobs`` > 1: the datasets
+    are written by that many processes at once (:mod:`.processes`), each reading the
+    database itself."""
     async with sessions() as session:
         snap = await current(session)
     note = f"snapshot: {snap.stream} stream sequence {snap.sequence} ({snap.time or 'never'})"

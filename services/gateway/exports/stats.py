@@ -15,17 +15,20 @@ dictionary (:mod:`services.gateway.exports.dataset`):
   with a digit) are made from the column names, unique; the dictionary's are all valid
   already, so in practice they are the same.
 
-Both formats are written whole (pyreadstat takes a data frame): the rows are read a chunk
-at a time but held in memory as columns until the file is written.
+The rows are read once for every format asked for, kept in a temporary file
+(:mod:`.spool`: both formats declare their texts' widths before the rows) and written a
+chunk at a time after the metadata pyreadstat writes (:mod:`.stats_layout`): memory stays
+flat whatever the size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 import textwrap
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.exports.dataset import Column, Dataset
+from services.gateway.exports.spool import NotInValueSet, Spool
+from services.gateway.exports.stats_layout import write_rows
 from services.gateway.exports.stream import Progress, chunks
 from services.gateway.orm import regions
+from shared.files import open_private, private_dir
 
 STATS_FORMATS = {"sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}
 STATA_NAME = 32  # characters of a Stata variable name
@@ -42,10 +48,9 @@ STATA_LABEL = 80  # bytes of a Stata variable (and file) label
 SPSS_FILE_LABEL = 64  # bytes of an SPSS file label
 SPSS_NOTE_LINE = 80  # bytes of a line of an SPSS file's document (note)
 BOOLEAN_LABELS = {0: "false", 1: "true"}
-
-
-class NotInValueSet(ValueError):
-    """A value the data dictionary does not list for its column (the dictionary is behind)."""
+# Stata 14's format (.dta release 118), read by Stata 14 and later; pyreadstat's default,
+# release 119, references its long texts (strL) in a layout pandas reads differently
+DTA_VERSION = 14
 
 
 def stata_name(name: str, taken: set[str]) -> str:
@@ -100,90 +105,49 @@ def value_codes(column: Column, known_regions: Sequence[str], seen: set[str]) ->
     return {v: i for i, v in enumerate(values, 1)}
 
 
-def _moment(value: datetime) -> datetime:
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).replace(tzinfo=None)
+def labels(ds: Dataset, codes: dict[int, dict[str, int]]) -> dict[str, dict[int | float, str]]:
+    """The value labels of the dataset's coded and boolean columns."""
+    found: dict[str, dict[int | float, str]] = {}
+    for i, col in enumerate(ds.columns):
+        if i in codes:
+            found[col.name] = {float(code): v for v, code in codes[i].items()}
+        elif col.type == "boolean":
+            found[col.name] = {float(k): v for k, v in BOOLEAN_LABELS.items()}
+    return found
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    return float(value)
-
-
-def frame(ds: Dataset, columns: list[list[Any]], known_regions: Sequence[str]) -> Any:
-    """The dataset's columns of values as a data frame for pyreadstat, and its value labels."""
+def template_frame(spool: Spool) -> Any:
+    """One row as wide as the dataset's widest texts, typed as the file's variables: what
+    pyreadstat writes the file's metadata from (:mod:`.stats_layout`)."""
     import pandas as pd
 
     data: dict[str, Any] = {}
-    labels: dict[str, dict[int | float, str]] = {}
-    for col, values in zip(ds.columns, columns, strict=True):
-        if col.values or col.regions:
-            seen = {v for v in values if v is not None}
-            codes = value_codes(col, known_regions, seen)
-            unknown = sorted(seen - set(codes))
-            if unknown:
-                raise NotInValueSet(
-                    f"{ds.name}.{col.name}: {', '.join(map(repr, unknown))} not in the data "
-                    f"dictionary's values ({', '.join(col.values)})"
-                )
-            data[col.name] = pd.array(
-                [None if v is None else float(codes[v]) for v in values], dtype="float64"
-            )
-            labels[col.name] = {float(code): v for v, code in codes.items()}
-        elif col.type in ("string", "id"):
-            data[col.name] = ["" if v is None else str(v) for v in values]
-        elif col.type in ("integer", "number"):
-            data[col.name] = pd.array([_number(v) for v in values], dtype="float64")
-        elif col.type == "boolean":
-            data[col.name] = pd.array(
-                [None if v is None else float(bool(v)) for v in values], dtype="float64"
-            )
-            labels[col.name] = {float(k): v for k, v in BOOLEAN_LABELS.items()}
-        elif col.type == "date":
-            if any(v is not None for v in values):  # date objects: a date variable
-                data[col.name] = list(values)
-            else:  # no date to tell the type by: missing date-times, with a date format below
-                data[col.name] = pd.Series([pd.NaT] * len(values), dtype="datetime64[us]")
-        elif col.type == "timestamp":
-            data[col.name] = pd.to_datetime(
-                [None if v is None else _moment(v) for v in values]
-            ).astype("datetime64[us]")
-        else:  # pragma: no cover - the dictionary's types are closed
-            raise ValueError(f"{ds.name}.{col.name}: no file type for {col.type!r}")
-    return pd.DataFrame(data), labels
+    for col, how, width in zip(spool.dataset.columns, spool.kinds, spool.widths, strict=True):
+        if how == "text":
+            data[col.name] = ["x" * width]
+        elif how == "date":
+            data[col.name] = [date(1970, 1, 1)]
+        elif how == "timestamp":
+            data[col.name] = pd.Series([datetime(1970, 1, 1)]).astype("datetime64[us]")
+        else:
+            data[col.name] = pd.array([1.0], dtype="float64")
+    return pd.DataFrame(data)
 
 
-async def write_stats(
-    sessions: async_sessionmaker[AsyncSession],
+def write_frame(
     ds: Dataset,
-    query: Select[Any],
-    path: Path,
+    df: Any,
+    value_labels: dict[str, dict[int | float, str]],
     fmt: str,
-    progress: Progress | None = None,
-    note: str = "",
-) -> tuple[int, str]:
-    """Write ``ds`` as ``fmt`` (sav | dta) to ``path``; return its rows and SHA-256."""
+    path: Path,
+    note: str,
+) -> None:
+    """pyreadstat's file of the frame ``df`` of ``ds``'s columns, labelled from the data
+    dictionary (the export writes its template so: :func:`template_frame`)."""
     import pyreadstat
 
-    from shared.files import open_private
-
-    if fmt not in STATS_FORMATS:
-        raise ValueError(f"unknown statistics format {fmt!r}: choose sav or dta")
-    columns: list[list[Any]] = [[] for _ in ds.columns]
-    async for chunk in chunks(sessions, ds, query, progress):
-        for row in chunk:
-            for values, value in zip(columns, row, strict=True):
-                values.append(value)
-    async with sessions() as session:
-        known = await region_ids(session)
-    df, value_labels = frame(ds, columns, known)
     dates = [c.name for c in ds.columns if c.type == "date"]
-    rows = len(df)
-    del columns
     meanings: dict[str, str | None] = {c.name: c.meaning for c in ds.columns}
-    with open_private(path, "wb"):  # 0600 before any data reaches it
-        pass
     if fmt == "sav":
         pyreadstat.write_sav(
             df,
@@ -205,9 +169,79 @@ async def write_stats(
             column_labels={names[k]: cut(v or "") for k, v in meanings.items()},
             variable_value_labels={names[k]: v for k, v in value_labels.items()},
             variable_format={names[k]: "%td" for k in dates},
+            version=DTA_VERSION,
         )
+
+
+async def write_stats_files(
+    sessions: async_sessionmaker[AsyncSession],
+    ds: Dataset,
+    query: Select[Any],
+    targets: dict[str, Path],
+    progress: Progress | None = None,
+    note: str = "",
+) -> dict[str, tuple[int, str]]:
+    """Write ``ds`` once per format of ``targets`` (sav | dta: path), reading its rows
+    once; per format, its rows and the file's SHA-256. Memory holds a chunk of rows: the
+    rows wait in a temporary file beside the first target (:class:`.spool.Spool`)."""
+    for fmt in targets:
+        if fmt not in STATS_FORMATS:
+            raise ValueError(f"unknown statistics format {fmt!r}: choose sav or dta")
+    directory = next(iter(targets.values())).parent
+    private_dir(directory, tighten=False)
+    done: dict[str, tuple[int, str]] = {}
+    with Spool(ds, directory) as spool:
+        async for chunk in chunks(sessions, ds, query, progress):
+            spool.add(chunk)
+        async with sessions() as session:
+            known = await region_ids(session)
+        codes = {
+            i: value_codes(c, known, spool.seen_regions)
+            for i, c in enumerate(ds.columns)
+            if c.values or c.regions
+        }
+        for fmt, path in targets.items():
+            with tempfile.TemporaryDirectory(dir=directory, prefix=".template-") as tmp:
+                template = Path(tmp) / f"template.{fmt}"
+                frame = template_frame(spool)
+                write_frame(ds, frame, labels(ds, codes), fmt, template, note)
+                with open_private(path, "wb") as out:  # 0600 before any data reaches it
+                    write_rows(fmt, spool, template, codes, out)
+            done[fmt] = (spool.rows, sha256_of(path))
+    return done
+
+
+async def write_stats(
+    sessions: async_sessionmaker[AsyncSession],
+    ds: Dataset,
+    query: Select[Any],
+    path: Path,
+    fmt: str,
+    progress: Progress | None = None,
+    note: str = "",
+) -> tuple[int, str]:
+    """Write ``ds`` as ``fmt`` (sav | dta) to ``path``; return its rows and SHA-256."""
+    done = await write_stats_files(sessions, ds, query, {fmt: path}, progress, note)
+    return done[fmt]
+
+
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as done:
         for block in iter(lambda: done.read(1 << 20), b""):
             digest.update(block)
-    return rows, digest.hexdigest()
+    return digest.hexdigest()
+
+
+__all__ = [
+    "STATS_FORMATS",
+    "NotInValueSet",
+    "cut",
+    "labels",
+    "note_lines",
+    "stata_name",
+    "value_codes",
+    "write_frame",
+    "write_stats",
+    "write_stats_files",
+]

@@ -140,6 +140,16 @@ async def _with_codings(session: AsyncSession, meeting_ids: Sequence[str]) -> li
 
 async def rebuild(session: AsyncSession) -> int:
     """Recompute every fact from the read model; returns the meetings there were."""
+    count = await rebuild_regional(session)
+    await rebuild_national(session)
+    return count
+
+
+async def rebuild_regional(session: AsyncSession) -> int:
+    """Recompute the facts that depend on each region's own rows alone (the unit facts,
+    the groups' and regions' roll-ups), for all the regions in the read model; returns the
+    meetings there were. A rebuild's partition (a copy holding some regions) computes its
+    own, merged with the others' before :func:`rebuild_national`."""
     for table in FACT_TABLES:
         await session.execute(delete(table))
     count = await _all_meetings(session)
@@ -147,13 +157,20 @@ async def rebuild(session: AsyncSession) -> int:
     coded = set(await session.scalars(select(activities.c.meeting_id).distinct()))
     await _cop(session, sorted(coded | await consensus_meetings(session)), fresh=True)
     await rollups.rebuild(session)
+    return count
+
+
+async def rebuild_national(session: AsyncSession) -> None:
+    """The facts over every region, once :func:`rebuild_regional` has computed (or merged)
+    every region's: the nation's roll-ups (summed from the regions'), the workspace's facts,
+    and the facts marked current."""
+    await rollups.rebuild_nation(session)
     await counts.rebuild(session)
     await session.execute(
         update(view_state)
         .where(view_state.c.name == STATE)
         .values(needs_rebuild=False, rebuilt_at=datetime.now(UTC))
     )
-    return count
 
 
 async def _replace(

@@ -391,12 +391,14 @@ GROUP_KEY = "group_key"  # the group rows' scope, what a page of them is ordered
 
 def group_months_rolled(scope: Scope) -> tuple[Select[Any], Select[Any]] | None:
     """:func:`group_months` from the group rows of ``fact_months`` (unordered: callers page
-    by (``group_key``, month)) and their count; None when the period has partial months
-    (then the unit facts answer)."""
+    by (``group_key``, month)) and their count; None for an empty period. A partial first or
+    last month is the group's row of that month with its sums taken again from the unit
+    facts of the period's days in it (an index step per row of the page: a page reads the
+    roll-ups' rows in key order, whatever the number of groups and regions)."""
     cut = split(scope.from_, scope.to)
-    if cut.edges or not cut.whole:
+    if not cut.whole and not cut.edges:
         return None
-    t = fact_months.c
+    t, v = fact_months.c, fact_meetings.c
     prefix = scope_key(group_id="")
     if scope.group_id is not None:
         rows = [t.scope == scope_key(group_id=scope.group_id)]
@@ -404,15 +406,40 @@ def group_months_rolled(scope: Scope) -> tuple[Select[Any], Select[Any]] | None:
         rows = [t.scope > prefix, t.scope < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
     if scope.region is not None:
         rows.append(t.region == scope.region)
-    conditions = [*rows, *_month_range(cut), or_(t.held > 0, t.cancelled > 0)]
+    group_id = func.substr(t.scope, len(prefix) + 1)
+    if scope.from_ is not None:
+        rows.append(t.month >= month_of_day(scope.from_))
+    if scope.to is not None:
+        rows.append(t.month <= month_of_day(scope.to))
+    edges = {month_of_day(a): (a, b) for a, b in cut.edges}
+
+    def edge_of(month: str, column: Any) -> Any:
+        a, b = edges[month]
+        return (
+            select(func.coalesce(func.sum(column), 0))
+            .where(v.group_id == group_id, v.day >= a, v.day <= b, v.status.in_((HELD, CANCELLED)))
+            .scalar_subquery()
+        )
+
+    def value(name: str) -> Any:
+        if not edges:
+            return t[name]
+        return case(*((t.month == m, edge_of(m, v[name])) for m in edges), else_=t[name])
+
+    met = or_(t.held > 0, t.cancelled > 0)
+    if edges:  # an edge month's row counts if the group met on the period's days in it
+        met = case(
+            *((t.month == m, edge_of(m, v.held + v.cancelled) > 0) for m in edges), else_=met
+        )
+    conditions = [*rows, met]
     query = select(
-        func.substr(t.scope, len(prefix) + 1).label("group_id"),
+        group_id.label("group_id"),
         t.month,
         t.region,
-        t.held.label("meetings_held"),
-        t.cancelled.label("meetings_cancelled"),
-        t.attendees,
-        t.expected,
+        value("held").label("meetings_held"),
+        value("cancelled").label("meetings_cancelled"),
+        value("attendees").label("attendees"),
+        value("expected").label("expected"),
         t.scope.label(GROUP_KEY),
     ).where(*conditions)
     return query, select(func.count()).select_from(fact_months).where(*conditions)
@@ -817,7 +844,6 @@ def region_overview(scope: Scope = NATION) -> Select[Any]:
 
     fm, fs, fc = fact_meetings.c, fact_surveys.c, fact_cop.c
     period = Scope(None, None, scope.from_, scope.to)
-    held = [fm.region == r.id, fm.held == 1, *where(fact_meetings, period)]
     on = fact_meetings.alias("on_day")
     last_day = (
         select(on.c.day)
@@ -836,7 +862,9 @@ def region_overview(scope: Scope = NATION) -> Select[Any]:
         .label("members_active"),
         of(fact_meetings, func.sum(fm.held), "held").label("meetings_held"),
         select(func.max(fm.starts_at))
-        .where(*held, fm.day == last_day)  # the last day's: one index step back
+        # the last day's: one index step (the day is in the period: naming the period here
+        # made SQLite walk the region's days in it, the day's lookup again for each)
+        .where(fm.region == r.id, fm.held == 1, fm.day == last_day)
         .scalar_subquery()
         .label("last_meeting_at"),
         of(fact_meetings, func.sum(fm.attendees), "attendees").label("attendees"),

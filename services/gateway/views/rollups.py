@@ -26,7 +26,18 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, literal_column, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Delete
 
@@ -309,7 +320,9 @@ async def _group_cop(session: AsyncSession, group_ids: Sequence[str]) -> dict[An
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Every row again from the unit facts (which must be complete), for empty tables."""
+    """Every group's and region's row again from the unit facts (which must be complete),
+    for empty tables; the nation's: :func:`rebuild_nation` after (a rebuild's partitions
+    each compute their regions' rows, the nation's is summed once they are merged)."""
     for kind in (MONTHS, COP):
         await session.execute(delete(kind.table))
     found = union(*(select(t.c.group_id) for t in (fact_meetings, fact_surveys, fact_cop)))
@@ -325,7 +338,25 @@ async def rebuild(session: AsyncSession) -> None:
                 session, kind.table, [kind.record(k, r) for k, r in sorted(own.items())]
             )
             for key, row in own.items():
-                for scope, where in ((scope_key(), ""), (scope_key(row.region), row.region)):
-                    into = wide.setdefault((scope, *key[1:]), _Row.zero(where, kind.sums))
-                    into.plus(row.sums)
+                into = wide.setdefault(
+                    (scope_key(row.region), *key[1:]), _Row.zero(row.region, kind.sums)
+                )
+                into.plus(row.sums)
         await insert_rows(session, kind.table, [kind.record(k, r) for k, r in sorted(wide.items())])
+
+
+async def rebuild_nation(session: AsyncSession) -> None:
+    """The nation's rows again, each the sum of the regions' rows of its key (a group's
+    row adds to its region's and the nation's alike)."""
+    nation, regions = scope_key(), scope_key(region="")
+    for kind in (MONTHS, COP):
+        t = kind.table.c
+        await session.execute(delete(kind.table).where(t.scope == nation))
+        keys = [t[n] for n in kind.keys[1:]]
+        summed = (
+            select(literal(nation), *keys, literal(""), *(func.sum(t[n]) for n in kind.sums))
+            .where(t.scope.startswith(regions, autoescape=True))
+            .group_by(*keys)
+        )
+        columns = [*kind.keys, "region", *kind.sums]
+        await session.execute(insert(kind.table).from_select(columns, summed))
