@@ -5,8 +5,8 @@ facts of their days; without it a national or yearly query scanned every CoP fac
 (bench/research_views_cpu.py). ``fact_months (region, scope, month)``: a region's page of
 group months walked every group's rows in key order to find the region's.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-08 01:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | None = None
 depends_on: str | None = None
 
