@@ -15,7 +15,8 @@ consistently). Both steps are cached under bench/.cache.
 
 Then a real gateway (``mgn service gateway`` on that file, with its own hub nats-server on
 free ports) is asked every research view (GraphQL fields listed in :data:`VIEWS`) with each
-filter of :data:`FILTERS` (national, one region, one group, one year), ``--runs`` times each
+filter of :data:`FILTERS` (national, one region, one group, one year, an exact-day period
+whose first and last months are partial), ``--runs`` times each
 after one warm-up, over HTTP as a researcher (a token made for the run). Prints per view and
 filter the wall-clock p50/p95 of the request and the gateway's CPU per request (p50/p95, from
 /proc/<pid>/task/*/schedstat: nanoseconds on a CPU, every thread, so SQLite's too): on a
@@ -307,8 +308,9 @@ VIEWS: dict[str, str] = {
     "activities": f"activities({PAGE}{{,F}}) {{ edges {{ node {{ id example }} }} }}",
     "memos": f"memos({PAGE}{{,F}}) {{ edges {{ node {{ meetingId summary }} }} }}",
 }
-FILTERS = ("national", "region", "group", "year")
+FILTERS = ("national", "region", "group", "year", "days")
 YEAR = 'from: "2019-01-01", to: "2019-12-31"'
+DAYS = 'from: "2019-03-05", to: "2021-07-09"'  # partial first and last months
 
 
 def query_of(template: str, kind: str, region: str, group: str, book: str) -> str:
@@ -317,8 +319,9 @@ def query_of(template: str, kind: str, region: str, group: str, book: str) -> st
         "region": f'region: "{region}"',
         "group": f'groupId: "{group}"',
         "year": YEAR,
+        "days": DAYS,
     }[kind]
-    period = YEAR if kind == "year" else ""
+    period = {"year": YEAR, "days": DAYS}.get(kind, "")
     text = template.replace("{B}", f'"{book}"')
     for mark, value in (("F", args), ("P", period)):
         text = text.replace(f"({{{mark}}})", f"({value})" if value else "")

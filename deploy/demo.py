@@ -51,6 +51,9 @@ def run_demo(
     ``console_port`` + 1, ... in the order of ``regions`` (fixed, like ``mgn region up``'s
     8100: the survey links mailed by one run still work after a restart)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
+    # the consoles' accounts are made here after their services migrated: alembic's
+    # "Context impl SQLiteImpl." lines would only break up the list of passwords
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     consoles = {region: console_port + i for i, region in enumerate(regions)}
     if problem := _ports_problem(port, consoles):
         say(f"error: {problem}")

@@ -102,14 +102,15 @@ def build(
     )
 
     async def apply(events: Sequence[DecodedEvent]) -> int:
-        applied = await handlers.apply_events(events, runtime.unit_of_work(), node)
-        mail.notify()
-        return applied
+        return await handlers.apply_events(
+            events, runtime.unit_of_work(), node, mail_queued=mail.notify
+        )
 
     consumers = [
         runtime.consume(
             source=consumed.source,
             durable=consumed.durable,
+            replaces=consumed.replaces,
             apply=apply,
             batch_size=settings.replica_batch_size,
         )

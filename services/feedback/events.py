@@ -35,12 +35,13 @@ def _of(source: str, events: frozenset[type[Event]]) -> frozenset[type[Event]]:
     return frozenset(e for e in events if e.type_parts()[0] == source)
 
 
-MEETINGS_DURABLE = "feedback-meetings"
-GROUPS_DURABLE = "feedback-groups"
+MEETINGS_DURABLE = "feedback-meetings-ackall"
+GROUPS_DURABLE = "feedback-groups-ackall"
 CONSUMED = (
     Consumed(
         source="meetings",
         durable=MEETINGS_DURABLE,
+        replaces="feedback-meetings",
         description="Meetings service events: MeetingHeld opens a survey for the attendees, "
         "AttendanceCorrected invites the added attendees while it is open, MeetingCancelled "
         "closes one.",
@@ -50,6 +51,7 @@ CONSUMED = (
     Consumed(
         source="groups",
         durable=GROUPS_DURABLE,
+        replaces="feedback-groups",
         description="Groups service events: PersonRegistered (who to invite, language), "
         "PersonErased (delete links and mails, unlink the person's interviews: one "
         "InterviewRekeyed without a key each), MemberJoined and MemberLeft.",

@@ -202,11 +202,18 @@ NOT_APPLIED: frozenset[type[Event]] = frozenset(
 
 
 async def apply_events(
-    events: Sequence[DecodedEvent], uow: UnitOfWork, node: Node, now: datetime | None = None
+    events: Sequence[DecodedEvent],
+    uow: UnitOfWork,
+    node: Node,
+    now: datetime | None = None,
+    *,
+    mail_queued: Callable[[], None] | None = None,
 ) -> int:
     """Apply a batch of meetings/groups events, each at most once, in one transaction with
     the record of them; return how many were new (the rest duplicates). Event types the
-    service does not need are recorded and otherwise ignored."""
+    service does not need are recorded and otherwise ignored. ``mail_queued`` is called
+    after the commit if the batch queued mail (the mail worker's wake-up: a batch of
+    membership events queues none, and waking the worker for it cost three transactions)."""
     now = now or utcnow()
     async with uow:
         repo = FeedbackRepository(uow.session)
@@ -228,6 +235,8 @@ async def apply_events(
             else:
                 await apply(applying, event)
         await uow.commit()
+    if repo.mail_queued and mail_queued is not None:
+        mail_queued()
     return len(fresh)
 
 

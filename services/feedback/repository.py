@@ -85,6 +85,7 @@ class FeedbackRepository:
         self.session = session
         # replica member rows locked in this transaction (held here: the identity map is weak)
         self._locked: dict[UUID, ReplicaMemberRow] = {}
+        self.mail_queued = 0  # mails queued in this transaction (:meth:`queue_mail`)
 
     # -- idempotency ---------------------------------------------------------------------
 
@@ -429,6 +430,7 @@ class FeedbackRepository:
         kind: str,
         now: datetime,
     ) -> None:
+        self.mail_queued += 1
         self.session.add(
             MailRow(
                 id=uuid4(),

@@ -258,6 +258,8 @@ initiatives = Table(
     Column("version", Integer, nullable=False),  # newest event: status and members
 )
 Index("ix_initiatives_region_group_id", initiatives.c.region, initiatives.c.group_id)
+# initiatives started in a period (initiativeStatuses): an index range
+Index("ix_initiatives_started_on", initiatives.c.started_on, initiatives.c.status)
 
 initiative_members = Table(
     "initiative_members",
@@ -325,6 +327,10 @@ interviews = Table(
     Column("version", Integer, nullable=False),
 )
 Index("ix_interviews_on_id", interviews.c.interviewed_on, interviews.c.id)
+# a region's page of panel interviews by (day, id)
+Index(
+    "ix_interviews_region_on_id", interviews.c.region, interviews.c.interviewed_on, interviews.c.id
+)
 Index("ix_interviews_member_id", interviews.c.member_id)
 
 processed_events = TABLES.processed
@@ -423,6 +429,7 @@ fact_cop = Table(
 Index("ix_fact_cop_type_day", fact_cop.c.activity_type, fact_cop.c.day)
 Index("ix_fact_cop_region_day", fact_cop.c.region, fact_cop.c.day)
 Index("ix_fact_cop_group_day", fact_cop.c.group_id, fact_cop.c.day)
+Index("ix_fact_cop_day", fact_cop.c.day, fact_cop.c.counted)  # a period's partial months
 
 fact_coding = Table(
     "fact_coding",
@@ -439,7 +446,12 @@ fact_coding = Table(
     Column("b_only", Integer, nullable=False),
     Column("neither", Integer, nullable=False),
 )
-Index("ix_fact_coding_pair", fact_coding.c.coder_a, fact_coding.c.coder_b)
+# a page of coder pairs sums its own rows in this order, period filtered in the index
+Index(
+    "ix_fact_coding_pair_cells",
+    *(fact_coding.c[name] for name in ("coder_a", "coder_b", "activity_type", "day")),
+    *(fact_coding.c[name] for name in ("both", "a_only", "b_only", "neither")),
+)
 Index("ix_fact_coding_region_day", fact_coding.c.region, fact_coding.c.day)
 Index("ix_fact_coding_group_day", fact_coding.c.group_id, fact_coding.c.day)
 
@@ -468,6 +480,8 @@ fact_months = Table(
     Column("detractors", Integer, nullable=False),
     Column("activities", Integer, nullable=False),  # the meetings' counted coders'
 )
+# a region's group rows (groupMonths with a region filter), in the order a page reads them
+Index("ix_fact_months_region_scope", fact_months.c.region, fact_months.c.scope, fact_months.c.month)
 
 # The counted coders' CoP facts per scope, type and month, with ``since``: for a group's
 # row its previous month with that type ('' for its first); a region's and the nation's sum

@@ -138,19 +138,22 @@ async def load(
                 await conn.execute(text(f'DROP INDEX "{name}"'))
             await conn.commit()
             files = await replay_sqlite.split(conn, database or "", workers) if sqlite else []
-            if files:  # a file each: its regions' facts computed there, merged below
-                own = [create for _, create in indexes]
-                parts = [Partition(url, own) for url in replay_sqlite.urls(files)]
-            else:
-                parts = [Partition(target_url) for _ in range(workers)]
-            summaries = await _partitioned(parts, batches, done, tick)
-            for part in summaries:
-                done.applied += part.applied
-                done.duplicates += part.duplicates
-                done.undecodable += part.undecodable
-            started = done.phase("load", *started, more=sum(p.cpu for p in summaries))
+        if files:  # a file each: its regions' facts computed there, merged below
+            parts = [Partition(url, indexes) for url in replay_sqlite.urls(files)]
+        else:
+            parts = [Partition(target_url) for _ in range(workers)]
+        summaries = await _partitioned(parts, batches, done, tick)
+        for part in summaries:
+            done.applied += part.applied
+            done.duplicates += part.duplicates
+            done.undecodable += part.undecodable
+        started = done.phase("load", *started, more=sum(p.cpu for p in summaries))
+        if files:
+            await engine.dispose()  # closed while its file is replaced
+            replay_sqlite.adopt(files[0], database or "")
+        async with engine.connect() as conn:
             if files:
-                await replay_sqlite.merge(conn, files)
+                await replay_sqlite.merge(conn, files[1:])
                 started = done.phase("merge", *started)
             tops = [p.top for p in summaries if p.top is not None]
             if tops:

@@ -71,11 +71,12 @@ class Summary:
 class Partition:
     """The calling process's end of one worker process."""
 
-    def __init__(self, target_url: str, indexes: Sequence[str] | None = None) -> None:
-        """A worker loading into ``target_url``; ``indexes`` (statements that create
-        them): given when the partition has a database of its own (SQLite's files), which
-        then gets them after the load and its regions' research facts
-        (:func:`services.gateway.views.facts.rebuild_regional`), merged with the others'."""
+    def __init__(self, target_url: str, indexes: Sequence[tuple[str, str]] | None = None) -> None:
+        """A worker loading into ``target_url``; ``indexes`` (name, the statement that
+        creates it): given when the partition has a database of its own (SQLite's files),
+        which then gets them for computing its regions' research facts after the load
+        (:func:`services.gateway.views.facts.rebuild_regional`, merged with the others'),
+        and drops them again (the read model creates them once, after the merge)."""
         context = multiprocessing.get_context("spawn")
         self._conn, theirs = context.Pipe()
         own = None if indexes is None else list(indexes)
@@ -124,7 +125,7 @@ class Partition:
 
 
 def _work(
-    conn: Connection, target_url: str, indexes: list[str] | None
+    conn: Connection, target_url: str, indexes: list[tuple[str, str]] | None
 ) -> None:  # pragma: no cover - a child process
     try:
         summary = asyncio.run(_apply(conn, target_url, indexes))
@@ -135,7 +136,9 @@ def _work(
     conn.send(("done", summary))
 
 
-async def _apply(conn: Connection, target_url: str, indexes: list[str] | None) -> Summary:
+async def _apply(
+    conn: Connection, target_url: str, indexes: list[tuple[str, str]] | None
+) -> Summary:
     inbox: queue.Queue[bytes] = queue.Queue(maxsize=AHEAD)
     threading.Thread(target=_receive, args=(conn, inbox), daemon=True).start()
     engine = load_engine(target_url)
@@ -172,14 +175,17 @@ async def _apply(conn: Connection, target_url: str, indexes: list[str] | None) -
     return Summary(applied, duplicates, undecodable, top, cpu_seconds())
 
 
-async def _regional_facts(db: AsyncConnection, indexes: list[str]) -> None:
-    """This partition's own file: its indexes (what the facts read by), then the facts of
-    its regions (the nation's are summed after the merge)."""
-    for create in indexes:
+async def _regional_facts(db: AsyncConnection, indexes: list[tuple[str, str]]) -> None:
+    """This partition's own file: its indexes (what the facts read by), the facts of its
+    regions (the nation's are summed after the merge), and the indexes dropped again."""
+    for _, create in indexes:
         await db.execute(text(create))
     await db.commit()
     async with AsyncSession(bind=db) as session, session.begin():
         await facts.rebuild_regional(session)
+    for name, _ in indexes:
+        await db.execute(text(f'DROP INDEX "{name}"'))
+    await db.commit()
 
 
 def _receive(conn: Connection, inbox: queue.Queue[bytes]) -> None:  # pragma: no cover

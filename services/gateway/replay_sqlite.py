@@ -3,8 +3,9 @@
 SQLite lets one process write a file at a time: partitions loading into the same file
 would take turns for the whole of each batch's projection. So each partition loads into a
 file of its own, a copy of the fresh read model (:func:`split`: its schema, the rows
-migrations and the copied tables left), and :func:`merge` copies their rows into the read
-model in SQLite's own code (``INSERT ... SELECT``). The partitions' rows are disjoint (each
+migrations and the copied tables left); the first becomes the read model (:func:`adopt`)
+and :func:`merge` copies the others' rows into it in SQLite's own code
+(``INSERT ... SELECT``). The partitions' rows are disjoint (each
 holds whole regions, :mod:`services.gateway.replay_partition`); the rows every copy started
 with (the migrations' rows, the tables copied from the serving read model) are already in
 the read model and are kept once (``OR IGNORE``).
@@ -61,6 +62,17 @@ async def merge(conn: AsyncConnection, paths: list[Path]) -> None:
         finally:
             await driver.execute("DETACH DATABASE part")
         _remove(path)
+
+
+def adopt(path: Path, database: str) -> None:
+    """Make the partition file at ``path`` the read model at ``database`` (both closed):
+    it began as a copy of it, so it holds every row the read model has, and its own; the
+    other partitions are then merged into it (half the copying with two)."""
+    _remove(Path(database))
+    for suffix in ("", "-wal"):  # a WAL left behind (none after a clean close) goes along
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(f"{path}{suffix}", f"{database}{suffix}")
+    _remove(path)
 
 
 async def durable(conn: AsyncConnection, database: str | None) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,6 +33,7 @@ from services.groups.domain import (
 )
 from services.groups.domain.names import fold
 from services.groups.orm import (
+    Base,
     ConsentHistoryRow,
     ErasedNameRow,
     FacilitatorRow,
@@ -40,6 +41,29 @@ from services.groups.orm import (
     MemberRow,
     MembershipHistoryRow,
     PersonRow,
+)
+
+# The write path's statements, built once: a statement object memoizes its cache key, so a
+# request only binds its values (building ``insert(...).values(...)`` anew coerced and
+# keyed every value, the largest SQLAlchemy cost of an ``addMember``: bench/write_path.py).
+_MEMBERS: Table = Base.metadata.tables[MemberRow.__tablename__]
+_HISTORY: Table = Base.metadata.tables[MembershipHistoryRow.__tablename__]
+_INSERT_MEMBER = insert(_MEMBERS)
+_INSERT_HISTORY = insert(_HISTORY)
+_GROUP_WITH_FACILITATORS = (
+    select(GroupRow, FacilitatorRow)
+    .outerjoin(FacilitatorRow, FacilitatorRow.group_id == GroupRow.id)
+    .where(GroupRow.id == bindparam("group_id"))
+    .order_by(FacilitatorRow.assigned_on, FacilitatorRow.name, FacilitatorRow.email)
+)
+_CURRENT_HOLDERS = (
+    select(MemberRow)
+    .where(
+        MemberRow.group_id == bindparam("group_id"),
+        MemberRow.business_id == bindparam("business_id"),
+        MemberRow.left_on.is_(None),
+    )
+    .order_by(MemberRow.joined_on, MemberRow.id)
 )
 
 
@@ -206,14 +230,7 @@ class GroupRepository:
 
     async def get_group(self, group_id: UUID) -> Group | None:
         """The group with its facilitators, in one statement (an outer join)."""
-        found = (
-            await self.session.execute(
-                select(GroupRow, FacilitatorRow)
-                .outerjoin(FacilitatorRow, FacilitatorRow.group_id == GroupRow.id)
-                .where(GroupRow.id == group_id)
-                .order_by(FacilitatorRow.assigned_on, FacilitatorRow.name, FacilitatorRow.email)
-            )
-        ).all()
+        found = (await self.session.execute(_GROUP_WITH_FACILITATORS, {"group_id": group_id})).all()
         if not found:
             return None
         row = found[0][0]
@@ -348,12 +365,11 @@ class GroupRepository:
         indexed query; their histories only if there are any (then the add is refused)."""
         if business_id is None:
             return []
-        query = select(MemberRow).where(
-            MemberRow.group_id == group_id,
-            MemberRow.business_id == business_id,
-            MemberRow.left_on.is_(None),
+        rows = list(
+            await self.session.scalars(
+                _CURRENT_HOLDERS, {"group_id": group_id, "business_id": business_id}
+            )
         )
-        rows = list(await self.session.scalars(query.order_by(MemberRow.joined_on, MemberRow.id)))
         history = await self._history([row.id for row in rows])
         return [self._member(row, history[row.id]) for row in rows]
 
@@ -362,7 +378,7 @@ class GroupRepository:
 
     async def add_member(self, member: Member) -> None:
         """Insert the new member and its history: one INSERT per table (no ORM flush)."""
-        await self.session.execute(insert(MemberRow).values(id=member.id, **_member_values(member)))
+        await self.session.execute(_INSERT_MEMBER, {"id": member.id, **_member_values(member)})
         self._loaded_versions[member.id] = member.version
         self._loaded_history[member.id] = 0
         await self._save_history(member)
@@ -383,7 +399,7 @@ class GroupRepository:
         new = member.history[stored:]
         if new:
             await self.session.execute(
-                insert(MembershipHistoryRow),
+                _INSERT_HISTORY,
                 [
                     {"member_id": member.id, "kind": c.kind, "on_date": c.on, "reason": c.reason}
                     for c in new

@@ -70,6 +70,7 @@ def build(
     replica = runtime.consume(
         source=GROUPS_REPLICA.source,
         durable=GROUPS_REPLICA.durable,
+        replaces=GROUPS_REPLICA.replaces,
         apply=apply,
         batch_size=settings.replica_batch_size,
     )

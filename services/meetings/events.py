@@ -45,10 +45,11 @@ PUBLISHED: tuple[type[Event], ...] = (
     InitiativeStarted,
     InitiativeUpdated,
 )
-REPLICA_DURABLE = "meetings-groups-replica"
+REPLICA_DURABLE = "meetings-groups-ackall"
 GROUPS_REPLICA = Consumed(
     source="groups",
     durable=REPLICA_DURABLE,
+    replaces="meetings-groups-replica",
     description="Groups service events (groups, memberships: join, leave, pause, rejoin; "
     "persons and their consents) kept as the meetings service's local replica, for host, "
     "attendance and recording-consent checks.",

@@ -43,6 +43,7 @@ from shared.messaging.deadletter import send_to_deadletter
 from shared.messaging.inbox import admit
 from shared.messaging.reset import reset_consumer
 from shared.messaging.tables import MessagingTables
+from shared.messaging.takeover import take_over
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,13 @@ class ConsumerSpec:
     # At start, take back at once what a dead predecessor fetched and never acknowledged.
     # Only for a durable with one worker at a time (the gateway's projection).
     reclaim_on_start: bool = True
+    # Acknowledge a batch with ONE ack of its last settled message (AckPolicy.ALL) instead
+    # of one per message: one publish per batch for the client, one ack for the server to
+    # process. Only for a durable with one worker at a time. An existing durable's ack
+    # policy cannot change: give a new durable name and, in ``replaces``, the name of the
+    # explicit-ack durable it takes over from (:func:`shared.messaging.takeover.take_over`).
+    ack_all: bool = False
+    replaces: str | None = None
 
 
 def _with_stream_seq(msg: Msg, event: DecodedEvent) -> DecodedEvent:
@@ -195,19 +203,26 @@ class EventConsumer:
         source = self._js_source
         return source if isinstance(source, JetStreamContext) else source()
 
+    def consumer_config(self) -> ConsumerConfig:
+        """The durable this consumer creates when it does not exist yet."""
+        return ConsumerConfig(
+            durable_name=self.spec.durable,
+            ack_policy=AckPolicy.ALL if self.spec.ack_all else AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.spec.ack_wait,
+            max_ack_pending=max(self.spec.batch_size * 4, 1000),
+            filter_subject=self.spec.filter_subject,
+        )
+
     async def _consume(self) -> None:
+        config = self.consumer_config()
+        if self.spec.replaces:
+            await take_over(self._js, self.spec.stream, config, self.spec.replaces)
         sub = await self._js.pull_subscribe(
             self.spec.filter_subject or "",
             durable=self.spec.durable,
             stream=self.spec.stream,
-            config=ConsumerConfig(
-                durable_name=self.spec.durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.spec.ack_wait,
-                max_ack_pending=max(self.spec.batch_size * 4, 1000),
-                filter_subject=self.spec.filter_subject,
-            ),
+            config=config,
         )
         if self.spec.reclaim_on_start:
             await self._reclaim()
@@ -267,41 +282,72 @@ class EventConsumer:
 
     async def handle(self, msgs: Sequence[Msg]) -> None:
         """Apply one fetched batch; every message ends acknowledged, dead-lettered or nak'ed."""
-        keeper = asyncio.create_task(self._keep_alive(msgs), name=f"{self.spec.durable}-wpi")
+        # A timer, not a task per batch: the keeper starts only for a batch still being
+        # worked after a third of the ack wait.
+        interval = max(self.spec.ack_wait / 3, 0.2)
+        keeper: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            interval,
+            lambda: keeper.append(
+                asyncio.create_task(
+                    self._keep_alive(msgs, interval), name=f"{self.spec.durable}-wpi"
+                )
+            ),
+        )
         try:
             await self._handle(msgs)
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            timer.cancel()
+            for task in keeper:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
-    async def _keep_alive(self, msgs: Sequence[Msg]) -> None:
-        """Tell the server every third of the ack wait that the batch is still being worked."""
-        interval = max(self.spec.ack_wait / 3, 0.2)
+    @staticmethod
+    async def _keep_alive(msgs: Sequence[Msg], interval: float) -> None:
+        """Tell the server now and every ``interval`` s that the batch is still being worked."""
         while True:
-            await asyncio.sleep(interval)
             await asyncio.gather(*(msg.in_progress() for msg in msgs), return_exceptions=True)
+            await asyncio.sleep(interval)
 
     async def _handle(self, msgs: Sequence[Msg]) -> None:
         self.stats.batches += 1
-        decoded: list[tuple[Msg, DecodedEvent]] = []
-        for msg in msgs:
+        decoded: list[tuple[int, DecodedEvent]] = []  # (position in msgs, event)
+        settled: set[int] = set()  # positions applied (or duplicates) or dead-lettered
+        for i, msg in enumerate(msgs):
             try:
-                decoded.append((msg, _with_stream_seq(msg, decode(msg.data, msg.subject))))
+                decoded.append((i, _with_stream_seq(msg, decode(msg.data, msg.subject))))
             except EventDecodeError as exc:
-                await self._reject(msg, exc.reason, str(exc))
-        if not decoded:
+                if await self._reject(msg, exc.reason, str(exc)):
+                    settled.add(i)
+        if decoded:
+            try:
+                await self.apply_batch([event for _, event in decoded])
+            except Exception as exc:
+                self.stats.last_error = f"batch: {type(exc).__name__}: {exc}"
+                log.warning("%s: batch failed (%s); applying one by one", self.spec.durable, exc)
+                for i, event in decoded:
+                    if await self._apply_one(msgs[i], event):
+                        settled.add(i)
+            else:
+                settled.update(i for i, _ in decoded)
+        await self._acknowledge(msgs, settled)
+
+    async def _acknowledge(self, msgs: Sequence[Msg], settled: set[int]) -> None:
+        """Acknowledge the settled messages of a batch (each ack only buffers a publish).
+
+        With ``ack_all``, one ack of the last message before the first unsettled one: an
+        AckAll acknowledges every earlier message too, so none past an unsettled (nak'ed)
+        one may be acknowledged; those come again after the ack wait, as duplicates."""
+        if not self.spec.ack_all:
+            for i in sorted(settled):
+                await msgs[i].ack()
             return
-        try:
-            await self.apply_batch([event for _, event in decoded])
-        except Exception as exc:
-            self.stats.last_error = f"batch: {type(exc).__name__}: {exc}"
-            log.warning("%s: batch failed (%s); applying one by one", self.spec.durable, exc)
-            for msg, event in decoded:
-                await self._apply_one(msg, event)
-            return
-        for msg, _ in decoded:  # each ack only buffers a publish: no task per message
-            await msg.ack()
+        last = -1
+        while last + 1 in settled:
+            last += 1
+        if last >= 0:
+            await msgs[last].ack()
 
     async def apply_batch(self, events: Sequence[DecodedEvent]) -> None:
         """Apply the events not applied before, and record them, in one transaction."""
@@ -309,28 +355,32 @@ class EventConsumer:
         self.stats.applied += applied
         self.stats.duplicates += len(events) - applied
 
-    async def _apply_one(self, msg: Msg, event: DecodedEvent) -> None:
+    async def _apply_one(self, msg: Msg, event: DecodedEvent) -> bool:
+        """Apply one event of a failed batch; True if it is settled (applied, a duplicate or
+        dead-lettered), False if it was nak'ed for another try."""
         try:
             await self.apply_batch([event])
         except Exception as exc:
             attempts = (msg.metadata.num_delivered if msg.metadata else None) or 1
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
             if attempts >= self.spec.max_attempts and not is_transient(exc):
-                await self._reject(msg, "apply_failed", self.stats.last_error)
-            else:
-                self.stats.retries += 1
-                log.warning(
-                    "%s: applying %s failed (delivery %d), retrying: %s",
-                    self.spec.durable,
-                    event.envelope.event_id,
-                    attempts,
-                    self.stats.last_error,
-                )
-                await msg.nak(delay=retry_delay(attempts))
-            return
-        await msg.ack()
+                return await self._reject(msg, "apply_failed", self.stats.last_error)
+            self.stats.retries += 1
+            log.warning(
+                "%s: applying %s failed (delivery %d), retrying: %s",
+                self.spec.durable,
+                event.envelope.event_id,
+                attempts,
+                self.stats.last_error,
+            )
+            await msg.nak(delay=retry_delay(attempts))
+            return False
+        return True
 
-    async def _reject(self, msg: Msg, reason: str, detail: str) -> None:
+    async def _reject(self, msg: Msg, reason: str, detail: str) -> bool:
+        """Send ``msg`` to the dead-letter stream; True if it is there (the caller then
+        acknowledges it), False if it was nak'ed because the dead-letter stream did not
+        take it."""
         try:
             await send_to_deadletter(
                 self._js,
@@ -343,6 +393,6 @@ class EventConsumer:
         except Exception as exc:  # dead-letter stream unavailable: keep the message
             log.error("%s: cannot dead-letter (%s); will retry", self.spec.durable, exc)
             await msg.nak(delay=5.0)
-            return
+            return False
         self.stats.dead_lettered += 1
-        await msg.ack()
+        return True

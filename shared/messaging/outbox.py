@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Envelope, encode, subject_for
+
+
+@cache
+def _insert_into(outbox: Table) -> Insert:
+    """One INSERT statement per outbox table, built once (its cache key is memoized)."""
+    return insert(outbox)
 
 
 async def stage(session: AsyncSession, outbox: Table, envelopes: Iterable[Envelope]) -> int:
@@ -28,5 +35,5 @@ async def stage(session: AsyncSession, outbox: Table, envelopes: Iterable[Envelo
         for envelope in envelopes
     ]
     if rows:
-        await session.execute(insert(outbox), rows)
+        await session.execute(_insert_into(outbox), rows)
     return len(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.storage.turns import priority_turn
@@ -51,7 +51,6 @@ class OutboxRelay:
         self._sessions = sessions
         self._outbox = outbox
         self._js = js
-        self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._ack_timeout = ack_timeout
         self._max_backoff = max_backoff
@@ -59,6 +58,19 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._acked: list[int] = []  # acked in the last pass, marked in the next one
         self.stats = RelayStats()
+        # A pass's two statements, built once (a statement memoizes its cache key): each pass
+        # only binds the ids and the time.
+        self._mark = (
+            update(outbox)
+            .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=bindparam("at", type_=outbox.c.published_at.type))
+        )
+        self._unpublished = (
+            select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.body)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(batch_size)
+        )
 
     def notify(self) -> None:
         """Tell the relay that a transaction with events committed (it also polls)."""
@@ -109,24 +121,8 @@ class OutboxRelay:
         with priority_turn():  # on SQLite, ahead of the API writers (shared.storage.turns)
             async with self._sessions() as session, session.begin():
                 if self._acked:
-                    await session.execute(
-                        update(self._outbox)
-                        .where(self._outbox.c.id.in_(self._acked))
-                        .values(published_at=datetime.now(UTC))
-                    )
-                rows = (
-                    await session.execute(
-                        select(
-                            self._outbox.c.id,
-                            self._outbox.c.event_id,
-                            self._outbox.c.subject,
-                            self._outbox.c.body,
-                        )
-                        .where(self._outbox.c.published_at.is_(None))
-                        .order_by(self._outbox.c.id)
-                        .limit(self._batch_size)
-                    )
-                ).all()
+                    await self._mark_published(session)
+                rows = (await session.execute(self._unpublished)).all()
         self._acked = []
         if not rows:
             return 0
@@ -159,12 +155,11 @@ class OutboxRelay:
             return
         with priority_turn():
             async with self._sessions() as session, session.begin():
-                await session.execute(
-                    update(self._outbox)
-                    .where(self._outbox.c.id.in_(self._acked))
-                    .values(published_at=datetime.now(UTC))
-                )
+                await self._mark_published(session)
         self._acked = []
+
+    async def _mark_published(self, session: AsyncSession) -> None:
+        await session.execute(self._mark, {"ids": self._acked, "at": datetime.now(UTC)})
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """Rows not yet acknowledged by JetStream, and when the oldest was committed."""

@@ -37,6 +37,9 @@ class Consumed:
     description: str
     handles: frozenset[type[Event]] = frozenset()
     ignores: frozenset[type[Event]] = frozenset()
+    # The durable this one took over from (its ack policy changed, which needs a new name;
+    # shared.messaging.takeover): deleted at start, this one continuing where it stood.
+    replaces: str | None = None
 
 
 def enveloped(event: type[Event]) -> type[BaseModel]:

@@ -141,7 +141,9 @@ class BodyLimit:
             if body_done:  # e.g. a streaming response waiting for the disconnect
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.body_timeout)
+                # asyncio.timeout, not wait_for: no task created for every read of a body
+                async with asyncio.timeout(self.body_timeout):
+                    message = await receive()
             except TimeoutError:
                 await refuse(
                     408,

@@ -135,10 +135,13 @@ class ServiceRuntime:
         durable: str,
         apply: BatchApply,
         batch_size: int,
+        replaces: str | None = None,
     ) -> EventConsumer:
         """A consumer of the ``source`` service's events of the region's stream (the one
         consumer stack, :mod:`shared.messaging.consumer`), started once NATS is connected
-        and stopped with the service; its metrics are watched."""
+        and stopped with the service; its metrics are watched. One process per service
+        consumes each durable, so a batch is acknowledged with one AckAll; ``replaces``:
+        the durable (acknowledged per message) it takes over from."""
         consumer = EventConsumer(
             self.jetstream,
             apply,
@@ -149,6 +152,8 @@ class ServiceRuntime:
                 deadletter_scope=self.region,
                 batch_size=batch_size,
                 linger=REPLICA_LINGER,
+                ack_all=True,
+                replaces=replaces,
             ),
         )
         self.consumers.append(consumer)

@@ -47,8 +47,15 @@ from tests.e2e.support import (
     serve_http,
     service_process,
 )
-from tests.fixtures.console import CREATE_GROUP, PASSWORD, Node, add_staff, console_settings
-from tests.fixtures.credentials import CONSOLE_HEADERS, TEST_CREDENTIALS
+from tests.fixtures.console import (
+    CREATE_GROUP,
+    PASSWORD,
+    Node,
+    add_staff,
+    console_settings,
+    service_api,
+)
+from tests.fixtures.credentials import TEST_CREDENTIALS
 from tests.fixtures.nats import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats]
@@ -88,19 +95,6 @@ async def submit(page: Any, button: str) -> None:
     """Click a form's button and wait for the page it leads to."""
     async with page.expect_navigation():
         await page.click(button)
-
-
-async def api(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=20) as http:
-        body = (
-            await http.post(
-                f"{url}/graphql",
-                json={"query": query, "variables": variables},
-                headers=CONSOLE_HEADERS,
-            )
-        ).json()
-    assert not body.get("errors"), body
-    return dict(body["data"])
 
 
 class Nation:
@@ -197,7 +191,8 @@ async def test_a_month_in_the_console_in_a_browser(
             credentials=TEST_CREDENTIALS,
         )  # fmt: skip
         await serve_http(stack, feedback.app, ports["feedback"])
-        group = (await api(urls["groups"], CREATE_GROUP, n="Oulun ydinryhmä"))["createGroup"]["id"]
+        made = await service_api(urls["groups"], CREATE_GROUP, n="Oulun ydinryhmä")
+        group = made["createGroup"]["id"]
         node = Node({s: urls[s] for s in ("groups", "meetings", "feedback")}, [group, group])
         console = build_console(
             console_settings(node, tmp_path / "console.db", urls["console"]),
@@ -245,7 +240,7 @@ async def test_a_month_in_the_console_in_a_browser(
                 await page.wait_for_selector("form[action$='/consent']")
 
             async def known() -> bool:
-                found = await api(urls["meetings"], KNOWN, g=group)
+                found = await service_api(urls["meetings"], KNOWN, g=group)
                 return set(members.values()) <= {m["memberId"] for m in found["knownMembers"]}
 
             await wait_for(known, timeout=30, message="the meetings service knows the members")
@@ -313,7 +308,7 @@ async def test_a_month_in_the_console_in_a_browser(
             absent_id = await absent.get_attribute("value")
             await absent.uncheck()
             await submit(page, "form[action$='/attendance'] button[type=submit]")
-            after = (await api(urls["meetings"], ATTENDEES, id=meeting))["meeting"]
+            after = (await service_api(urls["meetings"], ATTENDEES, id=meeting))["meeting"]
             corrected = set(after["attendeeMemberIds"])
             assert corrected == everyone - {absent_id}
             await nation.wait_for_attendance(meeting, corrected)

@@ -175,6 +175,13 @@ def _sign_in_to_each_console(out: str, first_port: int) -> dict[str, httpx.Clien
     assert set(consoles) == set(admins) == set(REGIONS), out
     fixed = {region: f"http://127.0.0.1:{first_port + i}" for i, region in enumerate(REGIONS)}
     assert consoles == fixed, out
+    listing = out.split("Regional consoles", 1)[1].split("National GraphQL API", 1)[0]
+    strays = [
+        line
+        for line in listing.splitlines()[1:]
+        if not re.match(r"^  \w+: http://|^    (admin|facilitator)\s", line)
+    ]
+    assert not strays, f"lines that break up the consoles' sign-ins: {strays}"  # log lines
     for region, url in fixed.items():  # the startup line names the same console
         assert re.search(rf"^  region {region}: console {url}, ", out, re.M), out
     signed_in = {}

@@ -12,7 +12,6 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,8 +25,9 @@ from tests.fixtures.console import (
     add_staff,
     console_settings,
     schedule_meeting,
+    service_api,
 )
-from tests.fixtures.credentials import CONSOLE_HEADERS, TEST_CREDENTIALS
+from tests.fixtures.credentials import TEST_CREDENTIALS
 from tests.fixtures.nats import wait_for
 
 pytestmark = [pytest.mark.nats]
@@ -53,19 +53,6 @@ class Counting(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-async def api(node: Node, service: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=20) as http:
-        body = (
-            await http.post(
-                f"{node.urls[service]}/graphql",
-                json={"query": query, "variables": variables},
-                headers=CONSOLE_HEADERS,
-            )
-        ).json()
-    assert not body.get("errors"), body
-    return dict(body["data"])
 
 
 async def test_each_page_asks_each_service_at_most_once(console_node: Node, tmp_path: Path):
@@ -97,20 +84,20 @@ async def test_each_page_asks_each_service_at_most_once(console_node: Node, tmp_
         assert made.status_code == 303
 
         async def known() -> bool:
-            found = await api(console_node, "meetings", KNOWN, g=group)
+            found = await service_api(console_node.urls["meetings"], KNOWN, g=group)
             return member in {m["memberId"] for m in found["knownMembers"]}
 
         await wait_for(known, timeout=30, message="the meetings service knows the member")
         now = datetime.now(UTC)
         held = await schedule_meeting(console_node, group, member, now - timedelta(hours=3))
-        await api(console_node, "meetings", HELD,
-                  i={"meetingId": held, "attendeeMemberIds": [member]})  # fmt: skip
+        await service_api(console_node.urls["meetings"], HELD,
+                          i={"meetingId": held, "attendeeMemberIds": [member]})  # fmt: skip
         agreed = {"meetingId": held, "ownerMemberId": member, "description": "Laskut"}
-        await api(console_node, "meetings", AGREE, i=agreed)
+        await service_api(console_node.urls["meetings"], AGREE, i=agreed)
         await schedule_meeting(console_node, group, member, now + timedelta(days=9))
 
         async def surveyed() -> bool:
-            found = await api(console_node, "feedback", SURVEYS, g=[group])
+            found = await service_api(console_node.urls["feedback"], SURVEYS, g=[group])
             return held in {s["meetingId"] for s in found["surveys"]["surveys"]}
 
         await wait_for(surveyed, timeout=30, message="the feedback service opened the survey")

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 
-from tests.fixtures.credentials import CONSOLE_HEADERS
+from tests.fixtures.console import service_api
 from tests.fixtures.nats import wait_for
 
 pytestmark = [pytest.mark.nats]
@@ -22,19 +20,6 @@ SCHEDULE = """mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) {
 HELD = """mutation($i: RecordMeetingHeldInput!) { recordMeetingHeld(input: $i) { id } }"""
 AGREE = """mutation($i: AgreeActionInput!) { agreeAction(input: $i) { id } }"""
 SURVEYS = """query($g: [UUID!]) { surveys(groupIds: $g) { surveys { meetingId invited } } }"""
-
-
-async def api(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=20) as http:
-        body = (
-            await http.post(
-                f"{url}/graphql",
-                json={"query": query, "variables": variables},
-                headers=CONSOLE_HEADERS,
-            )
-        ).json()
-    assert not body.get("errors"), body
-    return dict(body["data"])
 
 
 async def test_surveys_and_the_home_page_of_a_facilitator(console, console_node):
@@ -50,27 +35,27 @@ async def test_surveys_and_the_home_page_of_a_facilitator(console, console_node)
     assert (await anna.post_form(f"/members/{member}/contacts", "/", **contact)).status_code == 303
 
     async def known() -> bool:
-        found = await api(urls["meetings"], KNOWN, g=group)
+        found = await service_api(urls["meetings"], KNOWN, g=group)
         return member in {m["memberId"] for m in found["knownMembers"]}
 
     await wait_for(known, timeout=30, message="the meetings service knows the member")
     now = datetime.now(UTC)
     past = {"groupId": group, "hostMemberId": member, "theme": "Hinnoittelu",
             "startsAt": (now - timedelta(hours=3)).isoformat()}  # fmt: skip
-    held = (await api(urls["meetings"], SCHEDULE, i=past))["scheduleMeeting"]["id"]
-    await api(urls["meetings"], HELD, i={"meetingId": held, "attendeeMemberIds": [member]})
-    await api(
+    held = (await service_api(urls["meetings"], SCHEDULE, i=past))["scheduleMeeting"]["id"]
+    await service_api(urls["meetings"], HELD, i={"meetingId": held, "attendeeMemberIds": [member]})
+    await service_api(
         urls["meetings"],
         AGREE,
         i={"meetingId": held, "ownerMemberId": member, "description": "Hinnasto uusiksi"},
     )
     future = {**past, "theme": "Vientimessut", "startsAt": (now + timedelta(days=9)).isoformat()}
-    await api(urls["meetings"], SCHEDULE, i=future)
+    await service_api(urls["meetings"], SCHEDULE, i=future)
 
     async def surveyed() -> bool:
         # invited once feedback's replica has the contact too: the member's PersonRegistered
         # may reach it after the MeetingHeld (the person is invited then, as a late-comer)
-        found = await api(urls["feedback"], SURVEYS, g=[group])
+        found = await service_api(urls["feedback"], SURVEYS, g=[group])
         return any(
             s["meetingId"] == held and s["invited"] >= 1 for s in found["surveys"]["surveys"]
         )

@@ -173,4 +173,4 @@ async def test_meeting_held_to_invitation_to_response_in_the_stream(running, nat
     assert b"secret" not in raw
     assert str(person).encode() not in raw  # responses are pseudonymous nationally
     stats = {name: s["applied"] for name, s in health["consumers"].items()}
-    assert stats == {"feedback-meetings": 1, "feedback-groups": 1}
+    assert stats == {"feedback-meetings-ackall": 1, "feedback-groups-ackall": 1}

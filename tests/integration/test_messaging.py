@@ -9,7 +9,8 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-from nats.js.api import ConsumerConfig, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from shared.contracts import DecodedEvent, GroupCreated, decode, encode, make_envelope, subject_for
@@ -19,6 +20,7 @@ from shared.messaging.inbox import processed_ids
 from shared.messaging.jetstream import ensure_deadletter_stream
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import messaging_tables
+from shared.messaging.takeover import take_over
 from shared.runtime.uow import UnitOfWork
 from shared.storage import create_engine, create_schema, session_factory
 from tests.fixtures.nats import wait_for
@@ -155,12 +157,20 @@ async def _project(session, events: Sequence[DecodedEvent]) -> None:
     )
 
 
-async def test_consumer_applies_once_dead_letters_and_keeps_going(db, js):
+@pytest.mark.parametrize("ack_all", [False, True], ids=["ack-each", "ack-all"])
+async def test_consumer_applies_once_dead_letters_and_keeps_going(db, js, ack_all):
     await ensure_deadletter_stream(js)
     consumer = EventConsumer(
         js,
         projecting(db, TABLES, _project),
-        ConsumerSpec(stream="TEST", durable="test-consumer", max_attempts=2, fetch_timeout=0.3),
+        ConsumerSpec(
+            stream="TEST",
+            durable="test-consumer",
+            max_attempts=2,
+            fetch_timeout=0.3,
+            ack_wait=2.0,
+            ack_all=ack_all,
+        ),
     )
     task = asyncio.create_task(consumer.run())
     try:
@@ -186,8 +196,104 @@ async def test_consumer_applies_once_dead_letters_and_keeps_going(db, js):
         dl = await js.pull_subscribe("deadletter.>", durable="dl-check", stream="DEADLETTER")
         reasons = sorted(m.headers[REASON_HEADER] for m in await dl.fetch(10, timeout=2))
         assert reasons == ["apply_failed", "malformed", "subject_mismatch"]
+        # Every message ends acknowledged: with one AckAll per batch, those behind the
+        # nak'ed one come again after the ack wait (as duplicates) and are acknowledged then.
+        last = (await js.stream_info("TEST")).state.last_seq
+
+        async def all_acknowledged() -> bool:
+            info = await js.consumer_info("TEST", "test-consumer")
+            return info.num_ack_pending == 0 and info.ack_floor.stream_seq == last
+
+        await wait_for(all_acknowledged, timeout=20, message="every message acknowledged")
+        assert await _count(db, groups) == 6
+        assert consumer.stats.dead_lettered == 3
     finally:
         task.cancel()
+
+
+async def _publish(js, events) -> None:
+    for e in events:
+        await js.publish(subject_for(e), encode(e), headers={"Nats-Msg-Id": str(e.event_id)})
+
+
+async def test_an_ack_all_durable_takes_over_from_an_explicit_one_losing_and_doubling_nothing(
+    db, js
+):
+    apply = projecting(db, TABLES, _project)
+    events = [_event(f"e{i}") for i in range(10)]
+    await _publish(js, events)
+    # The old durable (an ack per message) applied the first six and acknowledged 1-3, 5, 6:
+    # its ack floor is 3; 4 was applied and its ack lost (a crash).
+    old = await js.pull_subscribe("", durable="old", stream="TEST")
+    msgs = await old.fetch(6, timeout=2)
+    assert await apply([decode(m.data) for m in msgs]) == 6
+    for i in (0, 1, 2, 4, 5):
+        await msgs[i].ack()
+
+    async def floor(durable: str, seq: int, pending: int = 0) -> bool:
+        info = await js.consumer_info("TEST", durable)
+        return info.ack_floor.stream_seq == seq and info.num_ack_pending == pending
+
+    await wait_for(lambda: floor("old", 3, pending=1), timeout=5, message="old floor at 3")
+    await old.unsubscribe()
+
+    spec = ConsumerSpec(
+        stream="TEST", durable="new", fetch_timeout=0.3, ack_all=True, replaces="old"
+    )
+    consumer = EventConsumer(js, apply, spec)
+    task = asyncio.create_task(consumer.run())
+    try:
+        # Delivered from 4 on (not from 1): 4, 5, 6 again as duplicates, 7-10 applied.
+        await wait_for(lambda: consumer.stats.applied == 4, timeout=15)
+        await wait_for(lambda: floor("new", 10), timeout=10, message="new durable acked all")
+        assert consumer.stats.duplicates == 3
+        assert await _count(db, groups) == 10
+        with pytest.raises(NotFoundError):
+            await js.consumer_info("TEST", "old")
+        info = await js.consumer_info("TEST", "new")
+        assert info.config.ack_policy == AckPolicy.ALL
+        assert info.delivered.stream_seq == 10
+    finally:
+        assert await consumer.stop(5)
+        task.cancel()
+    # A restart continues where the new durable stands: nothing is taken over again.
+    more = [_event("after the restart")]
+    await _publish(js, more)
+    again = EventConsumer(js, apply, spec)
+    task = asyncio.create_task(again.run())
+    try:
+        await wait_for(lambda: again.stats.applied == 1, timeout=15)
+        await wait_for(lambda: floor("new", 11), timeout=10)
+        assert again.stats.duplicates == 0
+        assert await _count(db, groups) == 11
+    finally:
+        assert await again.stop(5)
+        task.cancel()
+
+
+async def test_a_take_over_interrupted_before_deleting_the_old_durable_finishes_at_restart(js):
+    await _publish(js, [_event(f"e{i}") for i in range(3)])
+    await js.add_consumer("TEST", ConsumerConfig(durable_name="old", ack_policy=AckPolicy.EXPLICIT))
+    # A crash after creating the new durable (at the old one's floor) and before the delete:
+    created = ConsumerConfig(
+        durable_name="new",
+        ack_policy=AckPolicy.ALL,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=2,
+    )
+    await js.add_consumer("TEST", created)
+    assert await take_over(js, "TEST", ConsumerConfig(durable_name="new"), "old") is None
+    with pytest.raises(NotFoundError):
+        await js.consumer_info("TEST", "old")
+    info = await js.consumer_info("TEST", "new")
+    assert (info.config.deliver_policy, info.config.opt_start_seq) == (
+        DeliverPolicy.BY_START_SEQUENCE,
+        2,
+    )
+    # Nothing to take over any more: nothing happens.
+    assert await take_over(js, "TEST", ConsumerConfig(durable_name="new"), "old") is None
+    with pytest.raises(ValueError, match="new durable name"):
+        await take_over(js, "TEST", ConsumerConfig(durable_name="old"), "old")
 
 
 async def test_redelivery_after_a_crash_between_commit_and_ack_changes_nothing(db, js):

@@ -51,9 +51,9 @@ CONSUMERS = _regional_consumers()
 
 def test_the_regional_services_declare_their_consumers():
     assert {c.durable for _, c in CONSUMERS} >= {
-        "meetings-groups-replica",
-        "feedback-meetings",
-        "feedback-groups",
+        "meetings-groups-ackall",
+        "feedback-meetings-ackall",
+        "feedback-groups-ackall",
     }
 
 

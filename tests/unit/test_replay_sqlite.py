@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from services.gateway.replay_sqlite import merge, split, urls
+from services.gateway.replay_sqlite import adopt, merge, split, urls
 from shared.storage import create_engine
 from shared.storage.engine import sqlite_url
 
@@ -36,5 +36,37 @@ async def test_partition_files_are_private_copies_merged_back_once(tmp_path: Pat
             found = (await conn.execute(text("SELECT id, n FROM t ORDER BY id"))).all()
             assert [tuple(r) for r in found] == [("kept", 0), ("p0", 1), ("p1", 2)]
             assert not any(p.exists() for p in paths)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_first_partition_adopted_as_the_read_model_and_the_rest_merged(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "rebuilt.db"
+    engine = create_engine(sqlite_url(database))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES ('kept', 0)"))
+            await conn.commit()
+            paths = await split(conn, str(database), 3)
+        await engine.dispose()
+        for n, url in enumerate(urls(paths)):
+            part = create_engine(url)
+            try:
+                async with part.begin() as write:
+                    await write.execute(text(f"INSERT INTO t VALUES ('p{n}', {n + 1})"))
+            finally:
+                await part.dispose()
+
+        adopt(paths[0], str(database))
+        async with engine.connect() as conn:
+            await merge(conn, paths[1:])
+            found = (await conn.execute(text("SELECT id, n FROM t ORDER BY id"))).all()
+
+        assert [tuple(r) for r in found] == [("kept", 0), ("p0", 1), ("p1", 2), ("p2", 3)]
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600
+        assert not any(p.exists() for p in paths)
     finally:
         await engine.dispose()

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from statistics import fmean, median
 
-from sqlalchemy import ColumnElement, case, extract, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, extract, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.guard import Guard, Level
@@ -244,32 +243,76 @@ async def retention_by_cohort(
     min_members: int = 0,
 ) -> list[CohortRetention]:
     """Per join cohort, the share of members still in the network n years after joining
-    (a member who paused is still in; one who left is out from the day it left)."""
+    (a member who paused is still in; one who left is out from the day it left).
+
+    Members are counted in SQL per (joined_on, left day); each such span is then a number
+    of anniversaries passed by ``today`` and a number of them it was still in on, so the
+    figures are counts of those (no loop over members or years x members)."""
     m = members.c
-    query = select(m.joined_on, m.left_on, m.status).where(
-        m.joined_on.is_not(None), *_member_terms(scope, guard, level)
-    )
+    query = select(
+        m.joined_on, case((m.status == LEFT, m.left_on), else_=None).label("gone")
+    ).where(m.joined_on.is_not(None), *_member_terms(scope, guard, level))
     if scope.from_ is not None:
         query = query.where(m.joined_on >= scope.from_)
     if scope.to is not None:
         query = query.where(m.joined_on <= scope.to)
-    cohorts: dict[int, list[tuple[date, date | None]]] = {}
-    for joined_on, left_on, status in await session.execute(query):
-        gone = left_on if status == LEFT else None
-        cohorts.setdefault(joined_on.year, []).append((joined_on, gone))
+    spans = query.subquery("spans")
+    grouped = select(spans.c.joined_on, spans.c.gone, func.count().label("n")).group_by(
+        spans.c.joined_on, spans.c.gone
+    )
+    joined: dict[int, int] = {}
+    passed: dict[int, dict[int, int]] = {}  # cohort -> anniversaries passed -> members
+    stayed: dict[int, dict[int, int]] = {}  # cohort -> anniversaries still in -> members
+    for joined_on, gone, n in await session.execute(grouped):
+        cohort = joined_on.year
+        joined[cohort] = joined.get(cohort, 0) + n
+        due = _anniversaries_by(joined_on, today)
+        kept = due if gone is None else min(due, _anniversaries_before(joined_on, gone))
+        for found, count in ((passed, due), (stayed, kept)):
+            if count > 0:
+                by = found.setdefault(cohort, {})
+                by[count] = by.get(count, 0) + n
     result = []
-    for cohort, people in sorted(cohorts.items()):
-        if len(people) < min_members:
+    for cohort, people in sorted(joined.items()):
+        if people < min_members:
             continue
+        due_from, kept_from = _at_least(passed.get(cohort, {})), _at_least(stayed.get(cohort, {}))
         survival = []
         for n in range(1, today.year - cohort + 1):
-            due = [(j, g) for j, g in people if _anniversary(j, n) <= today]
-            if len(due) < max(1, min_members):
+            due = due_from.get(n, 0)
+            if due < max(1, min_members):
                 break
-            kept = sum(1 for j, g in due if g is None or g > _anniversary(j, n))
-            survival.append(Survival(n, len(due), kept, kept / len(due)))
-        result.append(CohortRetention(cohort, len(people), tuple(survival)))
+            kept = kept_from.get(n, 0)
+            survival.append(Survival(n, due, kept, kept / due))
+        result.append(CohortRetention(cohort, people, tuple(survival)))
     return result
+
+
+def _anniversaries_by(joined_on: date, day: date) -> int:
+    """How many anniversaries of ``joined_on`` fell on or before ``day``."""
+    n = day.year - joined_on.year
+    if n > 0 and _anniversary(joined_on, n) > day:
+        n -= 1
+    return max(n, 0)
+
+
+def _anniversaries_before(joined_on: date, gone: date) -> int:
+    """How many anniversaries of ``joined_on`` fell before ``gone`` (the member was still
+    in on them)."""
+    n = gone.year - joined_on.year
+    if n > 0 and _anniversary(joined_on, n) >= gone:
+        n -= 1
+    return max(n, 0)
+
+
+def _at_least(counts: dict[int, int]) -> dict[int, int]:
+    """{k: members} -> {n: members with k >= n} for n = 1..max k."""
+    out: dict[int, int] = {}
+    running = 0
+    for n in range(max(counts, default=0), 0, -1):
+        running += counts.get(n, 0)
+        out[n] = running
+    return out
 
 
 @dataclass(frozen=True)
@@ -291,15 +334,47 @@ async def firm_size_by_year(
     min_members: int = 0,
 ) -> list[FirmSize]:
     """Per calendar year, the member companies in the network at its end and their size as
-    the national data knows it: reported when they joined (no later size reaches it yet)."""
+    the national data knows it: reported when they joined (no later size reaches it yet).
+
+    Counted in SQL per (join year, joined after ``today``, year it left by ``today``,
+    employees), with the turnover's sum: a year's firms are the rows joined by its end and
+    not left by it; the median is read off the employees' counts."""
     m = members.c
-    query = select(m.joined_on, m.left_on, m.status, m.employees, m.turnover_eur).where(
-        m.joined_on.is_not(None), *_member_terms(scope, guard, level)
+    gone = and_(m.status == LEFT, m.left_on.is_not(None), m.left_on <= today)
+    firms = (
+        select(
+            extract("year", m.joined_on).label("joined"),
+            case((m.joined_on > today, 1), else_=0).label("later"),
+            case((gone, extract("year", m.left_on)), else_=None).label("left"),
+            m.employees,
+            m.turnover_eur,
+        )
+        .where(m.joined_on.is_not(None), *_member_terms(scope, guard, level))
+        .subquery("firms")
     )
-    firms = list(await session.execute(query))
-    if not firms:
+    f = firms.c
+    keys = (f.joined, f.later, f.left, f.employees)
+    query = select(
+        *keys,
+        func.count().label("n"),
+        func.count(f.turnover_eur).label("turnovers"),
+        func.coalesce(func.sum(f.turnover_eur), 0).label("turnover"),
+    ).group_by(*keys)
+    rows = [
+        _Firms(
+            int(r.joined),
+            bool(r.later),
+            None if r.left is None else int(r.left),
+            r.employees,
+            int(r.n),
+            int(r.turnovers),
+            int(r.turnover),
+        )
+        for r in await session.execute(query)
+    ]
+    if not rows:
         return []
-    first = min(f.joined_on.year for f in firms)
+    first = min(r.joined for r in rows)
     last = today.year
     if scope.from_ is not None:
         first = max(first, scope.from_.year)
@@ -307,23 +382,57 @@ async def firm_size_by_year(
         last = min(last, scope.to.year)
     result = []
     for year in range(first, last + 1):
-        end = min(date(year, 12, 31), today)
+        # at the year's end (today for this year): joined by it, not left by it
         inside = [
-            f
-            for f in firms
-            if f.joined_on <= end and not (f.status == LEFT and f.left_on and f.left_on <= end)
+            r
+            for r in rows
+            if not r.later and r.joined <= year and (r.left is None or r.left > year)
         ]
-        if len(inside) < min_members:
+        count = sum(r.n for r in inside)
+        if count < min_members:
             continue
-        staff = [f.employees for f in inside if f.employees is not None]
-        turnover = [f.turnover_eur for f in inside if f.turnover_eur is not None]
+        staff: dict[int, int] = {}
+        for r in inside:
+            if r.employees is not None:
+                staff[r.employees] = staff.get(r.employees, 0) + r.n
+        staffed = sum(staff.values())
+        turnovers = sum(r.turnovers for r in inside)
         result.append(
             FirmSize(
                 year=year,
-                firms=len(inside),
-                employees_mean=fmean(staff) if staff else None,
-                employees_median=float(median(staff)) if staff else None,
-                turnover_mean_eur=fmean(turnover) if turnover else None,
+                firms=count,
+                employees_mean=sum(e * n for e, n in staff.items()) / staffed if staffed else None,
+                employees_median=_median(staff) if staffed else None,
+                turnover_mean_eur=(
+                    sum(r.turnover for r in inside) / turnovers if turnovers else None
+                ),
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class _Firms:
+    """Member companies alike for :func:`firm_size_by_year`: ``n`` of them."""
+
+    joined: int  # join year
+    later: bool  # joined after today
+    left: int | None  # the year they left, if by today
+    employees: int | None
+    n: int
+    turnovers: int  # of them, with a turnover
+    turnover: int  # its sum
+
+
+def _median(counts: dict[int, int]) -> float:
+    """The median of values given as {value: how many} (as statistics.median would)."""
+    total = sum(counts.values())
+    wanted = [(total - 1) // 2, total // 2]  # the middle one, or the two middle ones
+    found: list[int] = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+    return (found[0] + found[1]) / 2

@@ -215,14 +215,25 @@ def cop_table(
     example: Any = literal(None)
     if examples:  # per cell: a walk of the (type, day) index to the scope's first record
         ex = fact_cop.alias("ex")
-        pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
-        if by_year:
-            # the year as a day range: an index range of (type, day), not a filter on
-            # every day of the type (date() reads 'YYYY-MM-DD' in SQLite and PostgreSQL)
+        pick = [_counted(ex, coder), ex.c.activity_type == cells.c.activity_type]
+        if not by_year:
+            pick += where(ex, scope)
+        else:
+            # the year as a day range, clipped to the period: ONE range of the (type, day)
+            # index (with the period's bounds beside the year's SQLite walked from the
+            # period's first day through every earlier year's records of the type);
+            # date() reads 'YYYY-MM-DD' in SQLite and PostgreSQL
             year = cells.c.year.cast(String)
+            start: Any = func.date(year + literal("-01-01"))
+            end: Any = func.date(year + literal("-12-31"))
+            if scope.from_ is not None:
+                start = case((start < scope.from_, literal(scope.from_)), else_=start)
+            if scope.to is not None:
+                end = case((end > scope.to, literal(scope.to)), else_=end)
             pick += [
-                ex.c.day >= func.date(year + literal("-01-01")),
-                ex.c.day <= func.date(year + literal("-12-31")),
+                *where(ex, Scope(scope.region, scope.group_id)),
+                ex.c.day >= start,
+                ex.c.day <= end,
             ]
         example = (
             select(ex.c.example)
@@ -265,7 +276,9 @@ def _cop_cells(scope: Scope, activity_type: str | None, by_year: bool) -> Any:
                 func.sum(case((or_(*first_here), t.groups), else_=0)).label("groups"),
             )
             .where(*_months_of(scope, cut, fact_cop_months), *kind)
-            .group_by(t.activity_type, *([year] if by_year else []))
+            # by month, the rows' key order (the union below sums the months of a year): a
+            # group by the year expression sorted every row of the scope (16,000 nationally)
+            .group_by(t.activity_type, *([t.month] if by_year else []))
         )
     if cut.edges:
         day_year = extract("year", v.day).cast(Integer)
@@ -391,12 +404,14 @@ GROUP_KEY = "group_key"  # the group rows' scope, what a page of them is ordered
 
 def group_months_rolled(scope: Scope) -> tuple[Select[Any], Select[Any]] | None:
     """:func:`group_months` from the group rows of ``fact_months`` (unordered: callers page
-    by (``group_key``, month)) and their count; None when the period has partial months
-    (then the unit facts answer)."""
+    by (``group_key``, month)) and their count; None for an empty period. A partial first or
+    last month is the group's row of that month with its sums taken again from the unit
+    facts of the period's days in it (an index step per row of the page: a page reads the
+    roll-ups' rows in key order, whatever the number of groups and regions)."""
     cut = split(scope.from_, scope.to)
-    if cut.edges or not cut.whole:
+    if not cut.whole and not cut.edges:
         return None
-    t = fact_months.c
+    t, v = fact_months.c, fact_meetings.c
     prefix = scope_key(group_id="")
     if scope.group_id is not None:
         rows = [t.scope == scope_key(group_id=scope.group_id)]
@@ -404,15 +419,40 @@ def group_months_rolled(scope: Scope) -> tuple[Select[Any], Select[Any]] | None:
         rows = [t.scope > prefix, t.scope < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
     if scope.region is not None:
         rows.append(t.region == scope.region)
-    conditions = [*rows, *_month_range(cut), or_(t.held > 0, t.cancelled > 0)]
+    group_id = func.substr(t.scope, len(prefix) + 1)
+    if scope.from_ is not None:
+        rows.append(t.month >= month_of_day(scope.from_))
+    if scope.to is not None:
+        rows.append(t.month <= month_of_day(scope.to))
+    edges = {month_of_day(a): (a, b) for a, b in cut.edges}
+
+    def edge_of(month: str, column: Any) -> Any:
+        a, b = edges[month]
+        return (
+            select(func.coalesce(func.sum(column), 0))
+            .where(v.group_id == group_id, v.day >= a, v.day <= b, v.status.in_((HELD, CANCELLED)))
+            .scalar_subquery()
+        )
+
+    def value(name: str) -> Any:
+        if not edges:
+            return t[name]
+        return case(*((t.month == m, edge_of(m, v[name])) for m in edges), else_=t[name])
+
+    met = or_(t.held > 0, t.cancelled > 0)
+    if edges:  # an edge month's row counts if the group met on the period's days in it
+        met = case(
+            *((t.month == m, edge_of(m, v.held + v.cancelled) > 0) for m in edges), else_=met
+        )
+    conditions = [*rows, met]
     query = select(
-        func.substr(t.scope, len(prefix) + 1).label("group_id"),
+        group_id.label("group_id"),
         t.month,
         t.region,
-        t.held.label("meetings_held"),
-        t.cancelled.label("meetings_cancelled"),
-        t.attendees,
-        t.expected,
+        value("held").label("meetings_held"),
+        value("cancelled").label("meetings_cancelled"),
+        value("attendees").label("attendees"),
+        value("expected").label("expected"),
         t.scope.label(GROUP_KEY),
     ).where(*conditions)
     return query, select(func.count()).select_from(fact_months).where(*conditions)
@@ -817,7 +857,6 @@ def region_overview(scope: Scope = NATION) -> Select[Any]:
 
     fm, fs, fc = fact_meetings.c, fact_surveys.c, fact_cop.c
     period = Scope(None, None, scope.from_, scope.to)
-    held = [fm.region == r.id, fm.held == 1, *where(fact_meetings, period)]
     on = fact_meetings.alias("on_day")
     last_day = (
         select(on.c.day)
@@ -836,7 +875,9 @@ def region_overview(scope: Scope = NATION) -> Select[Any]:
         .label("members_active"),
         of(fact_meetings, func.sum(fm.held), "held").label("meetings_held"),
         select(func.max(fm.starts_at))
-        .where(*held, fm.day == last_day)  # the last day's: one index step back
+        # the last day's: one index step (the day is in the period: naming the period here
+        # made SQLite walk the region's days in it, the day's lookup again for each)
+        .where(fm.region == r.id, fm.held == 1, fm.day == last_day)
         .scalar_subquery()
         .label("last_meeting_at"),
         of(fact_meetings, func.sum(fm.attendees), "attendees").label("attendees"),
