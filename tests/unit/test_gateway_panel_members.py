@@ -285,6 +285,13 @@ async def test_firm_size_by_year_equals_member_by_member(filled: tuple[Any, list
     assert await _compare(filled, panel.firm_size_by_year, brute_firm_size) > 200
 
 
+def _means(cells: list[panel.IntentionCell]) -> list[tuple[int, float | None]]:
+    return [
+        (c.period, None if c.planned_hires_mean is None else round(c.planned_hires_mean, 9))
+        for c in cells
+    ]
+
+
 async def test_growth_intentions_equal_interview_by_interview(
     filled: tuple[Any, list[Member]],
 ) -> None:
@@ -299,9 +306,7 @@ async def test_growth_intentions_equal_interview_by_interview(
                         session, scope, RESEARCHER, by=by, level=Level.FULL, min_members=k
                     )
                     expected = brute_intentions(people, said, scope, by, k)
-                    assert [(c.period, c.planned_hires_mean) for c in found] == [
-                        (c.period, pytest.approx(c.planned_hires_mean)) for c in expected
-                    ]
+                    assert _means(found) == _means(expected)  # PostgreSQL's avg is numeric
                     exact = [replace(c, planned_hires_mean=None) for c in found]
                     assert exact == [replace(c, planned_hires_mean=None) for c in expected], (
                         scope,
