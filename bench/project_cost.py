@@ -12,19 +12,27 @@ marks, the families, the facts, the snapshot, one commit) into a fresh read mode
 process CPU µs per event over the run and over its last quarter (the events that meet the
 most history), and wall-clock events/s. With SQLite the database work runs in this process
 and is counted; PostgreSQL's server processes are not. ``--profile FILE`` runs it under
-cProfile and prints the top functions by cumulative and own time.
+cProfile and prints the top functions by cumulative and own time; ``--statements N``
+(SQLite) prints the N statements, COMMIT included, that took most CPU in SQLite's thread.
+
+    python bench/project_cost.py --events 200000 --statements 20
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import cProfile
 import pstats
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
+
+import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,6 +47,56 @@ from services.gateway.settings import GatewaySettings
 from shared.contracts import DecodedEvent, decode, encode, subject_for
 from shared.messaging.consumer import projecting
 from shared.storage import create_engine, create_schema, session_factory
+from shared.storage.sqlite_driver import OneTripCursor
+
+# --statements: CPU seconds in SQLite's thread and executions, by statement
+STATEMENT_CPU: dict[str, float] = defaultdict(float)
+STATEMENT_RUNS: dict[str, int] = defaultdict(int)
+
+
+def _time_statements() -> None:
+    """Make the one-trip SQLite driver add each statement's CPU in SQLite's thread
+    (execute and fetch, :func:`time.thread_time`) to :data:`STATEMENT_CPU` by its SQL (the
+    bench runs one statement at a time)."""
+    run = OneTripCursor._run
+    label = [""]
+
+    def labelled(method: Any) -> Any:
+        async def call(self: Any, operation: Any, parameters: Any) -> Any:
+            label[0] = " ".join(str(operation).split())
+            return await method(self, operation, parameters)
+
+        return call
+
+    async def timed_run(self: Any, work: Any) -> Any:
+        sql, fetched = label[0], []
+
+        def timed(cursor: Any) -> None:
+            started = time.thread_time()
+            work(cursor)
+            if cursor.description:  # fetched here, timed; the trip's fetchall finds none
+                fetched.append(cursor.fetchall())
+            STATEMENT_CPU[sql] += time.thread_time() - started
+            STATEMENT_RUNS[sql] += 1
+
+        done = await run(self, timed)
+        if fetched:
+            self._rows = collections.deque(fetched[0])
+        return done
+
+    async def timed_commit(self: Any) -> None:
+        def timed() -> None:
+            started = time.thread_time()
+            self._conn.commit()
+            STATEMENT_CPU["COMMIT"] += time.thread_time() - started
+            STATEMENT_RUNS["COMMIT"] += 1
+
+        await self._execute(timed)
+
+    aiosqlite.Connection.commit = timed_commit  # type: ignore[method-assign]
+    OneTripCursor._run = timed_run  # type: ignore[method-assign]
+    OneTripCursor._execute_async = labelled(OneTripCursor._execute_async)  # type: ignore[method-assign]
+    OneTripCursor._executemany_async = labelled(OneTripCursor._executemany_async)  # type: ignore[method-assign]
 
 
 async def run(
@@ -81,7 +139,15 @@ def main() -> int:
         help="SQLite page cache per connection (the gateway's setting by default; 0: 2 MB)",
     )
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        help="SQLite: print the N statements that took most CPU in SQLite's thread",
+    )
     args = parser.parse_args()
+    if args.statements:
+        _time_statements()
     workdir = Path(tempfile.mkdtemp(prefix="mgn-project-cost-"))
     case = Case(f"{args.events:,} events, {args.regions:,} regions", args.events, args.regions)
     wire = [(subject_for(e), encode(e)) for e in case.envelopes()]
@@ -107,6 +173,12 @@ def main() -> int:
             f"{1e6 * loop_cpu / n:,.0f}, the driver's threads {1e6 * driver / n:,.0f}) "
             f"= {n / cpu:,.0f} events/s per core ({load()})"
         )
+        if args.statements:
+            print("CPU in SQLite's thread by statement (µs per event; runs):")
+            for sql, seconds in sorted(STATEMENT_CPU.items(), key=lambda kv: -kv[1])[
+                : args.statements
+            ]:
+                print(f"{1e6 * seconds / n:8.1f}  {STATEMENT_RUNS[sql]:7,}  {sql[:150]}")
         if args.profile:
             stats = pstats.Stats(str(args.profile))
             stats.sort_stats("cumulative").print_stats(35)

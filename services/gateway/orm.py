@@ -258,6 +258,8 @@ initiatives = Table(
     Column("version", Integer, nullable=False),  # newest event: status and members
 )
 Index("ix_initiatives_region_group_id", initiatives.c.region, initiatives.c.group_id)
+# initiatives started in a period (initiativeStatuses): an index range
+Index("ix_initiatives_started_on", initiatives.c.started_on, initiatives.c.status)
 
 initiative_members = Table(
     "initiative_members",
@@ -325,6 +327,10 @@ interviews = Table(
     Column("version", Integer, nullable=False),
 )
 Index("ix_interviews_on_id", interviews.c.interviewed_on, interviews.c.id)
+# a region's page of panel interviews by (day, id)
+Index(
+    "ix_interviews_region_on_id", interviews.c.region, interviews.c.interviewed_on, interviews.c.id
+)
 Index("ix_interviews_member_id", interviews.c.member_id)
 
 processed_events = TABLES.processed

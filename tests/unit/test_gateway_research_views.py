@@ -29,6 +29,7 @@ from services.gateway.orm import (
     FACT_TABLES,
     activities,
     attendance,
+    fact_cop,
     groups,
     initiative_members,
     initiatives,
@@ -710,6 +711,29 @@ def scopes(world: Raw) -> list[Scope]:
     ]
 
 
+async def check_cop_examples(run: Any, s: Scope) -> None:
+    """Each copActivityTable cell's example (per type, and per year) is the text of one of
+    the counted CoP facts on the first day of that cell in the scope's period (ties on the
+    day are ordered by meeting id, which collations order differently)."""
+    c = fact_cop.c
+    rows = await run(
+        select(c.activity_type, c.day, c.example).where(c.counted == 1, *queries.where(fact_cop, s))
+    )
+    for by_year in (False, True):
+        firsts: dict[Any, tuple[date, set[str]]] = {}
+        for kind, day, text in rows:
+            key = (kind, day.year if by_year else None)
+            first = firsts.get(key)
+            if first is None or day < first[0]:
+                firsts[key] = (day, {text})
+            elif day == first[0]:
+                first[1].add(text)
+        got = {(r[0], r[1]): r[5] for r in await run(queries.cop_table(s, True, by_year=by_year))}
+        assert set(got) == set(firsts), (s, by_year)
+        for key, text in got.items():
+            assert text in firsts[key][1], (s, key, text)
+
+
 def _whole_months(s: Scope) -> Scope:
     """``s`` with its period shrunk to whole months (the first of a month, a month's end)."""
     start = s.from_ and (s.from_ + timedelta(days=31)).replace(day=1)
@@ -740,6 +764,7 @@ async def check_brute_force(sessions: Sessions) -> None:
         assert got == world.cop(s), s
         got = [r[:5] for r in await run(queries.cop_table(s, True, by_year=True))]
         assert got == world.cop(s, by_year=True), s
+        await check_cop_examples(run, s)
         got = [r[:1] + r[2:5] for r in await run(queries.cop_table(s, True, coder=CONSENSUS))]
         assert got == world.cop(s, only=CONSENSUS), s
         async with sessions() as session:

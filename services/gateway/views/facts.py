@@ -30,7 +30,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -238,10 +237,6 @@ def _meeting_row(r: Any, expected: Callable[[date], int]) -> Row:
     }
 
 
-def _members_on(persons: Sequence[Any], day: date) -> int:
-    return sum(1 for p in persons if member_on(p, day))
-
-
 async def _meetings(
     session: AsyncSession,
     ids: Sequence[str],
@@ -256,8 +251,8 @@ async def _meetings(
         if groups:
             wanted = or_(wanted, among(session, m.group_id, groups))
         found = (await session.execute(select(*_MEETING_COLUMNS).where(wanted))).all()
-        people = await _members_of(session, {r.group_id for r in found if r.status == HELD})
-        rows = [_meeting_row(r, partial(_members_on, people[r.group_id])) for r in found]
+        rolls = await _rolls_of(session, {r.group_id for r in found if r.status == HELD})
+        rows = [_meeting_row(r, rolls[r.group_id].on) for r in found]
         found_ids = [r.id for r in found]
         await _replace(session, fact_meetings, "meeting_id", found_ids, rows, fresh, changed)
 
@@ -270,13 +265,7 @@ async def _all_meetings(session: AsyncSession) -> int:
     pages of the meetings in id order and one pass over the members, no ``IN`` lists; the
     members on a day counted by bisection (:class:`_Roll`). Returns the meetings there were."""
     m = meetings.c
-    p = members.c
-    rolls: dict[str, _Roll] = defaultdict(_Roll)
-    for person in await session.execute(select(p.group_id, p.status, p.joined_on, p.left_on)):
-        rolls[person.group_id].add(person)
-    for roll in rolls.values():
-        roll.joined.sort()
-        roll.gone.sort()
+    rolls = await _rolls_of(session, None)
     count, after = 0, ""
     while True:
         page = (
@@ -296,7 +285,8 @@ async def _all_meetings(session: AsyncSession) -> int:
 class _Roll:
     """A group's members by day: sorted days they joined, and days from which they count
     as gone (left, at or after joining): on ``day`` = joined by then minus gone by then,
-    exactly :func:`member_on` summed over the group."""
+    the members in the group on ``day`` (joined by then and not yet left; pauses count as
+    in)."""
 
     joined: list[date] = field(default_factory=list)
     gone: list[date] = field(default_factory=list)
@@ -312,23 +302,21 @@ class _Roll:
         return bisect_right(self.joined, day) - bisect_right(self.gone, day)
 
 
-async def _members_of(session: AsyncSession, group_ids: set[str]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = defaultdict(list)
+async def _rolls_of(session: AsyncSession, group_ids: set[str] | None) -> dict[str, _Roll]:
+    """The members by day (:class:`_Roll`) of ``group_ids`` (None: of every group)."""
+    rolls: dict[str, _Roll] = defaultdict(_Roll)
     p = members.c
-    if group_ids:
-        query = select(p.group_id, p.status, p.joined_on, p.left_on).where(
-            among(session, p.group_id, sorted(group_ids))
-        )
-        for row in await session.execute(query):
-            out[row.group_id].append(row)
-    return out
-
-
-def member_on(person: Any, day: date) -> bool:
-    """In the group on ``day``: joined by then and not (yet) left (pauses count as in)."""
-    if person.joined_on is None or person.joined_on > day:
-        return False
-    return not (person.status == LEFT and person.left_on is not None and person.left_on <= day)
+    query = select(p.group_id, p.status, p.joined_on, p.left_on)
+    if group_ids is not None:
+        if not group_ids:
+            return rolls
+        query = query.where(among(session, p.group_id, sorted(group_ids)))
+    for person in await session.execute(query):
+        rolls[person.group_id].add(person)
+    for roll in rolls.values():
+        roll.joined.sort()
+        roll.gone.sort()
+    return rolls
 
 
 # -- surveys --------------------------------------------------------------------------------

@@ -215,14 +215,25 @@ def cop_table(
     example: Any = literal(None)
     if examples:  # per cell: a walk of the (type, day) index to the scope's first record
         ex = fact_cop.alias("ex")
-        pick = [_counted(ex, coder), *where(ex, scope), ex.c.activity_type == cells.c.activity_type]
-        if by_year:
-            # the year as a day range: an index range of (type, day), not a filter on
-            # every day of the type (date() reads 'YYYY-MM-DD' in SQLite and PostgreSQL)
+        pick = [_counted(ex, coder), ex.c.activity_type == cells.c.activity_type]
+        if not by_year:
+            pick += where(ex, scope)
+        else:
+            # the year as a day range, clipped to the period: ONE range of the (type, day)
+            # index (with the period's bounds beside the year's SQLite walked from the
+            # period's first day through every earlier year's records of the type);
+            # date() reads 'YYYY-MM-DD' in SQLite and PostgreSQL
             year = cells.c.year.cast(String)
+            start: Any = func.date(year + literal("-01-01"))
+            end: Any = func.date(year + literal("-12-31"))
+            if scope.from_ is not None:
+                start = case((start < scope.from_, literal(scope.from_)), else_=start)
+            if scope.to is not None:
+                end = case((end > scope.to, literal(scope.to)), else_=end)
             pick += [
-                ex.c.day >= func.date(year + literal("-01-01")),
-                ex.c.day <= func.date(year + literal("-12-31")),
+                *where(ex, Scope(scope.region, scope.group_id)),
+                ex.c.day >= start,
+                ex.c.day <= end,
             ]
         example = (
             select(ex.c.example)
@@ -265,7 +276,9 @@ def _cop_cells(scope: Scope, activity_type: str | None, by_year: bool) -> Any:
                 func.sum(case((or_(*first_here), t.groups), else_=0)).label("groups"),
             )
             .where(*_months_of(scope, cut, fact_cop_months), *kind)
-            .group_by(t.activity_type, *([year] if by_year else []))
+            # by month, the rows' key order (the union below sums the months of a year): a
+            # group by the year expression sorted every row of the scope (16,000 nationally)
+            .group_by(t.activity_type, *([t.month] if by_year else []))
         )
     if cut.edges:
         day_year = extract("year", v.day).cast(Integer)

@@ -20,25 +20,26 @@ scope and series) and only its partial first and last months from the unit facts
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Table,
-    and_,
     delete,
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
-    tuple_,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Delete
 
 from services.gateway.orm import (
     fact_cop,
@@ -50,7 +51,7 @@ from services.gateway.orm import (
 from services.gateway.projections.sql import Merge, upsert
 from services.gateway.research import counts
 from services.gateway.views.days import month_of_day
-from shared.storage.bulk import insert_rows
+from shared.storage.bulk import execute_many, insert_rows, keyed_delete
 from shared.storage.chunks import chunks
 from shared.storage.keys import among
 
@@ -198,8 +199,19 @@ class _Kind:
     def record(self, key: tuple[str, ...], row: _Row) -> dict[str, Any]:
         return {**dict(zip(self.keys, key, strict=True)), "region": row.region, **row.sums}
 
-    def empty(self) -> ColumnElement[bool]:
-        return and_(*(self.table.c[n] == 0 for n in self.sums))
+    @cached_property
+    def delete_key(self) -> Delete:
+        """Deletes a row by its key (:func:`execute_many` of key dictionaries)."""
+        return keyed_delete(self.table, self.keys)
+
+    @cached_property
+    def delete_empty(self) -> Delete:
+        """Deletes a row by its key if all its sums are 0."""
+        zero: ColumnElement[int] = literal_column("0")
+        return keyed_delete(self.table, self.keys, *(self.table.c[n] == zero for n in self.sums))
+
+    def key_rows(self, keys: Iterable[tuple[str, ...]]) -> list[dict[str, str]]:
+        return [dict(zip(self.keys, key, strict=True)) for key in keys]
 
     def widened(self, new: dict[Any, _Row], old: dict[Any, _Row]) -> dict[Any, _Row]:
         """What changed in the group rows (``old`` -> ``new``), summed into the rows of
@@ -224,9 +236,7 @@ class _Kind:
         keys = sorted(k for k, r in wide.items() if any(r.sums.values()))
         rows = [self.record(k, wide[k]) for k in keys]
         await upsert(session, self.table, rows, key=list(self.keys), merge=self.merge)
-        columns = tuple_(*(self.table.c[n] for n in self.keys))
-        for chunk in chunks(keys, 1000):
-            await session.execute(delete(self.table).where(columns.in_(chunk), self.empty()))
+        await execute_many(session, self.delete_empty, self.key_rows(keys))
 
 
 MONTHS = _Kind(fact_months, ("scope", "month"), SUMS, _adding(SUMS))
@@ -260,8 +270,7 @@ async def _update_months(session: AsyncSession, changed: Changed) -> None:
     wide = MONTHS.widened(new, old)
     if not wide:
         return
-    for chunk in chunks(sorted(old), 1000):
-        await session.execute(delete(fact_months).where(tuple_(t.scope, t.month).in_(chunk)))
+    await execute_many(session, MONTHS.delete_key, MONTHS.key_rows(sorted(old)))
     await insert_rows(session, fact_months, [MONTHS.record(k, r) for k, r in sorted(new.items())])
     await MONTHS.add(session, wide)
 
