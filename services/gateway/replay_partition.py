@@ -74,9 +74,10 @@ class Partition:
     def __init__(self, target_url: str, indexes: Sequence[tuple[str, str]] | None = None) -> None:
         """A worker loading into ``target_url``; ``indexes`` (name, the statement that
         creates it): given when the partition has a database of its own (SQLite's files),
-        which then gets them for computing its regions' research facts after the load
-        (:func:`services.gateway.views.facts.rebuild_regional`, merged with the others'),
-        and drops them again (the read model creates them once, after the merge)."""
+        which then gets them (those the facts read by) for computing its regions' research
+        facts after the load (:func:`services.gateway.views.facts.rebuild_regional`, merged
+        with the others'), and drops them again (the read model creates every index once,
+        after the merge)."""
         context = multiprocessing.get_context("spawn")
         self._conn, theirs = context.Pipe()
         own = None if indexes is None else list(indexes)
