@@ -111,7 +111,8 @@ async def export(sessions: Sessions, name: str, fmt: str) -> tuple[int, int]:
 def cli_export(url: str, name: str, fmt: str, out: Path, root: Path | None) -> tuple[float, float]:
     """Run ``mgn export`` as its own process; its peak resident set size in MiB and its CPU
     seconds."""
-    python = sys.executable if root is None else str(root / ".venv" / "bin" / "python")
+    venv = None if root is None else root / ".venv" / "bin" / "python"
+    python = str(venv) if venv is not None and venv.exists() else sys.executable
     command = [python, "-m", "deploy.cli", "export", name, "--format", fmt]
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(

@@ -14,7 +14,12 @@ copied that many times (bench/clone_regions.py), then the package written by a p
 its own (``write_all``, the code of ``mgn export --all`` after its migration step, as a
 researcher): wall time, rows, megabytes, the process's peak resident set size and its CPU
 seconds (steadier than wall time on a shared machine), and the load average after it. Flat
-memory means the peak stays put while the rows grow.
+memory means the peak stays put while the rows grow. ``--also sav`` (repeatable: sav, dta,
+jsonl, parquet) adds those files to the package, as ``mgn export --all --also``: rows counts
+each dataset once, MB and files count every file.
+
+    python bench/view_exports.py --child --db sqlite:///x5.db --out DIR --also sav --also dta \
+        --also jsonl --also parquet       # one package of an existing database, one line
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ async def main(url: str) -> None:
         await engine.dispose()
 
 
-async def package(url: str, out: Path, jobs: int) -> None:
+async def package(url: str, out: Path, jobs: int, also: tuple[str, ...] = ()) -> None:
     """The child: write the package as ``mgn export --all`` does, print one summary line
     (peak RSS: of this process or of its largest worker; CPU: this process's and its
     workers')."""
@@ -71,20 +76,22 @@ async def package(url: str, out: Path, jobs: int) -> None:
     try:
         started = time.perf_counter()
         _snap, _target, files, _refused = await write_all(
-            session_factory(engine), ANONYMOUS, out, jobs=jobs
+            session_factory(engine), ANONYMOUS, out, jobs=jobs, also=also
         )
         took = time.perf_counter() - started
-        rows, size = sum(w.rows for w in files), sum(w.bytes for w in files)
+        rows = sum(w.rows for w in files)
+        size = sum(w.bytes + sum(a.bytes for a in w.also) for w in files)
         mine = resource.getrusage(resource.RUSAGE_SELF)
         workers = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak = max(mine.ru_maxrss, workers.ru_maxrss) / 1024
         cpu = sum(u.ru_utime + u.ru_stime for u in (mine, workers))
-        print(f"{len(files)} {rows} {size} {took:.2f} {peak:.0f} {cpu:.2f}")
+        count = len(files) + sum(len(w.also) for w in files)
+        print(f"{count} {rows} {size} {took:.2f} {peak:.0f} {cpu:.2f}")
     finally:
         await engine.dispose()
 
 
-def packages(source: Path, times: list[int], jobs: int) -> None:
+def packages(source: Path, times: list[int], jobs: int, also: list[str]) -> None:
     from bench.clone_regions import clone
 
     print(
@@ -110,6 +117,7 @@ def packages(source: Path, times: list[int], jobs: int) -> None:
                 str(out),
                 "--jobs",
                 str(jobs),
+                *(f"--also={fmt}" for fmt in also),
             ]
             done = subprocess.run(child, capture_output=True, text=True, check=False)
             if done.returncode != 0:
@@ -137,15 +145,22 @@ if __name__ == "__main__":
     parser.add_argument(
         "--jobs", type=int, default=1, help="with --all: processes writing datasets at once"
     )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        choices=["sav", "dta", "jsonl", "parquet"],
+        help="with --all: each dataset also in this format (repeat), as mgn export --also",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(package(args.db, args.out, args.jobs))
+        asyncio.run(package(args.db, args.out, args.jobs, tuple(args.also)))
     elif args.all:
         if args.source is None:
             parser.error("--all needs --source FILE (a research bench SQLite database)")
-        packages(args.source, [int(t) for t in args.times.split(",")], args.jobs)
+        packages(args.source, [int(t) for t in args.times.split(",")], args.jobs, args.also)
     else:
         if args.db is None:
             parser.error("--db URL is required")

@@ -69,6 +69,19 @@ log = logging.getLogger(__name__)
 # Secondary indexes the projection itself reads by (its other lookups go by primary key):
 # kept while loading.
 READ_DURING_LOAD = frozenset({"ix_activities_meeting_id", "ix_panel_persons_key"})
+# Those the facts of a partition's regions read by (facts.rebuild_regional: responses by
+# survey, the unit facts by group for the roll-ups, the workspace's codings by meeting): a
+# partition with a file of its own builds only these before its facts, and drops them after.
+READ_FOR_FACTS = frozenset(
+    {
+        "ix_survey_responses_survey_id",
+        "ix_fact_meetings_group_day",
+        "ix_fact_surveys_group_day",
+        "ix_fact_cop_group_day",
+        "ix_codings_meeting",
+        "ix_coding_marks_coding",
+    }
+)
 IDLE_CHECK = 30.0  # seconds without a batch before asking whether the stream has run out
 HEARTBEAT = 120.0  # the reader's idle heartbeat, seconds (see _batches)
 WORKERS = 2  # partitions (worker processes): this machine's cores
@@ -139,7 +152,8 @@ async def load(
             await conn.commit()
             files = await replay_sqlite.split(conn, database or "", workers) if sqlite else []
         if files:  # a file each: its regions' facts computed there, merged below
-            parts = [Partition(url, indexes) for url in replay_sqlite.urls(files)]
+            for_facts = [index for index in indexes if index[0] in READ_FOR_FACTS]
+            parts = [Partition(url, for_facts) for url in replay_sqlite.urls(files)]
         else:
             parts = [Partition(target_url) for _ in range(workers)]
         summaries = await _partitioned(parts, batches, done, tick)
@@ -148,6 +162,9 @@ async def load(
             done.duplicates += part.duplicates
             done.undecodable += part.undecodable
         started = done.phase("load", *started, more=sum(p.cpu for p in summaries))
+        if files:  # part of the load: the partitions' own facts (the longest, and all CPU)
+            done.seconds["of which partitions' facts"] = max(p.facts[0] for p in summaries)
+            done.cpu["of which partitions' facts"] = sum(p.facts[1] for p in summaries)
         if files:
             await engine.dispose()  # closed while its file is replaced
             replay_sqlite.adopt(files[0], database or "")

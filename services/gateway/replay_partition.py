@@ -27,6 +27,7 @@ import pickle
 import queue
 import resource
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Summary:
     undecodable: int
     top: Raw | None  # the applied message with the highest stream sequence
     cpu: float  # the worker process's CPU seconds
+    facts: tuple[float, float] = (0.0, 0.0)  # of them its regions' facts: wall s, CPU s
 
 
 class Partition:
@@ -74,9 +76,10 @@ class Partition:
     def __init__(self, target_url: str, indexes: Sequence[tuple[str, str]] | None = None) -> None:
         """A worker loading into ``target_url``; ``indexes`` (name, the statement that
         creates it): given when the partition has a database of its own (SQLite's files),
-        which then gets them for computing its regions' research facts after the load
-        (:func:`services.gateway.views.facts.rebuild_regional`, merged with the others'),
-        and drops them again (the read model creates them once, after the merge)."""
+        which then gets them (those the facts read by) for computing its regions' research
+        facts after the load (:func:`services.gateway.views.facts.rebuild_regional`, merged
+        with the others'), and drops them again (the read model creates every index once,
+        after the merge)."""
         context = multiprocessing.get_context("spawn")
         self._conn, theirs = context.Pipe()
         own = None if indexes is None else list(indexes)
@@ -145,6 +148,7 @@ async def _apply(
     seen = Seen()
     applied = duplicates = undecodable = 0
     top: Raw | None = None
+    facts_took = (0.0, 0.0)
     try:
         async with engine.connect() as db:
             while (payload := await asyncio.to_thread(inbox.get)) != END:
@@ -169,10 +173,12 @@ async def _apply(
                 await insert_rows(session, TABLES.marks, seen.marks(now))
                 await insert_rows(session, TABLES.processed, seen.processed(now))
             if indexes is not None:
+                wall, cpu = time.monotonic(), cpu_seconds()
                 await _regional_facts(db, indexes)
+                facts_took = (time.monotonic() - wall, cpu_seconds() - cpu)
     finally:
         await engine.dispose()
-    return Summary(applied, duplicates, undecodable, top, cpu_seconds())
+    return Summary(applied, duplicates, undecodable, top, cpu_seconds(), facts_took)
 
 
 async def _regional_facts(db: AsyncConnection, indexes: list[tuple[str, str]]) -> None:

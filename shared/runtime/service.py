@@ -39,11 +39,18 @@ from shared.storage.migrations import migrate, version_table
 log = logging.getLogger(__name__)
 
 
-# A regional consumer waits this long after a short batch for more events: at 200 writes/s
-# a replica applies ~10 per transaction instead of 1-2 (bench/pipeline.py, the node's CPU).
-REPLICA_LINGER = 0.05  # seconds
+# A regional consumer waits this long after a short batch for more events. The replicas
+# are not on the way to NATIONAL (groups' relay is), so they can wait longer than the
+# relay: a replica transaction costs several ms of CPU whatever its size, and at the 5-25
+# writes/s this shared machine reaches, 0.05 s gave batches of one or two events
+# (bench/pipeline.py, the node's CPU per write; bench/README.md).
+REPLICA_LINGER = 0.25  # seconds
 # The relay waits this long after a commit woke it, so a pass carries several writes' events.
 RELAY_LINGER = 0.02  # seconds
+# Every commit with events wakes the relay (UnitOfWork's on_commit; all outbox rows are
+# written through it), so its poll is only a safety net: once a second cost each idle
+# service a transaction a second.
+RELAY_POLL = 5.0  # seconds
 
 
 @dataclass
@@ -89,7 +96,11 @@ class ServiceRuntime:
         self.engine = create_engine(self.database_url)
         self.sessions = session_factory(self.engine)
         self.relay = OutboxRelay(
-            self.sessions, self.tables.outbox, self.jetstream, linger=RELAY_LINGER
+            self.sessions,
+            self.tables.outbox,
+            self.jetstream,
+            linger=RELAY_LINGER,
+            poll_interval=RELAY_POLL,
         )
         self.pruner = Pruner(self.sessions, self.tables, retention())
         self.metrics = self._metrics()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from statistics import fmean, median
 from typing import Any
@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import insert
 
 from services.gateway.auth.guard import Guard, Level, Role
-from services.gateway.orm import members, metadata
+from services.gateway.orm import interviews, members, metadata
 from services.gateway.research import panel
 from services.gateway.research.scope import Scope
+from services.gateway.research.tables import panel_persons
+from shared.contracts.feedback import GROWTH_BARRIERS
 from shared.storage import create_engine, create_schema, session_factory
 
 RESEARCHER = Guard(Role.RESEARCHER, token_id="r00000000001")
@@ -30,6 +32,7 @@ TODAYS = (date(2024, 2, 29), date(2025, 2, 28), date(2026, 6, 1), date(2026, 12,
 
 @dataclass(frozen=True)
 class Member:
+    id: str
     region: str
     group_id: str
     status: str
@@ -57,6 +60,7 @@ def _members(rng: random.Random) -> list[Member]:
             left = joined + timedelta(days=rng.randrange(400))
         out.append(
             Member(
+                id=str(uuid.UUID(int=rng.getrandbits(128))),
                 region=region,
                 group_id=rng.choice(groups[region]),
                 status=status,
@@ -144,6 +148,68 @@ def brute_firm_size(
     return result
 
 
+Said = tuple[dict[str, Any], str | None]  # an interview row, its person key
+
+
+def _interviews(rng: random.Random, people: list[Member]) -> list[Said]:
+    """Interviews of most members, 1-3 each, by persons of a small pool per region (a
+    person may speak for several companies), some without a person key."""
+    keys = {r: [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(40)] for r in REGIONS}
+    out: list[Said] = []
+    for m in people:
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            listed = rng.sample(GROWTH_BARRIERS, rng.randrange(4))
+            row = {
+                "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "region": m.region,
+                "member_id": m.id,
+                "interviewed_on": date(2013, 1, 1) + timedelta(days=rng.randrange(14 * 365)),
+                "intends_to_grow": rng.choice(("yes", "no", "unsure")),
+                "planned_hires": rng.randrange(5),
+                "barriers": ",".join(listed),
+                "version": 1,
+            }
+            out.append((row, None if rng.random() < 0.15 else rng.choice(keys[m.region])))
+    return out
+
+
+def brute_intentions(
+    people: list[Member], said: list[Said], scope: Scope, by: str, min_members: int
+) -> list[panel.IntentionCell]:
+    member = {m.id: m for m in people}
+    cells: dict[int, list[Said]] = {}
+    for row, key in said:
+        m, day = member[row["member_id"]], row["interviewed_on"]
+        if (scope.region and row["region"] != scope.region) or (
+            scope.group_id and m.group_id != scope.group_id
+        ):
+            continue
+        if (scope.from_ and day < scope.from_) or (scope.to and day > scope.to):
+            continue
+        cells.setdefault(day.year if by == "year" else m.joined_on.year, []).append((row, key))
+    out = []
+    for period, them in sorted(cells.items()):
+        rows = [r for r, _k in them]
+        if len({r["member_id"] for r in rows}) < min_members:
+            continue
+        out.append(
+            panel.IntentionCell(
+                period=period,
+                interviews=len(rows),
+                persons=len({k for _r, k in them if k is not None}),
+                members=len({r["member_id"] for r in rows}),
+                yes=sum(r["intends_to_grow"] == "yes" for r in rows),
+                no=sum(r["intends_to_grow"] == "no" for r in rows),
+                unsure=sum(r["intends_to_grow"] == "unsure" for r in rows),
+                planned_hires_mean=fmean(r["planned_hires"] for r in rows),
+                barriers=tuple(
+                    (b, sum(b in r["barriers"].split(",") for r in rows)) for b in GROWTH_BARRIERS
+                ),
+            )
+        )
+    return out
+
+
 @pytest.fixture
 async def filled(database_url: str) -> AsyncIterator[tuple[Any, list[Member]]]:
     engine = create_engine(database_url)
@@ -155,7 +221,7 @@ async def filled(database_url: str) -> AsyncIterator[tuple[Any, list[Member]]]:
             insert(members),
             [
                 {
-                    "id": str(uuid.uuid4()),
+                    "id": m.id,
                     "region": m.region,
                     "group_id": m.group_id,
                     "active": m.status == "ACTIVE",
@@ -169,6 +235,10 @@ async def filled(database_url: str) -> AsyncIterator[tuple[Any, list[Member]]]:
                 for m in people
             ],
         )
+        said = _interviews(random.Random(12), people)
+        await session.execute(insert(interviews), [r for r, _key in said])
+        keyed = [{"interview_id": r["id"], "region": r["region"], "person_key": k} for r, k in said]
+        await session.execute(insert(panel_persons), [k for k in keyed if k["person_key"]])
     try:
         yield sessions, people
     finally:
@@ -213,3 +283,35 @@ async def test_retention_by_cohort_equals_member_by_member(
 
 async def test_firm_size_by_year_equals_member_by_member(filled: tuple[Any, list[Member]]) -> None:
     assert await _compare(filled, panel.firm_size_by_year, brute_firm_size) > 200
+
+
+def _means(cells: list[panel.IntentionCell]) -> list[tuple[int, float | None]]:
+    return [
+        (c.period, None if c.planned_hires_mean is None else round(c.planned_hires_mean, 9))
+        for c in cells
+    ]
+
+
+async def test_growth_intentions_equal_interview_by_interview(
+    filled: tuple[Any, list[Member]],
+) -> None:
+    sessions, people = filled
+    said = _interviews(random.Random(12), people)
+    compared = 0
+    async with sessions() as session:
+        for scope in _scopes(people):
+            for by in ("year", "cohort"):
+                for k in (0, 3, 15):
+                    found = await panel.growth_intentions(
+                        session, scope, RESEARCHER, by=by, level=Level.FULL, min_members=k
+                    )
+                    expected = brute_intentions(people, said, scope, by, k)
+                    assert _means(found) == _means(expected)  # PostgreSQL's avg is numeric
+                    exact = [replace(c, planned_hires_mean=None) for c in found]
+                    assert exact == [replace(c, planned_hires_mean=None) for c in expected], (
+                        scope,
+                        by,
+                        k,
+                    )
+                    compared += len(found)
+    assert compared > 100

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from services.gateway.orm import metadata
+from services.gateway.replay import READ_DURING_LOAD, READ_FOR_FACTS
 from services.gateway.replay_sqlite import adopt, merge, split, urls
 from shared.storage import create_engine
 from shared.storage.engine import sqlite_url
@@ -70,3 +72,15 @@ async def test_the_first_partition_adopted_as_the_read_model_and_the_rest_merged
         assert not any(p.exists() for p in paths)
     finally:
         await engine.dispose()
+
+
+def test_the_indexes_a_partition_builds_for_its_facts_are_the_read_models() -> None:
+    """A name that is not (or no longer) one of the read model's secondary indexes would
+    leave a partition's facts reading whole tables."""
+    secondary = {
+        index.name
+        for table in metadata.sorted_tables
+        for index in table.indexes
+        if not index.unique and index.name not in READ_DURING_LOAD
+    }
+    assert READ_FOR_FACTS - secondary == set()

@@ -15,12 +15,13 @@ from sqlalchemy import (
     String,
     Table,
     insert,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import sqlite
 
 from shared.storage import UtcDateTime, create_engine, create_schema, session_factory
-from shared.storage.bulk import execute_many, insert_rows
+from shared.storage.bulk import execute_many, insert_rows, keyed_delete
 
 metadata = MetaData()
 
@@ -103,5 +104,23 @@ async def test_upsert_and_statement_with_other_parameters(tmp_path: object) -> N
             extra = things.insert().values(n=7)  # binds a parameter the rows do not have
             with pytest.raises(ValueError, match="parameters are the rows' columns"):
                 await execute_many(session, extra, [{"id": "z"}])
+    finally:
+        await engine.dispose()
+
+
+async def test_keyed_delete_removes_exactly_the_rows_of_the_keys(database_url: str) -> None:
+    engine = create_engine(database_url)
+    await create_schema(engine, metadata)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await insert_rows(session, things, _rows("x"))
+            await execute_many(session, keyed_delete(things, ["id"]), [{"id": "x3"}, {"id": "x7"}])
+            # with a condition: only the rows of the keys that also meet it
+            unset = keyed_delete(things, ["id"], things.c.n.is_(None))
+            await execute_many(session, unset, [{"id": "x5"}, {"id": "x6"}, {"id": "nope"}])
+            zero = keyed_delete(things, ["id", "n"], things.c.id != literal_column("'x1'"))
+            await execute_many(session, zero, [{"id": "x1", "n": 1000}, {"id": "x2", "n": 2000}])
+            left = set(await session.scalars(select(things.c.id)))
+        assert left == {f"x{i}" for i in range(40)} - {"x3", "x7", "x5", "x2"}
     finally:
         await engine.dispose()
