@@ -24,7 +24,6 @@ from shared.i18n import SOURCE_LANGUAGE, negotiate, set_language
 from shared.runtime import graphiql
 from shared.runtime.credentials import PUBLIC_PATHS, ApiAuthMiddleware, NodeCredentials
 from shared.runtime.edge import BodyLimit
-from shared.runtime.heap import keep_imports_frozen
 from shared.runtime.metrics import CONTENT_TYPE, Metrics, TimingMiddleware
 from shared.runtime.observability import OperationsSettings
 
@@ -111,7 +110,6 @@ def service_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await start()
-        keep_imports_frozen()  # full collections skip what start-up made (heap.py)
         try:
             yield
         finally:

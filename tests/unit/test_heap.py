@@ -62,35 +62,37 @@ def test_freezes_at_start_then_only_after_new_imports_and_still_collects_garbage
     )
 
 
-def test_a_started_service_app_has_frozen_its_heap() -> None:
+def test_a_served_app_runs_with_its_heap_frozen() -> None:
+    """``serve`` (every service process's) freezes before uvicorn starts; a test run's
+    in-process apps (``service_app`` under a TestClient) do not freeze the test's heap."""
     run(
         """
-        import gc
-        import strawberry
+        import gc, socket, threading, time
+        import httpx
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
         from starlette.testclient import TestClient
         from shared.runtime import heap
-        from shared.runtime.asgi import service_app
+        from shared.runtime.edge import serve
 
-        @strawberry.type
-        class Query:
-            ok: bool = True
+        async def frozen(request):
+            return JSONResponse({"freezes": heap.freezes(), "frozen": gc.get_freeze_count()})
 
-        async def nothing() -> None:
-            return None
+        app = Starlette(routes=[Route("/frozen", frozen)])
+        with TestClient(app) as client:  # in-process: nothing frozen
+            assert client.get("/frozen").json() == {"freezes": 0, "frozen": 0}
 
-        async def health() -> dict:
-            return {"status": "ok"}
-
-        app = service_app(
-            schema=strawberry.Schema(query=Query),
-            context_factory=lambda request, response: {},
-            start=nothing,
-            stop=nothing,
-            health=health,
-        )
-        assert heap.freezes() == 0
-        with TestClient(app) as client:
-            assert client.get("/healthz").json() == {"status": "ok"}
-            assert heap.freezes() == 1 and gc.get_freeze_count() > 1000
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        threading.Thread(target=serve, args=(app, "127.0.0.1", port), daemon=True).start()
+        for _ in range(200):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/frozen").json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert answer["freezes"] == 1 and answer["frozen"] > 1000, answer
         """
     )
