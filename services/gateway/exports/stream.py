@@ -9,6 +9,8 @@ chunks.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -118,6 +120,7 @@ async def stream(
         writer.writerow(names)
         yield buffer.take()
     kinds = [c.type for c in dataset.columns]
+    line = json_template(names)
     async for rows in chunks(sessions, dataset, query, progress, stored_times=True):
         if not rows:
             continue
@@ -126,7 +129,7 @@ async def stream(
             writer.writecolumns(columns)
             yield buffer.take()
         else:
-            yield "".join(_json_line(names, row) for row in zip(*columns, strict=True))
+            yield json_lines(line, columns)
 
 
 async def chunks(
@@ -171,9 +174,38 @@ async def _pieces(rows: list[Any], size: int) -> AsyncIterator[list[Any]]:
         yield rows[start : start + size]
 
 
-def _json_line(names: Sequence[str], row: Sequence[Any]) -> str:
-    record = {n: _plain(v) for n, v in zip(names, row, strict=True)}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+# what ``json.dumps(..., ensure_ascii=False)`` escapes in a text
+_JSON_ESCAPE = re.compile(r'[\x00-\x1f\\"]')
+_json_value = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def json_template(names: Sequence[str]) -> str:
+    """A JSON line of ``names`` with a ``%s`` for each value's JSON text."""
+    return "{" + ",".join(f"{_json_value(n)}:%s" for n in names) + "}\n"
+
+
+def _json_column(values: Sequence[Any]) -> Sequence[str]:
+    """Each value's JSON text, as ``json.dumps`` writes it: a column of texts none of which
+    needs escaping, of integers, of booleans or of finite floats in one pass; anything
+    else value by value."""
+    kinds = set(map(type, values))
+    if kinds <= {str, NoneType}:
+        if not _JSON_ESCAPE.search("".join(v for v in values if v is not None)):
+            return ["null" if v is None else f'"{v}"' for v in values]
+    elif kinds <= {int, NoneType}:
+        return ["null" if v is None else str(v) for v in values]
+    elif kinds <= {bool, NoneType}:
+        return ["null" if v is None else ("true" if v else "false") for v in values]
+    elif kinds <= {float, NoneType} and all(map(math.isfinite, filter(None, values))):
+        return ["null" if v is None else float.__repr__(v) for v in values]
+    return [_json_value(_plain(v)) for v in values]
+
+
+def json_lines(template: str, columns: Sequence[Sequence[Any]]) -> str:
+    """The rows of ``columns`` (values as :func:`_plain_column` gives them) as JSON lines,
+    the same text as ``json.dumps`` of each row's record (tests/unit/test_json_lines.py)."""
+    texts = [_json_column(c) for c in columns]
+    return "".join(template % row for row in zip(*texts, strict=True))
 
 
 class _Pieces:
