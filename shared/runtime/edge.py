@@ -31,6 +31,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from shared.runtime.heap import keep_imports_frozen
 from shared.runtime.observability import OperationsSettings
 
 MIB = 1024 * 1024
@@ -282,9 +283,11 @@ def server_config(app: ASGIApp, host: str, port: int, **uvicorn: Any) -> Any:
 
 
 def serve(app: ASGIApp, host: str, port: int, **uvicorn: Any) -> None:
-    """Run ``app`` with uvicorn behind the edge until stopped."""
+    """Run ``app`` with uvicorn behind the edge until stopped; what the process has imported
+    and built by now is kept out of full garbage collections (:mod:`shared.runtime.heap`)."""
     import uvicorn as _uvicorn
 
+    keep_imports_frozen()
     _uvicorn.Server(server_config(app, host, port, **uvicorn)).run()
 
 
