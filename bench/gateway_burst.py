@@ -1,7 +1,8 @@
 """Benchmark: the gateway's CPU per request for one request sent many times (the burst).
 
     python bench/research_views.py --times 5 --runs 5 --views copActivityTable  # builds x5
-    python bench/gateway_burst.py --times 5 --requests 50 --rounds 2 --old /work/main
+    git archive <commit before a change> | tar -x -C /tmp/old
+    python bench/gateway_burst.py --times 5 --requests 50 --rounds 2 --old /tmp/old
 
 The same research view request (national ``copActivityTable`` by default) sent ``--requests``
 times to a real gateway (``mgn service gateway`` on bench/research_views.py's cached database,
@@ -105,7 +106,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--over", type=float, default=50.0, help="ms of CPU: list those above")
-    parser.add_argument("--old", type=Path, help="a checkout to compare with (e.g. /work/main)")
+    parser.add_argument("--old", type=Path, help="code to compare with: main before a change")
     args = parser.parse_args()
     if not args.source.exists():
         parser.error(f"{args.source} does not exist: run bench/research.py --scale 0.02 first")
