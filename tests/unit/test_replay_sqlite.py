@@ -15,6 +15,17 @@ from shared.storage import create_engine
 from shared.storage.engine import sqlite_url
 
 
+async def _one_row_in_each(paths: list[Path]) -> None:
+    """Partition n gets the row ('pn', n + 1), as a worker writes its regions' rows."""
+    for n, url in enumerate(urls(paths)):
+        part = create_engine(url)
+        try:
+            async with part.begin() as write:
+                await write.execute(text(f"INSERT INTO t VALUES ('p{n}', {n + 1})"))
+        finally:
+            await part.dispose()
+
+
 async def test_partition_files_are_private_copies_merged_back_once(tmp_path: Path) -> None:
     database = tmp_path / "rebuilt.db"
     engine = create_engine(sqlite_url(database))
@@ -26,13 +37,7 @@ async def test_partition_files_are_private_copies_merged_back_once(tmp_path: Pat
             paths = await split(conn, str(database), 2)
 
             assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [0o600, 0o600]
-            for n, url in enumerate(urls(paths)):
-                part = create_engine(url)
-                try:
-                    async with part.begin() as write:
-                        await write.execute(text(f"INSERT INTO t VALUES ('p{n}', {n + 1})"))
-                finally:
-                    await part.dispose()
+            await _one_row_in_each(paths)
             await merge(conn, paths)
 
             found = (await conn.execute(text("SELECT id, n FROM t ORDER BY id"))).all()
@@ -54,13 +59,7 @@ async def test_the_first_partition_adopted_as_the_read_model_and_the_rest_merged
             await conn.commit()
             paths = await split(conn, str(database), 3)
         await engine.dispose()
-        for n, url in enumerate(urls(paths)):
-            part = create_engine(url)
-            try:
-                async with part.begin() as write:
-                    await write.execute(text(f"INSERT INTO t VALUES ('p{n}', {n + 1})"))
-            finally:
-                await part.dispose()
+        await _one_row_in_each(paths)
 
         adopt(paths[0], str(database))
         async with engine.connect() as conn:
