@@ -30,6 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.gateway_process import gateway_process
 from bench.report import load, percentile
 from bench.research_views import (
     CACHE,
@@ -41,8 +42,7 @@ from bench.research_views import (
     stamp,
     token,
 )
-from deploy.natsserver import NatsServer, free_port
-from deploy.processes import ServiceProcess
+from deploy.natsserver import NatsServer
 
 
 def gateway_cpu(db: Path, checkout: Path | None, args: argparse.Namespace) -> list[float]:
@@ -52,16 +52,9 @@ def gateway_cpu(db: Path, checkout: Path | None, args: argparse.Namespace) -> li
     regions, group_ids, book = samples(db, args.seed)
     work = Path(tempfile.mkdtemp(prefix="mgn-gateway-burst-"))
     hub = NatsServer.hub(work / "hub")
-    port = free_port()
     # another checkout's code: its directory first on the path, not the current one
     env = {"PYTHONPATH": str(checkout), "PYTHONSAFEPATH": "1"} if checkout else {}
-    gateway = ServiceProcess(
-        name="hub/gateway",
-        args=["service", "gateway", "--db", url, "--nats", hub.client_url, "--port", str(port)],
-        log_path=work / "gateway.log",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-        env=env,
-    )
+    gateway, port = gateway_process(work, url, hub.client_url, env)
     rng = random.Random(args.seed)
     try:
         asyncio.run(hub.astart())

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import itertools
 
 from bench.events import region_events
-from deploy.natsserver import NatsServer, free_port
-from deploy.processes import ServiceProcess
+from bench.gateway_process import gateway_process
+from deploy.natsserver import NatsServer
 from services.gateway import orm as gw
 from shared.contracts import encode, subject_for
 from shared.messaging.inbox import processed_ids
@@ -55,15 +55,8 @@ async def run(
     await hub.astart()
     leaf = NatsServer.region("oulu", work / "oulu", hub.leafnode_url)
     await leaf.astart()
-    port = free_port()
     db = database_url or f"sqlite:///{work / 'gateway.db'}"
-    gateway = ServiceProcess(
-        name="hub/gateway",
-        args=["service", "gateway", "--db", db, "--nats", hub.client_url, "--port", str(port)],
-        log_path=work / "gateway.log",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-        env={"MGN_GATEWAY_ACK_WAIT": str(ack_wait)},
-    )
+    gateway, _ = gateway_process(work, db, hub.client_url, {"MGN_GATEWAY_ACK_WAIT": str(ack_wait)})
     engine = create_engine(db, sqlite_immediate=False)
     try:
         hub_nc, leaf_nc = await nats.connect(hub.client_url), await nats.connect(leaf.client_url)

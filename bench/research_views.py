@@ -47,9 +47,9 @@ from sqlalchemy import insert, inspect, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.clone_regions import clone
+from bench.gateway_process import gateway_process
 from bench.report import load, percentile
-from deploy.natsserver import NatsServer, free_port
-from deploy.processes import ServiceProcess
+from deploy.natsserver import NatsServer
 from services.gateway import app as gateway_app
 from services.gateway.auth.tokens import create_token
 from services.gateway.orm import interviews, memos, metadata
@@ -393,13 +393,7 @@ def run(db: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     )
     work = Path(tempfile.mkdtemp(prefix="mgn-research-views-"))
     hub = NatsServer.hub(work / "hub")
-    port = free_port()
-    gateway = ServiceProcess(
-        name="hub/gateway",
-        args=["service", "gateway", "--db", url, "--nats", hub.client_url, "--port", str(port)],
-        log_path=work / "gateway.log",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    )
+    gateway, port = gateway_process(work, url, hub.client_url)
     results = []
     try:
         asyncio.run(hub.astart())

@@ -48,9 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cpu import cpu_seconds
 from bench.events import region_events
+from bench.gateway_process import gateway_process
 from bench.national import caught_up
 from bench.report import percentile
-from deploy.natsserver import NatsServer, free_port
+from deploy.natsserver import NatsServer
 from deploy.processes import ServiceProcess
 from services.gateway.consumer import DURABLE
 from services.gateway.orm import TABLES as GATEWAY_TABLES
@@ -249,16 +250,9 @@ async def run(args: argparse.Namespace) -> None:
     await hub.astart()
     leaf = NatsServer.region(REGION, work / REGION, hub.leafnode_url)
     await leaf.astart()
-    port = free_port()
     db = args.db or f"sqlite:///{work / 'gateway.db'}"
     env = dict(item.split("=", 1) for item in args.env)
-    gateway = ServiceProcess(
-        name="hub/gateway",
-        args=["service", "gateway", "--db", db, "--nats", hub.client_url, "--port", str(port)],
-        log_path=work / "gateway.log",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-        env=env,
-    )
+    gateway, _ = gateway_process(work, db, hub.client_url, env)
     engine = create_engine(db, sqlite_immediate=False)
     hub_nc = await nats.connect(hub.client_url)
     leaf_nc = await nats.connect(leaf.client_url)
