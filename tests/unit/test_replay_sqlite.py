@@ -7,12 +7,20 @@ import stat
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.gateway.orm import metadata
 from services.gateway.replay import READ_DURING_LOAD, READ_FOR_FACTS
 from services.gateway.replay_sqlite import adopt, merge, split, urls
 from shared.storage import create_engine
 from shared.storage.engine import sqlite_url
+
+
+async def _kept_row(conn: AsyncConnection) -> None:
+    """The read model before the split: table ``t`` with the row ('kept', 0)."""
+    await conn.execute(text("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)"))
+    await conn.execute(text("INSERT INTO t VALUES ('kept', 0)"))
+    await conn.commit()
 
 
 async def _one_row_in_each(paths: list[Path]) -> None:
@@ -31,9 +39,7 @@ async def test_partition_files_are_private_copies_merged_back_once(tmp_path: Pat
     engine = create_engine(sqlite_url(database))
     try:
         async with engine.connect() as conn:
-            await conn.execute(text("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)"))
-            await conn.execute(text("INSERT INTO t VALUES ('kept', 0)"))
-            await conn.commit()
+            await _kept_row(conn)
             paths = await split(conn, str(database), 2)
 
             assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [0o600, 0o600]
@@ -54,9 +60,7 @@ async def test_the_first_partition_adopted_as_the_read_model_and_the_rest_merged
     engine = create_engine(sqlite_url(database))
     try:
         async with engine.connect() as conn:
-            await conn.execute(text("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)"))
-            await conn.execute(text("INSERT INTO t VALUES ('kept', 0)"))
-            await conn.commit()
+            await _kept_row(conn)
             paths = await split(conn, str(database), 3)
         await engine.dispose()
         await _one_row_in_each(paths)
