@@ -134,8 +134,9 @@ async def test_regions_write_through_a_hub_outage_and_the_nation_catches_up_exac
         # The hub goes away mid-stream; both regions keep writing.
         await nats_hub.astop()
         down_at = {r: w.written for r, w in writers.items()}
-        # A batch the gateway fetched before the stop may still commit: let it settle.
-        applied_when_down = await _settled(applied)
+        # A batch the gateway fetched before the stop may still commit, after its linger
+        # (waiting for more events) and its transaction: let it settle for longer than that.
+        applied_when_down = await _settled(applied, quiet=gateway.settings.batch_linger + 2.0)
         for region, writer in writers.items():
             await writer.reach(down_at[region] + 15)
         for region in REGIONS:
